@@ -1,0 +1,119 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Every Swift target compiles in Swift 6 mode with these features (see STYLE.md §1).
+/// `NonisolatedNonsendingByDefault` keeps middleware and functions on the connection's event loop:
+/// a nonisolated async call runs on its caller's executor instead of hopping to the global pool.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+]
+
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let nioEmbedded: Target.Dependency = .product(name: "NIOEmbedded", package: "swift-nio")
+let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "gatehouse",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gatehouse", targets: ["App"]),
+        .library(name: "Gatehouse", targets: ["Certificates", "Transport", "Auth", "Routing", "Functions"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CNghttp2",
+            pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]
+        ),
+        .target(
+            name: "Certificates",
+            dependencies: ["COpenSSL"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Transport",
+            dependencies: ["Certificates", "COpenSSL", "CNghttp2", nioCore, nioPosix, nioHTTP1, httpTypes, logging,
+                           serviceLifecycle],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Auth",
+            dependencies: ["Transport", "Certificates", "COpenSSL", httpTypes, logging],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Routing",
+            dependencies: ["Transport", httpTypes],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Functions",
+            dependencies: ["Routing", "Transport", "Auth", httpTypes],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "App",
+            dependencies: ["Functions", "Routing", "Auth", "Transport", "Certificates", argumentParser, logging,
+                           serviceLifecycle, nioPosix],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Certificates", "Transport", nioCore, nioPosix],
+            path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CertificatesTests",
+            dependencies: ["Certificates", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TransportTests",
+            dependencies: ["Transport", "Certificates", "TestSupport", "CNghttp2", "COpenSSL", nioCore, nioEmbedded,
+                           nioPosix, nioHTTP1, httpTypes],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AuthTests",
+            dependencies: ["Auth", "Transport", "Certificates", "TestSupport", httpTypes],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RoutingTests",
+            dependencies: ["Routing", "Transport", httpTypes],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FunctionsTests",
+            dependencies: ["Functions", "Routing", "Transport", httpTypes],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Functions", "Routing", "Auth", "Transport", "Certificates", "TestSupport",
+                           nioCore, nioPosix, httpTypes, logging],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

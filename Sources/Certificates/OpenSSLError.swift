@@ -1,0 +1,78 @@
+import COpenSSL
+
+/// An error from OpenSSL or from reading certificate material.
+public struct CertificateError: Error, CustomStringConvertible, Hashable {
+    /// What went wrong, as a stable code.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case unreadableFile, invalidPEM, invalidDER, noCertificate, invalidKey, keyMismatch, invalidPKCS12
+            case wrongPassword, generationFailed, writeFailed, openSSL
+        }
+        private let base: Base
+        public var description: String { self.base.rawValue }
+
+        /// A file could not be read.
+        public static let unreadableFile = Code(base: .unreadableFile)
+        /// The PEM text could not be parsed.
+        public static let invalidPEM = Code(base: .invalidPEM)
+        /// The DER bytes could not be parsed.
+        public static let invalidDER = Code(base: .invalidDER)
+        /// No certificate was found where one was expected.
+        public static let noCertificate = Code(base: .noCertificate)
+        /// The private key could not be parsed.
+        public static let invalidKey = Code(base: .invalidKey)
+        /// The private key does not belong to the certificate.
+        public static let keyMismatch = Code(base: .keyMismatch)
+        /// The PKCS#12 data could not be parsed.
+        public static let invalidPKCS12 = Code(base: .invalidPKCS12)
+        /// The password does not open the PKCS#12 data.
+        public static let wrongPassword = Code(base: .wrongPassword)
+        /// Creating a key, certificate or CRL failed.
+        public static let generationFailed = Code(base: .generationFailed)
+        /// Writing a file failed.
+        public static let writeFailed = Code(base: .writeFailed)
+        /// Another OpenSSL call failed.
+        public static let openSSL = Code(base: .openSSL)
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// Detail for logs: the file, and OpenSSL's error queue.
+    public let detail: String
+
+    /// Creates an error; `detail` should name the file or call that failed.
+    public init(_ code: Code, _ detail: String) {
+        self.code = code
+        self.detail = detail
+    }
+
+    /// An error with OpenSSL's error queue appended to `detail` (the queue is drained).
+    public static func fromOpenSSL(_ code: Code, _ detail: String) -> CertificateError {
+        let stack = OpenSSLErrorQueue.drain()
+        return CertificateError(code, stack.isEmpty ? detail : "\(detail): \(stack)")
+    }
+
+    public var description: String { "\(self.code): \(self.detail)" }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
+}
+
+/// OpenSSL's thread-local error queue.
+public enum OpenSSLErrorQueue {
+    /// Empties the queue; call before an OpenSSL call whose failure you will report.
+    public static func clear() { ERR_clear_error() }
+
+    /// Empties the queue and returns its entries as text, oldest first, joined by `; `.
+    public static func drain() -> String {
+        var messages: [String] = []
+        while true {
+            let code = ERR_get_error()
+            if code == 0 { break }
+            var buffer = [CChar](repeating: 0, count: 256)
+            ERR_error_string_n(code, &buffer, buffer.count)
+            messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        return messages.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,1 @@
+// Functions module: see DESIGN.md.

@@ -1,0 +1,78 @@
+public import Certificates
+public import NIOCore
+
+/// The HTTP version a connection speaks.
+public enum HTTPVersionKind: String, Sendable, Hashable, CustomStringConvertible {
+    case http1_1 = "HTTP/1.1"
+    case http2 = "HTTP/2"
+
+    public var description: String { self.rawValue }
+}
+
+/// Facts about one connection, fixed once its TLS handshake is done.
+public struct ConnectionInfo: Sendable {
+    /// A number unique to this connection within the process, for logs.
+    public let id: UInt64
+    /// The client's address.
+    public let remoteAddress: SocketAddress?
+    /// The listener's address the client connected to.
+    public let localAddress: SocketAddress?
+    /// The HTTP version chosen for the connection (by ALPN; HTTP/1.1 without ALPN).
+    public let httpVersion: HTTPVersionKind
+    /// The TLS facts: version, cipher, ALPN, peer chain and verify result.
+    public let tls: TLSSessionInfo
+
+    /// Creates connection facts.
+    public init(
+        id: UInt64,
+        remoteAddress: SocketAddress?,
+        localAddress: SocketAddress?,
+        httpVersion: HTTPVersionKind,
+        tls: TLSSessionInfo
+    ) {
+        self.id = id
+        self.remoteAddress = remoteAddress
+        self.localAddress = localAddress
+        self.httpVersion = httpVersion
+        self.tls = tls
+    }
+}
+
+/// What the TLS handshake established.
+public struct TLSSessionInfo: Sendable {
+    /// `TLSv1.2` or `TLSv1.3`.
+    public let protocolVersion: String
+    /// The negotiated cipher suite, in OpenSSL's spelling (`TLS_AES_128_GCM_SHA256`).
+    public let cipher: String
+    /// The ALPN protocol, `h2` or `http/1.1`; `nil` when the client offered none.
+    public let alpn: String?
+    /// The client's certificate chain exactly as sent, leaf first; empty when it sent none.
+    ///
+    /// A presented certificate is not a verified one: read ``verifyResult`` too.
+    public let peerCertificates: [Certificate]
+    /// OpenSSL's verdict on ``peerCertificates`` against the listener's trusted CAs; `nil` when no
+    /// certificate was sent or the listener does not ask for one.
+    public let verifyResult: CertificateVerifyResult?
+    /// Whether the session was resumed from a ticket (no certificate exchange happened in it).
+    public let isResumed: Bool
+
+    /// Creates TLS facts.
+    public init(
+        protocolVersion: String,
+        cipher: String,
+        alpn: String?,
+        peerCertificates: [Certificate],
+        verifyResult: CertificateVerifyResult?,
+        isResumed: Bool
+    ) {
+        self.protocolVersion = protocolVersion
+        self.cipher = cipher
+        self.alpn = alpn
+        self.peerCertificates = peerCertificates
+        self.verifyResult = verifyResult
+        self.isResumed = isResumed
+    }
+
+    /// The client's leaf certificate, if it sent one.
+    public var peerCertificate: Certificate? { self.peerCertificates.first }
+}

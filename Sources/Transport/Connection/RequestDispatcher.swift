@@ -1,0 +1,30 @@
+import NIOCore
+
+/// Identifies one request on its connection: the HTTP/2 stream id, or for HTTP/1.1 the request's
+/// position on the connection (1, 2, 3, …).
+struct StreamID: Hashable, Sendable, CustomStringConvertible {
+    var rawValue: Int32
+
+    init(_ rawValue: Int32) { self.rawValue = rawValue }
+
+    var description: String { String(self.rawValue) }
+}
+
+/// Takes responses back into the protocol handler that decoded the requests.
+///
+/// Only ever called on the channel's event loop.
+protocol ResponseWriter: AnyObject {
+    /// Sends the response for `stream`. Called exactly once per dispatched request that was not cancelled.
+    func write(_ response: Response, for stream: StreamID)
+}
+
+/// Where protocol handlers hand complete requests; the connection actor in production, a recorder in tests.
+///
+/// Only ever called on the channel's event loop.
+protocol RequestDispatcher: AnyObject {
+    /// Starts answering `request`; the response arrives later through `writer.write(_:for:)`, on the event loop.
+    func dispatch(_ request: Request, on stream: StreamID, writer: any ResponseWriter)
+
+    /// The peer reset `stream`, or the connection is closing: stop working on it; no response is expected.
+    func cancel(_ stream: StreamID)
+}

@@ -1,0 +1,35 @@
+public import HTTPTypes
+public import NIOCore
+
+/// One HTTP request, the same for HTTP/1.1 and HTTP/2.
+///
+/// The body is collected completely (up to the listener's `maxBodySize`) before the request
+/// reaches the middleware chain.
+public struct Request: Sendable {
+    /// Method, scheme, authority, path (with query) and header fields.
+    public var head: HTTPRequest
+    /// The request body; empty when the request had none.
+    public var body: ByteBuffer
+
+    /// Creates a request from its head and body.
+    public init(head: HTTPRequest, body: ByteBuffer = ByteBuffer()) {
+        self.head = head
+        self.body = body
+    }
+
+    /// The request method.
+    public var method: HTTPRequest.Method { self.head.method }
+
+    /// The path without the query: `/api/hello` for `/api/hello?name=x`.
+    public var path: Substring {
+        guard let target = self.head.path else { return "/" }
+        if let question = target.firstIndex(of: "?") { return target[..<question] }
+        return target[...]
+    }
+
+    /// The raw query string after `?`, still percent-encoded; empty when there is none.
+    public var rawQuery: Substring {
+        guard let target = self.head.path, let question = target.firstIndex(of: "?") else { return "" }
+        return target[target.index(after: question)...]
+    }
+}

@@ -1,0 +1,38 @@
+/// A step in front of a responder: it may answer itself, change the request or context, or pass on.
+///
+/// Both HTTP versions run the same chain; a middleware never knows which one carried the request.
+///
+/// ```swift
+/// struct ServerHeader: Middleware {
+///     func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {
+///         var response = try await next.respond(to: request, context: context)
+///         response.head.headerFields[.server] = "gatehouse"
+///         return response
+///     }
+/// }
+/// ```
+public protocol Middleware: Sendable {
+    /// Handles `request`, usually by calling `next`.
+    func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response
+}
+
+extension Array where Element == any Middleware {
+    /// Folds the middleware, first element outermost, in front of `responder`.
+    ///
+    /// Done once when a server or route is assembled, never per request.
+    public func chained(to responder: any Responder) -> any Responder {
+        self.reversed().reduce(responder) { next, middleware in
+            MiddlewareResponder(middleware: middleware, next: next)
+        }
+    }
+}
+
+/// One middleware bound to the responder after it.
+struct MiddlewareResponder: Responder {
+    let middleware: any Middleware
+    let next: any Responder
+
+    func respond(to request: Request, context: RequestContext) async throws -> Response {
+        try await self.middleware.handle(request, context: context, next: self.next)
+    }
+}

@@ -1,0 +1,64 @@
+/// How a listener treats client certificates.
+public enum ClientCertificateMode: String, Sendable, Hashable, CaseIterable {
+    /// Never ask for one.
+    case none
+    /// Ask for one, accept whatever is sent (or nothing); a policy decides later per route.
+    case request
+    /// Require one that verifies against ``TLSConfiguration/trustedCAFiles`` during the handshake;
+    /// fail the handshake with a TLS alert otherwise.
+    case require
+}
+
+/// A TLS protocol version Gatehouse speaks. Nothing older than TLS 1.2 is offered.
+public enum TLSVersion: String, Sendable, Hashable, CaseIterable, Comparable {
+    case v1_2 = "TLSv1.2"
+    case v1_3 = "TLSv1.3"
+
+    public static func < (lhs: TLSVersion, rhs: TLSVersion) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// The server's certificate and key.
+///
+/// An enum so that other sources (PKCS#12 files, hardware keys) are added as cases.
+public enum TLSIdentity: Sendable, Hashable {
+    /// A PEM file holding the certificate followed by any intermediates, and a PEM private key file.
+    case pem(certificateChainFile: String, privateKeyFile: String)
+    /// A PKCS#12 (.pfx) file with its password.
+    case pkcs12(file: String, password: String)
+}
+
+/// A listener's TLS settings. Strict by default: TLS 1.2 and 1.3 only, modern AEAD ciphers,
+/// no renegotiation, session tickets on, ALPN `h2` then `http/1.1`.
+public struct TLSConfiguration: Sendable, Hashable {
+    /// The server's certificate chain and key.
+    public var identity: TLSIdentity
+    /// Whether and how a client certificate is asked for.
+    public var clientCertificateMode: ClientCertificateMode
+    /// PEM files (or directories of them) with the CAs client chains are verified against during the
+    /// handshake. Required by `require`; with `request` they are used to fill ``TLSSessionInfo/verifyResult``
+    /// and the list of acceptable CAs sent to the client.
+    public var trustedCAFiles: [String]
+    /// ALPN protocols in order of preference. A client without ALPN gets HTTP/1.1.
+    public var applicationProtocols: [String]
+    /// The lowest version accepted.
+    public var minimumVersion: TLSVersion
+    /// The highest version offered.
+    public var maximumVersion: TLSVersion
+
+    /// Creates TLS settings with strict defaults.
+    public init(
+        identity: TLSIdentity,
+        clientCertificateMode: ClientCertificateMode = .request,
+        trustedCAFiles: [String] = [],
+        applicationProtocols: [String] = ["h2", "http/1.1"],
+        minimumVersion: TLSVersion = .v1_2,
+        maximumVersion: TLSVersion = .v1_3
+    ) {
+        self.identity = identity
+        self.clientCertificateMode = clientCertificateMode
+        self.trustedCAFiles = trustedCAFiles
+        self.applicationProtocols = applicationProtocols
+        self.minimumVersion = minimumVersion
+        self.maximumVersion = maximumVersion
+    }
+}
