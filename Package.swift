@@ -77,6 +77,12 @@ let package = Package(
                            serviceLifecycle, nioPosix],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "HelloServiceExample",
+            dependencies: ["Functions", "Routing", "Auth", "Transport", "Certificates", logging, serviceLifecycle],
+            path: "Examples/HelloService",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: ["Certificates", "Transport", nioCore, nioPosix],

@@ -21,6 +21,8 @@ public struct ConnectionInfo: Sendable {
     public let httpVersion: HTTPVersionKind
     /// The TLS facts: version, cipher, ALPN, peer chain and verify result.
     public let tls: TLSSessionInfo
+    /// The subject of the client's leaf certificate (RFC 4514), read once per connection for logs.
+    public let clientSubject: String?
 
     /// Creates connection facts.
     public init(
@@ -35,6 +37,7 @@ public struct ConnectionInfo: Sendable {
         self.localAddress = localAddress
         self.httpVersion = httpVersion
         self.tls = tls
+        self.clientSubject = tls.peerCertificate?.subject
     }
 }
 

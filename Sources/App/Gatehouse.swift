@@ -1,4 +1,0 @@
-@main
-struct Gatehouse {
-    static func main() {}
-}

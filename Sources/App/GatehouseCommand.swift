@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `gatehouse` command: a mutual-TLS server for trusted machines.
+@main
+struct GatehouseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gatehouse",
+        abstract: "Serve functions to callers that prove who they are with TLS client certificates.",
+        subcommands: [Serve.self]
+    )
+}

@@ -1,0 +1,27 @@
+public import Transport
+
+/// Runs an ``Authenticator`` in front of a route: an identity goes into the context and the request
+/// continues; no identity ends the chain with `rejection`.
+public struct AuthenticationMiddleware<Authenticating: Authenticator>: Middleware {
+    private let authenticator: Authenticating
+    private let rejection: @Sendable () -> Response
+
+    /// Wraps `authenticator`.
+    /// - Parameter rejection: the response when the authenticator returns `nil` (it may also throw its own).
+    public init(
+        _ authenticator: Authenticating,
+        rejection: @escaping @Sendable () -> Response = { .problem(status: .forbidden, title: "Forbidden") }
+    ) {
+        self.authenticator = authenticator
+        self.rejection = rejection
+    }
+
+    public func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {
+        guard let identity = try await self.authenticator.authenticate(request, context: context) else {
+            return self.rejection()
+        }
+        var context = context
+        context.identity = identity
+        return try await next.respond(to: request, context: context)
+    }
+}

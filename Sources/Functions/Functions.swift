@@ -1,1 +1,0 @@
-// Functions module: see DESIGN.md.

@@ -1,0 +1,119 @@
+public import HTTPTypes
+public import Transport
+
+/// Collects routes, then freezes them into an immutable ``Router``.
+///
+/// ```swift
+/// var routes = RouterBuilder()
+/// try routes.add("/api/hello", function: Hello(), middleware: [authentication])
+/// try routes.add("/healthz", function: Health())
+/// let router = routes.build()
+/// ```
+public struct RouterBuilder: Sendable {
+    private var root = RouteNode()
+
+    /// Creates an empty route table.
+    public init() {}
+
+    /// Adds a route: `methods` on `path` run `middleware` (first outermost), then `function`.
+    ///
+    /// A `GET` route also answers `HEAD` unless `HEAD` is routed explicitly.
+    /// - Throws: ``RoutingError/invalidPattern(_:_:)`` for a malformed path and
+    ///   ``RoutingError/duplicateRoute(method:first:second:)`` when a method and path shape are taken.
+    public mutating func add(
+        _ path: String,
+        methods: [HTTPRequest.Method] = [.get],
+        function: some Function,
+        middleware: [any Middleware] = []
+    ) throws {
+        let pattern = try RoutePattern(path)
+        let responder = middleware.chained(to: FunctionResponder(function: function))
+        for method in methods {
+            let route = Route(method: method, pattern: pattern, responder: responder)
+            try self.root.insert(route, at: pattern.segments[...])
+        }
+    }
+
+    /// The frozen table.
+    public func build() -> Router {
+        Router(root: self.root)
+    }
+}
+
+/// One method on one path pattern, with its chain.
+struct Route: Sendable {
+    let method: HTTPRequest.Method
+    let pattern: RoutePattern
+    let responder: any Responder
+
+    /// The names of the pattern's captures, in order; `*` for a wildcard.
+    var captureNames: [String] {
+        self.pattern.segments.compactMap { segment in
+            switch segment {
+            case .literal: nil
+            case .parameter(let name): name
+            case .wildcard: "*"
+            }
+        }
+    }
+}
+
+/// The routes that share one path shape, by method.
+struct Endpoint: Sendable {
+    private(set) var routes: [HTTPRequest.Method: Route] = [:]
+    /// The `Allow` header value, computed once.
+    private(set) var allow: String = ""
+
+    mutating func add(_ route: Route) throws {
+        if let existing = self.routes[route.method] {
+            throw RoutingError.duplicateRoute(
+                method: route.method.rawValue,
+                first: existing.pattern.description,
+                second: route.pattern.description
+            )
+        }
+        self.routes[route.method] = route
+        var methods = Set(self.routes.keys.map(\.rawValue))
+        if methods.contains("GET") { methods.insert("HEAD") }
+        self.allow = methods.sorted().joined(separator: ", ")
+    }
+
+    func route(for method: HTTPRequest.Method) -> Route? {
+        if let route = self.routes[method] { return route }
+        if method == .head { return self.routes[.get] }
+        return nil
+    }
+}
+
+/// A node of the route trie: one path segment deep.
+struct RouteNode: Sendable {
+    var literals: [String: RouteNode] = [:]
+    /// At most one element: the child for a `{capture}` segment (an array gives the recursion indirection).
+    var parameter: [RouteNode] = []
+    var wildcard: Endpoint?
+    var endpoint: Endpoint?
+
+    mutating func insert(_ route: Route, at segments: ArraySlice<RoutePattern.Segment>) throws {
+        guard let first = segments.first else {
+            var endpoint = self.endpoint ?? Endpoint()
+            try endpoint.add(route)
+            self.endpoint = endpoint
+            return
+        }
+        let rest = segments.dropFirst()
+        switch first {
+        case .literal(let text):
+            var child = self.literals[text] ?? RouteNode()
+            try child.insert(route, at: rest)
+            self.literals[text] = child
+        case .parameter:
+            var child = self.parameter.first ?? RouteNode()
+            try child.insert(route, at: rest)
+            self.parameter = [child]
+        case .wildcard:
+            var endpoint = self.wildcard ?? Endpoint()
+            try endpoint.add(route)
+            self.wildcard = endpoint
+        }
+    }
+}

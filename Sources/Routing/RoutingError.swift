@@ -1,0 +1,16 @@
+/// A route table that cannot be built.
+public enum RoutingError: Error, Hashable, CustomStringConvertible {
+    /// The path pattern is malformed; the second value says how.
+    case invalidPattern(String, String)
+    /// Two routes claim the same method and path.
+    case duplicateRoute(method: String, first: String, second: String)
+
+    public var description: String {
+        switch self {
+        case .invalidPattern(let pattern, let problem):
+            "invalid route pattern '\(pattern)': \(problem)"
+        case .duplicateRoute(let method, let first, let second):
+            "duplicate route: \(method) \(second) is already served by \(method) \(first)"
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import HTTPTypes
+import Logging
+import NIOCore
+
+/// One accepted connection after its TLS handshake: runs each request through the middleware chain.
+///
+/// Its executor is the channel's event loop, so protocol handlers enter it with `assumeIsolated`
+/// (no thread hop), and because middleware and functions are `nonisolated(nonsending)` they run on that
+/// loop too. It owns the per-connection store (decisions made once per connection) and the in-flight
+/// request tasks, which it cancels when the peer resets a stream or the connection closes.
+actor Connection {
+    nonisolated let unownedExecutor: UnownedSerialExecutor
+    /// The connection's fixed facts.
+    nonisolated let info: ConnectionInfo
+    private let eventLoop: any EventLoop
+    private let responder: any Responder
+    private let store = ConnectionStore()
+    private let logger: Logger
+    private var inFlight: [StreamID: Task<Void, Never>] = [:]
+
+    init(info: ConnectionInfo, eventLoop: any EventLoop, responder: any Responder, logger: Logger) {
+        self.unownedExecutor = eventLoop.executor.asUnownedSerialExecutor()
+        self.info = info
+        self.eventLoop = eventLoop
+        self.responder = responder
+        self.logger = logger
+    }
+
+    /// Starts answering `request`; the response goes to `writer` on the event loop.
+    func received(_ request: Request, on stream: StreamID, writer: NIOLoopBound<any ResponseWriter>) {
+        let context = RequestContext(connection: self.info, connectionStore: self.store)
+        // Unstructured on purpose: one task per request, isolated to this actor (so on the event loop).
+        // Cancelled by `cancel(_:)` when the peer resets the stream, and by `closed()`.
+        let task = Task {
+            let response = await self.respond(to: request, context: context)
+            // Re-check after the await: the stream may have been reset meanwhile.
+            guard self.inFlight.removeValue(forKey: stream) != nil, !Task.isCancelled else { return }
+            writer.value.write(response, for: stream)
+        }
+        self.inFlight[stream] = task
+    }
+
+    /// Stops work on `stream`; no response will be written for it.
+    func cancelStream(_ stream: StreamID) {
+        self.inFlight.removeValue(forKey: stream)?.cancel()
+    }
+
+    /// The channel closed: cancel everything still running.
+    func closed() {
+        for task in self.inFlight.values { task.cancel() }
+        self.inFlight.removeAll()
+    }
+
+    /// Runs the chain, turning errors into responses: an ``HTTPResponseError`` answers with its own
+    /// response, anything else is logged and answered with a bare 500.
+    private func respond(to request: Request, context: RequestContext) async -> Response {
+        do {
+            return try await self.responder.respond(to: request, context: context)
+        } catch let error as any HTTPResponseError {
+            return error.response
+        } catch {
+            self.logger.error(
+                "request failed",
+                metadata: [
+                    "connection": "\(self.info.id)", "path": "\(request.path)", "error": "\(String(reflecting: error))",
+                ]
+            )
+            return .problem(status: .internalServerError, title: "Internal server error")
+        }
+    }
+}
+
+extension Connection: RequestDispatcher {
+    nonisolated func dispatch(_ request: Request, on stream: StreamID, writer: any ResponseWriter) {
+        let writer = NIOLoopBound(writer, eventLoop: self.eventLoop)
+        self.assumeIsolated { $0.received(request, on: stream, writer: writer) }
+    }
+
+    nonisolated func cancel(_ stream: StreamID) {
+        self.assumeIsolated { $0.cancelStream(stream) }
+    }
+}

@@ -1,0 +1,145 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+public import ServiceLifecycle
+
+/// Listens, accepts mutual-TLS connections and answers their requests with one responder.
+///
+/// An actor on the event loop that accepts connections; it owns the listeners and the set of live
+/// connections. As a `Service` it serves until a graceful shutdown, then stops accepting, asks every
+/// connection to finish (HTTP/2 GOAWAY, HTTP/1.1 `connection: close`), waits up to
+/// ``ServerConfiguration/shutdownGracePeriod`` and closes what is left.
+///
+/// ```swift
+/// let server = Server(configuration: configuration, responder: router, logger: logger)
+/// let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+/// try await group.run()
+/// ```
+public actor Server: Service {
+    public nonisolated let unownedExecutor: UnownedSerialExecutor
+    private let configuration: ServerConfiguration
+    private let responder: any Responder
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let acceptLoop: any EventLoop
+    private var state = State.idle
+    private var listeners: [any Channel] = []
+    private var connections: [ObjectIdentifier: any Channel] = [:]
+
+    private enum State { case idle, starting, listening, draining, stopped }
+
+    /// Creates a server; nothing is bound until ``start()`` or ``run()``.
+    /// - Parameters:
+    ///   - responder: the chain every request goes through, e.g. a ``RequestLogger`` in front of a router.
+    ///   - eventLoopGroup: the loops for connections; one per core by default.
+    public init(
+        configuration: ServerConfiguration,
+        responder: any Responder,
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = configuration
+        self.responder = responder
+        self.logger = logger
+        self.group = eventLoopGroup
+        self.acceptLoop = eventLoopGroup.next()
+        self.unownedExecutor = self.acceptLoop.executor.asUnownedSerialExecutor()
+    }
+
+    /// Binds every listener and starts accepting; returns the bound addresses in listener order.
+    ///
+    /// Builds each listener's TLS context first (reads certificates and keys), so a bad file fails here.
+    /// - Throws: a TLS or certificate error naming the file, or the bind error.
+    @discardableResult
+    public func start() async throws -> [SocketAddress] {
+        guard case .idle = self.state else { return self.listeners.compactMap(\.localAddress) }
+        self.state = .starting
+        do {
+            for listener in self.configuration.listeners {
+                let channel = try await self.bind(listener)
+                self.listeners.append(channel)
+                self.logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+            }
+        } catch {
+            for listener in self.listeners { try? await listener.close() }
+            self.listeners = []
+            self.state = .stopped
+            throw error
+        }
+        self.state = .listening
+        return self.listeners.compactMap(\.localAddress)
+    }
+
+    /// Serves until a graceful shutdown is requested (or the task is cancelled), then drains and stops.
+    public func run() async throws {
+        try await self.start()
+        try? await gracefulShutdown()
+        await self.shutdown()
+    }
+
+    /// Stops accepting, lets in-flight requests finish within the grace period, then closes everything.
+    public func shutdown() async {
+        guard case .listening = self.state else { return }
+        self.state = .draining
+        for listener in self.listeners { try? await listener.close() }
+        self.listeners = []
+        let live = Array(self.connections.values)
+        self.logger.info("draining", metadata: ["connections": "\(live.count)"])
+        for channel in live {
+            channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        let allClosed = EventLoopFuture.andAllComplete(live.map(\.closeFuture), on: self.acceptLoop)
+        let deadline = self.acceptLoop.scheduleTask(in: TimeAmount(self.configuration.shutdownGracePeriod)) {
+            for channel in live { channel.close(promise: nil) }
+        }
+        try? await allClosed.get()
+        deadline.cancel()
+        self.state = .stopped
+        self.logger.info("stopped")
+    }
+
+    /// The number of open connections (including ones still in their TLS handshake).
+    public var connectionCount: Int { self.connections.count }
+
+    private func bind(_ listener: ListenerConfiguration) async throws -> any Channel {
+        let tlsContext = try TLSContext(server: listener.tls)
+        let responder = self.responder
+        let logger = self.logger
+        let limits = listener.limits
+        return try await ServerBootstrap(group: self.acceptLoop, childGroup: self.group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [weak self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(
+                        TLSHandler(context: tlsContext, role: .server, handshakeTimeout: limits.handshakeTimeout)
+                    )
+                    try pipeline.addHandler(ConnectionSetupHandler(limits: limits, responder: responder, logger: logger))
+                    self?.track(channel)
+                }
+            }
+            .bind(host: listener.host, port: listener.port)
+            .get()
+    }
+
+    /// Records a new connection, from its own event loop; forgets it when it closes.
+    private nonisolated func track(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        self.acceptLoop.execute {
+            self.assumeIsolated { server in
+                guard case .listening = server.state else {
+                    channel.close(promise: nil)
+                    return
+                }
+                server.connections[id] = channel
+            }
+        }
+        channel.closeFuture.whenComplete { _ in
+            self.acceptLoop.execute {
+                self.assumeIsolated { $0.connections[id] = nil }
+            }
+        }
+    }
+}

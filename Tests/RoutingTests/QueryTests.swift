@@ -1,0 +1,44 @@
+import HTTPTypes
+import Routing
+import Testing
+import Transport
+
+@Suite struct QueryTests {
+    func query(_ target: String) -> QueryParameters {
+        Request(head: HTTPRequest(method: .get, scheme: "https", authority: "x", path: target)).query
+    }
+
+    @Test func decodesPercentEscapesAndPlus() {
+        let query = self.query("/api/hello?name=J%C3%BCrgen+M%C3%BCller&x=1")
+        #expect(query["name"] == "Jürgen Müller")
+        #expect(query["x"] == "1")
+    }
+
+    @Test func missingEmptyAndBareNames() {
+        let query = self.query("/api/hello?name=&flag&&a=b=c")
+        #expect(query["name"] == "")
+        #expect(query["flag"] == "")
+        #expect(query["a"] == "b=c")
+        #expect(query["absent"] == nil)
+        #expect(self.query("/api/hello").pairs.isEmpty)
+    }
+
+    @Test func repeatedNamesKeepOrder() {
+        let query = self.query("/p?tag=a&tag=b&tag=c")
+        #expect(query["tag"] == "a")
+        #expect(query.values(for: "tag") == ["a", "b", "c"])
+    }
+
+    @Test func malformedEscapesStayAsTheyAre() {
+        let query = self.query("/p?a=100%&b=%zz&c=%4")
+        #expect(query["a"] == "100%")
+        #expect(query["b"] == "%zz")
+        #expect(query["c"] == "%4")
+    }
+
+    @Test func pathExcludesQuery() {
+        let request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "x", path: "/a/b?c=d"))
+        #expect(request.path == "/a/b")
+        #expect(request.rawQuery == "c=d")
+    }
+}
