@@ -118,6 +118,38 @@ struct HTTP2ServerHandlerTests {
         #expect(connection.isOpen)
     }
 
+    @Test func bodyStillArrivingAfter413IsResetWithNoError() throws {
+        var limits = ConnectionLimits()
+        limits.maxBodySize = 16 * 1024
+        limits.initialWindowSize = 65_535
+        let connection = try HTTP2TestConnection(limits: limits)
+        let stream = connection.client.request(method: "POST", path: "/big", body: Array(repeating: 0x61, count: 1_000_000))
+        try connection.exchange()
+        let response = try #require(connection.client.responses[stream])
+        #expect(response.status == 413)
+        #expect(response.isComplete)
+        #expect(connection.serverResets.map(\.stream) == [stream])
+        #expect(connection.serverResets.first?.errorCode == NGHTTP2_NO_ERROR.rawValue)
+        #expect(connection.dispatcher.requests.isEmpty)
+        #expect(connection.isOpen)
+    }
+
+    @Test func outputPausesWhileTheChannelIsNotWritable() throws {
+        let connection = try HTTP2TestConnection(mode: .hold)
+        let stream = connection.client.request(path: "/download")
+        try connection.exchange()
+        connection.channel.isWritable = false
+        let body = ByteBuffer(repeating: 0x62, count: 200_000)
+        connection.dispatcher.answer(StreamID(stream), with: Response(status: .ok, body: body))
+        try connection.exchange()
+        #expect(connection.client.responses[stream]?.status == nil)
+        connection.channel.isWritable = true
+        connection.channel.pipeline.fireChannelWritabilityChanged()
+        try connection.exchange()
+        #expect(connection.client.responses[stream]?.body.count == 200_000)
+        #expect(connection.client.responses[stream]?.isComplete == true)
+    }
+
     @Test func headerListOverTheLimitGets431WithoutDispatch() throws {
         let connection = try HTTP2TestConnection()
         let big = String(repeating: "x", count: 17 * 1024)

@@ -50,6 +50,8 @@ final class HTTP2TestConnection {
     let dispatcher: RecordingDispatcher
     /// Every GOAWAY the server wrote, read straight off the wire.
     private(set) var serverGoaways: [(lastStreamID: Int32, errorCode: UInt32)] = []
+    /// Every RST_STREAM the server wrote.
+    private(set) var serverResets: [(stream: Int32, errorCode: UInt32)] = []
     private var serverBytes = ByteBuffer()
 
     init(limits: ConnectionLimits = ConnectionLimits(), mode: RecordingDispatcher.Mode = .echo) throws {
@@ -86,7 +88,7 @@ final class HTTP2TestConnection {
         }
     }
 
-    /// Splits the server's output into frames (RFC 9113 §4.1) and records its GOAWAYs.
+    /// Splits the server's output into frames (RFC 9113 §4.1) and records its GOAWAYs and resets.
     private func scanServerFrames() {
         while self.serverBytes.readableBytes >= 9,
             let header = self.serverBytes.getBytes(at: self.serverBytes.readerIndex, length: 9)
@@ -99,6 +101,9 @@ final class HTTP2TestConnection {
                 let code = payload.readInteger(as: UInt32.self)
             {
                 self.serverGoaways.append((Int32(bitPattern: last & 0x7fff_ffff), code))
+            } else if header[3] == 0x3, let code = payload.readInteger(as: UInt32.self) {
+                let stream = UInt32(header[5]) << 24 | UInt32(header[6]) << 16 | UInt32(header[7]) << 8 | UInt32(header[8])
+                self.serverResets.append((Int32(bitPattern: stream & 0x7fff_ffff), code))
             }
         }
     }
