@@ -108,7 +108,8 @@ struct HTTP2ServerHandlerTests {
         var limits = ConnectionLimits()
         limits.maxBodySize = 64 * 1024
         let connection = try HTTP2TestConnection(limits: limits)
-        let stream = connection.client.request(method: "POST", path: "/big", body: Array(repeating: 0x61, count: 200_000))
+        let body = [UInt8](repeating: 0x61, count: 200_000)
+        let stream = connection.client.request(method: "POST", path: "/big", body: body)
         try connection.exchange()
         let response = try #require(connection.client.responses[stream])
         #expect(response.status == 413)
@@ -123,7 +124,8 @@ struct HTTP2ServerHandlerTests {
         limits.maxBodySize = 16 * 1024
         limits.initialWindowSize = 65_535
         let connection = try HTTP2TestConnection(limits: limits)
-        let stream = connection.client.request(method: "POST", path: "/big", body: Array(repeating: 0x61, count: 1_000_000))
+        let body = [UInt8](repeating: 0x61, count: 1_000_000)
+        let stream = connection.client.request(method: "POST", path: "/big", body: body)
         try connection.exchange()
         let response = try #require(connection.client.responses[stream])
         #expect(response.status == 413)

@@ -10,7 +10,7 @@ struct HTTP2StreamMachineTests {
     }
 
     private func receiveHead(_ machine: inout HTTP2StreamMachine, _ fields: [(String, String)]) {
-        for (name, value) in fields { machine.receivedHeader(name: name, value: value) }
+        for (name, value) in fields { machine.receivedHeader(name: name, value: value.utf8) }
     }
 
     private let getFields = [(":method", "GET"), (":scheme", "https"), (":authority", "a"), (":path", "/x")]

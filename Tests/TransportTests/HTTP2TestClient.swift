@@ -118,7 +118,8 @@ final class HTTP2TestClient {
         Unmanaged<HTTP2TestClient>.fromOpaque(userData!).takeUnretainedValue()
     }
 
-    private static let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength, value, valueLength, _, user in
+    private static let onHeader: nghttp2_on_header_callback = {
+        _, frame, name, nameLength, value, valueLength, _, user in
         let client = HTTP2TestClient.client(user)
         let stream = frame!.pointee.hd.stream_id
         let name = String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self)

@@ -102,7 +102,7 @@ final class HTTP2TestConnection {
             {
                 self.serverGoaways.append((Int32(bitPattern: last & 0x7fff_ffff), code))
             } else if header[3] == 0x3, let code = payload.readInteger(as: UInt32.self) {
-                let stream = UInt32(header[5]) << 24 | UInt32(header[6]) << 16 | UInt32(header[7]) << 8 | UInt32(header[8])
+                let stream = header[5...8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
                 self.serverResets.append((Int32(bitPattern: stream & 0x7fff_ffff), code))
             }
         }

@@ -24,8 +24,10 @@ struct HTTP2RequestHeadBuilder {
     }
 
     /// Adds one field as it came off the wire (names are already lowercase: nghttp2 checks that).
-    mutating func append(name: String, value: String) {
-        self.headerListSize += name.utf8.count + value.utf8.count + 32
+    ///
+    /// Values stay bytes: obs-text survives unchanged instead of being decoded as UTF-8.
+    mutating func append(name: String, value: some Collection<UInt8>) {
+        self.headerListSize += name.utf8.count + value.count + 32
         if self.headerListSize > self.maxHeaderListSize {
             // Stop collecting: the request is answered with 431 and its fields are never read.
             self.isOversized = true
@@ -34,7 +36,7 @@ struct HTTP2RequestHeadBuilder {
         }
         guard !self.isOversized, !self.isMalformed else { return }
         if name.hasPrefix(":") {
-            self.appendPseudo(name: name, value: value)
+            self.appendPseudo(name: name, value: String(decoding: value, as: UTF8.self))
         } else if let fieldName = HTTPField.Name(name) {
             self.fields.append(HTTPField(name: fieldName, value: value))
         } else {

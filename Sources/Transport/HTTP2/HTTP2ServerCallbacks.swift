@@ -31,10 +31,11 @@ enum HTTP2ServerCallbacks {
         return 0
     }
 
-    private static let header: nghttp2_on_header_callback = { _, frame, name, nameLength, value, valueLength, _, userData in
+    private static let header: nghttp2_on_header_callback = {
+        _, frame, name, nameLength, value, valueLength, _, userData in
         guard let frame, let handler = handler(userData) else { return 0 }
         let name = String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self)
-        let value = String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)
+        let value = UnsafeBufferPointer(start: value, count: valueLength)  // borrowed: copied by HTTPField
         handler.receivedHeader(name: name, value: value, stream: frame.pointee.hd.stream_id)
         return 0
     }
@@ -63,7 +64,8 @@ enum HTTP2ServerCallbacks {
     private static let frameSent: nghttp2_on_frame_send_callback = { _, frame, userData in
         guard let frame, let handler = handler(userData) else { return 0 }
         let header = frame.pointee.hd
-        let isMessageFrame = header.type == UInt8(NGHTTP2_HEADERS.rawValue) || header.type == UInt8(NGHTTP2_DATA.rawValue)
+        let isMessageFrame =
+            header.type == UInt8(NGHTTP2_HEADERS.rawValue) || header.type == UInt8(NGHTTP2_DATA.rawValue)
         if isMessageFrame && header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0 {
             handler.sentEndOfStream(header.stream_id)
         }

@@ -12,7 +12,7 @@ extension HTTP2ServerHandler {
         self.updateIdleTimer()
     }
 
-    func receivedHeader(name: String, value: String, stream: Int32) {
+    func receivedHeader(name: String, value: UnsafeBufferPointer<UInt8>, stream: Int32) {
         self.streams.update(stream) { $0.receivedHeader(name: name, value: value) }
     }
 

@@ -47,7 +47,7 @@ struct HTTP2StreamMachine {
     }
 
     /// One request header field arrived. Trailer fields (after the body) are ignored.
-    mutating func receivedHeader(name: String, value: String) {
+    mutating func receivedHeader(name: String, value: some Collection<UInt8>) {
         guard case .receivingHead(var builder) = self.state else { return }
         self.state = .reset  // drop the builder's storage while mutating it in place
         builder.append(name: name, value: value)
