@@ -1,0 +1,11 @@
+import NIOCore
+
+extension HTTP2ServerHandler: ResponseWriter {
+    /// Submits the response for `stream`; ignored when the stream was already closed or reset.
+    func write(_ response: Response, for stream: StreamID) {
+        guard let action = self.streams.update(stream.rawValue, { $0.respond(response) }) else { return }
+        self.perform(action, on: stream.rawValue)
+        // Inside a read batch the output goes out with the batch, in channelReadComplete.
+        if !self.isReadingBatch { self.sendPendingOutput() }
+    }
+}

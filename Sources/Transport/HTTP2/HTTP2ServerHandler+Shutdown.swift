@@ -1,0 +1,50 @@
+import NIOCore
+
+extension HTTP2ServerHandler {
+    /// Graceful shutdown, step one: GOAWAY(2^31-1) tells the peer to stop opening streams, and the final
+    /// GOAWAY with the last processed stream id follows after ``goawayDelay``.
+    func beginQuiescing() {
+        guard case .active = self.phase, let session = self.session, let context = self.context else { return }
+        self.phase = .quiescing
+        session.submitShutdownNotice()
+        self.sendPendingOutput()
+        self.goawayTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.goawayDelay) {
+            self.goawayTimer = nil
+            self.sendFinalGoaway()
+        }
+    }
+
+    /// Graceful shutdown, step two: streams up to the last processed id are still answered; the connection
+    /// closes when the last of them ends (nghttp2 then wants neither to read nor to write).
+    func sendFinalGoaway() {
+        guard let session = self.session else { return }
+        switch self.phase {
+        case .active, .quiescing:
+            self.phase = .draining(lastStreamID: session.lastProcessedStreamID)
+            session.submitGoaway(code: .noError)
+            self.sendPendingOutput()
+        case .idle, .draining, .closed:
+            break
+        }
+    }
+
+    /// Arms the idle timer when no stream is open, disarms it when one is.
+    func updateIdleTimer() {
+        guard self.streams.isEmpty, case .active = self.phase, let context = self.context else {
+            self.idleTimer?.cancel()
+            self.idleTimer = nil
+            return
+        }
+        guard self.idleTimer == nil else { return }
+        self.idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(self.limits.idleTimeout)) {
+            self.idleTimer = nil
+            self.idleTimeoutFired()
+        }
+    }
+
+    private func idleTimeoutFired() {
+        guard self.streams.isEmpty else { return }
+        self.sendFinalGoaway()
+        self.closeConnection()
+    }
+}

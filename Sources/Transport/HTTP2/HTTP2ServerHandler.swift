@@ -1,0 +1,214 @@
+import NIOCore
+
+/// The HTTP/2 server protocol handler: nghttp2 decodes requests from plaintext bytes, a
+/// ``RequestDispatcher`` answers them, and the responses go back as HTTP/2 frames.
+///
+/// Sits directly above the TLS handler and is added once ALPN chose `h2`, so the channel is
+/// already active: the server SETTINGS are sent from `handlerAdded`. Streams are answered
+/// concurrently and in any order. Output is written once per input batch and paused while the
+/// channel is not writable.
+final class HTTP2ServerHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// The connection's life, seen from the server.
+    enum Phase {
+        /// Waiting for the channel to become active.
+        case idle
+        case active
+        /// The shutdown notice went out; the final GOAWAY follows after a short delay.
+        case quiescing
+        /// The final GOAWAY went out: streams above `lastStreamID` are not served.
+        case draining(lastStreamID: Int32)
+        case closed
+    }
+
+    /// How long after the shutdown notice the final GOAWAY goes out: lets in-flight HEADERS arrive.
+    static let goawayDelay = TimeAmount.milliseconds(100)
+    /// Output is written and flushed at least every this many bytes within one batch.
+    private static let writeChunkSize = 256 * 1024
+
+    let limits: ConnectionLimits
+    let dispatcher: any RequestDispatcher
+    // Shared with the extensions in HTTP2ServerHandler+*.swift; touched only on the event loop.
+    var phase = Phase.idle
+    var streams = HTTP2StreamTable()
+    /// Stream actions raised inside nghttp2 callbacks, performed once nghttp2 returns.
+    var pendingActions: [(stream: Int32, action: HTTP2StreamMachine.Action)] = []
+    var session: HTTP2ServerSession?
+    var context: ChannelHandlerContext?
+    /// True between `channelRead` and `channelReadComplete`: output waits for the batch to end.
+    var isReadingBatch = false
+    var idleTimer: Scheduled<Void>?
+    var goawayTimer: Scheduled<Void>?
+    private var isSending = false
+
+    /// Creates the handler for one connection.
+    /// - Parameters:
+    ///   - limits: the listener's limits (SETTINGS, body and header sizes, resets, idle time).
+    ///   - dispatcher: receives complete requests and cancellations, on the event loop.
+    init(limits: ConnectionLimits, dispatcher: any RequestDispatcher) {
+        self.limits = limits
+        self.dispatcher = dispatcher
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { self.start(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.tearDown()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.start(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.tearDown()
+        context.fireChannelInactive()
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard case .idle = self.phase else { return }
+        self.phase = .active
+        let userData = Unmanaged.passUnretained(self).toOpaque()
+        guard let session = HTTP2ServerSession(limits: self.limits, userData: userData) else {
+            self.closeConnection()
+            return
+        }
+        self.session = session
+        self.updateIdleTimer()
+        self.sendPendingOutput()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let session = self.session else { return }
+        self.isReadingBatch = true
+        let result = session.receive(self.unwrapInboundIn(data))
+        self.performPendingActions()
+        if case .fatal = result {
+            // nghttp2 may have queued a GOAWAY: send it, then give up on the connection.
+            self.isReadingBatch = false
+            self.sendPendingOutput()
+            self.closeConnection()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.isReadingBatch = false
+        self.sendPendingOutput()
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { self.sendPendingOutput() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            self.beginQuiescing()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.closeConnection()
+        context.fireErrorCaught(error)
+    }
+}
+
+extension HTTP2ServerHandler {
+    /// Runs nghttp2's output loop and writes the result: one write and one flush per chunk of output.
+    ///
+    /// Stops calling `mem_send` while the channel is not writable (resumed by `channelWritabilityChanged`),
+    /// and closes the connection once nghttp2 neither reads nor writes any more.
+    func sendPendingOutput() {
+        guard !self.isSending, let context = self.context else { return }
+        self.isSending = true
+        defer { self.isSending = false }
+        var output = context.channel.allocator.buffer(capacity: 0)
+        sending: while let session = self.session, context.channel.isWritable {
+            let step = session.sendNext(into: &output)
+            self.performPendingActions()
+            switch step {
+            case .wrote:
+                if output.readableBytes >= Self.writeChunkSize {
+                    context.writeAndFlush(self.wrapOutboundOut(output), promise: nil)
+                    output = context.channel.allocator.buffer(capacity: 0)
+                }
+            case .idle:
+                break sending
+            case .fatal:
+                self.closeConnection()
+                break sending
+            }
+        }
+        if output.readableBytes > 0 {
+            context.writeAndFlush(self.wrapOutboundOut(output), promise: nil)
+        }
+        if let session = self.session, !session.isAlive {
+            self.closeConnection()
+        }
+    }
+
+    /// Performs the stream actions that nghttp2 callbacks queued, in order.
+    func performPendingActions() {
+        while !self.pendingActions.isEmpty {
+            let (stream, action) = self.pendingActions.removeFirst()
+            self.perform(action, on: stream)
+        }
+    }
+
+    func perform(_ action: HTTP2StreamMachine.Action, on stream: Int32) {
+        switch action {
+        case .none:
+            break
+        case .dispatch(let request):
+            if case .draining(let lastStreamID) = self.phase, stream > lastStreamID {
+                // Past the final GOAWAY: the peer retries elsewhere.
+                self.session?.submitReset(stream: stream, code: .refusedStream)
+                return
+            }
+            self.dispatcher.dispatch(request, on: StreamID(stream), writer: self)
+        case .submit(let head, let bodyLength, let hasBody):
+            let headers = HTTP2HeaderBlock(response: head, bodyLength: bodyLength)
+            self.session?.submitResponse(stream: stream, headers: headers, hasBody: hasBody)
+        case .reset(let code):
+            self.session?.submitReset(stream: stream, code: code)
+        case .cancel:
+            self.dispatcher.cancel(StreamID(stream))
+        }
+    }
+
+    /// Closes the channel once; `channelInactive` then tears the session down.
+    func closeConnection() {
+        if case .closed = self.phase { return }
+        self.phase = .closed
+        self.context?.close(promise: nil)
+    }
+
+    /// Cancels what the dispatcher still owes and frees the session. Idempotent.
+    func tearDown() {
+        self.phase = .closed
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
+        self.goawayTimer?.cancel()
+        self.goawayTimer = nil
+        guard let session = self.session else { return }
+        self.session = nil
+        session.close()
+        self.pendingActions.removeAll()
+        for stream in self.streams.removeAll() {
+            self.dispatcher.cancel(StreamID(stream))
+        }
+    }
+}
+
+@available(*, unavailable)
+extension HTTP2ServerHandler: Sendable {}

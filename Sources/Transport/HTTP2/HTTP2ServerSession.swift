@@ -1,0 +1,148 @@
+import CNghttp2
+import NIOCore
+
+/// Owns one nghttp2 server session (`nghttp2_session*`) and maps its C results into Swift values.
+///
+/// Knows nothing of channels: the handler feeds it bytes and drains its output. Callbacks reach
+/// the owner through the `userData` pointer given at creation.
+final class HTTP2ServerSession {
+    /// What feeding input did to the session.
+    enum ReceiveResult: Equatable {
+        case processed
+        /// The connection is unusable (bad preface, flood, callback failure); send what is queued and close.
+        case fatal(code: Int32)
+    }
+
+    /// One step of the output loop.
+    enum SendStep: Equatable {
+        case wrote
+        case idle
+        case fatal(code: Int32)
+    }
+
+    private var session: OpaquePointer?  // nghttp2_session*, owned
+
+    /// Creates the session and queues the server SETTINGS and the connection window increase.
+    ///
+    /// Returns `nil` only when nghttp2 runs out of memory.
+    init?(limits: ConnectionLimits, userData: UnsafeMutableRawPointer) {
+        guard let callbacks = HTTP2ServerCallbacks.make() else { return nil }
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        var option: OpaquePointer?
+        guard nghttp2_option_new(&option) == 0, let option else { return nil }
+        defer { nghttp2_option_del(option) }
+        nghttp2_option_set_stream_reset_rate_limit(
+            option,
+            UInt64(max(0, limits.streamResetBurst)),
+            UInt64(max(0, limits.streamResetRate))
+        )
+        var session: OpaquePointer?
+        guard nghttp2_session_server_new2(&session, callbacks, userData, option) == 0, let session else { return nil }
+        self.session = session
+        self.submitSettings(limits)
+    }
+
+    deinit {
+        assert(self.session == nil, "HTTP2ServerSession.close() must run before release")
+        if let session = self.session { nghttp2_session_del(session) }
+    }
+
+    /// Frees the nghttp2 session; later calls do nothing. No callbacks run after this.
+    func close() {
+        guard let session = self.session else { return }
+        self.session = nil
+        nghttp2_session_del(session)
+    }
+
+    private func submitSettings(_ limits: ConnectionLimits) {
+        guard let session = self.session else { return }
+        var entries = [
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
+                value: UInt32(clamping: limits.maxConcurrentStreams)
+            ),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
+                value: UInt32(clamping: min(limits.initialWindowSize, Int(Int32.max)))
+            ),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
+                value: UInt32(clamping: limits.maxHeaderListSize)
+            ),
+        ]
+        _ = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
+        // The connection window bounds all streams together; the default 64 KiB would stall uploads
+        // long before the per-stream window does. Room for a few streams' worth in flight.
+        let connectionWindow = Int32(clamping: max(limits.initialWindowSize, 65_535) * 4)
+        _ = nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, connectionWindow)
+    }
+
+    /// Feeds plaintext input; callbacks run synchronously inside this call.
+    func receive(_ buffer: ByteBuffer) -> ReceiveResult {
+        guard let session = self.session else { return .processed }
+        let rc = buffer.withUnsafeReadableBytes { bytes -> Int in
+            guard let base = bytes.baseAddress else { return 0 }
+            return nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+        }
+        return rc < 0 ? .fatal(code: Int32(truncatingIfNeeded: rc)) : .processed
+    }
+
+    /// Serialises the next pending frames and appends them to `buffer`.
+    func sendNext(into buffer: inout ByteBuffer) -> SendStep {
+        guard let session = self.session else { return .idle }
+        var data: UnsafePointer<UInt8>?
+        let count = nghttp2_session_mem_send(session, &data)
+        if count < 0 { return .fatal(code: Int32(truncatingIfNeeded: count)) }
+        guard count > 0, let data else { return .idle }
+        // Pointer valid only until the next mem_send call: copy now.
+        buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))
+        return .wrote
+    }
+
+    /// False when nghttp2 neither expects input nor has output: the connection is done.
+    var isAlive: Bool {
+        guard let session = self.session else { return false }
+        return nghttp2_session_want_read(session) != 0 || nghttp2_session_want_write(session) != 0
+    }
+
+    /// The highest stream id the peer opened that we processed (for GOAWAY).
+    var lastProcessedStreamID: Int32 {
+        guard let session = self.session else { return 0 }
+        return nghttp2_session_get_last_proc_stream_id(session)
+    }
+
+    /// Submits a response head; when `hasBody`, nghttp2 pulls the body through the read callback.
+    func submitResponse(stream: Int32, headers: HTTP2HeaderBlock, hasBody: Bool) {
+        guard let session = self.session else { return }
+        headers.withNameValuePairs { nva in
+            if hasBody {
+                var provider = nghttp2_data_provider(
+                    source: nghttp2_data_source(ptr: nil),
+                    read_callback: HTTP2ServerCallbacks.readResponseBody
+                )
+                _ = nghttp2_submit_response(session, stream, nva.baseAddress, nva.count, &provider)
+            } else {
+                _ = nghttp2_submit_response(session, stream, nva.baseAddress, nva.count, nil)
+            }
+        }
+    }
+
+    /// Submits RST_STREAM for `stream`.
+    func submitReset(stream: Int32, code: HTTP2ErrorCode) {
+        guard let session = self.session else { return }
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, code.rawValue)
+    }
+
+    /// Submits the first GOAWAY of a graceful shutdown (last stream id 2^31-1): "stop opening streams soon".
+    func submitShutdownNotice() {
+        guard let session = self.session else { return }
+        _ = nghttp2_submit_shutdown_notice(session)
+    }
+
+    /// Submits GOAWAY with the last processed stream id; streams above it are refused from now on.
+    func submitGoaway(code: HTTP2ErrorCode) {
+        guard let session = self.session else { return }
+        let last = nghttp2_session_get_last_proc_stream_id(session)
+        _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, code.rawValue, nil, 0)
+    }
+}

@@ -1,0 +1,151 @@
+import HTTPTypes
+import NIOCore
+
+/// The life of one HTTP/2 request stream on the server, from its first header field to its last frame.
+///
+/// Pure: it never touches nghttp2 or the channel. Each event returns an ``Action`` that the handler performs.
+struct HTTP2StreamMachine {
+    enum State {
+        /// Header fields are arriving.
+        case receivingHead(HTTP2RequestHeadBuilder)
+        /// The head is complete; the body is arriving.
+        case receivingBody(HTTPRequest, ByteBuffer)
+        /// The request went to the dispatcher; its response has not come back yet.
+        case awaitingResponse(isHead: Bool)
+        /// A response was submitted; nghttp2 draws `body` through the data provider.
+        case sendingBody(ByteBuffer, peerEnded: Bool)
+        /// The whole response was handed to nghttp2.
+        case responded(peerEnded: Bool)
+        /// The stream was reset by us; nothing more happens on it.
+        case reset
+    }
+
+    enum Action {
+        case none
+        /// Hand the complete request to the dispatcher.
+        case dispatch(Request)
+        /// Submit this response head; with a data provider when `hasBody`.
+        case submit(HTTPResponse, bodyLength: Int, hasBody: Bool)
+        /// Reset the stream with this error code.
+        case reset(HTTP2ErrorCode)
+        /// The dispatched request will never be answered: tell the dispatcher.
+        case cancel
+    }
+
+    private var state: State
+    private let maxBodySize: Int
+
+    init(maxHeaderListSize: Int, maxBodySize: Int) {
+        self.state = .receivingHead(HTTP2RequestHeadBuilder(maxHeaderListSize: maxHeaderListSize))
+        self.maxBodySize = maxBodySize
+    }
+
+    /// True while the dispatcher owes a response.
+    var isAwaitingResponse: Bool {
+        if case .awaitingResponse = self.state { return true }
+        return false
+    }
+
+    /// One request header field arrived. Trailer fields (after the body) are ignored.
+    mutating func receivedHeader(name: String, value: some Collection<UInt8>) {
+        guard case .receivingHead(var builder) = self.state else { return }
+        self.state = .reset  // drop the builder's storage while mutating it in place
+        builder.append(name: name, value: value)
+        self.state = .receivingHead(builder)
+    }
+
+    /// The header block ended (after any CONTINUATION frames).
+    mutating func receivedEndOfHeaders(endStream: Bool) -> Action {
+        guard case .receivingHead(let builder) = self.state else {
+            // Trailers: the request ends with them.
+            return endStream ? self.receivedEndOfStream() : .none
+        }
+        if builder.isOversized {
+            let problem = Response.problem(status: .init(code: 431), title: "Request header fields too large")
+            return self.answer(problem, includeBody: true, peerEnded: endStream)
+        }
+        guard let head = builder.build() else {
+            self.state = .reset
+            return .reset(.protocolError)
+        }
+        if endStream {
+            self.state = .awaitingResponse(isHead: head.method == .head)
+            return .dispatch(Request(head: head))
+        }
+        self.state = .receivingBody(head, ByteBuffer())
+        return .none
+    }
+
+    /// A chunk of request body arrived.
+    mutating func receivedData(_ bytes: UnsafeRawBufferPointer) -> Action {
+        guard case .receivingBody(let head, var body) = self.state else { return .none }
+        if body.readableBytes + bytes.count > self.maxBodySize {
+            let problem = Response.problem(status: .contentTooLarge, title: "Request body too large")
+            return self.answer(problem, includeBody: head.method != .head, peerEnded: false)
+        }
+        self.state = .reset  // keep `body` uniquely referenced while appending
+        body.writeBytes(bytes)
+        self.state = .receivingBody(head, body)
+        return .none
+    }
+
+    /// The peer ended its side of the stream (END_STREAM on DATA or trailers).
+    mutating func receivedEndOfStream() -> Action {
+        switch self.state {
+        case .receivingBody(let head, let body):
+            self.state = .awaitingResponse(isHead: head.method == .head)
+            return .dispatch(Request(head: head, body: body))
+        case .sendingBody(let body, _):
+            self.state = .sendingBody(body, peerEnded: true)
+        case .responded:
+            self.state = .responded(peerEnded: true)
+        case .receivingHead, .awaitingResponse, .reset:
+            break
+        }
+        return .none
+    }
+
+    /// The dispatcher answered. Ignored unless a response is owed.
+    mutating func respond(_ response: Response) -> Action {
+        guard case .awaitingResponse(let isHead) = self.state else { return .none }
+        return self.answer(response, includeBody: !isHead, peerEnded: true)
+    }
+
+    private mutating func answer(_ response: Response, includeBody: Bool, peerEnded: Bool) -> Action {
+        let code = response.status.code
+        let mayHaveBody = includeBody && code != 204 && code != 304 && !(100..<200).contains(code)
+        let length = response.body.readableBytes
+        if mayHaveBody && length > 0 {
+            self.state = .sendingBody(response.body, peerEnded: peerEnded)
+            return .submit(response.head, bodyLength: length, hasBody: true)
+        }
+        self.state = .responded(peerEnded: peerEnded)
+        return .submit(response.head, bodyLength: length, hasBody: false)
+    }
+
+    /// nghttp2 asks for up to `maxLength` bytes of response body; returns them and whether they are the last.
+    mutating func readBody(maxLength: Int) -> (bytes: ByteBuffer, isEnd: Bool) {
+        guard case .sendingBody(var body, let peerEnded) = self.state else { return (ByteBuffer(), true) }
+        let slice = body.readSlice(length: min(maxLength, body.readableBytes)) ?? ByteBuffer()
+        if body.readableBytes == 0 {
+            self.state = .responded(peerEnded: peerEnded)
+            return (slice, true)
+        }
+        self.state = .sendingBody(body, peerEnded: peerEnded)
+        return (slice, false)
+    }
+
+    /// Our last frame (END_STREAM) went out. A peer still sending gets RST_STREAM(NO_ERROR), RFC 9113 §8.1.
+    mutating func sentEndOfStream() -> Action {
+        guard case .responded(peerEnded: false) = self.state else { return .none }
+        self.state = .reset
+        return .reset(.noError)
+    }
+
+    /// The stream closed (normally, or reset by either side).
+    mutating func closed() -> Action {
+        let wasAwaiting = self.isAwaitingResponse
+        self.state = .reset
+        return wasAwaiting ? .cancel : .none
+    }
+}

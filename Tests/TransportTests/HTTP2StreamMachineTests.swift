@@ -1,0 +1,116 @@
+import HTTPTypes
+import NIOCore
+import Testing
+@testable import Transport
+
+@Suite("HTTP2StreamMachine")
+struct HTTP2StreamMachineTests {
+    private func machine(maxHeaderListSize: Int = 16 * 1024, maxBodySize: Int = 1024) -> HTTP2StreamMachine {
+        HTTP2StreamMachine(maxHeaderListSize: maxHeaderListSize, maxBodySize: maxBodySize)
+    }
+
+    private func receiveHead(_ machine: inout HTTP2StreamMachine, _ fields: [(String, String)]) {
+        for (name, value) in fields { machine.receivedHeader(name: name, value: value.utf8) }
+    }
+
+    private let getFields = [(":method", "GET"), (":scheme", "https"), (":authority", "a"), (":path", "/x")]
+
+    @Test func completeHeadWithEndStreamIsDispatched() throws {
+        var machine = self.machine()
+        self.receiveHead(&machine, self.getFields + [("accept", "*/*")])
+        guard case .dispatch(let request) = machine.receivedEndOfHeaders(endStream: true) else {
+            Issue.record("expected dispatch")
+            return
+        }
+        #expect(request.head.path == "/x")
+        #expect(request.head.headerFields[.accept] == "*/*")
+        #expect(machine.isAwaitingResponse)
+        guard case .cancel = machine.closed() else {
+            Issue.record("an unanswered stream must be cancelled")
+            return
+        }
+    }
+
+    @Test(arguments: [
+        [(":method", "GET"), (":scheme", "https"), (":authority", "a")],
+        [(":method", "GET"), (":path", "/"), (":authority", "a")],
+        [(":scheme", "https"), (":path", "/")],
+        [(":method", "GET"), (":scheme", "https"), (":path", "/"), (":path", "/again")],
+        [(":method", "GET"), (":scheme", "https"), ("accept", "*/*"), (":path", "/")],
+        [(":method", "GET"), (":scheme", "https"), (":path", "/"), (":protocol", "websocket")],
+    ])
+    func missingOrInvalidPseudoHeadersAreAProtocolError(fields: [(String, String)]) {
+        var machine = self.machine()
+        self.receiveHead(&machine, fields)
+        guard case .reset(let code) = machine.receivedEndOfHeaders(endStream: true) else {
+            Issue.record("expected a reset")
+            return
+        }
+        #expect(code == .protocolError)
+    }
+
+    @Test func responseForHeadRequestCarriesNoBody() {
+        var machine = self.machine()
+        self.receiveHead(&machine, [(":method", "HEAD"), (":scheme", "https"), (":path", "/")])
+        _ = machine.receivedEndOfHeaders(endStream: true)
+        guard case .submit(_, let length, let hasBody) = machine.respond(.text("hello")) else {
+            Issue.record("expected submit")
+            return
+        }
+        #expect(length == 5)
+        #expect(!hasBody)
+        guard case .none = machine.respond(.text("twice")) else {
+            Issue.record("a second response must be ignored")
+            return
+        }
+    }
+
+    @Test func bodyIsReadInSlicesUntilTheEnd() {
+        var machine = self.machine()
+        self.receiveHead(&machine, self.getFields)
+        _ = machine.receivedEndOfHeaders(endStream: true)
+        _ = machine.respond(.text("abcdef"))
+        let first = machine.readBody(maxLength: 4)
+        #expect(first.bytes == ByteBuffer(string: "abcd") && !first.isEnd)
+        let second = machine.readBody(maxLength: 4)
+        #expect(second.bytes == ByteBuffer(string: "ef") && second.isEnd)
+        guard case .none = machine.sentEndOfStream() else {
+            Issue.record("the peer had ended: no reset")
+            return
+        }
+    }
+
+    @Test func oversizedBodyIsAnswered413AndResetAfterTheResponse() {
+        var machine = self.machine(maxBodySize: 4)
+        self.receiveHead(&machine, [(":method", "POST"), (":scheme", "https"), (":path", "/")])
+        _ = machine.receivedEndOfHeaders(endStream: false)
+        let chunk: [UInt8] = [1, 2, 3]
+        let first = chunk.withUnsafeBytes { machine.receivedData($0) }
+        guard case .none = first else {
+            Issue.record("within the limit")
+            return
+        }
+        guard case .submit(let head, _, true) = chunk.withUnsafeBytes({ machine.receivedData($0) }) else {
+            Issue.record("expected a 413")
+            return
+        }
+        #expect(head.status.code == 413)
+        #expect(!machine.isAwaitingResponse)
+        _ = machine.readBody(maxLength: 1 << 20)
+        guard case .reset(let code) = machine.sentEndOfStream() else {
+            Issue.record("expected RST_STREAM(NO_ERROR)")
+            return
+        }
+        #expect(code == .noError)
+    }
+
+    @Test func oversizedHeaderListIsAnswered431() {
+        var machine = self.machine(maxHeaderListSize: 200)
+        self.receiveHead(&machine, self.getFields + [("x-big", String(repeating: "x", count: 200))])
+        guard case .submit(let head, _, true) = machine.receivedEndOfHeaders(endStream: true) else {
+            Issue.record("expected a 431")
+            return
+        }
+        #expect(head.status.code == 431)
+    }
+}
