@@ -1,6 +1,7 @@
 import HTTPTypes
 import NIOCore
 import Routing
+import Synchronization
 import Transport
 
 /// `POST /echo`: answers with the request body.
@@ -21,12 +22,14 @@ struct Download: Function {
     }
 }
 
-/// `GET /slow?ms=N`: answers `done` after N milliseconds.
+/// `GET /slow?ms=N&tag=T`: answers `done T` after N milliseconds.
 struct Slow: Function {
     func respond(to request: Request, context: RequestContext) async throws -> Response {
-        let milliseconds = request.query["ms"].flatMap { Int($0) } ?? 500
+        let query = request.query
+        let milliseconds = query["ms"].flatMap { Int($0) } ?? 500
+        SlowRequests.started.withLock { $0 += 1 }
         try await Task.sleep(for: .milliseconds(milliseconds))
-        return .text("done")
+        return .text("done \(query["tag"] ?? "")")
     }
 }
 
@@ -36,4 +39,28 @@ struct ConnectionFacts: Function {
         let info = context.connection
         return .text("\(info.id) \(info.httpVersion) \(info.tls.alpn ?? "-")")
     }
+}
+
+/// `GET /concurrent?expect=N`: waits (up to 10 s) until N requests to it are in flight at once, then answers
+/// with the highest number seen — proof that streams are handled concurrently.
+struct ConcurrencyProbe: Function {
+    private static let gauge = Mutex<(current: Int, peak: Int)>((0, 0))
+
+    func respond(to request: Request, context: RequestContext) async throws -> Response {
+        let expected = request.query["expect"].flatMap { Int($0) } ?? 1
+        Self.gauge.withLock { state in
+            state.current += 1
+            state.peak = max(state.peak, state.current)
+        }
+        defer { Self.gauge.withLock { $0.current -= 1 } }
+        for _ in 0..<1000 where Self.gauge.withLock({ $0.peak }) < expected {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return .text(String(Self.gauge.withLock { $0.peak }))
+    }
+}
+
+/// Counts requests that `Slow` has started, so tests can wait until one is in flight.
+enum SlowRequests {
+    static let started = Mutex(0)
 }
