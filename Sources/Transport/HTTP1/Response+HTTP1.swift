@@ -49,7 +49,13 @@ extension Response {
         } else if plan.version == .http1_0 {
             headers.add(name: "connection", value: "keep-alive")
         }
-        let status = HTTPResponseStatus(statusCode: code, reasonPhrase: self.status.reasonPhrase)
+        // NIO replaces the phrase of a status it knows, so keep ours with `.custom`, except for the body-less
+        // statuses, whose framing the encoder decides from the known cases.
+        let reason = self.status.reasonPhrase
+        let status: HTTPResponseStatus =
+            forbidsBody || reason.isEmpty
+            ? HTTPResponseStatus(statusCode: code, reasonPhrase: reason)
+            : .custom(code: UInt(code), reasonPhrase: reason)
         let head = HTTPResponseHead(version: plan.version, status: status, headers: headers)
         let sendsBody = !forbidsBody && !plan.isHeadRequest && self.body.readableBytes > 0
         return (head, sendsBody ? self.body : nil)
