@@ -21,7 +21,8 @@ final class HTTP1ErrorHandler: ChannelDuplexHandler {
     init() {}
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let canAnswer = !self.isResponseInProgress && !self.isClosing
+        // A closed channel's decoder reports the truncated request at EOF: nobody is left to answer.
+        let canAnswer = !self.isResponseInProgress && !self.isClosing && context.channel.isActive
         self.isClosing = true
         guard canAnswer, let parserError = error as? HTTPParserError else {
             context.close(promise: nil)

@@ -18,6 +18,7 @@ final class HTTP1TimeoutHandler: ChannelDuplexHandler {
     private var machine = HTTP1TimeoutMachine()
     private var scheduled: Scheduled<Void>?
     private var hasQuiesced = false
+    private var hasExpired = false
     private let idleTimeout: TimeAmount
     private let requestReadTimeout: TimeAmount
 
@@ -49,6 +50,8 @@ final class HTTP1TimeoutHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // After a timeout the connection is closing: bytes that still arrive must not start another answer.
+        guard !self.hasExpired else { return }
         self.perform(self.machine.bytesReceived(), context: context)
         context.fireChannelRead(data)
     }
@@ -94,8 +97,10 @@ final class HTTP1TimeoutHandler: ChannelDuplexHandler {
         case .none:
             return
         case .close:
+            self.hasExpired = true
             context.close(promise: nil)
         case .answerRequestTimeout:
+            self.hasExpired = true
             let response = Response.problem(status: .requestTimeout, title: "Request timeout")
             let bytes = response.http1ClosingBytes(allocator: context.channel.allocator)
             let channel = context.channel
