@@ -71,47 +71,60 @@ struct HTTP1RequestMachine {
             return .close
         }
         self.lastStream = self.lastStream == Int32.max ? 1 : self.lastStream + 1
-        let stream = StreamID(self.lastStream)
+        switch self.check(head) {
+        case .rejected(let response, let plan):
+            self.state = .closing
+            return .reject(response, plan)
+        case .accepted(let request, let plan, let sendsContinue):
+            let stream = StreamID(self.lastStream)
+            // No capacity reserved from Content-Length: a peer that declares a body but never sends it costs nothing.
+            self.state = .receiving(Receiving(head: request, body: ByteBuffer(), stream: stream, plan: plan))
+            return sendsContinue ? .sendContinue(head.version) : .none
+        }
+    }
+
+    private enum HeadCheck {
+        case accepted(HTTPRequest, HTTP1ResponsePlan, sendsContinue: Bool)
+        case rejected(Response, HTTP1ResponsePlan)
+    }
+
+    /// Checks version, head syntax, expectation and declared length, in that order.
+    private func check(_ head: HTTPRequestHead) -> HeadCheck {
+        let isHeadRequest = head.method == .HEAD
+        let closing = HTTP1ResponsePlan(version: head.version, keepAlive: false, isHeadRequest: isHeadRequest)
         guard head.version.major == 1 else {
             let response = Response.problem(status: .httpVersionNotSupported, title: "HTTP version not supported")
-            return self.reject(response, version: .http1_1)
+            return .rejected(response, HTTP1ResponsePlan(version: .http1_1, keepAlive: false, isHeadRequest: false))
         }
-        let request: HTTPRequest
-        do {
-            request = try HTTPRequest(http1: head)
-        } catch {
-            let response = Response.problem(status: .badRequest, title: "Bad request")
-            return self.reject(response, version: head.version, isHeadRequest: head.method == .HEAD)
+        guard let request = try? HTTPRequest(http1: head) else {
+            return .rejected(.problem(status: .badRequest, title: "Bad request"), closing)
         }
+        let expectation = self.expectation(of: head)
+        if case .unsupported = expectation {
+            return .rejected(.problem(status: .expectationFailed, title: "Expectation failed"), closing)
+        }
+        if let declared = head.headers.first(name: "content-length").flatMap({ Int($0) }), declared > self.maxBodySize {
+            return .rejected(.problem(status: .contentTooLarge, title: "Content too large"), closing)
+        }
+        // The decoder stops after a request that asks for an upgrade; we never upgrade, so answer and close.
         let upgrades = http1Tokens(head.headers["connection"]).contains("upgrade") || head.method == .CONNECT
         let plan = HTTP1ResponsePlan(
             version: head.version,
             keepAlive: head.isKeepAlive && !upgrades,
-            isHeadRequest: head.method == .HEAD
+            isHeadRequest: isHeadRequest
         )
-        let declaredLength = head.headers.first(name: "content-length").flatMap { Int($0) }
-        let expectation = self.expectation(of: head)
-        if case .unsupported = expectation {
-            let response = Response.problem(status: .expectationFailed, title: "Expectation failed")
-            return self.reject(response, version: head.version, isHeadRequest: plan.isHeadRequest)
-        }
-        if let declaredLength, declaredLength > self.maxBodySize {
-            let response = Response.problem(status: .contentTooLarge, title: "Content too large")
-            return self.reject(response, version: head.version, isHeadRequest: plan.isHeadRequest)
-        }
-        var body = ByteBuffer()
-        if let declaredLength, declaredLength > 0 { body.reserveCapacity(declaredLength) }
-        self.state = .receiving(Receiving(head: request, body: body, stream: stream, plan: plan))
-        if case .continue = expectation { return .sendContinue(head.version) }
-        return .none
+        if case .continue = expectation { return .accepted(request, plan, sendsContinue: true) }
+        return .accepted(request, plan, sendsContinue: false)
     }
 
     /// A piece of the current request's body arrived.
     mutating func receivedBody(_ chunk: ByteBuffer) -> Action {
         guard case .receiving(var receiving) = self.state else { return .none }
         guard receiving.body.readableBytes + chunk.readableBytes <= self.maxBodySize else {
-            let response = Response.problem(status: .contentTooLarge, title: "Content too large")
-            return self.reject(response, version: receiving.plan.version)
+            self.state = .closing
+            var plan = receiving.plan
+            plan.keepAlive = false
+            return .reject(.problem(status: .contentTooLarge, title: "Content too large"), plan)
         }
         self.state = .closing  // drop the stored copy so appending does not copy the buffer
         if receiving.body.readableBytes == 0 && receiving.body.capacity == 0 {
@@ -184,11 +197,5 @@ struct HTTP1RequestMachine {
         let values = head.headers["expect"]
         guard !values.isEmpty, head.version != .http1_0 else { return .none }
         return http1Tokens(values) == ["100-continue"] ? .continue : .unsupported
-    }
-
-    private mutating func reject(_ response: Response, version: HTTPVersion, isHeadRequest: Bool = false) -> Action {
-        self.state = .closing
-        let plan = HTTP1ResponsePlan(version: version, keepAlive: false, isHeadRequest: isHeadRequest)
-        return .reject(response, plan)
     }
 }
