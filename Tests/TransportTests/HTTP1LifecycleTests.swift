@@ -1,0 +1,110 @@
+import HTTPTypes
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import Transport
+
+@Suite("HTTP1Lifecycle")
+struct HTTP1LifecycleTests {
+    private static func limits() -> ConnectionLimits {
+        var limits = ConnectionLimits()
+        limits.idleTimeout = .seconds(60)
+        limits.requestHeadTimeout = .seconds(30)
+        return limits
+    }
+
+    @Test func idleConnectionClosesAfterTheIdleTimeout() throws {
+        let connection = try HTTP1TestConnection(limits: Self.limits())
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(59))
+        #expect(connection.isOpen)
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!connection.isOpen)
+        #expect(try connection.outboundText() == "")
+    }
+
+    @Test func idleTimerRestartsAfterEachResponse() throws {
+        let connection = try HTTP1TestConnection(limits: Self.limits())
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(50))
+        connection.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(50))
+        #expect(connection.isOpen)
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        #expect(!connection.isOpen)
+    }
+
+    @Test func requestInFlightIsNotCutByTheIdleTimeout() throws {
+        let connection = try HTTP1TestConnection(limits: Self.limits(), dispatcher: RecordingDispatcher(respond: nil))
+        connection.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(120))
+        #expect(connection.isOpen)
+        connection.dispatcher.answer()
+        #expect(try connection.responses().map(\.code) == [200])
+        #expect(connection.dispatcher.cancelled.isEmpty)
+    }
+
+    @Test func partialHeadGets408AfterTheRequestTimeout() throws {
+        let connection = try HTTP1TestConnection(limits: Self.limits())
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        connection.send("GET / HTTP/1.1\r\nHost:")
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(29))
+        #expect(connection.isOpen)
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        let responses = try connection.responses()
+        #expect(responses.map(\.code) == [408])
+        #expect(responses.first?.reason == "Request timeout")
+        #expect(responses.first?.header("connection") == "close")
+        #expect(responses.first?.body.contains("\"status\":408") == true)
+        #expect(!connection.isOpen)
+    }
+
+    @Test func incompleteBodyGets408AfterTheRequestTimeout() throws {
+        let connection = try HTTP1TestConnection(limits: Self.limits())
+        connection.send("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n01234")
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(30))
+        #expect(try connection.responses().map(\.code) == [408])
+        #expect(!connection.isOpen)
+        #expect(connection.dispatcher.requests.isEmpty)
+    }
+
+    @Test func quiesceWhileIdleClosesAtOnce() throws {
+        let connection = try HTTP1TestConnection()
+        connection.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        connection.channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(!connection.isOpen)
+    }
+
+    @Test func quiesceWithARequestInFlightFinishesItWithConnectionClose() throws {
+        let connection = try HTTP1TestConnection(dispatcher: RecordingDispatcher(respond: nil))
+        connection.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
+        connection.channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        connection.channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())  // repeated: harmless
+        #expect(connection.isOpen)
+        connection.dispatcher.answer(.text("last"))
+        let responses = try connection.responses()
+        #expect(responses.map(\.body) == ["last"])
+        #expect(responses.first?.header("connection") == "close")
+        #expect(!connection.isOpen)
+        #expect(connection.dispatcher.cancelled.isEmpty)
+    }
+
+    @Test func quiesceWhileTheBodyArrivesFinishesTheRequest() throws {
+        let connection = try HTTP1TestConnection()
+        connection.send("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nab")
+        connection.channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(connection.isOpen)
+        connection.send("cd")
+        let responses = try connection.responses()
+        #expect(responses.map(\.body) == ["abcd"])
+        #expect(responses.first?.header("connection") == "close")
+        #expect(!connection.isOpen)
+    }
+
+    @Test func noTimerOutlivesTheConnection() throws {
+        let connection = try HTTP1TestConnection(limits: Self.limits())
+        connection.send("GET / HTTP/1.1\r\nHost:")
+        _ = try connection.channel.close().wait()
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(600))
+        #expect(try connection.outboundText() == "")
+    }
+}
