@@ -102,17 +102,17 @@ let package = Package(
         ),
         .testTarget(
             name: "AuthTests",
-            dependencies: ["Auth", "Transport", "Certificates", "TestSupport", httpTypes],
+            dependencies: ["Auth", "Transport", "Certificates", "TestSupport", httpTypes, logging, nioCore],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "RoutingTests",
-            dependencies: ["Routing", "Transport", httpTypes],
+            dependencies: ["Routing", "Transport", httpTypes, nioCore],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "FunctionsTests",
-            dependencies: ["Functions", "Routing", "Transport", httpTypes],
+            dependencies: ["Functions", "Routing", "Transport", httpTypes, nioCore],
             swiftSettings: strictSettings
         ),
         .testTarget(

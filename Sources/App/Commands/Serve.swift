@@ -1,5 +1,6 @@
 import ArgumentParser
 import Certificates
+import Foundation
 import Logging
 import ServiceLifecycle
 import Transport
@@ -45,6 +46,7 @@ struct Serve: AsyncParsableCommand {
         let defaults = try DefaultService(host: self.host, port: self.port, pki: pki, logger: logger)
         let addresses = try await defaults.server.start()
         print(defaults.banner(boundTo: addresses))
+        fflush(stdout)  // the banner is for people and scripts waiting on a pipe
         let group = ServiceGroup(
             services: [defaults.server],
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -27,7 +27,7 @@ struct Slow: Function {
     func respond(to request: Request, context: RequestContext) async throws -> Response {
         let query = request.query
         let milliseconds = query["ms"].flatMap { Int($0) } ?? 500
-        SlowRequests.started.withLock { $0 += 1 }
+        SlowRequests.started.withLock { _ = $0.insert(query["tag"] ?? "") }
         try await Task.sleep(for: .milliseconds(milliseconds))
         return .text("done \(query["tag"] ?? "")")
     }
@@ -56,11 +56,11 @@ struct ConcurrencyProbe: Function {
         for _ in 0..<1000 where Self.gauge.withLock({ $0.peak }) < expected {
             try await Task.sleep(for: .milliseconds(10))
         }
-        return .text(String(Self.gauge.withLock { $0.peak }))
+        return .text("peak=\(Self.gauge.withLock { $0.peak })\n")
     }
 }
 
-/// Counts requests that `Slow` has started, so tests can wait until one is in flight.
+/// The tags of the requests `Slow` has started, so a test can wait until its request is in flight.
 enum SlowRequests {
-    static let started = Mutex(0)
+    static let started = Mutex<Set<String>>([])
 }

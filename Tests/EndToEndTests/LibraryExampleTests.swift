@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+@Suite("The README's library example", .serialized)
+struct LibraryExampleTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func readmeShowsTheExampleExactly() throws {
+        let readme = try String(contentsOf: Self.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let example = try String(
+            contentsOf: Self.packageRoot.appendingPathComponent("Examples/HelloService/main.swift"),
+            encoding: .utf8
+        )
+        #expect(readme.contains("```swift\n" + example + "```"))
+    }
+
+    @Test func exampleServesItsFunctionBehindTheAuthenticator() async throws {
+        let directory = try temporaryDirectory()
+        let port = try freeLoopbackPort()
+        let process = try ChildProcess(try builtExecutable("HelloServiceExample"), ["\(port)", "pki"], in: directory)
+        defer { _ = process.stop(signal: SIGKILL) }
+        let base = "https://127.0.0.1:\(port)"
+        let ca = directory + "/pki/ca.crt"
+        var health = ""
+        for _ in 0..<200 where health != "ok" {
+            try await Task.sleep(for: .milliseconds(50))
+            health = try await runShell("curl -sS --cacert pki/ca.crt \(base)/healthz 2>/dev/null || true", in: directory)
+        }
+        try #require(health == "ok")
+        let curl = Curl(caFile: ca, clientCertificate: (directory + "/pki/client.crt", directory + "/pki/client.key"))
+        let greeting = try await curl.run(base + "/greet")
+        #expect(greeting.status == 200)
+        #expect(greeting.text.hasPrefix("Hello, CN=client"), "\(greeting.text)")
+        let refused = try await Curl(caFile: ca, clientCertificate: nil).run(base + "/greet")
+        #expect(refused.status == 403)
+        #expect(process.stop(signal: SIGTERM) == 0)
+    }
+}

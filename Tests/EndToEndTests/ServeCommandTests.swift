@@ -1,0 +1,76 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("`gatehouse serve` as a user runs it", .serialized)
+struct ServeCommandTests {
+    /// Starts `gatehouse serve --port 0` in a new directory and returns it with its banner.
+    func startServe() throws -> (process: ChildProcess, directory: String, banner: String) {
+        let directory = try temporaryDirectory()
+        let process = try ChildProcess(
+            try builtExecutable("gatehouse"),
+            ["serve", "--port", "0", "--log-level", "warning"],
+            in: directory
+        )
+        let banner = process.readOutput(until: "(200 Hello, Gatehouse.):\n  curl")
+        let rest = banner.contains("\n  curl") ? process.readOutput(until: "\n") : ""
+        return (process, directory, banner + rest)
+    }
+
+    /// The ready-to-paste curl lines of the banner.
+    func curlLines(_ banner: String) -> [String] {
+        banner.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("curl ") }
+    }
+
+    @Test func firstRunCreatesTheDevelopmentPKIAndTheBannerCurlLinesWork() async throws {
+        let (process, directory, banner) = try self.startServe()
+        defer { _ = process.stop(signal: SIGKILL) }
+        let lines = self.curlLines(banner)
+        try #require(lines.count == 2, "banner: \(banner)")
+
+        let withoutCertificate = try await runShell(lines[0] + " -sS", in: directory)
+        #expect(withoutCertificate.contains("Invalid client certificate"), "\(withoutCertificate)")
+        let withCertificate = try await runShell(lines[1] + " -sS", in: directory)
+        #expect(withCertificate == "Hello, Gatehouse.")
+
+        let pki = directory + "/.gatehouse/pki/"
+        for file in ["ca.crt", "ca.key", "server.crt", "server.key", "client.crt", "client.key", "client.pfx"] {
+            #expect(FileManager.default.fileExists(atPath: pki + file), "\(file)")
+        }
+        for key in ["ca.key", "server.key", "client.key", "client.pfx.password"] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: pki + key)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(key)")
+        }
+        #expect(process.stop(signal: SIGTERM) == 0)
+    }
+
+    @Test func openFileDescriptorsReturnToTheirBaselineAndSIGINTExitsZero() async throws {
+        let (process, directory, banner) = try self.startServe()
+        defer { _ = process.stop(signal: SIGKILL) }
+        let lines = self.curlLines(banner)
+        try #require(lines.count == 2, "banner: \(banner)")
+        _ = try await runShell(lines[1] + " -sS", in: directory)
+        let baseline = try process.openFileDescriptors()
+
+        let port = try #require(banner.split(separator: ":").compactMap { Int($0.prefix { $0.isNumber }) }.first)
+        for http in ["--http1.1", "--http2"] {
+            _ = try await runShell(lines[0] + " -sS \(http)", in: directory)
+            _ = try await runShell(lines[1] + " -sS \(http)", in: directory)
+        }
+        _ = try await rawTLSExchange(port: port, caFile: directory + "/.gatehouse/pki/ca.crt", send: "BROKEN\r\n\r\n")
+        _ = try await runShell("timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(port); exec 3>&-' || true", in: directory)
+
+        var current = try process.openFileDescriptors()
+        for _ in 0..<100 where current != baseline {
+            try await Task.sleep(for: .milliseconds(50))
+            current = try process.openFileDescriptors()
+        }
+        #expect(current == baseline, "open descriptors \(current), baseline \(baseline)")
+        #expect(process.stop(signal: SIGINT) == 0)
+    }
+}
+
+/// Runs `command` with /bin/sh in `directory` and returns its standard output.
+func runShell(_ command: String, in directory: String) async throws -> String {
+    try await runProcess("/bin/sh", ["-c", "cd '\(directory)' && \(command)"]).stdout
+}
