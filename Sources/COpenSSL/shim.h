@@ -151,24 +151,8 @@ static inline long gatehouse_SSL_CTX_set1_verify_cert_store(SSL_CTX *ctx, X509_S
     return SSL_CTX_set1_verify_cert_store(ctx, store);
 }
 
-static inline long gatehouse_SSL_CTX_set1_chain_cert_store(SSL_CTX *ctx, X509_STORE *store) {
-    return SSL_CTX_set1_chain_cert_store(ctx, store);
-}
-
 static inline uint64_t gatehouse_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_NO_RENEGOTIATION; }
 static inline uint64_t gatehouse_SSL_OP_NO_COMPRESSION(void) { return SSL_OP_NO_COMPRESSION; }
 static inline uint64_t gatehouse_SSL_OP_CIPHER_SERVER_PREFERENCE(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
-static inline uint64_t gatehouse_SSL_OP_NO_TICKET(void) { return SSL_OP_NO_TICKET; }
-static inline uint64_t gatehouse_SSL_OP_LEGACY_SERVER_CONNECT(void) { return SSL_OP_LEGACY_SERVER_CONNECT; }
-
-static inline long gatehouse_SSL_CTX_get_mode_release_buffers(void) { return SSL_MODE_RELEASE_BUFFERS; }
-
-static inline long gatehouse_SSL_get_extms_support(SSL *ssl) {
-    return SSL_get_extms_support(ssl);
-}
-
-static inline int gatehouse_SSL_CTX_set_security_level_floor(SSL_CTX *ctx) {
-    return SSL_CTX_get_security_level(ctx);
-}
 
 #endif
