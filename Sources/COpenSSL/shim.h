@@ -120,4 +120,39 @@ static inline unsigned long gatehouse_XN_FLAG_RFC2253_UTF8(void) {
     return XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
 }
 
+// Added for Certificates (minting, PKCS#12, trust store) and Transport/TLS.
+
+static inline int gatehouse_sk_ASN1_OBJECT_num(const STACK_OF(ASN1_OBJECT) *stack) {
+    return sk_ASN1_OBJECT_num(stack);
+}
+
+static inline ASN1_OBJECT *gatehouse_sk_ASN1_OBJECT_value(const STACK_OF(ASN1_OBJECT) *stack, int index) {
+    return sk_ASN1_OBJECT_value(stack, index);
+}
+
+static inline void gatehouse_EXTENDED_KEY_USAGE_free(EXTENDED_KEY_USAGE *usages) {
+    EXTENDED_KEY_USAGE_free(usages);
+}
+
+static inline int gatehouse_sk_X509_NAME_num(const STACK_OF(X509_NAME) *stack) {
+    return sk_X509_NAME_num(stack);
+}
+
+/// Frees the stack and every name in it.
+static inline void gatehouse_sk_X509_NAME_pop_free(STACK_OF(X509_NAME) *stack) {
+    sk_X509_NAME_pop_free(stack, X509_NAME_free);
+}
+
+static inline int gatehouse_MBSTRING_UTF8(void) {
+    return MBSTRING_UTF8;
+}
+
+static inline long gatehouse_SSL_CTX_set1_verify_cert_store(SSL_CTX *ctx, X509_STORE *store) {
+    return SSL_CTX_set1_verify_cert_store(ctx, store);
+}
+
+static inline uint64_t gatehouse_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_NO_RENEGOTIATION; }
+static inline uint64_t gatehouse_SSL_OP_NO_COMPRESSION(void) { return SSL_OP_NO_COMPRESSION; }
+static inline uint64_t gatehouse_SSL_OP_CIPHER_SERVER_PREFERENCE(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
+
 #endif

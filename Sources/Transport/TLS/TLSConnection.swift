@@ -1,0 +1,162 @@
+import COpenSSL
+import Certificates
+package import NIOCore
+
+/// One TLS session (`SSL*`) over two memory BIOs: ciphertext is fed in and drained out by the owner.
+///
+/// Not thread-safe: used from one event loop. No I/O happens here.
+package final class TLSConnection {
+    /// The outcome of a handshake step, read or write, mapped once from `SSL_get_error`.
+    package enum Status: Equatable {
+        /// The operation completed.
+        case done
+        /// More ciphertext from the peer is needed (drain pending output first).
+        case wantIO
+        /// The peer sent close_notify.
+        case closed
+        /// A fatal error, with OpenSSL's error queue.
+        case failed(String)
+    }
+
+    private let ssl: OpaquePointer  // SSL*, owned; owns both BIOs
+    private let input: OpaquePointer  // BIO* ciphertext from the peer, owned by ssl
+    private let output: OpaquePointer  // BIO* ciphertext to the peer, owned by ssl
+    /// Kept alive because the ALPN callback borrows it through the SSL_CTX.
+    package let context: TLSContext
+
+    /// Creates a session for `context`'s role.
+    /// - Throws: ``TLSError/Code/handshakeFailed`` when OpenSSL cannot allocate it.
+    package init(context: TLSContext) throws {
+        OpenSSLErrorQueue.clear()
+        guard let ssl = context.withUnsafeContext({ SSL_new($0) }) else {
+            throw TLSError(.handshakeFailed, "SSL_new: \(OpenSSLErrorQueue.drain())")
+        }
+        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
+            SSL_free(ssl)
+            throw TLSError(.handshakeFailed, "BIO_new: \(OpenSSLErrorQueue.drain())")
+        }
+        _ = gatehouse_BIO_set_mem_eof_return(input, -1)  // empty means "retry", not EOF
+        SSL_set_bio(ssl, input, output)
+        self.ssl = ssl
+        self.input = input
+        self.output = output
+        self.context = context
+        switch context.role {
+        case .server:
+            SSL_set_accept_state(ssl)
+        case .client:
+            SSL_set_connect_state(ssl)
+            self.configureClient()
+        }
+    }
+
+    deinit { SSL_free(self.ssl) }
+
+    private func configureClient() {
+        if !self.context.alpnWire.isEmpty {
+            _ = SSL_set_alpn_protos(self.ssl, self.context.alpnWire, UInt32(self.context.alpnWire.count))
+        }
+        guard let name = self.context.serverName else { return }
+        let isIPAddress = name.contains(":") || name.allSatisfy { $0.isNumber || $0 == "." }
+        if isIPAddress {
+            if self.context.verifiesPeer { X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(self.ssl), name) }
+        } else {
+            _ = gatehouse_SSL_set_tlsext_host_name(self.ssl, name)
+            if self.context.verifiesPeer { SSL_set1_host(self.ssl, name) }
+        }
+    }
+
+    /// Lends the `SSL*` to `body` (tests use it to provoke protocol edge cases).
+    package func withUnsafeSSL<Result>(_ body: (OpaquePointer) throws -> Result) rethrows -> Result {
+        try body(self.ssl)
+    }
+
+    // MARK: Ciphertext
+
+    /// Appends ciphertext received from the peer.
+    package func feed(_ ciphertext: ByteBuffer) {
+        ciphertext.withUnsafeReadableBytes { raw in
+            guard raw.count > 0 else { return }
+            _ = BIO_write(self.input, raw.baseAddress, Int32(raw.count))
+        }
+    }
+
+    /// Whether ciphertext is waiting to be sent.
+    package var hasPendingOutput: Bool { BIO_ctrl_pending(self.output) > 0 }
+
+    /// Takes every byte of ciphertext waiting to be sent, or `nil` when there is none.
+    package func drainOutput(allocator: ByteBufferAllocator) -> ByteBuffer? {
+        let pending = Int(BIO_ctrl_pending(self.output))
+        guard pending > 0 else { return nil }
+        var buffer = allocator.buffer(capacity: pending)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { raw in
+            Int(max(0, BIO_read(self.output, raw.baseAddress, Int32(pending))))
+        }
+        return buffer
+    }
+
+    // MARK: TLS operations
+
+    /// Whether the handshake has finished.
+    package var isHandshakeComplete: Bool { SSL_is_init_finished(self.ssl) == 1 }
+
+    /// Advances the handshake as far as the fed ciphertext allows.
+    package func handshake() -> Status {
+        OpenSSLErrorQueue.clear()
+        return self.status(SSL_do_handshake(self.ssl))
+    }
+
+    /// Decrypts as much plaintext as is available into `buffer`.
+    /// - Returns: `.wantIO` once everything fed has been consumed, `.closed` on close_notify.
+    package func readPlaintext(into buffer: inout ByteBuffer) -> Status {
+        let chunk = 16_384
+        while true {
+            OpenSSLErrorQueue.clear()
+            var result: Int32 = 0
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk) { raw in
+                result = SSL_read(self.ssl, raw.baseAddress, Int32(min(raw.count, Int(Int32.max))))
+                return Int(max(0, result))
+            }
+            if result <= 0 { return self.status(result) }
+        }
+    }
+
+    /// Encrypts all of `plaintext` into the output BIO.
+    package func writePlaintext(_ plaintext: ByteBuffer) -> Status {
+        var status = Status.done
+        plaintext.withUnsafeReadableBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                OpenSSLErrorQueue.clear()
+                let written = SSL_write(self.ssl, raw.baseAddress! + offset, Int32(min(raw.count - offset, 1 << 30)))
+                if written <= 0 {
+                    status = self.status(written)
+                    return
+                }
+                offset += Int(written)
+            }
+        }
+        return status
+    }
+
+    /// Queues a close_notify alert (drain the output afterwards).
+    package func shutdown() {
+        OpenSSLErrorQueue.clear()
+        _ = SSL_shutdown(self.ssl)
+        OpenSSLErrorQueue.clear()
+    }
+
+    /// Maps a return code through `SSL_get_error`, once.
+    private func status(_ returnCode: Int32) -> Status {
+        if returnCode > 0 { return .done }
+        switch SSL_get_error(self.ssl, returnCode) {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            return .wantIO
+        case SSL_ERROR_ZERO_RETURN:
+            return .closed
+        case let code:
+            let queue = OpenSSLErrorQueue.drain()
+            return .failed(queue.isEmpty ? "SSL error \(code)" : queue)
+        }
+    }
+}

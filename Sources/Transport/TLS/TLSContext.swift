@@ -1,0 +1,164 @@
+import COpenSSL
+public import Certificates
+
+/// The OpenSSL context (`SSL_CTX`) for one listener or one client configuration.
+///
+/// Expensive: reads and parses the identity and every CA file. Build it at startup or on reload, never on an
+/// event loop; then share it by every connection (it is immutable once built).
+///
+/// ```swift
+/// let context = try TLSContext(server: TLSConfiguration(
+///     identity: .pem(certificateChainFile: "pki/server.crt", privateKeyFile: "pki/server.key"),
+///     clientCertificateMode: .request, trustedCAFiles: ["pki/ca.crt"]))
+/// try channel.pipeline.syncOperations.addHandler(TLSHandler(context: context, role: .server))
+/// ```
+// @unchecked: the SSL_CTX is configured in init and only read afterwards (SSL_new takes its own reference).
+public final class TLSContext: @unchecked Sendable {
+    /// Whether connections made from this context accept or initiate handshakes.
+    public enum Role: Sendable, Hashable {
+        /// Accepts handshakes.
+        case server
+        /// Initiates handshakes.
+        case client
+    }
+
+    private let context: OpaquePointer  // SSL_CTX*, owned
+    /// The role this context was built for.
+    public let role: Role
+    /// The client-certificate mode (always `.none` for a client context).
+    public let clientCertificateMode: ClientCertificateMode
+    /// The ALPN protocols, in order of preference (server) or offer (client).
+    public let applicationProtocols: [String]
+    /// The CAs peer chains are verified against, when any are configured.
+    public let trustStore: TrustStore?
+    /// Whether the peer's chain is verified (server: mode is not `.none`; client: `verifyServer`).
+    package let verifiesPeer: Bool
+    /// The client's SNI / verification name.
+    package let serverName: String?
+    /// ALPN in wire format (length-prefixed), for the select callback and `SSL_set_alpn_protos`.
+    package let alpnWire: [UInt8]
+
+    /// Builds a server context from a listener's settings.
+    ///
+    /// TLS 1.2 uses ECDHE with AES-GCM or ChaCha20-Poly1305 only; TLS 1.3 uses OpenSSL's defaults.
+    /// Renegotiation and compression are off, session tickets on; ALPN picks the server's first protocol the
+    /// client offers (HTTP/1.1 when there is no overlap).
+    /// - Throws: ``TLSError/Code/invalidConfiguration`` naming the file or setting that failed.
+    public init(server configuration: TLSConfiguration) throws {
+        if configuration.clientCertificateMode == .require && configuration.trustedCAFiles.isEmpty {
+            throw TLSError(.invalidConfiguration, "clientCertificate: require needs at least one trusted CA file")
+        }
+        let store: TrustStore? =
+            configuration.clientCertificateMode == .none ? nil : try makeTrustStore(configuration.trustedCAFiles)
+        self.context = try makeContext(TLS_server_method(), configuration.minimumVersion, configuration.maximumVersion)
+        self.role = .server
+        self.clientCertificateMode = configuration.clientCertificateMode
+        self.applicationProtocols = configuration.applicationProtocols
+        self.trustStore = store
+        self.verifiesPeer = configuration.clientCertificateMode != .none
+        self.serverName = nil
+        self.alpnWire = try encodeALPN(configuration.applicationProtocols)
+
+        try applyServerOptions(self.context)
+        try loadIdentity(configuration.identity, into: self.context)
+        try self.installClientVerification(mode: configuration.clientCertificateMode, store: store)
+        if !self.alpnWire.isEmpty {
+            SSL_CTX_set_alpn_select_cb(self.context, alpnSelectCallback, Unmanaged.passUnretained(self).toOpaque())
+        }
+    }
+
+    /// Builds a client context.
+    /// - Throws: ``TLSError/Code/invalidConfiguration`` naming the file or setting that failed.
+    public init(client configuration: TLSClientConfiguration) throws {
+        let store = configuration.trustedCAFiles.isEmpty ? nil : try makeTrustStore(configuration.trustedCAFiles)
+        self.context = try makeContext(TLS_client_method(), configuration.minimumVersion, configuration.maximumVersion)
+        self.role = .client
+        self.clientCertificateMode = .none
+        self.applicationProtocols = configuration.applicationProtocols
+        self.trustStore = store
+        self.verifiesPeer = configuration.verifyServer
+        self.serverName = configuration.serverName
+        self.alpnWire = try encodeALPN(configuration.applicationProtocols)
+
+        try applyCommonOptions(self.context)
+        if let identity = configuration.identity { try loadIdentity(identity, into: self.context) }
+        if configuration.verifyServer {
+            if let store {
+                _ = store.withUnsafeStore { gatehouse_SSL_CTX_set1_verify_cert_store(self.context, $0) }
+            } else {
+                SSL_CTX_set_default_verify_paths(self.context)
+            }
+            SSL_CTX_set_verify(self.context, SSL_VERIFY_PEER, nil)
+        } else {
+            SSL_CTX_set_verify(self.context, SSL_VERIFY_NONE, nil)
+        }
+    }
+
+    deinit { SSL_CTX_free(self.context) }
+
+    /// Lends the `SSL_CTX*` to `body`; it must not be reconfigured, and must not escape.
+    package func withUnsafeContext<Result>(_ body: (OpaquePointer) throws -> Result) rethrows -> Result {
+        try body(self.context)
+    }
+
+    private func installClientVerification(mode: ClientCertificateMode, store: TrustStore?) throws {
+        guard mode != .none, let store else {
+            SSL_CTX_set_verify(self.context, SSL_VERIFY_NONE, nil)
+            return
+        }
+        OpenSSLErrorQueue.clear()
+        guard store.withUnsafeStore({ gatehouse_SSL_CTX_set1_verify_cert_store(self.context, $0) }) == 1 else {
+            throw TLSError(.invalidConfiguration, "trusted CAs: \(OpenSSLErrorQueue.drain())")
+        }
+        if let names = store.makeClientCANameList() {
+            SSL_CTX_set_client_CA_list(self.context, names)  // takes ownership
+        }
+        switch mode {
+        case .require:
+            SSL_CTX_set_verify(self.context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
+        case .request, .none:
+            // Keep the handshake going whatever the chain; SSL_get_verify_result keeps the real verdict.
+            SSL_CTX_set_verify(self.context, SSL_VERIFY_PEER, acceptAnyCertificateCallback)
+        }
+    }
+}
+
+/// A verify callback that accepts every chain so `request` mode never fails the handshake.
+private let acceptAnyCertificateCallback: @convention(c) (Int32, OpaquePointer?) -> Int32 = { _, _ in 1 }
+
+/// Picks the server's most preferred protocol among the client's offers; no overlap → no ALPN (HTTP/1.1).
+private let alpnSelectCallback:
+    @convention(c) (
+        OpaquePointer?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?, UnsafeMutablePointer<UInt8>?,
+        UnsafePointer<UInt8>?, UInt32, UnsafeMutableRawPointer?
+    ) -> Int32 = { _, out, outLength, offered, offeredLength, argument in
+        guard let out, let outLength, let offered, let argument else { return SSL_TLSEXT_ERR_NOACK }
+        let context = Unmanaged<TLSContext>.fromOpaque(argument).takeUnretainedValue()
+        let client = UnsafeBufferPointer(start: offered, count: Int(offeredLength))
+        guard let (start, length) = selectALPN(serverWire: context.alpnWire, clientWire: client) else {
+            return SSL_TLSEXT_ERR_NOACK
+        }
+        out.pointee = offered + start  // points into the ClientHello buffer, valid for the callback's caller
+        outLength.pointee = length
+        return SSL_TLSEXT_ERR_OK
+    }
+
+/// The offset and length, within `clientWire`, of the first server protocol the client offers.
+private func selectALPN(serverWire: [UInt8], clientWire: UnsafeBufferPointer<UInt8>) -> (Int, UInt8)? {
+    var server = 0
+    while server < serverWire.count {
+        let serverLength = Int(serverWire[server])
+        let wanted = serverWire[(server + 1)..<(server + 1 + serverLength)]
+        var client = 0
+        while client < clientWire.count {
+            let clientLength = Int(clientWire[client])
+            guard client + 1 + clientLength <= clientWire.count else { break }
+            if clientLength == serverLength && clientWire[(client + 1)..<(client + 1 + clientLength)].elementsEqual(wanted) {
+                return (client + 1, UInt8(clientLength))
+            }
+            client += 1 + clientLength
+        }
+        server += 1 + serverLength
+    }
+    return nil
+}

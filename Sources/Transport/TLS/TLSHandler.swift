@@ -1,0 +1,185 @@
+import COpenSSL
+import Certificates
+public import NIOCore
+
+/// Encrypts and decrypts a channel's bytes with OpenSSL: ciphertext below, plaintext above.
+///
+/// Starts the handshake when the channel is active and closes the channel if it does not finish within
+/// `handshakeTimeout`. On success fires ``TLSHandshakeCompleted``, then passes plaintext up. Writes are
+/// encrypted as they come and sent as one buffer on `flush`. `close` sends close_notify first; the peer's
+/// close_notify closes the channel. Failures are fired as ``TLSError`` through `errorCaught`, after the
+/// alert has been written, and the channel is closed.
+///
+/// ```swift
+/// try channel.pipeline.syncOperations.addHandler(
+///     TLSHandler(context: serverContext, role: .server, handshakeTimeout: .seconds(10)))
+/// ```
+public final class TLSHandler: ChannelDuplexHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    enum State {
+        case idle
+        case handshaking
+        case active
+        case closed
+    }
+
+    let tlsContext: TLSContext
+    private let handshakeTimeout: TimeAmount
+    var connection: TLSConnection?
+    var state: State = .idle
+    var timeout: Scheduled<Void>?
+    /// Plaintext written before the handshake finished, encrypted once it does.
+    var bufferedWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
+    /// Promises of writes encrypted but not yet flushed to the socket.
+    var pendingPromises: [EventLoopPromise<Void>] = []
+    var flushRequested = false
+
+    /// Creates a handler; the session is created when the handler is added.
+    /// - Parameters:
+    ///   - context: the shared context; its role must match `role`.
+    ///   - role: whether this side accepts (`.server`) or initiates (`.client`) the handshake.
+    ///   - handshakeTimeout: the channel is closed if the handshake takes longer.
+    public init(context: TLSContext, role: TLSContext.Role, handshakeTimeout: Duration = .seconds(10)) {
+        precondition(context.role == role, "TLSHandler role \(role) needs a \(role) TLSContext")
+        self.tlsContext = context
+        let (seconds, attoseconds) = handshakeTimeout.components
+        self.handshakeTimeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    // MARK: Lifecycle
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        do {
+            self.connection = try TLSConnection(context: self.tlsContext)
+        } catch {
+            self.state = .closed
+            context.fireErrorCaught(error)
+            context.close(promise: nil)
+            return
+        }
+        if context.channel.isActive { self.startHandshake(context: context) }
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        self.timeout?.cancel()
+        self.failBuffered(ChannelError.ioOnClosedChannel)
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        self.startHandshake(context: context)
+        context.fireChannelActive()
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        self.timeout?.cancel()
+        if case .handshaking = self.state {
+            context.fireErrorCaught(TLSError(.unexpectedEOF, "the connection closed during the handshake"))
+        }
+        self.state = .closed
+        self.failBuffered(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+
+    private func startHandshake(context: ChannelHandlerContext) {
+        guard case .idle = self.state, self.connection != nil else { return }
+        self.state = .handshaking
+        let timeout = self.handshakeTimeout
+        self.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            guard case .handshaking = self.state else { return }
+            self.fail(context: context, TLSError(.handshakeTimeout, "no handshake within \(timeout)"))
+        }
+        self.advanceHandshake(context: context)
+    }
+
+    // MARK: Inbound
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let connection = self.connection else { return }
+        connection.feed(self.unwrapInboundIn(data))
+        switch self.state {
+        case .handshaking: self.advanceHandshake(context: context)
+        case .active: self.readPlaintext(context: context)
+        case .idle, .closed: break
+        }
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+    }
+
+    private func advanceHandshake(context: ChannelHandlerContext) {
+        guard let connection = self.connection else { return }
+        switch connection.handshake() {
+        case .done:
+            self.timeout?.cancel()
+            self.state = .active
+            context.fireUserInboundEventTriggered(TLSHandshakeCompleted(info: connection.sessionInfo()))
+            self.sendOutput(context: context)
+            self.encryptBufferedWrites(context: context)
+            // Application data (or a TLS 1.3 alert) may have arrived with the last flight.
+            self.readPlaintext(context: context)
+        case .wantIO:
+            self.sendOutput(context: context)
+        case .closed:
+            self.fail(context: context, TLSError(.handshakeFailed, "the peer closed during the handshake"))
+        case .failed(let detail):
+            self.fail(context: context, TLSError(handshakeFailureCode(detail), detail))
+        }
+    }
+
+    private func readPlaintext(context: ChannelHandlerContext) {
+        guard let connection = self.connection, case .active = self.state else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 0)
+        let status = connection.readPlaintext(into: &buffer)
+        if buffer.readableBytes > 0 { context.fireChannelRead(self.wrapInboundOut(buffer)) }
+        // Reading can produce output (TLS 1.3 key updates, alerts).
+        self.sendOutput(context: context)
+        switch status {
+        case .done, .wantIO:
+            break
+        case .closed:
+            self.closeGracefully(context: context, promise: nil)
+        case .failed(let detail):
+            let code: TLSError.Code = detail.contains("certificate required") ? .peerCertificateRequired : .protocolError
+            self.fail(context: context, TLSError(code, detail))
+        }
+    }
+
+    // MARK: Outbound
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let plaintext = self.unwrapOutboundIn(data)
+        switch self.state {
+        case .idle, .handshaking:
+            self.bufferedWrites.append((plaintext, promise))
+        case .active:
+            self.encrypt(plaintext, promise: promise, context: context)
+        case .closed:
+            promise?.fail(ChannelError.ioOnClosedChannel)
+        }
+    }
+
+    public func flush(context: ChannelHandlerContext) {
+        guard case .active = self.state else {
+            self.flushRequested = true
+            return
+        }
+        self.sendOutput(context: context)
+    }
+
+    public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        guard mode == .all, case .active = self.state else {
+            self.state = .closed
+            context.close(mode: mode, promise: promise)
+            return
+        }
+        self.closeGracefully(context: context, promise: promise)
+    }
+}
+
+@available(*, unavailable)
+extension TLSHandler: Sendable {}
