@@ -18,6 +18,7 @@ let nioEmbedded: Target.Dependency = .product(name: "NIOEmbedded", package: "swi
 let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let unixSignals: Target.Dependency = .product(name: "UnixSignals", package: "swift-service-lifecycle")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
@@ -74,14 +75,14 @@ let package = Package(
         .executableTarget(
             name: "App",
             dependencies: ["Functions", "Routing", "Auth", "Transport", "Certificates", argumentParser, logging,
-                           serviceLifecycle, nioPosix],
+                           serviceLifecycle, unixSignals, nioCore, nioPosix],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "HelloServiceExample",
             dependencies: ["Functions", "Routing", "Auth", "Transport", "Certificates", logging, serviceLifecycle],
             path: "Examples/HelloService",
-            swiftSettings: strictSettings
+            swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
         ),
         .target(
             name: "TestSupport",

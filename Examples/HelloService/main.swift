@@ -34,6 +34,4 @@ let server = Server(
     responder: routes.build(),
     logger: logger
 )
-let addresses = try await server.start()
-print("listening on port \(addresses[0].port ?? port)")
 try await ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()

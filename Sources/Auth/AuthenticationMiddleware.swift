@@ -1,3 +1,4 @@
+public import HTTPTypes
 public import Transport
 
 /// Runs an ``Authenticator`` in front of a route: an identity goes into the context and the request

@@ -42,7 +42,8 @@ public struct CertificateSpec: Sendable, Hashable {
         case client
     }
 
-    /// The subject name, in order (e.g. `[.commonName("client"), .organization("Example")]`).
+    /// The subject name in encoding order, most general first (`[.organization("Example"), .commonName("client")]`),
+    /// which RFC 4514 text shows reversed: `CN=client,O=Example`.
     public var subject: [NameAttribute]
     /// The certificate's role.
     public var kind: Kind

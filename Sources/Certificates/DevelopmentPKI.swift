@@ -97,14 +97,14 @@ extension DevelopmentPKI {
         let year: TimeInterval = 365 * 86_400
         let organization = NameAttribute.organization("Gatehouse Development")
         let ca = try CertificateAuthority.createRoot(
-            CertificateSpec(subject: [.commonName("Gatehouse Development CA"), organization], kind: .rootCA,
+            CertificateSpec(subject: [organization, .commonName("Gatehouse Development CA")], kind: .rootCA,
                             notBefore: now, notAfter: now.addingTimeInterval(10 * year), keyType: keyType))
         let server = try ca.issue(
-            CertificateSpec(subject: [.commonName("localhost"), organization], kind: .server,
+            CertificateSpec(subject: [organization, .commonName("localhost")], kind: .server,
                             sans: [.dnsName("localhost"), .ipAddress("127.0.0.1"), .ipAddress("::1")],
                             notBefore: now, notAfter: now.addingTimeInterval(year), keyType: keyType))
         let client = try ca.issue(
-            CertificateSpec(subject: [.commonName(clientName), organization], kind: .client,
+            CertificateSpec(subject: [organization, .commonName(clientName)], kind: .client,
                             notBefore: now, notAfter: now.addingTimeInterval(year), keyType: keyType))
         let password = pfxPassword ?? randomPassword()
         let pfx = try PKCS12Bundle.encode(certificate: client.certificate, key: client.key,

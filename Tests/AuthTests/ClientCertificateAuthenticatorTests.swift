@@ -2,6 +2,7 @@ import Auth
 import Certificates
 import HTTPTypes
 import Logging
+import NIOCore
 import TestSupport
 import Testing
 import Transport

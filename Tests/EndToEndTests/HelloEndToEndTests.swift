@@ -101,13 +101,14 @@ struct HelloEndToEndTests {
 
     @Test func headAnswersWithoutABody() async throws {
         try await withTestServer { server in
-            let result = try await server.curl(as: server.pki.client).run(
-                server.url("/api/hello?name=head"),
-                ["--http1.1", "-I"]
+            let reply = try await rawTLSExchange(
+                port: server.port,
+                caFile: server.pki.rootCAFile,
+                send: "HEAD /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
             )
-            #expect(result.status == 200)
-            #expect(result.headers.lowercased().contains("content-length: 12"))
-            #expect(result.body.isEmpty)
+            #expect(reply.hasPrefix("HTTP/1.1 200 OK\r\n"))
+            #expect(reply.lowercased().contains("content-length: 2\r\n"))
+            #expect(reply.hasSuffix("\r\n\r\n"), "no body after the head: \(reply)")
         }
     }
 

@@ -137,7 +137,7 @@ struct ProtocolEndToEndTests {
             let tag = "shutdown-\(UUID().uuidString)"
             async let slow = server.curl(as: nil).run(server.url("/slow?ms=1500&tag=\(tag)"), [http])
             // Wait until the request is being handled, then shut down while it is in flight.
-            for _ in 0..<500 where !SlowRequests.started.withLock({ $0.contains(tag) }) {
+            for _ in 0..<3000 where !SlowRequests.started.withLock({ $0.contains(tag) }) {
                 try await Task.sleep(for: .milliseconds(10))
             }
             await server.server.shutdown()

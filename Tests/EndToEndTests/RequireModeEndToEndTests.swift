@@ -1,5 +1,6 @@
 import TestSupport
 import Testing
+import Transport
 
 @Suite("clientCertificate: require refuses at the handshake")
 struct RequireModeEndToEndTests {

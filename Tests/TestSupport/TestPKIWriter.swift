@@ -22,7 +22,7 @@ struct TestPKIWriter {
             case .expired: (-60 * day, -30 * day)
             case .notYetValid: (30 * day, 60 * day)
             }
-        return CertificateSpec(subject: [.commonName(commonName), .organization("Gatehouse Tests")], kind: kind,
+        return CertificateSpec(subject: [.organization("Gatehouse Tests"), .commonName(commonName)], kind: kind,
                                sans: sans, notBefore: self.referenceTime.addingTimeInterval(start),
                                notAfter: self.referenceTime.addingTimeInterval(end))
     }

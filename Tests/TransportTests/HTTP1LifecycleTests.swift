@@ -34,7 +34,7 @@ struct HTTP1LifecycleTests {
     }
 
     @Test func requestInFlightIsNotCutByTheIdleTimeout() throws {
-        let connection = try HTTP1TestConnection(limits: Self.limits(), dispatcher: RecordingDispatcher(respond: nil))
+        let connection = try HTTP1TestConnection(limits: Self.limits(), dispatcher: HTTP1RecordingDispatcher(respond: nil))
         connection.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
         connection.channel.embeddedEventLoop.advanceTime(by: .seconds(120))
         #expect(connection.isOpen)
@@ -75,7 +75,7 @@ struct HTTP1LifecycleTests {
     }
 
     @Test func quiesceWithARequestInFlightFinishesItWithConnectionClose() throws {
-        let connection = try HTTP1TestConnection(dispatcher: RecordingDispatcher(respond: nil))
+        let connection = try HTTP1TestConnection(dispatcher: HTTP1RecordingDispatcher(respond: nil))
         connection.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
         connection.channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         connection.channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())  // repeated: harmless

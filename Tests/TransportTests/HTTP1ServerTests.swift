@@ -75,7 +75,7 @@ struct HTTP1ServerTests {
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
-        let connection = try HTTP1TestConnection(dispatcher: RecordingDispatcher(respond: nil))
+        let connection = try HTTP1TestConnection(dispatcher: HTTP1RecordingDispatcher(respond: nil))
         connection.send(
             "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n"
                 + "POST /3 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
@@ -118,7 +118,7 @@ struct HTTP1ServerTests {
     }
 
     @Test func reasonPhraseIsPreservedOnTheStatusLine() throws {
-        let dispatcher = RecordingDispatcher { _ in .problem(status: .forbidden, title: "Invalid client certificate") }
+        let dispatcher = HTTP1RecordingDispatcher { _ in .problem(status: .forbidden, title: "Invalid client certificate") }
         let connection = try HTTP1TestConnection(dispatcher: dispatcher)
         connection.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
         #expect(try connection.outboundText().hasPrefix("HTTP/1.1 403 Invalid client certificate\r\n"))
@@ -126,7 +126,7 @@ struct HTTP1ServerTests {
     }
 
     @Test func responseAskingToCloseClosesTheConnection() throws {
-        let dispatcher = RecordingDispatcher { _ in
+        let dispatcher = HTTP1RecordingDispatcher { _ in
             Response(status: .ok, headerFields: [.connection: "close"], body: ByteBuffer(string: "bye"))
         }
         let connection = try HTTP1TestConnection(dispatcher: dispatcher)
@@ -136,7 +136,7 @@ struct HTTP1ServerTests {
     }
 
     @Test func noContentHasNoContentLength() throws {
-        let connection = try HTTP1TestConnection(dispatcher: RecordingDispatcher { _ in Response(status: .noContent) })
+        let connection = try HTTP1TestConnection(dispatcher: HTTP1RecordingDispatcher { _ in Response(status: .noContent) })
         connection.send("DELETE /x HTTP/1.1\r\nHost: h\r\n\r\n")
         let response = try #require(try connection.responses().first)
         #expect(response.code == 204)
@@ -145,7 +145,7 @@ struct HTTP1ServerTests {
     }
 
     @Test func closingWithARequestInFlightCancelsIt() throws {
-        let connection = try HTTP1TestConnection(dispatcher: RecordingDispatcher(respond: nil))
+        let connection = try HTTP1TestConnection(dispatcher: HTTP1RecordingDispatcher(respond: nil))
         connection.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
         #expect(connection.dispatcher.cancelled.isEmpty)
         _ = try connection.channel.close().wait()

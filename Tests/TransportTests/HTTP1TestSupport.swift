@@ -6,13 +6,13 @@ import Testing
 @testable import Transport
 
 /// A dispatcher that records requests and cancels, and answers either at once (`respond`) or on demand (`answer`).
-final class RecordingDispatcher: RequestDispatcher {
+final class HTTP1RecordingDispatcher: RequestDispatcher {
     var requests: [(stream: StreamID, request: Request)] = []
     var cancelled: [StreamID] = []
     var pending: [(stream: StreamID, writer: any ResponseWriter)] = []
     var respond: ((Request) -> Response)?
 
-    init(respond: ((Request) -> Response)? = RecordingDispatcher.echo) {
+    init(respond: ((Request) -> Response)? = HTTP1RecordingDispatcher.echo) {
         self.respond = respond
     }
 
@@ -62,10 +62,10 @@ struct ParsedResponse {
 /// An `EmbeddedChannel`, already active, with the HTTP/1.1 server pipeline configured.
 final class HTTP1TestConnection {
     let channel = EmbeddedChannel()
-    let dispatcher: RecordingDispatcher
+    let dispatcher: HTTP1RecordingDispatcher
     private var unread = ""
 
-    init(limits: ConnectionLimits = ConnectionLimits(), dispatcher: RecordingDispatcher = RecordingDispatcher()) throws {
+    init(limits: ConnectionLimits = ConnectionLimits(), dispatcher: HTTP1RecordingDispatcher = HTTP1RecordingDispatcher()) throws {
         self.dispatcher = dispatcher
         try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
         try self.channel.pipeline.syncOperations.configureHTTP1Server(limits: limits, dispatcher: dispatcher)

@@ -119,12 +119,28 @@ struct HTTP2ServerHandlerTests {
         #expect(connection.isOpen)
     }
 
-    @Test func bodyStillArrivingAfter413IsResetWithNoError() throws {
+    @Test func bodyStillArrivingAfter413IsDiscardedUntilTheClientEnds() throws {
         var limits = ConnectionLimits()
         limits.maxBodySize = 16 * 1024
         limits.initialWindowSize = 65_535
         let connection = try HTTP2TestConnection(limits: limits)
         let body = [UInt8](repeating: 0x61, count: 1_000_000)
+        let stream = connection.client.request(method: "POST", path: "/big", body: body)
+        try connection.exchange()
+        let response = try #require(connection.client.responses[stream])
+        #expect(response.status == 413)
+        #expect(response.isComplete)
+        #expect(connection.serverResets.isEmpty, "the whole upload was read and dropped")
+        #expect(connection.dispatcher.requests.isEmpty)
+        #expect(connection.isOpen)
+    }
+
+    @Test func bodyFarBeyondTheLimitAfter413IsResetWithNoError() throws {
+        var limits = ConnectionLimits()
+        limits.maxBodySize = 16 * 1024
+        limits.initialWindowSize = 65_535
+        let connection = try HTTP2TestConnection(limits: limits)
+        let body = [UInt8](repeating: 0x61, count: 9 * 1024 * 1024)
         let stream = connection.client.request(method: "POST", path: "/big", body: body)
         try connection.exchange()
         let response = try #require(connection.client.responses[stream])

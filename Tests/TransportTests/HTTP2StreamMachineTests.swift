@@ -80,7 +80,7 @@ struct HTTP2StreamMachineTests {
         }
     }
 
-    @Test func oversizedBodyIsAnswered413AndResetAfterTheResponse() {
+    @Test func oversizedBodyIsAnswered413ThenDiscardedThenReset() {
         var machine = self.machine(maxBodySize: 4)
         self.receiveHead(&machine, [(":method", "POST"), (":scheme", "https"), (":path", "/")])
         _ = machine.receivedEndOfHeaders(endStream: false)
@@ -97,8 +97,17 @@ struct HTTP2StreamMachineTests {
         #expect(head.status.code == 413)
         #expect(!machine.isAwaitingResponse)
         _ = machine.readBody(maxLength: 1 << 20)
-        guard case .reset(let code) = machine.sentEndOfStream() else {
-            Issue.record("expected RST_STREAM(NO_ERROR)")
+        guard case .none = machine.sentEndOfStream() else {
+            Issue.record("the rest of the body is read and discarded first")
+            return
+        }
+        let rest = [UInt8](repeating: 0, count: machine.discardAllowance)
+        guard case .none = rest.withUnsafeBytes({ machine.receivedData($0) }) else {
+            Issue.record("within the discard allowance")
+            return
+        }
+        guard case .reset(let code) = chunk.withUnsafeBytes({ machine.receivedData($0) }) else {
+            Issue.record("expected RST_STREAM(NO_ERROR) past the allowance")
             return
         }
         #expect(code == .noError)

@@ -3,6 +3,7 @@ import Certificates
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 import Transport
 
 /// `gatehouse serve`: runs the server on the embedded default configuration.
@@ -27,15 +28,18 @@ struct Serve: AsyncParsableCommand {
     var pkiDirectory = ".gatehouse/pki"
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
+    var logLevel = "info"
 
     func validate() throws {
         guard (0...65535).contains(self.port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard !self.host.isEmpty else { throw ValidationError("--host must not be empty") }
+        guard Logger.Level(rawValue: self.logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
     }
 
     func run() async throws {
-        let level = self.logLevel
+        let level = Logger.Level(rawValue: self.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -45,8 +49,8 @@ struct Serve: AsyncParsableCommand {
         let pki = try DevelopmentPKI.loadOrCreate(in: self.pkiDirectory)
         let defaults = try DefaultService(host: self.host, port: self.port, pki: pki, logger: logger)
         let addresses = try await defaults.server.start()
-        print(defaults.banner(boundTo: addresses))
-        fflush(stdout)  // the banner is for people and scripts waiting on a pipe
+        // Written unbuffered: people and scripts wait for the banner on a pipe.
+        FileHandle.standardOutput.write(Data((defaults.banner(boundTo: addresses) + "\n").utf8))
         let group = ServiceGroup(
             services: [defaults.server],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -55,5 +59,3 @@ struct Serve: AsyncParsableCommand {
         try await group.run()
     }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}

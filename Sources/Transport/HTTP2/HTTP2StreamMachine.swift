@@ -34,6 +34,15 @@ struct HTTP2StreamMachine {
 
     private var state: State
     private let maxBodySize: Int
+    /// Body bytes the peer sent after we answered early (413) and before it ended the stream.
+    private var discardedBytes = 0
+
+    /// How much body a peer may keep sending after an early answer before the stream is reset.
+    ///
+    /// RFC 9113 §8.1 allows RST_STREAM(NO_ERROR) right after the response, but common clients (curl 7.88
+    /// among them) then report the whole exchange as failed and never show the 413; like nginx, we read and
+    /// discard the rest of the body instead, up to this bound.
+    var discardAllowance: Int { max(self.maxBodySize, 1 << 20) * 8 }
 
     init(maxHeaderListSize: Int, maxBodySize: Int) {
         self.state = .receivingHead(HTTP2RequestHeadBuilder(maxHeaderListSize: maxHeaderListSize))
@@ -78,7 +87,7 @@ struct HTTP2StreamMachine {
 
     /// A chunk of request body arrived.
     mutating func receivedData(_ bytes: UnsafeRawBufferPointer) -> Action {
-        guard case .receivingBody(let head, var body) = self.state else { return .none }
+        guard case .receivingBody(let head, var body) = self.state else { return self.discard(bytes.count) }
         if body.readableBytes + bytes.count > self.maxBodySize {
             let problem = Response.problem(status: .contentTooLarge, title: "Request body too large")
             return self.answer(problem, includeBody: head.method != .head, peerEnded: false)
@@ -135,9 +144,25 @@ struct HTTP2StreamMachine {
         return (slice, false)
     }
 
-    /// Our last frame (END_STREAM) went out. A peer still sending gets RST_STREAM(NO_ERROR), RFC 9113 §8.1.
+    /// Body arriving after an early answer: dropped; past ``discardAllowance`` the stream is reset with NO_ERROR
+    /// (RFC 9113 §8.1: stop sending, the response stands).
+    private mutating func discard(_ count: Int) -> Action {
+        switch self.state {
+        case .sendingBody(_, peerEnded: false), .responded(peerEnded: false):
+            self.discardedBytes += count
+            guard self.discardedBytes > self.discardAllowance, case .responded = self.state else { return .none }
+            self.state = .reset
+            return .reset(.noError)
+        default:
+            return .none
+        }
+    }
+
+    /// Our last frame (END_STREAM) went out. A peer still sending may go on until ``discardAllowance``.
     mutating func sentEndOfStream() -> Action {
-        guard case .responded(peerEnded: false) = self.state else { return .none }
+        guard case .responded(peerEnded: false) = self.state, self.discardedBytes > self.discardAllowance else {
+            return .none
+        }
         self.state = .reset
         return .reset(.noError)
     }

@@ -1,6 +1,6 @@
 public import Logging
 public import NIOCore
-import NIOPosix
+public import NIOPosix
 public import ServiceLifecycle
 
 /// Listens, accepts mutual-TLS connections and answers their requests with one responder.

@@ -33,6 +33,8 @@ final class ChildProcess: @unchecked Sendable {  // the Process is only touched 
     let process = Process()
     private let output = Pipe()
     private let errors = Pipe()
+    private let collected = NSCondition()
+    private var text = ""
 
     init(_ executable: String, _ arguments: [String], in directory: String) throws {
         self.process.executableURL = URL(fileURLWithPath: executable)
@@ -41,19 +43,31 @@ final class ChildProcess: @unchecked Sendable {  // the Process is only touched 
         self.process.standardOutput = self.output
         self.process.standardError = self.errors
         try self.process.run()
+        // Drain standard output on a thread of its own; `readOutput` waits on what it collected.
+        let handle = self.output.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            while true {
+                let chunk = handle.availableData
+                self.collected.lock()
+                self.text += String(decoding: chunk, as: UTF8.self)
+                self.collected.broadcast()
+                self.collected.unlock()
+                if chunk.isEmpty { return }
+            }
+        }
     }
 
     var pid: Int32 { self.process.processIdentifier }
 
-    /// Reads standard output until `marker` appears (or the process ends); returns what was read.
-    func readOutput(until marker: String) -> String {
-        var text = ""
-        while !text.contains(marker) {
-            let chunk = self.output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
+    /// Waits until standard output satisfies `isComplete` (at most `timeout` seconds); returns all of it.
+    func readOutput(timeout: Double = 60, until isComplete: (String) -> Bool) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        self.collected.lock()
+        defer { self.collected.unlock() }
+        while !isComplete(self.text) && self.process.isRunning {
+            if !self.collected.wait(until: deadline) { break }
         }
-        return text
+        return self.text
     }
 
     /// The number of open file descriptors of the process.

@@ -1,6 +1,7 @@
 import Auth
 import Foundation
 import Functions
+import HTTPTypes
 import Logging
 import NIOCore
 import Routing
