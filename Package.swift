@@ -26,7 +26,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "gatehouse", targets: ["App"]),
-        .library(name: "Gatehouse", targets: ["Certificates", "Transport", "Auth", "Routing", "Functions"]),
+        .library(
+            name: "Gatehouse",
+            targets: ["Certificates", "Transport", "Auth", "Routing", "Functions", "Configuration"]
+        ),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -34,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -72,9 +76,15 @@ let package = Package(
             dependencies: ["Routing", "Transport", "Auth", httpTypes],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "Configuration",
+            dependencies: ["Auth", "Routing", "Functions", "Transport", httpTypes, logging,
+                           .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "App",
-            dependencies: ["Functions", "Routing", "Auth", "Transport", "Certificates", argumentParser, logging,
+            dependencies: ["Configuration", "Functions", "Routing", "Auth", "Transport", "Certificates", argumentParser, logging,
                            serviceLifecycle, unixSignals, nioCore, nioPosix],
             swiftSettings: strictSettings
         ),
@@ -114,6 +124,11 @@ let package = Package(
         .testTarget(
             name: "FunctionsTests",
             dependencies: ["Functions", "Routing", "Transport", httpTypes, nioCore],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ConfigurationTests",
+            dependencies: ["Configuration", "Auth", "Transport", "TestSupport", httpTypes],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,85 @@
+import Auth
+import Foundation
+import Transport
+import Yams
+
+/// Reads a configuration file (YAML; JSON is valid YAML) into a ``GatehouseConfiguration``.
+///
+/// Checks everything it can without loading certificates: unknown keys, types, missing files, routes that name
+/// an unknown policy or function, dangerous combinations. Loading trust material (which finds unreadable
+/// certificates) happens when the configuration is assembled.
+public struct ConfigurationLoader: Sendable {
+    /// The function names routes may use.
+    public var functionNames: Set<String>
+    /// The variables `${NAME}` is replaced from.
+    public var environment: [String: String]
+
+    /// A loader accepting `functionNames`, interpolating from the process environment by default.
+    public init(functionNames: Set<String>, environment: [String: String]? = nil) {
+        self.functionNames = functionNames
+        self.environment = environment ?? ProcessInfo.processInfo.environment
+    }
+
+    /// Reads and checks `file`.
+    /// - Throws: ``ConfigurationError`` naming the file, the key path and the problem.
+    public func load(file: String) throws -> GatehouseConfiguration {
+        let path = absolutePath(file, relativeTo: FileManager.default.currentDirectoryPath)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(file: path, keyPath: "", problem: "cannot read the file")
+        }
+        return try self.parse(String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    /// Parses `text` as if read from `file` (relative paths resolve against the file's folder).
+    /// - Throws: ``ConfigurationError``.
+    public func parse(_ text: String, file: String) throws -> GatehouseConfiguration {
+        let node: Node
+        do {
+            guard let composed = try Yams.compose(yaml: text) else {
+                throw ConfigurationError(file: file, keyPath: "", problem: "the file is empty")
+            }
+            node = composed
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw ConfigurationError(file: file, keyPath: "", problem: "not valid YAML: \(error)")
+        }
+        let root = ConfigNode(node: node, keyPath: "", file: file, environment: self.environment)
+        let reader = ConfigurationReader(baseDirectory: (file as NSString).deletingLastPathComponent)
+        let top = try root.mapping(allowed: ["listeners", "policies", "routes", "shutdownGracePeriod"])
+
+        guard let listenersNode = top["listeners"] else { throw root.error("listeners: at least one is required") }
+        let listeners = try listenersNode.sequence().map(reader.listener)
+        guard !listeners.isEmpty else { throw listenersNode.error("at least one listener is required") }
+        let policies = try top["policies"].map { try $0.namedEntries().map(reader.policy) } ?? []
+        guard let routesNode = top["routes"] else { throw root.error("routes: at least one is required") }
+        let routes = try routesNode.sequence().map(reader.route)
+
+        let policyNames = Set(policies.map(\.name))
+        for (node, route) in zip(try routesNode.sequence(), routes) {
+            let entries = try node.mapping(allowed: ConfigurationReader.routeKeys)
+            if !self.functionNames.contains(route.function) {
+                let known = self.functionNames.sorted().joined(separator: ", ")
+                throw entries["function"]!.error("unknown function '\(route.function)' (known: \(known))")
+            }
+            if let policy = route.policy, !policyNames.contains(policy) {
+                let known = policyNames.isEmpty ? "none are defined" : "defined: " + policyNames.sorted().joined(separator: ", ")
+                throw entries["policy"]!.error("unknown policy '\(policy)' (\(known))")
+            }
+        }
+        return GatehouseConfiguration(
+            file: file,
+            listeners: listeners,
+            policies: policies,
+            routes: routes,
+            shutdownGracePeriod: try top["shutdownGracePeriod"]?.duration() ?? .seconds(10)
+        )
+    }
+}
+
+/// `path` made absolute against `base`, with `~` expanded.
+func absolutePath(_ path: String, relativeTo base: String) -> String {
+    let expanded = (path as NSString).expandingTildeInPath
+    if expanded.hasPrefix("/") { return (expanded as NSString).standardizingPath }
+    return ((base as NSString).appendingPathComponent(expanded) as NSString).standardizingPath
+}

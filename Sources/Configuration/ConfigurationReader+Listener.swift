@@ -1,0 +1,86 @@
+import Foundation
+import Transport
+
+extension ConfigurationReader {
+    static let listenerKeys: Set<String> = ["host", "port", "protocols", "tls", "limits"]
+    static let tlsKeys: Set<String> = [
+        "certificate", "privateKey", "pkcs12", "password", "passwordFile", "clientCertificate", "trustedCAs",
+    ]
+    static let limitKeys: Set<String> = [
+        "maxHeaderListSize", "maxBodySize", "handshakeTimeout", "requestHeadTimeout", "idleTimeout",
+        "maxConcurrentStreams",
+    ]
+
+    /// One `listeners` entry.
+    func listener(_ node: ConfigNode) throws -> ListenerConfiguration {
+        let entries = try node.mapping(allowed: Self.listenerKeys)
+        let host = try entries["host"]?.string() ?? "127.0.0.1"
+        let port = try entries["port"]?.int() ?? 8443
+        guard (0...65535).contains(port) else { throw entries["port"]!.error("must be between 0 and 65535") }
+        guard let tlsNode = entries["tls"] else { throw node.error("tls: required (Gatehouse serves TLS only)") }
+        var tls = try self.tls(tlsNode)
+        if let protocols = entries["protocols"] {
+            let names = try protocols.strings()
+            let unknown = names.filter { $0 != "h2" && $0 != "http/1.1" }
+            guard unknown.isEmpty, !names.isEmpty else { throw protocols.error("expected a list of h2 and http/1.1") }
+            tls.applicationProtocols = names
+        }
+        let limits = try entries["limits"].map(self.limits) ?? ConnectionLimits()
+        return ListenerConfiguration(host: host, port: port, tls: tls, limits: limits)
+    }
+
+    private func tls(_ node: ConfigNode) throws -> TLSConfiguration {
+        let entries = try node.mapping(allowed: Self.tlsKeys)
+        let identity: TLSIdentity
+        if let pkcs12 = entries["pkcs12"] {
+            guard entries["certificate"] == nil, entries["privateKey"] == nil else {
+                throw pkcs12.error("give either pkcs12 or certificate and privateKey, not both")
+            }
+            identity = .pkcs12(file: try self.existingPath(pkcs12), password: try self.password(entries, in: node))
+        } else {
+            guard let certificate = entries["certificate"] else { throw node.error("certificate (or pkcs12): required") }
+            guard let key = entries["privateKey"] else { throw node.error("privateKey: required with certificate") }
+            identity = .pem(certificateChainFile: try self.existingPath(certificate), privateKeyFile: try self.existingPath(key))
+        }
+        let mode = try entries["clientCertificate"]?.choice(ClientCertificateMode.self) ?? .request
+        let trustedCAs = try self.existingPaths(entries["trustedCAs"])
+        if mode == .require && trustedCAs.isEmpty {
+            throw (entries["clientCertificate"] ?? node).error("require needs trustedCAs to verify client chains against")
+        }
+        return TLSConfiguration(identity: identity, clientCertificateMode: mode, trustedCAFiles: trustedCAs)
+    }
+
+    /// The PKCS#12 password from `password` (may use `${ENV}`) or `passwordFile`.
+    private func password(_ entries: [String: ConfigNode], in node: ConfigNode) throws -> String {
+        switch (entries["password"], entries["passwordFile"]) {
+        case (let password?, nil):
+            return try password.string()
+        case (nil, let file?):
+            let path = try self.existingPath(file)
+            guard let data = FileManager.default.contents(atPath: path) else { throw file.error("cannot read \(path)") }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+        case (nil, nil):
+            return ""
+        case (_?, _?):
+            throw node.error("give password or passwordFile, not both")
+        }
+    }
+
+    private func limits(_ node: ConfigNode) throws -> ConnectionLimits {
+        let entries = try node.mapping(allowed: Self.limitKeys)
+        var limits = ConnectionLimits()
+        func positive(_ key: String) throws -> Int? {
+            guard let entry = entries[key] else { return nil }
+            let value = try entry.int()
+            guard value > 0 else { throw entry.error("must be greater than 0") }
+            return value
+        }
+        if let value = try positive("maxHeaderListSize") { limits.maxHeaderListSize = value }
+        if let value = try positive("maxBodySize") { limits.maxBodySize = value }
+        if let value = try positive("maxConcurrentStreams") { limits.maxConcurrentStreams = value }
+        if let value = try entries["handshakeTimeout"]?.duration() { limits.handshakeTimeout = value }
+        if let value = try entries["requestHeadTimeout"]?.duration() { limits.requestHeadTimeout = value }
+        if let value = try entries["idleTimeout"]?.duration() { limits.idleTimeout = value }
+        return limits
+    }
+}

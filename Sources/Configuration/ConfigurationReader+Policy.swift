@@ -1,0 +1,82 @@
+import Auth
+import Foundation
+
+extension ConfigurationReader {
+    static let policyKeys: Set<String> = [
+        "validateTrust", "validateNotBefore", "validateNotAfter", "validateRevocation",
+        "validateRevocationForWholeChain", "trustedCAs", "intermediates", "crls", "certificates", "allowListMatch",
+        "identities", "requireClientAuthEKU", "maxChainDepth", "mode", "allowInsecure", "exposeFailureReason",
+    ]
+    static let identityKeys: Set<String> = [
+        "thumbprint", "serialNumber", "commonName", "subject", "dnsName", "uri", "email", "ipAddress",
+        "issuerSubject", "issuerThumbprint", "spki",
+    ]
+
+    /// One entry of `policies`.
+    func policy(name: String, node: ConfigNode) throws -> GatehouseConfiguration.NamedPolicy {
+        let entries = try node.mapping(allowed: Self.policyKeys)
+        var policy = PolicyConfiguration()
+        func flag(_ key: String, _ value: inout Bool) throws {
+            if let entry = entries[key] { value = try entry.bool() }
+        }
+        try flag("validateTrust", &policy.validateTrust)
+        try flag("validateNotBefore", &policy.validateNotBefore)
+        try flag("validateNotAfter", &policy.validateNotAfter)
+        try flag("validateRevocation", &policy.validateRevocation)
+        try flag("validateRevocationForWholeChain", &policy.validateRevocationForWholeChain)
+        try flag("requireClientAuthEKU", &policy.requireClientAuthEKU)
+        try flag("allowInsecure", &policy.allowInsecure)
+        try flag("exposeFailureReason", &policy.exposeFailureReason)
+        policy.trustedCAs = try self.existingPaths(entries["trustedCAs"])
+        policy.intermediates = try self.existingPaths(entries["intermediates"])
+        policy.crls = try self.existingPaths(entries["crls"])
+        policy.certificates = try self.existingPaths(entries["certificates"])
+        if let match = entries["allowListMatch"] { policy.allowListMatch = try match.choice(AllowListMatch.self) }
+        if let mode = entries["mode"] { policy.mode = try mode.choice(PolicyMode.self) }
+        if let depth = entries["maxChainDepth"] {
+            policy.maxChainDepth = try depth.int()
+            guard (0...16).contains(policy.maxChainDepth) else { throw depth.error("must be between 0 and 16") }
+        }
+        if let identities = entries["identities"] {
+            policy.identities = try identities.sequence().map(self.identity)
+        }
+        if policy.validateRevocation && policy.crls.isEmpty {
+            throw (entries["validateRevocation"] ?? node).error("validateRevocation needs crls")
+        }
+        try self.refuseInsecure(policy, node: node, entries: entries)
+        return GatehouseConfiguration.NamedPolicy(name: name, configuration: policy)
+    }
+
+    /// Fail closed: without trust validation, only pinned certificates or key/thumbprint identities may pass.
+    private func refuseInsecure(_ policy: PolicyConfiguration, node: ConfigNode, entries: [String: ConfigNode]) throws {
+        let pins = !policy.certificates.isEmpty
+            || policy.identities.contains { $0.thumbprint != nil || $0.spki != nil }
+        if !policy.validateTrust && !pins && !policy.allowInsecure {
+            throw (entries["validateTrust"] ?? node).error(
+                "validateTrust: false without certificates or thumbprint/spki identities admits any certificate; "
+                    + "set allowInsecure: true if that is really meant"
+            )
+        }
+        if policy.validateTrust && policy.trustedCAs.isEmpty && policy.certificates.isEmpty {
+            throw node.error("trustedCAs (or certificates) required while validateTrust is on")
+        }
+    }
+
+    private func identity(_ node: ConfigNode) throws -> IdentityConfiguration {
+        let entries = try node.mapping(allowed: Self.identityKeys)
+        guard !entries.isEmpty else { throw node.error("an identity needs at least one field") }
+        var identity = IdentityConfiguration()
+        identity.thumbprint = try entries["thumbprint"]?.string()
+        identity.serialNumber = try entries["serialNumber"]?.string()
+        identity.commonName = try entries["commonName"]?.string()
+        identity.subject = try entries["subject"]?.string()
+        identity.dnsName = try entries["dnsName"]?.string()
+        identity.uri = try entries["uri"]?.string()
+        identity.email = try entries["email"]?.string()
+        identity.ipAddress = try entries["ipAddress"]?.string()
+        identity.issuerSubject = try entries["issuerSubject"]?.string()
+        identity.issuerThumbprint = try entries["issuerThumbprint"]?.string()
+        identity.spki = try entries["spki"]?.string()
+        return identity
+    }
+}

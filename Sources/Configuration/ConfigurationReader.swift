@@ -1,0 +1,52 @@
+import Foundation
+import HTTPTypes
+import Transport
+import Yams
+
+/// Turns configuration nodes into typed values; paths resolve against ``baseDirectory``.
+struct ConfigurationReader {
+    let baseDirectory: String
+
+    static let routeKeys: Set<String> = ["path", "methods", "function", "policy"]
+
+    /// A path from `node`, made absolute; it must exist (as a file, or a folder when `allowDirectory`).
+    func existingPath(_ node: ConfigNode, allowDirectory: Bool = false) throws -> String {
+        let path = absolutePath(try node.string(), relativeTo: self.baseDirectory)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw node.error("no such file: \(path)")
+        }
+        if isDirectory.boolValue && !allowDirectory { throw node.error("expected a file, found a folder: \(path)") }
+        guard FileManager.default.isReadableFile(atPath: path) else { throw node.error("cannot read \(path)") }
+        return path
+    }
+
+    /// A list of existing files or folders.
+    func existingPaths(_ node: ConfigNode?) throws -> [String] {
+        guard let node else { return [] }
+        if case .scalar = node.node { return [try self.existingPath(node, allowDirectory: true)] }
+        return try node.sequence().map { try self.existingPath($0, allowDirectory: true) }
+    }
+
+    /// One `routes` entry.
+    func route(_ node: ConfigNode) throws -> RouteConfiguration {
+        let entries = try node.mapping(allowed: Self.routeKeys)
+        guard let path = entries["path"] else { throw node.error("path: required") }
+        guard let function = entries["function"] else { throw node.error("function: required") }
+        let methods = try entries["methods"].map { list in
+            try list.strings().map { name -> HTTPRequest.Method in
+                guard let method = HTTPRequest.Method(name.uppercased()) else { throw list.error("'\(name)' is not a method") }
+                return method
+            }
+        } ?? [.get]
+        let pathText = try path.string()
+        guard pathText.hasPrefix("/") else { throw path.error("must start with /") }
+        return RouteConfiguration(
+            path: pathText,
+            methods: methods,
+            function: try function.string(),
+            policy: try entries["policy"]?.string(),
+            keyPath: node.keyPath
+        )
+    }
+}

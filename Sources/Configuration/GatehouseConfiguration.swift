@@ -1,0 +1,41 @@
+public import Auth
+public import HTTPTypes
+public import Transport
+
+/// A parsed, checked configuration file: listeners, named policies and routes.
+///
+/// Relative paths in the file are resolved against the file's folder, so every path here is absolute.
+public struct GatehouseConfiguration: Sendable {
+    /// The file it was read from (absolute).
+    public var file: String
+    /// Where to listen, each with its TLS identity, client-certificate mode and limits.
+    public var listeners: [ListenerConfiguration]
+    /// Named client-certificate policies, in file order.
+    public var policies: [NamedPolicy]
+    /// Routes, in file order.
+    public var routes: [RouteConfiguration]
+    /// How long a graceful shutdown waits for in-flight requests.
+    public var shutdownGracePeriod: Duration
+
+    /// A policy and its name.
+    public struct NamedPolicy: Sendable, Hashable {
+        /// The name routes refer to.
+        public var name: String
+        /// The policy's fields, paths absolute.
+        public var configuration: PolicyConfiguration
+    }
+}
+
+/// One route of the configuration file.
+public struct RouteConfiguration: Sendable, Hashable {
+    /// The path pattern (`/api/hello`, `/users/{id}`, `/static/*`).
+    public var path: String
+    /// The methods; `[GET]` when not given.
+    public var methods: [HTTPRequest.Method]
+    /// The name of the function that answers (`hello`, `health`, `whoami`, or one registered by the host app).
+    public var function: String
+    /// The name of the policy in front of it, if any.
+    public var policy: String?
+    /// The key path of this route in the file, for errors found later.
+    public var keyPath: String
+}

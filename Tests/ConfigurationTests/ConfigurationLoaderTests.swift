@@ -1,0 +1,161 @@
+import Auth
+import Configuration
+import Foundation
+import HTTPTypes
+import TestSupport
+import Testing
+import Transport
+
+/// Writes `yaml` as `gatehouse.yaml` into a new folder next to copies of the test PKI's files.
+func writeConfiguration(_ yaml: String) throws -> String {
+    let pki = try TestPKI.shared()
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory + "/pki/clients", withIntermediateDirectories: true)
+    for (source, name) in [
+        (pki.server.chainFile, "server.crt"), (pki.server.keyFile, "server.key"), (pki.rootCAFile, "ca.crt"),
+        (pki.client.certificateFile, "clients/client.crt"), (pki.clientPFXFile, "server.pfx"),
+    ] {
+        try FileManager.default.copyItem(atPath: source, toPath: directory + "/pki/" + name)
+    }
+    let file = directory + "/gatehouse.yaml"
+    try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+    return file
+}
+
+let loader = ConfigurationLoader(functionNames: ["hello", "health", "whoami"], environment: ["PFX_PASSWORD": "s3cret"])
+
+let validConfiguration = """
+    listeners:
+      - host: 127.0.0.1
+        port: 8443
+        protocols: [h2, http/1.1]
+        tls:
+          certificate: pki/server.crt
+          privateKey: pki/server.key
+          clientCertificate: request
+          trustedCAs: [pki/ca.crt]
+        limits: { maxBodySize: 2048, idleTimeout: 5s, requestHeadTimeout: 500ms }
+      - host: "::1"
+        port: 9443
+        tls: { pkcs12: pki/server.pfx, password: "${PFX_PASSWORD}" }
+    policies:
+      partners:
+        trustedCAs: [pki/ca.crt]
+        certificates: [pki/clients/]
+        identities:
+          - subject: "CN=client, O=Gatehouse Tests"
+          - thumbprint: "3F:2A:00"
+    routes:
+      - { path: /api/hello, methods: [GET], function: hello, policy: partners }
+      - { path: /healthz, function: health }
+    """
+
+@Suite struct ConfigurationLoaderTests {
+    @Test func readsAFullConfiguration() throws {
+        let file = try writeConfiguration(validConfiguration)
+        let configuration = try loader.load(file: file)
+        let directory = (file as NSString).deletingLastPathComponent
+        #expect(configuration.listeners.count == 2)
+        let first = configuration.listeners[0]
+        #expect(first.tls.identity == .pem(
+            certificateChainFile: directory + "/pki/server.crt",
+            privateKeyFile: directory + "/pki/server.key"
+        ))
+        #expect(first.tls.trustedCAFiles == [directory + "/pki/ca.crt"])
+        #expect(first.limits.maxBodySize == 2048)
+        #expect(first.limits.idleTimeout == .seconds(5))
+        #expect(first.limits.requestHeadTimeout == .milliseconds(500))
+        #expect(configuration.listeners[1].tls.identity == .pkcs12(file: directory + "/pki/server.pfx", password: "s3cret"))
+        #expect(configuration.listeners[1].host == "::1")
+        let partners = try #require(configuration.policies.first)
+        #expect(partners.name == "partners")
+        #expect(partners.configuration.certificates == [directory + "/pki/clients"])
+        #expect(partners.configuration.identities.count == 2)
+        #expect(partners.configuration.identities[0].subject == "CN=client, O=Gatehouse Tests")
+        #expect(configuration.routes.map(\.function) == ["hello", "health"])
+        #expect(configuration.routes[0].policy == "partners")
+        #expect(configuration.routes[1].methods == [.get])
+    }
+
+    @Test func jsonIsValidYAML() throws {
+        let file = try writeConfiguration("""
+            {"listeners": [{"port": 0, "tls": {"certificate": "pki/server.crt", "privateKey": "pki/server.key"}}],
+             "routes": [{"path": "/healthz", "function": "health"}]}
+            """)
+        #expect(try loader.load(file: file).listeners[0].port == 0)
+    }
+
+    /// Each broken configuration and the message it must produce (after `gatehouse.yaml:LINE: `).
+    static let brokenConfigurations: [(String, String, String)] = [
+        (
+            "listeners: []\nroutes: []", "listeners", "at least one listener is required"
+        ),
+        (
+            validConfiguration.replacingOccurrences(of: "protocols:", with: "protocol:"),
+            "listeners[0].protocol", "unknown key (expected one of: host, limits, port, protocols, tls)"
+        ),
+        (
+            validConfiguration.replacingOccurrences(of: "certificate: pki/server.crt", with: "certificate: pki/missing.crt"),
+            "listeners[0].tls.certificate", "no such file:"
+        ),
+        (
+            validConfiguration.replacingOccurrences(of: "policy: partners", with: "policy: vendors"),
+            "routes[0].policy", "unknown policy 'vendors' (defined: partners)"
+        ),
+        (
+            validConfiguration.replacingOccurrences(of: "function: health", with: "function: goodbye"),
+            "routes[1].function", "unknown function 'goodbye' (known: health, hello, whoami)"
+        ),
+        (
+            validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}", with: "${NOT_SET}"),
+            "listeners[1].tls.password", "environment variable NOT_SET is not set"
+        ),
+        (
+            validConfiguration.replacingOccurrences(of: "trustedCAs: [pki/ca.crt]\n    certificates:", with: "validateTrust: false\n    certificates:")
+                .replacingOccurrences(of: "    certificates: [pki/clients/]\n", with: "")
+                .replacingOccurrences(of: "      - thumbprint: \"3F:2A:00\"\n", with: ""),
+            "policies.partners.validateTrust", "validateTrust: false without certificates or thumbprint/spki identities"
+        ),
+        (
+            validConfiguration.replacingOccurrences(of: "clientCertificate: request\n      trustedCAs: [pki/ca.crt]", with: "clientCertificate: require"),
+            "listeners[0].tls.clientCertificate", "require needs trustedCAs"
+        ),
+        (
+            validConfiguration.replacingOccurrences(of: "clientCertificate: request", with: "clientCertificate: maybe"),
+            "listeners[0].tls.clientCertificate", "'maybe' is not one of none | request | require"
+        ),
+        (
+            validConfiguration.replacingOccurrences(of: "idleTimeout: 5s", with: "idleTimeout: soon"),
+            "listeners[0].limits.idleTimeout", "expected a duration"
+        ),
+        (
+            validConfiguration.replacingOccurrences(of: "- subject: \"CN=client, O=Gatehouse Tests\"", with: "- {}"),
+            "policies.partners.identities[0]", "an identity needs at least one field"
+        ),
+        (
+            "listeners: [\n", "", "not valid YAML"
+        ),
+    ]
+
+    @Test(arguments: brokenConfigurations)
+    func brokenConfigurationNamesFileKeyAndProblem(yaml: String, keyPath: String, problem: String) throws {
+        let file = try writeConfiguration(yaml)
+        let error = #expect(throws: ConfigurationError.self) { try loader.load(file: file) }
+        #expect(error?.file == file)
+        #expect(error?.keyPath == keyPath)
+        #expect(error?.problem.hasPrefix(problem) == true, "\(error?.description ?? "")")
+        #expect(error?.description.hasPrefix(file) == true)
+    }
+
+    @Test func missingFileIsNamed() {
+        let error = #expect(throws: ConfigurationError.self) { try loader.load(file: "/nonexistent/gatehouse.yaml") }
+        #expect(error?.description == "/nonexistent/gatehouse.yaml: cannot read the file")
+    }
+
+    @Test func errorsCarryTheLine() throws {
+        let file = try writeConfiguration(validConfiguration.replacingOccurrences(of: "function: goodbye", with: "")
+            .replacingOccurrences(of: "function: health", with: "function: goodbye"))
+        let error = #expect(throws: ConfigurationError.self) { try loader.load(file: file) }
+        #expect(error?.line == 23)
+    }
+}
