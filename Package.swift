@@ -78,7 +78,7 @@ let package = Package(
         ),
         .target(
             name: "Configuration",
-            dependencies: ["Auth", "Routing", "Functions", "Transport", httpTypes, logging,
+            dependencies: ["Auth", "Routing", "Functions", "Transport", httpTypes, logging, serviceLifecycle,
                            .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
