@@ -2,6 +2,7 @@ public import Logging
 public import NIOCore
 public import NIOPosix
 public import ServiceLifecycle
+import NIOConcurrencyHelpers
 
 /// Listens, accepts mutual-TLS connections and answers their requests with one responder.
 ///
@@ -24,6 +25,8 @@ public actor Server: Service {
     private let acceptLoop: any EventLoop
     private var state = State.idle
     private var listeners: [any Channel] = []
+    /// Each listener's TLS context, swapped whole by ``updateTLS(_:)``; read once per accepted connection.
+    private var tlsContexts: [NIOLockedValueBox<TLSContext>] = []
     private var connections: [ObjectIdentifier: any Channel] = [:]
 
     private enum State { case idle, starting, listening, draining, stopped }
@@ -55,8 +58,10 @@ public actor Server: Service {
         guard case .idle = self.state else { return self.listeners.compactMap(\.localAddress) }
         self.state = .starting
         do {
-            for listener in self.configuration.listeners {
-                let channel = try await self.bind(listener)
+            // Build every context before binding anything: a bad certificate fails the start, not a connection.
+            self.tlsContexts = try self.configuration.listeners.map { NIOLockedValueBox(try TLSContext(server: $0.tls)) }
+            for (listener, context) in zip(self.configuration.listeners, self.tlsContexts) {
+                let channel = try await self.bind(listener, tls: context)
                 self.listeners.append(channel)
                 self.logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             }
@@ -101,8 +106,21 @@ public actor Server: Service {
     /// The number of open connections (including ones still in their TLS handshake).
     public var connectionCount: Int { self.connections.count }
 
-    private func bind(_ listener: ListenerConfiguration) async throws -> any Channel {
-        let tlsContext = try TLSContext(server: listener.tls)
+    /// Replaces the listeners' TLS settings (certificate, key, trusted CAs) for connections accepted from now on.
+    ///
+    /// All-or-nothing: every new context is built (reading its files) before any is swapped in. Addresses,
+    /// ports and limits cannot change without a restart.
+    /// - Parameter configurations: one per listener, in listener order.
+    /// - Throws: ``TLSError`` naming the file that failed; the old contexts stay in use.
+    public func updateTLS(_ configurations: [TLSConfiguration]) throws {
+        precondition(configurations.count == self.configuration.listeners.count, "one TLS configuration per listener")
+        let contexts = try configurations.map { try TLSContext(server: $0) }
+        for (box, context) in zip(self.tlsContexts, contexts) {
+            box.withLockedValue { $0 = context }
+        }
+    }
+
+    private func bind(_ listener: ListenerConfiguration, tls: NIOLockedValueBox<TLSContext>) async throws -> any Channel {
         let responder = self.responder
         let logger = self.logger
         let limits = listener.limits
@@ -113,6 +131,7 @@ public actor Server: Service {
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    let tlsContext = tls.withLockedValue { $0 }
                     try pipeline.addHandler(
                         TLSHandler(context: tlsContext, role: .server, handshakeTimeout: limits.handshakeTimeout)
                     )
