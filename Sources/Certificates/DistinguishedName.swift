@@ -31,7 +31,8 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {
     /// `\2C`), quoted values, and attribute types as short names, long names or dotted OIDs.
     /// - Throws: ``CertificateError/Code/invalidName`` saying what is wrong.
     public init(parsing text: String) throws {
-        let parsed = try DistinguishedNameParser(text).parse()
+        var parser = DistinguishedNameParser(text)
+        let parsed = try parser.parse()
         guard !parsed.isEmpty else { throw CertificateError(.invalidName, "'\(text)': empty name") }
         self.relativeNames = parsed.reversed().map { $0.sorted() }
     }
@@ -93,7 +94,7 @@ func objectOID(_ object: OpaquePointer?) -> String {
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-private func entryText(_ data: OpaquePointer?) -> String {
+private func entryText(_ data: UnsafeMutablePointer<ASN1_STRING>?) -> String {
     guard let data else { return "" }
     var utf8: UnsafeMutablePointer<UInt8>? = nil
     let length = ASN1_STRING_to_UTF8(&utf8, data)

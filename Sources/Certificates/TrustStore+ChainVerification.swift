@@ -157,3 +157,8 @@ private let forgiveLeafTime: @convention(c) (Int32, OpaquePointer?) -> Int32 = {
     }
     return 0
 }
+
+extension CertificateVerifyResult {
+    /// `X509_V_ERR_CERT_CHAIN_TOO_LONG`: more intermediates than the depth limit allows.
+    public static let chainTooLong = CertificateVerifyResult(code: X509_V_ERR_CERT_CHAIN_TOO_LONG)
+}
