@@ -123,7 +123,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FunctionsTests",
-            dependencies: ["Functions", "Routing", "Transport", httpTypes, nioCore],
+            dependencies: ["Functions", "Routing", "Transport", "Auth", "Certificates", "TestSupport", httpTypes, nioCore],
             swiftSettings: strictSettings
         ),
         .testTarget(

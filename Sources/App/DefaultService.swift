@@ -6,7 +6,7 @@ import NIOCore
 import Routing
 import Transport
 
-/// The embedded default of DESIGN.md: Hello behind the development CA, an open health check.
+/// The embedded default of DESIGN.md: Hello and WhoAmI behind the development CA, an open health check.
 struct DefaultService {
     let server: Server
     let pki: DevelopmentPKI
@@ -20,6 +20,7 @@ struct DefaultService {
         )
         var routes = RouterBuilder()
         try routes.add("/api/hello", function: Hello(), middleware: [AuthenticationMiddleware(authenticator)])
+        try routes.add("/api/whoami", function: WhoAmI(), middleware: [AuthenticationMiddleware(authenticator)])
         try routes.add("/healthz", function: Health())
         let tls = TLSConfiguration(
             identity: .pem(certificateChainFile: pki.serverCertificateFile, privateKeyFile: pki.serverKeyFile),

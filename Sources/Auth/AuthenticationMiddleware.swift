@@ -18,11 +18,15 @@ public struct AuthenticationMiddleware<Authenticating: Authenticator>: Middlewar
     }
 
     public func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {
-        guard let identity = try await self.authenticator.authenticate(request, context: context) else {
+        switch try await self.authenticator.decide(request, context: context) {
+        case .identified(let identity):
+            var context = context
+            context.identity = identity
+            return try await next.respond(to: request, context: context)
+        case .admittedWithoutIdentity:
+            return try await next.respond(to: request, context: context)
+        case .notAuthenticated:
             return self.rejection()
         }
-        var context = context
-        context.identity = identity
-        return try await next.respond(to: request, context: context)
     }
 }

@@ -10,4 +10,25 @@ public protocol Authenticator<Identity>: Sendable {
 
     /// Authenticates the caller of `request`.
     func authenticate(_ request: Request, context: RequestContext) async throws -> Identity?
+
+    /// Like ``authenticate(_:context:)``, but may also let a request through without an identity (e.g. a
+    /// policy in report mode when no certificate was sent). The default wraps ``authenticate(_:context:)``.
+    func decide(_ request: Request, context: RequestContext) async throws -> AuthenticationOutcome<Identity>
+}
+
+/// What an ``Authenticator`` decided about one request.
+public enum AuthenticationOutcome<Identity: Sendable>: Sendable {
+    /// The caller is known: continue with this identity in the context.
+    case identified(Identity)
+    /// Continue without an identity (report mode: the failure was logged).
+    case admittedWithoutIdentity
+    /// Not authenticated: the middleware answers with its rejection.
+    case notAuthenticated
+}
+
+extension Authenticator {
+    public func decide(_ request: Request, context: RequestContext) async throws -> AuthenticationOutcome<Identity> {
+        guard let identity = try await self.authenticate(request, context: context) else { return .notAuthenticated }
+        return .identified(identity)
+    }
 }

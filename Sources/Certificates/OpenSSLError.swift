@@ -7,6 +7,7 @@ public struct CertificateError: Error, CustomStringConvertible, Hashable {
         private enum Base: String, Hashable, Sendable {
             case unreadableFile, invalidPEM, invalidDER, noCertificate, invalidKey, keyMismatch, invalidPKCS12
             case wrongPassword, generationFailed, writeFailed, openSSL
+            case invalidName
         }
         private let base: Base
         public var description: String { self.base.rawValue }
@@ -33,6 +34,8 @@ public struct CertificateError: Error, CustomStringConvertible, Hashable {
         public static let writeFailed = Code(base: .writeFailed)
         /// Another OpenSSL call failed.
         public static let openSSL = Code(base: .openSSL)
+        /// A distinguished name's text could not be parsed.
+        public static let invalidName = Code(base: .invalidName)
     }
 
     /// The kind of failure.

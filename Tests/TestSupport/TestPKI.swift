@@ -79,6 +79,10 @@ public final class TestPKI: Sendable {
     public let clientPFXFile: String
     /// The password of ``clientPFXFile``.
     public let clientPFXPassword = "gatehouse-test"
+    /// ``rootCA`` with its key, to mint more test material (CRLs, extra clients).
+    public let rootAuthority: CertificateAuthority
+    /// ``intermediateCA`` with its key.
+    public let intermediateAuthority: CertificateAuthority
 
     /// The PKI for this test process, minted on first use.
     /// - Throws: whatever minting or writing threw (every later call throws it again).
@@ -103,6 +107,8 @@ public final class TestPKI: Sendable {
                                                                   validity: .long))
         let stranger = try CertificateAuthority.createRoot(writer.spec("Stranger Root CA", .rootCA, validity: .long))
         self.rootCA = root.certificate
+        self.rootAuthority = root
+        self.intermediateAuthority = intermediate
         self.intermediateCA = intermediate.certificate
         self.strangerCA = stranger.certificate
         self.rootCAFile = try writer.writeCertificates([root.certificate], name: "root-ca.crt")

@@ -1,12 +1,15 @@
-public import Certificates
+import Certificates
+public import Foundation
 public import Logging
 public import Transport
 
-/// Accepts a caller whose client certificate chain verifies to the configured CAs.
+/// Accepts a caller whose client certificate passes a ``ClientCertificatePolicy``.
 ///
-/// The decision is made once per connection and reused by every request and HTTP/2 stream on it.
-/// A failure ends the request with 403 `Invalid client certificate` (``ClientCertificateRejection``),
-/// logged with its reason, the certificate's subject and SHA-256 thumbprint.
+/// The decision is made once per connection, per authenticator and per policy generation, and reused by every
+/// request and HTTP/2 stream on the connection (it lives in the connection's ``ConnectionStore``). When the
+/// ``PolicyHandle``'s generation moves on (a reload), the next request re-evaluates. A failure ends the request
+/// with 403 `Invalid client certificate` (``ClientCertificateRejection``), logged with every failed check, the
+/// certificate's subject and SHA-256 thumbprint; in `report` mode it is logged and the request continues.
 ///
 /// ```swift
 /// let authenticator = try ClientCertificateAuthenticator(trustedCAFiles: ["pki/ca.crt"], logger: logger)
@@ -15,75 +18,98 @@ public import Transport
 public struct ClientCertificateAuthenticator: Authenticator {
     public typealias Identity = ClientCertificateIdentity
 
-    private let trustStore: TrustStore
+    /// The policy this authenticator applies, swappable by a reload.
+    public let policy: PolicyHandle
     private let logger: Logger
-    private let exposeFailureReason: Bool
+    private let now: @Sendable () -> Date
     /// Distinguishes this authenticator's decisions from others' in the connection store.
     private let cacheToken = CacheToken()
 
-    /// Trusts the CA certificates in `trustedCAFiles` (PEM files or directories of them).
-    ///
-    /// Reads and parses the files: call at startup, never on an event loop.
-    /// - Throws: ``CertificateError`` naming the file that could not be read.
-    public init(trustedCAFiles: [String], exposeFailureReason: Bool = false, logger: Logger) throws {
-        self.init(
-            trustStore: try TrustStore(caFiles: trustedCAFiles),
-            exposeFailureReason: exposeFailureReason,
-            logger: logger
-        )
+    /// Applies the policy in `policy`, reading it once per request.
+    /// - Parameters:
+    ///   - policy: the current policy; replace it on the handle to reload.
+    ///   - logger: where rejections (and report-mode findings) are logged.
+    ///   - now: the clock validity and CRLs are checked against.
+    public init(policy: PolicyHandle, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.policy = policy
+        self.logger = logger
+        self.now = now
     }
 
-    /// Trusts the CAs in `trustStore`.
-    public init(trustStore: TrustStore, exposeFailureReason: Bool = false, logger: Logger) {
-        self.trustStore = trustStore
-        self.exposeFailureReason = exposeFailureReason
-        self.logger = logger
+    /// Trusts the CA certificates in `trustedCAFiles` (PEM files or directories of them), every other policy
+    /// setting at its default.
+    ///
+    /// Reads and parses the files: call at startup, never on an event loop.
+    /// - Throws: ``PolicyError`` naming the file that could not be read.
+    public init(trustedCAFiles: [String], exposeFailureReason: Bool = false, logger: Logger) throws {
+        let policy = try ClientCertificatePolicy.trusting(trustedCAFiles, exposeFailureReason: exposeFailureReason)
+        self.init(policy: PolicyHandle(policy), logger: logger)
     }
 
     public func authenticate(_ request: Request, context: RequestContext) async throws -> ClientCertificateIdentity? {
+        switch try await self.decide(request, context: context) {
+        case .identified(let identity): identity
+        case .admittedWithoutIdentity, .notAuthenticated: nil
+        }
+    }
+
+    public func decide(
+        _ request: Request,
+        context: RequestContext
+    ) async throws -> AuthenticationOutcome<ClientCertificateIdentity> {
+        // One read per request: a request keeps the policy it started with even if a reload follows.
+        let (policy, generation) = self.policy.current
+        let decision = self.decision(for: context, policy: policy, generation: generation)
+        switch decision {
+        case .accepted(let identity):
+            return .identified(identity)
+        case .rejected(let rejection) where policy.mode == .report:
+            return rejection.unverifiedIdentity.map { .identified($0) } ?? .admittedWithoutIdentity
+        case .rejected(let rejection):
+            throw rejection.error(exposesDetail: policy.exposeFailureReason)
+        }
+    }
+
+    /// The connection's cached decision for this generation, or a new one (logged once).
+    private func decision(for context: RequestContext, policy: ClientCertificatePolicy, generation: UInt64)
+        -> PolicyDecision
+    {
         let key = ObjectIdentifier(self.cacheToken)
-        if let decision = context.connectionStore[ClientCertificateDecisions.self]?[key] {
-            return try decision.get()
+        if let cached = context.connectionStore[ClientCertificateDecisions.self]?[key], cached.generation == generation {
+            return cached.decision
         }
-        let decision = self.evaluate(context.connection.tls)
+        let decision = policy.evaluate(chain: context.connection.tls.peerCertificates, at: self.now())
         var decisions = context.connectionStore[ClientCertificateDecisions.self] ?? [:]
-        decisions[key] = decision
+        decisions[key] = CachedDecision(generation: generation, decision: decision)
         context.connectionStore[ClientCertificateDecisions.self] = decisions
-        if case .failure(let rejection) = decision {
-            self.logger.warning(
-                "client certificate rejected",
-                metadata: [
-                    "reason": "\(rejection.reason)", "detail": "\(rejection.detail)",
-                    "connection": "\(context.connection.id)",
-                ]
-            )
-        }
-        return try decision.get()
+        if let rejection = decision.rejection { self.log(rejection, policy: policy, connection: context.connection.id) }
+        return decision
     }
 
-    /// Checks the connection's peer chain against the trust store.
-    func evaluate(_ tls: TLSSessionInfo) -> Result<ClientCertificateIdentity, ClientCertificateRejection> {
-        guard let leaf = tls.peerCertificate else {
-            return .failure(self.rejection(.noCertificate, "the client sent no certificate"))
-        }
-        let result = self.trustStore.verify(chain: tls.peerCertificates)
-        guard result.isOK else {
-            let reason: ClientCertificateRejection.Reason =
-                result.isExpired ? .expired : result.isNotYetValid ? .notYetValid : .untrusted
-            let detail = "\(result) (subject \(leaf.subject), sha256 \(leaf.sha256.hexString))"
-            return .failure(self.rejection(reason, detail))
-        }
-        return .success(ClientCertificateIdentity(certificate: leaf, presentedChain: tls.peerCertificates))
+    private func log(_ rejection: PolicyRejection, policy: ClientCertificatePolicy, connection: UInt64) {
+        let message: Logger.Message =
+            policy.mode == .report ? "client certificate would be rejected (report mode)" : "client certificate rejected"
+        self.logger.warning(
+            message,
+            metadata: [
+                "policy": "\(policy.name)", "reason": "\(rejection.reason)",
+                "reasons": "\(rejection.reasons.map(\.description).joined(separator: ","))",
+                "subject": "\(rejection.subject ?? "-")", "sha256": "\(rejection.sha256Thumbprint ?? "-")",
+                "detail": "\(rejection)", "connection": "\(connection)",
+            ]
+        )
     }
+}
 
-    private func rejection(_ reason: ClientCertificateRejection.Reason, _ detail: String) -> ClientCertificateRejection {
-        ClientCertificateRejection(reason, detail: detail, exposesDetail: self.exposeFailureReason)
-    }
+/// One authenticator's decision on one connection, with the policy generation it was made under.
+struct CachedDecision: Sendable {
+    let generation: UInt64
+    let decision: PolicyDecision
 }
 
 /// Per-connection decisions of every client-certificate authenticator, by authenticator.
 enum ClientCertificateDecisions: ConnectionStoreKey {
-    typealias Value = [ObjectIdentifier: Result<ClientCertificateIdentity, ClientCertificateRejection>]
+    typealias Value = [ObjectIdentifier: CachedDecision]
 }
 
 /// An object whose identity names one authenticator instance.

@@ -2,16 +2,45 @@ public import Certificates
 public import Foundation
 
 /// Who a client certificate says the caller is, after it passed the policy.
+///
+/// Values derived from the certificate (thumbprints, SANs, names) are computed when read; read them once
+/// per request at most.
 public struct ClientCertificateIdentity: Sendable, Hashable {
+    /// The configured identity entry that matched: its position in the policy's `identities` and the entry.
+    public struct MatchedIdentity: Sendable, Hashable {
+        /// The zero-based position in `identities`.
+        public let index: Int
+        /// The entry as configured.
+        public let configuration: IdentityConfiguration
+
+        /// Pairs a position with its entry.
+        public init(index: Int, configuration: IdentityConfiguration) {
+            self.index = index
+            self.configuration = configuration
+        }
+    }
+
     /// The leaf certificate.
     public let certificate: Certificate
     /// The chain as the client sent it, leaf first.
     public let presentedChain: [Certificate]
+    /// The chain OpenSSL verified, leaf first, trust anchor last (`X509_STORE_CTX_get1_chain`); just the
+    /// leaf when it was pinned; empty when trust was not validated.
+    public let verifiedChain: [Certificate]
+    /// The identity entry that matched; `nil` when the policy has no identities.
+    public let matchedIdentity: MatchedIdentity?
 
-    /// Creates an identity for a verified leaf and the chain it came with.
-    public init(certificate: Certificate, presentedChain: [Certificate]) {
+    /// Creates an identity for a leaf and the chain it came with.
+    public init(
+        certificate: Certificate,
+        presentedChain: [Certificate],
+        verifiedChain: [Certificate] = [],
+        matchedIdentity: MatchedIdentity? = nil
+    ) {
         self.certificate = certificate
         self.presentedChain = presentedChain
+        self.verifiedChain = verifiedChain
+        self.matchedIdentity = matchedIdentity
     }
 
     /// The subject, RFC 4514.
@@ -24,6 +53,19 @@ public struct ClientCertificateIdentity: Sendable, Hashable {
     public var sha256Thumbprint: String { self.certificate.sha256.hexString }
     /// SHA-1 thumbprint, uppercase hex, as Windows and Azure show it.
     public var sha1Thumbprint: String { self.certificate.sha1.hexString }
+    /// SHA-256 of the SubjectPublicKeyInfo, uppercase hex: the same across renewals with the same key.
+    public var spkiSHA256: String { self.certificate.spkiSHA256.hexString }
+    /// The subjectAlternativeName entries.
+    public var subjectAlternativeNames: [SubjectAlternativeName] { self.certificate.subjectAlternativeNames }
+    /// The start of the certificate's validity.
+    public var notBefore: Date { self.certificate.notBefore }
     /// The end of the certificate's validity.
     public var notAfter: Date { self.certificate.notAfter }
+    /// The leaf as PEM text.
+    public var leafPEM: String { self.certificate.pemString }
+
+    /// Whole days from `now` until ``notAfter`` (negative once expired).
+    public func daysUntilExpiry(at now: Date = Date()) -> Int {
+        Int((self.notAfter.timeIntervalSince(now) / 86_400).rounded(.down))
+    }
 }

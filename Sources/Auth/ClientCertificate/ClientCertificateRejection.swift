@@ -16,20 +16,36 @@ public struct ClientCertificateRejection: HTTPResponseError, CustomStringConvert
         public static let expired = Reason(code: "expired")
         /// The leaf's notBefore is still ahead.
         public static let notYetValid = Reason(code: "not_yet_valid")
+        /// A CRL lists the leaf (or, with `validateRevocationForWholeChain`, a CA of its chain).
+        public static let revoked = Reason(code: "revoked")
+        /// The policy's `certificates` do not list the leaf.
+        public static let notOnAllowList = Reason(code: "not_on_allow_list")
+        /// None of the policy's `identities` matches.
+        public static let noIdentityMatched = Reason(code: "no_identity_matched")
+        /// The leaf does not allow TLS client authentication (EKU) or is a CA certificate.
+        public static let notAClientCertificate = Reason(code: "not_a_client_certificate")
+        /// More intermediate CAs than `maxChainDepth` between the leaf and the trusted root.
+        public static let chainTooDeep = Reason(code: "chain_too_deep")
     }
 
     /// The reason code.
     public let reason: Reason
     /// Detail for the log (OpenSSL's text, the subject and thumbprint); shown to the client only when
-    /// `exposeFailureReason` is on.
-    public let detail: String
+    /// `exposeFailureReason` is on. Built when first read.
+    public var detail: String { self.makeDetail() }
+    private let makeDetail: @Sendable () -> String
     /// Whether the detail goes into the problem body.
     public let exposesDetail: Bool
 
     /// Creates a rejection.
     public init(_ reason: Reason, detail: String, exposesDetail: Bool = false) {
+        self.init(reason, exposesDetail: exposesDetail, detail: { detail })
+    }
+
+    /// Creates a rejection whose detail is built only when it is read (logged or exposed).
+    public init(_ reason: Reason, exposesDetail: Bool = false, detail: @escaping @Sendable () -> String) {
         self.reason = reason
-        self.detail = detail
+        self.makeDetail = detail
         self.exposesDetail = exposesDetail
     }
 

@@ -1,0 +1,115 @@
+public import Certificates
+public import Foundation
+
+extension ClientCertificatePolicy {
+    /// Decides whether `chain` passes this policy at `now`.
+    ///
+    /// Checks run in a fixed order and every failure is recorded: the leaf's notBefore and notAfter, the
+    /// clientAuth EKU and "not a CA", the allow-list, trust (`X509_verify_cert` against `trustedCAs` with the
+    /// client's extra certificates and `intermediates` as untrusted, CRLs when `validateRevocation`, and
+    /// `maxChainDepth`), then the identities: all rules must pass, then one identity must match.
+    ///
+    /// The leaf's own validity is this method's check, so the chain verification forgives only the leaf's
+    /// time errors: CA certificates and CRLs are always checked against `now`.
+    /// - Parameters:
+    ///   - chain: the client's chain, leaf first, as sent; empty when it sent no certificate.
+    ///   - now: the time to check validity and CRLs at.
+    public func evaluate(chain: [Certificate], at now: Date) -> PolicyDecision {
+        guard let leaf = chain.first else {
+            let failure = PolicyFailure(.noCertificate) { "the client sent no certificate" }
+            return .rejected(PolicyRejection(failures: [failure], subject: nil, sha256Thumbprint: nil,
+                                             unverifiedIdentity: nil))
+        }
+        let facts = CertificateFacts(leaf)
+        var failures = self.ruleFailures(facts, now: now)
+        let isPinned = self.allowList?.pins(facts) ?? false
+        var verifiedChain: [Certificate] = isPinned ? [leaf] : []
+        if self.configuration.validateTrust, !isPinned {
+            switch self.verifyTrust(chain, now: now) {
+            case .verified(let verified): verifiedChain = verified
+            case .failed(let failure): failures.append(failure)
+            }
+        } else if self.configuration.validateRevocation, let crl = self.crls.first(where: { $0.lists(leaf) }) {
+            failures.append(PolicyFailure(.revoked) { "listed by the CRL of \(crl.issuer)" })
+        }
+        var matched: ClientCertificateIdentity.MatchedIdentity? = nil
+        if !self.identities.isEmpty {
+            let issuer = verifiedChain.count > 1 ? verifiedChain[1] : (leaf.isSelfIssued && !verifiedChain.isEmpty ? leaf : nil)
+            if let index = self.identities.firstMatch(facts, issuer: issuer) {
+                matched = .init(index: index, configuration: self.configuration.identities[index])
+            } else {
+                let count = self.identities.rules.count
+                failures.append(PolicyFailure(.noIdentityMatched) { "none of the \(count) identities matched" })
+            }
+        }
+        guard failures.isEmpty else {
+            let identity = ClientCertificateIdentity(certificate: leaf, presentedChain: chain)
+            return .rejected(PolicyRejection(failures: failures, subject: leaf.subject,
+                                             sha256Thumbprint: facts.sha256.hexString, unverifiedIdentity: identity))
+        }
+        return .accepted(ClientCertificateIdentity(certificate: leaf, presentedChain: chain,
+                                                   verifiedChain: verifiedChain, matchedIdentity: matched))
+    }
+
+    /// The leaf's validity, usage and allow-list checks.
+    private func ruleFailures(_ leaf: CertificateFacts, now: Date) -> [PolicyFailure] {
+        var failures: [PolicyFailure] = []
+        if self.configuration.validateNotBefore, now < leaf.notBefore {
+            let notBefore = leaf.notBefore
+            failures.append(PolicyFailure(.notYetValid) { "notBefore is \(notBefore)" })
+        }
+        if self.configuration.validateNotAfter, now > leaf.notAfter {
+            let notAfter = leaf.notAfter
+            failures.append(PolicyFailure(.expired) { "notAfter was \(notAfter)" })
+        }
+        if self.configuration.requireClientAuthEKU {
+            if leaf.isCertificateAuthority {
+                failures.append(PolicyFailure(.notAClientCertificate) { "the certificate is a CA certificate" })
+            } else if !leaf.allowsClientAuthentication {
+                failures.append(PolicyFailure(.notAClientCertificate) {
+                    "extendedKeyUsage does not include clientAuth"
+                })
+            }
+        }
+        if let allowList = self.allowList, !allowList.admits(leaf) {
+            let match = allowList.match, count = allowList.count
+            failures.append(PolicyFailure(.notOnAllowList) {
+                "not among the \(count) listed certificates (compared by \(match.rawValue))"
+            })
+        }
+        return failures
+    }
+
+    /// Verifies the chain to `trustedCAs`; the verified chain, or why not.
+    private func verifyTrust(_ chain: [Certificate], now: Date) -> TrustOutcome {
+        let revocation: RevocationCheck =
+            !self.configuration.validateRevocation
+            ? .none : self.configuration.validateRevocationForWholeChain ? .wholeChain : .leaf
+        let options = ChainVerificationOptions(
+            time: now, purpose: .any, crls: self.crls, revocation: revocation, checksLeafValidity: false,
+            maxIntermediates: self.configuration.maxChainDepth
+        )
+        let verification = self.trustStore.verifyChain(chain, untrusted: self.intermediates, options: options)
+        let result = verification.result, depth = verification.errorDepth
+        if result.isRevoked {
+            return .failed(PolicyFailure(.revoked) { "\(result) (depth \(depth))" })
+        }
+        if result.code == CertificateVerifyResult.chainTooLong.code {
+            let limit = self.configuration.maxChainDepth
+            return .failed(PolicyFailure(.chainTooDeep) { "more than \(limit) intermediate CAs: \(result)" })
+        }
+        guard result.isOK else { return .failed(PolicyFailure(.untrusted) { "\(result) (depth \(depth))" }) }
+        let intermediates = max(0, verification.chain.count - 2)
+        if intermediates > self.configuration.maxChainDepth {
+            let limit = self.configuration.maxChainDepth
+            return .failed(PolicyFailure(.chainTooDeep) { "\(intermediates) intermediate CAs, at most \(limit)" })
+        }
+        return .verified(verification.chain)
+    }
+}
+
+/// The trust check's outcome: the verified chain, or why not.
+private enum TrustOutcome {
+    case verified([Certificate])
+    case failed(PolicyFailure)
+}

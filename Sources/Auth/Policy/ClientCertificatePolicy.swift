@@ -1,0 +1,46 @@
+import Certificates
+
+/// An immutable, loaded client-certificate policy: every file read, every value parsed.
+///
+/// Built from a ``PolicyConfiguration`` by ``load(_:name:relativeTo:)``; a reload builds a new one and swaps
+/// it into a ``PolicyHandle``. Evaluating it (``evaluate(chain:at:)``) reads no file and no clock.
+public struct ClientCertificatePolicy: Sendable {
+    /// The policy's name (the key under `policies:`), for logs and errors.
+    public let name: String
+    /// The configuration it was built from.
+    public let configuration: PolicyConfiguration
+    /// Every file and directory the policy read (resolved paths), for a reloader to watch.
+    public let sourcePaths: [String]
+
+    let trustStore: TrustStore
+    let intermediates: [Certificate]
+    let crls: [CertificateRevocationList]
+    /// `nil` when `certificates` is not configured.
+    let allowList: AllowList?
+    let identities: IdentityIndex
+
+    /// `enforce` or `report`.
+    public var mode: PolicyMode { self.configuration.mode }
+    /// Whether the reason goes into the 403 body.
+    public var exposeFailureReason: Bool { self.configuration.exposeFailureReason }
+
+    init(
+        name: String,
+        configuration: PolicyConfiguration,
+        sourcePaths: [String],
+        trustedCAs: [Certificate],
+        intermediates: [Certificate],
+        crls: [CertificateRevocationList],
+        allowList: AllowList?,
+        identities: [IdentityRule]
+    ) {
+        self.name = name
+        self.configuration = configuration
+        self.sourcePaths = sourcePaths
+        self.trustStore = TrustStore(certificates: trustedCAs)
+        self.intermediates = intermediates
+        self.crls = crls
+        self.allowList = allowList
+        self.identities = IdentityIndex(identities)
+    }
+}

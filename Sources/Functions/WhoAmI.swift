@@ -1,0 +1,67 @@
+import Auth
+import Certificates
+public import Foundation
+import HTTPTypes
+public import Routing
+public import Transport
+
+/// `GET /api/whoami` → the caller's client-certificate identity as JSON.
+///
+/// Answers `subject`, `issuer`, `serialNumber`, `sha1`, `sha256`, `spki`, `sans` (`dns`, `uri`, `email`, `ip`),
+/// `notBefore`/`notAfter` (ISO 8601), `daysUntilExpiry` and `matchedIdentity` (`null`, or the matched entry's
+/// `index` and `identity`). Without a ``ClientCertificateIdentity`` in the context (no authenticator in front,
+/// or report mode without a certificate) it answers the policy's 403 `Invalid client certificate`.
+public struct WhoAmI: Function {
+    private let now: @Sendable () -> Date
+
+    /// Creates the function; `now` is the clock `daysUntilExpiry` counts from.
+    public init(now: @escaping @Sendable () -> Date = { Date() }) {
+        self.now = now
+    }
+
+    public func respond(to request: Request, context: RequestContext) async throws -> Response {
+        guard let identity = context.identity(as: ClientCertificateIdentity.self) else {
+            return .problem(status: .forbidden, title: ClientCertificateRejection.title)
+        }
+        return .json(Self.json(identity, now: self.now()))
+    }
+
+    /// The JSON document for `identity`.
+    static func json(_ identity: ClientCertificateIdentity, now: Date) -> String {
+        var dns: [String] = [], uri: [String] = [], email: [String] = [], ip: [String] = []
+        for name in identity.subjectAlternativeNames {
+            switch name {
+            case .dnsName(let value): dns.append(value)
+            case .uri(let value): uri.append(value)
+            case .email(let value): email.append(value)
+            case .ipAddress(let value): ip.append(value)
+            }
+        }
+        let fields: [(String, String)] = [
+            ("subject", jsonString(identity.subject)),
+            ("issuer", jsonString(identity.issuer)),
+            ("serialNumber", jsonString(identity.serialNumber)),
+            ("sha1", jsonString(identity.sha1Thumbprint)),
+            ("sha256", jsonString(identity.sha256Thumbprint)),
+            ("spki", jsonString(identity.spkiSHA256)),
+            ("sans", "{\"dns\":\(array(dns)),\"uri\":\(array(uri)),\"email\":\(array(email)),\"ip\":\(array(ip))}"),
+            ("notBefore", jsonString(identity.notBefore.ISO8601Format())),
+            ("notAfter", jsonString(identity.notAfter.ISO8601Format())),
+            ("daysUntilExpiry", "\(identity.daysUntilExpiry(at: now))"),
+            ("matchedIdentity", matched(identity.matchedIdentity)),
+        ]
+        return "{" + fields.map { "\(jsonString($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    }
+}
+
+private func array(_ values: [String]) -> String {
+    "[" + values.map(jsonString).joined(separator: ",") + "]"
+}
+
+private func matched(_ entry: ClientCertificateIdentity.MatchedIdentity?) -> String {
+    guard let entry else { return "null" }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let configuration = (try? encoder.encode(entry.configuration)).map { String(decoding: $0, as: UTF8.self) }
+    return "{\"index\":\(entry.index),\"identity\":\(configuration ?? "null")}"
+}
