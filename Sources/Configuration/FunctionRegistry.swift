@@ -1,4 +1,4 @@
-public import Functions
+import Functions
 public import Routing
 
 /// The functions a configuration file can name in `routes[].function`.
