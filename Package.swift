@@ -26,7 +26,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "gatehouse", targets: ["App"]),
-        .library(name: "Gatehouse", targets: ["Certificates", "Transport", "Auth", "Routing", "Functions"]),
+        .library(name: "Gatehouse", targets: ["Certificates", "Transport", "Auth", "Routing", "Functions", "Client"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -72,9 +72,15 @@ let package = Package(
             dependencies: ["Routing", "Transport", "Auth", httpTypes],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "Client",
+            dependencies: ["Transport", "Certificates", "CNghttp2", "COpenSSL", nioCore, nioPosix, nioHTTP1, httpTypes,
+                           logging],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "App",
-            dependencies: ["Functions", "Routing", "Auth", "Transport", "Certificates", argumentParser, logging,
+            dependencies: ["Functions", "Routing", "Auth", "Transport", "Certificates", "Client", argumentParser, logging,
                            serviceLifecycle, unixSignals, nioCore, nioPosix],
             swiftSettings: strictSettings
         ),
@@ -114,6 +120,12 @@ let package = Package(
         .testTarget(
             name: "FunctionsTests",
             dependencies: ["Functions", "Routing", "Transport", httpTypes, nioCore],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ClientTests",
+            dependencies: ["Client", "Transport", "Routing", "Functions", "Auth", "Certificates", "TestSupport",
+                           nioCore, nioPosix, httpTypes, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(
