@@ -59,10 +59,12 @@ final class ClientConnectionSetupHandler: ChannelInboundHandler, RemovableChanne
             try pipeline.addHandler(HTTP2ClientHandler(facts: facts, state: self.state), position: .after(self))
         case .http1_1:
             // Encoder first: writes pass the decoder on their way down, so it learns about HEAD requests.
+            let reasonPhrases = HTTP1ReasonPhraseReader()
             let handlers: [any ChannelHandler] = [
+                reasonPhrases,
                 HTTPRequestEncoder(),
                 ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)),
-                HTTP1ClientHandler(facts: facts, state: self.state),
+                HTTP1ClientHandler(facts: facts, state: self.state, reasonPhrases: reasonPhrases),
             ]
             try pipeline.addHandlers(handlers, position: .after(self))
         }

@@ -17,10 +17,12 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
     private var machine = HTTP1ClientMachine()
     private var inFlight: EventLoopPromise<ClientResponse>?
     private var timer: Scheduled<Void>?
+    private let reasonPhrases: HTTP1ReasonPhraseReader
 
-    init(facts: ClientConnectionFacts, state: ClientConnectionState) {
+    init(facts: ClientConnectionFacts, state: ClientConnectionState, reasonPhrases: HTTP1ReasonPhraseReader) {
         self.facts = facts
         self.state = state
+        self.reasonPhrases = reasonPhrases
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -28,6 +30,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
         switch self.machine.requestStarted() {
         case .send:
             self.inFlight = request.promise
+            self.reasonPhrases.expectResponse()
             self.startTimer(context: context)
             let body = request.body ?? ByteBuffer()
             let head = request.head.http1ClientHead(bodyLength: body.readableBytes)
@@ -66,7 +69,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
         case .complete(let head, let body, let close):
             self.timer?.cancel()
             let response = ClientResponse(
-                head: HTTPResponse(http1: head),
+                head: HTTPResponse(http1: head, reasonPhrase: self.reasonPhrases.reasonPhrase(for: Int(head.status.code))),
                 body: body,
                 httpVersion: .http1_1,
                 tls: self.facts.tls

@@ -28,7 +28,10 @@ extension HTTPRequest {
 
 extension HTTPResponse {
     /// The response for an HTTP/1.1 head; fields whose names are not valid are dropped.
-    init(http1 head: HTTPResponseHead) {
+    ///
+    /// NIOHTTP1 replaces the reason phrase of well-known codes with the standard one: pass the phrase the server
+    /// sent, when known.
+    init(http1 head: HTTPResponseHead, reasonPhrase: String?) {
         var fields = HTTPFields()
         fields.reserveCapacity(head.headers.count)
         for (name, value) in head.headers {
@@ -36,7 +39,7 @@ extension HTTPResponse {
             fields.append(HTTPField(name: fieldName, value: value))
         }
         self.init(
-            status: HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase),
+            status: HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: reasonPhrase ?? head.status.reasonPhrase),
             headerFields: fields
         )
     }
