@@ -36,8 +36,11 @@ extension ClientError {
             return ClientError(.timeout, "the TLS handshake did not finish in time", detail: detail)
         }
         if error.code == .unexpectedEOF {
-            return ClientError(.tlsHandshakeFailed, "the server closed the connection during the TLS handshake",
-                               detail: detail)
+            return ClientError(
+                .tlsHandshakeFailed,
+                "the server closed the connection during the TLS handshake",
+                detail: detail
+            )
         }
         if error.code == .invalidConfiguration {
             return ClientError(.invalidConfiguration, "the TLS settings cannot be used: \(detail)", detail: detail)

@@ -48,7 +48,13 @@ public struct ClientError: Error, CustomStringConvertible, Hashable {
     public let location: String
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String, detail: String = "", fileID: StaticString = #fileID, line: UInt = #line) {
+    public init(
+        _ code: Code,
+        _ message: String,
+        detail: String = "",
+        fileID: StaticString = #fileID,
+        line: UInt = #line
+    ) {
         self.code = code
         self.message = message
         self.detail = detail
@@ -63,7 +69,11 @@ public struct ClientError: Error, CustomStringConvertible, Hashable {
 
 extension ClientError {
     static func connectionClosed(detail: String = "") -> ClientError {
-        ClientError(.connectionClosed, "the server closed the connection before the response was complete", detail: detail)
+        ClientError(
+            .connectionClosed,
+            "the server closed the connection before the response was complete",
+            detail: detail
+        )
     }
 
     static func timeout(_ duration: Duration) -> ClientError {

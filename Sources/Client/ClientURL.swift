@@ -1,4 +1,5 @@
 import Foundation
+
 /// An `https://host[:port][/path][?query]` URL split into what a request needs.
 struct ClientURL: Equatable {
     /// `host:port` as given (brackets kept for IPv6).

@@ -29,13 +29,19 @@ public final class HTTPClient: Sendable {
     ///   - configuration: identity, trust, HTTP version and timeout.
     ///   - eventLoopGroup: where connections run.
     /// - Throws: ``ClientError/Code/invalidConfiguration`` naming the file that cannot be used.
-    public init(configuration: ClientConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+    public init(
+        configuration: ClientConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) throws {
         let context: TLSContext
         do {
             context = try TLSContext(client: configuration.tlsConfiguration(serverName: nil))
         } catch let error as TLSError {
-            throw ClientError(.invalidConfiguration, "the client's TLS settings cannot be used: \(error.detail)",
-                              detail: error.detail)
+            throw ClientError(
+                .invalidConfiguration,
+                "the client's TLS settings cannot be used: \(error.detail)",
+                detail: error.detail
+            )
         }
         self.configuration = configuration
         self.group = eventLoopGroup

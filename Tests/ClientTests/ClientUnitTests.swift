@@ -25,14 +25,17 @@ struct ClientUnitTests {
         )
         #expect(required.code == .certificateRefused)
         #expect(required.message == "the server refused the client certificate: TLS alert certificate required")
-        let unknownCA = ClientError.tls(TLSError(.handshakeFailed, "error:0A000418:SSL routines::tlsv1 alert unknown ca"))
+        let unknownCA = ClientError.tls(
+            TLSError(.handshakeFailed, "error:0A000418:SSL routines::tlsv1 alert unknown ca")
+        )
         #expect(unknownCA.message == "the server refused the client certificate: TLS alert unknown ca")
         let version = ClientError.tls(
             TLSError(.handshakeFailed, "error:0A00042E:SSL routines::tlsv1 alert protocol version")
         )
         #expect(version.code == .tlsHandshakeFailed)
-        let untrusted = ClientError.tls(TLSError(.handshakeFailed, "error:0A000086:SSL routines::certificate verify failed"))
+        let untrusted = ClientError.tls(
+            TLSError(.handshakeFailed, "error:0A000086:SSL routines::certificate verify failed")
+        )
         #expect(untrusted.code == .serverCertificateUntrusted)
     }
 }
-

@@ -34,7 +34,10 @@ struct HTTPClientTests {
     func pemIdentityGetsHello(version: ClientConfiguration.HTTPVersionPreference) async throws {
         try await withClientTestServer { server in
             let configuration = ClientConfiguration(
-                identity: .pem(certificateChainFile: server.pki.client.chainFile, privateKeyFile: server.pki.client.keyFile),
+                identity: .pem(
+                    certificateChainFile: server.pki.client.chainFile,
+                    privateKeyFile: server.pki.client.keyFile
+                ),
                 trustedCAFiles: [server.pki.rootCAFile],
                 httpVersion: version
             )
@@ -165,7 +168,9 @@ struct HTTPClientTests {
                 }
                 #expect(error?.code == .certificateRefused || error?.code == .tlsHandshakeFailed)
                 if tls == .v1_3 {
-                    #expect(error?.message == "the server refused the client certificate: TLS alert certificate required")
+                    #expect(
+                        error?.message == "the server refused the client certificate: TLS alert certificate required"
+                    )
                 }
             }
         }
@@ -196,7 +201,9 @@ struct HTTPClientTests {
 
     @Test func missingIdentityFileIsAConfigurationError() throws {
         #expect(throws: ClientError(.invalidConfiguration, "")) {
-            try HTTPClient(configuration: ClientConfiguration(identity: .pkcs12(file: "/nonexistent.pfx", password: "")))
+            try HTTPClient(
+                configuration: ClientConfiguration(identity: .pkcs12(file: "/nonexistent.pfx", password: ""))
+            )
         }
     }
 }

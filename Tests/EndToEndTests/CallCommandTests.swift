@@ -12,8 +12,11 @@ struct CallCommandTests {
             let pki = server.pki
             let result = try await runProcess(
                 try builtExecutable("gatehouse"),
-                ["call", server.url("/api/hello?name=call"), "--cert", pki.client.chainFile, "--key", pki.client.keyFile,
-                 "--cacert", pki.rootCAFile, http]
+                [
+                    "call", server.url("/api/hello?name=call"), "--cert", pki.client.chainFile, "--key",
+                    pki.client.keyFile,
+                    "--cacert", pki.rootCAFile, http,
+                ]
             )
             #expect(result.exitCode == 0, "\(result.stderr)")
             let statusLine = http == "--http2" ? "HTTP/2 200" : "HTTP/1.1 200 OK"
@@ -27,8 +30,10 @@ struct CallCommandTests {
             let pki = server.pki
             let result = try await runProcess(
                 try builtExecutable("gatehouse"),
-                ["call", server.url("/api/hello?name=call"), "--pfx", pki.clientPFXFile, "--password",
-                 pki.clientPFXPassword, "--cacert", pki.rootCAFile, http, "-v"]
+                [
+                    "call", server.url("/api/hello?name=call"), "--pfx", pki.clientPFXFile, "--password",
+                    pki.clientPFXPassword, "--cacert", pki.rootCAFile, http, "-v",
+                ]
             )
             #expect(result.exitCode == 0, "\(result.stderr)")
             #expect(result.stdout.hasSuffix("\nHello, call."))
@@ -52,8 +57,10 @@ struct CallCommandTests {
             let stranger = server.pki.strangerClient
             let result = try await runProcess(
                 try builtExecutable("gatehouse"),
-                ["call", server.url("/healthz"), "--cert", stranger.chainFile, "--key", stranger.keyFile,
-                 "--cacert", server.pki.rootCAFile]
+                [
+                    "call", server.url("/healthz"), "--cert", stranger.chainFile, "--key", stranger.keyFile,
+                    "--cacert", server.pki.rootCAFile,
+                ]
             )
             #expect(result.exitCode == 1)
             #expect(result.stdout.isEmpty)

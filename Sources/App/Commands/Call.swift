@@ -42,10 +42,16 @@ struct Call: AsyncParsableCommand {
     @Flag(name: .customLong("http2"), help: "Speak HTTP/2 only.")
     var http2 = false
 
-    @Option(name: [.customShort("X"), .customLong("request")], help: "The request method (default GET, or POST with -d).")
+    @Option(
+        name: [.customShort("X"), .customLong("request")],
+        help: "The request method (default GET, or POST with -d)."
+    )
     var method: String?
 
-    @Option(name: [.customShort("H"), .customLong("header")], help: "A request header field, 'Name: value'; repeatable.")
+    @Option(
+        name: [.customShort("H"), .customLong("header")],
+        help: "A request header field, 'Name: value'; repeatable."
+    )
     var headers: [String] = []
 
     @Option(name: [.customShort("d"), .customLong("data")], help: "The request body; @FILE reads it from a file.")

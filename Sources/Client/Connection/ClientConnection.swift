@@ -14,7 +14,9 @@ final class ClientConnection: Sendable {
         var host: String
         var port: Int
 
-        var description: String { self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)" }
+        var description: String {
+            self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+        }
     }
 
     let channel: any Channel

@@ -79,7 +79,10 @@ final class ClientConnectionSetupHandler: ChannelInboundHandler, RemovableChanne
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.ready.fail(self.state.failure ?? ClientError(.tlsHandshakeFailed, "the server closed the connection during the TLS handshake"))
+        self.ready.fail(
+            self.state.failure
+                ?? ClientError(.tlsHandshakeFailed, "the server closed the connection during the TLS handshake")
+        )
         context.fireChannelInactive()
     }
 

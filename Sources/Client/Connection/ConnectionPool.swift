@@ -35,7 +35,10 @@ final class ConnectionPool: Sendable {
     ///   - sharesConnections: whether a first connection may turn out to be HTTP/2 (not when only HTTP/1.1 is
     ///     offered), so concurrent requests should wait for it.
     ///   - connect: opens a new connection.
-    init(sharesConnections: Bool, connect: @escaping @Sendable (ClientConnection.Origin) async throws -> ClientConnection) {
+    init(
+        sharesConnections: Bool,
+        connect: @escaping @Sendable (ClientConnection.Origin) async throws -> ClientConnection
+    ) {
         self.sharesConnections = sharesConnections
         self.connect = connect
     }
@@ -81,7 +84,9 @@ final class ConnectionPool: Sendable {
         }
     }
 
-    private func finishSharedConnect(_ task: Task<ClientConnection, any Error>, origin: ClientConnection.Origin) async throws -> Lease {
+    private func finishSharedConnect(_ task: Task<ClientConnection, any Error>, origin: ClientConnection.Origin)
+        async throws -> Lease
+    {
         let connection: ClientConnection
         do {
             connection = try await task.value

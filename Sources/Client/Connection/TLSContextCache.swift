@@ -24,8 +24,11 @@ final class TLSContextCache: Sendable {
                 return context
             }
         } catch let error as TLSError {
-            throw ClientError(.invalidConfiguration, "the client's TLS settings cannot be used: \(error.detail)",
-                              detail: error.detail)
+            throw ClientError(
+                .invalidConfiguration,
+                "the client's TLS settings cannot be used: \(error.detail)",
+                detail: error.detail
+            )
         }
     }
 }

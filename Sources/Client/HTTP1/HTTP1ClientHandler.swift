@@ -69,7 +69,10 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
         case .complete(let head, let body, let close):
             self.timer?.cancel()
             let response = ClientResponse(
-                head: HTTPResponse(http1: head, reasonPhrase: self.reasonPhrases.reasonPhrase(for: Int(head.status.code))),
+                head: HTTPResponse(
+                    http1: head,
+                    reasonPhrase: self.reasonPhrases.reasonPhrase(for: Int(head.status.code))
+                ),
                 body: body,
                 httpVersion: .http1_1,
                 tls: self.facts.tls
@@ -104,7 +107,11 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
     static func clientError(_ error: any Error) -> ClientError {
         if let error = error as? ClientError { return error }
         if let error = error as? TLSError { return .tls(error) }
-        return ClientError(.protocolError, "the server's HTTP/1.1 response could not be read: \(error)", detail: "\(error)")
+        return ClientError(
+            .protocolError,
+            "the server's HTTP/1.1 response could not be read: \(error)",
+            detail: "\(error)"
+        )
     }
 }
 

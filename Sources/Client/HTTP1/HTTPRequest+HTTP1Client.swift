@@ -39,7 +39,10 @@ extension HTTPResponse {
             fields.append(HTTPField(name: fieldName, value: value))
         }
         self.init(
-            status: HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: reasonPhrase ?? head.status.reasonPhrase),
+            status: HTTPResponse.Status(
+                code: Int(head.status.code),
+                reasonPhrase: reasonPhrase ?? head.status.reasonPhrase
+            ),
             headerFields: fields
         )
     }

@@ -20,7 +20,14 @@ enum HTTP2ClientCallbacks {
     }
 
     private static let header: nghttp2_on_header_callback = {
-        _, frame, name, nameLength, value, valueLength, _, userData in
+        _,
+        frame,
+        name,
+        nameLength,
+        value,
+        valueLength,
+        _,
+        userData in
         guard let frame, let handler = handler(userData) else { return 0 }
         // Borrowed for the callback only: copied into Strings.
         let name = String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self)

@@ -95,7 +95,10 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let session = self.session else { return }
         if case .fatal(let code) = session.receive(self.unwrapInboundIn(data)) {
-            self.fail(context: context, ClientError(.protocolError, "the server broke the HTTP/2 protocol (nghttp2 \(code))"))
+            self.fail(
+                context: context,
+                ClientError(.protocolError, "the server broke the HTTP/2 protocol (nghttp2 \(code))")
+            )
         }
     }
 
