@@ -28,7 +28,7 @@ let package = Package(
         .executable(name: "gatehouse", targets: ["App"]),
         .library(
             name: "Gatehouse",
-            targets: ["Certificates", "Transport", "Auth", "Routing", "Functions", "Configuration"]
+            targets: ["Certificates", "Transport", "Auth", "Routing", "Functions", "Configuration", "Client"]
         ),
     ],
     dependencies: [
@@ -82,10 +82,17 @@ let package = Package(
                            .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "Client",
+            dependencies: ["Transport", "Certificates", "CNghttp2", "COpenSSL", nioCore, nioPosix, nioHTTP1, httpTypes,
+                           logging],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "App",
-            dependencies: ["Configuration", "Functions", "Routing", "Auth", "Transport", "Certificates", argumentParser, logging,
-                           serviceLifecycle, unixSignals, nioCore, nioPosix],
+            dependencies: ["Configuration", "Functions", "Routing", "Auth", "Transport", "Certificates", "Client",
+                           argumentParser, logging,
+                           serviceLifecycle, unixSignals, nioCore, nioPosix, httpTypes],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -129,6 +136,12 @@ let package = Package(
         .testTarget(
             name: "ConfigurationTests",
             dependencies: ["Configuration", "Auth", "Transport", "TestSupport", httpTypes],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ClientTests",
+            dependencies: ["Client", "Transport", "Routing", "Functions", "Auth", "Certificates", "TestSupport",
+                           nioCore, nioPosix, httpTypes, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,82 @@
+/// Why a request made by an ``HTTPClient`` failed, with a sentence a person can act on.
+///
+/// Equality and hashing use the code only.
+///
+/// ```swift
+/// do { _ = try await client.execute(.get, "https://127.0.0.1:8443/api/hello") }
+/// catch let error as ClientError where error.code == .certificateRefused { print(error.message) }
+/// ```
+public struct ClientError: Error, CustomStringConvertible, Hashable {
+    /// What went wrong, as a stable code.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case invalidRequest, invalidConfiguration, connectFailed, tlsHandshakeFailed, certificateRefused
+            case serverCertificateUntrusted, timeout, protocolError, connectionClosed, shutdown
+        }
+        private let base: Base
+        public var description: String { self.base.rawValue }
+
+        /// The URL or request head cannot be sent (not `https`, no host, bad port).
+        public static let invalidRequest = Code(base: .invalidRequest)
+        /// The identity or a CA file cannot be used.
+        public static let invalidConfiguration = Code(base: .invalidConfiguration)
+        /// The TCP connection could not be made.
+        public static let connectFailed = Code(base: .connectFailed)
+        /// The TLS handshake failed for a reason other than the certificates below.
+        public static let tlsHandshakeFailed = Code(base: .tlsHandshakeFailed)
+        /// The server refused the client certificate (or its absence) with a TLS alert.
+        public static let certificateRefused = Code(base: .certificateRefused)
+        /// The server's certificate does not verify against the trusted CAs, or does not name the host.
+        public static let serverCertificateUntrusted = Code(base: .serverCertificateUntrusted)
+        /// The connection or the response took longer than the configured timeout.
+        public static let timeout = Code(base: .timeout)
+        /// The server broke the HTTP protocol, reset the stream, or would not speak the requested version.
+        public static let protocolError = Code(base: .protocolError)
+        /// The connection closed before the response was complete.
+        public static let connectionClosed = Code(base: .connectionClosed)
+        /// The client was shut down.
+        public static let shutdown = Code(base: .shutdown)
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// One sentence for people: "the server refused the client certificate: TLS alert certificate required".
+    public let message: String
+    /// Detail for logs (OpenSSL's error queue, the underlying error).
+    public let detail: String
+    /// Where the error was raised.
+    public let location: String
+
+    /// Creates an error.
+    public init(
+        _ code: Code,
+        _ message: String,
+        detail: String = "",
+        fileID: StaticString = #fileID,
+        line: UInt = #line
+    ) {
+        self.code = code
+        self.message = message
+        self.detail = detail
+        self.location = "\(fileID):\(line)"
+    }
+
+    public var description: String { self.message }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
+}
+
+extension ClientError {
+    static func connectionClosed(detail: String = "") -> ClientError {
+        ClientError(
+            .connectionClosed,
+            "the server closed the connection before the response was complete",
+            detail: detail
+        )
+    }
+
+    static func timeout(_ duration: Duration) -> ClientError {
+        ClientError(.timeout, "no answer within \(duration)")
+    }
+}

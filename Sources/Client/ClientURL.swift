@@ -1,0 +1,51 @@
+import Foundation
+
+/// An `https://host[:port][/path][?query]` URL split into what a request needs.
+struct ClientURL: Equatable {
+    /// `host:port` as given (brackets kept for IPv6).
+    var authority: String
+    /// The path with its query; `/` when the URL has none.
+    var path: String
+
+    /// Splits `url`.
+    /// - Throws: ``ClientError/Code/invalidRequest`` for anything but an `https` URL with a host.
+    init(_ url: String) throws {
+        let invalid = ClientError(.invalidRequest, "not an https URL: \(url)")
+        guard let schemeEnd = url.range(of: "://"), url[..<schemeEnd.lowerBound].lowercased() == "https" else {
+            throw invalid
+        }
+        let rest = url[schemeEnd.upperBound...]
+        let pathStart = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        let authority = String(rest[..<pathStart])
+        guard Self.origin(authority: authority) != nil else { throw invalid }
+        var path = String(rest[pathStart...].prefix { $0 != "#" })
+        if path.isEmpty { path = "/" } else if path.hasPrefix("?") { path = "/" + path }
+        self.authority = authority
+        self.path = path
+    }
+
+    /// The host (without brackets) and port of an authority; port 443 when absent. `nil` when malformed.
+    static func origin(authority: String) -> ClientConnection.Origin? {
+        let hostPort = authority.split(separator: "@").last.map(String.init) ?? authority
+        var host: Substring
+        var portText: Substring?
+        if hostPort.hasPrefix("[") {
+            guard let close = hostPort.firstIndex(of: "]") else { return nil }
+            host = hostPort[hostPort.index(after: hostPort.startIndex)..<close]
+            let after = hostPort[hostPort.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { return nil }
+                portText = after.dropFirst()
+            }
+        } else if let colon = hostPort.lastIndex(of: ":") {
+            host = hostPort[..<colon]
+            portText = hostPort[hostPort.index(after: colon)...]
+        } else {
+            host = hostPort[...]
+        }
+        guard !host.isEmpty else { return nil }
+        let port = portText.map { Int($0) } ?? 443
+        guard let port, (1...65535).contains(port) else { return nil }
+        return ClientConnection.Origin(host: String(host), port: port)
+    }
+}

@@ -1,0 +1,97 @@
+import NIOCore
+import NIOHTTP1
+import Transport
+
+/// Waits for the TLS handshake, then installs the protocol handlers ALPN chose and reports the connection ready.
+///
+/// The handlers are added synchronously in the handshake event, so application data (or a TLS 1.3 alert) that came
+/// with the server's last flight finds them in place. Removes itself once done.
+final class ClientConnectionSetupHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let preference: ClientConfiguration.HTTPVersionPreference
+    private let requestTimeout: Duration
+    private let state: ClientConnectionState
+    private let ready: EventLoopPromise<ClientConnectionFacts>
+
+    init(
+        preference: ClientConfiguration.HTTPVersionPreference,
+        requestTimeout: Duration,
+        state: ClientConnectionState,
+        ready: EventLoopPromise<ClientConnectionFacts>
+    ) {
+        self.preference = preference
+        self.requestTimeout = requestTimeout
+        self.state = state
+        self.ready = ready
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let completed = event as? TLSHandshakeCompleted else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        let info = completed.info
+        let version: HTTPVersionKind = info.alpn == "h2" ? .http2 : .http1_1
+        if self.preference == .http2 && version != .http2 {
+            self.fail(
+                context: context,
+                ClientError(.protocolError, "the server did not agree to HTTP/2 (ALPN: \(info.alpn ?? "none"))")
+            )
+            return
+        }
+        let facts = ClientConnectionFacts(httpVersion: version, tls: info, requestTimeout: self.requestTimeout)
+        do {
+            try self.installProtocolHandlers(context: context, facts: facts)
+        } catch {
+            self.fail(context: context, ClientError(.protocolError, "could not set up \(version)", detail: "\(error)"))
+            return
+        }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        self.ready.succeed(facts)
+    }
+
+    private func installProtocolHandlers(context: ChannelHandlerContext, facts: ClientConnectionFacts) throws {
+        let pipeline = context.pipeline.syncOperations
+        switch facts.httpVersion {
+        case .http2:
+            try pipeline.addHandler(HTTP2ClientHandler(facts: facts, state: self.state), position: .after(self))
+        case .http1_1:
+            // Encoder first: writes pass the decoder on their way down, so it learns about HEAD requests.
+            let reasonPhrases = HTTP1ReasonPhraseReader()
+            let handlers: [any ChannelHandler] = [
+                reasonPhrases,
+                HTTPRequestEncoder(),
+                ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)),
+                HTTP1ClientHandler(facts: facts, state: self.state, reasonPhrases: reasonPhrases),
+            ]
+            try pipeline.addHandlers(handlers, position: .after(self))
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? TLSError {
+            self.fail(context: context, .tls(error))
+        } else {
+            self.fail(context: context, ClientError(.tlsHandshakeFailed, "the TLS handshake failed: \(error)"))
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.ready.fail(
+            self.state.failure
+                ?? ClientError(.tlsHandshakeFailed, "the server closed the connection during the TLS handshake")
+        )
+        context.fireChannelInactive()
+    }
+
+    private func fail(context: ChannelHandlerContext, _ error: ClientError) {
+        self.state.fail(error)
+        self.ready.fail(error)
+        context.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension ClientConnectionSetupHandler: Sendable {}

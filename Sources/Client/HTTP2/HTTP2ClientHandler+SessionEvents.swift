@@ -1,0 +1,49 @@
+import NIOCore
+import Transport
+
+/// What the nghttp2 callbacks report, applied to the stream they concern.
+extension HTTP2ClientHandler {
+    func receivedField(name: String, value: String, stream: Int32) {
+        self.streams[stream]?.receivedField(name: name, value: value)
+    }
+
+    func receivedEndOfHeaders(stream: Int32, endStream: Bool) {
+        self.streams[stream]?.receivedEndOfHeaders(endStream: endStream)
+    }
+
+    func receivedData(_ bytes: UnsafeRawBufferPointer, stream: Int32) {
+        self.streams[stream]?.receivedData(bytes)
+    }
+
+    func receivedEndOfStream(_ stream: Int32) {
+        self.streams[stream]?.receivedEndOfStream()
+    }
+
+    func receivedGoaway() {
+        self.state.stopAcceptingRequests()
+    }
+
+    func streamClosed(_ stream: Int32, errorCode: UInt32) {
+        guard let closed = self.streams.removeValue(forKey: stream) else { return }
+        self.timers.removeValue(forKey: stream)?.cancel()
+        guard let promise = self.promises.removeValue(forKey: stream) else { return }
+        switch closed.closed(errorCode: errorCode) {
+        case .succeed(let head, let body):
+            promise.succeed(ClientResponse(head: head, body: body, httpVersion: .http2, tls: self.facts.tls))
+        case .fail(let error):
+            promise.fail(error)
+        }
+    }
+
+    /// Copies the next slice of `stream`'s request body into nghttp2's buffer.
+    func readRequestBody(stream: Int32, into destination: UnsafeMutableRawBufferPointer) -> (Int, isEnd: Bool) {
+        guard var body = self.streams[stream]?.pendingBody else { return (0, true) }
+        let count = min(destination.count, body.readableBytes)
+        body.readWithUnsafeReadableBytes { source in
+            destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(count)))
+            return count
+        }
+        self.streams[stream]?.pendingBody = body
+        return (count, body.readableBytes == 0)
+    }
+}

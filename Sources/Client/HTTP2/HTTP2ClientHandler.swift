@@ -1,0 +1,154 @@
+import NIOCore
+import Transport
+
+/// Sends ``ClientRequest``s as HTTP/2 streams over one nghttp2 client session and completes each with its whole
+/// response.
+///
+/// Concurrent requests are multiplexed; nghttp2 does flow control (request bodies are pulled as the server's
+/// windows allow, and WINDOW_UPDATEs for responses are sent automatically). Output is drained on `flush` and after
+/// each read batch, as one write and one flush.
+final class HTTP2ClientHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ClientRequest
+    typealias OutboundOut = ByteBuffer
+
+    let facts: ClientConnectionFacts
+    let state: ClientConnectionState
+    private var session: HTTP2ClientSession?
+    var streams: [Int32: HTTP2ClientStream] = [:]
+    var promises: [Int32: EventLoopPromise<ClientResponse>] = [:]
+    var timers: [Int32: Scheduled<Void>] = [:]
+    private var context: ChannelHandlerContext?
+
+    init(facts: ClientConnectionFacts, state: ClientConnectionState) {
+        self.facts = facts
+        self.state = state
+    }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        guard let session = HTTP2ClientSession(userData: Unmanaged.passUnretained(self).toOpaque()) else {
+            self.fail(context: context, ClientError(.protocolError, "nghttp2 could not create a session"))
+            return
+        }
+        self.session = session
+        self.flushOutput(context: context)  // the connection preface and SETTINGS
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.failAll(self.state.failure ?? .connectionClosed())
+        self.session?.close()
+        self.session = nil
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.state.stopAcceptingRequests()
+        self.failAll(self.state.failure ?? .connectionClosed())
+        self.session?.close()
+        self.session = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.fail(context: context, HTTP1ClientHandler.clientError(error))
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if mode == .all, let session = self.session {
+            session.submitGoaway()
+            self.flushOutput(context: context)
+        }
+        context.close(mode: mode, promise: promise)
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = self.unwrapOutboundIn(data)
+        promise?.succeed()
+        guard let session = self.session, self.state.isAcceptingRequests else {
+            request.promise.fail(self.state.failure ?? .connectionClosed())
+            return
+        }
+        let body = request.body ?? ByteBuffer()
+        let headers = HTTP2RequestHeaderBlock(request: request.head, bodyLength: body.readableBytes)
+        switch session.submitRequest(headers: headers, hasBody: body.readableBytes > 0) {
+        case .submitted(let stream):
+            self.streams[stream] = HTTP2ClientStream(body: body)
+            self.promises[stream] = request.promise
+            self.startTimer(stream: stream, context: context)
+        case .refused(let code):
+            self.state.stopAcceptingRequests()
+            request.promise.fail(ClientError.connectionClosed(detail: "nghttp2_submit_request: \(code)"))
+        }
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        self.flushOutput(context: context)
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let session = self.session else { return }
+        if case .fatal(let code) = session.receive(self.unwrapInboundIn(data)) {
+            self.fail(
+                context: context,
+                ClientError(.protocolError, "the server broke the HTTP/2 protocol (nghttp2 \(code))")
+            )
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.flushOutput(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    // MARK: Output
+
+    /// Drains nghttp2's output as one write and one flush; closes the channel once the session is done.
+    private func flushOutput(context: ChannelHandlerContext) {
+        guard let session = self.session else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 0)
+        let isHealthy = session.drainOutput(into: &buffer)
+        if buffer.readableBytes > 0 { context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil) }
+        if !isHealthy {
+            self.fail(context: context, ClientError(.protocolError, "nghttp2 could not serialise a frame"))
+        } else if !session.isAlive {
+            self.state.stopAcceptingRequests()
+            context.close(promise: nil)
+        }
+    }
+
+    private func startTimer(stream: Int32, context: ChannelHandlerContext) {
+        let timeout = self.facts.requestTimeout
+        self.timers[stream] = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
+            self.timers[stream] = nil
+            self.promises.removeValue(forKey: stream)?.fail(ClientError.timeout(timeout))
+            self.session?.cancel(stream: stream)
+            self.flushOutput(context: context)
+        }
+    }
+
+    /// Records `error` as the connection's end, fails every request in flight and closes.
+    private func fail(context: ChannelHandlerContext, _ error: ClientError) {
+        self.state.fail(error)
+        self.failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: ClientError) {
+        let promises = self.promises
+        self.promises = [:]
+        self.streams = [:]
+        self.timers.values.forEach { $0.cancel() }
+        self.timers = [:]
+        promises.values.forEach { $0.fail(error) }
+    }
+}
+
+@available(*, unavailable)
+extension HTTP2ClientHandler: Sendable {}

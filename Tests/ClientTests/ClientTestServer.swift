@@ -1,0 +1,72 @@
+import Auth
+import Functions
+import HTTPTypes
+import Logging
+import NIOCore
+import Routing
+import TestSupport
+import Testing
+import Transport
+
+/// A real Gatehouse server on a loopback port for the client to call.
+///
+/// Routes: `/api/hello` behind the client-certificate authenticator (trusting the test root CA), `POST /echo`,
+/// `/connection` (answers the server's connection id).
+struct ClientTestServer: Sendable {
+    let port: Int
+    let pki: TestPKI
+
+    /// `https://127.0.0.1:PORT` + `path`.
+    func url(_ path: String) -> String { "https://127.0.0.1:\(self.port)\(path)" }
+}
+
+/// `POST /echo`: answers with the request body.
+private struct Echo: Function {
+    func respond(to request: Request, context: RequestContext) async throws -> Response {
+        Response(status: .ok, headerFields: [.contentType: "application/octet-stream"], body: request.body)
+    }
+}
+
+/// `GET /connection`: answers the id of the connection that carried the request.
+private struct ConnectionID: Function {
+    func respond(to request: Request, context: RequestContext) async throws -> Response {
+        .text("\(context.connection.id)")
+    }
+}
+
+/// Starts a server, runs `body` against it, and shuts it down (also when `body` throws).
+func withClientTestServer(
+    mode: ClientCertificateMode = .request,
+    _ body: (ClientTestServer) async throws -> Void
+) async throws {
+    let pki = try TestPKI.shared()
+    let logger = Logger(label: "client-tests") { _ in SwiftLogNoOpLogHandler() }
+    let authenticator = try ClientCertificateAuthenticator(trustedCAFiles: [pki.rootCAFile], logger: logger)
+    var routes = RouterBuilder()
+    try routes.add("/api/hello", function: Hello(), middleware: [AuthenticationMiddleware(authenticator)])
+    try routes.add("/echo", methods: [.post, .put], function: Echo())
+    try routes.add("/connection", function: ConnectionID())
+    var limits = ConnectionLimits()
+    limits.maxBodySize = 8 * 1024 * 1024
+    let tls = TLSConfiguration(
+        identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
+        clientCertificateMode: mode,
+        trustedCAFiles: [pki.rootCAFile]
+    )
+    let server = Server(
+        configuration: ServerConfiguration(
+            listeners: [ListenerConfiguration(host: "127.0.0.1", port: 0, tls: tls, limits: limits)]
+        ),
+        responder: routes.build(),
+        logger: logger
+    )
+    let addresses = try await server.start()
+    let port = try #require(addresses.first?.port)
+    do {
+        try await body(ClientTestServer(port: port, pki: pki))
+    } catch {
+        await server.shutdown()
+        throw error
+    }
+    await server.shutdown()
+}
