@@ -11,16 +11,19 @@ extension SubjectAlternativeName {
         let bad = { (why: String) in CertificateError(.generationFailed, "subjectAltName \"\(text)\": \(why)") }
         guard let colon = trimmed.firstIndex(of: ":") else {
             guard !trimmed.isEmpty else { throw bad("empty") }
-            self = isIPAddress(trimmed) ? .ipAddress(trimmed) : .dnsName(trimmed)
+            if isIPAddress(trimmed) {
+                self = .ipAddress(trimmed)
+                return
+            }
+            guard isDNSName(trimmed) else { throw bad("not a DNS name") }
+            self = .dnsName(trimmed)
             return
         }
         let prefix = trimmed[..<colon].lowercased()
         let value = String(trimmed[trimmed.index(after: colon)...])
         switch prefix {
         case "dns":
-            guard !value.isEmpty, !value.contains(where: { $0.isWhitespace || $0 == "," }) else {
-                throw bad("not a DNS name")
-            }
+            guard isDNSName(value) else { throw bad("not a DNS name") }
             self = .dnsName(value)
         case "ip":
             guard isIPAddress(value) else { throw bad("not an IPv4 or IPv6 address") }
@@ -45,4 +48,13 @@ private func isIPAddress(_ text: String) -> Bool {
     var v4 = in_addr()
     var v6 = in6_addr()
     return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+}
+
+/// Letters, digits, `-`, `.`, `_` and a leading `*.` wildcard; no empty labels.
+private func isDNSName(_ text: String) -> Bool {
+    let body = text.hasPrefix("*.") ? String(text.dropFirst(2)) : text
+    let labels = body.split(separator: ".", omittingEmptySubsequences: false)
+    return !body.isEmpty && labels.allSatisfy { label in
+        !label.isEmpty && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
 }
