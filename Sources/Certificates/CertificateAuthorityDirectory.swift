@@ -53,8 +53,10 @@ public struct CertificateAuthorityDirectory: Sendable {
         }
         let certificate = try Certificate.loadChain(pemFile: certificateFile)[0]
         guard certificate.isCertificateAuthority else {
-            throw CertificateError(.notCertificateAuthority,
-                                   "\(certificateFile): \(certificate.subject) is not a CA (basicConstraints CA:TRUE)")
+            throw CertificateError(
+                .notCertificateAuthority,
+                "\(certificateFile): \(certificate.subject) is not a CA (basicConstraints CA:TRUE)"
+            )
         }
         let key = try PrivateKey(pemFile: keyFile)
         guard key.matches(certificate) else {
@@ -119,8 +121,11 @@ package func refuseExisting(_ paths: [String]) throws {
 /// Creates `path` (and parents) with mode 0700 when missing.
 package func makePrivateDirectory(_ path: String) throws {
     do {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: path,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
     } catch {
         throw CertificateError(.writeFailed, "\(path): \(error)")
     }

@@ -19,7 +19,9 @@ public enum CertificateFile {
     /// `certs init` writes next to `client.pfx`).
     /// - Throws: ``CertificateError`` naming the file; ``CertificateError/Code/wrongPassword`` when a PKCS#12
     ///   file does not open.
-    public static func read(_ path: String, password: String? = nil) throws -> (format: Format, certificates: [Certificate]) {
+    public static func read(_ path: String, password: String? = nil) throws -> (
+        format: Format, certificates: [Certificate]
+    ) {
         let bytes = try readFileBytes(path)
         guard bytes.first == 0x30 else { return (.pem, try Certificate.parsePEM(bytes, source: path)) }
         if let certificate = try? Certificate(derBytes: bytes) { return (.der, [certificate]) }

@@ -28,8 +28,14 @@ public struct CertificateIndex: Sendable, Hashable, Codable {
         public var revokedAt: Date?
 
         /// Creates an entry.
-        public init(serialNumber: String, subject: String, kind: String, notAfter: Date?, issuedAt: Date?,
-                    revokedAt: Date? = nil) {
+        public init(
+            serialNumber: String,
+            subject: String,
+            kind: String,
+            notAfter: Date?,
+            issuedAt: Date?,
+            revokedAt: Date? = nil
+        ) {
             self.serialNumber = CertificateIndex.normalizedSerial(serialNumber)
             self.subject = subject
             self.kind = kind
@@ -65,8 +71,13 @@ public struct CertificateIndex: Sendable, Hashable, Codable {
 
     /// Records a certificate as issued (replacing an entry with the same serial number).
     public mutating func recordIssued(_ certificate: Certificate, kind: String, at date: Date) {
-        let entry = Entry(serialNumber: certificate.serialNumberHex, subject: certificate.subject, kind: kind,
-                          notAfter: certificate.notAfter, issuedAt: date)
+        let entry = Entry(
+            serialNumber: certificate.serialNumberHex,
+            subject: certificate.subject,
+            kind: kind,
+            notAfter: certificate.notAfter,
+            issuedAt: date
+        )
         if let index = self.certificates.firstIndex(where: { $0.serialNumber == entry.serialNumber }) {
             self.certificates[index] = entry
         } else {
@@ -81,8 +92,16 @@ public struct CertificateIndex: Sendable, Hashable, Codable {
     public mutating func revoke(serialNumber: String, at date: Date) -> RevocationOutcome {
         let serial = Self.normalizedSerial(serialNumber)
         guard let index = self.certificates.firstIndex(where: { $0.serialNumber == serial }) else {
-            self.certificates.append(Entry(serialNumber: serial, subject: "", kind: "", notAfter: nil, issuedAt: nil,
-                                           revokedAt: date))
+            self.certificates.append(
+                Entry(
+                    serialNumber: serial,
+                    subject: "",
+                    kind: "",
+                    notAfter: nil,
+                    issuedAt: nil,
+                    revokedAt: date
+                )
+            )
             return .revokedUnknownSerial
         }
         if let earlier = self.certificates[index].revokedAt { return .alreadyRevoked(earlier) }

@@ -14,7 +14,9 @@ extension CertificateReport {
             lines.append(("SANs", self.subjectAlternativeNames.joined(separator: ", ")))
         }
         lines.append(("Key usage", self.keyUsage.map { $0.joined(separator: ", ") } ?? "(no extension: any)"))
-        lines.append(("Extended usage", self.extendedKeyUsage.map { $0.joined(separator: ", ") } ?? "(no extension: any)"))
+        lines.append(
+            ("Extended usage", self.extendedKeyUsage.map { $0.joined(separator: ", ") } ?? "(no extension: any)")
+        )
         lines += [
             ("SHA-1", self.sha1.hex),
             ("", self.sha1.colons),
@@ -25,7 +27,9 @@ extension CertificateReport {
         ]
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { label, value in
-            let padded = label.isEmpty ? String(repeating: " ", count: width + 1)
+            let padded =
+                label.isEmpty
+                ? String(repeating: " ", count: width + 1)
                 : label + ":" + String(repeating: " ", count: width - label.count)
             return padded + " " + value
         }.joined(separator: "\n")

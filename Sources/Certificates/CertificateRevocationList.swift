@@ -129,7 +129,10 @@ public final class CertificateRevocationList: @unchecked Sendable {
         return (0..<gatehouse_sk_X509_REVOKED_num(stack)).compactMap { index in
             guard let entry = gatehouse_sk_X509_REVOKED_value(stack, index) else { return nil }
             let serial = serialHex(X509_REVOKED_get0_serialNumber(entry))
-            return RevokedCertificate(serialNumber: serial, revokedAt: dateFrom(X509_REVOKED_get0_revocationDate(entry)))
+            return RevokedCertificate(
+                serialNumber: serial,
+                revokedAt: dateFrom(X509_REVOKED_get0_revocationDate(entry))
+            )
         }
     }
 
@@ -156,7 +159,9 @@ private func setTime(_ date: Date, _ what: String, _ body: (UnsafePointer<ASN1_T
 }
 
 private func addRevoked(_ entry: CertificateRevocationList.RevokedCertificate, to crl: OpaquePointer) throws {
-    guard let revoked = X509_REVOKED_new() else { throw CertificateError.fromOpenSSL(.generationFailed, "X509_REVOKED_new") }
+    guard let revoked = X509_REVOKED_new() else {
+        throw CertificateError.fromOpenSSL(.generationFailed, "X509_REVOKED_new")
+    }
     var owned: OpaquePointer? = revoked
     defer { if let owned { X509_REVOKED_free(owned) } }
     var bignum: OpaquePointer? = nil
@@ -180,7 +185,9 @@ private func addRevoked(_ entry: CertificateRevocationList.RevokedCertificate, t
 
 /// crlNumber (non-critical) and authorityKeyIdentifier (the CA's subjectKeyIdentifier).
 private func addExtensions(to crl: OpaquePointer, crlNumber: Int, issuer: Certificate) throws {
-    guard let number = ASN1_INTEGER_new() else { throw CertificateError.fromOpenSSL(.generationFailed, "ASN1_INTEGER_new") }
+    guard let number = ASN1_INTEGER_new() else {
+        throw CertificateError.fromOpenSSL(.generationFailed, "ASN1_INTEGER_new")
+    }
     defer { ASN1_INTEGER_free(number) }
     try check(ASN1_INTEGER_set(number, crlNumber), "crlNumber")
     try check(X509_CRL_add1_ext_i2d(crl, NID_crl_number, UnsafeMutableRawPointer(number), 0, 0), "crlNumber")

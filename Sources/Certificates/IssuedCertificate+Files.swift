@@ -26,8 +26,13 @@ extension IssuedCertificate {
         let files = Self.fileNames(prefix: prefix, withPFX: pfxPassword != nil)
         if !overwrite { try refuseExisting(files) }
         let pfx = try pfxPassword.map {
-            try PKCS12Bundle.encode(certificate: self.certificate, key: self.key, chain: chain, password: $0,
-                                    friendlyName: self.certificate.commonName)
+            try PKCS12Bundle.encode(
+                certificate: self.certificate,
+                key: self.key,
+                chain: chain,
+                password: $0,
+                friendlyName: self.certificate.commonName
+            )
         }
         try writeFileBytes(Array(self.certificate.pemString.utf8), to: files[0], mode: 0o644)
         try writeFileBytes(self.key.pemBytes(), to: files[1], mode: 0o600)

@@ -54,7 +54,8 @@ private func isIPAddress(_ text: String) -> Bool {
 private func isDNSName(_ text: String) -> Bool {
     let body = text.hasPrefix("*.") ? String(text.dropFirst(2)) : text
     let labels = body.split(separator: ".", omittingEmptySubsequences: false)
-    return !body.isEmpty && labels.allSatisfy { label in
-        !label.isEmpty && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
-    }
+    return !body.isEmpty
+        && labels.allSatisfy { label in
+            !label.isEmpty && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+        }
 }

@@ -7,9 +7,13 @@ import Testing
 
     func makeRootFolder() throws -> CertificateAuthorityDirectory {
         let root = try CertificateAuthority.createRoot(
-            CertificateSpec(subject: [.commonName("Tooling Root")], kind: .rootCA, notBefore: self.now))
-        return try CertificateAuthorityDirectory.create(at: try makeTemporaryDirectory() + "/ca", authority: root,
-                                                        chain: [])
+            CertificateSpec(subject: [.commonName("Tooling Root")], kind: .rootCA, notBefore: self.now)
+        )
+        return try CertificateAuthorityDirectory.create(
+            at: try makeTemporaryDirectory() + "/ca",
+            authority: root,
+            chain: []
+        )
     }
 
     @Test func createdFolderLoadsBackWithPrivateKeyMode() throws {
@@ -63,17 +67,21 @@ import Testing
     @Test func intermediateFolderIssuesLeavesThatVerifyThroughTheChain() throws {
         let root = try self.makeRootFolder()
         let intermediate = try root.authority.issueIntermediate(
-            CertificateSpec(subject: [.commonName("Tooling Intermediate")], kind: .intermediateCA, notBefore: self.now))
+            CertificateSpec(subject: [.commonName("Tooling Intermediate")], kind: .intermediateCA, notBefore: self.now)
+        )
         let path = try makeTemporaryDirectory() + "/intermediate"
         try CertificateAuthorityDirectory.create(at: path, authority: intermediate, chain: [root.authority.certificate])
         let loaded = try CertificateAuthorityDirectory.load(path)
         #expect(loaded.chain == [root.authority.certificate])
         let leaf = try loaded.authority.issue(
-            CertificateSpec(subject: [.commonName("leaf")], kind: .client, notBefore: self.now))
+            CertificateSpec(subject: [.commonName("leaf")], kind: .client, notBefore: self.now)
+        )
         #expect(loaded.issued(leaf.certificate))
         #expect(!root.issued(leaf.certificate))
         let store = TrustStore(certificates: [root.authority.certificate])
-        #expect(store.verify(chain: [leaf.certificate, intermediate.certificate], at: self.now.addingTimeInterval(60)).isOK)
+        #expect(
+            store.verify(chain: [leaf.certificate, intermediate.certificate], at: self.now.addingTimeInterval(60)).isOK
+        )
     }
 }
 
@@ -86,7 +94,9 @@ import Testing
         var index = CertificateIndex()
         index.recordIssued(client.certificate, kind: "client", at: self.now)
         #expect(index.revoke(serialNumber: client.certificate.serialNumberHex.lowercased(), at: self.now) == .revoked)
-        #expect(index.revoke(serialNumber: client.certificate.serialNumberHex, at: self.now) == .alreadyRevoked(self.now))
+        #expect(
+            index.revoke(serialNumber: client.certificate.serialNumberHex, at: self.now) == .alreadyRevoked(self.now)
+        )
         #expect(index.revoke(serialNumber: "00:0a:BC", at: self.now) == .revokedUnknownSerial)
         #expect(index.takeNextCRLNumber() == 1)
 
@@ -109,7 +119,12 @@ import Testing
     @Test func crlNumbersIncreaseAndTheCRLIsSignedByTheCA() throws {
         let directory = try makeTemporaryDirectory()
         let root = try CertificateAuthority.createRoot(
-            CertificateSpec(subject: [.commonName("CRL Root")], kind: .rootCA, notBefore: self.now.addingTimeInterval(-86_400)))
+            CertificateSpec(
+                subject: [.commonName("CRL Root")],
+                kind: .rootCA,
+                notBefore: self.now.addingTimeInterval(-86_400)
+            )
+        )
         let revokedLeaf = try root.issue(CertificateSpec(subject: [.commonName("gone")], kind: .client))
         let goodLeaf = try root.issue(CertificateSpec(subject: [.commonName("fine")], kind: .client))
         var index = CertificateIndex()
@@ -123,8 +138,12 @@ import Testing
                 CertificateRevocationList.RevokedCertificate(serialNumber: $0.serialNumber, revokedAt: $0.revokedAt!)
             }
             let crl = try CertificateRevocationList.sign(
-                revoked: entries, crlNumber: index.takeNextCRLNumber(), thisUpdate: self.now,
-                nextUpdate: self.now.addingTimeInterval(86_400), by: root)
+                revoked: entries,
+                crlNumber: index.takeNextCRLNumber(),
+                thisUpdate: self.now,
+                nextUpdate: self.now.addingTimeInterval(86_400),
+                by: root
+            )
             numbers.append(try #require(CertificateRevocationList(bytes: Array(crl.pemString.utf8)).crlNumber))
             last = crl
         }
@@ -135,16 +154,26 @@ import Testing
         #expect(crl.issuer == root.certificate.subject)
         #expect(crl.thisUpdate == self.now)
         #expect(crl.nextUpdate == self.now.addingTimeInterval(86_400))
-        #expect(crl.revokedCertificates == [.init(serialNumber: revokedLeaf.certificate.serialNumberHex, revokedAt: self.now)])
+        #expect(
+            crl.revokedCertificates == [
+                .init(serialNumber: revokedLeaf.certificate.serialNumberHex, revokedAt: self.now)
+            ]
+        )
 
-        let files = ["ca.crt": root.certificate.pemString, "crl.pem": crl.pemString,
-                     "gone.crt": revokedLeaf.certificate.pemString, "fine.crt": goodLeaf.certificate.pemString]
+        let files = [
+            "ca.crt": root.certificate.pemString, "crl.pem": crl.pemString,
+            "gone.crt": revokedLeaf.certificate.pemString, "fine.crt": goodLeaf.certificate.pemString,
+        ]
         for (name, text) in files { try Data(text.utf8).write(to: URL(fileURLWithPath: directory + "/" + name)) }
-        let verified = try runOpenSSL(["crl", "-in", directory + "/crl.pem", "-noout", "-CAfile", directory + "/ca.crt"])
+        let verified = try runOpenSSL([
+            "crl", "-in", directory + "/crl.pem", "-noout", "-CAfile", directory + "/ca.crt",
+        ])
         #expect(verified.status == 0 && verified.output.contains("verify OK"), "\(verified.output)")
         func check(_ name: String) throws -> (status: Int32, output: String) {
-            try runOpenSSL(["verify", "-attime", "\(Int(self.now.timeIntervalSince1970) + 60)", "-crl_check",
-                            "-CRLfile", directory + "/crl.pem", "-CAfile", directory + "/ca.crt", directory + "/" + name])
+            try runOpenSSL([
+                "verify", "-attime", "\(Int(self.now.timeIntervalSince1970) + 60)", "-crl_check",
+                "-CRLfile", directory + "/crl.pem", "-CAfile", directory + "/ca.crt", directory + "/" + name,
+            ])
         }
         let gone = try check("gone.crt")
         #expect(gone.status != 0 && gone.output.contains("error 23"), "\(gone.output)")
@@ -156,7 +185,8 @@ import Testing
 @Suite struct InspectionTests {
     @Test func keyDescriptionsAndUsages() throws {
         let root = try CertificateAuthority.createRoot(
-            CertificateSpec(subject: [.commonName("R")], kind: .rootCA, keyType: .rsa(bits: 2048)))
+            CertificateSpec(subject: [.commonName("R")], kind: .rootCA, keyType: .rsa(bits: 2048))
+        )
         #expect(root.certificate.publicKeyDescription == PublicKeyDescription(algorithm: "RSA", bits: 2048, curve: nil))
         #expect(root.certificate.keyUsage == [.keyCertSign, .cRLSign])
         let server = try root.issue(CertificateSpec(subject: [.commonName("s")], kind: .server))
@@ -168,8 +198,10 @@ import Testing
         #expect(report.daysRemaining == 365)
         #expect(report.validity == "valid")
         #expect(report.sha1.colons.replacingOccurrences(of: ":", with: "") == report.sha1.hex)
-        #expect(CertificateReport(server.certificate, now: server.certificate.notAfter.addingTimeInterval(86_400))
-            .validity == "expired")
+        #expect(
+            CertificateReport(server.certificate, now: server.certificate.notAfter.addingTimeInterval(86_400))
+                .validity == "expired"
+        )
     }
 
     @Test func thumbprintsMatchOpenSSL() throws {
@@ -182,7 +214,9 @@ import Testing
         let sha256 = try runOpenSSL(["x509", "-in", pki.clientCertificateFile, "-noout", "-fingerprint", "-sha256"])
         #expect(sha1.output.contains("=" + report.certificates[0].sha1.colons + "\n"), "\(sha1.output)")
         #expect(sha256.output.contains("=" + report.certificates[0].sha256.colons + "\n"), "\(sha256.output)")
-        let wrong = #expect(throws: CertificateError.self) { try CertificateFile.read(pki.clientPFXFile, password: "no") }
+        let wrong = #expect(throws: CertificateError.self) {
+            try CertificateFile.read(pki.clientPFXFile, password: "no")
+        }
         #expect(wrong?.code == .wrongPassword)
         let chain = try CertificateFile.read(pki.caCertificateFile)
         #expect(chain.format == .pem && chain.certificates == [pki.caCertificate])
@@ -204,13 +238,20 @@ import Testing
     @Test func developmentPKIRecordsIssuedCertificatesAndExtraServerNames() throws {
         let directory = try makeTemporaryDirectory() + "/pki"
         #expect(DevelopmentPKI.existingFiles(in: directory).isEmpty)
-        let pki = try DevelopmentPKI.loadOrCreate(in: directory, serverSANs: [.dnsName("gatehouse.test"), .ipAddress("::1")])
-        #expect(pki.serverCertificate.subjectAlternativeNames
-            == [.dnsName("localhost"), .ipAddress("127.0.0.1"), .ipAddress("::1"), .dnsName("gatehouse.test")])
+        let pki = try DevelopmentPKI.loadOrCreate(
+            in: directory,
+            serverSANs: [.dnsName("gatehouse.test"), .ipAddress("::1")]
+        )
+        #expect(
+            pki.serverCertificate.subjectAlternativeNames
+                == [.dnsName("localhost"), .ipAddress("127.0.0.1"), .ipAddress("::1"), .dnsName("gatehouse.test")]
+        )
         let folder = try CertificateAuthorityDirectory.load(directory)
         let index = try folder.loadIndex()
-        #expect(index.certificates.map(\.serialNumber)
-            == [pki.serverCertificate.serialNumberHex, pki.clientCertificate.serialNumberHex])
+        #expect(
+            index.certificates.map(\.serialNumber)
+                == [pki.serverCertificate.serialNumberHex, pki.clientCertificate.serialNumberHex]
+        )
         #expect(DevelopmentPKI.existingFiles(in: directory).count == 9)
     }
 }

@@ -28,9 +28,13 @@ struct CertsCommandTests {
             #expect(try self.mode(pki + "/" + key) == 0o600, "\(key)")
         }
 
-        let verified = try await self.openssl(["verify", "-CAfile", pki + "/ca.crt", pki + "/client.crt", pki + "/server.crt"])
+        let verified = try await self.openssl([
+            "verify", "-CAfile", pki + "/ca.crt", pki + "/client.crt", pki + "/server.crt",
+        ])
         #expect(verified.exitCode == 0, "\(verified.stdout)\(verified.stderr)")
-        let opened = try await self.openssl(["pkcs12", "-in", pki + "/client.pfx", "-passin", "pass:" + password, "-noout"])
+        let opened = try await self.openssl([
+            "pkcs12", "-in", pki + "/client.pfx", "-passin", "pass:" + password, "-noout",
+        ])
         #expect(opened.exitCode == 0, "\(opened.stderr)")
         let sha1 = try await self.openssl(["x509", "-in", pki + "/client.crt", "-noout", "-fingerprint", "-sha1"])
         let thumbprint = sha1.stdout.split(separator: "=").last.map { $0.replacingOccurrences(of: ":", with: "") }
@@ -46,17 +50,25 @@ struct CertsCommandTests {
         #expect(loaded.exitCode == 0, "\(loaded.stderr)")
         #expect(loaded.stdout == "CN=pfx-user,O=Gatehouse Development 1\n")
 
-        let server = try ChildProcess(try builtExecutable("gatehouse"),
-                                      ["serve", "--pki-directory", pki, "--port", "0", "--log-level", "warning"],
-                                      in: try temporaryDirectory())
+        let server = try ChildProcess(
+            try builtExecutable("gatehouse"),
+            ["serve", "--pki-directory", pki, "--port", "0", "--log-level", "warning"],
+            in: try temporaryDirectory()
+        )
         defer { _ = server.stop(signal: SIGKILL) }
         let banner = server.readOutput { $0.components(separatedBy: "\n  curl ").count == 3 && $0.hasSuffix("\n") }
-        let port = try #require(banner.split(separator: ":").compactMap { Int($0.prefix { $0.isNumber }) }.first,
-                                "banner: \(banner)")
-        let curl = try await runProcess("/usr/bin/env", [
-            "curl", "-sS", "--cacert", pki + "/ca.crt", "--cert-type", "P12", "--cert", pki + "/client.pfx:" + password,
-            "https://127.0.0.1:\(port)/api/hello?name=pfx",
-        ])
+        let port = try #require(
+            banner.split(separator: ":").compactMap { Int($0.prefix { $0.isNumber }) }.first,
+            "banner: \(banner)"
+        )
+        let curl = try await runProcess(
+            "/usr/bin/env",
+            [
+                "curl", "-sS", "--cacert", pki + "/ca.crt", "--cert-type", "P12", "--cert",
+                pki + "/client.pfx:" + password,
+                "https://127.0.0.1:\(port)/api/hello?name=pfx",
+            ]
+        )
         #expect(curl.stdout == "Hello, pfx.", "\(curl.stderr)")
         #expect(server.stop(signal: SIGTERM) == 0)
     }
@@ -79,7 +91,8 @@ struct CertsCommandTests {
         let ca = directory + "/pki"
         _ = try await self.gatehouse(["certs", "init", "--dir", ca])
         let server = try await self.gatehouse([
-            "certs", "issue", "--ca-dir", ca, "--name", "api", "--server", "--san", "DNS:api.test", "--san", "IP:10.0.0.7",
+            "certs", "issue", "--ca-dir", ca, "--name", "api", "--server", "--san", "DNS:api.test", "--san",
+            "IP:10.0.0.7",
             "--out", directory + "/api", "--key-type", "rsa3072",
         ])
         try #require(server.exitCode == 0, "\(server.stderr)")
@@ -101,28 +114,38 @@ struct CertsCommandTests {
         let opened = try await self.openssl(["pkcs12", "-in", directory + "/robot.pfx", "-passin", "pass:pw", "-noout"])
         #expect(opened.exitCode == 0, "\(opened.stderr)")
 
-        let again = try await self.gatehouse(["certs", "issue", "--ca-dir", ca, "--name", "robot", "--client",
-                                              "--out", directory + "/robot"])
+        let again = try await self.gatehouse([
+            "certs", "issue", "--ca-dir", ca, "--name", "robot", "--client",
+            "--out", directory + "/robot",
+        ])
         #expect(again.exitCode != 0)
         #expect(again.stderr.contains("robot.crt already exists"), "\(again.stderr)")
 
-        let intermediate = try await self.gatehouse(["certs", "issue", "--ca-dir", ca, "--name", "Sub CA", "--intermediate",
-                                                     "--out", directory + "/sub"])
+        let intermediate = try await self.gatehouse([
+            "certs", "issue", "--ca-dir", ca, "--name", "Sub CA", "--intermediate",
+            "--out", directory + "/sub",
+        ])
         try #require(intermediate.exitCode == 0, "\(intermediate.stderr)")
         let caExtensions = try await self.extensions(directory + "/sub/ca.crt")
         #expect(caExtensions.contains("CA:TRUE"))
         #expect(caExtensions.contains("Certificate Sign, CRL Sign"))
-        let leaf = try await self.gatehouse(["certs", "issue", "--ca-dir", directory + "/sub", "--name", "deep", "--client",
-                                             "--out", directory + "/deep"])
+        let leaf = try await self.gatehouse([
+            "certs", "issue", "--ca-dir", directory + "/sub", "--name", "deep", "--client",
+            "--out", directory + "/deep",
+        ])
         try #require(leaf.exitCode == 0, "\(leaf.stderr)")
-        let chain = try await self.openssl(["verify", "-CAfile", ca + "/ca.crt", "-untrusted", directory + "/sub/ca.crt",
-                                            directory + "/deep.crt"])
+        let chain = try await self.openssl([
+            "verify", "-CAfile", ca + "/ca.crt", "-untrusted", directory + "/sub/ca.crt",
+            directory + "/deep.crt",
+        ])
         #expect(chain.exitCode == 0, "\(chain.stdout)\(chain.stderr)")
     }
 
     func extensions(_ file: String) async throws -> String {
-        let output = try await self.openssl(["x509", "-in", file, "-noout", "-ext",
-                                             "basicConstraints,keyUsage,extendedKeyUsage,subjectAltName"])
+        let output = try await self.openssl([
+            "x509", "-in", file, "-noout", "-ext",
+            "basicConstraints,keyUsage,extendedKeyUsage,subjectAltName",
+        ])
         return output.stdout
     }
 
@@ -135,12 +158,16 @@ struct CertsCommandTests {
         try #require(revoked.exitCode == 0, "\(revoked.stderr)")
         let signed = try await self.openssl(["crl", "-in", crl, "-noout", "-CAfile", ca + "/ca.crt"])
         #expect(signed.exitCode == 0 && (signed.stdout + signed.stderr).contains("verify OK"), "\(signed.stderr)")
-        let check = try await self.openssl(["verify", "-crl_check", "-CRLfile", crl, "-CAfile", ca + "/ca.crt",
-                                            ca + "/client.crt"])
+        let check = try await self.openssl([
+            "verify", "-crl_check", "-CRLfile", crl, "-CAfile", ca + "/ca.crt",
+            ca + "/client.crt",
+        ])
         #expect(check.exitCode != 0)
         #expect((check.stdout + check.stderr).contains("error 23"), "\(check.stdout)\(check.stderr)")
-        let server = try await self.openssl(["verify", "-crl_check", "-CRLfile", crl, "-CAfile", ca + "/ca.crt",
-                                             ca + "/server.crt"])
+        let server = try await self.openssl([
+            "verify", "-crl_check", "-CRLfile", crl, "-CAfile", ca + "/ca.crt",
+            ca + "/server.crt",
+        ])
         #expect(server.exitCode == 0, "\(server.stdout)\(server.stderr)")
 
         let first = try await self.openssl(["crl", "-in", crl, "-noout", "-crlnumber"])
@@ -151,7 +178,9 @@ struct CertsCommandTests {
 
         let stranger = try temporaryDirectory() + "/other"
         _ = try await self.gatehouse(["certs", "init", "--dir", stranger])
-        let foreign = try await self.gatehouse(["certs", "revoke", "--ca-dir", ca, stranger + "/client.crt", "--crl", crl])
+        let foreign = try await self.gatehouse([
+            "certs", "revoke", "--ca-dir", ca, stranger + "/client.crt", "--crl", crl,
+        ])
         #expect(foreign.exitCode != 0)
         #expect(foreign.stderr.contains("not issued by"), "\(foreign.stderr)")
     }

@@ -59,9 +59,14 @@ extension Certs {
             }
             let sans = try parseSANs(self.sans)
             let pki = try reportingFailures {
-                try DevelopmentPKI.loadOrCreate(in: self.dir, clientName: self.clientName,
-                                                pfxPassword: self.pfxPassword, keyType: self.keyType.keyType,
-                                                serverSANs: sans, force: true)
+                try DevelopmentPKI.loadOrCreate(
+                    in: self.dir,
+                    clientName: self.clientName,
+                    pfxPassword: self.pfxPassword,
+                    keyType: self.keyType.keyType,
+                    serverSANs: sans,
+                    force: true
+                )
             }
             print(self.summary(pki))
         }

@@ -67,19 +67,30 @@ extension Certs {
 
         func validate() throws {
             guard !self.name.isEmpty else { throw ValidationError("--name must not be empty") }
-            guard let kind = self.kind else { throw ValidationError("say what to issue: --client, --server or --intermediate") }
+            guard let kind = self.kind else {
+                throw ValidationError("say what to issue: --client, --server or --intermediate")
+            }
             switch (self.caDir, self.selfSigned) {
-            case (nil, false): throw ValidationError("--ca-dir is required (or --self-signed for a certificate without a CA)")
+            case (nil, false):
+                throw ValidationError("--ca-dir is required (or --self-signed for a certificate without a CA)")
             case (.some, true): throw ValidationError("--self-signed and --ca-dir exclude each other")
             default: break
             }
             if kind == .intermediate {
-                if self.selfSigned { throw ValidationError("--intermediate needs a --ca-dir to sign it (use certs init for a root)") }
-                if self.pfxPassword != nil { throw ValidationError("--pfx-password is for client and server certificates") }
+                if self.selfSigned {
+                    throw ValidationError("--intermediate needs a --ca-dir to sign it (use certs init for a root)")
+                }
+                if self.pfxPassword != nil {
+                    throw ValidationError("--pfx-password is for client and server certificates")
+                }
                 if !self.sans.isEmpty { throw ValidationError("--san is for client and server certificates") }
             }
-            if let days = self.days, !(1...36_500).contains(days) { throw ValidationError("--days must be between 1 and 36500") }
-            if let password = self.pfxPassword, password.isEmpty { throw ValidationError("--pfx-password must not be empty") }
+            if let days = self.days, !(1...36_500).contains(days) {
+                throw ValidationError("--days must be between 1 and 36500")
+            }
+            if let password = self.pfxPassword, password.isEmpty {
+                throw ValidationError("--pfx-password must not be empty")
+            }
             if let out = self.out, out.isEmpty { throw ValidationError("--out must not be empty") }
             _ = try parseSANs(self.sans)
         }
@@ -88,9 +99,14 @@ extension Certs {
             let kind = self.kind ?? .client
             let now = Date()
             let days = self.days ?? (kind == .intermediate ? 1825 : 365)
-            var spec = CertificateSpec(subject: [.commonName(self.name)], kind: .client, sans: try self.subjectAltNames(kind),
-                                       notBefore: now, notAfter: now.addingTimeInterval(Double(days) * 86_400),
-                                       keyType: self.keyType.keyType)
+            var spec = CertificateSpec(
+                subject: [.commonName(self.name)],
+                kind: .client,
+                sans: try self.subjectAltNames(kind),
+                notBefore: now,
+                notAfter: now.addingTimeInterval(Double(days) * 86_400),
+                keyType: self.keyType.keyType
+            )
             let prefix = self.out ?? Self.safeFileName(self.name)
             try reportingFailures {
                 if self.selfSigned {
@@ -107,33 +123,49 @@ extension Certs {
                 }
                 spec.kind = kind == .server ? .server : .client
                 let issued = try folder.authority.issue(spec)
-                let files = try issued.write(prefix: prefix, chain: [folder.authority.certificate] + folder.chain,
-                                             pfxPassword: self.pfxPassword, overwrite: self.force)
+                let files = try issued.write(
+                    prefix: prefix,
+                    chain: [folder.authority.certificate] + folder.chain,
+                    pfxPassword: self.pfxPassword,
+                    overwrite: self.force
+                )
                 try folder.recordIssued(issued.certificate, kind: kind.rawValue, at: now)
                 print(Self.summary("a \(kind.rawValue) certificate", issued.certificate, files))
             }
         }
 
-        private func issueIntermediate(_ spec: CertificateSpec, from folder: CertificateAuthorityDirectory,
-                                       into path: String) throws {
+        private func issueIntermediate(
+            _ spec: CertificateSpec,
+            from folder: CertificateAuthorityDirectory,
+            into path: String
+        ) throws {
             guard folder.chain.isEmpty else {
-                throw CertificateError(.notCertificateAuthority,
-                                       "\(folder.certificateFile): an intermediate (pathlen:0) cannot sign another CA")
+                throw CertificateError(
+                    .notCertificateAuthority,
+                    "\(folder.certificateFile): an intermediate (pathlen:0) cannot sign another CA"
+                )
             }
             let authority = try folder.authority.issueIntermediate(spec)
-            let created = try CertificateAuthorityDirectory.create(at: path, authority: authority,
-                                                                   chain: [folder.authority.certificate] + folder.chain,
-                                                                   overwrite: self.force)
+            let created = try CertificateAuthorityDirectory.create(
+                at: path,
+                authority: authority,
+                chain: [folder.authority.certificate] + folder.chain,
+                overwrite: self.force
+            )
             try folder.recordIssued(authority.certificate, kind: "intermediate", at: spec.notBefore)
             let files = [created.certificateFile, created.keyFile, created.chainFile, created.indexFile]
-            print(Self.summary("an intermediate CA", authority.certificate, files)
-                  + "\nUse it with: gatehouse certs issue --ca-dir \(path) ...")
+            print(
+                Self.summary("an intermediate CA", authority.certificate, files)
+                    + "\nUse it with: gatehouse certs issue --ca-dir \(path) ..."
+            )
         }
 
         private func subjectAltNames(_ kind: Kind) throws -> [SubjectAlternativeName] {
             let sans = try parseSANs(self.sans)
             // A name that is neither a host name nor an address (e.g. "Billing Service") gets no SAN.
-            if kind == .server && sans.isEmpty { return [try? SubjectAlternativeName(parsing: self.name)].compactMap { $0 } }
+            if kind == .server && sans.isEmpty {
+                return [try? SubjectAlternativeName(parsing: self.name)].compactMap { $0 }
+            }
             return sans
         }
 

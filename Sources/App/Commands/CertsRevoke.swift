@@ -54,11 +54,18 @@ extension Certs {
                 // Saved first: a CRL number is never reused, even if writing the CRL fails.
                 try index.save(to: folder.indexFile)
                 let revoked = index.revoked.map {
-                    CertificateRevocationList.RevokedCertificate(serialNumber: $0.serialNumber, revokedAt: $0.revokedAt ?? now)
+                    CertificateRevocationList.RevokedCertificate(
+                        serialNumber: $0.serialNumber,
+                        revokedAt: $0.revokedAt ?? now
+                    )
                 }
                 let list = try CertificateRevocationList.sign(
-                    revoked: revoked, crlNumber: number, thisUpdate: now,
-                    nextUpdate: now.addingTimeInterval(Double(self.days) * 86_400), by: folder.authority)
+                    revoked: revoked,
+                    crlNumber: number,
+                    thisUpdate: now,
+                    nextUpdate: now.addingTimeInterval(Double(self.days) * 86_400),
+                    by: folder.authority
+                )
                 let path = self.crl ?? (self.caDir as NSString).appendingPathComponent("crl.pem")
                 do {
                     try Data(list.pemString.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
