@@ -8,7 +8,7 @@ extension Certs {
         static let configuration = CommandConfiguration(
             abstract: "Issue a client or server certificate, or an intermediate CA, from a CA directory.",
             discussion: """
-                Writes PREFIX.crt and PREFIX.key (mode 0600) and, with --pfx-password, PREFIX.pfx (mode 0600; \
+                Writes PREFIX.crt and PREFIX.key (the key with mode 0600) and, with --pfx-password, PREFIX.pfx (mode 0600; \
                 the certificate, key and CA chain, AES-256 and PBKDF2 as OpenSSL 3 makes them). PREFIX defaults \
                 to the name, with characters other than letters, digits, '.', '-' and '_' replaced by '_'. The \
                 serial number is recorded in the CA's index.json for `certs revoke`.
