@@ -6,6 +6,6 @@ struct GatehouseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
         abstract: "Serve functions to callers that prove who they are with TLS client certificates.",
-        subcommands: [Serve.self, Call.self]
+        subcommands: [Serve.self, Certs.self, Call.self]
     )
 }

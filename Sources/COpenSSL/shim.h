@@ -155,4 +155,14 @@ static inline uint64_t gatehouse_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_N
 static inline uint64_t gatehouse_SSL_OP_NO_COMPRESSION(void) { return SSL_OP_NO_COMPRESSION; }
 static inline uint64_t gatehouse_SSL_OP_CIPHER_SERVER_PREFERENCE(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
 
+// Added for certificate tooling (CRLs: `gatehouse certs revoke`).
+
+static inline int gatehouse_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *stack) {
+    return sk_X509_REVOKED_num(stack);
+}
+
+static inline X509_REVOKED *gatehouse_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *stack, int index) {
+    return sk_X509_REVOKED_value(stack, index);
+}
+
 #endif

@@ -1,17 +1,39 @@
 import COpenSSL
 public import Foundation
 
-/// A certificate revocation list (X.509 CRL), parsed once and immutable.
+/// An X.509 v2 certificate revocation list, signed by a CA; immutable.
 ///
-/// Wraps OpenSSL's `X509_CRL`. Reading from several threads at once is safe.
-// @unchecked: the X509_CRL is never mutated after init; OpenSSL 3's reference count and lookups are thread-safe.
+/// Wraps OpenSSL's `X509_CRL`. ``parse(_:source:)`` and ``load(file:)`` read them;
+/// ``sign(revoked:crlNumber:thisUpdate:nextUpdate:by:)`` makes one with the
+/// crlNumber and authorityKeyIdentifier extensions that `openssl crl -verify` and `openssl verify -crl_check`
+/// expect.
+///
+/// ```swift
+/// let crl = try CertificateRevocationList.sign(
+///     revoked: [.init(serialNumber: "1A2B", revokedAt: now)], crlNumber: 1,
+///     thisUpdate: now, nextUpdate: now.addingTimeInterval(30 * 86_400), by: ca)
+/// try Data(crl.pemString.utf8).write(to: URL(fileURLWithPath: "crl.pem"))
+/// ```
+// @unchecked: the X509_CRL is never mutated after init; OpenSSL 3's read accessors are thread-safe.
 public final class CertificateRevocationList: @unchecked Sendable, CustomStringConvertible {
+    /// One revoked certificate.
+    public struct RevokedCertificate: Sendable, Hashable {
+        /// The serial number as uppercase hex.
+        public var serialNumber: String
+        /// When it was revoked.
+        public var revokedAt: Date
+
+        /// Creates an entry; `serialNumber` is hex (case, colons and leading zeros ignored).
+        public init(serialNumber: String, revokedAt: Date) {
+            self.serialNumber = CertificateIndex.normalizedSerial(serialNumber)
+            self.revokedAt = revokedAt
+        }
+    }
+
     private let crl: OpaquePointer  // X509_CRL*, owned
 
-    /// Takes ownership of `crl` (one reference).
-    package init(takingOwnership crl: OpaquePointer) {
-        self.crl = crl
-    }
+    /// Takes ownership of `crl`.
+    package init(takingOwnership crl: OpaquePointer) { self.crl = crl }
 
     deinit { X509_CRL_free(self.crl) }
 
@@ -66,8 +88,8 @@ public final class CertificateRevocationList: @unchecked Sendable, CustomStringC
     /// The issuer's name, for structural comparison.
     public var issuerName: DistinguishedName { DistinguishedName(x509Name: X509_CRL_get_issuer(self.crl)) }
 
-    /// When the CRL was issued.
-    public var lastUpdate: Date { asn1Date(X509_CRL_get0_lastUpdate(self.crl)) }
+    /// When the CRL was issued (thisUpdate).
+    public var thisUpdate: Date { asn1Date(X509_CRL_get0_lastUpdate(self.crl)) }
 
     /// When the next CRL is due; `nil` when the CRL does not say.
     public var nextUpdate: Date? { X509_CRL_get0_nextUpdate(self.crl).map { asn1Date($0) } }
@@ -92,6 +114,37 @@ public final class CertificateRevocationList: @unchecked Sendable, CustomStringC
         return readAll(bio)
     }
 
+    /// The crlNumber extension; `nil` when absent.
+    public var crlNumber: Int? {
+        guard let raw = X509_CRL_get_ext_d2i(self.crl, NID_crl_number, nil, nil) else { return nil }
+        let number = raw.assumingMemoryBound(to: ASN1_INTEGER.self)
+        defer { ASN1_INTEGER_free(number) }
+        let value = ASN1_INTEGER_get(number)
+        return value >= 0 ? value : nil
+    }
+
+    /// The revoked certificates, in CRL order.
+    public var revokedCertificates: [RevokedCertificate] {
+        guard let stack = X509_CRL_get_REVOKED(self.crl) else { return [] }
+        return (0..<gatehouse_sk_X509_REVOKED_num(stack)).compactMap { index in
+            guard let entry = gatehouse_sk_X509_REVOKED_value(stack, index) else { return nil }
+            let serial = serialHex(X509_REVOKED_get0_serialNumber(entry))
+            return RevokedCertificate(
+                serialNumber: serial,
+                revokedAt: asn1Date(X509_REVOKED_get0_revocationDate(entry))
+            )
+        }
+    }
+
+    /// Whether the CRL's signature verifies with `certificate`'s public key.
+    public func isSigned(by certificate: Certificate) -> Bool {
+        certificate.withUnsafeX509 { x509 in
+            guard let key = X509_get0_pubkey(x509) else { return false }
+            defer { OpenSSLErrorQueue.clear() }
+            return X509_CRL_verify(self.crl, key) == 1
+        }
+    }
+
     public var description: String { "CertificateRevocationList(\(self.issuer))" }
 }
 
@@ -101,4 +154,13 @@ private func asn1Date(_ time: UnsafePointer<ASN1_TIME>?) -> Date {
     var parts = tm()
     guard ASN1_TIME_to_tm(time, &parts) == 1 else { return .distantPast }
     return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
+}
+
+/// An ASN.1 integer as uppercase hex.
+private func serialHex(_ serial: UnsafePointer<ASN1_INTEGER>?) -> String {
+    guard let serial, let bignum = ASN1_INTEGER_to_BN(serial, nil) else { return "" }
+    defer { BN_free(bignum) }
+    guard let hex = BN_bn2hex(bignum) else { return "" }
+    defer { CRYPTO_free(hex, #fileID, #line) }
+    return String(cString: hex)
 }

@@ -4,7 +4,9 @@ public import Foundation
 ///
 /// Files: `ca.crt ca.key server.crt server.key client.crt client.key client.pfx`, and `client.pfx.password`
 /// when the PFX password was generated. Keys and the password file are mode 0600, the directory 0700.
-/// The server certificate is for `localhost`, `127.0.0.1` and `::1`.
+/// The server certificate is for `localhost`, `127.0.0.1` and `::1` (plus any extra names asked for).
+/// Creating also writes `index.json`, so the directory is a ``CertificateAuthorityDirectory`` that
+/// `certs issue` and `certs revoke` can use.
 ///
 /// ```swift
 /// let pki = try DevelopmentPKI.loadOrCreate(in: ".gatehouse/pki")
@@ -54,6 +56,7 @@ public struct DevelopmentPKI: Sendable {
     ///   - pfxPassword: the PFX password; when `nil`, a random one is generated (or read back from
     ///     `client.pfx.password`).
     ///   - keyType: the key type for all three keys.
+    ///   - serverSANs: subjectAlternativeNames for the server certificate besides the three defaults.
     ///   - force: regenerate and overwrite even when all files exist.
     ///   - now: the start of every validity period.
     /// - Throws: ``CertificateError`` naming the file that could not be read or written.
@@ -62,6 +65,7 @@ public struct DevelopmentPKI: Sendable {
         clientName: String = "client",
         pfxPassword: String? = nil,
         keyType: KeyType = .ecdsaP256,
+        serverSANs: [SubjectAlternativeName] = [],
         force: Bool = false,
         now: Date = Date()
     ) throws -> DevelopmentPKI {
@@ -70,7 +74,17 @@ public struct DevelopmentPKI: Sendable {
         if allExist && !force && (pfxPassword != nil || FileManager.default.fileExists(atPath: passwordFile)) {
             return try load(directory, pfxPassword: pfxPassword)
         }
-        return try create(directory, clientName: clientName, pfxPassword: pfxPassword, keyType: keyType, now: now)
+        let options = CreateOptions(clientName: clientName, pfxPassword: pfxPassword, keyType: keyType,
+                                    serverSANs: serverSANs, now: now)
+        return try create(directory, options)
+    }
+
+    /// The files of a development PKI that already exist in `directory` (including `client.pfx.password` and
+    /// `index.json`), in ``fileNames`` order; `certs init` refuses to replace any of them without `--force`.
+    public static func existingFiles(in directory: String) -> [String] {
+        (fileNames + ["client.pfx.password", CertificateAuthorityDirectory.indexFileName])
+            .map { join(directory, $0) }
+            .filter { FileManager.default.fileExists(atPath: $0) }
     }
 
     private func path(_ name: String) -> String { join(self.directory, name) }
@@ -86,14 +100,20 @@ extension DevelopmentPKI {
                               clientCertificate: client, pfxPassword: password, wasCreated: false)
     }
 
-    private static func create(
-        _ directory: String,
-        clientName: String,
-        pfxPassword: String?,
-        keyType: KeyType,
-        now: Date
-    ) throws -> DevelopmentPKI {
+    private struct CreateOptions {
+        var clientName: String
+        var pfxPassword: String?
+        var keyType: KeyType
+        var serverSANs: [SubjectAlternativeName]
+        var now: Date
+    }
+
+    private static func create(_ directory: String, _ options: CreateOptions) throws -> DevelopmentPKI {
+        let (clientName, pfxPassword, keyType, now) =
+            (options.clientName, options.pfxPassword, options.keyType, options.now)
         try makeDirectory(directory)
+        var serverSANs: [SubjectAlternativeName] = [.dnsName("localhost"), .ipAddress("127.0.0.1"), .ipAddress("::1")]
+        for name in options.serverSANs where !serverSANs.contains(name) { serverSANs.append(name) }
         let year: TimeInterval = 365 * 86_400
         let organization = NameAttribute.organization("Gatehouse Development")
         let ca = try CertificateAuthority.createRoot(
@@ -101,7 +121,7 @@ extension DevelopmentPKI {
                             notBefore: now, notAfter: now.addingTimeInterval(10 * year), keyType: keyType))
         let server = try ca.issue(
             CertificateSpec(subject: [organization, .commonName("localhost")], kind: .server,
-                            sans: [.dnsName("localhost"), .ipAddress("127.0.0.1"), .ipAddress("::1")],
+                            sans: serverSANs,
                             notBefore: now, notAfter: now.addingTimeInterval(year), keyType: keyType))
         let client = try ca.issue(
             CertificateSpec(subject: [organization, .commonName(clientName)], kind: .client,
@@ -120,7 +140,14 @@ extension DevelopmentPKI {
         try writeFileBytes(pfx, to: file("client.pfx"), mode: 0o600)
         if pfxPassword == nil {
             try writeFileBytes(Array((password + "\n").utf8), to: file("client.pfx.password"), mode: 0o600)
+        } else if FileManager.default.fileExists(atPath: file("client.pfx.password")) {
+            // A stale generated password would no longer open the new PFX (only reached when replacing).
+            try? FileManager.default.removeItem(atPath: file("client.pfx.password"))
         }
+        var index = CertificateIndex()
+        index.recordIssued(server.certificate, kind: "server", at: now)
+        index.recordIssued(client.certificate, kind: "client", at: now)
+        try index.save(to: file(CertificateAuthorityDirectory.indexFileName))
         return DevelopmentPKI(directory: directory, caCertificate: ca.certificate,
                               serverCertificate: server.certificate, clientCertificate: client.certificate,
                               pfxPassword: password, wasCreated: true)

@@ -7,7 +7,7 @@ public struct CertificateError: Error, CustomStringConvertible, Hashable {
         private enum Base: String, Hashable, Sendable {
             case unreadableFile, invalidPEM, invalidDER, noCertificate, invalidKey, keyMismatch, invalidPKCS12
             case wrongPassword, generationFailed, writeFailed, openSSL
-            case invalidName
+            case invalidName, notCertificateAuthority, fileExists, invalidRecord
         }
         private let base: Base
         public var description: String { self.base.rawValue }
@@ -36,6 +36,12 @@ public struct CertificateError: Error, CustomStringConvertible, Hashable {
         public static let openSSL = Code(base: .openSSL)
         /// A distinguished name's text could not be parsed.
         public static let invalidName = Code(base: .invalidName)
+        /// A certificate that should be a CA (basicConstraints CA:TRUE) is not one.
+        public static let notCertificateAuthority = Code(base: .notCertificateAuthority)
+        /// A file that would be written already exists and overwriting was not asked for.
+        public static let fileExists = Code(base: .fileExists)
+        /// A CA directory's record of issued and revoked certificates (`index.json`) could not be read.
+        public static let invalidRecord = Code(base: .invalidRecord)
     }
 
     /// The kind of failure.

@@ -1,0 +1,42 @@
+import Foundation
+
+extension IssuedCertificate {
+    /// The files ``write(prefix:chain:pfxPassword:overwrite:)`` writes for `prefix`: `PREFIX.crt`, `PREFIX.key`
+    /// and, with a password, `PREFIX.pfx`.
+    public static func fileNames(prefix: String, withPFX: Bool) -> [String] {
+        [prefix + ".crt", prefix + ".key"] + (withPFX ? [prefix + ".pfx"] : [])
+    }
+
+    /// Writes the certificate (PEM), its key (PKCS#8 PEM, mode 0600) and, when `pfxPassword` is set, a PKCS#12
+    /// file (mode 0600) holding the certificate, key and `chain` with OpenSSL 3's default algorithms.
+    ///
+    /// Nothing is written when any target file exists and `overwrite` is false.
+    /// - Parameters:
+    ///   - prefix: the path without extension; its directory must exist.
+    ///   - chain: CA certificates to put into the PFX after the leaf (nearest issuer first).
+    /// - Returns: the paths written.
+    /// - Throws: ``CertificateError/Code/fileExists`` or ``CertificateError/Code/writeFailed`` naming the file.
+    @discardableResult
+    public func write(
+        prefix: String,
+        chain: [Certificate] = [],
+        pfxPassword: String? = nil,
+        overwrite: Bool = false
+    ) throws -> [String] {
+        let files = Self.fileNames(prefix: prefix, withPFX: pfxPassword != nil)
+        if !overwrite { try refuseExisting(files) }
+        let pfx = try pfxPassword.map {
+            try PKCS12Bundle.encode(
+                certificate: self.certificate,
+                key: self.key,
+                chain: chain,
+                password: $0,
+                friendlyName: self.certificate.commonName
+            )
+        }
+        try writeFileBytes(Array(self.certificate.pemString.utf8), to: files[0], mode: 0o644)
+        try writeFileBytes(self.key.pemBytes(), to: files[1], mode: 0o600)
+        if let pfx { try writeFileBytes(pfx, to: files[2], mode: 0o600) }
+        return files
+    }
+}
