@@ -72,8 +72,18 @@ extension TLSHandler {
         self.sendOutput(context: context)
         self.failBuffered(error)
         context.fireErrorCaught(error)
-        context.close(promise: nil)
+        // Lingering close: send the alert and a FIN, but keep reading (and dropping) what the peer still sends
+        // for a moment. Closing at once would answer the peer's in-flight bytes (its TLS 1.3 Finished, an early
+        // request) with a RST, which can destroy the alert before the peer reads it.
+        context.close(mode: .output, promise: nil)
+        let channel = context.channel
+        self.timeout = context.eventLoop.scheduleTask(in: Self.lingerTime) {
+            channel.close(promise: nil)
+        }
     }
+
+    /// How long a failed connection keeps reading before it is closed for good.
+    static let lingerTime: TimeAmount = .seconds(1)
 
     /// Fails every write not yet on the socket.
     func failBuffered(_ error: any Error) {
