@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "Configuration",
             dependencies: ["Auth", "Routing", "Functions", "Transport", httpTypes, logging, serviceLifecycle,
-                           .product(name: "Yams", package: "Yams")],
+                           unixSignals, .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         .target(
@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConfigurationTests",
-            dependencies: ["Configuration", "Auth", "Transport", "TestSupport", httpTypes],
+            dependencies: ["Configuration", "Auth", "Transport", "TestSupport", httpTypes, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -146,8 +146,8 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Functions", "Routing", "Auth", "Transport", "Certificates", "TestSupport",
-                           nioCore, nioPosix, httpTypes, logging],
+            dependencies: ["Functions", "Routing", "Auth", "Transport", "Certificates", "Configuration", "Client",
+                           "TestSupport", nioCore, nioPosix, httpTypes, logging, serviceLifecycle],
             swiftSettings: strictSettings
         ),
     ]

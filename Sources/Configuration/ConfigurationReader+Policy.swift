@@ -40,26 +40,7 @@ extension ConfigurationReader {
         if let identities = entries["identities"] {
             policy.identities = try identities.sequence().map(self.identity)
         }
-        if policy.validateRevocation && policy.crls.isEmpty {
-            throw (entries["validateRevocation"] ?? node).error("validateRevocation needs crls")
-        }
-        try self.refuseInsecure(policy, node: node, entries: entries)
         return GatehouseConfiguration.NamedPolicy(name: name, configuration: policy)
-    }
-
-    /// Fail closed: without trust validation, only pinned certificates or key/thumbprint identities may pass.
-    private func refuseInsecure(_ policy: PolicyConfiguration, node: ConfigNode, entries: [String: ConfigNode]) throws {
-        let pins = !policy.certificates.isEmpty
-            || policy.identities.contains { $0.thumbprint != nil || $0.spki != nil }
-        if !policy.validateTrust && !pins && !policy.allowInsecure {
-            throw (entries["validateTrust"] ?? node).error(
-                "validateTrust: false without certificates or thumbprint/spki identities admits any certificate; "
-                    + "set allowInsecure: true if that is really meant"
-            )
-        }
-        if policy.validateTrust && policy.trustedCAs.isEmpty && policy.certificates.isEmpty {
-            throw node.error("trustedCAs (or certificates) required while validateTrust is on")
-        }
     }
 
     private func identity(_ node: ConfigNode) throws -> IdentityConfiguration {

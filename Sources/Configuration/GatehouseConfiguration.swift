@@ -17,12 +17,33 @@ public struct GatehouseConfiguration: Sendable {
     /// How long a graceful shutdown waits for in-flight requests.
     public var shutdownGracePeriod: Duration
 
+    /// Creates a configuration in code; paths should be absolute. `file` names it in errors and logs.
+    public init(
+        file: String,
+        listeners: [ListenerConfiguration],
+        policies: [NamedPolicy] = [],
+        routes: [RouteConfiguration],
+        shutdownGracePeriod: Duration = .seconds(10)
+    ) {
+        self.file = file
+        self.listeners = listeners
+        self.policies = policies
+        self.routes = routes
+        self.shutdownGracePeriod = shutdownGracePeriod
+    }
+
     /// A policy and its name.
     public struct NamedPolicy: Sendable, Hashable {
         /// The name routes refer to.
         public var name: String
         /// The policy's fields, paths absolute.
         public var configuration: PolicyConfiguration
+
+        /// Names `configuration`.
+        public init(name: String, configuration: PolicyConfiguration) {
+            self.name = name
+            self.configuration = configuration
+        }
     }
 }
 
@@ -38,4 +59,19 @@ public struct RouteConfiguration: Sendable, Hashable {
     public var policy: String?
     /// The key path of this route in the file, for errors found later.
     public var keyPath: String
+
+    /// Creates a route; `keyPath` locates it in errors.
+    public init(
+        path: String,
+        methods: [HTTPRequest.Method] = [.get],
+        function: String,
+        policy: String? = nil,
+        keyPath: String = "routes"
+    ) {
+        self.path = path
+        self.methods = methods
+        self.function = function
+        self.policy = policy
+        self.keyPath = keyPath
+    }
 }

@@ -2,6 +2,7 @@ import Auth
 import Configuration
 import Foundation
 import HTTPTypes
+import Logging
 import TestSupport
 import Testing
 import Transport
@@ -44,11 +45,14 @@ let validConfiguration = """
         certificates: [pki/clients/]
         identities:
           - subject: "CN=client, O=Gatehouse Tests"
-          - thumbprint: "3F:2A:00"
+          - thumbprint: "3F:2A:4B:5C:6D:7E:8F:90:1A:2B:3C:4D:5E:6F:70:81:92:A3:B4:C5"
     routes:
       - { path: /api/hello, methods: [GET], function: hello, policy: partners }
       - { path: /healthz, function: health }
     """
+
+/// ``validConfiguration`` with the PKCS#12 password written out, for assembling it in this process.
+let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}", with: "gatehouse-test")
 
 @Suite struct ConfigurationLoaderTests {
     @Test func readsAFullConfiguration() throws {
@@ -111,12 +115,6 @@ let validConfiguration = """
             "listeners[1].tls.password", "environment variable NOT_SET is not set"
         ),
         (
-            validConfiguration.replacingOccurrences(of: "trustedCAs: [pki/ca.crt]\n    certificates:", with: "validateTrust: false\n    certificates:")
-                .replacingOccurrences(of: "    certificates: [pki/clients/]\n", with: "")
-                .replacingOccurrences(of: "      - thumbprint: \"3F:2A:00\"\n", with: ""),
-            "policies.partners.validateTrust", "validateTrust: false without certificates or thumbprint/spki identities"
-        ),
-        (
             validConfiguration.replacingOccurrences(of: "clientCertificate: request\n      trustedCAs: [pki/ca.crt]", with: "clientCertificate: require"),
             "listeners[0].tls.clientCertificate", "require needs trustedCAs"
         ),
@@ -145,6 +143,39 @@ let validConfiguration = """
         #expect(error?.keyPath == keyPath)
         #expect(error?.problem.hasPrefix(problem) == true, "\(error?.description ?? "")")
         #expect(error?.description.hasPrefix(file) == true)
+    }
+
+    /// Errors found when the configuration is assembled: trust material is read and combinations are judged.
+    static let refusedAtAssembly: [(String, String, String)] = [
+        (
+            assemblable.replacingOccurrences(of: "trustedCAs: [pki/ca.crt]\n    certificates:", with: "validateTrust: false\n    certificates:")
+                .replacingOccurrences(of: "    certificates: [pki/clients/]\n", with: "")
+                .replacingOccurrences(of: "      - thumbprint: \"3F:2A:4B:5C:6D:7E:8F:90:1A:2B:3C:4D:5E:6F:70:81:92:A3:B4:C5\"\n", with: ""),
+            "policies.partners.validateTrust", "validateTrust is false and nothing is pinned"
+        ),
+        (
+            assemblable.replacingOccurrences(of: "    trustedCAs: [pki/ca.crt]\n    certificates:", with: "    trustedCAs: [pki/server.key]\n    certificates:"),
+            "policies.partners.trustedCAs[0]", ""
+        ),
+    ]
+
+    @Test(arguments: refusedAtAssembly)
+    func refusedWhenAssembled(yaml: String, keyPath: String, problem: String) throws {
+        let file = try writeConfiguration(yaml)
+        let error = #expect(throws: ConfigurationError.self) {
+            try GatehouseService(configurationFile: file, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        }
+        #expect(error?.file == file)
+        #expect(error?.keyPath == keyPath, "\(error?.description ?? "")")
+        #expect(error?.problem.hasPrefix(problem) == true, "\(error?.description ?? "")")
+    }
+
+    @Test func aValidConfigurationAssembles() async throws {
+        let file = try writeConfiguration(assemblable)
+        let service = try GatehouseService(configurationFile: file, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let watched = await service.watchedPaths
+        #expect(watched.contains(file))
+        #expect(watched.contains { $0.hasSuffix("/pki/clients") })
     }
 
     @Test func missingFileIsNamed() {

@@ -1,38 +1,49 @@
 import ArgumentParser
 import Certificates
+import Configuration
+import NIOCore
 import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
 import Transport
 
-/// `gatehouse serve`: runs the server on the embedded default configuration.
+/// `gatehouse serve`: runs a configuration file, or the embedded default.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve the Hello function behind a client-certificate check.",
+        abstract: "Serve functions behind client-certificate policies.",
         discussion: """
-            Without a configuration this runs the embedded default: https://127.0.0.1:8443, HTTP/2 and \
-            HTTP/1.1, a development PKI under .gatehouse/pki (created on first run), GET /api/hello behind \
-            a check that the client certificate chains to the development CA, and an open GET /healthz. \
+            With --config, serves what the file describes (listeners, policies, routes; see the README). \
+            Without it, runs the embedded default: https://127.0.0.1:8443, HTTP/2 and HTTP/1.1, a development \
+            PKI under .gatehouse/pki (created on first run), GET /api/hello and GET /api/whoami behind a policy \
+            trusting the development CA, and an open GET /healthz.
+
+            SIGHUP reloads the configuration and all trust material; changed trust files are picked up on \
+            their own within 2 seconds. A broken new configuration is refused and the old one keeps serving. \
             SIGINT or SIGTERM drain in-flight requests and exit 0.
             """
     )
 
-    @Option(help: "The address to listen on.")
-    var host = "127.0.0.1"
+    @Option(name: .customLong("config"), help: "A configuration file (YAML or JSON).")
+    var configurationFile: String?
 
-    @Option(help: "The port to listen on (0 picks a free one).")
-    var port = 8443
+    @Option(help: "The address to listen on (with --config: replaces the first listener's).")
+    var host: String?
 
-    @Option(help: "Where the development PKI lives; created when missing.")
+    @Option(help: "The port to listen on, 0 for a free one (with --config: replaces the first listener's).")
+    var port: Int?
+
+    @Option(help: "Where the development PKI of the embedded default lives; created when missing.")
     var pkiDirectory = ".gatehouse/pki"
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
     func validate() throws {
-        guard (0...65535).contains(self.port) else { throw ValidationError("--port must be between 0 and 65535") }
-        guard !self.host.isEmpty else { throw ValidationError("--host must not be empty") }
+        if let port = self.port, !(0...65535).contains(port) {
+            throw ValidationError("--port must be between 0 and 65535")
+        }
+        if self.host?.isEmpty == true { throw ValidationError("--host must not be empty") }
         guard Logger.Level(rawValue: self.logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -46,16 +57,43 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "gatehouse")
-        let pki = try DevelopmentPKI.loadOrCreate(in: self.pkiDirectory)
-        let defaults = try DefaultService(host: self.host, port: self.port, pki: pki, logger: logger)
-        let addresses = try await defaults.server.start()
+        let service: GatehouseService
+        var banner: ([SocketAddress]) -> String
+        do {
+            if let file = self.configurationFile {
+                service = try self.serviceFromFile(file, logger: logger)
+                banner = { addresses in
+                    "Gatehouse is listening on " + addresses.map { "https://\(authority(of: $0))" }.joined(separator: ", ")
+                }
+            } else {
+                let pki = try DevelopmentPKI.loadOrCreate(in: self.pkiDirectory)
+                let configuration = DefaultConfiguration.make(host: self.host ?? "127.0.0.1", port: self.port ?? 8443, pki: pki)
+                service = try GatehouseService(configuration: configuration, logger: logger)
+                banner = { DefaultConfiguration.banner(pki: pki, boundTo: $0) }
+            }
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        let addresses = try await service.server.start()
+        let services = await service.services()
         // Written unbuffered: people and scripts wait for the banner on a pipe.
-        FileHandle.standardOutput.write(Data((defaults.banner(boundTo: addresses) + "\n").utf8))
+        FileHandle.standardOutput.write(Data((banner(addresses) + "\n").utf8))
         let group = ServiceGroup(
-            services: [defaults.server],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
         try await group.run()
+    }
+
+    /// The service for a configuration file, with --host/--port applied to its first listener on every read.
+    private func serviceFromFile(_ file: String, logger: Logger) throws -> GatehouseService {
+        let host = self.host
+        let port = self.port
+        return try GatehouseService(configurationFile: file, logger: logger) { configuration in
+            if let host { configuration.listeners[0].host = host }
+            if let port { configuration.listeners[0].port = port }
+        }
     }
 }

@@ -35,6 +35,7 @@ final class ChildProcess: @unchecked Sendable {  // the Process is only touched 
     private let errors = Pipe()
     private let collected = NSCondition()
     private var text = ""
+    private var errorText = ""
 
     init(_ executable: String, _ arguments: [String], in directory: String) throws {
         self.process.executableURL = URL(fileURLWithPath: executable)
@@ -43,18 +44,34 @@ final class ChildProcess: @unchecked Sendable {  // the Process is only touched 
         self.process.standardOutput = self.output
         self.process.standardError = self.errors
         try self.process.run()
-        // Drain standard output on a thread of its own; `readOutput` waits on what it collected.
-        let handle = self.output.fileHandleForReading
+        // Drain both pipes on threads of their own (a full pipe would block the child); `readOutput` and
+        // `readErrors` wait on what was collected.
+        self.drain(self.output.fileHandleForReading) { $0.text += $1 }
+        self.drain(self.errors.fileHandleForReading) { $0.errorText += $1 }
+    }
+
+    private func drain(_ handle: FileHandle, into append: @escaping @Sendable (ChildProcess, String) -> Void) {
         Thread.detachNewThread { [self] in
             while true {
                 let chunk = handle.availableData
                 self.collected.lock()
-                self.text += String(decoding: chunk, as: UTF8.self)
+                append(self, String(decoding: chunk, as: UTF8.self))
                 self.collected.broadcast()
                 self.collected.unlock()
                 if chunk.isEmpty { return }
             }
         }
+    }
+
+    /// Waits until standard error satisfies `isComplete` (at most `timeout` seconds); returns all of it.
+    func readErrors(timeout: Double = 60, until isComplete: (String) -> Bool) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        self.collected.lock()
+        defer { self.collected.unlock() }
+        while !isComplete(self.errorText) && self.process.isRunning {
+            if !self.collected.wait(until: deadline) { break }
+        }
+        return self.errorText
     }
 
     var pid: Int32 { self.process.processIdentifier }

@@ -1,0 +1,93 @@
+import Auth
+import Foundation
+import Logging
+import Routing
+import Transport
+
+/// Builds what a configuration describes: its policies (reading every trust file), its request chain and a
+/// check of its listeners' TLS material. Every failure is a ``ConfigurationError`` naming the file and key.
+///
+/// Expensive: reads and parses certificates, keys and CRLs. Call at start-up or on reload, never on an
+/// event loop.
+struct ServiceAssembly {
+    let configuration: GatehouseConfiguration
+    let functions: FunctionRegistry
+    let logger: Logger
+
+    /// Loads every named policy.
+    func policies() throws -> [String: ClientCertificatePolicy] {
+        var policies: [String: ClientCertificatePolicy] = [:]
+        for named in self.configuration.policies {
+            do {
+                policies[named.name] = try ClientCertificatePolicy.load(named.configuration, name: named.name, relativeTo: nil)
+            } catch let error as PolicyError {
+                let file = error.file.map { " (\($0))" } ?? ""
+                throw ConfigurationError(file: self.configuration.file, keyPath: error.key, problem: error.detail + file)
+            }
+        }
+        return policies
+    }
+
+    /// Opens every listener's certificate, key and trusted CAs the way the server will.
+    func checkListeners() throws {
+        for (index, listener) in self.configuration.listeners.enumerated() {
+            do {
+                _ = try TLSContext(server: listener.tls)
+            } catch {
+                throw ConfigurationError(
+                    file: self.configuration.file, keyPath: "listeners[\(index)].tls", problem: "\(error)"
+                )
+            }
+        }
+    }
+
+    /// The request chain: a request log line, then the router; each route runs its policy's authenticator
+    /// (through `handles`, so a reload can swap the policy) before its function.
+    func chain(handles: [String: PolicyHandle]) throws -> any Responder {
+        var routes = RouterBuilder()
+        for route in self.configuration.routes {
+            guard let function = self.functions[route.function] else {
+                throw ConfigurationError(
+                    file: self.configuration.file, keyPath: route.keyPath + ".function",
+                    problem: "unknown function '\(route.function)'"
+                )
+            }
+            var middleware: [any Middleware] = []
+            if let name = route.policy {
+                guard let handle = handles[name] else {
+                    throw ConfigurationError(
+                        file: self.configuration.file, keyPath: route.keyPath + ".policy",
+                        problem: "unknown policy '\(name)'"
+                    )
+                }
+                middleware.append(AuthenticationMiddleware(ClientCertificateAuthenticator(policy: handle, logger: self.logger)))
+            }
+            do {
+                try routes.add(route.path, methods: route.methods, function: function, middleware: middleware)
+            } catch {
+                throw ConfigurationError(file: self.configuration.file, keyPath: route.keyPath, problem: "\(error)")
+            }
+        }
+        return [RequestLogger(logger: self.logger) as any Middleware].chained(to: routes.build())
+    }
+
+    /// Every file and folder whose change should trigger a reload: the configuration file, each listener's TLS
+    /// files and each policy's trust material, as configured (a folder is watched as a folder, so the set only
+    /// changes when the configuration does and no change slips between two reloads).
+    func watchedPaths() -> [String] {
+        var paths: [String] = FileManager.default.fileExists(atPath: self.configuration.file) ? [self.configuration.file] : []
+        for listener in self.configuration.listeners {
+            switch listener.tls.identity {
+            case .pem(let certificate, let key): paths += [certificate, key]
+            case .pkcs12(let file, _): paths.append(file)
+            }
+            paths += listener.tls.trustedCAFiles
+        }
+        for named in self.configuration.policies {
+            let policy = named.configuration
+            paths += policy.trustedCAs + policy.intermediates + policy.crls + policy.certificates
+        }
+        var seen = Set<String>()
+        return paths.filter { seen.insert($0).inserted }
+    }
+}

@@ -1,0 +1,109 @@
+import Client
+import Configuration
+import Foundation
+import Logging
+import NIOCore
+import Routing
+import ServiceLifecycle
+import TestSupport
+import Testing
+import Transport
+
+/// `GET /connection`-style function for configured servers: answers the connection's id.
+struct ConnectionID: Function {
+    func respond(to request: Request, context: RequestContext) async throws -> Response {
+        .text(String(context.connection.id))
+    }
+}
+
+/// A folder laid out like an operator's: `pki/` with the server's chain and key, the root CA, and an allow-list
+/// folder `pki/clients/` holding the test client's certificate; `gatehouse.yaml` written by the test.
+struct ConfigurationFolder {
+    let path: String
+    let pki: TestPKI
+
+    init() throws {
+        self.pki = try TestPKI.shared()
+        self.path = try temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: self.path + "/pki/clients", withIntermediateDirectories: true)
+        try self.copy(self.pki.server.chainFile, to: "pki/server.crt")
+        try self.copy(self.pki.server.keyFile, to: "pki/server.key")
+        try self.copy(self.pki.rootCAFile, to: "pki/ca.crt")
+        try self.copy(self.pki.client.certificateFile, to: "pki/clients/client.crt")
+    }
+
+    func copy(_ source: String, to name: String) throws {
+        try FileManager.default.copyItem(atPath: source, toPath: self.path + "/" + name)
+    }
+
+    /// Writes `gatehouse.yaml` (atomically, as editors and config management do) and returns its path.
+    @discardableResult
+    func write(_ yaml: String) throws -> String {
+        let file = self.path + "/gatehouse.yaml"
+        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// A configuration with one listener on a free port and `policy` in front of `/api/hello`; with
+    /// `testRoutes`, also `/connection` and `/slow` (functions only ``withConfiguredServer`` registers).
+    static func yaml(policy: String, testRoutes: Bool = true) -> String {
+        let routes = testRoutes
+            ? "\n  - { path: /connection, function: connection, policy: partners }"
+                + "\n  - { path: /slow, function: slow, policy: partners }"
+            : ""
+        return """
+        listeners:
+          - host: 127.0.0.1
+            port: 0
+            tls: { certificate: pki/server.crt, privateKey: pki/server.key }
+        policies:
+          partners:
+        \(policy.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        routes:
+          - { path: /api/hello, function: hello, policy: partners }\(routes)
+          - { path: /healthz, function: health }
+        """
+    }
+}
+
+/// Runs `file` as `gatehouse serve --config` would (server, watcher, SIGHUP listener), runs `body`, stops it.
+func withConfiguredServer(
+    _ file: String,
+    _ body: (GatehouseService, Int) async throws -> Void
+) async throws {
+    var functions = FunctionRegistry.builtIn
+    functions.register("connection", ConnectionID())
+    functions.register("slow", Slow())
+    let logger = TestServer.quietLogger
+    let service = try GatehouseService(configurationFile: file, functions: functions, logger: logger)
+    let port = try #require(try await service.server.start().first?.port)
+    let group = ServiceGroup(services: await service.services(), gracefulShutdownSignals: [], logger: logger)
+    let running = Task { try await group.run() }
+    do {
+        try await body(service, port)
+    } catch {
+        await group.triggerGracefulShutdown()
+        _ = await running.result
+        throw error
+    }
+    await group.triggerGracefulShutdown()
+    _ = await running.result
+}
+
+/// An HTTP/2 client presenting the test client certificate; it keeps one connection for every request.
+func partnerClient(_ pki: TestPKI) throws -> HTTPClient {
+    try HTTPClient(configuration: ClientConfiguration(
+        identity: .pem(certificateChainFile: pki.client.chainFile, privateKeyFile: pki.client.keyFile),
+        trustedCAFiles: [pki.rootCAFile],
+        httpVersion: .http2
+    ))
+}
+
+/// Polls `condition` every 50 ms for up to `seconds`.
+func eventually(seconds: Double = 5, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    for _ in 0..<Int(seconds * 20) {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition()
+}
