@@ -71,7 +71,8 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
         return String(decoding: UnsafeBufferPointer(start: utf8, count: Int(length)), as: UTF8.self)
     }
 
-    /// The serial number as uppercase hex without separators.
+    /// The serial number as uppercase hex without separators or leading zeros (`3311…`, never `03311…`): the one
+    /// spelling every serial comparison in Gatehouse uses.
     public var serialNumberHex: String {
         guard let serial = X509_get0_serialNumber(self.x509), let bignum = ASN1_INTEGER_to_BN(serial, nil) else {
             return ""
@@ -79,7 +80,8 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
         defer { BN_free(bignum) }
         guard let hex = BN_bn2hex(bignum) else { return "" }
         defer { CRYPTO_free(hex, #fileID, #line) }
-        return String(cString: hex)
+        let digits = String(cString: hex).drop { $0 == "0" }
+        return digits.isEmpty ? "0" : String(digits)
     }
 
     /// Whether the subject and issuer names are equal (a self-issued certificate).

@@ -8,41 +8,39 @@ public import ServiceLifecycle
 /// not picked up.
 public actor FileWatcher: Service {
     private var paths: [String]
+    /// The state last reported (or first seen); changes are measured against it.
+    private var settled: FileSignature
     private let interval: Duration
     private let onChange: @Sendable ([String]) async -> Void
 
-    /// Watches `paths`; `onChange` gets the changed paths.
+    /// Watches `paths` from now on (their current state is the baseline); `onChange` gets the changed paths.
     public init(paths: [String], interval: Duration = .milliseconds(500), onChange: @escaping @Sendable ([String]) async -> Void) {
         self.paths = paths
+        self.settled = FileSignature(paths: paths)
         self.interval = interval
         self.onChange = onChange
     }
 
-    /// Replaces the watched set (after a reload changed which files matter); no change is reported for it.
+    /// Replaces the watched set (after a reload changed which files matter); their current state is the new
+    /// baseline.
     public func watch(_ paths: [String]) {
+        guard paths != self.paths else { return }
         self.paths = paths
+        self.settled = FileSignature(paths: paths)
     }
 
     /// Polls until the task is cancelled or a graceful shutdown begins.
     public func run() async throws {
-        var watched = self.paths
-        var settled = FileSignature(paths: watched)
         var pending: FileSignature?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: self.interval)
-            if watched != self.paths {
-                watched = self.paths
-                settled = FileSignature(paths: watched)
-                pending = nil
-                continue
-            }
-            let current = FileSignature(paths: watched)
-            if current == settled {
+            let current = FileSignature(paths: self.paths)
+            if current == self.settled {
                 pending = nil
             } else if current == pending {
                 // Unchanged for one interval: report it.
-                let changed = current.changedPaths(comparedTo: settled)
-                settled = current
+                let changed = current.changedPaths(comparedTo: self.settled)
+                self.settled = current
                 pending = nil
                 await self.onChange(changed)
             } else {

@@ -25,7 +25,6 @@ func watching(_ paths: [String], _ body: (ChangeLog) async throws -> Void) async
     let watcher = FileWatcher(paths: paths, interval: .milliseconds(50)) { log.record($0) }
     let task = Task { try await watcher.run() }
     defer { task.cancel() }
-    try await Task.sleep(for: .milliseconds(120))  // let it take its first look
     try await body(log)
 }
 

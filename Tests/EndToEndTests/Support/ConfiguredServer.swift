@@ -100,7 +100,7 @@ func partnerClient(_ pki: TestPKI) throws -> HTTPClient {
 }
 
 /// Polls `condition` every 50 ms for up to `seconds`.
-func eventually(seconds: Double = 5, _ condition: () async throws -> Bool) async rethrows -> Bool {
+func eventually(seconds: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
     for _ in 0..<Int(seconds * 20) {
         if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(50))
