@@ -102,6 +102,8 @@ struct Call: AsyncParsableCommand {
         if self.verbose { self.printDetails(response) }
         var output = response.statusLine + "\n"
         output += response.bodyText
+        // On a terminal, end the line so the prompt does not run into the body; pipes get the body as sent.
+        if isatty(STDOUT_FILENO) == 1 && !output.hasSuffix("\n") { output += "\n" }
         FileHandle.standardOutput.write(Data(output.utf8))
         if !(200..<300).contains(response.status.code) { throw ExitCode(1) }
     }
