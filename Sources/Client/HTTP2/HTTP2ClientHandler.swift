@@ -74,7 +74,7 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
             return
         }
         let body = request.body ?? ByteBuffer()
-        let headers = HTTP2RequestHeaderBlock(request: request.head, bodyLength: body.readableBytes)
+        let headers = HTTP2HeaderBlock(request: request.head, bodyLength: body.readableBytes)
         switch session.submitRequest(headers: headers, hasBody: body.readableBytes > 0) {
         case .submitted(let stream):
             self.streams[stream] = HTTP2ClientStream(body: body)

@@ -1,5 +1,6 @@
 import CNghttp2
 import NIOCore
+import Transport
 
 /// Owns one nghttp2 client session (`nghttp2_session*`) and maps its C results into Swift values.
 ///
@@ -60,7 +61,7 @@ final class HTTP2ClientSession {
     }
 
     /// Submits a request; with `hasBody`, nghttp2 pulls the body through the read callback as flow control allows.
-    func submitRequest(headers: HTTP2RequestHeaderBlock, hasBody: Bool) -> SubmitResult {
+    func submitRequest(headers: HTTP2HeaderBlock, hasBody: Bool) -> SubmitResult {
         guard let session = self.session else { return .refused(code: Int32(NGHTTP2_ERR_INVALID_STATE.rawValue)) }
         let stream = headers.withNameValuePairs { nva -> Int32 in
             guard hasBody else { return nghttp2_submit_request(session, nil, nva.baseAddress, nva.count, nil, nil) }

@@ -1,10 +1,11 @@
-import CNghttp2
+package import CNghttp2
 import HTTPTypes
 
-/// A response header block ready for nghttp2: `:status` first, lowercase names, no connection-specific fields.
-struct HTTP2HeaderBlock {
+/// A header block ready for nghttp2: pseudo-header fields first, lowercase names, no connection-specific
+/// fields (RFC 9113 §8.2.2). The server builds response blocks; the client (module `Client`) request blocks.
+package struct HTTP2HeaderBlock {
     /// Fields that RFC 9113 §8.2.2 forbids in HTTP/2.
-    private static let connectionSpecific: Set<String> = [
+    static let connectionSpecific: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
     ]
 
@@ -15,21 +16,27 @@ struct HTTP2HeaderBlock {
     init(response head: HTTPResponse, bodyLength: Int) {
         let code = head.status.code
         self.append(name: ":status", value: String(code))
-        var hasContentLength = false
-        for field in head.headerFields {
-            let name = field.name.canonicalName  // already lowercase
-            if Self.connectionSpecific.contains(name) { continue }
-            if name == "te" && field.value.lowercased() != "trailers" { continue }
-            if field.name == .contentLength { hasContentLength = true }
-            self.append(name: name, value: field.value)
-        }
+        let hasContentLength = self.appendFields(head.headerFields)
         let forbidsLength = code == 204 || code == 304 || (100..<200).contains(code)
         if !hasContentLength && !forbidsLength {
             self.append(name: "content-length", value: String(bodyLength))
         }
     }
 
-    private mutating func append(name: String, value: String) {
+    /// Appends the HTTP/2-legal fields of `fields`; returns whether one was `content-length`.
+    mutating func appendFields(_ fields: HTTPFields) -> Bool {
+        var hasContentLength = false
+        for field in fields {
+            let name = field.name.canonicalName  // already lowercase
+            if Self.connectionSpecific.contains(name) || name == "host" { continue }
+            if name == "te" && field.value.lowercased() != "trailers" { continue }
+            if field.name == .contentLength { hasContentLength = true }
+            self.append(name: name, value: field.value)
+        }
+        return hasContentLength
+    }
+
+    mutating func append(name: String, value: String) {
         let nameStart = self.storage.count
         self.storage.append(contentsOf: name.utf8)
         let valueStart = self.storage.count
@@ -38,11 +45,11 @@ struct HTTP2HeaderBlock {
     }
 
     /// Lends the block as an `nghttp2_nv` array; nghttp2 copies it during submission.
-    func withNameValuePairs<T>(_ body: (UnsafeMutableBufferPointer<nghttp2_nv>) -> T) -> T {
+    package func withNameValuePairs<T>(_ body: (UnsafeMutableBufferPointer<nghttp2_nv>) -> T) -> T {
         var storage = self.storage
         return storage.withUnsafeMutableBufferPointer { bytes in
-            // Never empty: `:status` is always the first field.
-            guard let base = bytes.baseAddress else { preconditionFailure("header block without :status") }
+            // Never empty: a pseudo-header field (`:status`, `:method`) always comes first.
+            guard let base = bytes.baseAddress else { preconditionFailure("header block without pseudo-headers") }
             var nva = self.fields.map { field in
                 nghttp2_nv(
                     name: base + field.name.lowerBound,
