@@ -58,30 +58,29 @@ public struct ClientCertificateAuthenticator: Authenticator {
         context: RequestContext
     ) async throws -> AuthenticationOutcome<ClientCertificateIdentity> {
         // One read per request: a request keeps the policy it started with even if a reload follows.
-        let (policy, generation) = self.policy.current
-        let decision = self.decision(for: context, policy: policy, generation: generation)
-        switch decision {
+        let snapshot = self.policy.snapshot
+        switch self.decision(for: context, snapshot: snapshot) {
         case .accepted(let identity):
             return .identified(identity)
-        case .rejected(let rejection) where policy.mode == .report:
+        case .rejected(let rejection) where snapshot.policy.mode == .report:
             return rejection.unverifiedIdentity.map { .identified($0) } ?? .admittedWithoutIdentity
         case .rejected(let rejection):
-            throw rejection.error(exposesDetail: policy.exposeFailureReason)
+            throw rejection.error(exposesDetail: snapshot.policy.exposeFailureReason)
         }
     }
 
     /// The connection's cached decision for this generation, or a new one (logged once).
-    private func decision(for context: RequestContext, policy: ClientCertificatePolicy, generation: UInt64)
-        -> PolicyDecision
-    {
+    private func decision(for context: RequestContext, snapshot: PolicyHandle.Snapshot) -> PolicyDecision {
         let key = ObjectIdentifier(self.cacheToken)
-        if let cached = context.connectionStore[ClientCertificateDecisions.self]?[key], cached.generation == generation {
+        let decisions = context.connectionStore[ClientCertificateDecisions.self]
+        if let cached = decisions?[key], cached.generation == snapshot.generation {
             return cached.decision
         }
+        let policy = snapshot.policy
         let decision = policy.evaluate(chain: context.connection.tls.peerCertificates, at: self.now())
-        var decisions = context.connectionStore[ClientCertificateDecisions.self] ?? [:]
-        decisions[key] = CachedDecision(generation: generation, decision: decision)
-        context.connectionStore[ClientCertificateDecisions.self] = decisions
+        var updated = decisions ?? [:]
+        updated[key] = CachedDecision(generation: snapshot.generation, decision: decision)
+        context.connectionStore[ClientCertificateDecisions.self] = updated
         if let rejection = decision.rejection { self.log(rejection, policy: policy, connection: context.connection.id) }
         return decision
     }

@@ -25,7 +25,7 @@ extension ClientCertificatePolicy {
         let isPinned = self.allowList?.pins(facts) ?? false
         var verifiedChain: [Certificate] = isPinned ? [leaf] : []
         if self.configuration.validateTrust, !isPinned {
-            switch self.verifyTrust(chain, now: now) {
+            switch self.verifyTrust(chain, leafSHA256: facts.sha256, now: now) {
             case .verified(let verified): verifiedChain = verified
             case .failed(let failure): failures.append(failure)
             }
@@ -80,8 +80,11 @@ extension ClientCertificatePolicy {
         return failures
     }
 
-    /// Verifies the chain to `trustedCAs`; the verified chain, or why not.
-    private func verifyTrust(_ chain: [Certificate], now: Date) -> TrustOutcome {
+    /// Verifies the chain to `trustedCAs`; the verified chain, or why not. A leaf verified before (by any
+    /// chain, including the original chain of a resumed session that now presents only the leaf) is answered
+    /// from the ``VerificationCache`` while its path's CA certificates and CRLs are valid at `now`.
+    private func verifyTrust(_ chain: [Certificate], leafSHA256: [UInt8], now: Date) -> TrustOutcome {
+        if let cached = self.verificationCache.chain(forLeaf: leafSHA256, at: now) { return .verified(cached) }
         let revocation: RevocationCheck =
             !self.configuration.validateRevocation
             ? .none : self.configuration.validateRevocationForWholeChain ? .wholeChain : .leaf
@@ -104,6 +107,7 @@ extension ClientCertificatePolicy {
             let limit = self.configuration.maxChainDepth
             return .failed(PolicyFailure(.chainTooDeep) { "\(intermediates) intermediate CAs, at most \(limit)" })
         }
+        self.verificationCache.store(verification.chain, forLeaf: leafSHA256, crls: revocation == .none ? [] : self.crls)
         return .verified(verification.chain)
     }
 }

@@ -18,6 +18,8 @@ public struct ClientCertificatePolicy: Sendable {
     /// `nil` when `certificates` is not configured.
     let allowList: AllowList?
     let identities: IdentityIndex
+    /// Paths already verified under this policy's trust material; see ``VerificationCache``.
+    let verificationCache = VerificationCache()
 
     /// `enforce` or `report`.
     public var mode: PolicyMode { self.configuration.mode }

@@ -9,7 +9,8 @@ import NIOCore
 /// loop too. It owns the per-connection store (decisions made once per connection) and the in-flight
 /// request tasks, which it cancels when the peer resets a stream or the connection closes.
 actor Connection {
-    nonisolated let unownedExecutor: UnownedSerialExecutor
+    nonisolated var unownedExecutor: UnownedSerialExecutor { self.executor.asUnownedSerialExecutor() }
+    private nonisolated let executor: ConnectionExecutor
     /// The connection's fixed facts.
     nonisolated let info: ConnectionInfo
     private let eventLoop: any EventLoop
@@ -17,9 +18,12 @@ actor Connection {
     private let store = ConnectionStore()
     private let logger: Logger
     private var inFlight: [StreamID: Task<Void, Never>] = [:]
+    /// The stream whose task `received` is starting; cleared by the task when it finishes before `received`
+    /// returns, so `received` knows whether to track it.
+    private var starting: StreamID?
 
     init(info: ConnectionInfo, eventLoop: any EventLoop, responder: any Responder, logger: Logger) {
-        self.unownedExecutor = eventLoop.executor.asUnownedSerialExecutor()
+        self.executor = ConnectionExecutor(eventLoop: eventLoop)
         self.info = info
         self.eventLoop = eventLoop
         self.responder = responder
@@ -27,17 +31,29 @@ actor Connection {
     }
 
     /// Starts answering `request`; the response goes to `writer` on the event loop.
+    ///
+    /// The task starts synchronously (we are on the loop, see ``ConnectionExecutor``): a chain that never
+    /// suspends answers before this method returns, inside the protocol handler's read batch, and is never
+    /// tracked. A task that suspends is tracked in `inFlight` until it finishes.
     func received(_ request: Request, on stream: StreamID, writer: NIOLoopBound<any ResponseWriter>) {
         let context = RequestContext(connection: self.info, connectionStore: self.store)
+        self.starting = stream
         // Unstructured on purpose: one task per request, isolated to this actor (so on the event loop).
-        // Cancelled by `cancel(_:)` when the peer resets the stream, and by `closed()`.
-        let task = Task {
+        // A suspended one is cancelled by `cancelStream(_:)` when the peer resets the stream, and by `closed()`.
+        let task = Task.immediate {
             let response = await self.respond(to: request, context: context)
-            // Re-check after the await: the stream may have been reset meanwhile.
-            guard self.inFlight.removeValue(forKey: stream) != nil, !Task.isCancelled else { return }
+            if self.starting == stream {
+                self.starting = nil  // finished inline: never tracked, nothing can have cancelled it
+            } else {
+                // Re-check after the suspension: the stream may have been reset meanwhile.
+                guard self.inFlight.removeValue(forKey: stream) != nil, !Task.isCancelled else { return }
+            }
             writer.value.write(response, for: stream)
         }
-        self.inFlight[stream] = task
+        if self.starting == stream {
+            self.starting = nil
+            self.inFlight[stream] = task
+        }
     }
 
     /// Stops work on `stream`; no response will be written for it.

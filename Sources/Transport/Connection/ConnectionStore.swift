@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// A key into a ``ConnectionStore``; the type itself is the key.
 public protocol ConnectionStoreKey {
@@ -11,14 +11,14 @@ public protocol ConnectionStoreKey {
 /// Used for work that is done once per connection, such as a client-certificate decision.
 /// Lives as long as the connection.
 public final class ConnectionStore: Sendable {
-    private let values = NIOLockedValueBox<[ObjectIdentifier: any Sendable]>([:])
+    private let values = Mutex<[ObjectIdentifier: any Sendable]>([:])
 
     /// Creates an empty store.
     public init() {}
 
     /// The value stored under `key`, or `nil`.
     public subscript<Key: ConnectionStoreKey>(key: Key.Type) -> Key.Value? {
-        get { self.values.withLockedValue { $0[ObjectIdentifier(key)] } as? Key.Value }
-        set { self.values.withLockedValue { $0[ObjectIdentifier(key)] = newValue } }
+        get { self.values.withLock { $0[ObjectIdentifier(key)] } as? Key.Value }
+        set { self.values.withLock { $0[ObjectIdentifier(key)] = newValue } }
     }
 }

@@ -1,0 +1,51 @@
+import Certificates
+import Foundation
+import Synchronization
+
+/// Chains this policy has already verified, by the leaf's SHA-256, so a returning client is not verified again.
+///
+/// `X509_verify_cert` is most of a full handshake's cost in OpenSSL 3.0; like ASP.NET's certificate-validation
+/// cache, a hit re-checks only time: the entry holds when every CA certificate of the verified path (and, with
+/// revocation on, every CRL) is valid at `now`. The leaf's own validity is the policy's rule check, run on
+/// every evaluation. Keying by the leaf alone is sound because the trust store, intermediates and CRLs are fixed
+/// for the policy's life (a reload builds a new policy, so the cache belongs to one trust generation), and extra
+/// certificates a client sends can add paths but never invalidate one. It also keeps the identity of a resumed
+/// TLS session, whose peer chain is only the leaf. Only successes are stored, at most ``capacity`` of them.
+final class VerificationCache: Sendable {
+    /// One verified path and the window in which it stays valid.
+    struct Entry: Sendable {
+        let chain: [Certificate]
+        let validFrom: Date
+        let validUntil: Date
+    }
+
+    /// Entries kept before the cache starts over; bounds memory against many distinct clients.
+    static let capacity = 10_000
+
+    private let entries = Mutex<[[UInt8]: Entry]>([:])
+
+    /// The verified path of the leaf with SHA-256 `leafSHA256`, if it is cached and still valid at `now`.
+    func chain(forLeaf leafSHA256: [UInt8], at now: Date) -> [Certificate]? {
+        guard let entry = self.entries.withLock({ $0[leafSHA256] }) else { return nil }
+        return entry.validFrom <= now && now <= entry.validUntil ? entry.chain : nil
+    }
+
+    /// Remembers that `chain` (leaf first, as verified) is valid between its CA certificates' and `crls`' times.
+    func store(_ chain: [Certificate], forLeaf leafSHA256: [UInt8], crls: [CertificateRevocationList]) {
+        var validFrom = Date.distantPast
+        var validUntil = Date.distantFuture
+        for certificate in chain.dropFirst() {
+            validFrom = max(validFrom, certificate.notBefore)
+            validUntil = min(validUntil, certificate.notAfter)
+        }
+        for crl in crls {
+            validFrom = max(validFrom, crl.thisUpdate)
+            if let nextUpdate = crl.nextUpdate { validUntil = min(validUntil, nextUpdate) }
+        }
+        let entry = Entry(chain: chain, validFrom: validFrom, validUntil: validUntil)
+        self.entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[leafSHA256] = entry
+        }
+    }
+}
