@@ -48,6 +48,7 @@ func withClientTestServer(
     try routes.add("/connection", function: ConnectionID())
     var limits = ConnectionLimits()
     limits.maxBodySize = 8 * 1024 * 1024
+    limits.handshakeTimeout = .seconds(60)  // many handshakes at once on a small machine must not time out
     let tls = TLSConfiguration(
         identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
         clientCertificateMode: mode,

@@ -48,9 +48,14 @@ func watching(_ paths: [String], _ body: (ChangeLog) async throws -> Void) async
         try await watching([self.directory + "/clients"]) { log in
             try "cert".write(toFile: self.directory + "/clients/new.crt", atomically: true, encoding: .utf8)
             #expect(try await log.waitFor("/clients/new.crt"))
+            let reports = log.all.count
             try FileManager.default.removeItem(atPath: self.directory + "/clients/new.crt")
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(log.all.count >= 2)
+            var seen = false
+            for _ in 0..<200 where !seen {
+                try await Task.sleep(for: .milliseconds(50))
+                seen = log.all.count > reports
+            }
+            #expect(seen, "the removal was reported")
         }
     }
 

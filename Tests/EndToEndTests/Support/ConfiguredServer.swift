@@ -56,6 +56,7 @@ struct ConfigurationFolder {
           - host: 127.0.0.1
             port: 0
             tls: { certificate: pki/server.crt, privateKey: pki/server.key }
+            limits: { handshakeTimeout: 60s }
         policies:
           partners:
         \(policy.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))

@@ -24,7 +24,7 @@ func withPolicyTestServer(
         trustedCAFiles: [pki.rootCAFile]
     )
     let server = Server(
-        configuration: ServerConfiguration(listeners: [ListenerConfiguration(host: "127.0.0.1", port: 0, tls: tls)]),
+        configuration: ServerConfiguration(listeners: [ListenerConfiguration(host: "127.0.0.1", port: 0, tls: tls, limits: .patient)]),
         responder: [RequestLogger(logger: logger) as any Middleware].chained(to: routes.build()),
         logger: logger
     )

@@ -37,7 +37,7 @@ struct TestServer: Sendable {
 /// `POST /echo`, `/download?bytes=N`, `/slow?ms=N&tag=T`, `/connection`, `/concurrent?expect=N`.
 func withTestServer(
     mode: ClientCertificateMode = .request,
-    limits: ConnectionLimits = ConnectionLimits(),
+    limits: ConnectionLimits = .patient,
     host: String = "127.0.0.1",
     shutdownGracePeriod: Duration = .seconds(10),
     _ body: (TestServer) async throws -> Void
@@ -76,4 +76,14 @@ func withTestServer(
         throw error
     }
     await server.shutdown()
+}
+
+extension ConnectionLimits {
+    /// The defaults with a 60 s TLS handshake timeout: the suite runs dozens of handshakes at once on a small
+    /// machine, and a starved handshake must not be cut off as if it were a slowloris.
+    static var patient: ConnectionLimits {
+        var limits = ConnectionLimits()
+        limits.handshakeTimeout = .seconds(60)
+        return limits
+    }
 }
