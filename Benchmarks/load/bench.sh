@@ -16,6 +16,7 @@
 # Prints one Markdown table of medians with the ratios Gatehouse/nginx and Gatehouse/Hummingbird and writes it,
 # with the machine, to Benchmarks/results/YYYY-MM-DD-HHMM.md. Raw logs stay in .build/bench/run-*.
 set -euo pipefail
+shopt -s inherit_errexit
 
 reps=3 duration=10 bursts=10 burst_size=500 idle=5000
 servers=(gatehouse nginx hummingbird)
@@ -114,15 +115,17 @@ burst() {  # NAME LOG: one burst of $burst_size new connections, one request eac
         h2load --h1 -t1 -c "$burst_size" -n "$burst_size" --log-file="$reqlog" "$(url_of "$name")" > "$logf" 2>&1 ||
         { echo "FAIL bench.sh: $name: h2load burst exited with status $? (see $logf)" >&2; exit 1; }
     # Every connection: a full handshake that sent the certificate, one request, a 2xx answer.
-    awk -v n="$burst_size" -v log="$logf" '
-        /^finished in/ { secs = $3; sub(/s,$/, "", secs); if (secs ~ /ms$/) { sub(/ms$/, "", secs); secs /= 1000 } }
+    awk -v n="$burst_size" -v logfile="$logf" '
+        /^finished in/ { secs = $3; sub(/,$/, "", secs); if (secs ~ /ms$/) secs = substr(secs, 1, length(secs) - 2) / 1000
+                         else if (secs ~ /us$/) secs = substr(secs, 1, length(secs) - 2) / 1000000
+                         else secs = substr(secs, 1, length(secs) - 1) + 0 }
         /^requests:/ { done = $6; succeeded = $8 }
         /^status codes:/ { ok = $3 }
         /mtls-preload: stats/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); st[kv[1]] = kv[2] } }
         END {
-            if (done != n || succeeded != n || ok != n) { printf "FAIL bench.sh: burst: %s done, %s succeeded, %s 2xx of %s (see %s)\n", done, succeeded, ok, n, log > "/dev/stderr"; exit 1 }
-            if (st["resumed"] != "0" || st["handshakes_ok"] + 0 < n || st["client_cert_requests"] + 0 < n) { printf "FAIL bench.sh: burst: handshakes_ok=%s resumed=%s client_cert_requests=%s (see %s)\n", st["handshakes_ok"], st["resumed"], st["client_cert_requests"], log > "/dev/stderr"; exit 1 }
-            printf "%s %s ", done, secs }' "$logf"
+            if (done != n || succeeded != n || ok != n) { printf "FAIL bench.sh: burst: %s done, %s succeeded, %s 2xx of %s (see %s)\n", done, succeeded, ok, n, logfile > "/dev/stderr"; exit 1 }
+            if (st["resumed"] != "0" || st["handshakes_ok"] + 0 < n || st["client_cert_requests"] + 0 < n) { printf "FAIL bench.sh: burst: handshakes_ok=%s resumed=%s client_cert_requests=%s (see %s)\n", st["handshakes_ok"], st["resumed"], st["client_cert_requests"], logfile > "/dev/stderr"; exit 1 }
+            printf "%s %s ", done, secs }' "$logf" || return 1
     # Latency of a connection: from the burst's start to its response (the log has start time and duration in us).
     awk -F'\t' -v t0="$t0" '$2 != "-1" { print ($1 + $3 - t0) / 1000 }' "$reqlog" | sort -n |
         awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < NR * 0.99) i++; printf "%.3f\n", v[i] }'
@@ -130,9 +133,9 @@ burst() {  # NAME LOG: one burst of $burst_size new connections, one request eac
 
 handshakes() {  # NAME ROUND: a warm-up burst, then $bursts measured ones
     local name=$1 round=$2 total=0 secs=0 p99s=() result b n s p p99 line
-    burst "$name" "$out/burst-$name-$round-warmup.log" > /dev/null
+    burst "$name" "$out/burst-$name-$round-warmup.log" > /dev/null || exit 1
     for b in $(seq "$bursts"); do
-        result=$(burst "$name" "$out/burst-$name-$round-$b.log")
+        result=$(burst "$name" "$out/burst-$name-$round-$b.log") || exit 1
         read -r n s p <<< "$result"
         total=$((total + n)); secs=$(awk -v a="$secs" -v b="$s" 'BEGIN { print a + b }'); p99s+=("$p")
     done
