@@ -157,7 +157,7 @@ for round in $(seq "$reps"); do
         start_server "$name"
         idle_rss "$name" "$round"
         check=(--no-check); [ "$round" = 1 ] && check=()
-        "$bench/mtls-load.sh" --pki "$pki" --server-pid "$server_pid" --label "$name" --out "$out" --reps 1 \
+        "$bench/mtls-load.sh" --pki "$pki" --server-pid "$server_pid" --label "$name" --out "$out/$name-$round" --reps 1 \
             --duration "$duration" --tls 1.3 "${check[@]}" "$(url_of "$name")" h1 h2 > "$out/load-$name-$round.out"
         grep '^RESULT' "$out/load-$name-$round.out"
         handshakes "$name" "$round"
@@ -197,7 +197,7 @@ table=$(awk -F'\t' -v idle="$idle" '
         row("peak RSS MiB, HTTP/2 load", "h2_rss", "%.1f")
         row("RSS MiB with " idle " idle mutual-TLS connections", "idle_rss", "%.1f")
         row("KiB per idle mutual-TLS connection (above the baseline)", "idle_per", "%.1f")
-    }' "$out/results.tsv" "$out/handshakes.tsv" "$out/idle.tsv")
+    }' "$out"/*/results.tsv "$out/handshakes.tsv" "$out/idle.tsv")
 
 {
     echo "# Load comparison, $(date '+%Y-%m-%d %H:%M %Z')"

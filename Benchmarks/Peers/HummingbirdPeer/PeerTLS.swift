@@ -10,7 +10,7 @@ enum PeerTLS {
         let chain = try NIOSSLCertificate.fromPEMFile(certificateChain).map { NIOSSLCertificateSource.certificate($0) }
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain,
-            privateKey: .file(key)
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
         )
         configuration.certificateVerification = .noHostnameVerification
         configuration.trustRoots = .file(clientCA)
