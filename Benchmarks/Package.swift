@@ -20,7 +20,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(path: ".."),
-        .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         // Without the default trait ConfigurationSupport: swift-configuration's `Configuration` module would clash
         // with Gatehouse's module of that name (target names are unique across a package graph).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "GatehouseBenchmarks",
             dependencies: [
-                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Gatehouse", package: rootPackage, moduleAliases: ["Configuration": "GatehouseConfiguration"]),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -42,7 +42,7 @@ let package = Package(
             ],
             path: "Benchmarks/GatehouseBenchmarks",
             swiftSettings: strictSettings,
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
             name: "HummingbirdPeer",
