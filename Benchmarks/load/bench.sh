@@ -6,7 +6,8 @@
 # Prepares like compare-nginx.sh (setup.sh: apt installs when missing, the shim and a PKI under .build/bench,
 # gatehouse in release mode), builds the peer (Benchmarks/Peers) in release mode, then for each round (--reps)
 # starts each server in turn pinned to CPU 0 (taskset; the order rotates every round) and drives it from CPU 1:
-#   1. RSS with --idle idle mutual-TLS connections (idle-connections.py: VmRSS before and after, KiB per connection);
+#   1. RSS with --idle idle mutual-TLS connections (idle-connections.py: VmRSS before and after, KiB per connection),
+#      in a process of its own (the server is restarted for the load);
 #   2. ../shared/bench/mtls-load.sh h1 and h2 (wrk 64 connections; h2load 16 connections x 32 streams), TLS 1.3,
 #      --duration seconds each, with its pre-flight checks in the first round;
 #   3. full mutual-TLS handshakes: --bursts bursts of `h2load --h1 -c 500 -n 500` under the shim with
@@ -68,7 +69,8 @@ stop_server() {
     fi
     started_pid= server_pid=
 }
-trap stop_server EXIT INT TERM
+trap stop_server EXIT
+trap 'stop_server; exit 130' INT TERM
 
 start_server() {  # NAME: starts it on CPU 0 and waits until it answers; sets server_pid
     local name=$1 port
@@ -154,8 +156,12 @@ for round in $(seq "$reps"); do
     order=("${servers[@]:$(( (round - 1) % ${#servers[@]} ))}" "${servers[@]:0:$(( (round - 1) % ${#servers[@]} ))}")
     for name in "${order[@]}"; do
         echo "== round $round/$reps: $name" >&2
+        # A fresh process for the idle connections, another for the load: memory that an allocator keeps after
+        # 5,000 connections would otherwise count as the load's peak RSS, and the reverse.
         start_server "$name"
         idle_rss "$name" "$round"
+        stop_server
+        start_server "$name"
         check=(--no-check); [ "$round" = 1 ] && check=()
         "$bench/mtls-load.sh" --pki "$pki" --server-pid "$server_pid" --label "$name" --out "$out/$name-$round" --reps 1 \
             --duration "$duration" --tls 1.3 "${check[@]}" "$(url_of "$name")" h1 h2 > "$out/load-$name-$round.out"
