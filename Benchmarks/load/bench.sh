@@ -215,6 +215,9 @@ table=$(awk -F'\t' -v idle="$idle" '
     echo
     echo "$table"
     echo
+    awk -F'\t' 'FNR > 1 && $4 ~ /^[0-9]+$/ { n++; if ($13 != "-" && $13 + 0 >= 5) d++ }
+        END { if (d) printf "**Disturbed:** in %d of %d load runs other processes used >= 5%% of a CPU (other_cpu below).\n\n", d, n }' \
+        "$out"/*/results.tsv
     echo "Command: \`Benchmarks/load/bench.sh --reps $reps --duration $duration --bursts $bursts --idle $idle\`."
     echo "What each figure means: Benchmarks/README.md. Every run:"
     echo
