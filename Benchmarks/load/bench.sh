@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# bench.sh - `make bench`: Gatehouse, nginx and the Hummingbird 2 peer under the same mutual-TLS load, in one run.
+#
+#   Benchmarks/load/bench.sh [--reps 3] [--duration 10] [--bursts 10] [--idle 5000] [--servers "gatehouse nginx hummingbird"]
+#
+# Prepares like compare-nginx.sh (setup.sh: apt installs when missing, the shim and a PKI under .build/bench,
+# gatehouse in release mode), builds the peer (Benchmarks/Peers) in release mode, then for each round (--reps)
+# starts each server in turn pinned to CPU 0 (taskset; the order rotates every round) and drives it from CPU 1:
+#   1. RSS with --idle idle mutual-TLS connections (idle-connections.py: VmRSS before and after, KiB per connection),
+#      in a process of its own (the server is restarted for the load);
+#   2. ../shared/bench/mtls-load.sh h1 and h2 (wrk 64 connections; h2load 16 connections x 32 streams), TLS 1.3,
+#      --duration seconds each, with its pre-flight checks in the first round;
+#   3. full mutual-TLS handshakes: --bursts bursts of `h2load --h1 -c 500 -n 500` under the shim with
+#      MTLS_NO_RESUME=1 (every connection a full handshake; h2load's `Connection: close` mode is not used because
+#      the Hummingbird peer mishandles it).
+# Every failed request, non-2xx answer, resumed handshake or closed idle connection fails the run (exit 1).
+# Prints one Markdown table of medians with the ratios Gatehouse/nginx and Gatehouse/Hummingbird and writes it,
+# with the machine, to Benchmarks/results/YYYY-MM-DD-HHMM.md. Raw logs stay in .build/bench/run-*.
+set -euo pipefail
+shopt -s inherit_errexit
+
+reps=3 duration=10 bursts=10 burst_size=500 idle=5000
+servers=(gatehouse nginx hummingbird)
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --reps) reps=$2; shift ;;
+        --duration) duration=$2; shift ;;
+        --bursts) bursts=$2; shift ;;
+        --idle) idle=$2; shift ;;
+        --servers) read -r -a servers <<< "$2"; shift ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+        *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+# shellcheck source=setup.sh
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+here="$root/Benchmarks/load"
+
+# 5,000 idle connections need more descriptors than the usual 1,024, in the servers and in the client.
+want_files=$((idle * 2 + 1024))
+if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$want_files" ]; then ulimit -Hn "$want_files" || true; fi
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n "$want_files"
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((idle + 256)) ] ||
+    { echo "bench.sh: ulimit -n is $(ulimit -n), too low for $idle idle connections" >&2; exit 1; }
+
+echo "bench.sh: building the Hummingbird peer (release)" >&2
+(cd "$root" && swift build -c release --package-path Benchmarks --product HummingbirdPeer >/dev/null)
+peer_binary="$(cd "$root" && swift build -c release --package-path Benchmarks --show-bin-path)/HummingbirdPeer"
+
+out="$work/run-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$out"
+printf 'server\tround\trss_before_kib\trss_after_kib\tper_connection_kib\n' > "$out/idle.tsv"
+printf 'server\tround\thandshakes\tseconds\trate\tp99_ms\n' > "$out/handshakes.tsv"
+
+port_of() { case "$1" in nginx) echo 8443 ;; gatehouse) echo 8444 ;; hummingbird) echo 8445 ;; esac; }
+url_of() { echo "https://127.0.0.1:$(port_of "$1")/api/hello?name=bench"; }
+
+server_pid=
+started_pid=
+stop_server() {
+    "$bench/nginx-baseline.sh" stop --dir "$out/nginx" >/dev/null 2>&1 || true
+    if [ -n "$started_pid" ] && kill -0 "$started_pid" 2>/dev/null; then
+        kill -TERM "$started_pid" 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 "$started_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$started_pid" 2>/dev/null || true
+        wait "$started_pid" 2>/dev/null || true
+    fi
+    started_pid= server_pid=
+}
+trap stop_server EXIT
+trap 'stop_server; exit 130' INT TERM
+
+start_server() {  # NAME: starts it on CPU 0 and waits until it answers; sets server_pid
+    local name=$1 port
+    port=$(port_of "$name")
+    case "$name" in
+        nginx)
+            "$bench/nginx-baseline.sh" start "$pki" --cpu 0 --port "$port" --dir "$out/nginx" >/dev/null
+            server_pid=$("$bench/nginx-baseline.sh" pid --dir "$out/nginx") ;;
+        gatehouse)
+            taskset -c 0 "$gatehouse_binary" serve --port "$port" --pki-directory "$gatehouse_pki" \
+                --log-level warning >> "$out/gatehouse.log" 2>&1 &
+            started_pid=$! server_pid=$! ;;
+        hummingbird)
+            taskset -c 0 "$peer_binary" --port "$port" --cert "$pki/server-chain.pem" --key "$pki/server.key" \
+                --client-ca "$pki/ca-bundle.pem" --log-level warning >> "$out/hummingbird.log" 2>&1 &
+            started_pid=$! server_pid=$! ;;
+    esac
+    for _ in $(seq 240); do
+        kill -0 "$server_pid" 2>/dev/null || { echo "bench.sh: $name exited during start-up (logs in $out)" >&2; exit 1; }
+        curl -sfk -o /dev/null --max-time 2 --cert "$pki/client-chain.pem" --key "$pki/client.key" "$(url_of "$name")" &&
+            return 0
+        sleep 0.25
+    done
+    echo "bench.sh: $name did not answer $(url_of "$name") within 60 s" >&2
+    exit 1
+}
+
+idle_rss() {  # NAME ROUND
+    local line
+    line=$(taskset -c 1 python3 "$here/idle-connections.py" --port "$(port_of "$1")" --count "$idle" \
+        --cert "$pki/client-chain.pem" --key "$pki/client.key" --pids "$server_pid") ||
+        { echo "FAIL bench.sh: $1 round $2: idle connections" >&2; exit 1; }
+    echo "$line label=$1 round=$2"
+    awk -v s="$1" -v r="$2" '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        printf "%s\t%s\t%s\t%s\t%s\n", s, r, v["rss_before_kib"], v["rss_after_kib"], v["per_connection_kib"] }' \
+        <<< "$line" >> "$out/idle.tsv"
+}
+
+burst() {  # NAME LOG: one burst of $burst_size new connections, one request each; prints "done seconds p99_ms"
+    local name=$1 logf=$2 t0 reqlog="$2.requests.tsv"
+    t0=$(date +%s%6N)
+    env LD_PRELOAD="$MTLS_SHIM" MTLS_CERT="$pki/client-chain.pem" MTLS_KEY="$pki/client.key" MTLS_TLS=1.3 \
+        MTLS_NO_RESUME=1 MTLS_STATS=1 timeout -k 5 120 taskset -c 1 \
+        h2load --h1 -t1 -c "$burst_size" -n "$burst_size" --log-file="$reqlog" "$(url_of "$name")" > "$logf" 2>&1 ||
+        { echo "FAIL bench.sh: $name: h2load burst exited with status $? (see $logf)" >&2; exit 1; }
+    # Every connection: a full handshake that sent the certificate, one request, a 2xx answer.
+    awk -v n="$burst_size" -v logfile="$logf" '
+        /^finished in/ { secs = $3; sub(/,$/, "", secs); if (secs ~ /ms$/) secs = substr(secs, 1, length(secs) - 2) / 1000
+                         else if (secs ~ /us$/) secs = substr(secs, 1, length(secs) - 2) / 1000000
+                         else secs = substr(secs, 1, length(secs) - 1) + 0 }
+        /^requests:/ { done = $6; succeeded = $8 }
+        /^status codes:/ { ok = $3 }
+        /mtls-preload: stats/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); st[kv[1]] = kv[2] } }
+        END {
+            if (done != n || succeeded != n || ok != n) { printf "FAIL bench.sh: burst: %s done, %s succeeded, %s 2xx of %s (see %s)\n", done, succeeded, ok, n, logfile > "/dev/stderr"; exit 1 }
+            if (st["resumed"] != "0" || st["handshakes_ok"] + 0 < n || st["client_cert_requests"] + 0 < n) { printf "FAIL bench.sh: burst: handshakes_ok=%s resumed=%s client_cert_requests=%s (see %s)\n", st["handshakes_ok"], st["resumed"], st["client_cert_requests"], logfile > "/dev/stderr"; exit 1 }
+            printf "%s %s ", done, secs }' "$logf" || return 1
+    # Latency of a connection: from the burst's start to its response (the log has start time and duration in us).
+    awk -F'\t' -v t0="$t0" '$2 != "-1" { print ($1 + $3 - t0) / 1000 }' "$reqlog" | sort -n |
+        awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < NR * 0.99) i++; printf "%.3f\n", v[i] }'
+}
+
+handshakes() {  # NAME ROUND: a warm-up burst, then $bursts measured ones
+    local name=$1 round=$2 total=0 secs=0 p99s=() result b n s p p99 line
+    burst "$name" "$out/burst-$name-$round-warmup.log" > /dev/null || exit 1
+    for b in $(seq "$bursts"); do
+        result=$(burst "$name" "$out/burst-$name-$round-$b.log") || exit 1
+        read -r n s p <<< "$result"
+        total=$((total + n)); secs=$(awk -v a="$secs" -v b="$s" 'BEGIN { print a + b }'); p99s+=("$p")
+    done
+    # The round's p99: the median of its bursts' p99s.
+    p99=$(printf '%s\n' "${p99s[@]}" | sort -n |
+        awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+    line=$(awk -v t="$total" -v d="$secs" 'BEGIN { printf "%d\t%.3f\t%.1f", t, d, t / d }')
+    printf '%s\t%s\t%s\t%s\n' "$name" "$round" "$line" "$p99" >> "$out/handshakes.tsv"
+    echo "HANDSHAKES label=$name round=$round $(awk -F'\t' '{ printf "handshakes=%s seconds=%s rate=%s", $1, $2, $3 }' <<< "$line") p99_ms=$p99"
+}
+
+echo "bench.sh: ${servers[*]}; $reps rounds; h1/h2 ${duration}s each; $bursts bursts of $burst_size handshakes;" \
+    "$idle idle connections; raw output in $out"
+for round in $(seq "$reps"); do
+    # Rotate the order so that no server always runs first (or right after the same one).
+    order=("${servers[@]:$(( (round - 1) % ${#servers[@]} ))}" "${servers[@]:0:$(( (round - 1) % ${#servers[@]} ))}")
+    for name in "${order[@]}"; do
+        echo "== round $round/$reps: $name" >&2
+        # A fresh process for the idle connections, another for the load: memory that an allocator keeps after
+        # 5,000 connections would otherwise count as the load's peak RSS, and the reverse.
+        start_server "$name"
+        idle_rss "$name" "$round"
+        stop_server
+        start_server "$name"
+        check=(--no-check); [ "$round" = 1 ] && check=()
+        "$bench/mtls-load.sh" --pki "$pki" --server-pid "$server_pid" --label "$name" --out "$out/$name-$round" --reps 1 \
+            --duration "$duration" --tls 1.3 "${check[@]}" "$(url_of "$name")" h1 h2 > "$out/load-$name-$round.out"
+        grep '^RESULT' "$out/load-$name-$round.out"
+        handshakes "$name" "$round"
+        stop_server
+    done
+done
+
+# ----------------------------------------------------------------------------------------------- the table
+date_tag=$(date +%Y-%m-%d-%H%M)
+mkdir -p "$root/Benchmarks/results"
+result_file="$root/Benchmarks/results/$date_tag.md"
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+table=$(awk -F'\t' -v idle="$idle" '
+    function med(list,   a, n, i, j, x) { n = split(list, a, " "); if (n == 0) return "";
+        for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
+        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+    function add(key, value) { if (value != "" && value != "-") vals[key] = vals[key] " " value }
+    FILENAME ~ /results.tsv$/ && FNR > 1 && $4 ~ /^[0-9]+$/ {
+        add($1 SUBSEP $2 "_rps", $5); add($1 SUBSEP $2 "_p99", $7); add($1 SUBSEP $2 "_rss", $15 / 1024) }
+    FILENAME ~ /handshakes.tsv$/ && FNR > 1 { add($1 SUBSEP "hs_rps", $5); add($1 SUBSEP "hs_p99", $6) }
+    FILENAME ~ /idle.tsv$/ && FNR > 1 { add($1 SUBSEP "idle_rss", $4 / 1024); add($1 SUBSEP "idle_per", $5) }
+    function row(title, key, fmt,   g, n, h) {
+        g = med(vals["gatehouse" SUBSEP key]); n = med(vals["nginx" SUBSEP key]); h = med(vals["hummingbird" SUBSEP key])
+        printf "| %s | %s | %s | %s | %s | %s |\n", title, f(g, fmt), f(n, fmt), f(h, fmt),
+            (g != "" && n + 0 > 0) ? sprintf("%.2f", g / n) : "-", (g != "" && h + 0 > 0) ? sprintf("%.2f", g / h) : "-" }
+    function f(v, fmt) { return (v == "") ? "-" : sprintf(fmt, v) }
+    END {
+        print "| figure (median) | Gatehouse | nginx | Hummingbird | Gatehouse / nginx | Gatehouse / Hummingbird |"
+        print "|---|---:|---:|---:|---:|---:|"
+        row("HTTP/1.1 keep-alive req/s (wrk, 64 connections)", "h1_rps", "%.0f")
+        row("HTTP/1.1 p99 latency ms", "h1_p99", "%.2f")
+        row("HTTP/2 req/s (h2load, 16 connections x 32 streams)", "h2_rps", "%.0f")
+        row("HTTP/2 p99 latency ms", "h2_p99", "%.2f")
+        row("full mutual-TLS handshakes/s (ECDSA P-256, TLS 1.3, bursts of 500)", "hs_rps", "%.0f")
+        row("handshake p99 latency ms (burst start to response)", "hs_p99", "%.1f")
+        row("peak RSS MiB, HTTP/1.1 load", "h1_rss", "%.1f")
+        row("peak RSS MiB, HTTP/2 load", "h2_rss", "%.1f")
+        row("RSS MiB with " idle " idle mutual-TLS connections", "idle_rss", "%.1f")
+        row("KiB per idle mutual-TLS connection (above the baseline)", "idle_per", "%.1f")
+    }' "$out"/*/results.tsv "$out/handshakes.tsv" "$out/idle.tsv")
+
+{
+    echo "# Load comparison, $(date '+%Y-%m-%d %H:%M %Z')"
+    echo
+    echo "Machine: $(nproc) CPUs, $cpu_model, Linux $(uname -r). Servers pinned to CPU 0, load generators to CPU 1."
+    echo "Rounds: $reps (medians over rounds; server order rotated each round); h1/h2 ${duration} s each after a"
+    echo "warm-up; $bursts bursts of $burst_size new connections per round; $idle idle connections. TLS 1.3."
+    echo "Commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo -)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')."
+    echo
+    echo "$table"
+    echo
+    awk -F'\t' 'FNR > 1 && $4 ~ /^[0-9]+$/ { n++; if ($13 != "-" && $13 + 0 >= 5) d++ }
+        END { if (d) printf "**Disturbed:** in %d of %d load runs other processes used >= 5%% of a CPU (other_cpu below).\n\n", d, n }' \
+        "$out"/*/results.tsv
+    echo "Command: \`Benchmarks/load/bench.sh --reps $reps --duration $duration --bursts $bursts --idle $idle\`."
+    echo "What each figure means: Benchmarks/README.md. Every run:"
+    echo
+    echo '```'
+    grep -h '^RESULT' "$out"/load-*.out | sed 's/ negotiated=.*//'
+    grep -h '' "$out/handshakes.tsv" | tail -n +2 | awk -F'\t' '{ printf "HANDSHAKES label=%s round=%s handshakes=%s seconds=%s rate=%s p99_ms=%s\n", $1, $2, $3, $4, $5, $6 }'
+    tail -n +2 "$out/idle.tsv" | awk -F'\t' '{ printf "IDLE label=%s round=%s rss_before_kib=%s rss_after_kib=%s per_connection_kib=%s\n", $1, $2, $3, $4, $5 }'
+    echo '```'
+} > "$result_file"
+
+echo
+echo "$table"
+echo
+echo "bench.sh: written to ${result_file#"$root"/} (raw output in $out)"
