@@ -26,20 +26,12 @@ func makeContext(_ method: OpaquePointer?, _ minimum: TLSVersion, _ maximum: TLS
     return context
 }
 
-/// The TLS 1.3 suites, in server preference order.
-let tls13Ciphersuites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
-
 /// Ciphers, groups and options shared by both roles.
 func applyCommonOptions(_ context: OpaquePointer) throws {
     OpenSSLErrorQueue.clear()
     SSL_CTX_set_options(context, gatehouse_SSL_OP_NO_RENEGOTIATION() | gatehouse_SSL_OP_NO_COMPRESSION())
     guard SSL_CTX_set_cipher_list(context, tls12Ciphers) == 1 else {
         throw TLSError(.invalidConfiguration, "cipher list: \(OpenSSLErrorQueue.drain())")
-    }
-    // TLS 1.3: AES-128-GCM first (as BoringSSL and Go order them): as strong for TLS's purposes and cheaper
-    // than AES-256; ChaCha20 for clients without AES instructions.
-    guard SSL_CTX_set_ciphersuites(context, tls13Ciphersuites) == 1 else {
-        throw TLSError(.invalidConfiguration, "TLS 1.3 ciphersuites: \(OpenSSLErrorQueue.drain())")
     }
     guard gatehouse_SSL_CTX_set1_groups_list(context, "X25519:P-256:P-384") == 1 else {
         throw TLSError(.invalidConfiguration, "groups: \(OpenSSLErrorQueue.drain())")
