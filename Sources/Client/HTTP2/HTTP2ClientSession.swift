@@ -7,12 +7,7 @@ import Transport
 /// Knows nothing of channels: the handler feeds it bytes and drains its output. Callbacks reach the owner through
 /// the `userData` pointer given at creation.
 final class HTTP2ClientSession {
-    /// What feeding input did to the session.
-    enum ReceiveResult: Equatable {
-        case processed
-        /// The connection is unusable (bad frames, callback failure).
-        case fatal(code: Int32)
-    }
+    typealias ReceiveResult = NGHTTP2MemoryIO.ReceiveResult
 
     /// The outcome of submitting a request.
     enum SubmitResult: Equatable {
@@ -89,23 +84,18 @@ final class HTTP2ClientSession {
     /// Feeds plaintext input; callbacks run synchronously inside this call.
     func receive(_ buffer: ByteBuffer) -> ReceiveResult {
         guard let session = self.session else { return .processed }
-        let rc = buffer.withUnsafeReadableBytes { bytes -> Int in
-            guard let base = bytes.baseAddress else { return 0 }
-            return nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
-        }
-        return rc < 0 ? .fatal(code: Int32(truncatingIfNeeded: rc)) : .processed
+        return NGHTTP2MemoryIO.receive(buffer, session: session)
     }
 
     /// Serialises every pending frame into `buffer`; `false` on a fatal error.
     func drainOutput(into buffer: inout ByteBuffer) -> Bool {
         guard let session = self.session else { return true }
         while true {
-            var data: UnsafePointer<UInt8>?
-            let count = nghttp2_session_mem_send(session, &data)
-            if count < 0 { return false }
-            guard count > 0, let data else { return true }
-            // Pointer valid only until the next mem_send call: copy now.
-            buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))
+            switch NGHTTP2MemoryIO.sendNext(session: session, into: &buffer) {
+            case .wrote: continue
+            case .idle: return true
+            case .fatal: return false
+            }
         }
     }
 

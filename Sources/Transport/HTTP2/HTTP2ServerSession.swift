@@ -6,19 +6,8 @@ import NIOCore
 /// Knows nothing of channels: the handler feeds it bytes and drains its output. Callbacks reach
 /// the owner through the `userData` pointer given at creation.
 final class HTTP2ServerSession {
-    /// What feeding input did to the session.
-    enum ReceiveResult: Equatable {
-        case processed
-        /// The connection is unusable (bad preface, flood, callback failure); send what is queued and close.
-        case fatal(code: Int32)
-    }
-
-    /// One step of the output loop.
-    enum SendStep: Equatable {
-        case wrote
-        case idle
-        case fatal(code: Int32)
-    }
+    typealias ReceiveResult = NGHTTP2MemoryIO.ReceiveResult
+    typealias SendStep = NGHTTP2MemoryIO.SendStep
 
     private var session: OpaquePointer?  // nghttp2_session*, owned
 
@@ -80,23 +69,13 @@ final class HTTP2ServerSession {
     /// Feeds plaintext input; callbacks run synchronously inside this call.
     func receive(_ buffer: ByteBuffer) -> ReceiveResult {
         guard let session = self.session else { return .processed }
-        let rc = buffer.withUnsafeReadableBytes { bytes -> Int in
-            guard let base = bytes.baseAddress else { return 0 }
-            return nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
-        }
-        return rc < 0 ? .fatal(code: Int32(truncatingIfNeeded: rc)) : .processed
+        return NGHTTP2MemoryIO.receive(buffer, session: session)
     }
 
     /// Serialises the next pending frames and appends them to `buffer`.
     func sendNext(into buffer: inout ByteBuffer) -> SendStep {
         guard let session = self.session else { return .idle }
-        var data: UnsafePointer<UInt8>?
-        let count = nghttp2_session_mem_send(session, &data)
-        if count < 0 { return .fatal(code: Int32(truncatingIfNeeded: count)) }
-        guard count > 0, let data else { return .idle }
-        // Pointer valid only until the next mem_send call: copy now.
-        buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))
-        return .wrote
+        return NGHTTP2MemoryIO.sendNext(session: session, into: &buffer)
     }
 
     /// False when nghttp2 neither expects input nor has output: the connection is done.
