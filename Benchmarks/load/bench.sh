@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench.sh - `make bench`: Gatehouse, nginx and the Hummingbird 2 peer under the same mutual-TLS load, in one run.
 #
-#   Benchmarks/load/bench.sh [--reps 3] [--duration 10] [--bursts 10] [--idle 5000] [--servers "gatehouse nginx hummingbird"]
+#   Benchmarks/load/bench.sh [--reps 3] [--duration 10] [--bursts 10] [--idle 5000] [--resumed 20000] [--servers "gatehouse nginx hummingbird"]
 #
 # Prepares like compare-nginx.sh (setup.sh: apt installs when missing, the shim and a PKI under .build/bench,
 # gatehouse in release mode), builds the peer (Benchmarks/Peers) in release mode, then for each round (--reps)
@@ -12,14 +12,18 @@
 #      --duration seconds each, with its pre-flight checks in the first round;
 #   3. full mutual-TLS handshakes: --bursts bursts of `h2load --h1 -c 500 -n 500` under the shim with
 #      MTLS_NO_RESUME=1 (every connection a full handshake; h2load's `Connection: close` mode is not used because
-#      the Hummingbird peer mishandles it).
+#      the Hummingbird peer mishandles it);
+#   4. resumed handshakes (TLS 1.3 session tickets), Gatehouse and nginx only: `h2load --h1 -c 16 -n --resumed
+#      -H 'Connection: close'` under the shim without MTLS_NO_RESUME, so each client's connections after its
+#      first resume its session; at least 90 % must be resumptions and every answer 2xx (Gatehouse's answer is
+#      after the policy, so a resumed session that lost its identity would fail the run with a 403).
 # Every failed request, non-2xx answer, resumed handshake or closed idle connection fails the run (exit 1).
 # Prints one Markdown table of medians with the ratios Gatehouse/nginx and Gatehouse/Hummingbird and writes it,
 # with the machine, to Benchmarks/results/YYYY-MM-DD-HHMM.md. Raw logs stay in .build/bench/run-*.
 set -euo pipefail
 shopt -s inherit_errexit
 
-reps=3 duration=10 bursts=10 burst_size=500 idle=5000
+reps=3 duration=10 bursts=10 burst_size=500 idle=5000 resumed_count=20000
 servers=(gatehouse nginx hummingbird)
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -27,6 +31,7 @@ while [ $# -gt 0 ]; do
         --duration) duration=$2; shift ;;
         --bursts) bursts=$2; shift ;;
         --idle) idle=$2; shift ;;
+        --resumed) resumed_count=$2; shift ;;
         --servers) read -r -a servers <<< "$2"; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -45,14 +50,15 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n "$want_files"
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((idle + 256)) ] ||
     { echo "bench.sh: ulimit -n is $(ulimit -n), too low for $idle idle connections" >&2; exit 1; }
 
-echo "bench.sh: building the Hummingbird peer (release)" >&2
-(cd "$root" && swift build -c release --package-path Benchmarks --product HummingbirdPeer >/dev/null)
+echo "bench.sh: building the Hummingbird peer (release, static Swift stdlib like gatehouse)" >&2
+(cd "$root" && swift build -c release --static-swift-stdlib --package-path Benchmarks --product HummingbirdPeer >/dev/null)
 peer_binary="$(cd "$root" && swift build -c release --package-path Benchmarks --show-bin-path)/HummingbirdPeer"
 
 out="$work/run-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 printf 'server\tround\trss_before_kib\trss_after_kib\tper_connection_kib\n' > "$out/idle.tsv"
 printf 'server\tround\thandshakes\tseconds\trate\tp99_ms\n' > "$out/handshakes.tsv"
+printf 'server\tround\tconnections\tresumed\tseconds\trate\n' > "$out/resumed.tsv"
 
 port_of() { case "$1" in nginx) echo 8443 ;; gatehouse) echo 8444 ;; hummingbird) echo 8445 ;; esac; }
 url_of() { echo "https://127.0.0.1:$(port_of "$1")/api/hello?name=bench"; }
@@ -149,6 +155,26 @@ handshakes() {  # NAME ROUND: a warm-up burst, then $bursts measured ones
     echo "HANDSHAKES label=$name round=$round $(awk -F'\t' '{ printf "handshakes=%s seconds=%s rate=%s", $1, $2, $3 }' <<< "$line") p99_ms=$p99"
 }
 
+resumed_handshakes() {  # NAME ROUND: $resumed_count connections from 16 clients, each resuming its session
+    local name=$1 round=$2 logf="$out/resumed-$1-$2.log" line
+    env LD_PRELOAD="$MTLS_SHIM" MTLS_CERT="$pki/client-chain.pem" MTLS_KEY="$pki/client.key" MTLS_TLS=1.3 \
+        MTLS_STATS=1 timeout -k 5 300 taskset -c 1 \
+        h2load --h1 -t1 -c 16 -n "$resumed_count" -H 'Connection: close' "$(url_of "$name")" > "$logf" 2>&1 ||
+        { echo "FAIL bench.sh: $name: h2load (resumed) exited with status $? (see $logf)" >&2; exit 1; }
+    line=$(awk -v n="$resumed_count" -v logfile="$logf" '
+        /^finished in/ { secs = $3; sub(/,$/, "", secs); if (secs ~ /ms$/) secs = substr(secs, 1, length(secs) - 2) / 1000
+                         else secs = substr(secs, 1, length(secs) - 1) + 0 }
+        /^requests:/ { done = $6; succeeded = $8 }
+        /^status codes:/ { ok = $3 }
+        /mtls-preload: stats/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); st[kv[1]] = kv[2] } }
+        END {
+            if (done != n || succeeded != n || ok != n) { printf "FAIL bench.sh: resumed: %s done, %s succeeded, %s 2xx of %s (see %s)\n", done, succeeded, ok, n, logfile > "/dev/stderr"; exit 1 }
+            if (st["resumed"] + 0 < 0.9 * st["handshakes_ok"]) { printf "FAIL bench.sh: resumed: only %s of %s handshakes resumed (see %s)\n", st["resumed"], st["handshakes_ok"], logfile > "/dev/stderr"; exit 1 }
+            printf "%d\t%d\t%.3f\t%.1f", st["handshakes_ok"], st["resumed"], secs, st["handshakes_ok"] / secs }' "$logf") || exit 1
+    printf '%s\t%s\t%s\n' "$name" "$round" "$line" >> "$out/resumed.tsv"
+    echo "RESUMED label=$name round=$round $(awk -F'\t' '{ printf "connections=%s resumed=%s seconds=%s rate=%s", $1, $2, $3, $4 }' <<< "$line")"
+}
+
 echo "bench.sh: ${servers[*]}; $reps rounds; h1/h2 ${duration}s each; $bursts bursts of $burst_size handshakes;" \
     "$idle idle connections; raw output in $out"
 for round in $(seq "$reps"); do
@@ -167,6 +193,8 @@ for round in $(seq "$reps"); do
             --duration "$duration" --tls 1.3 "${check[@]}" "$(url_of "$name")" h1 h2 > "$out/load-$name-$round.out"
         grep '^RESULT' "$out/load-$name-$round.out"
         handshakes "$name" "$round"
+        # The Hummingbird peer mishandles h2load's `Connection: close` mode (see the header).
+        [ "$name" = hummingbird ] || resumed_handshakes "$name" "$round"
         stop_server
     done
 done
@@ -185,6 +213,7 @@ table=$(awk -F'\t' -v idle="$idle" '
         add($1 SUBSEP $2 "_rps", $5); add($1 SUBSEP $2 "_p99", $7); add($1 SUBSEP $2 "_rss", $15 / 1024) }
     FILENAME ~ /handshakes.tsv$/ && FNR > 1 { add($1 SUBSEP "hs_rps", $5); add($1 SUBSEP "hs_p99", $6) }
     FILENAME ~ /idle.tsv$/ && FNR > 1 { add($1 SUBSEP "idle_rss", $4 / 1024); add($1 SUBSEP "idle_per", $5) }
+    FILENAME ~ /resumed.tsv$/ && FNR > 1 { add($1 SUBSEP "resumed_rps", $6) }
     function row(title, key, fmt,   g, n, h) {
         g = med(vals["gatehouse" SUBSEP key]); n = med(vals["nginx" SUBSEP key]); h = med(vals["hummingbird" SUBSEP key])
         printf "| %s | %s | %s | %s | %s | %s |\n", title, f(g, fmt), f(n, fmt), f(h, fmt),
@@ -199,11 +228,14 @@ table=$(awk -F'\t' -v idle="$idle" '
         row("HTTP/2 p99 latency ms", "h2_p99", "%.2f")
         row("full mutual-TLS handshakes/s (ECDSA P-256, TLS 1.3, bursts of 500)", "hs_rps", "%.0f")
         row("handshake p99 latency ms (burst start to response)", "hs_p99", "%.1f")
+        row("resumed mutual-TLS handshakes/s (TLS 1.3 tickets, 16 clients)", "resumed_rps", "%.0f")
+        g = med(vals["gatehouse" SUBSEP "resumed_rps"]); h = med(vals["gatehouse" SUBSEP "hs_rps"])
+        if (g != "" && h + 0 > 0) printf "| Gatehouse resumed / full handshakes | %.1f | | | | |\n", g / h
         row("peak RSS MiB, HTTP/1.1 load", "h1_rss", "%.1f")
         row("peak RSS MiB, HTTP/2 load", "h2_rss", "%.1f")
         row("RSS MiB with " idle " idle mutual-TLS connections", "idle_rss", "%.1f")
         row("KiB per idle mutual-TLS connection (above the baseline)", "idle_per", "%.1f")
-    }' "$out"/*/results.tsv "$out/handshakes.tsv" "$out/idle.tsv")
+    }' "$out"/*/results.tsv "$out/handshakes.tsv" "$out/resumed.tsv" "$out/idle.tsv")
 
 {
     echo "# Load comparison, $(date '+%Y-%m-%d %H:%M %Z')"
@@ -224,6 +256,7 @@ table=$(awk -F'\t' -v idle="$idle" '
     echo '```'
     grep -h '^RESULT' "$out"/load-*.out | sed 's/ negotiated=.*//'
     grep -h '' "$out/handshakes.tsv" | tail -n +2 | awk -F'\t' '{ printf "HANDSHAKES label=%s round=%s handshakes=%s seconds=%s rate=%s p99_ms=%s\n", $1, $2, $3, $4, $5, $6 }'
+    tail -n +2 "$out/resumed.tsv" | awk -F'\t' '{ printf "RESUMED label=%s round=%s connections=%s resumed=%s seconds=%s rate=%s\n", $1, $2, $3, $4, $5, $6 }'
     tail -n +2 "$out/idle.tsv" | awk -F'\t' '{ printf "IDLE label=%s round=%s rss_before_kib=%s rss_after_kib=%s per_connection_kib=%s\n", $1, $2, $3, $4, $5 }'
     echo '```'
 } > "$result_file"

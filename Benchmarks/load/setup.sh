@@ -36,6 +36,8 @@ cp "$pki/client.pfx" "$gatehouse_pki/client.pfx"
 printf 'bench\n' > "$gatehouse_pki/client.pfx.password"
 chmod 600 "$gatehouse_pki"/*.key "$gatehouse_pki/client.pfx.password"
 
-echo "$(basename "$0"): building gatehouse (release)" >&2
-(cd "$root" && swift build -c release --product gatehouse >/dev/null)
+# Built as deployed: release, with the Swift runtime and Foundation linked statically (what Vapor's and
+# Hummingbird's Dockerfile templates do). The dynamic build maps ~9 MiB more of shared libraries at start.
+echo "$(basename "$0"): building gatehouse (release, static Swift stdlib)" >&2
+(cd "$root" && swift build -c release --static-swift-stdlib --product gatehouse >/dev/null)
 gatehouse_binary="$(cd "$root" && swift build -c release --show-bin-path)/gatehouse"
