@@ -107,11 +107,15 @@ package final class TLSConnection {
     }
 
     /// Decrypts as much plaintext as is available into `buffer`.
+    ///
+    /// The buffer grows only by what the fed ciphertext can hold (plaintext is never longer than its records), so
+    /// a small request does not take a 16 KiB buffer that the layers above may keep while the connection idles.
     /// - Returns: `.wantIO` once everything fed has been consumed, `.closed` on close_notify.
     package func readPlaintext(into buffer: inout ByteBuffer) -> Status {
-        let chunk = 16_384
         while true {
             OpenSSLErrorQueue.clear()
+            let buffered = Int(SSL_pending(self.ssl)) + Int(BIO_ctrl_pending(self.input))
+            let chunk = min(16_384, max(buffered, 64))
             var result: Int32 = 0
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk) { raw in
                 result = SSL_read(self.ssl, raw.baseAddress, Int32(min(raw.count, Int(Int32.max))))

@@ -30,6 +30,8 @@ func makeContext(_ method: OpaquePointer?, _ minimum: TLSVersion, _ maximum: TLS
 func applyCommonOptions(_ context: OpaquePointer) throws {
     OpenSSLErrorQueue.clear()
     SSL_CTX_set_options(context, gatehouse_SSL_OP_NO_RENEGOTIATION() | gatehouse_SSL_OP_NO_COMPRESSION())
+    // Free the 16 KiB read and write record buffers whenever they are empty: an idle connection keeps neither.
+    _ = gatehouse_SSL_CTX_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS))
     guard SSL_CTX_set_cipher_list(context, tls12Ciphers) == 1 else {
         throw TLSError(.invalidConfiguration, "cipher list: \(OpenSSLErrorQueue.drain())")
     }
