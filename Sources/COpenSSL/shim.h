@@ -85,6 +85,11 @@ static inline int gatehouse_sk_X509_push(STACK_OF(X509) *stack, X509 *cert) {
     return sk_X509_push(stack, cert);
 }
 
+/// Replaces the certificate at `index` and returns the one it held (whose reference the caller now owns).
+static inline X509 *gatehouse_sk_X509_set(STACK_OF(X509) *stack, int index, X509 *cert) {
+    return sk_X509_set(stack, index, cert);
+}
+
 /// Frees the stack and drops one reference of every certificate in it.
 static inline void gatehouse_sk_X509_pop_free(STACK_OF(X509) *stack) {
     sk_X509_pop_free(stack, X509_free);

@@ -27,11 +27,13 @@ import Testing
     func aSecondHandshakeWithTheSameChainHitsTheCache(version: TLSVersion, mode: ClientCertificateMode) throws {
         let pki = try TestPKI.shared()
         let server = try TLSFixtures.server(mode: mode, version: version)
+        var identities: [[Certificate]] = []
         for round in 1...2 {
             let pair = try self.handshake(server, version: version)
             defer { pair.finish() }
             let info = try #require(pair.serverRecorder.handshake)
             #expect(info.peerCertificates == pki.client.chain)
+            identities.append(info.peerCertificates)
             #expect(info.verifyResult == .ok)
             // The verified path OpenSSL exposes is the same whether it came from the cache or not.
             let verified = try pair.serverConnection().withUnsafeSSL { ssl in
@@ -45,6 +47,8 @@ import Testing
         }
         let statistics = try self.statistics(server)
         #expect(statistics.hits == 1 && statistics.misses == 1 && statistics.count == 1)
+        // The second session holds the first one's parsed certificates, not copies of its own.
+        #expect(zip(identities[0], identities[1]).allSatisfy { $0 === $1 })
     }
 
     @Test func aDifferentChainMisses() throws {

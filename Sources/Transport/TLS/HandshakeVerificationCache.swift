@@ -1,4 +1,5 @@
 import COpenSSL
+package import Certificates
 import Synchronization
 
 #if canImport(Glibc)
@@ -75,6 +76,7 @@ package final class HandshakeVerificationCache: @unchecked Sendable {
         let now: time_t =
             flags & UInt(X509_V_FLAG_USE_CHECK_TIME) != 0 ? X509_VERIFY_PARAM_get_time(param) : time(nil)
         if let chain = self.state.withLock({ $0.lookup(key, at: now) }) {
+            chain.share(into: storeContext)
             if let copy = X509_chain_up_ref(chain.stack) {
                 X509_STORE_CTX_set0_verified_chain(storeContext, copy)
             }
@@ -85,12 +87,21 @@ package final class HandshakeVerificationCache: @unchecked Sendable {
         if result == 1, X509_STORE_CTX_get_error(storeContext) == X509_V_OK,
             let verified = X509_STORE_CTX_get1_chain(storeContext)
         {
-            let entry = VerifiedChain(takingOwnership: verified)
+            let entry = VerifiedChain(takingOwnership: verified, presentedIn: storeContext)
             self.state.withLock { $0.insert(entry, for: key) }
         } else {
             self.state.withLock { $0.statistics.misses += 1 }
         }
         return result
+    }
+
+    /// The certificates of a cached chain, as ``Certificate`` objects shared by every connection that presented
+    /// it, when `peerLeaf` (an `X509*`) is that chain's leaf; `nil` otherwise.
+    ///
+    /// After a verification through the cache, a session's peer certificates are the cache's own parsed objects,
+    /// so the identity of every connection of one client refers to one set of certificates.
+    package func presentedCertificates(forLeaf peerLeaf: OpaquePointer) -> [Certificate]? {
+        self.state.withLock { $0.presented(forLeaf: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(peerLeaf)))) }
     }
 
     /// SHA-256 over the leaf and the untrusted certificates the peer sent, each as its length then its DER.
@@ -141,15 +152,23 @@ private struct ChainKey: Hashable {
     }
 }
 
-/// A verified path (leaf first, trust anchor last) and the window in which all its certificates are valid.
+/// A verified path (leaf first, trust anchor last), the window in which all its certificates are valid, and the
+/// certificates as the peer presented them (parsed once, then shared by every session that presents them again).
 // @unchecked: the STACK_OF(X509) is built in init and only read (X509_chain_up_ref) until deinit frees it.
 private final class VerifiedChain: @unchecked Sendable {
     let stack: OpaquePointer  // STACK_OF(X509)*, owned with one reference per certificate
     let validFrom: time_t
     let validUntil: time_t
+    /// The presented chain (leaf first, in the order sent) when OpenSSL passed it whole as the untrusted stack,
+    /// as it does for a server's handshake.
+    let presented: [Certificate]?
 
-    init(takingOwnership stack: OpaquePointer) {
+    init(takingOwnership stack: OpaquePointer, presentedIn storeContext: OpaquePointer) {
         self.stack = stack
+        self.presented = presentedStack(storeContext).map { untrusted in
+            (0..<gatehouse_sk_X509_num(untrusted)).compactMap { gatehouse_sk_X509_value(untrusted, $0) }
+                .map { Certificate(copying: $0) }
+        }
         var validFrom = time_t.min
         var validUntil = time_t.max
         for index in 0..<gatehouse_sk_X509_num(stack) {
@@ -162,6 +181,34 @@ private final class VerifiedChain: @unchecked Sendable {
     }
 
     deinit { gatehouse_sk_X509_pop_free(self.stack) }
+
+    /// Replaces the certificates this handshake parsed with the cached ones (same DER, as the key says), so the
+    /// session keeps a reference to shared objects and this handshake's copies are freed now, not at its end.
+    func share(into storeContext: OpaquePointer) {
+        guard let presented = self.presented, let untrusted = presentedStack(storeContext),
+            Int(gatehouse_sk_X509_num(untrusted)) == presented.count
+        else { return }
+        presented[0].withUnsafeX509 { X509_STORE_CTX_set_cert(storeContext, $0) }
+        for (index, certificate) in presented.enumerated() {
+            certificate.withUnsafeX509 { shared in
+                X509_up_ref(shared)
+                X509_free(gatehouse_sk_X509_set(untrusted, Int32(index), shared))
+            }
+        }
+    }
+
+    /// The `X509*` of the presented leaf, for finding a session's certificates.
+    var presentedLeaf: UInt? {
+        self.presented?.first?.withUnsafeX509 { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) }
+    }
+}
+
+/// The untrusted stack of `storeContext` when it is the whole presented chain, leaf first (the server's case).
+private func presentedStack(_ storeContext: OpaquePointer) -> OpaquePointer? {
+    guard let leaf = X509_STORE_CTX_get0_cert(storeContext), let untrusted = X509_STORE_CTX_get0_untrusted(storeContext),
+        gatehouse_sk_X509_num(untrusted) > 0, gatehouse_sk_X509_value(untrusted, 0) == leaf
+    else { return nil }
+    return untrusted
 }
 
 /// An `ASN1_TIME` as seconds since 1970, or `nil` when it cannot be read.
@@ -183,6 +230,8 @@ private struct State: ~Copyable {
     let capacity: Int
     var slots: [Slot] = []
     var index: [ChainKey: Int] = [:]
+    /// Slots by the address of their presented leaf's `X509`; the slot holds a reference, so no address is reused.
+    var byLeaf: [UInt: Int] = [:]
     var hand = 0
     var statistics = HandshakeVerificationCache.Statistics()
 
@@ -200,26 +249,38 @@ private struct State: ~Copyable {
         return chain
     }
 
+    /// The presented certificates of the slot whose presented leaf is at address `leaf`.
+    func presented(forLeaf leaf: UInt) -> [Certificate]? {
+        self.byLeaf[leaf].flatMap { self.slots[$0].chain.presented }
+    }
+
     /// Stores `chain` under `key`, replacing an older entry for it or evicting the first slot the clock hand
     /// finds unreferenced since its last pass.
     mutating func insert(_ chain: VerifiedChain, for key: ChainKey) {
         self.statistics.misses += 1
-        if let slot = self.index[key] {
-            self.slots[slot] = Slot(key: key, chain: chain, referenced: true)
-            return
-        }
-        if self.slots.count < self.capacity {
-            self.index[key] = self.slots.count
-            self.slots.append(Slot(key: key, chain: chain, referenced: false))
-            return
-        }
-        while self.slots[self.hand].referenced {
-            self.slots[self.hand].referenced = false
+        let slot: Int
+        if let existing = self.index[key] {
+            slot = existing
+        } else if self.slots.count < self.capacity {
+            slot = self.slots.count
+        } else {
+            while self.slots[self.hand].referenced {
+                self.slots[self.hand].referenced = false
+                self.hand = (self.hand + 1) % self.capacity
+            }
+            slot = self.hand
             self.hand = (self.hand + 1) % self.capacity
         }
-        self.index[self.slots[self.hand].key] = nil
-        self.index[key] = self.hand
-        self.slots[self.hand] = Slot(key: key, chain: chain, referenced: false)
-        self.hand = (self.hand + 1) % self.capacity
+        let entry = Slot(key: key, chain: chain, referenced: false)
+        if slot < self.slots.count {
+            let old = self.slots[slot]
+            if let leaf = old.chain.presentedLeaf, self.byLeaf[leaf] == slot { self.byLeaf[leaf] = nil }
+            self.index[old.key] = nil
+            self.slots[slot] = entry
+        } else {
+            self.slots.append(entry)
+        }
+        self.index[key] = slot
+        if let leaf = chain.presentedLeaf { self.byLeaf[leaf] = slot }
     }
 }
