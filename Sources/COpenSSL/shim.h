@@ -86,8 +86,10 @@ static inline int gatehouse_sk_X509_push(STACK_OF(X509) *stack, X509 *cert) {
 }
 
 /// Replaces the certificate at `index` and returns the one it held (whose reference the caller now owns).
-static inline X509 *gatehouse_sk_X509_set(STACK_OF(X509) *stack, int index, X509 *cert) {
-    return sk_X509_set(stack, index, cert);
+/// (`sk_X509_set` itself returns the new element.)
+static inline X509 *gatehouse_sk_X509_replace(STACK_OF(X509) *stack, int index, X509 *cert) {
+    X509 *old = sk_X509_value(stack, index);
+    return sk_X509_set(stack, index, cert) == NULL ? NULL : old;
 }
 
 /// Frees the stack and drops one reference of every certificate in it.

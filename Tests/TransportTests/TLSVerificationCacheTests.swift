@@ -3,6 +3,7 @@ import Certificates
 import Foundation
 import NIOCore
 import NIOEmbedded
+import Synchronization
 import TestSupport
 import Testing
 @testable import Transport
@@ -49,6 +50,23 @@ import Testing
         #expect(statistics.hits == 1 && statistics.misses == 1 && statistics.count == 1)
         // The second session holds the first one's parsed certificates, not copies of its own.
         #expect(zip(identities[0], identities[1]).allSatisfy { $0 === $1 })
+    }
+
+    @Test func sharedCertificatesOutliveTheSessionsThatUsedThem() throws {
+        let pki = try TestPKI.shared()
+        let server = try TLSFixtures.server()
+        let watch = X509FreeWatch.shared
+        for round in 1...6 {
+            let pair = try self.handshake(server)
+            let info = try #require(pair.serverRecorder.handshake)
+            let leaf = try #require(info.peerCertificate)
+            if round == 1 { leaf.withUnsafeX509 { watch.watch($0) } }
+            pair.finish()  // frees this session and its references before the next handshake
+            #expect(leaf.subject == pki.client.certificate.subject)
+        }
+        // Five sessions shared the first one's leaf and are gone; the cache still holds it.
+        #expect(!watch.watchedWasFreed)
+        #expect(try self.statistics(server).hits == 5)
     }
 
     @Test func aDifferentChainMisses() throws {
@@ -182,5 +200,36 @@ import Testing
         #expect(info.verifyResult == .ok)
         try resumed.send("pong", from: resumed.client)
         #expect(String(buffer: resumed.serverRecorder.received) == "pong")
+    }
+}
+
+/// Reports whether one `X509` has been freed, through an ex_data free callback OpenSSL calls for every `X509` it
+/// frees (a reference counted one time too few is freed while still in use).
+final class X509FreeWatch: Sendable {
+    static let shared = X509FreeWatch()
+
+    private init() {
+        _ = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_X509, 0, nil, nil, nil, x509FreeCallback)
+    }
+
+    /// Starts watching `x509` (one at a time).
+    func watch(_ x509: OpaquePointer) {
+        watchedAddress.store(Int(bitPattern: UnsafeRawPointer(x509)), ordering: .relaxed)
+        watchedFreed.store(false, ordering: .relaxed)
+    }
+
+    /// Whether the watched `X509` has been freed since ``watch(_:)``.
+    var watchedWasFreed: Bool { watchedFreed.load(ordering: .relaxed) }
+}
+
+private let watchedAddress = Atomic<Int>(0)
+private let watchedFreed = Atomic<Bool>(false)
+
+private let x509FreeCallback: @convention(c) (
+    UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<CRYPTO_EX_DATA>?, Int32, Int,
+    UnsafeMutableRawPointer?
+) -> Void = { parent, _, _, _, _, _ in
+    if let parent, Int(bitPattern: parent) == watchedAddress.load(ordering: .relaxed) {
+        watchedFreed.store(true, ordering: .relaxed)
     }
 }

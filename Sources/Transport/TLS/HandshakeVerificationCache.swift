@@ -192,7 +192,7 @@ private final class VerifiedChain: @unchecked Sendable {
         for (index, certificate) in presented.enumerated() {
             certificate.withUnsafeX509 { shared in
                 X509_up_ref(shared)
-                X509_free(gatehouse_sk_X509_set(untrusted, Int32(index), shared))
+                X509_free(gatehouse_sk_X509_replace(untrusted, Int32(index), shared))
             }
         }
     }
