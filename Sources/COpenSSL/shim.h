@@ -161,6 +161,11 @@ static inline long gatehouse_SSL_CTX_set1_verify_cert_store(SSL_CTX *ctx, X509_S
 static inline uint64_t gatehouse_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_NO_RENEGOTIATION; }
 static inline uint64_t gatehouse_SSL_OP_NO_COMPRESSION(void) { return SSL_OP_NO_COMPRESSION; }
 static inline uint64_t gatehouse_SSL_OP_CIPHER_SERVER_PREFERENCE(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
+static inline uint64_t gatehouse_SSL_OP_NO_TICKET(void) { return SSL_OP_NO_TICKET; }
+
+static inline long gatehouse_SSL_CTX_sess_set_cache_size(SSL_CTX *ctx, long size) {
+    return SSL_CTX_sess_set_cache_size(ctx, size);
+}
 
 // Added for certificate tooling (CRLs: `gatehouse certs revoke`).
 

@@ -196,10 +196,34 @@ import Testing
         try resumed.shuttle()
         let info = try #require(resumed.serverRecorder.handshake)
         #expect(info.isResumed)
-        #expect(info.peerCertificate == pki.client.certificate)
+        // The session comes from the server's cache: the whole chain, the same objects as the full handshake's.
+        #expect(info.peerCertificates == pki.client.chain)
+        let original = try #require(first.serverRecorder.handshake).peerCertificates
+        #expect(zip(info.peerCertificates, original).allSatisfy { $0 === $1 })
         #expect(info.verifyResult == .ok)
+        #expect(try self.statistics(server).hits == 0)  // no certificate was sent, none verified
         try resumed.send("pong", from: resumed.client)
         #expect(String(buffer: resumed.serverRecorder.received) == "pong")
+    }
+
+    @Test(arguments: [TLSVersion.v1_2, .v1_3])
+    func aReloadedContextDoesNotResumeTheOldContextsSessions(version: TLSVersion) throws {
+        let clientContext = try TLSFixtures.client(version: version)
+        let first = try TLSChannelPair(server: TLSFixtures.server(version: version), client: clientContext)
+        defer { first.finish() }
+        try first.shuttle()
+        try first.send("ping", from: first.client)
+        let session = try #require(try first.clientConnection().withUnsafeSSL { SSL_get1_session($0) })
+        defer { SSL_SESSION_free(session) }
+
+        let reloaded = try TLSChannelPair(server: TLSFixtures.server(version: version), client: clientContext) { pair in
+            _ = try pair.clientConnection().withUnsafeSSL { SSL_set_session($0, session) }
+        }
+        defer { reloaded.finish() }
+        try reloaded.shuttle()
+        let info = try #require(reloaded.serverRecorder.handshake)
+        #expect(!info.isResumed)
+        #expect(info.verifyResult == .ok)
     }
 }
 

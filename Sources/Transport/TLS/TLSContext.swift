@@ -44,8 +44,9 @@ public final class TLSContext: @unchecked Sendable {
     /// Builds a server context from a listener's settings.
     ///
     /// TLS 1.2 uses ECDHE with AES-GCM or ChaCha20-Poly1305 only; TLS 1.3 uses OpenSSL's defaults.
-    /// Renegotiation and compression are off, session tickets on; ALPN picks the server's first protocol the
-    /// client offers (HTTP/1.1 when there is no overlap).
+    /// Renegotiation and compression are off; sessions resume from a bounded cache in the context (stateful
+    /// tickets), so a reload (a new context) ends resumption of old sessions. ALPN picks the server's first
+    /// protocol the client offers (HTTP/1.1 when there is no overlap).
     /// - Throws: ``TLSError/Code/invalidConfiguration`` naming the file or setting that failed.
     public init(server configuration: TLSConfiguration) throws {
         if configuration.clientCertificateMode == .require && configuration.trustedCAFiles.isEmpty {
