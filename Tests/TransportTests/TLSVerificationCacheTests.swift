@@ -69,6 +69,38 @@ import Testing
         #expect(try self.statistics(server).hits == 5)
     }
 
+    @Test func clientsOfOneIntermediateShareIt() throws {
+        let pki = try TestPKI.shared()
+        let server = try TLSFixtures.server(mode: .require)
+        let other = try self.mintClient(issuer: pki.intermediateAuthority, chain: [pki.intermediateCA])
+        var intermediates: [Certificate] = []
+        for client in [try TLSFixtures.client(), other] {
+            let pair = try TLSChannelPair(server: server, client: client)
+            defer { pair.finish() }
+            try pair.shuttle()
+            let info = try #require(pair.serverRecorder.handshake)
+            #expect(info.verifyResult == .ok && info.peerCertificates.count == 2)
+            intermediates.append(info.peerCertificates[1])
+        }
+        #expect(intermediates[0] === intermediates[1])
+        let statistics = try self.statistics(server)
+        #expect(statistics.misses == 2 && statistics.hits == 0 && statistics.sharedIntermediates == 1)
+    }
+
+    /// A client context presenting a new certificate from `issuer`, followed by `chain`.
+    private func mintClient(issuer: CertificateAuthority, chain: [Certificate]) throws -> TLSContext {
+        let pki = try TestPKI.shared()
+        let issued = try issuer.issue(CertificateSpec(
+            subject: [.commonName("second-client")], kind: .client, notBefore: Date().addingTimeInterval(-60)))
+        let prefix = (pki.directory as NSString).appendingPathComponent("second-client-\(UUID().uuidString)")
+        let files = try issued.write(prefix: prefix)
+        let chainFile = prefix + "-chain.pem"
+        try ([issued.certificate] + chain).pemString.write(toFile: chainFile, atomically: true, encoding: .utf8)
+        return try TLSContext(client: TLSClientConfiguration(
+            identity: .pem(certificateChainFile: chainFile, privateKeyFile: files[1]),
+            trustedCAFiles: [pki.rootCAFile], serverName: "localhost"))
+    }
+
     @Test func aDifferentChainMisses() throws {
         let server = try TLSFixtures.server()
         for client in [TestPKI.Client.client, .rootClient] {
@@ -157,9 +189,15 @@ import Testing
             store.withUnsafeStore { x509Store in
                 let context = X509_STORE_CTX_new()!
                 defer { X509_STORE_CTX_free(context) }
+                // Like OpenSSL's handshake, the stack owns a reference to each certificate (the cache may swap them).
                 let untrusted = gatehouse_sk_X509_new_null()!
-                defer { gatehouse_sk_X509_free(untrusted) }
-                for certificate in chain { _ = certificate.withUnsafeX509 { gatehouse_sk_X509_push(untrusted, $0) } }
+                defer { gatehouse_sk_X509_pop_free(untrusted) }
+                for certificate in chain {
+                    _ = certificate.withUnsafeX509 { x509 in
+                        X509_up_ref(x509)
+                        return gatehouse_sk_X509_push(untrusted, x509)
+                    }
+                }
                 return chain[0].withUnsafeX509 { leaf in
                     _ = X509_STORE_CTX_init(context, x509Store, leaf, untrusted)
                     return cache.verify(storeContext: context)
