@@ -85,6 +85,13 @@ static inline int gatehouse_sk_X509_push(STACK_OF(X509) *stack, X509 *cert) {
     return sk_X509_push(stack, cert);
 }
 
+/// Replaces the certificate at `index` and returns the one it held (whose reference the caller now owns).
+/// (`sk_X509_set` itself returns the new element.)
+static inline X509 *gatehouse_sk_X509_replace(STACK_OF(X509) *stack, int index, X509 *cert) {
+    X509 *old = sk_X509_value(stack, index);
+    return sk_X509_set(stack, index, cert) == NULL ? NULL : old;
+}
+
 /// Frees the stack and drops one reference of every certificate in it.
 static inline void gatehouse_sk_X509_pop_free(STACK_OF(X509) *stack) {
     sk_X509_pop_free(stack, X509_free);
@@ -154,6 +161,11 @@ static inline long gatehouse_SSL_CTX_set1_verify_cert_store(SSL_CTX *ctx, X509_S
 static inline uint64_t gatehouse_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_NO_RENEGOTIATION; }
 static inline uint64_t gatehouse_SSL_OP_NO_COMPRESSION(void) { return SSL_OP_NO_COMPRESSION; }
 static inline uint64_t gatehouse_SSL_OP_CIPHER_SERVER_PREFERENCE(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
+static inline uint64_t gatehouse_SSL_OP_NO_TICKET(void) { return SSL_OP_NO_TICKET; }
+
+static inline long gatehouse_SSL_CTX_sess_set_cache_size(SSL_CTX *ctx, long size) {
+    return SSL_CTX_sess_set_cache_size(ctx, size);
+}
 
 // Added for certificate tooling (CRLs: `gatehouse certs revoke`).
 

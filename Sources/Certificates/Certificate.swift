@@ -109,10 +109,13 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
     public var sha1: [UInt8] { Digest.sha1(self.derBytes) }
 
     /// SHA-256 of the DER-encoded SubjectPublicKeyInfo: the same across renewals with the same key.
+    ///
+    /// Encodes the certificate's own SubjectPublicKeyInfo structure, not the parsed key: OpenSSL 3.0 re-encodes a
+    /// key through its provider encoders, which costs more than the rest of a policy evaluation.
     public var spkiSHA256: [UInt8] {
-        guard let key = X509_get0_pubkey(self.x509) else { return [] }
+        guard let key = X509_get_X509_PUBKEY(self.x509) else { return [] }
         var der: UnsafeMutablePointer<UInt8>? = nil
-        let length = i2d_PUBKEY(key, &der)
+        let length = i2d_X509_PUBKEY(key, &der)
         guard length > 0, let der else { return [] }
         defer { CRYPTO_free(der, #fileID, #line) }
         return Digest.sha256(Array(UnsafeBufferPointer(start: der, count: Int(length))))

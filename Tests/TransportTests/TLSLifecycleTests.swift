@@ -73,10 +73,10 @@ import Testing
             #expect(SSL_renegotiate(ssl) == 1)
         }
         _ = client.handshake()
-        server.feed(try #require(client.drainOutput(allocator: ByteBufferAllocator())))
+        server.feed(try #require(client.drainOutput()))
         var plaintext = ByteBuffer()
         _ = server.readPlaintext(into: &plaintext)  // answers with a no_renegotiation alert
-        client.feed(try #require(server.drainOutput(allocator: ByteBufferAllocator())))
+        client.feed(try #require(server.drainOutput()))
         #expect(isFailure(client.readPlaintext(into: &plaintext)))
         #expect(server.withUnsafeSSL { SSL_renegotiate_pending($0) } == 0)
     }
@@ -110,18 +110,17 @@ private func isFailure(_ status: TLSConnection.Status) -> Bool {
     return false
 }
 
-/// Runs both handshakes over the memory BIOs until both finish, one fails, or nothing moves.
+/// Runs both handshakes over their BIOs until both finish, one fails, or nothing moves.
 private func pumpHandshake(
     client: TLSConnection,
     server: TLSConnection
 ) -> (client: TLSConnection.Status, server: TLSConnection.Status) {
-    let allocator = ByteBufferAllocator()
     var clientStatus = client.handshake()
     var serverStatus = TLSConnection.Status.wantIO
     for _ in 0..<16 {
-        if let bytes = client.drainOutput(allocator: allocator) { server.feed(bytes) }
+        if let bytes = client.drainOutput() { server.feed(bytes) }
         serverStatus = server.handshake()
-        if let bytes = server.drainOutput(allocator: allocator) { client.feed(bytes) }
+        if let bytes = server.drainOutput() { client.feed(bytes) }
         clientStatus = client.handshake()
         if isFailure(clientStatus) || isFailure(serverStatus) { break }
         if clientStatus == .done && serverStatus == .done { break }

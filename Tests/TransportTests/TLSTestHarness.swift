@@ -37,7 +37,12 @@ final class TLSChannelPair {
     let serverRecorder = TLSRecorder()
     let clientRecorder = TLSRecorder()
 
-    init(server serverContext: TLSContext, client clientContext: TLSContext) throws {
+    /// Connects both sides; `beforeConnect` runs once the sessions exist, before the client's first flight.
+    init(
+        server serverContext: TLSContext,
+        client clientContext: TLSContext,
+        beforeConnect: (TLSChannelPair) throws -> Void = { _ in }
+    ) throws {
         self.server = EmbeddedChannel()
         self.client = EmbeddedChannel()
         try self.server.pipeline.syncOperations.addHandlers([
@@ -46,6 +51,7 @@ final class TLSChannelPair {
         try self.client.pipeline.syncOperations.addHandlers([
             TLSHandler(context: clientContext, role: .client, handshakeTimeout: .seconds(10)), self.clientRecorder,
         ])
+        try beforeConnect(self)
         let address = try SocketAddress(ipAddress: "127.0.0.1", port: 443)
         self.server.connect(to: address, promise: nil)
         self.client.connect(to: address, promise: nil)
@@ -73,6 +79,16 @@ final class TLSChannelPair {
     func send(_ text: String, from channel: EmbeddedChannel) throws {
         try channel.writeAndFlush(ByteBuffer(string: text)).wait()
         try self.shuttle()
+    }
+
+    /// The server side's TLS session.
+    func serverConnection() throws -> TLSConnection {
+        try #require(try self.server.pipeline.syncOperations.handler(type: TLSHandler.self).connection)
+    }
+
+    /// The client side's TLS session.
+    func clientConnection() throws -> TLSConnection {
+        try #require(try self.client.pipeline.syncOperations.handler(type: TLSHandler.self).connection)
     }
 
     func finish() {

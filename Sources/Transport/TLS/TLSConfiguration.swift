@@ -28,7 +28,7 @@ public enum TLSIdentity: Sendable, Hashable {
 }
 
 /// A listener's TLS settings. Strict by default: TLS 1.2 and 1.3 only, modern AEAD ciphers,
-/// no renegotiation, session tickets on, ALPN `h2` then `http/1.1`.
+/// no renegotiation, resumption on (stateful session tickets), ALPN `h2` then `http/1.1`.
 public struct TLSConfiguration: Sendable, Hashable {
     /// The server's certificate chain and key.
     public var identity: TLSIdentity

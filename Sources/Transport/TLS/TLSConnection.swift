@@ -2,7 +2,7 @@ import COpenSSL
 import Certificates
 package import NIOCore
 
-/// One TLS session (`SSL*`) over two memory BIOs: ciphertext is fed in and drained out by the owner.
+/// One TLS session (`SSL*`) over a ``ByteBufferBIO``: ciphertext is fed in and drained out by the owner.
 ///
 /// Not thread-safe: used from one event loop. No I/O happens here.
 package final class TLSConnection {
@@ -18,9 +18,8 @@ package final class TLSConnection {
         case failed(String)
     }
 
-    private let ssl: OpaquePointer  // SSL*, owned; owns both BIOs
-    private let input: OpaquePointer  // BIO* ciphertext from the peer, owned by ssl
-    private let output: OpaquePointer  // BIO* ciphertext to the peer, owned by ssl
+    private let ssl: OpaquePointer  // SSL*, owned; owns the BIO
+    private let transport: ByteBufferBIO  // ciphertext both ways; outlives the SSL* (freed in deinit)
     /// Kept alive because the ALPN callback borrows it through the SSL_CTX.
     package let context: TLSContext
 
@@ -31,15 +30,16 @@ package final class TLSConnection {
         guard let ssl = context.withUnsafeContext({ SSL_new($0) }) else {
             throw TLSError(.handshakeFailed, "SSL_new: \(OpenSSLErrorQueue.drain())")
         }
-        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
+        let transport: ByteBufferBIO
+        do {
+            transport = try ByteBufferBIO()
+        } catch {
             SSL_free(ssl)
-            throw TLSError(.handshakeFailed, "BIO_new: \(OpenSSLErrorQueue.drain())")
+            throw error
         }
-        _ = gatehouse_BIO_set_mem_eof_return(input, -1)  // empty means "retry", not EOF
-        SSL_set_bio(ssl, input, output)
+        SSL_set_bio(ssl, transport.bio, transport.bio)  // one BIO both ways: the SSL takes its one reference
         self.ssl = ssl
-        self.input = input
-        self.output = output
+        self.transport = transport
         self.context = context
         switch context.role {
         case .server:
@@ -73,26 +73,17 @@ package final class TLSConnection {
 
     // MARK: Ciphertext
 
-    /// Appends ciphertext received from the peer.
+    /// Appends ciphertext received from the peer (kept, not copied, until OpenSSL reads it).
     package func feed(_ ciphertext: ByteBuffer) {
-        ciphertext.withUnsafeReadableBytes { raw in
-            guard raw.count > 0 else { return }
-            _ = BIO_write(self.input, raw.baseAddress, Int32(raw.count))
-        }
+        self.transport.feed(ciphertext)
     }
 
     /// Whether ciphertext is waiting to be sent.
-    package var hasPendingOutput: Bool { BIO_ctrl_pending(self.output) > 0 }
+    package var hasPendingOutput: Bool { self.transport.pendingOutput > 0 }
 
     /// Takes every byte of ciphertext waiting to be sent, or `nil` when there is none.
-    package func drainOutput(allocator: ByteBufferAllocator) -> ByteBuffer? {
-        let pending = Int(BIO_ctrl_pending(self.output))
-        guard pending > 0 else { return nil }
-        var buffer = allocator.buffer(capacity: pending)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { raw in
-            Int(max(0, BIO_read(self.output, raw.baseAddress, Int32(pending))))
-        }
-        return buffer
+    package func drainOutput() -> ByteBuffer? {
+        self.transport.takeOutput()
     }
 
     // MARK: TLS operations
@@ -107,11 +98,15 @@ package final class TLSConnection {
     }
 
     /// Decrypts as much plaintext as is available into `buffer`.
+    ///
+    /// The buffer grows only by what the fed ciphertext can hold (plaintext is never longer than its records), so
+    /// a small request does not take a 16 KiB buffer that the layers above may keep while the connection idles.
     /// - Returns: `.wantIO` once everything fed has been consumed, `.closed` on close_notify.
     package func readPlaintext(into buffer: inout ByteBuffer) -> Status {
-        let chunk = 16_384
         while true {
             OpenSSLErrorQueue.clear()
+            let buffered = Int(SSL_pending(self.ssl)) + self.transport.pendingInput
+            let chunk = min(16_384, max(buffered, 64))
             var result: Int32 = 0
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk) { raw in
                 result = SSL_read(self.ssl, raw.baseAddress, Int32(min(raw.count, Int(Int32.max))))

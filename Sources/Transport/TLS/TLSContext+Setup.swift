@@ -30,6 +30,8 @@ func makeContext(_ method: OpaquePointer?, _ minimum: TLSVersion, _ maximum: TLS
 func applyCommonOptions(_ context: OpaquePointer) throws {
     OpenSSLErrorQueue.clear()
     SSL_CTX_set_options(context, gatehouse_SSL_OP_NO_RENEGOTIATION() | gatehouse_SSL_OP_NO_COMPRESSION())
+    // Free the 16 KiB read and write record buffers whenever they are empty: an idle connection keeps neither.
+    _ = gatehouse_SSL_CTX_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS))
     guard SSL_CTX_set_cipher_list(context, tls12Ciphers) == 1 else {
         throw TLSError(.invalidConfiguration, "cipher list: \(OpenSSLErrorQueue.drain())")
     }
@@ -38,11 +40,22 @@ func applyCommonOptions(_ context: OpaquePointer) throws {
     }
 }
 
-/// Server-only options: our cipher order, session cache and tickets.
+/// The most sessions a server context keeps for resumption (the oldest are dropped first).
+let sessionCacheCapacity = 10_000
+
+/// Server-only options: our cipher order, and resumption from a bounded session cache.
+///
+/// Tickets are stateful (`SSL_OP_NO_TICKET`): a TLS 1.3 ticket is the ID of a session kept in the context's cache,
+/// and TLS 1.2 resumes by session ID. OpenSSL 3.0 parses the client certificate again for every stateless ticket it
+/// seals and every one it opens, which is most of a resumption's cost; a cached session costs about 1 KiB, shares
+/// the certificates of the live connections, and keeps the client's whole chain (a stateless ticket keeps only the
+/// leaf). One ticket per full handshake (OpenSSL's default is two; a resumption always gets one).
 func applyServerOptions(_ context: OpaquePointer) throws {
     try applyCommonOptions(context)
-    SSL_CTX_set_options(context, gatehouse_SSL_OP_CIPHER_SERVER_PREFERENCE())
+    SSL_CTX_set_options(context, gatehouse_SSL_OP_CIPHER_SERVER_PREFERENCE() | gatehouse_SSL_OP_NO_TICKET())
     _ = gatehouse_SSL_CTX_set_session_cache_mode(context, Int(SSL_SESS_CACHE_SERVER))
+    _ = gatehouse_SSL_CTX_sess_set_cache_size(context, sessionCacheCapacity)
+    _ = SSL_CTX_set_num_tickets(context, 1)
     guard SSL_CTX_set_session_id_context(context, sessionIDContext, UInt32(sessionIDContext.count)) == 1 else {
         throw TLSError(.invalidConfiguration, "session id context: \(OpenSSLErrorQueue.drain())")
     }

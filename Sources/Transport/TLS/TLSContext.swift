@@ -37,12 +37,16 @@ public final class TLSContext: @unchecked Sendable {
     package let serverName: String?
     /// ALPN in wire format (length-prefixed), for the select callback and `SSL_set_alpn_protos`.
     package let alpnWire: [UInt8]
+    /// Client chains this server context has verified (`nil` when it verifies none): a returning client's chain
+    /// is not verified again while the context lives.
+    package let verificationCache: HandshakeVerificationCache?
 
     /// Builds a server context from a listener's settings.
     ///
     /// TLS 1.2 uses ECDHE with AES-GCM or ChaCha20-Poly1305 only; TLS 1.3 uses OpenSSL's defaults.
-    /// Renegotiation and compression are off, session tickets on; ALPN picks the server's first protocol the
-    /// client offers (HTTP/1.1 when there is no overlap).
+    /// Renegotiation and compression are off; sessions resume from a bounded cache in the context (stateful
+    /// tickets), so a reload (a new context) ends resumption of old sessions. ALPN picks the server's first
+    /// protocol the client offers (HTTP/1.1 when there is no overlap).
     /// - Throws: ``TLSError/Code/invalidConfiguration`` naming the file or setting that failed.
     public init(server configuration: TLSConfiguration) throws {
         if configuration.clientCertificateMode == .require && configuration.trustedCAFiles.isEmpty {
@@ -58,6 +62,7 @@ public final class TLSContext: @unchecked Sendable {
         self.verifiesPeer = configuration.clientCertificateMode != .none
         self.serverName = nil
         self.alpnWire = try encodeALPN(configuration.applicationProtocols)
+        self.verificationCache = store == nil ? nil : HandshakeVerificationCache()
 
         try applyServerOptions(self.context)
         try loadIdentity(configuration.identity, into: self.context)
@@ -79,6 +84,7 @@ public final class TLSContext: @unchecked Sendable {
         self.verifiesPeer = configuration.verifyServer
         self.serverName = configuration.serverName
         self.alpnWire = try encodeALPN(configuration.applicationProtocols)
+        self.verificationCache = nil
 
         try applyCommonOptions(self.context)
         if let identity = configuration.identity { try loadIdentity(identity, into: self.context) }
@@ -113,6 +119,10 @@ public final class TLSContext: @unchecked Sendable {
         if let names = store.makeClientCANameList() {
             SSL_CTX_set_client_CA_list(self.context, names)  // takes ownership
         }
+        if let cache = self.verificationCache {
+            // The cache lives as long as this context, which every SSL* made from it keeps alive (TLSConnection).
+            SSL_CTX_set_cert_verify_callback(self.context, cachedVerifyCallback, Unmanaged.passUnretained(cache).toOpaque())
+        }
         switch mode {
         case .require:
             SSL_CTX_set_verify(self.context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
@@ -125,6 +135,14 @@ public final class TLSContext: @unchecked Sendable {
 
 /// A verify callback that accepts every chain so `request` mode never fails the handshake.
 private let acceptAnyCertificateCallback: @convention(c) (Int32, OpaquePointer?) -> Int32 = { _, _ in 1 }
+
+/// Verifies a client chain through the context's ``HandshakeVerificationCache`` (instead of `X509_verify_cert`).
+private let cachedVerifyCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = {
+    storeContext, argument in
+    guard let storeContext, let argument else { return 0 }
+    return Unmanaged<HandshakeVerificationCache>.fromOpaque(argument).takeUnretainedValue()
+        .verify(storeContext: storeContext)
+}
 
 /// Picks the server's most preferred protocol among the client's offers; no overlap → no ALPN (HTTP/1.1).
 private let alpnSelectCallback:

@@ -35,7 +35,7 @@ extension TLSHandler {
     func sendOutput(context: ChannelHandlerContext) {
         let promises = self.pendingPromises
         self.pendingPromises = []
-        guard let output = self.connection?.drainOutput(allocator: context.channel.allocator) else {
+        guard let output = self.connection?.drainOutput() else {
             promises.forEach { $0.succeed() }
             return
         }
