@@ -49,7 +49,7 @@ public struct ClientCertificateAuthenticator: Authenticator {
     }
 
     public func authenticate(_ request: Request, context: RequestContext) async throws -> ClientCertificateIdentity? {
-        switch try await self.decide(request, context: context) {
+        switch try self.outcome(for: context) {
         case .identified(let identity): identity
         case .admittedWithoutIdentity, .notAuthenticated: nil
         }
@@ -59,26 +59,46 @@ public struct ClientCertificateAuthenticator: Authenticator {
         _ request: Request,
         context: RequestContext
     ) async throws -> AuthenticationOutcome<ClientCertificateIdentity> {
-        switch self.decision(for: context).answer {
+        try self.outcome(for: context)
+    }
+
+    /// What the connection's decision answers (synchronous: the cached path makes no async call).
+    private func outcome(for context: RequestContext) throws -> AuthenticationOutcome<ClientCertificateIdentity> {
+        switch self.answer(for: context) {
         case .pass(let outcome): return outcome
         case .refuse(let rejection): throw rejection
         }
     }
 
-    /// The connection's decision while it holds (same policy generation, nothing expired), or a new one.
+    /// The connection's answer while its decision holds (same policy generation, nothing expired), or a new one.
     ///
-    /// The cached path is one atomic load, one store lookup and one coarse clock read.
-    private func decision(for context: RequestContext) -> ConnectionDecision {
+    /// The cached path is one store lookup, one coarse clock read and one atomic load.
+    private func answer(for context: RequestContext) -> ConnectionDecision.Answer {
         let decisions = context.connectionStore[ConnectionDecisions.self]
         let now = self.now()
-        if let cached = decisions?.find(self.cacheToken), cached.generation == self.policy.generation,
-            now <= cached.validUntil
+        // The usual case: this authenticator's decision is the first (often the only one) on the connection.
+        if let decisions, decisions.owner === self.cacheToken, decisions.generation == self.policy.generation,
+            now <= decisions.validUntil
         {
-            return cached
+            return decisions.answer
+        }
+        return self.answer(for: context, at: now, in: decisions)
+    }
+
+    /// The answer of this authenticator's decision further down the connection's list, or of a new decision that
+    /// takes its place.
+    @inline(never)  // keeps the cached path above small
+    private func answer(
+        for context: RequestContext,
+        at now: Date,
+        in decisions: ConnectionDecision?
+    ) -> ConnectionDecision.Answer {
+        if let cached = decisions?.find(self.cacheToken), cached.holds(generation: self.policy.generation, at: now) {
+            return cached.answer
         }
         let decision = self.evaluate(context.connection, at: now, next: decisions?.removing(self.cacheToken))
         context.connectionStore[ConnectionDecisions.self] = decision
-        return decision
+        return decision.answer
     }
 
     /// Evaluates the connection's chain under the current policy (logging a rejection once).

@@ -14,7 +14,7 @@ public enum CoarseClock {
         #if os(Linux)
         var time = timespec()
         clock_gettime(CLOCK_REALTIME_COARSE, &time)
-        return Date(timeIntervalSince1970: Double(time.tv_sec) + Double(time.tv_nsec) / 1_000_000_000)
+        return Date(timeIntervalSince1970: Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9)
         #else
         return Date()
         #endif

@@ -34,12 +34,12 @@ final class ConnectionDecision: Sendable {
 
     /// The decision of `owner` in the list starting at `self`, if any.
     func find(_ owner: CacheToken) -> ConnectionDecision? {
-        var node: ConnectionDecision? = self
-        while let decision = node {
-            if decision.owner === owner { return decision }
-            node = decision.next
-        }
-        return nil
+        self.owner === owner ? self : self.next?.find(owner)
+    }
+
+    /// Whether the decision still stands: made under `generation` and nothing it relied on expired at `now`.
+    func holds(generation: UInt64, at now: Date) -> Bool {
+        self.generation == generation && now <= self.validUntil
     }
 
     /// The list starting at `self` without `owner`'s decision.
