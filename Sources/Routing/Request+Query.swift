@@ -3,39 +3,41 @@ public import Transport
 extension Request {
     /// The query string decoded as an HTML form: `%XX` escapes and `+` as a space.
     ///
-    /// Parsed on each access; read it once per request.
+    /// Decoded when read: looking up one name allocates nothing but the value (and not even that for a value
+    /// of up to 15 UTF-8 bytes).
     public var query: QueryParameters { QueryParameters(self.rawQuery) }
 }
 
 /// Decoded `name=value` pairs of a query string, in order.
 public struct QueryParameters: Sendable, Hashable {
-    /// Every pair in the order it appeared; a name without `=` has an empty value.
-    public let pairs: [(name: String, value: String)]
+    /// The query as it came, still encoded; every read decodes what it needs.
+    private let encoded: Substring
 
-    /// Parses `query` (without the leading `?`).
-    public init(_ query: Substring) {
-        var pairs: [(name: String, value: String)] = []
-        for part in query.split(separator: "&", omittingEmptySubsequences: true) {
-            if let equals = part.firstIndex(of: "=") {
-                pairs.append((
-                    percentDecoded(part[..<equals], plusAsSpace: true),
-                    percentDecoded(part[part.index(after: equals)...], plusAsSpace: true)
-                ))
-            } else {
-                pairs.append((percentDecoded(part, plusAsSpace: true), ""))
-            }
+    /// Every pair in the order it appeared; a name without `=` has an empty value.
+    public var pairs: [(name: String, value: String)] {
+        EncodedPairs(self.encoded).map {
+            (percentDecoded($0.name, plusAsSpace: true), percentDecoded($0.value, plusAsSpace: true))
         }
-        self.pairs = pairs
+    }
+
+    /// Wraps `query` (without the leading `?`).
+    public init(_ query: Substring) {
+        self.encoded = query
     }
 
     /// The first value for `name`, or `nil`.
     public subscript(name: String) -> String? {
-        self.pairs.first { $0.name == name }?.value
+        for pair in EncodedPairs(self.encoded) where Self.decodedName(pair.name, equals: name) {
+            return percentDecoded(pair.value, plusAsSpace: true)
+        }
+        return nil
     }
 
     /// Every value for `name`, in order.
     public func values(for name: String) -> [String] {
-        self.pairs.filter { $0.name == name }.map(\.value)
+        EncodedPairs(self.encoded).filter { Self.decodedName($0.name, equals: name) }.map {
+            percentDecoded($0.value, plusAsSpace: true)
+        }
     }
 
     public static func == (lhs: QueryParameters, rhs: QueryParameters) -> Bool {
@@ -48,14 +50,45 @@ public struct QueryParameters: Sendable, Hashable {
             hasher.combine(pair.value)
         }
     }
+
+    /// Whether the encoded `encodedName` decodes to `name`, without decoding when it has nothing to decode.
+    private static func decodedName(_ encodedName: Substring, equals name: String) -> Bool {
+        let needsDecoding = encodedName.utf8.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
+        return needsDecoding ? percentDecoded(encodedName, plusAsSpace: true) == name : encodedName == name
+    }
+}
+
+/// The still-encoded `name=value` pairs of a query string, skipping empty parts; a bare name has an empty value.
+private struct EncodedPairs: Sequence, IteratorProtocol {
+    private var rest: Substring
+
+    init(_ query: Substring) {
+        self.rest = query
+    }
+
+    mutating func next() -> (name: Substring, value: Substring)? {
+        while !self.rest.isEmpty {
+            let end = self.rest.utf8.firstIndex(of: UInt8(ascii: "&")) ?? self.rest.endIndex
+            let part = self.rest[..<end]
+            self.rest = end == self.rest.endIndex ? "" : self.rest[self.rest.index(after: end)...]
+            guard !part.isEmpty else { continue }
+            guard let equals = part.utf8.firstIndex(of: UInt8(ascii: "=")) else { return (part, "") }
+            return (part[..<equals], part[part.index(after: equals)...])
+        }
+        return nil
+    }
 }
 
 /// Decodes `%XX` escapes (and `+` when `plusAsSpace`); a malformed escape is kept as it is, and invalid
 /// UTF-8 becomes U+FFFD.
 func percentDecoded(_ text: Substring, plusAsSpace: Bool) -> String {
-    let utf8 = text.utf8
+    percentDecoded(text.utf8, plusAsSpace: plusAsSpace)
+}
+
+/// ``percentDecoded(_:plusAsSpace:)`` over UTF-8 bytes.
+func percentDecoded<Bytes: Collection<UInt8>>(_ utf8: Bytes, plusAsSpace: Bool) -> String {
     guard utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) else {
-        return String(text)
+        return String(decoding: utf8, as: UTF8.self)
     }
     var bytes: [UInt8] = []
     bytes.reserveCapacity(utf8.count)

@@ -5,74 +5,75 @@ public import Transport
 ///
 /// Unknown paths get 404, known paths with another method 405 with `Allow` — before any route
 /// middleware (such as authentication) runs. Literal segments win over captures, captures over `*`.
+/// A lookup walks the path's bytes in place: it allocates nothing unless the route captures parameters.
 public struct Router: Responder {
-    private let root: RouteNode
+    private let table: RouteTable
 
-    init(root: RouteNode) {
-        self.root = root
+    init(table: RouteTable) {
+        self.table = table
     }
 
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
-        switch self.match(method: request.method, path: request.path) {
+        let path = request.path
+        switch self.match(method: request.method, path: path) {
         case .notFound:
             return .problem(status: .notFound, title: "Not found")
         case .methodNotAllowed(let allow):
             var response = Response.problem(status: .methodNotAllowed, title: "Method not allowed")
             response.head.headerFields[.allow] = allow
             return response
-        case .found(let route, let captures):
+        case .found(let route) where route.captures:
             var context = context
-            for (name, value) in zip(route.captureNames, captures) {
-                context.parameters[name] = percentDecoded(value, plusAsSpace: false)
-            }
+            route.pattern.capture(path, into: &context.parameters)
+            return try await route.responder.respond(to: request, context: context)
+        case .found(let route):
             return try await route.responder.respond(to: request, context: context)
         }
     }
 
     /// The outcome of a lookup.
     enum Match {
-        case found(Route, captures: [Substring])
+        case found(Route)
         case methodNotAllowed(allow: String)
         case notFound
     }
 
     /// Finds the route for `method` and `path` (the path without its query).
     func match(method: HTTPRequest.Method, path: Substring) -> Match {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        var captures: [Substring] = []
-        guard let (endpoint, found) = Self.endpoint(in: self.root, for: segments[...], captures: &captures) else {
-            return .notFound
-        }
+        var path = path
+        guard let endpoint = path.withUTF8({ self.table.endpoint(for: $0, from: 0) }) else { return .notFound }
         guard let route = endpoint.route(for: method) else { return .methodNotAllowed(allow: endpoint.allow) }
-        return .found(route, captures: found)
+        return .found(route)
     }
+}
 
-    /// Depth-first search: literal, then capture, then wildcard; returns the endpoint and its captures.
-    private static func endpoint(
-        in node: RouteNode,
-        for segments: ArraySlice<Substring>,
-        captures: inout [Substring]
-    ) -> (Endpoint, [Substring])? {
-        guard let segment = segments.first else {
-            if let endpoint = node.endpoint { return (endpoint, captures) }
-            if let wildcard = node.wildcard { return (wildcard, captures + [""]) }
-            return nil
+extension RoutePattern {
+    /// Puts the values of this pattern's captures in `path` (which it matches) into `parameters`, percent-decoded;
+    /// a trailing wildcard's value is the rest of the path's segments under `*`.
+    func capture(_ path: Substring, into parameters: inout [String: String]) {
+        var path = path
+        path.withUTF8 { bytes in
+            var position = 0
+            for segment in self.segments {
+                let found = bytes.pathSegment(from: position)
+                switch segment {
+                case .literal:
+                    position = found?.upperBound ?? bytes.count
+                case .parameter(let name):
+                    guard let found else { return }
+                    parameters[name] = percentDecoded(bytes[found], plusAsSpace: false)
+                    position = found.upperBound
+                case .wildcard:
+                    var rest: [UInt8] = []
+                    while let next = bytes.pathSegment(from: position) {
+                        if !rest.isEmpty { rest.append(UInt8(ascii: "/")) }
+                        rest += bytes[next]
+                        position = next.upperBound
+                    }
+                    parameters["*"] = percentDecoded(rest, plusAsSpace: false)
+                    return
+                }
+            }
         }
-        let rest = segments.dropFirst()
-        if let child = node.literals[String(segment)],
-            let found = Self.endpoint(in: child, for: rest, captures: &captures)
-        {
-            return found
-        }
-        if let child = node.parameter.first {
-            captures.append(segment)
-            if let found = Self.endpoint(in: child, for: rest, captures: &captures) { return found }
-            captures.removeLast()
-        }
-        if let wildcard = node.wildcard {
-            let remainder = segments.joined(separator: "/")
-            return (wildcard, captures + [Substring(remainder)])
-        }
-        return nil
     }
 }

@@ -36,7 +36,7 @@ public struct RouterBuilder: Sendable {
 
     /// The frozen table.
     public func build() -> Router {
-        Router(root: self.root)
+        Router(table: RouteTable(self.root))
     }
 }
 
@@ -45,42 +45,44 @@ struct Route: Sendable {
     let method: HTTPRequest.Method
     let pattern: RoutePattern
     let responder: any Responder
+    /// Whether the pattern has `{captures}` or `*`, i.e. whether a match sets ``RequestContext/parameters``.
+    let captures: Bool
 
-    /// The names of the pattern's captures, in order; `*` for a wildcard.
-    var captureNames: [String] {
-        self.pattern.segments.compactMap { segment in
-            switch segment {
-            case .literal: nil
-            case .parameter(let name): name
-            case .wildcard: "*"
-            }
+    init(method: HTTPRequest.Method, pattern: RoutePattern, responder: any Responder) {
+        self.method = method
+        self.pattern = pattern
+        self.responder = responder
+        self.captures = pattern.segments.contains { segment in
+            if case .literal = segment { return false }
+            return true
         }
     }
 }
 
-/// The routes that share one path shape, by method.
+/// The routes that share one path shape, one per method.
 struct Endpoint: Sendable {
-    private(set) var routes: [HTTPRequest.Method: Route] = [:]
+    /// A handful at most: searched in order, which beats hashing the method.
+    private(set) var routes: [Route] = []
     /// The `Allow` header value, computed once.
     private(set) var allow: String = ""
 
     mutating func add(_ route: Route) throws {
-        if let existing = self.routes[route.method] {
+        if let existing = self.routes.first(where: { $0.method == route.method }) {
             throw RoutingError.duplicateRoute(
                 method: route.method.rawValue,
                 first: existing.pattern.description,
                 second: route.pattern.description
             )
         }
-        self.routes[route.method] = route
-        var methods = Set(self.routes.keys.map(\.rawValue))
+        self.routes.append(route)
+        var methods = Set(self.routes.map(\.method.rawValue))
         if methods.contains("GET") { methods.insert("HEAD") }
         self.allow = methods.sorted().joined(separator: ", ")
     }
 
     func route(for method: HTTPRequest.Method) -> Route? {
-        if let route = self.routes[method] { return route }
-        if method == .head { return self.routes[.get] }
+        if let route = self.routes.first(where: { $0.method == method }) { return route }
+        if method == .head { return self.routes.first { $0.method == .get } }
         return nil
     }
 }

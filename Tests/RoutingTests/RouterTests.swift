@@ -66,6 +66,13 @@ extension Response {
         #expect(try await send(self.router, .get, "/static").text == "static *=")
     }
 
+    @Test func emptySegmentsAreSkipped() async throws {
+        #expect(try await send(self.router, .get, "//users//42/").text == "user id=42")
+        #expect(try await send(self.router, .get, "/users/7//keys/x%20y").text == "key id=7 key=x y")
+        #expect(try await send(self.router, .get, "/static//css//site.css/").text == "static *=css/site.css")
+        #expect(try await send(self.router, .get, "/").status.code == 404)
+    }
+
     @Test func unknownPathIs404Problem() async throws {
         let response = try await send(self.router, .get, "/nope")
         #expect(response.status.code == 404)

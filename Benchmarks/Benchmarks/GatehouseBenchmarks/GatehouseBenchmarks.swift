@@ -22,6 +22,7 @@ let benchmarks: @Sendable () -> Void = {
     registerDistinguishedNameBenchmarks()
     registerRouterBenchmarks()
     registerRequestHeadBenchmarks()
+    registerChainBenchmarks()
 }
 
 extension Benchmark.Configuration {

@@ -7,7 +7,8 @@ public import Transport
 ///
 /// The decision is made once per connection, per authenticator and per policy generation, and reused by every
 /// request and HTTP/2 stream on the connection (it lives in the connection's ``ConnectionStore``). When the
-/// ``PolicyHandle``'s generation moves on (a reload), the next request re-evaluates. A failure ends the request
+/// ``PolicyHandle``'s generation moves on (a reload), or when a certificate the acceptance relied on expires
+/// (the leaf's or a verified CA's notAfter, a CRL's nextUpdate), the next request re-evaluates. A failure ends the request
 /// with 403 `Invalid client certificate` (``ClientCertificateRejection``), logged with every failed check, the
 /// certificate's subject and SHA-256 thumbprint; in `report` mode it is logged and the request continues.
 ///
@@ -25,12 +26,13 @@ public struct ClientCertificateAuthenticator: Authenticator {
     /// Distinguishes this authenticator's decisions from others' in the connection store.
     private let cacheToken = CacheToken()
 
-    /// Applies the policy in `policy`, reading it once per request.
+    /// Applies the policy in `policy`.
     /// - Parameters:
     ///   - policy: the current policy; replace it on the handle to reload.
     ///   - logger: where rejections (and report-mode findings) are logged.
-    ///   - now: the clock validity and CRLs are checked against.
-    public init(policy: PolicyHandle, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    ///   - now: the clock validity and CRLs are checked against, read on every request; by default the
+    ///     ``CoarseClock`` (a few milliseconds' resolution).
+    public init(policy: PolicyHandle, logger: Logger, now: @escaping @Sendable () -> Date = CoarseClock.now) {
         self.policy = policy
         self.logger = logger
         self.now = now
@@ -47,7 +49,7 @@ public struct ClientCertificateAuthenticator: Authenticator {
     }
 
     public func authenticate(_ request: Request, context: RequestContext) async throws -> ClientCertificateIdentity? {
-        switch try await self.decide(request, context: context) {
+        switch try self.outcome(for: context) {
         case .identified(let identity): identity
         case .admittedWithoutIdentity, .notAuthenticated: nil
         }
@@ -57,32 +59,69 @@ public struct ClientCertificateAuthenticator: Authenticator {
         _ request: Request,
         context: RequestContext
     ) async throws -> AuthenticationOutcome<ClientCertificateIdentity> {
-        // One read per request: a request keeps the policy it started with even if a reload follows.
-        let snapshot = self.policy.snapshot
-        switch self.decision(for: context, snapshot: snapshot) {
-        case .accepted(let identity):
-            return .identified(identity)
-        case .rejected(let rejection) where snapshot.policy.mode == .report:
-            return rejection.unverifiedIdentity.map { .identified($0) } ?? .admittedWithoutIdentity
-        case .rejected(let rejection):
-            throw rejection.error(exposesDetail: snapshot.policy.exposeFailureReason)
+        try self.outcome(for: context)
+    }
+
+    /// What the connection's decision answers (synchronous: the cached path makes no async call).
+    private func outcome(for context: RequestContext) throws -> AuthenticationOutcome<ClientCertificateIdentity> {
+        switch self.answer(for: context) {
+        case .pass(let outcome): return outcome
+        case .refuse(let rejection): throw rejection
         }
     }
 
-    /// The connection's cached decision for this generation, or a new one (logged once).
-    private func decision(for context: RequestContext, snapshot: PolicyHandle.Snapshot) -> PolicyDecision {
-        let key = ObjectIdentifier(self.cacheToken)
-        let decisions = context.connectionStore[ClientCertificateDecisions.self]
-        if let cached = decisions?[key], cached.generation == snapshot.generation {
-            return cached.decision
+    /// The connection's answer while its decision holds (same policy generation, nothing expired), or a new one.
+    ///
+    /// The cached path is one store lookup, one coarse clock read and one atomic load.
+    private func answer(for context: RequestContext) -> ConnectionDecision.Answer {
+        let decisions = context.connectionStore[ConnectionDecisions.self]
+        let now = self.now()
+        // The usual case: this authenticator's decision is the first (often the only one) on the connection.
+        if let decisions, decisions.owner === self.cacheToken, decisions.generation == self.policy.generation,
+            now <= decisions.validUntil
+        {
+            return decisions.answer
         }
+        return self.answer(for: context, at: now, in: decisions)
+    }
+
+    /// The answer of this authenticator's decision further down the connection's list, or of a new decision that
+    /// takes its place.
+    @inline(never)  // keeps the cached path above small
+    private func answer(
+        for context: RequestContext,
+        at now: Date,
+        in decisions: ConnectionDecision?
+    ) -> ConnectionDecision.Answer {
+        if let cached = decisions?.find(self.cacheToken), cached.holds(generation: self.policy.generation, at: now) {
+            return cached.answer
+        }
+        let decision = self.evaluate(context.connection, at: now, next: decisions?.removing(self.cacheToken))
+        context.connectionStore[ConnectionDecisions.self] = decision
+        return decision.answer
+    }
+
+    /// Evaluates the connection's chain under the current policy (logging a rejection once).
+    private func evaluate(_ connection: ConnectionInfo, at now: Date, next: ConnectionDecision?) -> ConnectionDecision {
+        // One read: the decision keeps the policy and generation it was made under even if a reload follows.
+        let snapshot = self.policy.snapshot
         let policy = snapshot.policy
-        let decision = policy.evaluate(chain: context.connection.tls.peerCertificates, at: self.now())
-        var updated = decisions ?? [:]
-        updated[key] = CachedDecision(generation: snapshot.generation, decision: decision)
-        context.connectionStore[ClientCertificateDecisions.self] = updated
-        if let rejection = decision.rejection { self.log(rejection, policy: policy, connection: context.connection.id) }
-        return decision
+        let answer: ConnectionDecision.Answer
+        var validUntil = Date.distantFuture
+        switch policy.evaluate(chain: connection.tls.peerCertificates, at: now) {
+        case .accepted(let identity):
+            answer = .pass(.identified(identity))
+            validUntil = policy.expiry(of: identity)
+        case .rejected(let rejection):
+            self.log(rejection, policy: policy, connection: connection.id)
+            if policy.mode == .report {
+                answer = .pass(rejection.unverifiedIdentity.map { .identified($0) } ?? .admittedWithoutIdentity)
+            } else {
+                answer = .refuse(rejection.error(exposesDetail: policy.exposeFailureReason))
+            }
+        }
+        return ConnectionDecision(owner: self.cacheToken, generation: snapshot.generation, validUntil: validUntil,
+                                  answer: answer, next: next)
     }
 
     private func log(_ rejection: PolicyRejection, policy: ClientCertificatePolicy, connection: UInt64) {
@@ -99,17 +138,3 @@ public struct ClientCertificateAuthenticator: Authenticator {
         )
     }
 }
-
-/// One authenticator's decision on one connection, with the policy generation it was made under.
-struct CachedDecision: Sendable {
-    let generation: UInt64
-    let decision: PolicyDecision
-}
-
-/// Per-connection decisions of every client-certificate authenticator, by authenticator.
-enum ClientCertificateDecisions: ConnectionStoreKey {
-    typealias Value = [ObjectIdentifier: CachedDecision]
-}
-
-/// An object whose identity names one authenticator instance.
-final class CacheToken: Sendable {}

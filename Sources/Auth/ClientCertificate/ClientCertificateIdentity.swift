@@ -4,7 +4,8 @@ public import Foundation
 /// Who a client certificate says the caller is, after it passed the policy.
 ///
 /// Values derived from the certificate (thumbprints, SANs, names) are computed when read; read them once
-/// per request at most.
+/// per request at most. Copying an identity costs one retain: the facts live in one shared, immutable object,
+/// so the value also fits ``RequestContext/identity`` without a heap box.
 public struct ClientCertificateIdentity: Sendable, Hashable {
     /// The configured identity entry that matched: its position in the policy's `identities` and the entry.
     public struct MatchedIdentity: Sendable, Hashable {
@@ -20,15 +21,7 @@ public struct ClientCertificateIdentity: Sendable, Hashable {
         }
     }
 
-    /// The leaf certificate.
-    public let certificate: Certificate
-    /// The chain as the client sent it, leaf first.
-    public let presentedChain: [Certificate]
-    /// The chain OpenSSL verified, leaf first, trust anchor last (`X509_STORE_CTX_get1_chain`); just the
-    /// leaf when it was pinned; empty when trust was not validated.
-    public let verifiedChain: [Certificate]
-    /// The identity entry that matched; `nil` when the policy has no identities.
-    public let matchedIdentity: MatchedIdentity?
+    private let facts: Facts
 
     /// Creates an identity for a leaf and the chain it came with.
     public init(
@@ -37,11 +30,19 @@ public struct ClientCertificateIdentity: Sendable, Hashable {
         verifiedChain: [Certificate] = [],
         matchedIdentity: MatchedIdentity? = nil
     ) {
-        self.certificate = certificate
-        self.presentedChain = presentedChain
-        self.verifiedChain = verifiedChain
-        self.matchedIdentity = matchedIdentity
+        self.facts = Facts(certificate: certificate, presentedChain: presentedChain, verifiedChain: verifiedChain,
+                           matchedIdentity: matchedIdentity)
     }
+
+    /// The leaf certificate.
+    public var certificate: Certificate { self.facts.certificate }
+    /// The chain as the client sent it, leaf first.
+    public var presentedChain: [Certificate] { self.facts.presentedChain }
+    /// The chain OpenSSL verified, leaf first, trust anchor last (`X509_STORE_CTX_get1_chain`); just the
+    /// leaf when it was pinned; empty when trust was not validated.
+    public var verifiedChain: [Certificate] { self.facts.verifiedChain }
+    /// The identity entry that matched; `nil` when the policy has no identities.
+    public var matchedIdentity: MatchedIdentity? { self.facts.matchedIdentity }
 
     /// The subject, RFC 4514.
     public var subject: String { self.certificate.subject }
@@ -67,5 +68,36 @@ public struct ClientCertificateIdentity: Sendable, Hashable {
     /// Whole days from `now` until ``notAfter`` (negative once expired).
     public func daysUntilExpiry(at now: Date = Date()) -> Int {
         Int((self.notAfter.timeIntervalSince(now) / 86_400).rounded(.down))
+    }
+
+    public static func == (lhs: ClientCertificateIdentity, rhs: ClientCertificateIdentity) -> Bool {
+        lhs.facts === rhs.facts
+            || (lhs.certificate == rhs.certificate && lhs.presentedChain == rhs.presentedChain
+                && lhs.verifiedChain == rhs.verifiedChain && lhs.matchedIdentity == rhs.matchedIdentity)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.certificate)
+        hasher.combine(self.presentedChain)
+        hasher.combine(self.verifiedChain)
+        hasher.combine(self.matchedIdentity)
+    }
+}
+
+extension ClientCertificateIdentity {
+    /// The stored facts, shared by every copy.
+    private final class Facts: Sendable {
+        let certificate: Certificate
+        let presentedChain: [Certificate]
+        let verifiedChain: [Certificate]
+        let matchedIdentity: MatchedIdentity?
+
+        init(certificate: Certificate, presentedChain: [Certificate], verifiedChain: [Certificate],
+             matchedIdentity: MatchedIdentity?) {
+            self.certificate = certificate
+            self.presentedChain = presentedChain
+            self.verifiedChain = verifiedChain
+            self.matchedIdentity = matchedIdentity
+        }
     }
 }

@@ -2,9 +2,10 @@ import Synchronization
 
 /// The current policy and its generation: the seam a reload swaps a new policy through.
 ///
-/// Reading ``current`` is a short lock and one retain (it happens once per request); ``replace(with:)``
-/// bumps the generation, so every connection's cached decision is re-evaluated on its next request. A
-/// request already past authentication keeps the policy it started with.
+/// Reading ``generation`` is one atomic load, which is all a request on an already-decided connection pays;
+/// reading ``current`` is a short lock and one retain (once per connection, or after a reload).
+/// ``replace(with:)`` bumps the generation, so every connection's cached decision is re-evaluated on its next
+/// request. A request already past authentication keeps the policy it started with.
 ///
 /// ```swift
 /// let handle = PolicyHandle(try ClientCertificatePolicy.load(configuration, name: "partners", relativeTo: dir))
@@ -25,6 +26,8 @@ public final class PolicyHandle: Sendable {
     }
 
     private let state: Mutex<Snapshot>
+    /// The snapshot's generation, readable without the lock; written under it, after the snapshot.
+    private let latestGeneration = Atomic<UInt64>(1)
 
     /// Holds `policy` as generation 1.
     public init(_ policy: ClientCertificatePolicy) {
@@ -37,13 +40,21 @@ public final class PolicyHandle: Sendable {
         return (snapshot.policy, snapshot.generation)
     }
 
-    /// The current policy and generation as one object (the per-request read of the authenticator).
+    /// The current generation: one atomic load, no lock. A decision made under this generation still holds.
+    public var generation: UInt64 {
+        self.latestGeneration.load(ordering: .acquiring)
+    }
+
+    /// The current policy and generation as one object (read when a decision is made).
     var snapshot: Snapshot {
         self.state.withLock { $0 }
     }
 
     /// Swaps in `policy` and bumps the generation.
     public func replace(with policy: ClientCertificatePolicy) {
-        self.state.withLock { $0 = Snapshot(policy: policy, generation: $0.generation + 1) }
+        self.state.withLock { snapshot in
+            snapshot = Snapshot(policy: policy, generation: snapshot.generation + 1)
+            self.latestGeneration.store(snapshot.generation, ordering: .releasing)
+        }
     }
 }

@@ -23,13 +23,16 @@ public struct Request: Sendable {
     /// The path without the query: `/api/hello` for `/api/hello?name=x`.
     public var path: Substring {
         guard let target = self.head.path else { return "/" }
-        if let question = target.firstIndex(of: "?") { return target[..<question] }
+        // Searched as UTF-8 bytes: `?` is ASCII, and walking Characters would cost grapheme breaking.
+        if let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) { return target[..<question] }
         return target[...]
     }
 
     /// The raw query string after `?`, still percent-encoded; empty when there is none.
     public var rawQuery: Substring {
-        guard let target = self.head.path, let question = target.firstIndex(of: "?") else { return "" }
-        return target[target.index(after: question)...]
+        guard let target = self.head.path, let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) else {
+            return ""
+        }
+        return target[target.utf8.index(after: question)...]
     }
 }

@@ -16,7 +16,7 @@ extension Response {
         json += "}"
         return Response(
             status: HTTPResponse.Status(code: status.code, reasonPhrase: title),
-            headerFields: [.contentType: "application/problem+json"],
+            headerFields: .problemJSON,
             body: ByteBuffer(string: json)
         )
     }

@@ -29,15 +29,18 @@ public struct Response: Sendable {
 
     /// A `text/plain; charset=utf-8` response.
     public static func text(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status,
-            headerFields: [.contentType: "text/plain; charset=utf-8"],
-            body: ByteBuffer(string: text)
-        )
+        Response(status: status, headerFields: .plainText, body: ByteBuffer(string: text))
     }
 
     /// An `application/json` response from already-encoded JSON text.
     public static func json(_ json: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headerFields: [.contentType: "application/json"], body: ByteBuffer(string: json))
+        Response(status: status, headerFields: .json, body: ByteBuffer(string: json))
     }
+}
+
+extension HTTPFields {
+    // Shared, copy-on-write: a response that does not change its fields allocates none.
+    static let plainText: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
+    static let json: HTTPFields = [.contentType: "application/json"]
+    static let problemJSON: HTTPFields = [.contentType: "application/problem+json"]
 }
