@@ -34,9 +34,12 @@ enum HTTP2ServerCallbacks {
     private static let header: nghttp2_on_header_callback = {
         _, frame, name, nameLength, value, valueLength, _, userData in
         guard let frame, let handler = handler(userData) else { return 0 }
-        let name = String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self)
-        let value = UnsafeBufferPointer(start: value, count: valueLength)  // borrowed: copied by HTTPField
-        handler.receivedHeader(name: name, value: value, stream: frame.pointee.hd.stream_id)
+        // Borrowed for the call: the head builder copies what it keeps.
+        handler.receivedHeader(
+            name: UnsafeBufferPointer(start: name, count: nameLength),
+            value: UnsafeBufferPointer(start: value, count: valueLength),
+            stream: frame.pointee.hd.stream_id
+        )
         return 0
     }
 

@@ -7,17 +7,24 @@ extension HTTP2ServerHandler {
         if case .draining(let lastStreamID) = self.phase, stream > lastStreamID { return }
         self.streams.open(
             stream,
-            HTTP2StreamMachine(maxHeaderListSize: self.limits.maxHeaderListSize, maxBodySize: self.limits.maxBodySize)
+            HTTP2StreamMachine(maxBodySize: self.limits.maxBodySize),
+            head: HTTP2RequestHeadBuilder(maxHeaderListSize: self.limits.maxHeaderListSize)
         )
         self.updateIdleTimer()
     }
 
-    func receivedHeader(name: String, value: UnsafeBufferPointer<UInt8>, stream: Int32) {
-        self.streams.update(stream) { $0.receivedHeader(name: name, value: value) }
+    func receivedHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, stream: Int32) {
+        self.streams.appendHeader(name: name, value: value, to: stream)
     }
 
     func receivedEndOfHeaders(stream: Int32, endStream: Bool) {
-        self.enqueue(self.streams.update(stream) { $0.receivedEndOfHeaders(endStream: endStream) }, on: stream)
+        let action: HTTP2StreamMachine.Action?
+        if let head = self.streams.finishHead(of: stream) {
+            action = self.streams.update(stream) { $0.receivedHead(head, endStream: endStream) }
+        } else {
+            action = self.streams.update(stream) { $0.receivedTrailers(endStream: endStream) }
+        }
+        self.enqueue(action, on: stream)
     }
 
     func receivedData(_ bytes: UnsafeRawBufferPointer, stream: Int32) {
