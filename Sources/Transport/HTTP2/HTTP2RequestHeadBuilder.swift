@@ -57,17 +57,23 @@ struct HTTP2RequestHeadBuilder {
             return
         }
         let value = String(decoding: value, as: UTF8.self)
-        if name.elementsEqual(":method".utf8), self.method == nil {
+        if Self.equals(name, ":method"), self.method == nil {
             self.method = value
-        } else if name.elementsEqual(":path".utf8), self.path == nil {
+        } else if Self.equals(name, ":path"), self.path == nil {
             self.path = value
-        } else if name.elementsEqual(":scheme".utf8), self.scheme == nil {
+        } else if Self.equals(name, ":scheme"), self.scheme == nil {
             self.scheme = value
-        } else if name.elementsEqual(":authority".utf8), self.authority == nil {
+        } else if Self.equals(name, ":authority"), self.authority == nil {
             self.authority = value
         } else {
             self.isMalformed = true
         }
+    }
+
+    private static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ name: StaticString) -> Bool {
+        guard bytes.count == name.utf8CodeUnitCount else { return false }
+        for index in 0..<bytes.count where bytes[index] != name.utf8Start[index] { return false }
+        return true
     }
 
     /// The request head, or `nil` when the pseudo-headers are missing or invalid (→ PROTOCOL_ERROR).

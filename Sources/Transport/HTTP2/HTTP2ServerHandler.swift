@@ -178,7 +178,10 @@ extension HTTP2ServerHandler {
         defer { self.isPerformingActions = false }
         var index = 0
         while index < self.pendingActions.count {
-            let (stream, action) = self.pendingActions[index]
+            // Moved out, not copied: the array keeps `.none` and the request is not retained twice.
+            var action = HTTP2StreamMachine.Action.none
+            swap(&action, &self.pendingActions[index].action)
+            let stream = self.pendingActions[index].stream
             index += 1
             self.perform(action, on: stream)
         }

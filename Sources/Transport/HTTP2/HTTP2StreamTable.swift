@@ -12,7 +12,7 @@ struct HTTP2StreamTable {
     var isEmpty: Bool { self.streams.isEmpty }
 
     /// Starts tracking a new stream, whose request header block begins now and is collected into `head`.
-    mutating func open(_ id: Int32, _ machine: HTTP2StreamMachine, head: HTTP2RequestHeadBuilder) {
+    mutating func open(_ id: Int32, _ machine: consuming HTTP2StreamMachine, head: consuming HTTP2RequestHeadBuilder) {
         self.streams[id] = machine
         self.incomingHeadStream = id
         self.incomingHead = head
