@@ -10,7 +10,7 @@ extension HTTP2ServerHandler {
             HTTP2StreamMachine(maxBodySize: self.limits.maxBodySize),
             head: HTTP2RequestHeadBuilder(maxHeaderListSize: self.limits.maxHeaderListSize)
         )
-        self.updateIdleTimer()
+        self.idleSince = nil  // busy: the idle timer, if armed, stops when it fires
     }
 
     func receivedHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, stream: Int32) {
@@ -18,13 +18,7 @@ extension HTTP2ServerHandler {
     }
 
     func receivedEndOfHeaders(stream: Int32, endStream: Bool) {
-        let action: HTTP2StreamMachine.Action?
-        if let head = self.streams.finishHead(of: stream) {
-            action = self.streams.update(stream) { $0.receivedHead(head, endStream: endStream) }
-        } else {
-            action = self.streams.update(stream) { $0.receivedTrailers(endStream: endStream) }
-        }
-        self.enqueue(action, on: stream)
+        self.enqueue(self.streams.receivedEndOfHeaders(stream, endStream: endStream), on: stream)
     }
 
     func receivedData(_ bytes: UnsafeRawBufferPointer, stream: Int32) {
@@ -42,7 +36,7 @@ extension HTTP2ServerHandler {
     func streamClosed(_ stream: Int32) {
         guard var machine = self.streams.remove(stream) else { return }
         self.enqueue(machine.closed(), on: stream)
-        self.updateIdleTimer()
+        if self.streams.isEmpty { self.updateIdleTimer() }
     }
 
     /// Copies the next slice of `stream`'s response body into nghttp2's frame buffer.

@@ -25,11 +25,13 @@ struct HTTP2StreamTable {
         self.incomingHead?.append(name: name, value: value)
     }
 
-    /// Ends `id`'s request header block and returns the collected head; `nil` when none was in progress for
-    /// `id` (the block carried trailers).
-    mutating func finishHead(of id: Int32) -> HTTP2RequestHeadBuilder? {
-        guard self.incomingHeadStream == id else { return nil }
-        return self.incomingHead.take()
+    /// A header block of `id` ended: the request head when it was in progress, trailers otherwise.
+    mutating func receivedEndOfHeaders(_ id: Int32, endStream: Bool) -> HTTP2StreamMachine.Action? {
+        guard let index = self.streams.index(forKey: id) else { return nil }
+        if self.incomingHeadStream == id, let head = self.incomingHead.take() {
+            return self.streams.values[index].receivedHead(head, endStream: endStream)
+        }
+        return self.streams.values[index].receivedTrailers(endStream: endStream)
     }
 
     /// Runs `transition` on the stream's machine in place; `nil` when the stream is unknown (closed, or refused).
