@@ -39,16 +39,28 @@ extension HTTP2ServerHandler {
         if self.streams.isEmpty { self.updateIdleTimer() }
     }
 
-    /// Copies the next slice of `stream`'s response body into nghttp2's frame buffer.
-    func readResponseBody(stream: Int32, into buffer: UnsafeMutableRawBufferPointer) -> (count: Int, isEnd: Bool) {
-        guard let (bytes, isEnd) = self.streams.update(stream, { $0.readBody(maxLength: buffer.count) }) else {
+    /// Takes the next slice of `stream`'s response body, up to `maxLength` bytes, for the DATA frame nghttp2 is
+    /// preparing; it is written out by ``sendResponseBody(stream:frameHeader:length:padding:)``.
+    func readResponseBody(stream: Int32, maxLength: Int) -> (count: Int, isEnd: Bool) {
+        guard let (bytes, isEnd) = self.streams.update(stream, { $0.readBody(maxLength: maxLength) }) else {
             return (0, true)
         }
-        let count = bytes.withUnsafeReadableBytes { source in
-            buffer.copyMemory(from: source)
-            return source.count
-        }
-        return (count, isEnd)
+        self.outgoingBody = (stream, bytes)
+        return (bytes.readableBytes, isEnd)
+    }
+
+    /// Appends a DATA frame to the output: `frameHeader`, then the slice taken by the data provider (RFC 9113
+    /// §6.1, with the pad length byte and padding when nghttp2 asks for `padding`). False when that slice is not
+    /// the one this frame announces.
+    func sendResponseBody(stream: Int32, frameHeader: UnsafeRawBufferPointer, length: Int, padding: Int) -> Bool {
+        guard let (bodyStream, slice) = self.outgoingBody.take(), bodyStream == stream, slice.readableBytes == length
+        else { return false }
+        var body = slice
+        self.output.writeBytes(frameHeader)
+        if padding > 0 { self.output.writeInteger(UInt8(padding - 1)) }
+        self.output.writeBuffer(&body)
+        if padding > 1 { self.output.writeRepeatingByte(0, count: padding - 1) }
+        return true
     }
 
     private func enqueue(_ action: HTTP2StreamMachine.Action?, on stream: Int32) {

@@ -54,7 +54,9 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) private var isPerformingActions = false
     /// nghttp2's output, reused from batch to batch: the TLS handler encrypts a write at once, so the buffer's
     /// storage is unique again (and keeps its capacity) by the next batch.
-    @exclusivity(unchecked) private var output = ByteBuffer()
+    @exclusivity(unchecked) var output = ByteBuffer()
+    /// The response body slice that the next DATA frame carries, between nghttp2's two body callbacks.
+    var outgoingBody: (stream: Int32, bytes: ByteBuffer)?
 
     /// Creates the handler for one connection.
     /// - Parameters:
@@ -146,7 +148,8 @@ extension HTTP2ServerHandler {
         self.isSending = true
         defer { self.isSending = false }
         sending: while let session = self.session, context.channel.isWritable {
-            let step = session.sendNext(into: &self.output)
+            // The bytes are appended once nghttp2 returned: a DATA frame written by a callback comes first.
+            let step = session.sendNext { self.output.writeBytes($0) }
             if !self.pendingActions.isEmpty { self.performPendingActions() }
             switch step {
             case .wrote:
@@ -231,6 +234,7 @@ extension HTTP2ServerHandler {
         self.session = nil
         session.close()
         self.pendingActions.removeAll()
+        self.outgoingBody = nil
         for stream in self.streams.removeAll() {
             self.dispatcher.cancel(StreamID(stream))
         }

@@ -75,10 +75,10 @@ final class HTTP2ServerSession {
         return NGHTTP2MemoryIO.receive(buffer, session: session)
     }
 
-    /// Serialises the next pending frames and appends them to `buffer`.
-    func sendNext(into buffer: inout ByteBuffer) -> SendStep {
+    /// Serialises the next pending frames and lends them to `body` once nghttp2 returned.
+    func sendNext(_ body: (UnsafeRawBufferPointer) -> Void) -> SendStep {
         guard let session = self.session else { return .idle }
-        return NGHTTP2MemoryIO.sendNext(session: session, into: &buffer)
+        return NGHTTP2MemoryIO.sendNext(session: session, body)
     }
 
     /// False when nghttp2 neither expects input nor has output: the connection is done.
