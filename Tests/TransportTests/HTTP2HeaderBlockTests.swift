@@ -46,12 +46,37 @@ struct HTTP2HeaderBlockTests {
         #expect(withoutTE.map(\.name) == [":status", "content-length"])
     }
 
+    @Test(arguments: [(fields: 40, valueSize: 4), (fields: 2, valueSize: 5000)])
+    func largeBlocksAreLaidOutWhole(fields count: Int, valueSize: Int) {
+        let value = String(repeating: "v", count: valueSize)
+        var fields = HTTPFields()
+        for index in 0..<count { fields.append(HTTPField(name: HTTPField.Name("x-field-\(index)")!, value: value)) }
+        let block = HTTP2HeaderBlock(response: HTTPResponse(status: .ok, headerFields: fields), bodyLength: 3)
+        let pairs = self.pairs(block)
+        #expect(pairs.count == count + 2)
+        #expect(pairs.dropFirst().dropLast().map(\.name) == (0..<count).map { "x-field-\($0)" })
+        #expect(pairs.dropFirst().dropLast().allSatisfy { $0.value == Array(value.utf8) })
+        #expect(pairs.last.map { String(decoding: $0.value, as: UTF8.self) } == "3")
+    }
+
     @Test func requestBlockHasPseudoHeadersInOrder() {
         let head = HTTPRequest(method: .post, scheme: "https", authority: "a.example", path: "/upload?x=1")
         let pairs = self.pairs(HTTP2HeaderBlock(request: head, bodyLength: 0))
         #expect(pairs.map(\.name) == [":method", ":scheme", ":authority", ":path", "content-length"])
         let values = pairs.map { String(decoding: $0.value, as: UTF8.self) }
         #expect(values == ["POST", "https", "a.example", "/upload?x=1", "0"])
+    }
+
+    @Test func commonFieldNamesAreTheParsedNames() {
+        let common = [
+            "accept", "accept-encoding", "accept-language", "authorization", "cache-control", "content-length",
+            "content-type", "cookie", "if-none-match", "origin", "referer", "user-agent",
+        ]
+        for name in common + ["x-custom", "acceptx", "user-agenT", ""] {
+            let found = Array(name.utf8).withUnsafeBufferPointer { HTTP2FieldNames.common($0) }
+            #expect(found?.rawName == (common.contains(name) ? name : nil))
+            #expect(found?.canonicalName == (common.contains(name) ? name : nil))
+        }
     }
 
     @Test func obsTextSurvivesTheRoundTripAsBytes() throws {

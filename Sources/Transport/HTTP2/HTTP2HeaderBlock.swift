@@ -38,6 +38,15 @@ package struct HTTP2HeaderBlock {
 
     /// Lends the block as an `nghttp2_nv` array; nghttp2 copies it during submission.
     package func withNameValuePairs<T>(_ body: (UnsafeMutableBufferPointer<nghttp2_nv>) -> T) -> T {
+        // Most blocks fit a small stack buffer and are laid out in one pass; larger ones are measured first.
+        if self.fields.count + 5 <= Self.smallFieldCount {
+            let result = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.smallByteCount) { bytes in
+                withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: Self.smallFieldCount) { nva in
+                    self.layOut(into: bytes, nva).map(body)
+                }
+            }
+            if let result { return result }
+        }
         var count = 0
         var byteCount = 0
         self.forEachField { name, value in
@@ -46,27 +55,45 @@ package struct HTTP2HeaderBlock {
         }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: byteCount) { bytes in
             withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: count) { nva in
-                var index = 0
-                var offset = 0
-                self.forEachField { name, value in
-                    // `bytes` is never empty here: a pseudo-header field always comes first.
-                    let nameStart = bytes.baseAddress! + offset
-                    offset = bytes[offset...].initialize(fromContentsOf: name)
-                    let valueStart = bytes.baseAddress! + offset
-                    offset = bytes[offset...].initialize(fromContentsOf: value)
-                    let field = nghttp2_nv(
-                        name: nameStart,
-                        value: valueStart,
-                        namelen: name.count,
-                        valuelen: value.count,
-                        flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
-                    )
-                    nva.initializeElement(at: index, to: field)
-                    index += 1
-                }
-                return body(nva)
+                guard let laidOut = self.layOut(into: bytes, nva) else { preconditionFailure("header block grew") }
+                return body(laidOut)
             }
         }
+    }
+
+    /// The field count and byte size up to which a block is laid out on the stack in one pass.
+    private static let smallFieldCount = 32
+    private static let smallByteCount = 2048
+
+    /// Copies the fields into `bytes` and points `nva` at them; `nil` when `bytes` or `nva` is too small.
+    private func layOut(
+        into bytes: UnsafeMutableBufferPointer<UInt8>,
+        _ nva: UnsafeMutableBufferPointer<nghttp2_nv>
+    ) -> UnsafeMutableBufferPointer<nghttp2_nv>? {
+        guard let base = bytes.baseAddress else { return nil }
+        var index = 0
+        var offset = 0
+        var fits = true
+        self.forEachField { name, value in
+            guard fits, index < nva.count, offset + name.count + value.count <= bytes.count else {
+                fits = false
+                return
+            }
+            let nameStart = base + offset
+            offset = bytes[offset...].initialize(fromContentsOf: name)
+            let valueStart = base + offset
+            offset = bytes[offset...].initialize(fromContentsOf: value)
+            let field = nghttp2_nv(
+                name: nameStart,
+                value: valueStart,
+                namelen: name.count,
+                valuelen: value.count,
+                flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+            )
+            nva.initializeElement(at: index, to: field)
+            index += 1
+        }
+        return fits ? UnsafeMutableBufferPointer(rebasing: nva[..<index]) : nil
     }
 
     /// Calls `body` with each field's name and value bytes, in block order.

@@ -42,7 +42,9 @@ struct HTTP2RequestHeadBuilder {
         guard !self.isOversized, !self.isMalformed else { return }
         if name.first == UInt8(ascii: ":") {
             self.appendPseudo(name: name, value: value)
-        } else if let fieldName = HTTPField.Name(parsed: String(decoding: name, as: UTF8.self)) {
+        } else if let fieldName = HTTP2FieldNames.common(name)
+            ?? HTTPField.Name(parsed: String(decoding: name, as: UTF8.self))
+        {
             if self.fields.isEmpty { self.fields.reserveCapacity(Self.initialFieldCapacity) }
             self.fields.append(HTTPField(name: fieldName, value: value))
         } else {
@@ -57,23 +59,17 @@ struct HTTP2RequestHeadBuilder {
             return
         }
         let value = String(decoding: value, as: UTF8.self)
-        if Self.equals(name, ":method"), self.method == nil {
+        if HTTP2FieldNames.equals(name, ":method"), self.method == nil {
             self.method = value
-        } else if Self.equals(name, ":path"), self.path == nil {
+        } else if HTTP2FieldNames.equals(name, ":path"), self.path == nil {
             self.path = value
-        } else if Self.equals(name, ":scheme"), self.scheme == nil {
+        } else if HTTP2FieldNames.equals(name, ":scheme"), self.scheme == nil {
             self.scheme = value
-        } else if Self.equals(name, ":authority"), self.authority == nil {
+        } else if HTTP2FieldNames.equals(name, ":authority"), self.authority == nil {
             self.authority = value
         } else {
             self.isMalformed = true
         }
-    }
-
-    private static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ name: StaticString) -> Bool {
-        guard bytes.count == name.utf8CodeUnitCount else { return false }
-        for index in 0..<bytes.count where bytes[index] != name.utf8Start[index] { return false }
-        return true
     }
 
     /// The request head, or `nil` when the pseudo-headers are missing or invalid (→ PROTOCOL_ERROR).
