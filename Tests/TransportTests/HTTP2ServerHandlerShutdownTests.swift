@@ -86,6 +86,26 @@ struct HTTP2ServerHandlerShutdownTests {
         #expect(connection.serverGoaways.last?.errorCode == NGHTTP2_NO_ERROR.rawValue)
     }
 
+    @Test func idleTimeoutCountsFromTheLastStream() throws {
+        var limits = ConnectionLimits()
+        limits.idleTimeout = .seconds(5)
+        let connection = try HTTP2TestConnection(limits: limits)
+        _ = connection.client.request(path: "/first")
+        try connection.exchange()
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(3))
+        let second = connection.client.request(path: "/second")
+        try connection.exchange()
+        #expect(connection.client.responses[second]?.isComplete == true)
+        // The timer armed after the first stream fires at 5 s and finds the connection idle for 2 s only.
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(4))
+        try connection.exchange()
+        #expect(connection.isOpen)
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        try connection.exchange()
+        #expect(!connection.isOpen)
+        #expect(connection.serverGoaways.last?.lastStreamID == second)
+    }
+
     @Test func openStreamKeepsTheConnectionFromIdling() throws {
         var limits = ConnectionLimits()
         limits.idleTimeout = .seconds(5)

@@ -5,20 +5,32 @@ import Testing
 
 @Suite("HTTP2StreamMachine")
 struct HTTP2StreamMachineTests {
-    private func machine(maxHeaderListSize: Int = 16 * 1024, maxBodySize: Int = 1024) -> HTTP2StreamMachine {
-        HTTP2StreamMachine(maxHeaderListSize: maxHeaderListSize, maxBodySize: maxBodySize)
+    private func machine(maxBodySize: Int = 1024) -> HTTP2StreamMachine {
+        HTTP2StreamMachine(maxBodySize: maxBodySize)
     }
 
-    private func receiveHead(_ machine: inout HTTP2StreamMachine, _ fields: [(String, String)]) {
-        for (name, value) in fields { machine.receivedHeader(name: name, value: value.utf8) }
+    /// Feeds `fields` as one header block, then ends it.
+    private func receiveHead(
+        _ machine: inout HTTP2StreamMachine,
+        _ fields: [(String, String)],
+        endStream: Bool,
+        maxHeaderListSize: Int = 16 * 1024
+    ) -> HTTP2StreamMachine.Action {
+        var head = HTTP2RequestHeadBuilder(maxHeaderListSize: maxHeaderListSize)
+        for (name, value) in fields {
+            Array(name.utf8).withUnsafeBufferPointer { name in
+                Array(value.utf8).withUnsafeBufferPointer { head.append(name: name, value: $0) }
+            }
+        }
+        return machine.receivedHead(head, endStream: endStream)
     }
 
     private let getFields = [(":method", "GET"), (":scheme", "https"), (":authority", "a"), (":path", "/x")]
 
     @Test func completeHeadWithEndStreamIsDispatched() throws {
         var machine = self.machine()
-        self.receiveHead(&machine, self.getFields + [("accept", "*/*")])
-        guard case .dispatch(let request) = machine.receivedEndOfHeaders(endStream: true) else {
+        let action = self.receiveHead(&machine, self.getFields + [("accept", "*/*")], endStream: true)
+        guard case .dispatch(let request) = action else {
             Issue.record("expected dispatch")
             return
         }
@@ -41,8 +53,7 @@ struct HTTP2StreamMachineTests {
     ])
     func missingOrInvalidPseudoHeadersAreAProtocolError(fields: [(String, String)]) {
         var machine = self.machine()
-        self.receiveHead(&machine, fields)
-        guard case .reset(let code) = machine.receivedEndOfHeaders(endStream: true) else {
+        guard case .reset(let code) = self.receiveHead(&machine, fields, endStream: true) else {
             Issue.record("expected a reset")
             return
         }
@@ -51,8 +62,7 @@ struct HTTP2StreamMachineTests {
 
     @Test func responseForHeadRequestCarriesNoBody() {
         var machine = self.machine()
-        self.receiveHead(&machine, [(":method", "HEAD"), (":scheme", "https"), (":path", "/")])
-        _ = machine.receivedEndOfHeaders(endStream: true)
+        _ = self.receiveHead(&machine, [(":method", "HEAD"), (":scheme", "https"), (":path", "/")], endStream: true)
         guard case .submit(_, let length, let hasBody) = machine.respond(.text("hello")) else {
             Issue.record("expected submit")
             return
@@ -67,8 +77,7 @@ struct HTTP2StreamMachineTests {
 
     @Test func bodyIsReadInSlicesUntilTheEnd() {
         var machine = self.machine()
-        self.receiveHead(&machine, self.getFields)
-        _ = machine.receivedEndOfHeaders(endStream: true)
+        _ = self.receiveHead(&machine, self.getFields, endStream: true)
         _ = machine.respond(.text("abcdef"))
         let first = machine.readBody(maxLength: 4)
         #expect(first.bytes == ByteBuffer(string: "abcd") && !first.isEnd)
@@ -82,8 +91,7 @@ struct HTTP2StreamMachineTests {
 
     @Test func oversizedBodyIsAnswered413ThenDiscardedThenReset() {
         var machine = self.machine(maxBodySize: 4)
-        self.receiveHead(&machine, [(":method", "POST"), (":scheme", "https"), (":path", "/")])
-        _ = machine.receivedEndOfHeaders(endStream: false)
+        _ = self.receiveHead(&machine, [(":method", "POST"), (":scheme", "https"), (":path", "/")], endStream: false)
         let chunk: [UInt8] = [1, 2, 3]
         let first = chunk.withUnsafeBytes { machine.receivedData($0) }
         guard case .none = first else {
@@ -114,9 +122,10 @@ struct HTTP2StreamMachineTests {
     }
 
     @Test func oversizedHeaderListIsAnswered431() {
-        var machine = self.machine(maxHeaderListSize: 200)
-        self.receiveHead(&machine, self.getFields + [("x-big", String(repeating: "x", count: 200))])
-        guard case .submit(let head, _, true) = machine.receivedEndOfHeaders(endStream: true) else {
+        var machine = self.machine()
+        let fields = self.getFields + [("x-big", String(repeating: "x", count: 200))]
+        let action = self.receiveHead(&machine, fields, endStream: true, maxHeaderListSize: 200)
+        guard case .submit(let head, _, true) = action else {
             Issue.record("expected a 431")
             return
         }

@@ -19,15 +19,20 @@ struct HTTP2RequestHeadBuilder {
     private var path: String?
     private var fields = HTTPFields()
 
+    /// Room reserved for the regular fields at the first one: a typical request has a handful, and growing
+    /// the array one step at a time would cost an allocation per doubling.
+    private static let initialFieldCapacity = 8
+
     init(maxHeaderListSize: Int) {
         self.maxHeaderListSize = maxHeaderListSize
     }
 
     /// Adds one field as it came off the wire (names are already lowercase: nghttp2 checks that).
     ///
-    /// Values stay bytes: obs-text survives unchanged instead of being decoded as UTF-8.
-    mutating func append(name: String, value: some Collection<UInt8>) {
-        self.headerListSize += name.utf8.count + value.count + 32
+    /// Both are borrowed for the call. Values stay bytes: obs-text survives unchanged instead of being
+    /// decoded as UTF-8.
+    mutating func append(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+        self.headerListSize += name.count + value.count + 32
         if self.headerListSize > self.maxHeaderListSize {
             // Stop collecting: the request is answered with 431 and its fields are never read.
             self.isOversized = true
@@ -35,27 +40,35 @@ struct HTTP2RequestHeadBuilder {
             return
         }
         guard !self.isOversized, !self.isMalformed else { return }
-        if name.hasPrefix(":") {
-            self.appendPseudo(name: name, value: String(decoding: value, as: UTF8.self))
-        } else if let fieldName = HTTPField.Name(name) {
+        if name.first == UInt8(ascii: ":") {
+            self.appendPseudo(name: name, value: value)
+        } else if let fieldName = HTTP2FieldNames.common(name)
+            ?? HTTPField.Name(parsed: String(decoding: name, as: UTF8.self))
+        {
+            if self.fields.isEmpty { self.fields.reserveCapacity(Self.initialFieldCapacity) }
             self.fields.append(HTTPField(name: fieldName, value: value))
         } else {
             self.isMalformed = true
         }
     }
 
-    private mutating func appendPseudo(name: String, value: String) {
+    private mutating func appendPseudo(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
         // RFC 9113 §8.3: pseudo-header fields come first and appear once.
         guard self.fields.isEmpty else {
             self.isMalformed = true
             return
         }
-        switch name {
-        case ":method" where self.method == nil: self.method = value
-        case ":scheme" where self.scheme == nil: self.scheme = value
-        case ":authority" where self.authority == nil: self.authority = value
-        case ":path" where self.path == nil: self.path = value
-        default: self.isMalformed = true
+        let value = String(decoding: value, as: UTF8.self)
+        if HTTP2FieldNames.equals(name, ":method"), self.method == nil {
+            self.method = value
+        } else if HTTP2FieldNames.equals(name, ":path"), self.path == nil {
+            self.path = value
+        } else if HTTP2FieldNames.equals(name, ":scheme"), self.scheme == nil {
+            self.scheme = value
+        } else if HTTP2FieldNames.equals(name, ":authority"), self.authority == nil {
+            self.authority = value
+        } else {
+            self.isMalformed = true
         }
     }
 

@@ -13,6 +13,7 @@ enum HTTP2ServerCallbacks {
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, Self.frameReceived)
         nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, Self.frameSent)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, Self.streamClosed)
+        nghttp2_session_callbacks_set_send_data_callback(callbacks, Self.sendResponseBody)
         return callbacks
     }
 
@@ -34,9 +35,12 @@ enum HTTP2ServerCallbacks {
     private static let header: nghttp2_on_header_callback = {
         _, frame, name, nameLength, value, valueLength, _, userData in
         guard let frame, let handler = handler(userData) else { return 0 }
-        let name = String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self)
-        let value = UnsafeBufferPointer(start: value, count: valueLength)  // borrowed: copied by HTTPField
-        handler.receivedHeader(name: name, value: value, stream: frame.pointee.hd.stream_id)
+        // Borrowed for the call: the head builder copies what it keeps.
+        handler.receivedHeader(
+            name: UnsafeBufferPointer(start: name, count: nameLength),
+            value: UnsafeBufferPointer(start: value, count: valueLength),
+            stream: frame.pointee.hd.stream_id
+        )
         return 0
     }
 
@@ -77,16 +81,30 @@ enum HTTP2ServerCallbacks {
         return 0
     }
 
-    /// The response body's data provider: copies the next slice of the stored body into nghttp2's buffer.
-    static let readResponseBody: nghttp2_data_source_read_callback = { _, stream, buffer, length, flags, _, userData in
-        guard let buffer, let flags, let handler = handler(userData) else {
+    /// The response body's data provider: says how much of the stored body the next DATA frame carries, without
+    /// copying it (NGHTTP2_DATA_FLAG_NO_COPY); ``sendResponseBody`` then writes it straight to the output.
+    static let readResponseBody: nghttp2_data_source_read_callback = { _, stream, _, length, flags, _, userData in
+        guard let flags, let handler = handler(userData) else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
-        let (count, isEnd) = handler.readResponseBody(
-            stream: stream,
-            into: UnsafeMutableRawBufferPointer(start: buffer, count: length)
-        )
+        let (count, isEnd) = handler.readResponseBody(stream: stream, maxLength: length)
+        flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue
         if isEnd { flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue }
         return count
+    }
+
+    /// Writes a DATA frame whose body the data provider left uncopied: the 9-byte frame header, then the body.
+    private static let sendResponseBody: nghttp2_send_data_callback = { _, frame, frameHeader, length, _, userData in
+        guard let frame, let frameHeader, let handler = handler(userData),
+            handler.sendResponseBody(
+                stream: frame.pointee.hd.stream_id,
+                frameHeader: UnsafeRawBufferPointer(start: frameHeader, count: 9),
+                length: length,
+                padding: frame.pointee.data.padlen
+            )
+        else {
+            return Int32(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)  // resets the stream
+        }
+        return 0
     }
 }

@@ -7,17 +7,18 @@ extension HTTP2ServerHandler {
         if case .draining(let lastStreamID) = self.phase, stream > lastStreamID { return }
         self.streams.open(
             stream,
-            HTTP2StreamMachine(maxHeaderListSize: self.limits.maxHeaderListSize, maxBodySize: self.limits.maxBodySize)
+            HTTP2StreamMachine(maxBodySize: self.limits.maxBodySize),
+            head: HTTP2RequestHeadBuilder(maxHeaderListSize: self.limits.maxHeaderListSize)
         )
-        self.updateIdleTimer()
+        self.idleSince = nil  // busy: the idle timer, if armed, stops when it fires
     }
 
-    func receivedHeader(name: String, value: UnsafeBufferPointer<UInt8>, stream: Int32) {
-        self.streams.update(stream) { $0.receivedHeader(name: name, value: value) }
+    func receivedHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, stream: Int32) {
+        self.streams.appendHeader(name: name, value: value, to: stream)
     }
 
     func receivedEndOfHeaders(stream: Int32, endStream: Bool) {
-        self.enqueue(self.streams.update(stream) { $0.receivedEndOfHeaders(endStream: endStream) }, on: stream)
+        self.enqueue(self.streams.receivedEndOfHeaders(stream, endStream: endStream), on: stream)
     }
 
     func receivedData(_ bytes: UnsafeRawBufferPointer, stream: Int32) {
@@ -35,19 +36,31 @@ extension HTTP2ServerHandler {
     func streamClosed(_ stream: Int32) {
         guard var machine = self.streams.remove(stream) else { return }
         self.enqueue(machine.closed(), on: stream)
-        self.updateIdleTimer()
+        if self.streams.isEmpty { self.updateIdleTimer() }
     }
 
-    /// Copies the next slice of `stream`'s response body into nghttp2's frame buffer.
-    func readResponseBody(stream: Int32, into buffer: UnsafeMutableRawBufferPointer) -> (count: Int, isEnd: Bool) {
-        guard let (bytes, isEnd) = self.streams.update(stream, { $0.readBody(maxLength: buffer.count) }) else {
+    /// Takes the next slice of `stream`'s response body, up to `maxLength` bytes, for the DATA frame nghttp2 is
+    /// preparing; it is written out by ``sendResponseBody(stream:frameHeader:length:padding:)``.
+    func readResponseBody(stream: Int32, maxLength: Int) -> (count: Int, isEnd: Bool) {
+        guard let (bytes, isEnd) = self.streams.update(stream, { $0.readBody(maxLength: maxLength) }) else {
             return (0, true)
         }
-        let count = bytes.withUnsafeReadableBytes { source in
-            buffer.copyMemory(from: source)
-            return source.count
-        }
-        return (count, isEnd)
+        self.outgoingBody = (stream, bytes)
+        return (bytes.readableBytes, isEnd)
+    }
+
+    /// Appends a DATA frame to the output: `frameHeader`, then the slice taken by the data provider (RFC 9113
+    /// §6.1, with the pad length byte and padding when nghttp2 asks for `padding`). False when that slice is not
+    /// the one this frame announces.
+    func sendResponseBody(stream: Int32, frameHeader: UnsafeRawBufferPointer, length: Int, padding: Int) -> Bool {
+        guard let (bodyStream, slice) = self.outgoingBody.take(), bodyStream == stream, slice.readableBytes == length
+        else { return false }
+        var body = slice
+        self.output.writeBytes(frameHeader)
+        if padding > 0 { self.output.writeInteger(UInt8(padding - 1)) }
+        self.output.writeBuffer(&body)
+        if padding > 1 { self.output.writeRepeatingByte(0, count: padding - 1) }
+        return true
     }
 
     private func enqueue(_ action: HTTP2StreamMachine.Action?, on stream: Int32) {

@@ -58,6 +58,9 @@ final class HTTP2ServerSession {
                 settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
                 value: UInt32(clamping: limits.maxHeaderListSize)
             ),
+            // RFC 9218 §2.1: we ignore RFC 7540 priorities (deprecated by RFC 9113 §5.3). nghttp2 then schedules
+            // streams with simple queues and keeps no closed streams for a dependency tree.
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue), value: 1),
         ]
         _ = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
         // The connection window bounds all streams together; the default 64 KiB would stall uploads
@@ -72,10 +75,10 @@ final class HTTP2ServerSession {
         return NGHTTP2MemoryIO.receive(buffer, session: session)
     }
 
-    /// Serialises the next pending frames and appends them to `buffer`.
-    func sendNext(into buffer: inout ByteBuffer) -> SendStep {
+    /// Serialises the next pending frames and lends them to `body` once nghttp2 returned.
+    func sendNext(_ body: (UnsafeRawBufferPointer) -> Void) -> SendStep {
         guard let session = self.session else { return .idle }
-        return NGHTTP2MemoryIO.sendNext(session: session, into: &buffer)
+        return NGHTTP2MemoryIO.sendNext(session: session, body)
     }
 
     /// False when nghttp2 neither expects input nor has output: the connection is done.

@@ -6,8 +6,9 @@ import NIOCore
 /// Pure: it never touches nghttp2 or the channel. Each event returns an ``Action`` that the handler performs.
 struct HTTP2StreamMachine {
     enum State {
-        /// Header fields are arriving.
-        case receivingHead(HTTP2RequestHeadBuilder)
+        /// Header fields are arriving. They are collected outside the machine (see ``HTTP2StreamTable``):
+        /// a header block is never interleaved with another stream's, so one builder per connection suffices.
+        case receivingHead
         /// The head is complete; the body is arriving.
         case receivingBody(HTTPRequest, ByteBuffer)
         /// The request went to the dispatcher; its response has not come back yet.
@@ -44,8 +45,8 @@ struct HTTP2StreamMachine {
     /// discard the rest of the body instead, up to this bound.
     var discardAllowance: Int { max(self.maxBodySize, 1 << 20) * 8 }
 
-    init(maxHeaderListSize: Int, maxBodySize: Int) {
-        self.state = .receivingHead(HTTP2RequestHeadBuilder(maxHeaderListSize: maxHeaderListSize))
+    init(maxBodySize: Int) {
+        self.state = .receivingHead
         self.maxBodySize = maxBodySize
     }
 
@@ -55,34 +56,28 @@ struct HTTP2StreamMachine {
         return false
     }
 
-    /// One request header field arrived. Trailer fields (after the body) are ignored.
-    mutating func receivedHeader(name: String, value: some Collection<UInt8>) {
-        guard case .receivingHead(var builder) = self.state else { return }
-        self.state = .reset  // drop the builder's storage while mutating it in place
-        builder.append(name: name, value: value)
-        self.state = .receivingHead(builder)
-    }
-
-    /// The header block ended (after any CONTINUATION frames).
-    mutating func receivedEndOfHeaders(endStream: Bool) -> Action {
-        guard case .receivingHead(let builder) = self.state else {
-            // Trailers: the request ends with them.
-            return endStream ? self.receivedEndOfStream() : .none
-        }
-        if builder.isOversized {
+    /// The request's header block ended (after any CONTINUATION frames) with the fields in `head`.
+    mutating func receivedHead(_ head: HTTP2RequestHeadBuilder, endStream: Bool) -> Action {
+        guard case .receivingHead = self.state else { return self.receivedTrailers(endStream: endStream) }
+        if head.isOversized {
             let problem = Response.problem(status: .init(code: 431), title: "Request header fields too large")
             return self.answer(problem, includeBody: true, peerEnded: endStream)
         }
-        guard let head = builder.build() else {
+        guard let request = head.build() else {
             self.state = .reset
             return .reset(.protocolError)
         }
         if endStream {
-            self.state = .awaitingResponse(isHead: head.method == .head)
-            return .dispatch(Request(head: head))
+            self.state = .awaitingResponse(isHead: request.method == .head)
+            return .dispatch(Request(head: request))
         }
-        self.state = .receivingBody(head, ByteBuffer())
+        self.state = .receivingBody(request, ByteBuffer())
         return .none
+    }
+
+    /// A later header block (trailers, whose fields are ignored) ended; the request ends with it.
+    mutating func receivedTrailers(endStream: Bool) -> Action {
+        endStream ? self.receivedEndOfStream() : .none
     }
 
     /// A chunk of request body arrived.

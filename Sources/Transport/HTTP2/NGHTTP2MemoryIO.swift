@@ -30,12 +30,20 @@ package enum NGHTTP2MemoryIO {
 
     /// Serialises the next pending frames of `session` and appends them to `buffer`.
     package static func sendNext(session: OpaquePointer, into buffer: inout ByteBuffer) -> SendStep {
+        self.sendNext(session: session) { buffer.writeBytes($0) }
+    }
+
+    /// Serialises the next pending frames of `session` and lends them to `body`, which runs after nghttp2
+    /// returned (so after any callbacks of this step) and must copy what it keeps.
+    package static func sendNext(session: OpaquePointer, _ body: (UnsafeRawBufferPointer) -> Void) -> SendStep {
         var data: UnsafePointer<UInt8>?
         let count = nghttp2_session_mem_send(session, &data)
         if count < 0 { return .fatal(code: Int32(truncatingIfNeeded: count)) }
+        // No bytes is not the end when a callback sent a DATA frame itself (NGHTTP2_DATA_FLAG_NO_COPY): nghttp2
+        // returns 0 only when nothing is left to send.
         guard count > 0, let data else { return .idle }
-        // Pointer valid only until the next mem_send call: copy now.
-        buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))
+        // Pointer valid only until the next mem_send call.
+        body(UnsafeRawBufferPointer(start: data, count: count))
         return .wrote
     }
 }
