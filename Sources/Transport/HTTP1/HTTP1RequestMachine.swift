@@ -188,8 +188,8 @@ struct HTTP1RequestMachine {
         }
     }
 
-    /// A timeout is closing the connection: nothing more is read or answered.
-    mutating func timedOut() {
+    /// The connection is ending (a timeout, an error below): nothing more is read or answered.
+    mutating func abort() {
         self.state = .closing
     }
 

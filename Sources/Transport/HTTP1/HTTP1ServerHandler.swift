@@ -120,6 +120,12 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         context.fireUserInboundEventTriggered(event)
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // An error from below (TLS) ends the connection; the TLS handler has already sent its alert.
+        self.machine.abort()
+        context.close(promise: nil)
+    }
+
     /// Parses and acts on buffered bytes until they run out or a request is waiting for its response.
     private func parseBufferedRequests(context: ChannelHandlerContext) {
         guard !self.isParsing else { return }
@@ -252,10 +258,10 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         case .arm(let fireTime):
             self.perform(.arm(fireTime), context: context)
         case .close:
-            self.machine.timedOut()
+            self.machine.abort()
             context.close(promise: nil)
         case .answerRequestTimeout:
-            self.machine.timedOut()
+            self.machine.abort()
             self.send(.problem(status: .requestTimeout, title: "Request timeout"), plan: .closing, context: context)
         }
     }
