@@ -159,6 +159,9 @@ struct HTTP1MachineTests {
         #expect(!response.writeHTTP1(head, into: &buffer))
         #expect(String(buffer: buffer).hasSuffix("content-length: 5\r\nconnection: close\r\n\r\n"))
         buffer.clear()
+        #expect(!Response(status: .ok).writeHTTP1(.closing, into: &buffer))
+        #expect(String(buffer: buffer) == "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+        buffer.clear()
         let large = Response(status: .ok, body: ByteBuffer(repeating: 0x61, count: Response.http1InlineBodyLimit + 1))
         #expect(large.writeHTTP1(.closing, into: &buffer))  // the body is written separately
         #expect(String(buffer: buffer).hasSuffix("\r\n\r\n"))

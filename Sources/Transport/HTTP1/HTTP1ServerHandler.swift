@@ -138,6 +138,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
             let action: HTTP1RequestMachine.Action
             switch self.parser.next(from: &self.inbound) {
             case .needMoreData:
+                // Let go of a fully parsed read buffer now rather than at the next read.
+                if self.inbound.readableBytes == 0 { self.inbound = ByteBuffer() }
                 return
             case .head(let head):
                 action = self.machine.receivedHead(head)

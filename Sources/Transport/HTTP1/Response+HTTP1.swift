@@ -89,11 +89,20 @@ extension Response {
     }
 
     private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
-        guard value >= 10 else {
-            buffer.writeInteger(UInt8(ascii: "0") + UInt8(max(value, 0)))
-            return
+        var remaining = max(value, 0)
+        var digits = 1
+        var divisor = 1
+        while remaining / divisor >= 10 {
+            divisor *= 10
+            digits += 1
         }
-        Self.writeDecimal(value / 10, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(value % 10))
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: digits) { bytes in
+            for index in 0..<digits {
+                bytes[index] = UInt8(ascii: "0") + UInt8(remaining / divisor)
+                remaining %= divisor
+                divisor /= 10
+            }
+            return digits
+        }
     }
 }
