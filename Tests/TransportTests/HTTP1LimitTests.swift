@@ -1,7 +1,6 @@
 import HTTPTypes
 import NIOCore
 import NIOEmbedded
-import NIOHTTP1
 import Testing
 
 @testable import Transport
@@ -123,14 +122,25 @@ struct HTTP1LimitTests {
         #expect(head.path == "/x?y=1")
     }
 
-    @Test func parserErrorWhileAResponseIsInProgressClosesWithoutASecondAnswer() throws {
-        let channel = EmbeddedChannel(handler: HTTP1ErrorHandler())
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
-        let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "10"])
-        try channel.writeOutbound(HTTPServerResponsePart.head(head))
-        channel.pipeline.fireErrorCaught(HTTPParserError.invalidChunkSize)
-        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == .head(head))
-        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil)
-        #expect(!channel.isActive)
+    @Test func malformedRequestPipelinedBehindOneInFlightIsAnsweredAfterIt() throws {
+        let connection = try HTTP1TestConnection(dispatcher: HTTP1RecordingDispatcher(respond: nil))
+        connection.send("GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\nHost: h\r\n\r\n")
+        #expect(try connection.responses().isEmpty)
+        #expect(connection.isOpen)
+        connection.dispatcher.answer(.text("one"))
+        let responses = try connection.responses()
+        #expect(responses.map(\.code) == [200, 400])
+        #expect(responses.first?.body == "one")
+        #expect(responses.last?.header("connection") == "close")
+        #expect(!connection.isOpen)
+        #expect(connection.dispatcher.requests.count == 1)
+    }
+
+    @Test func malformedChunkAfterAnAcceptedHeadGets400AndIsNotDispatched() throws {
+        let connection = try HTTP1TestConnection()
+        connection.send("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY")
+        #expect(try connection.responses().map(\.code) == [400])
+        #expect(!connection.isOpen)
+        #expect(connection.dispatcher.requests.isEmpty)
     }
 }

@@ -1,37 +1,67 @@
 import HTTPTypes
 import NIOCore
-import NIOHTTP1
 import Testing
 
 @testable import Transport
 
 @Suite("HTTP1Machines")
 struct HTTP1MachineTests {
-    @Test func timeoutMachineRunsOneTimerForEachPhase() {
-        var machine = HTTP1TimeoutMachine()
-        #expect(machine.bytesReceived() == .none)  // not started yet
-        #expect(machine.start() == .start(.idle))
-        #expect(machine.bytesReceived() == .start(.requestRead))
-        #expect(machine.bytesReceived() == .none)
-        #expect(machine.received(.requestStarted) == .none)
-        #expect(machine.received(.requestCompleted) == .cancel)
-        #expect(machine.bytesReceived() == .none)  // pipelined bytes while processing
-        #expect(machine.expired(.idle) == .none)  // a stale expiry is ignored
-        #expect(machine.received(.responseCompleted) == .start(.idle))
-        #expect(machine.received(.requestStarted) == .start(.requestRead))
-        #expect(machine.expired(.requestRead) == .answerRequestTimeout)
-        #expect(machine.bytesReceived() == .none)
+    private static let start = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
+
+    private static func at(_ seconds: Int64) -> NIODeadline {
+        Self.start + .seconds(seconds)
+    }
+
+    @Test func timeoutMachineMovesDeadlinesWithoutRearmingTheTimer() {
+        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(60), requestReadTimeout: .seconds(30))
+        #expect(machine.requestBytesPending(now: Self.at(0)) == .none)  // not started yet
+        // Armed for the shorter timeout at most, so no later deadline can come before it.
+        #expect(machine.start(now: Self.at(0)) == .arm(Self.at(30)))
+        #expect(machine.requestBytesPending(now: Self.at(5)) == .none)
+        #expect(machine.requestBytesPending(now: Self.at(6)) == .none)
+        machine.requestCompleted()
+        #expect(machine.responseCompleted(now: Self.at(7)) == .none)  // a deadline moved: no timer operation
+        #expect(machine.timerFired(now: Self.at(30)) == .arm(Self.at(60)))  // fired early: armed again
+        #expect(machine.requestBytesPending(now: Self.at(40)) == .none)
+        #expect(machine.timerFired(now: Self.at(60)) == .arm(Self.at(70)))
+        #expect(machine.timerFired(now: Self.at(70)) == .answerRequestTimeout)
+        #expect(machine.requestBytesPending(now: Self.at(71)) == .none)
+        #expect(machine.closed() == .none)  // nothing armed any more
+    }
+
+    @Test func timeoutMachineIdlesOutAndNeverTimesOutARequestBeingAnswered() {
+        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(10), requestReadTimeout: .seconds(30))
+        #expect(machine.start(now: Self.at(0)) == .arm(Self.at(10)))
+        #expect(machine.requestBytesPending(now: Self.at(1)) == .none)
+        machine.requestCompleted()
+        #expect(machine.timerFired(now: Self.at(10)) == .none)  // processing: the timer is not armed again
+        #expect(machine.responseCompleted(now: Self.at(100)) == .arm(Self.at(110)))
+        #expect(machine.timerFired(now: Self.at(110)) == .close)
+    }
+
+    @Test func timeoutMachineCancelsTheArmedTimerOnClose() {
+        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(10), requestReadTimeout: .seconds(30))
+        #expect(machine.start(now: Self.at(0)) == .arm(Self.at(10)))
         #expect(machine.closed() == .cancel)
+        #expect(machine.responseCompleted(now: Self.at(1)) == .none)
+    }
+
+    private static func head(_ text: String, maxHeadSize: Int = 1024) throws -> HTTP1RequestHead {
+        var parser = HTTP1RequestParser(maxHeadSize: maxHeadSize)
+        var buffer = ByteBuffer(string: text)
+        guard case .head(let head) = parser.next(from: &buffer) else { throw Failure.unexpected }
+        return head
     }
 
     @Test func requestMachineNumbersStreamsAndDropsStaleResponses() throws {
         var machine = HTTP1RequestMachine(maxBodySize: 4)
-        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/", headers: ["host": "h"])
+        let head = try Self.head("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")
         guard case .none = machine.receivedHead(head) else { throw Failure.unexpected }
         guard case .none = machine.receivedBody(ByteBuffer(string: "ab")) else { throw Failure.unexpected }
         guard case .dispatch(let request, let stream) = machine.receivedEnd() else { throw Failure.unexpected }
         #expect(stream == StreamID(1))
         #expect(request.body == ByteBuffer(string: "ab"))
+        #expect(!machine.isReadingRequests)
         guard case .drop = machine.responseReady(.text("x"), for: StreamID(7)) else { throw Failure.unexpected }
         guard case .write(_, let plan) = machine.responseReady(.text("x"), for: stream) else {
             throw Failure.unexpected
@@ -43,13 +73,31 @@ struct HTTP1MachineTests {
             throw Failure.unexpected
         }
         #expect(response.status == .contentTooLarge)
+        #expect(machine.isClosing)
         let cancelled = machine.connectionClosed()
         #expect(cancelled == nil)
     }
 
+    @Test func requestMachineChecksExpectationThenDeclaredLength() throws {
+        var machine = HTTP1RequestMachine(maxBodySize: 4)
+        let teapot = try Self.head("POST / HTTP/1.1\r\nHost: h\r\nExpect: teapot\r\nContent-Length: 9\r\n\r\n")
+        guard case .reject(let response, let plan) = machine.receivedHead(teapot) else { throw Failure.unexpected }
+        #expect(response.status == .expectationFailed)
+        #expect(!plan.keepAlive)
+
+        machine = HTTP1RequestMachine(maxBodySize: 4)
+        let large = try Self.head("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        guard case .reject(let tooLarge, _) = machine.receivedHead(large) else { throw Failure.unexpected }
+        #expect(tooLarge.status == .contentTooLarge)
+
+        machine = HTTP1RequestMachine(maxBodySize: 4)
+        let fits = try Self.head("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+        guard case .sendContinue = machine.receivedHead(fits) else { throw Failure.unexpected }
+    }
+
     @Test func requestMachineTurnsAnInformationalFinalResponseInto500() throws {
         var machine = HTTP1RequestMachine(maxBodySize: 4)
-        _ = machine.receivedHead(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["host": "h"]))
+        _ = machine.receivedHead(try Self.head("GET / HTTP/1.1\r\nHost: h\r\n\r\n"))
         guard case .dispatch(_, let stream) = machine.receivedEnd() else { throw Failure.unexpected }
         guard case .write(let response, _) = machine.responseReady(Response(status: .continue), for: stream) else {
             throw Failure.unexpected
@@ -59,7 +107,7 @@ struct HTTP1MachineTests {
 
     @Test func inputClosedWithARequestInFlightClosesAfterItsResponse() throws {
         var machine = HTTP1RequestMachine(maxBodySize: 4)
-        _ = machine.receivedHead(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["host": "h"]))
+        _ = machine.receivedHead(try Self.head("GET / HTTP/1.1\r\nHost: h\r\n\r\n"))
         guard case .dispatch(_, let stream) = machine.receivedEnd() else { throw Failure.unexpected }
         let closesNow = machine.inputClosed()
         #expect(!closesNow)
@@ -69,22 +117,54 @@ struct HTTP1MachineTests {
         #expect(!plan.keepAlive)
     }
 
-    @Test func invalidMethodAndFieldNamesAreRejected() {
-        let badMethod = HTTPRequestHead(version: .http1_1, method: .RAW(value: "GE T"), uri: "/", headers: ["host": "h"])
-        #expect(throws: HTTP1HeadError.invalidMethod) { try HTTPRequest(http1: badMethod) }
-        let badField = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["host": "h", "b(d": "x"])
-        #expect(throws: HTTP1HeadError.invalidFieldName) { try HTTPRequest(http1: badField) }
+    @Test func quiesceClosesIdleAndFinishesInFlight() throws {
+        var idle = HTTP1RequestMachine(maxBodySize: 4)
+        guard case .close = idle.quiesce() else { throw Failure.unexpected }
+
+        var busy = HTTP1RequestMachine(maxBodySize: 4)
+        _ = busy.receivedHead(try Self.head("GET / HTTP/1.1\r\nHost: h\r\n\r\n"))
+        guard case .none = busy.quiesce() else { throw Failure.unexpected }
+        guard case .dispatch(_, let stream) = busy.receivedEnd() else { throw Failure.unexpected }
+        guard case .none = busy.quiesce() else { throw Failure.unexpected }
+        guard case .write(_, let plan) = busy.responseReady(.text("x"), for: stream) else { throw Failure.unexpected }
+        #expect(!plan.keepAlive)
+        #expect(busy.isClosing)
     }
 
-    @Test func connectionListedFieldsAreDropped() throws {
-        let head = HTTPRequestHead(
-            version: .http1_1,
-            method: .GET,
-            uri: "/",
-            headers: ["host": "h", "connection": "X-Hop, keep-alive", "x-hop": "1", "x-end": "2"]
+    @Test func parseFailureIsAnsweredOnce() throws {
+        var machine = HTTP1RequestMachine(maxBodySize: 4)
+        guard case .reject(let response, let plan) = machine.parseFailed(.headTooLarge) else {
+            throw Failure.unexpected
+        }
+        #expect(response.status == .requestHeaderFieldsTooLarge)
+        #expect(plan == .closing)
+        guard case .close = machine.parseFailed(.invalidChunk) else { throw Failure.unexpected }
+    }
+
+    @Test func responseSerializesIntoOneBuffer() {
+        var buffer = ByteBuffer()
+        let response = Response(
+            status: .ok,
+            headerFields: [.contentType: "text/plain", .connection: "upgrade", .transferEncoding: "chunked"],
+            body: ByteBuffer(string: "hello")
         )
-        let request = try HTTPRequest(http1: head)
-        #expect(request.headerFields.map(\.name.canonicalName) == ["x-end"])
+        let plan = HTTP1ResponsePlan(version: .http1_0, keepAlive: true, isHeadRequest: false)
+        #expect(!response.writeHTTP1(plan, into: &buffer))
+        #expect(
+            String(buffer: buffer)
+                == "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\ncontent-length: 5\r\nconnection: keep-alive\r\n\r\nhello"
+        )
+        buffer.clear()
+        let head = HTTP1ResponsePlan(version: .http1_1, keepAlive: false, isHeadRequest: true)
+        #expect(!response.writeHTTP1(head, into: &buffer))
+        #expect(String(buffer: buffer).hasSuffix("content-length: 5\r\nconnection: close\r\n\r\n"))
+        buffer.clear()
+        #expect(!Response(status: .ok).writeHTTP1(.closing, into: &buffer))
+        #expect(String(buffer: buffer) == "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+        buffer.clear()
+        let large = Response(status: .ok, body: ByteBuffer(repeating: 0x61, count: Response.http1InlineBodyLimit + 1))
+        #expect(large.writeHTTP1(.closing, into: &buffer))  // the body is written separately
+        #expect(String(buffer: buffer).hasSuffix("\r\n\r\n"))
     }
 
     private enum Failure: Error { case unexpected }

@@ -1,18 +1,19 @@
 import HTTPTypes
 import NIOCore
-import NIOHTTP1
 
-/// The request side of one HTTP/1.1 connection: checks each head, collects its body within the size limit, and
+/// The request side of one HTTP/1.x connection: checks each head, collects its body within the size limit, and
 /// tracks the one request that is waiting for its response.
 ///
-/// Pure: the ``HTTP1ServerHandler`` feeds it decoded parts and performs the actions it returns.
+/// Requests are answered one at a time, in order: while one waits for its response, the handler parses nothing
+/// (pipelined bytes stay buffered), so the machine never sees a second head in that state. Pure: the
+/// ``HTTP1ServerHandler`` feeds it parser events and performs the actions it returns.
 struct HTTP1RequestMachine {
     /// What the handler must do next.
     enum Action {
         /// Nothing yet.
         case none
-        /// Write a `100 Continue` informational head, then keep reading the body.
-        case sendContinue(HTTPVersion)
+        /// Write a `100 Continue` informational response, then keep reading the body.
+        case sendContinue
         /// Answer with `response` and close the connection; the request is not dispatched.
         case reject(Response, HTTP1ResponsePlan)
         /// The request is complete: hand it to the dispatcher.
@@ -43,8 +44,6 @@ struct HTTP1RequestMachine {
         case receiving(Receiving)
         /// The request was dispatched; its response has not been written yet.
         case awaitingResponse(StreamID, HTTP1ResponsePlan)
-        /// The client closed its side while a request was in flight: answer it, then close.
-        case awaitingResponseThenClose(StreamID, HTTP1ResponsePlan)
         /// The connection is closing: every further input is ignored.
         case closing
     }
@@ -58,63 +57,53 @@ struct HTTP1RequestMachine {
         self.maxBodySize = maxBodySize
     }
 
-    /// A request head arrived.
-    mutating func receivedHead(_ head: HTTPRequestHead) -> Action {
+    /// Whether request bytes should be parsed now: no request is waiting for its response and the connection is
+    /// not closing.
+    var isReadingRequests: Bool {
         switch self.state {
-        case .idle:
-            break
-        case .closing:
-            return .none
-        case .receiving, .awaitingResponse, .awaitingResponseThenClose:
-            // HTTPServerPipelineHandler delivers one request at a time, so this is a bug below us: fail closed.
+        case .idle, .receiving: true
+        case .awaitingResponse, .closing: false
+        }
+    }
+
+    /// Whether the connection is between requests.
+    var isIdle: Bool {
+        if case .idle = self.state { return true }
+        return false
+    }
+
+    /// Whether the connection is closing, so that nothing more is read or answered.
+    var isClosing: Bool {
+        if case .closing = self.state { return true }
+        return false
+    }
+
+    /// A request head arrived.
+    mutating func receivedHead(_ head: HTTP1RequestHead) -> Action {
+        guard case .idle = self.state else {
+            // The handler parses nothing while a request is in flight, so this is our own bug: fail closed.
             self.state = .closing
             return .close
         }
         self.lastStream = self.lastStream == Int32.max ? 1 : self.lastStream + 1
-        switch self.check(head) {
-        case .rejected(let response, let plan):
+        let closing = HTTP1ResponsePlan(version: head.version, keepAlive: false, isHeadRequest: head.isHeadRequest)
+        if head.expectation == .unsupported {
             self.state = .closing
-            return .reject(response, plan)
-        case .accepted(let request, let plan, let sendsContinue):
-            let stream = StreamID(self.lastStream)
-            // No capacity reserved from Content-Length: a peer that declares a body but never sends it costs nothing.
-            self.state = .receiving(Receiving(head: request, body: ByteBuffer(), stream: stream, plan: plan))
-            return sendsContinue ? .sendContinue(head.version) : .none
+            return .reject(.problem(status: .expectationFailed, title: "Expectation failed"), closing)
         }
-    }
-
-    private enum HeadCheck {
-        case accepted(HTTPRequest, HTTP1ResponsePlan, sendsContinue: Bool)
-        case rejected(Response, HTTP1ResponsePlan)
-    }
-
-    /// Checks version, head syntax, expectation and declared length, in that order.
-    private func check(_ head: HTTPRequestHead) -> HeadCheck {
-        let isHeadRequest = head.method == .HEAD
-        let closing = HTTP1ResponsePlan(version: head.version, keepAlive: false, isHeadRequest: isHeadRequest)
-        guard head.version.major == 1 else {
-            let response = Response.problem(status: .httpVersionNotSupported, title: "HTTP version not supported")
-            return .rejected(response, HTTP1ResponsePlan(version: .http1_1, keepAlive: false, isHeadRequest: false))
+        if case .length(let declared) = head.framing, declared > self.maxBodySize {
+            self.state = .closing
+            return .reject(.problem(status: .contentTooLarge, title: "Content too large"), closing)
         }
-        guard let request = try? HTTPRequest(http1: head) else {
-            return .rejected(.problem(status: .badRequest, title: "Bad request"), closing)
-        }
-        let expectation = self.expectation(of: head)
-        if case .unsupported = expectation {
-            return .rejected(.problem(status: .expectationFailed, title: "Expectation failed"), closing)
-        }
-        if let declared = head.headers.first(name: "content-length").flatMap({ Int($0) }), declared > self.maxBodySize {
-            return .rejected(.problem(status: .contentTooLarge, title: "Content too large"), closing)
-        }
-        // The decoder stops after a request that asks for an upgrade; we never upgrade, so answer and close.
-        let upgrades = http1Tokens(head.headers["connection"]).contains("upgrade") || head.method == .CONNECT
         let plan = HTTP1ResponsePlan(
             version: head.version,
-            keepAlive: head.isKeepAlive && !upgrades,
-            isHeadRequest: isHeadRequest
+            keepAlive: head.keepAlive && !head.asksToUpgrade,
+            isHeadRequest: head.isHeadRequest
         )
-        if case .continue = expectation { return .accepted(request, plan, sendsContinue: true) }
-        return .accepted(request, plan, sendsContinue: false)
+        // No capacity reserved from Content-Length: a peer that declares a body but never sends it costs nothing.
+        let receiving = Receiving(head: head.request, body: ByteBuffer(), stream: StreamID(self.lastStream), plan: plan)
+        self.state = .receiving(receiving)
+        return head.expectation == .continue ? .sendContinue : .none
     }
 
     /// A piece of the current request's body arrived.
@@ -127,7 +116,7 @@ struct HTTP1RequestMachine {
             return .reject(.problem(status: .contentTooLarge, title: "Content too large"), plan)
         }
         self.state = .closing  // drop the stored copy so appending does not copy the buffer
-        if receiving.body.readableBytes == 0 && receiving.body.capacity == 0 {
+        if receiving.body.readableBytes == 0 {
             receiving.body = chunk
         } else {
             receiving.body.writeImmutableBuffer(chunk)
@@ -143,18 +132,21 @@ struct HTTP1RequestMachine {
         return .dispatch(Request(head: receiving.head, body: receiving.body), receiving.stream)
     }
 
+    /// The bytes could not be parsed: answer, unless the connection is already closing, then close.
+    mutating func parseFailed(_ error: HTTP1ParseError) -> Action {
+        switch self.state {
+        case .idle, .receiving:
+            self.state = .closing
+            return .reject(error.response, .closing)
+        case .awaitingResponse, .closing:
+            self.state = .closing
+            return .close
+        }
+    }
+
     /// The dispatcher produced `response` for `stream`.
     mutating func responseReady(_ response: Response, for stream: StreamID) -> WriteAction {
-        var plan: HTTP1ResponsePlan
-        switch self.state {
-        case .awaitingResponse(let awaited, let awaitedPlan) where awaited == stream:
-            plan = awaitedPlan
-        case .awaitingResponseThenClose(let awaited, let awaitedPlan) where awaited == stream:
-            plan = awaitedPlan
-            plan.keepAlive = false
-        case .idle, .receiving, .awaitingResponse, .awaitingResponseThenClose, .closing:
-            return .drop
-        }
+        guard case .awaitingResponse(let awaited, var plan) = self.state, awaited == stream else { return .drop }
         var response = response
         if response.status.kind == .informational || response.status.kind == .invalid {
             // Only a final status can end a request; anything else is our own bug, answered as one.
@@ -167,35 +159,44 @@ struct HTTP1RequestMachine {
 
     /// The client will send nothing more (TCP half-close). Returns `true` when the connection should close now.
     mutating func inputClosed() -> Bool {
-        switch self.state {
-        case .awaitingResponse(let stream, let plan):
-            self.state = .awaitingResponseThenClose(stream, plan)
-            return false
-        case .awaitingResponseThenClose:
-            return false
-        case .idle, .receiving, .closing:
+        guard case .awaitingResponse(let stream, var plan) = self.state else {
             self.state = .closing
             return true
         }
+        plan.keepAlive = false
+        self.state = .awaitingResponse(stream, plan)
+        return false
+    }
+
+    /// The server is shutting down: close an idle connection now; finish the request in flight (or arriving) and
+    /// close after its response.
+    mutating func quiesce() -> Action {
+        switch self.state {
+        case .idle:
+            self.state = .closing
+            return .close
+        case .receiving(var receiving):
+            receiving.plan.keepAlive = false
+            self.state = .receiving(receiving)
+            return .none
+        case .awaitingResponse(let stream, var plan):
+            plan.keepAlive = false
+            self.state = .awaitingResponse(stream, plan)
+            return .none
+        case .closing:
+            return .none
+        }
+    }
+
+    /// The connection is ending (a timeout, an error below): nothing more is read or answered.
+    mutating func abort() {
+        self.state = .closing
     }
 
     /// The connection closed. Returns the stream the dispatcher is still working on, which must be cancelled.
     mutating func connectionClosed() -> StreamID? {
         defer { self.state = .closing }
-        switch self.state {
-        case .awaitingResponse(let stream, _), .awaitingResponseThenClose(let stream, _):
-            return stream
-        case .idle, .receiving, .closing:
-            return nil
-        }
-    }
-
-    private enum Expectation { case none, `continue`, unsupported }
-
-    /// RFC 9110 §10.1.1: only `100-continue` is defined; an HTTP/1.0 client's `Expect` is ignored.
-    private func expectation(of head: HTTPRequestHead) -> Expectation {
-        let values = head.headers["expect"]
-        guard !values.isEmpty, head.version != .http1_0 else { return .none }
-        return http1Tokens(values) == ["100-continue"] ? .continue : .unsupported
+        guard case .awaitingResponse(let stream, _) = self.state else { return nil }
+        return stream
     }
 }

@@ -1,59 +1,179 @@
+import HTTPTypes
 import NIOCore
-import NIOHTTP1
 
-/// Turns decoded HTTP/1.1 request parts into complete ``Request``s for the ``RequestDispatcher`` and writes their
-/// ``Response``s back; the last handler of the HTTP/1.1 pipeline.
+/// The whole HTTP/1.x server side of a connection, in one handler after TLS: plaintext bytes in, plaintext bytes
+/// out.
 ///
-/// One request is in flight at a time (`HTTPServerPipelineHandler` holds pipelined ones back), numbered 1, 2, 3, …
-/// on the connection. Reports request progress to ``HTTP1TimeoutHandler`` with ``HTTP1TimeoutEvent``s.
-final class HTTP1ServerHandler: ChannelInboundHandler, ResponseWriter {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+/// It parses requests (``HTTP1RequestParser``), hands each complete one to the ``RequestDispatcher`` and writes its
+/// ``Response`` back as one buffer. One request is in flight at a time, numbered 1, 2, 3, … on the connection;
+/// pipelined requests wait in the inbound buffer until the previous one is answered, and reads stop while that
+/// buffer is full. Responses produced during a read batch are flushed once, when the batch ends; a response that
+/// arrives later is flushed at once. It also enforces the idle and request-read timeouts (``HTTP1TimeoutMachine``),
+/// answers malformed input (400, 413, 414, 417, 431, 501, 505) and closes, and drains on
+/// `ChannelShouldQuiesceEvent`.
+final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
+    /// While a request waits for its response, reading stops once this many bytes of later requests are buffered.
+    static let maxBufferedBytes = 64 * 1024
+    /// A reused output buffer that grew past this size (a large response) is let go rather than kept.
+    private static let maxRetainedOutputCapacity = 64 * 1024
+
+    private var parser: HTTP1RequestParser
     private var machine: HTTP1RequestMachine
+    private var timeouts: HTTP1TimeoutMachine
     private let dispatcher: any RequestDispatcher
     private var context: ChannelHandlerContext?
+    /// Received bytes not parsed yet.
+    private var inbound = ByteBuffer()
+    /// The buffer responses are serialized into, reused once the TLS handler has encrypted it.
+    private var outbound = ByteBuffer()
+    private var timer: Scheduled<Void>?
+    /// Between `channelRead` and `channelReadComplete`: a response written now is flushed at the batch's end.
+    private var isInReadBatch = false
+    private var needsFlush = false
+    /// Inside ``parseBufferedRequests(context:)``: a response written re-entrantly must not start another loop.
+    private var isParsing = false
+    /// A `read` was held back because the inbound buffer is full.
+    private var isReadHeld = false
 
     /// Creates the handler for one connection.
     init(limits: ConnectionLimits, dispatcher: any RequestDispatcher) {
+        self.parser = HTTP1RequestParser(maxHeadSize: limits.maxHeaderListSize)
         self.machine = HTTP1RequestMachine(maxBodySize: limits.maxBodySize)
+        self.timeouts = HTTP1TimeoutMachine(
+            idleTimeout: TimeAmount(limits.idleTimeout),
+            requestReadTimeout: TimeAmount(limits.requestHeadTimeout)
+        )
         self.dispatcher = dispatcher
     }
 
+    // MARK: Lifecycle
+
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // Added after the TLS handshake: the channel is usually active already.
+        if context.channel.isActive {
+            self.perform(self.timeouts.start(now: context.eventLoop.now), context: context)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.connectionEnded()
+        self.connectionEnded(context: context)
         self.context = nil
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        self.perform(self.timeouts.start(now: context.eventLoop.now), context: context)
+        context.fireChannelActive()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        self.connectionEnded()
+        self.connectionEnded(context: context)
         context.fireChannelInactive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let action: HTTP1RequestMachine.Action
-        switch self.unwrapInboundIn(data) {
-        case .head(let head):
-            context.triggerUserOutboundEvent(HTTP1TimeoutEvent.requestStarted, promise: nil)
-            action = self.machine.receivedHead(head)
-        case .body(let chunk):
-            action = self.machine.receivedBody(chunk)
-        case .end:
-            action = self.machine.receivedEnd()
+    private func connectionEnded(context: ChannelHandlerContext) {
+        self.perform(self.timeouts.closed(), context: context)
+        if let stream = self.machine.connectionClosed() {
+            self.dispatcher.cancel(stream)
         }
-        self.perform(action, context: context)
+        self.inbound = ByteBuffer()
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.isInReadBatch = true
+        // A closing connection (after an error, a timeout or `connection: close`) starts nothing new.
+        guard !self.machine.isClosing else { return }
+        let bytes = self.unwrapInboundIn(data)
+        if self.inbound.readableBytes == 0 {
+            self.inbound = bytes
+        } else {
+            if self.inbound.readerIndex >= self.inbound.readableBytes { self.inbound.discardReadBytes() }
+            self.inbound.writeImmutableBuffer(bytes)
+        }
+        self.parseBufferedRequests(context: context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.isInReadBatch = false
+        if self.needsFlush {
+            self.needsFlush = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event, self.machine.inputClosed() {
-            context.close(promise: nil)
+        switch event {
+        case is ChannelShouldQuiesceEvent:
+            self.perform(self.machine.quiesce(), context: context)
+        case ChannelEvent.inputClosed:
+            if self.machine.inputClosed() { context.close(promise: nil) }
+        default:
+            break
         }
         context.fireUserInboundEventTriggered(event)
     }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // An error from below (TLS) ends the connection; the TLS handler has already sent its alert.
+        self.machine.abort()
+        context.close(promise: nil)
+    }
+
+    /// Parses and acts on buffered bytes until they run out or a request is waiting for its response.
+    private func parseBufferedRequests(context: ChannelHandlerContext) {
+        guard !self.isParsing else { return }
+        self.isParsing = true
+        defer { self.isParsing = false }
+        while self.machine.isReadingRequests {
+            if self.machine.isIdle && self.inbound.readableBytes > 0 {
+                self.perform(self.timeouts.requestBytesPending(now: context.eventLoop.now), context: context)
+            }
+            let action: HTTP1RequestMachine.Action
+            switch self.parser.next(from: &self.inbound) {
+            case .needMoreData:
+                // Let go of a fully parsed read buffer now rather than at the next read.
+                if self.inbound.readableBytes == 0 { self.inbound = ByteBuffer() }
+                return
+            case .head(let head):
+                action = self.machine.receivedHead(head)
+            case .body(let chunk):
+                action = self.machine.receivedBody(chunk)
+            case .end:
+                action = self.machine.receivedEnd()
+            case .failed(let error):
+                action = self.machine.parseFailed(error)
+            }
+            self.perform(action, context: context)
+        }
+    }
+
+    private func perform(_ action: HTTP1RequestMachine.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            return
+        case .sendContinue:
+            var buffer = context.channel.allocator.buffer(capacity: 25)
+            buffer.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
+            // The client waits for this before it sends the body: flush now, not at the end of the batch.
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        case .reject(let response, let plan):
+            self.send(response, plan: plan, context: context)
+        case .dispatch(let request, let stream):
+            self.timeouts.requestCompleted()
+            self.dispatcher.dispatch(request, on: stream, writer: self)
+        case .close:
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: Outbound
 
     /// Sends the response for `stream`; ignored unless `stream` is the request awaiting its response.
     func write(_ response: Response, for stream: StreamID) {
@@ -62,52 +182,89 @@ final class HTTP1ServerHandler: ChannelInboundHandler, ResponseWriter {
         case .drop:
             return
         case .write(let response, let plan):
+            self.perform(self.timeouts.responseCompleted(now: context.eventLoop.now), context: context)
             self.send(response, plan: plan, context: context)
+            guard plan.keepAlive, !self.isParsing else { return }
+            // Answered after its read batch: the next pipelined request may already be buffered.
+            self.parseBufferedRequests(context: context)
+            self.resumeReadingIfHeld(context: context)
         }
     }
 
-    private func perform(_ action: HTTP1RequestMachine.Action, context: ChannelHandlerContext) {
+    /// Writes the response as one buffer (two for a large body); closes after the write unless `plan.keepAlive`.
+    private func send(_ response: Response, plan: HTTP1ResponsePlan, context: ChannelHandlerContext) {
+        if self.outbound.capacity == 0 || self.outbound.capacity > Self.maxRetainedOutputCapacity {
+            self.outbound = context.channel.allocator.buffer(capacity: 512)
+        } else {
+            self.outbound.clear()  // reallocates only if the last write still holds the storage
+        }
+        let writesBodySeparately = response.writeHTTP1(plan, into: &self.outbound)
+        let last: ByteBuffer
+        if writesBodySeparately {
+            context.write(self.wrapOutboundOut(self.outbound), promise: nil)
+            last = response.body
+        } else {
+            last = self.outbound
+        }
+        if !plan.keepAlive {
+            self.needsFlush = false
+            let channel = context.channel
+            context.writeAndFlush(self.wrapOutboundOut(last)).whenComplete { _ in channel.close(promise: nil) }
+        } else if self.isInReadBatch {
+            context.write(self.wrapOutboundOut(last), promise: nil)
+            self.needsFlush = true
+        } else {
+            context.writeAndFlush(self.wrapOutboundOut(last), promise: nil)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // Backpressure: a client that pipelines faster than it is answered is not buffered without bound.
+        if !self.machine.isReadingRequests && self.inbound.readableBytes >= Self.maxBufferedBytes {
+            self.isReadHeld = true
+            return
+        }
+        context.read()
+    }
+
+    private func resumeReadingIfHeld(context: ChannelHandlerContext) {
+        guard self.isReadHeld, self.machine.isReadingRequests || self.inbound.readableBytes < Self.maxBufferedBytes
+        else { return }
+        self.isReadHeld = false
+        context.read()
+    }
+
+    // MARK: Timeouts
+
+    private func perform(_ action: HTTP1TimeoutMachine.Action, context: ChannelHandlerContext) {
         switch action {
         case .none:
             return
-        case .sendContinue(let version):
-            let head = HTTPResponseHead(version: version, status: .continue)
-            context.writeAndFlush(self.wrapOutboundOut(.head(head)), promise: nil)
-        case .reject(let response, let plan):
-            self.send(response, plan: plan, context: context)
-        case .dispatch(let request, let stream):
-            context.triggerUserOutboundEvent(HTTP1TimeoutEvent.requestCompleted, promise: nil)
-            self.dispatcher.dispatch(request, on: stream, writer: self)
-        case .close:
-            context.close(promise: nil)
-        }
-    }
-
-    /// Writes head, body and end, flushing once; closes after the write unless `plan.keepAlive`.
-    ///
-    /// The machine has already moved on: writing `.end` may deliver a pipelined request re-entrantly.
-    private func send(_ response: Response, plan: HTTP1ResponsePlan, context: ChannelHandlerContext) {
-        // Before the writes, so a re-entrantly delivered request's events come after this one.
-        context.triggerUserOutboundEvent(HTTP1TimeoutEvent.responseCompleted, promise: nil)
-        let (head, body) = response.http1Parts(plan)
-        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-        if let body {
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        }
-        if plan.keepAlive {
-            context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
-            context.flush()
-        } else {
-            let channel = context.channel
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
-                channel.close(promise: nil)
+        case .cancel:
+            self.timer?.cancel()
+            self.timer = nil
+        case .arm(let fireTime):
+            self.timer?.cancel()
+            self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: fireTime) { [self] in
+                self.timerFired()
             }
         }
     }
 
-    private func connectionEnded() {
-        if let stream = self.machine.connectionClosed() {
-            self.dispatcher.cancel(stream)
+    private func timerFired() {
+        self.timer = nil
+        guard let context = self.context else { return }
+        switch self.timeouts.timerFired(now: context.eventLoop.now) {
+        case .none:
+            return
+        case .arm(let fireTime):
+            self.perform(.arm(fireTime), context: context)
+        case .close:
+            self.machine.abort()
+            context.close(promise: nil)
+        case .answerRequestTimeout:
+            self.machine.abort()
+            self.send(.problem(status: .requestTimeout, title: "Request timeout"), plan: .closing, context: context)
         }
     }
 }

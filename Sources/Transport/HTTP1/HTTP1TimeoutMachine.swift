@@ -1,108 +1,124 @@
-/// Which of the two HTTP/1.1 connection timers runs: at most one at a time.
-enum HTTP1Timer: Equatable {
-    /// No request in flight and no bytes of a new one: close when it fires.
-    case idle
-    /// A request started but its head and body are not complete: answer 408 and close when it fires.
-    case requestRead
-}
+import NIOCore
 
-/// What ``HTTP1ServerHandler`` tells ``HTTP1TimeoutHandler`` about the request in flight, as outbound user events.
-enum HTTP1TimeoutEvent {
-    /// A request head was decoded.
-    case requestStarted
-    /// A request was complete (head and body) and dispatched.
-    case requestCompleted
-    /// The final response to the request in flight is being written.
-    case responseCompleted
-}
-
-/// Decides which timer runs on an HTTP/1.1 connection. Pure: ``HTTP1TimeoutHandler`` schedules and cancels.
+/// Decides when an HTTP/1.x connection times out: after ``ConnectionLimits/idleTimeout`` without a request, or
+/// ``ConnectionLimits/requestHeadTimeout`` after a request's first bytes if the request is still incomplete.
+///
+/// Pure: the handler passes the time in and arms the one timer the machine asks for. Moving a deadline costs no
+/// timer operation, which matters because every keep-alive request moves it twice. The armed timer fires no later
+/// than the earliest deadline that could be set after arming it (it fires at most the shorter timeout after being
+/// armed), and when it fires early the machine asks for it to be armed again.
 struct HTTP1TimeoutMachine {
     /// What the handler must do with its timer.
     enum Action: Equatable {
         case none
-        /// Cancel the running timer, if any, and start `timer`.
-        case start(HTTP1Timer)
-        /// Cancel the running timer.
+        /// Cancel the armed timer, if any, and arm one that fires at this time.
+        case arm(NIODeadline)
+        /// Cancel the armed timer.
         case cancel
     }
 
-    /// What the handler must do when a timer fires.
+    /// What the handler must do when its timer fires.
     enum ExpiryAction: Equatable {
         case none
-        /// Close the connection.
+        /// Nothing expired yet: arm the timer again.
+        case arm(NIODeadline)
+        /// The connection was idle too long: close it.
         case close
-        /// Write a 408 response and close the connection.
+        /// A request took too long to arrive: answer 408 and close.
         case answerRequestTimeout
     }
 
-    private enum State {
+    private enum Phase {
         case notStarted
+        /// No request in flight and no byte of a new one.
         case idle
+        /// A request's bytes are arriving.
         case readingRequest
+        /// The request is complete and being answered: no timeout applies.
         case processing
         case closed
     }
 
-    private var state: State = .notStarted
+    private var phase = Phase.notStarted
+    private var deadline: NIODeadline?
+    private var armedFireTime: NIODeadline?
+    private let idleTimeout: TimeAmount
+    private let requestReadTimeout: TimeAmount
 
-    /// Creates a machine for a connection that is not active yet.
-    init() {}
+    /// Creates the machine for a connection that is not active yet.
+    init(idleTimeout: TimeAmount, requestReadTimeout: TimeAmount) {
+        self.idleTimeout = idleTimeout
+        self.requestReadTimeout = requestReadTimeout
+    }
 
     /// The connection is active.
-    mutating func start() -> Action {
-        guard case .notStarted = self.state else { return .none }
-        self.state = .idle
-        return .start(.idle)
+    mutating func start(now: NIODeadline) -> Action {
+        guard case .notStarted = self.phase else { return .none }
+        self.phase = .idle
+        self.deadline = now + self.idleTimeout
+        return self.armIfNeeded(now: now)
     }
 
-    /// Bytes arrived from the client.
-    mutating func bytesReceived() -> Action {
-        guard case .idle = self.state else { return .none }
-        self.state = .readingRequest
-        return .start(.requestRead)
+    /// Bytes of a request are waiting to be parsed (new ones arrived, or pipelined ones are next).
+    mutating func requestBytesPending(now: NIODeadline) -> Action {
+        guard case .idle = self.phase else { return .none }
+        self.phase = .readingRequest
+        self.deadline = now + self.requestReadTimeout
+        return self.armIfNeeded(now: now)
     }
 
-    /// The HTTP handler reported progress of the request in flight.
-    mutating func received(_ event: HTTP1TimeoutEvent) -> Action {
-        switch (event, self.state) {
-        case (_, .notStarted), (_, .closed):
+    /// The request in flight is complete (head and body) and dispatched.
+    mutating func requestCompleted() {
+        guard case .readingRequest = self.phase else { return }
+        self.phase = .processing
+        self.deadline = nil  // the armed timer finds no deadline when it fires and is not armed again
+    }
+
+    /// The final response to the request in flight was written.
+    mutating func responseCompleted(now: NIODeadline) -> Action {
+        switch self.phase {
+        case .readingRequest, .processing:
+            self.phase = .idle
+            self.deadline = now + self.idleTimeout
+            return self.armIfNeeded(now: now)
+        case .notStarted, .idle, .closed:
             return .none
-        case (.requestStarted, .idle):
-            self.state = .readingRequest
-            return .start(.requestRead)
-        case (.requestStarted, _):
-            return .none
-        case (.requestCompleted, .idle), (.requestCompleted, .readingRequest):
-            self.state = .processing
-            return .cancel
-        case (.requestCompleted, .processing):
-            return .none
-        case (.responseCompleted, .idle):
-            return .none
-        case (.responseCompleted, .readingRequest), (.responseCompleted, .processing):
-            self.state = .idle
-            return .start(.idle)
         }
     }
 
-    /// `timer` fired (the handler cancels a replaced timer, so this is the running one).
-    mutating func expired(_ timer: HTTP1Timer) -> ExpiryAction {
-        switch (timer, self.state) {
-        case (.idle, .idle):
-            self.state = .closed
+    /// The armed timer fired.
+    mutating func timerFired(now: NIODeadline) -> ExpiryAction {
+        self.armedFireTime = nil
+        guard let deadline = self.deadline else { return .none }
+        guard now >= deadline else {
+            guard case .arm(let fireTime) = self.armIfNeeded(now: now) else { return .none }
+            return .arm(fireTime)
+        }
+        switch self.phase {
+        case .idle:
+            self.phase = .closed
             return .close
-        case (.requestRead, .readingRequest):
-            self.state = .closed
+        case .readingRequest:
+            self.phase = .closed
             return .answerRequestTimeout
-        case (.idle, _), (.requestRead, _):
+        case .notStarted, .processing, .closed:
             return .none
         }
     }
 
     /// The connection closed: no timer may outlive it.
     mutating func closed() -> Action {
-        self.state = .closed
+        self.phase = .closed
+        self.deadline = nil
+        guard self.armedFireTime != nil else { return .none }
+        self.armedFireTime = nil
         return .cancel
+    }
+
+    private mutating func armIfNeeded(now: NIODeadline) -> Action {
+        guard let deadline = self.deadline, self.armedFireTime == nil else { return .none }
+        let fireTime = min(deadline, now + min(self.idleTimeout, self.requestReadTimeout))
+        self.armedFireTime = fireTime
+        return .arm(fireTime)
     }
 }

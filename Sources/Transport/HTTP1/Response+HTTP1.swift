@@ -1,34 +1,54 @@
 import HTTPTypes
 import NIOCore
-import NIOHTTP1
 
-/// How one response goes onto an HTTP/1.1 connection: which version answers, whether the connection stays open,
+/// How one response goes onto an HTTP/1.x connection: which version answers, whether the connection stays open,
 /// and whether the body is sent.
 struct HTTP1ResponsePlan: Equatable {
     /// The request's version; the response answers in kind.
-    var version: HTTPVersion
+    var version: HTTP1Version
     /// The connection stays open after this response.
     var keepAlive: Bool
     /// The request was `HEAD`: send the head only.
     var isHeadRequest: Bool
+
+    /// The plan for an answer that closes the connection, to a request whose head may not even be known.
+    static let closing = HTTP1ResponsePlan(version: .http1_1, keepAlive: false, isHeadRequest: false)
 }
 
 extension Response {
+    /// Bodies up to this size are copied behind the head so the response is one write (one `SSL_write`, one TLS
+    /// record); larger ones are written as a second buffer, without the copy.
+    static let http1InlineBodyLimit = 16 * 1024
+
     /// Whether the response itself asks to close the connection (`connection: close`).
     var asksToClose: Bool {
         http1Tokens(self.head.headerFields[values: .connection]).contains("close")
     }
 
-    /// The HTTP/1.1 head and the body to send, following `plan`.
+    /// Whether the body goes on the wire under `plan`: not for `HEAD` and not for 1xx, 204 and 304.
+    func http1SendsBody(_ plan: HTTP1ResponsePlan) -> Bool {
+        !plan.isHeadRequest && !self.forbidsBody && self.body.readableBytes > 0
+    }
+
+    private var forbidsBody: Bool {
+        let code = self.status.code
+        return code < 200 || code == 204 || code == 304
+    }
+
+    /// Appends the status line and the header fields, following `plan`, to `buffer`; and the body too when it is
+    /// sent and at most ``http1InlineBodyLimit`` bytes. Returns whether the body still has to be written.
     ///
     /// The reason phrase is kept; `content-length` describes the body unless the response set it or its status
     /// forbids a body (1xx, 204, 304); the `connection` field states `plan.keepAlive`. Hop-by-hop fields the
-    /// response carried are replaced by ours. The body is `nil` for `HEAD` requests and body-less statuses.
-    func http1Parts(_ plan: HTTP1ResponsePlan) -> (head: HTTPResponseHead, body: ByteBuffer?) {
-        let code = self.status.code
-        let forbidsBody = (100..<200).contains(code) || code == 204 || code == 304
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(self.head.headerFields.count + 2)
+    /// response carried are replaced by ours. `HTTPFields` has already refused CR and LF in names and values, and
+    /// `HTTPResponse.Status` in the reason phrase, so nothing here can split the response.
+    func writeHTTP1(_ plan: HTTP1ResponsePlan, into buffer: inout ByteBuffer) -> Bool {
+        buffer.writeStaticString(plan.version.text)
+        buffer.writeInteger(HTTP1Syntax.space)
+        Self.writeDecimal(self.status.code, into: &buffer)
+        buffer.writeInteger(HTTP1Syntax.space)
+        buffer.writeString(self.status.reasonPhrase)
+        buffer.writeStaticString("\r\n")
         var hasContentLength = false
         for field in self.head.headerFields {
             switch field.name {
@@ -39,39 +59,50 @@ extension Response {
             default:
                 break
             }
-            headers.add(name: field.name.rawName, value: field.value)
+            buffer.writeString(field.name.rawName)
+            buffer.writeStaticString(": ")
+            buffer.writeString(field.value)
+            buffer.writeStaticString("\r\n")
         }
-        if !hasContentLength && !forbidsBody {
-            headers.add(name: "content-length", value: String(self.body.readableBytes))
+        if !hasContentLength && !self.forbidsBody {
+            buffer.writeStaticString("content-length: ")
+            Self.writeDecimal(self.body.readableBytes, into: &buffer)
+            buffer.writeStaticString("\r\n")
         }
         if !plan.keepAlive {
-            headers.add(name: "connection", value: "close")
+            buffer.writeStaticString("connection: close\r\n")
         } else if plan.version == .http1_0 {
-            headers.add(name: "connection", value: "keep-alive")
+            buffer.writeStaticString("connection: keep-alive\r\n")
         }
-        // NIO replaces the phrase of a status it knows, so keep ours with `.custom`, except for the body-less
-        // statuses, whose framing the encoder decides from the known cases.
-        let reason = self.status.reasonPhrase
-        let status: HTTPResponseStatus =
-            forbidsBody || reason.isEmpty
-            ? HTTPResponseStatus(statusCode: code, reasonPhrase: reason)
-            : .custom(code: UInt(code), reasonPhrase: reason)
-        let head = HTTPResponseHead(version: plan.version, status: status, headers: headers)
-        let sendsBody = !forbidsBody && !plan.isHeadRequest && self.body.readableBytes > 0
-        return (head, sendsBody ? self.body : nil)
+        buffer.writeStaticString("\r\n")
+        guard self.http1SendsBody(plan) else { return false }
+        guard self.body.readableBytes <= Self.http1InlineBodyLimit else { return true }
+        buffer.writeImmutableBuffer(self.body)
+        return false
     }
 
-    /// The complete HTTP/1.1 bytes of this response, closing the connection; for answers written below the
-    /// HTTP codec (the request-read timeout, when the request head may not have been decoded yet).
+    /// The complete HTTP/1.1 bytes of this response, closing the connection.
     func http1ClosingBytes(allocator: ByteBufferAllocator) -> ByteBuffer {
-        let (head, body) = self.http1Parts(HTTP1ResponsePlan(version: .http1_1, keepAlive: false, isHeadRequest: false))
-        var buffer = allocator.buffer(capacity: 256 + (body?.readableBytes ?? 0))
-        buffer.writeString("HTTP/1.1 \(head.status.code) \(head.status.reasonPhrase)\r\n")
-        for (name, value) in head.headers {
-            buffer.writeString("\(name): \(value)\r\n")
-        }
-        buffer.writeString("\r\n")
-        if let body { buffer.writeImmutableBuffer(body) }
+        var buffer = allocator.buffer(capacity: 256 + self.body.readableBytes)
+        if self.writeHTTP1(.closing, into: &buffer) { buffer.writeImmutableBuffer(self.body) }
         return buffer
+    }
+
+    private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
+        var remaining = max(value, 0)
+        var digits = 1
+        var divisor = 1
+        while remaining / divisor >= 10 {
+            divisor *= 10
+            digits += 1
+        }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: digits) { bytes in
+            for index in 0..<digits {
+                bytes[index] = UInt8(ascii: "0") + UInt8(remaining / divisor)
+                remaining %= divisor
+                divisor /= 10
+            }
+            return digits
+        }
     }
 }
