@@ -2,37 +2,76 @@ import Certificates
 import NIOCore
 
 extension TLSHandler {
-    /// Encrypts one plaintext write; its promise completes when the ciphertext is flushed.
-    func encrypt(_ plaintext: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+    /// Most plaintext gathered before it is encrypted without waiting for a flush; a larger write is encrypted
+    /// as it comes, without a copy.
+    static let coalescingLimit = 16_384
+
+    /// Queues one plaintext write. Writes gathered until the next flush are encrypted with one `SSL_write`, so a
+    /// response written as head, body and end leaves as one TLS record, not three. The promise completes when the
+    /// ciphertext has been written to the socket.
+    func queuePlaintext(_ plaintext: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+        if let promise { self.batchPromises.append(promise) }
+        guard plaintext.readableBytes > 0 else { return }
+        if var pending = self.pendingPlaintext {
+            if pending.readableBytes + plaintext.readableBytes <= Self.coalescingLimit {
+                self.pendingPlaintext = nil  // keep the buffer uniquely referenced while appending
+                var more = plaintext
+                pending.writeBuffer(&more)
+                self.pendingPlaintext = pending
+                return
+            }
+            self.encryptPending(context: context)
+        }
+        if plaintext.readableBytes >= Self.coalescingLimit {
+            self.encrypt(plaintext, context: context)
+        } else {
+            self.pendingPlaintext = plaintext
+        }
+    }
+
+    /// Encrypts the gathered plaintext, if any, with one `SSL_write`.
+    func encryptPending(context: ChannelHandlerContext) {
+        if let pending = self.pendingPlaintext {
+            self.pendingPlaintext = nil
+            self.encrypt(pending, context: context)
+        }
+        self.pendingPromises.append(contentsOf: self.batchPromises)
+        self.batchPromises = []
+    }
+
+    /// Encrypts `plaintext` into the connection's output; a failure fails the connection and every pending write.
+    private func encrypt(_ plaintext: ByteBuffer, context: ChannelHandlerContext) {
         guard let connection = self.connection else {
-            promise?.fail(ChannelError.ioOnClosedChannel)
+            self.failBuffered(ChannelError.ioOnClosedChannel)
             return
         }
         switch connection.writePlaintext(plaintext) {
         case .done, .wantIO:
-            if let promise { self.pendingPromises.append(promise) }
+            break
         case .closed:
-            promise?.fail(ChannelError.outputClosed)
+            let promises = self.batchPromises
+            self.batchPromises = []
+            promises.forEach { $0.fail(ChannelError.outputClosed) }
         case .failed(let detail):
-            let error = TLSError(.protocolError, detail)
-            promise?.fail(error)
-            self.fail(context: context, error)
+            self.fail(context: context, TLSError(.protocolError, detail))
         }
     }
 
-    /// Encrypts what was written during the handshake, and flushes if a flush was asked for.
+    /// Queues what was written during the handshake, and flushes if a flush was asked for.
     func encryptBufferedWrites(context: ChannelHandlerContext) {
         let writes = self.bufferedWrites
         self.bufferedWrites = []
-        for (plaintext, promise) in writes { self.encrypt(plaintext, promise: promise, context: context) }
+        for (plaintext, promise) in writes { self.queuePlaintext(plaintext, promise: promise, context: context) }
         if self.flushRequested {
             self.flushRequested = false
             self.sendOutput(context: context)
         }
     }
 
-    /// Writes and flushes all pending ciphertext as one buffer, completing the promises of encrypted writes.
+    /// Encrypts the gathered plaintext, then writes and flushes all pending ciphertext as one buffer, completing
+    /// the promises of the writes it carries.
     func sendOutput(context: ChannelHandlerContext) {
+        self.encryptPending(context: context)
         let promises = self.pendingPromises
         self.pendingPromises = []
         guard let output = self.connection?.drainOutput() else {
@@ -58,6 +97,7 @@ extension TLSHandler {
             context.close(promise: promise)
             return
         }
+        self.encryptPending(context: context)  // the data goes before close_notify
         self.state = .closed
         connection.shutdown()
         self.sendOutput(context: context)
@@ -69,6 +109,11 @@ extension TLSHandler {
         if case .closed = self.state { return }
         self.state = .closed
         self.timeout?.cancel()
+        // Plaintext not yet encrypted never goes out; what was encrypted goes with the alert.
+        let unsent = self.batchPromises
+        self.pendingPlaintext = nil
+        self.batchPromises = []
+        unsent.forEach { $0.fail(error) }
         self.sendOutput(context: context)
         self.failBuffered(error)
         context.fireErrorCaught(error)
@@ -88,9 +133,11 @@ extension TLSHandler {
     /// Fails every write not yet on the socket.
     func failBuffered(_ error: any Error) {
         let writes = self.bufferedWrites
-        let promises = self.pendingPromises
+        let promises = self.pendingPromises + self.batchPromises
         self.bufferedWrites = []
         self.pendingPromises = []
+        self.batchPromises = []
+        self.pendingPlaintext = nil
         writes.forEach { $0.1?.fail(error) }
         promises.forEach { $0.fail(error) }
     }

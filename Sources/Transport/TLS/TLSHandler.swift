@@ -6,8 +6,8 @@ public import NIOCore
 ///
 /// Starts the handshake when the channel is active and closes the channel if it does not finish within
 /// `handshakeTimeout`. On success fires ``TLSHandshakeCompleted``, then passes plaintext up. Writes are
-/// encrypted as they come and sent as one buffer on `flush`. `close` sends close_notify first; the peer's
-/// close_notify closes the channel. Failures are fired as ``TLSError`` through `errorCaught`, after the
+/// gathered, then encrypted as one record and sent as one buffer on `flush`. `close` sends close_notify first;
+/// the peer's close_notify closes the channel. Failures are fired as ``TLSError`` through `errorCaught`, after the
 /// alert has been written, and the channel is closed.
 ///
 /// ```swift
@@ -36,6 +36,10 @@ public final class TLSHandler: ChannelDuplexHandler {
     var bufferedWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
     /// Promises of writes encrypted but not yet flushed to the socket.
     var pendingPromises: [EventLoopPromise<Void>] = []
+    /// Plaintext written since the last flush, encrypted as one record when the flush comes.
+    var pendingPlaintext: ByteBuffer?
+    /// Promises of the writes in ``pendingPlaintext``.
+    var batchPromises: [EventLoopPromise<Void>] = []
     var flushRequested = false
 
     /// Creates a handler; the session is created when the handler is added.
@@ -157,7 +161,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         case .idle, .handshaking:
             self.bufferedWrites.append((plaintext, promise))
         case .active:
-            self.encrypt(plaintext, promise: promise, context: context)
+            self.queuePlaintext(plaintext, promise: promise, context: context)
         case .closed:
             promise?.fail(ChannelError.ioOnClosedChannel)
         }
