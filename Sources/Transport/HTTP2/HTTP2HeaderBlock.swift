@@ -61,9 +61,10 @@ package struct HTTP2HeaderBlock {
         }
     }
 
-    /// The field count and byte size up to which a block is laid out on the stack in one pass.
-    private static let smallFieldCount = 32
-    private static let smallByteCount = 2048
+    /// The field count and byte size up to which a block is laid out in one pass. Each buffer stays within
+    /// 1 KiB, the most that `withUnsafeTemporaryAllocation` always takes from the stack (24 × 40-byte entries).
+    private static let smallFieldCount = 24
+    private static let smallByteCount = 1024
 
     /// Copies the fields into `bytes` and points `nva` at them; `nil` when `bytes` or `nva` is too small.
     private func layOut(
