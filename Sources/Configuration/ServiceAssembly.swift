@@ -41,8 +41,8 @@ struct ServiceAssembly {
         }
     }
 
-    /// The request chain: a request log line, then the router; each route runs its policy's authenticator
-    /// (through `handles`, so a reload can swap the policy) before its function.
+    /// The request chain: a request log line (unless the logger's level is above info), then the router; each route
+    /// runs its policy's authenticator (through `handles`, so a reload can swap the policy) before its function.
     func chain(handles: [String: PolicyHandle]) throws -> any Responder {
         var routes = RouterBuilder()
         for route in self.configuration.routes {
@@ -68,6 +68,9 @@ struct ServiceAssembly {
                 throw ConfigurationError(file: self.configuration.file, keyPath: route.keyPath, problem: "\(error)")
             }
         }
+        // The request log's level is fixed with its logger: when the logger drops info lines, leave the middleware
+        // out instead of asking it per request (a reload rebuilds the chain anyway).
+        guard self.logger.logLevel <= .info else { return routes.build() }
         return [RequestLogger(logger: self.logger) as any Middleware].chained(to: routes.build())
     }
 

@@ -66,14 +66,15 @@ private struct EncodedPairs: Sequence, IteratorProtocol {
         self.rest = query
     }
 
+    // Indices move over UTF-8 bytes: `&` and `=` are ASCII, and Character steps would cost grapheme breaking.
     mutating func next() -> (name: Substring, value: Substring)? {
         while !self.rest.isEmpty {
             let end = self.rest.utf8.firstIndex(of: UInt8(ascii: "&")) ?? self.rest.endIndex
             let part = self.rest[..<end]
-            self.rest = end == self.rest.endIndex ? "" : self.rest[self.rest.index(after: end)...]
+            self.rest = end == self.rest.endIndex ? "" : self.rest[self.rest.utf8.index(after: end)...]
             guard !part.isEmpty else { continue }
             guard let equals = part.utf8.firstIndex(of: UInt8(ascii: "=")) else { return (part, "") }
-            return (part[..<equals], part[part.index(after: equals)...])
+            return (part[..<equals], part[part.utf8.index(after: equals)...])
         }
         return nil
     }

@@ -2,17 +2,21 @@
 /// ``RouteNode``s.
 ///
 /// A search walks the UTF-8 bytes of the request's path in place and copies no node (each is one reference).
+/// Literals compare as bytes, as they did as text: paths are ASCII (RFC 3986 percent-encodes the rest).
 final class RouteTable: Sendable {
-    private let literals: [String: RouteTable]
-    /// The UTF-8 length of the longest literal child: a longer segment cannot be one, so it is not looked up.
-    private let longestLiteral: Int
+    /// The literal children's texts as UTF-8, sorted by bytes, and the children in the same order: a binary search
+    /// of a few byte comparisons, which beats building a `String` from the segment and hashing it.
+    private let literalKeys: [[UInt8]]
+    private let literalChildren: [RouteTable]
     private let parameter: RouteTable?
     private let wildcard: Endpoint?
     private let endpoint: Endpoint?
 
     init(_ node: RouteNode) {
-        self.literals = node.literals.mapValues(RouteTable.init)
-        self.longestLiteral = node.literals.keys.map(\.utf8.count).max() ?? 0
+        let literals = node.literals.map { (key: Array($0.key.utf8), node: $0.value) }
+            .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        self.literalKeys = literals.map(\.key)
+        self.literalChildren = literals.map { RouteTable($0.node) }
         self.parameter = node.parameter.first.map(RouteTable.init)
         self.wildcard = node.wildcard
         self.endpoint = node.endpoint
@@ -24,9 +28,7 @@ final class RouteTable: Sendable {
         guard let segment = path.pathSegment(from: position) else {
             return self.endpoint ?? self.wildcard
         }
-        // Up to 15 bytes the key is a small string: no allocation.
-        if segment.count <= self.longestLiteral,
-            let child = self.literals[String(decoding: UnsafeBufferPointer(rebasing: path[segment]), as: UTF8.self)],
+        if let child = self.literalChild(UnsafeBufferPointer(rebasing: path[segment])),
             let found = child.endpoint(for: path, from: segment.upperBound)
         {
             return found
@@ -36,6 +38,27 @@ final class RouteTable: Sendable {
         }
         return self.wildcard
     }
+
+    /// The literal child named exactly `segment`.
+    private func literalChild(_ segment: UnsafeBufferPointer<UInt8>) -> RouteTable? {
+        var low = 0
+        var high = self.literalKeys.count
+        while low < high {
+            let middle = (low + high) / 2
+            let order = self.literalKeys[middle].withUnsafeBufferPointer { compareBytes($0, segment) }
+            if order == 0 { return self.literalChildren[middle] }
+            if order < 0 { low = middle + 1 } else { high = middle }
+        }
+        return nil
+    }
+}
+
+/// Negative, zero or positive as `a` sorts before, equal to or after `b`, byte by byte (a prefix first).
+private func compareBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+    for index in 0..<Swift.min(a.count, b.count) where a[index] != b[index] {
+        return a[index] < b[index] ? -1 : 1
+    }
+    return a.count - b.count
 }
 
 extension UnsafeBufferPointer<UInt8> {

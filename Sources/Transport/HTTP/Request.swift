@@ -23,16 +23,20 @@ public struct Request: Sendable {
     /// The path without the query: `/api/hello` for `/api/hello?name=x`.
     public var path: Substring {
         guard let target = self.head.path else { return "/" }
-        // Searched as UTF-8 bytes: `?` is ASCII, and walking Characters would cost grapheme breaking.
-        if let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) { return target[..<question] }
+        if let question = Self.questionMark(in: target) { return target[..<question] }
         return target[...]
     }
 
     /// The raw query string after `?`, still percent-encoded; empty when there is none.
     public var rawQuery: Substring {
-        guard let target = self.head.path, let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) else {
-            return ""
-        }
+        guard let target = self.head.path, let question = Self.questionMark(in: target) else { return "" }
         return target[target.utf8.index(after: question)...]
+    }
+
+    /// The first `?` of `target`, found among its UTF-8 bytes (walking Characters would cost grapheme breaking).
+    private static func questionMark(in target: String) -> String.Index? {
+        let offset = target.utf8.withContiguousStorageIfAvailable { $0.firstIndex(of: UInt8(ascii: "?")) }
+        guard let offset else { return target.utf8.firstIndex(of: UInt8(ascii: "?")) }
+        return offset.map { target.utf8.index(target.utf8.startIndex, offsetBy: $0) }
     }
 }

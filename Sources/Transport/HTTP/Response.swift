@@ -17,7 +17,9 @@ public struct Response: Sendable {
 
     /// Creates a response with a status, header fields and body.
     public init(status: HTTPResponse.Status, headerFields: HTTPFields = [:], body: ByteBuffer = ByteBuffer()) {
-        self.head = HTTPResponse(status: status, headerFields: headerFields)
+        self.head = headerFields.isEmpty
+            ? .shared(status, headerFields, ifOK: .okWithoutFields)
+            : HTTPResponse(status: status, headerFields: headerFields)
         self.body = body
     }
 
@@ -29,18 +31,33 @@ public struct Response: Sendable {
 
     /// A `text/plain; charset=utf-8` response.
     public static func text(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headerFields: .plainText, body: ByteBuffer(string: text))
+        Response(head: .shared(status, .plainText, ifOK: .okPlainText), body: ByteBuffer(string: text))
     }
 
     /// An `application/json` response from already-encoded JSON text.
     public static func json(_ json: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headerFields: .json, body: ByteBuffer(string: json))
+        Response(head: .shared(status, .json, ifOK: .okJSON), body: ByteBuffer(string: json))
     }
 }
 
+// Shared heads and fields, copy-on-write: a response that does not change them allocates none (an HTTPResponse
+// keeps its status in a heap object, so building one per request costs a malloc).
 extension HTTPFields {
-    // Shared, copy-on-write: a response that does not change its fields allocates none.
     static let plainText: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
     static let json: HTTPFields = [.contentType: "application/json"]
     static let problemJSON: HTTPFields = [.contentType: "application/problem+json"]
+}
+
+extension HTTPResponse {
+    static let okWithoutFields = HTTPResponse(status: .ok)
+    static let okPlainText = HTTPResponse(status: .ok, headerFields: .plainText)
+    static let okJSON = HTTPResponse(status: .ok, headerFields: .json)
+
+    /// `okHead` when `status` is a plain 200 OK, else a new head with `status` and `fields`.
+    static func shared(_ status: Status, _ fields: HTTPFields, ifOK okHead: HTTPResponse) -> HTTPResponse {
+        let isPlainOK = status.code == 200 && status.reasonPhrase == Self.okReasonPhrase
+        return isPlainOK ? okHead : HTTPResponse(status: status, headerFields: fields)
+    }
+
+    private static let okReasonPhrase = Status.ok.reasonPhrase
 }
