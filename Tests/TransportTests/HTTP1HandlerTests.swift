@@ -108,4 +108,30 @@ struct HTTP1HandlerTests {
         #expect(connection.dispatcher.requests.count == 1)
         #expect(!connection.isOpen)
     }
+
+    @Test func aRequestArrivingDuringAnAsyncResponseWaitsForIt() throws {
+        let connection = try HTTP1TestConnection(dispatcher: HTTP1RecordingDispatcher(respond: nil))
+        connection.send("GET /1 HTTP/1.1\r\nHost: h\r\n\r\n")
+        connection.send("GET /2 HTTP/1.1\r\nHost: h\r\n\r\n")
+        #expect(connection.dispatcher.requests.map { $0.request.head.path } == ["/1"])
+        connection.dispatcher.answer(.text("one"))
+        #expect(connection.dispatcher.requests.map { $0.request.head.path } == ["/1", "/2"])
+        connection.dispatcher.answer(.text("two"))
+        #expect(try connection.responses().map(\.body) == ["one", "two"])
+    }
+
+    @Test func aSlowSecondRequestGets408FromItsFirstByte() throws {
+        var limits = ConnectionLimits()
+        limits.idleTimeout = .seconds(60)
+        limits.requestHeadTimeout = .seconds(30)
+        let connection = try HTTP1TestConnection(limits: limits)
+        connection.send("GET /1 HTTP/1.1\r\nHost: h\r\n\r\n")
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(45))
+        connection.send("GET /2 HTTP/1.1\r\n")
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(29))
+        #expect(connection.isOpen)
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(try connection.responses().map(\.code) == [200, 408])
+        #expect(!connection.isOpen)
+    }
 }

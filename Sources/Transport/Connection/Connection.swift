@@ -10,10 +10,8 @@ import NIOCore
 /// request tasks, which it cancels when the peer resets a stream or the connection closes.
 actor Connection {
     nonisolated let unownedExecutor: UnownedSerialExecutor
-    /// Whether a request's task starts inline in the read batch (HTTP/2) or as a job after it (HTTP/1.1).
-    private nonisolated let startsRequestsInline: Bool
-    /// Keeps the HTTP/2 connection's executor alive; the unowned reference above points at it.
-    private nonisolated let inlineExecutor: ConnectionExecutor?
+    /// Keeps the connection's executor alive; the unowned reference above points at it.
+    private nonisolated let executor: ConnectionExecutor
     /// The connection's fixed facts.
     nonisolated let info: ConnectionInfo
     private let eventLoop: any EventLoop
@@ -26,18 +24,11 @@ actor Connection {
     private var starting: StreamID?
 
     init(info: ConnectionInfo, eventLoop: any EventLoop, responder: any Responder, logger: Logger) {
-        // Measured (Benchmarks/README.md): starting requests inline lets HTTP/2 answer a whole read batch of
-        // streams with one write (h2 req/s ×1.9), but costs HTTP/1.1 a quarter of its throughput, where a
-        // read carries one request and there is nothing to coalesce. So HTTP/1.1 keeps NIO's own executor.
-        self.startsRequestsInline = info.httpVersion == .http2
-        if self.startsRequestsInline {
-            let executor = ConnectionExecutor(eventLoop: eventLoop)
-            self.inlineExecutor = executor
-            self.unownedExecutor = executor.asUnownedSerialExecutor()
-        } else {
-            self.inlineExecutor = nil
-            self.unownedExecutor = eventLoop.executor.asUnownedSerialExecutor()
-        }
+        // Requests start inline on both protocols (Benchmarks/README.md): HTTP/2 answers a whole read batch of
+        // streams with one write, and HTTP/1.1 writes a response that needs no suspension before its read batch
+        // ends, with no job scheduled for it.
+        self.executor = ConnectionExecutor(eventLoop: eventLoop)
+        self.unownedExecutor = self.executor.asUnownedSerialExecutor()
         self.info = info
         self.eventLoop = eventLoop
         self.responder = responder
@@ -54,9 +45,7 @@ actor Connection {
         self.starting = stream
         // Unstructured on purpose: one task per request, isolated to this actor (so on the event loop).
         // A suspended one is cancelled by `cancelStream(_:)` when the peer resets the stream, and by `closed()`.
-        let task = self.startsRequestsInline
-            ? Task.immediate { await self.answer(request, context: context, on: stream, writer: writer) }
-            : Task { await self.answer(request, context: context, on: stream, writer: writer) }
+        let task = Task.immediate { await self.answer(request, context: context, on: stream, writer: writer) }
         if self.starting == stream {
             self.starting = nil
             self.inFlight[stream] = task
