@@ -74,12 +74,13 @@ public struct ClientCertificateAuthenticator: Authenticator {
     ///
     /// The cached path is one store lookup, one coarse clock read and one atomic load.
     private func answer(for context: RequestContext) -> ConnectionDecision.Answer {
-        let decisions = context.connectionStore[ConnectionDecisions.self]
         let now = self.now()
+        let generation = self.policy.generation
+        guard let decisions = context.connectionStore[ConnectionDecisions.self] else {
+            return self.answer(for: context, at: now, in: nil)
+        }
         // The usual case: this authenticator's decision is the first (often the only one) on the connection.
-        if let decisions, decisions.owner === self.cacheToken, decisions.generation == self.policy.generation,
-            now <= decisions.validUntil
-        {
+        if decisions.owner === self.cacheToken, decisions.generation == generation, now <= decisions.validUntil {
             return decisions.answer
         }
         return self.answer(for: context, at: now, in: decisions)
