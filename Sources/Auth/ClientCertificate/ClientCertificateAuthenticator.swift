@@ -7,10 +7,10 @@ public import Transport
 ///
 /// The decision is made once per connection, per authenticator and per policy generation, and reused by every
 /// request and HTTP/2 stream on the connection (it lives in the connection's ``ConnectionStore``). When the
-/// ``PolicyHandle``'s generation moves on (a reload), or when a certificate the acceptance relied on expires
-/// (the leaf's or a verified CA's notAfter, a CRL's nextUpdate), the next request re-evaluates. A failure ends the request
-/// with 403 `Invalid client certificate` (``ClientCertificateRejection``), logged with every failed check, the
-/// certificate's subject and SHA-256 thumbprint; in `report` mode it is logged and the request continues.
+/// ``PolicyHandle``'s generation moves on (a reload), or when something the acceptance relied on expires (the
+/// leaf's or a verified CA's notAfter, a CRL's nextUpdate), the next request re-evaluates. A failure ends the
+/// request with 403 `Invalid client certificate` (``ClientCertificateRejection``), logged with every failed check,
+/// the certificate's subject and SHA-256 thumbprint; in `report` mode it is logged and the request continues.
 ///
 /// ```swift
 /// let authenticator = try ClientCertificateAuthenticator(trustedCAFiles: ["pki/ca.crt"], logger: logger)
