@@ -35,10 +35,12 @@ struct DecisionExpiryTests {
         let store = ConnectionStore()
         let chain = self.pki.base.client.chain
         let notAfter = self.pki.base.client.certificate.notAfter
-        #expect(try await authenticator.authenticate(helloRequest, context: context(presenting: chain, store: store)) != nil)
+        #expect(try await authenticator.authenticate(helloRequest, context: context(presenting: chain, store: store))
+            != nil)
         clock.now = notAfter
         // Still valid at its last second: answered from the cache (this context's facts differ on purpose).
-        #expect(try await authenticator.authenticate(helloRequest, context: context(presenting: [], store: store)) != nil)
+        #expect(try await authenticator.authenticate(helloRequest, context: context(presenting: [], store: store))
+            != nil)
         clock.now = notAfter.addingTimeInterval(1)
         let error = await #expect(throws: ClientCertificateRejection.self) {
             try await authenticator.authenticate(helloRequest, context: context(presenting: chain, store: store))
@@ -52,10 +54,12 @@ struct DecisionExpiryTests {
         let authenticator = self.authenticator(policy, clock: clock)
         let store = ConnectionStore()
         let chain = self.pki.base.client.chain
-        #expect(try await authenticator.authenticate(helloRequest, context: context(presenting: chain, store: store)) != nil)
+        #expect(try await authenticator.authenticate(helloRequest, context: context(presenting: chain, store: store))
+            != nil)
         // The leaf's end does not count under this policy...
         clock.now = self.pki.base.client.certificate.notAfter.addingTimeInterval(86_400)
-        #expect(try await authenticator.authenticate(helloRequest, context: context(presenting: chain, store: store)) != nil)
+        #expect(try await authenticator.authenticate(helloRequest, context: context(presenting: chain, store: store))
+            != nil)
         // ...but the intermediate CA's does: chain verification checks it against the clock.
         let caExpiry = min(self.pki.base.intermediateCA.notAfter, self.pki.base.rootCA.notAfter)
         clock.now = caExpiry.addingTimeInterval(1)
@@ -75,7 +79,8 @@ struct DecisionExpiryTests {
         // Later requests on the connection get the same answer without re-evaluating (their facts differ on purpose).
         clock.now = clock.now.addingTimeInterval(3_600)
         let error = await #expect(throws: ClientCertificateRejection.self) {
-            try await authenticator.authenticate(helloRequest, context: context(presenting: self.pki.base.client.chain, store: store))
+            let chain = self.pki.base.client.chain
+            return try await authenticator.authenticate(helloRequest, context: context(presenting: chain, store: store))
         }
         #expect(error?.reason == .noCertificate)
     }

@@ -7,10 +7,10 @@ public import Transport
 ///
 /// The decision is made once per connection, per authenticator and per policy generation, and reused by every
 /// request and HTTP/2 stream on the connection (it lives in the connection's ``ConnectionStore``). When the
-/// ``PolicyHandle``'s generation moves on (a reload), or when a certificate the acceptance relied on expires
-/// (the leaf's or a verified CA's notAfter, a CRL's nextUpdate), the next request re-evaluates. A failure ends the request
-/// with 403 `Invalid client certificate` (``ClientCertificateRejection``), logged with every failed check, the
-/// certificate's subject and SHA-256 thumbprint; in `report` mode it is logged and the request continues.
+/// ``PolicyHandle``'s generation moves on (a reload), or when something the acceptance relied on expires (the
+/// leaf's or a verified CA's notAfter, a CRL's nextUpdate), the next request re-evaluates. A failure ends the
+/// request with 403 `Invalid client certificate` (``ClientCertificateRejection``), logged with every failed check,
+/// the certificate's subject and SHA-256 thumbprint; in `report` mode it is logged and the request continues.
 ///
 /// ```swift
 /// let authenticator = try ClientCertificateAuthenticator(trustedCAFiles: ["pki/ca.crt"], logger: logger)
@@ -74,12 +74,13 @@ public struct ClientCertificateAuthenticator: Authenticator {
     ///
     /// The cached path is one store lookup, one coarse clock read and one atomic load.
     private func answer(for context: RequestContext) -> ConnectionDecision.Answer {
-        let decisions = context.connectionStore[ConnectionDecisions.self]
         let now = self.now()
+        let generation = self.policy.generation
+        guard let decisions = context.connectionStore[ConnectionDecisions.self] else {
+            return self.answer(for: context, at: now, in: nil)
+        }
         // The usual case: this authenticator's decision is the first (often the only one) on the connection.
-        if let decisions, decisions.owner === self.cacheToken, decisions.generation == self.policy.generation,
-            now <= decisions.validUntil
-        {
+        if decisions.owner === self.cacheToken, decisions.generation == generation, now <= decisions.validUntil {
             return decisions.answer
         }
         return self.answer(for: context, at: now, in: decisions)
