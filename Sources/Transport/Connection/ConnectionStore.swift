@@ -11,14 +11,42 @@ public protocol ConnectionStoreKey {
 /// Used for work that is done once per connection, such as a client-certificate decision.
 /// Lives as long as the connection.
 public final class ConnectionStore: Sendable {
-    private let values = Mutex<[ObjectIdentifier: any Sendable]>([:])
+    /// A connection holds a handful of keys at most, so a short list searched by key identity beats hashing.
+    private let entries = Mutex<[Entry]>([])
 
     /// Creates an empty store.
     public init() {}
 
     /// The value stored under `key`, or `nil`.
     public subscript<Key: ConnectionStoreKey>(key: Key.Type) -> Key.Value? {
-        get { self.values.withLock { $0[ObjectIdentifier(key)] } as? Key.Value }
-        set { self.values.withLock { $0[ObjectIdentifier(key)] = newValue } }
+        get {
+            let id = ObjectIdentifier(key)
+            guard let box = self.entries.withLock({ entries in entries.first { $0.key == id }?.box }) else {
+                return nil
+            }
+            // The key's type fixes the value's type, and `set` boxes exactly that type: no dynamic cast needed.
+            return unsafeDowncast(box, to: Box<Key.Value>.self).value
+        }
+        set {
+            let id = ObjectIdentifier(key)
+            let box = newValue.map { Box($0) }
+            self.entries.withLock { entries in
+                if let index = entries.firstIndex(where: { $0.key == id }) {
+                    if let box { entries[index].box = box } else { entries.remove(at: index) }
+                } else if let box {
+                    entries.append(Entry(key: id, box: box))
+                }
+            }
+        }
+    }
+
+    private struct Entry {
+        let key: ObjectIdentifier
+        var box: any AnyObject & Sendable
+    }
+
+    private final class Box<Value: Sendable>: Sendable {
+        let value: Value
+        init(_ value: Value) { self.value = value }
     }
 }
