@@ -10,19 +10,49 @@ public enum HTTPVersionKind: String, Sendable, Hashable, CustomStringConvertible
 }
 
 /// Facts about one connection, fixed once its TLS handshake is done.
+///
+/// Copied into every request's ``RequestContext``, so the facts live in one shared, immutable box: a copy costs
+/// one reference count, not one per field.
 public struct ConnectionInfo: Sendable {
+    /// Immutable after `init`, so sharing it across copies (and isolation domains) is safe.
+    private final class Storage: Sendable {
+        let id: UInt64
+        let remoteAddress: SocketAddress?
+        let localAddress: SocketAddress?
+        let httpVersion: HTTPVersionKind
+        let tls: TLSSessionInfo
+        let clientSubject: String?
+
+        init(
+            id: UInt64,
+            remoteAddress: SocketAddress?,
+            localAddress: SocketAddress?,
+            httpVersion: HTTPVersionKind,
+            tls: TLSSessionInfo
+        ) {
+            self.id = id
+            self.remoteAddress = remoteAddress
+            self.localAddress = localAddress
+            self.httpVersion = httpVersion
+            self.tls = tls
+            self.clientSubject = tls.peerCertificate?.subject
+        }
+    }
+
+    private let storage: Storage
+
     /// A number unique to this connection within the process, for logs.
-    public let id: UInt64
+    public var id: UInt64 { self.storage.id }
     /// The client's address.
-    public let remoteAddress: SocketAddress?
+    public var remoteAddress: SocketAddress? { self.storage.remoteAddress }
     /// The listener's address the client connected to.
-    public let localAddress: SocketAddress?
+    public var localAddress: SocketAddress? { self.storage.localAddress }
     /// The HTTP version chosen for the connection (by ALPN; HTTP/1.1 without ALPN).
-    public let httpVersion: HTTPVersionKind
+    public var httpVersion: HTTPVersionKind { self.storage.httpVersion }
     /// The TLS facts: version, cipher, ALPN, peer chain and verify result.
-    public let tls: TLSSessionInfo
+    public var tls: TLSSessionInfo { self.storage.tls }
     /// The subject of the client's leaf certificate (RFC 4514), read once per connection for logs.
-    public let clientSubject: String?
+    public var clientSubject: String? { self.storage.clientSubject }
 
     /// Creates connection facts.
     public init(
@@ -32,12 +62,13 @@ public struct ConnectionInfo: Sendable {
         httpVersion: HTTPVersionKind,
         tls: TLSSessionInfo
     ) {
-        self.id = id
-        self.remoteAddress = remoteAddress
-        self.localAddress = localAddress
-        self.httpVersion = httpVersion
-        self.tls = tls
-        self.clientSubject = tls.peerCertificate?.subject
+        self.storage = Storage(
+            id: id,
+            remoteAddress: remoteAddress,
+            localAddress: localAddress,
+            httpVersion: httpVersion,
+            tls: tls
+        )
     }
 }
 
