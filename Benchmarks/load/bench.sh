@@ -9,7 +9,7 @@
 #   1. RSS with --idle idle mutual-TLS connections (idle-connections.py: VmRSS before and after, KiB per connection),
 #      in a process of its own (the server is restarted for the load);
 #   2. ../shared/bench/mtls-load.sh h1 and h2 (wrk 64 connections; h2load 16 connections x 32 streams), TLS 1.3,
-#      --duration seconds each, with its pre-flight checks in the first round;
+#      --duration seconds each, each in a freshly started server, with its pre-flight checks in the first round;
 #   3. full mutual-TLS handshakes: --bursts bursts of `h2load --h1 -c 500 -n 500` under the shim with
 #      MTLS_NO_RESUME=1 (every connection a full handshake; h2load's `Connection: close` mode is not used because
 #      the Hummingbird peer mishandles it);
@@ -187,10 +187,17 @@ for round in $(seq "$reps"); do
         start_server "$name"
         idle_rss "$name" "$round"
         stop_server
-        start_server "$name"
+        # HTTP/1.1 and HTTP/2 each in a fresh process too, so each peak RSS is that load's own (memory an
+        # allocator keeps after the 64 HTTP/1.1 connections would otherwise become the HTTP/2 figure).
         check=(--no-check); [ "$round" = 1 ] && check=()
-        "$bench/mtls-load.sh" --pki "$pki" --server-pid "$server_pid" --label "$name" --out "$out/$name-$round" --reps 1 \
-            --duration "$duration" --tls 1.3 "${check[@]}" "$(url_of "$name")" h1 h2 > "$out/load-$name-$round.out"
+        for mode in h1 h2; do
+            start_server "$name"
+            "$bench/mtls-load.sh" --pki "$pki" --server-pid "$server_pid" --label "$name" --out "$out/$name-$round" \
+                --reps 1 --duration "$duration" --tls 1.3 "${check[@]}" "$(url_of "$name")" "$mode" \
+                >> "$out/load-$name-$round.out"
+            check=(--no-check)
+            [ "$mode" = h2 ] || stop_server
+        done
         grep '^RESULT' "$out/load-$name-$round.out"
         handshakes "$name" "$round"
         # The Hummingbird peer mishandles h2load's `Connection: close` mode (see the header).
