@@ -50,12 +50,6 @@ struct HTTP1RequestParser {
         self.maxHeadSize = maxHeadSize
     }
 
-    /// Whether the parser is between requests, with no byte of the next one consumed or scanned.
-    var isAtRequestBoundary: Bool {
-        if case .head(0, 0) = self.state { return true }
-        return false
-    }
-
     /// Consumes the next part of a request from `buffer`.
     mutating func next(from buffer: inout ByteBuffer) -> Event {
         while true {
