@@ -57,7 +57,7 @@ let package = Package(
         ),
         .target(
             name: "Transport",
-            dependencies: ["Certificates", "COpenSSL", "CNghttp2", nioCore, nioPosix, nioHTTP1, httpTypes, logging,
+            dependencies: ["Certificates", "COpenSSL", "CNghttp2", nioCore, nioPosix, httpTypes, logging,
                            serviceLifecycle],
             swiftSettings: strictSettings
         ),
