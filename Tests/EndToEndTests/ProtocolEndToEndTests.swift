@@ -140,6 +140,9 @@ struct ProtocolEndToEndTests {
             for _ in 0..<3000 where !SlowRequests.started.withLock({ $0.contains(tag) }) {
                 try await Task.sleep(for: .milliseconds(10))
             }
+            // Says which half failed if this ever flakes again (seen under heavy machine load only).
+            let started = SlowRequests.started.withLock { $0.contains(tag) }
+            try #require(started, "the slow request never reached its function")
             await server.server.shutdown()
             let result = try await slow
             #expect(result.status == 200, "\(result.stderr)")
