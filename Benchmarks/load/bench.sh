@@ -115,6 +115,20 @@ idle_rss() {  # NAME ROUND
         <<< "$line" >> "$out/idle.tsv"
 }
 
+# Reads an h2load log run under the shim: secs (the run's duration), done, succeeded, ok (2xx) and st[] (the shim's
+# stats); all_answered() says whether all n requests were done with 2xx, and reports on stderr when not.
+h2load_summary='
+    /^finished in/ { secs = $3; sub(/,$/, "", secs); if (secs ~ /ms$/) secs = substr(secs, 1, length(secs) - 2) / 1000
+                     else if (secs ~ /us$/) secs = substr(secs, 1, length(secs) - 2) / 1000000
+                     else secs = substr(secs, 1, length(secs) - 1) + 0 }
+    /^requests:/ { done = $6; succeeded = $8 }
+    /^status codes:/ { ok = $3 }
+    /mtls-preload: stats/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); st[kv[1]] = kv[2] } }
+    function all_answered() {
+        if (done == n && succeeded == n && ok == n) return 1
+        printf "FAIL bench.sh: %s: %s done, %s succeeded, %s 2xx of %s (see %s)\n", what, done, succeeded, ok, n, logfile > "/dev/stderr"
+        return 0 }'
+
 burst() {  # NAME LOG: one burst of $burst_size new connections, one request each; prints "done seconds p99_ms"
     local name=$1 logf=$2 t0 reqlog="$2.requests.tsv"
     t0=$(date +%s%6N)
@@ -123,15 +137,9 @@ burst() {  # NAME LOG: one burst of $burst_size new connections, one request eac
         h2load --h1 -t1 -c "$burst_size" -n "$burst_size" --log-file="$reqlog" "$(url_of "$name")" > "$logf" 2>&1 ||
         { echo "FAIL bench.sh: $name: h2load burst exited with status $? (see $logf)" >&2; exit 1; }
     # Every connection: a full handshake that sent the certificate, one request, a 2xx answer.
-    awk -v n="$burst_size" -v logfile="$logf" '
-        /^finished in/ { secs = $3; sub(/,$/, "", secs); if (secs ~ /ms$/) secs = substr(secs, 1, length(secs) - 2) / 1000
-                         else if (secs ~ /us$/) secs = substr(secs, 1, length(secs) - 2) / 1000000
-                         else secs = substr(secs, 1, length(secs) - 1) + 0 }
-        /^requests:/ { done = $6; succeeded = $8 }
-        /^status codes:/ { ok = $3 }
-        /mtls-preload: stats/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); st[kv[1]] = kv[2] } }
+    awk -v n="$burst_size" -v logfile="$logf" -v what=burst "$h2load_summary"'
         END {
-            if (done != n || succeeded != n || ok != n) { printf "FAIL bench.sh: burst: %s done, %s succeeded, %s 2xx of %s (see %s)\n", done, succeeded, ok, n, logfile > "/dev/stderr"; exit 1 }
+            if (!all_answered()) exit 1
             if (st["resumed"] != "0" || st["handshakes_ok"] + 0 < n || st["client_cert_requests"] + 0 < n) { printf "FAIL bench.sh: burst: handshakes_ok=%s resumed=%s client_cert_requests=%s (see %s)\n", st["handshakes_ok"], st["resumed"], st["client_cert_requests"], logfile > "/dev/stderr"; exit 1 }
             printf "%s %s ", done, secs }' "$logf" || return 1
     # Latency of a connection: from the burst's start to its response (the log has start time and duration in us).
@@ -161,14 +169,9 @@ resumed_handshakes() {  # NAME ROUND: $resumed_count connections from 16 clients
         MTLS_STATS=1 timeout -k 5 300 taskset -c 1 \
         h2load --h1 -t1 -c 16 -n "$resumed_count" -H 'Connection: close' "$(url_of "$name")" > "$logf" 2>&1 ||
         { echo "FAIL bench.sh: $name: h2load (resumed) exited with status $? (see $logf)" >&2; exit 1; }
-    line=$(awk -v n="$resumed_count" -v logfile="$logf" '
-        /^finished in/ { secs = $3; sub(/,$/, "", secs); if (secs ~ /ms$/) secs = substr(secs, 1, length(secs) - 2) / 1000
-                         else secs = substr(secs, 1, length(secs) - 1) + 0 }
-        /^requests:/ { done = $6; succeeded = $8 }
-        /^status codes:/ { ok = $3 }
-        /mtls-preload: stats/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); st[kv[1]] = kv[2] } }
+    line=$(awk -v n="$resumed_count" -v logfile="$logf" -v what=resumed "$h2load_summary"'
         END {
-            if (done != n || succeeded != n || ok != n) { printf "FAIL bench.sh: resumed: %s done, %s succeeded, %s 2xx of %s (see %s)\n", done, succeeded, ok, n, logfile > "/dev/stderr"; exit 1 }
+            if (!all_answered()) exit 1
             if (st["resumed"] + 0 < 0.9 * st["handshakes_ok"]) { printf "FAIL bench.sh: resumed: only %s of %s handshakes resumed (see %s)\n", st["resumed"], st["handshakes_ok"], logfile > "/dev/stderr"; exit 1 }
             printf "%d\t%d\t%.3f\t%.1f", st["handshakes_ok"], st["resumed"], secs, st["handshakes_ok"] / secs }' "$logf") || exit 1
     printf '%s\t%s\t%s\n' "$name" "$round" "$line" >> "$out/resumed.tsv"
