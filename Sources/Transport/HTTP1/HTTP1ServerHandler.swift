@@ -18,18 +18,22 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
 
     /// While a request waits for its response, reading stops once this many bytes of later requests are buffered.
     static let maxBufferedBytes = 64 * 1024
-    /// A reused output buffer that grew past this size (a large response) is let go rather than kept.
-    private static let maxRetainedOutputCapacity = 64 * 1024
+    /// Leftover bytes of a partial request are copied out of a read buffer more than this many times their size,
+    /// so a slow client does not pin a large shared buffer.
+    private static let maxRetainedSlack = 4
 
-    private var parser: HTTP1RequestParser
-    private var machine: HTTP1RequestMachine
+    // `@exclusivity(unchecked)` on the state touched for every request: it is only accessed on the event loop and
+    // never across a call that could re-enter the handler (re-entrant writes go through `isParsing`), so the
+    // runtime's dynamic checks guard nothing here.
+    @exclusivity(unchecked) private var parser: HTTP1RequestParser
+    @exclusivity(unchecked) private var machine: HTTP1RequestMachine
     private var timeouts: HTTP1TimeoutMachine
     private let dispatcher: any RequestDispatcher
     private var context: ChannelHandlerContext?
     /// Received bytes not parsed yet.
-    private var inbound = ByteBuffer()
-    /// The buffer responses are serialized into, reused once the TLS handler has encrypted it.
-    private var outbound = ByteBuffer()
+    @exclusivity(unchecked) private var inbound = ByteBuffer()
+    /// The thread's scratch buffers: responses are serialized into a shared one, reused once TLS has encrypted it.
+    private lazy var buffers = ThreadBuffers.current
     private var timer: Scheduled<Void>?
     /// Between `channelRead` and `channelReadComplete`: a response written now is flushed at the batch's end.
     private var isInReadBatch = false
@@ -138,8 +142,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
             let action: HTTP1RequestMachine.Action
             switch self.parser.next(from: &self.inbound) {
             case .needMoreData:
-                // Let go of a fully parsed read buffer now rather than at the next read.
-                if self.inbound.readableBytes == 0 { self.inbound = ByteBuffer() }
+                self.releaseParsedBytes(context: context)
                 return
             case .head(let head):
                 action = self.machine.receivedHead(head)
@@ -151,6 +154,19 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
                 action = self.machine.parseFailed(error)
             }
             self.perform(action, context: context)
+        }
+    }
+
+    /// Lets go of a fully parsed read buffer now rather than at the next read (it is the thread's shared one), and
+    /// copies a small partial request out of a much larger buffer.
+    private func releaseParsedBytes(context: ChannelHandlerContext) {
+        let remaining = self.inbound.readableBytes
+        if remaining == 0 {
+            self.inbound = ByteBuffer()
+        } else if self.inbound.capacity > Self.maxRetainedSlack * max(remaining, 1_024) {
+            var compact = context.channel.allocator.buffer(capacity: remaining)
+            compact.writeImmutableBuffer(self.inbound)
+            self.inbound = compact
         }
     }
 
@@ -193,18 +209,15 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
 
     /// Writes the response as one buffer (two for a large body); closes after the write unless `plan.keepAlive`.
     private func send(_ response: Response, plan: HTTP1ResponsePlan, context: ChannelHandlerContext) {
-        if self.outbound.capacity == 0 || self.outbound.capacity > Self.maxRetainedOutputCapacity {
-            self.outbound = context.channel.allocator.buffer(capacity: 512)
-        } else {
-            self.outbound.clear()  // reallocates only if the last write still holds the storage
-        }
-        let writesBodySeparately = response.writeHTTP1(plan, into: &self.outbound)
+        var outbound = self.buffers.take(.http1ResponseOut, minimumCapacity: 512)
+        let writesBodySeparately = response.writeHTTP1(plan, into: &outbound)
+        self.buffers.recycle(outbound, as: .http1ResponseOut)
         let last: ByteBuffer
         if writesBodySeparately {
-            context.write(self.wrapOutboundOut(self.outbound), promise: nil)
+            context.write(self.wrapOutboundOut(outbound), promise: nil)
             last = response.body
         } else {
-            last = self.outbound
+            last = outbound
         }
         if !plan.keepAlive {
             self.needsFlush = false

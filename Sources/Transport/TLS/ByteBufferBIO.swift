@@ -8,22 +8,24 @@ import NIOCore
 /// Holds nothing between reads: the received buffer is released as soon as OpenSSL has taken its last byte (NIO
 /// then reuses it for the next read), and the outbound buffer is handed over whole by ``takeOutput()``. An idle
 /// connection therefore keeps no ciphertext buffer at all, where a pair of memory BIOs keeps the capacity of the
-/// largest flight each way. Not thread-safe: used from one event loop, like its ``TLSConnection``.
+/// largest flight each way. The outbound buffer comes from the thread's ``ThreadBuffers``, so a steady stream of
+/// writes reuses one storage once the socket has sent the last. Not thread-safe: used from the thread that
+/// created it (its event loop), like its ``TLSConnection``.
 final class ByteBufferBIO {
     /// The `BIO*`, created with one reference, which `SSL_set_bio` takes over.
     let bio: OpaquePointer
     private var input: ByteBuffer?
     private var output: ByteBuffer?
-    private let allocator: ByteBufferAllocator
+    private let buffers: ThreadBuffers
 
     /// Creates the BIO; it points back at this object, which must outlive it (the owning connection frees the SSL,
     /// and with it the BIO, before releasing this object).
-    init(allocator: ByteBufferAllocator = ByteBufferAllocator()) throws {
+    init() throws {
         guard let method = byteBufferBIOMethod.method, let bio = BIO_new(method) else {
             throw TLSError(.handshakeFailed, "BIO_new: \(OpenSSLErrorQueue.drain())")
         }
         self.bio = bio
-        self.allocator = allocator
+        self.buffers = ThreadBuffers.current
         BIO_set_data(bio, Unmanaged.passUnretained(self).toOpaque())
         BIO_set_init(bio, 1)
     }
@@ -51,6 +53,7 @@ final class ByteBufferBIO {
     func takeOutput() -> ByteBuffer? {
         guard let output = self.output, output.readableBytes > 0 else { return nil }
         self.output = nil
+        self.buffers.recycle(output, as: .tlsCiphertextOut)
         return output
     }
 
@@ -73,7 +76,7 @@ final class ByteBufferBIO {
             output.writeBytes(source)
             self.output = output
         } else {
-            var output = self.allocator.buffer(capacity: max(source.count, 1_024))
+            var output = self.buffers.take(.tlsCiphertextOut, minimumCapacity: max(source.count, 1_024))
             output.writeBytes(source)
             self.output = output
         }

@@ -41,6 +41,8 @@ public final class TLSHandler: ChannelDuplexHandler {
     /// Promises of the writes in ``pendingPlaintext``.
     var batchPromises: [EventLoopPromise<Void>] = []
     var flushRequested = false
+    /// The thread's scratch buffers (``ThreadBuffers``), looked up at first use, on the event loop.
+    private lazy var buffers = ThreadBuffers.current
 
     /// Creates a handler; the session is created when the handler is added.
     /// - Parameters:
@@ -137,9 +139,11 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     private func readPlaintext(context: ChannelHandlerContext) {
         guard let connection = self.connection, case .active = self.state else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 0)
+        var buffer = self.buffers.take(.tlsPlaintextIn, minimumCapacity: 0)
         let status = connection.readPlaintext(into: &buffer)
         if buffer.readableBytes > 0 { context.fireChannelRead(self.wrapInboundOut(buffer)) }
+        // Usually unique again by now (the next handler parsed it): the next read on this thread reuses it.
+        self.buffers.recycle(buffer, as: .tlsPlaintextIn)
         // Reading can produce output (TLS 1.3 key updates, alerts).
         self.sendOutput(context: context)
         switch status {
