@@ -120,6 +120,10 @@ public actor Server: Service {
         }
     }
 
+    /// Receive buffers start at 512 bytes, not NIO's 2 KiB: each channel keeps its last one for reuse, and an idle
+    /// connection's TLS records are small. They grow as reads fill them (up to 64 KiB for uploads and HTTP/2).
+    private static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+
     private func bind(_ listener: ListenerConfiguration, tls: NIOLockedValueBox<TLSContext>) async throws -> any Channel {
         let responder = self.responder
         let logger = self.logger
@@ -128,6 +132,7 @@ public actor Server: Service {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
