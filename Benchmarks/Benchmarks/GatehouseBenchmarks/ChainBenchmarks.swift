@@ -11,7 +11,7 @@ func registerChainBenchmarks() {
     // What ServiceAssembly builds for DefaultConfiguration under `--log-level warning`, behind the ResponderHandle a
     // reload swaps: the router (no request logger: its lines would be dropped), the policy's authentication
     // middleware on /api/hello and /api/whoami, and Hello. The connection's decision is already cached.
-    Benchmark("Request chain, GET /api/hello (default configuration)", configuration: .kiloIterations) { benchmark in
+    Benchmark("RequestChain.getApiHelloDefaultConfiguration", configuration: .kiloIterations) { benchmark in
         let fixture = try PolicyFixture.make(identities: 0)
         let authentication = AuthenticationMiddleware(fixture.authenticator)
         var routes = RouterBuilder()

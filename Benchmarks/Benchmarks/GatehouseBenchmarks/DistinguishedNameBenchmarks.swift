@@ -5,13 +5,13 @@ import Certificates
 func registerDistinguishedNameBenchmarks() {
     let text = "CN=bench-client, OU=Payments, O=Gatehouse Bench, L=Zurich, C=CH"
 
-    Benchmark("DN parse (5 RDNs)", configuration: .kiloIterations) { benchmark in
+    Benchmark("DistinguishedName.parse5RDNs", configuration: .kiloIterations) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try DistinguishedName(parsing: text))
         }
     }
 
-    Benchmark("DN compare (equal names, different spelling)", configuration: .kiloIterations) { benchmark in
+    Benchmark("DistinguishedName.compareDifferentSpelling", configuration: .kiloIterations) { benchmark in
         let configured = try DistinguishedName(parsing: text)
         let presented = try DistinguishedName(parsing: "cn=bench-client,ou=Payments,o=Gatehouse  Bench,l=Zurich,c=CH")
         guard configured == presented else { throw BenchmarkFailure("the two spellings differ as names") }

@@ -3,7 +3,9 @@ import Benchmark
 /// Every Gatehouse micro-benchmark, measured for wall clock, CPU instructions and allocations.
 ///
 /// Thresholds live in `Benchmarks/Thresholds/` (written by `benchmark thresholds update`); `benchmark
-/// thresholds check` fails when a metric regresses beyond the tolerance below.
+/// thresholds check` fails when a metric regresses beyond the tolerance below. Benchmark names contain no spaces
+/// or slashes: package-benchmark writes threshold files with those replaced by `_` but looks them up by the
+/// name as given, so only such names survive the round trip.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .instructions, .mallocCountTotal],
@@ -13,7 +15,10 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(2),
         maxIterations: 1_000_000,
         thresholds: [
-            .wallClock: .init(relative: [.p90: 50]),
+            // Wall clock on the project's VMs moves by half from one run to the next (DN compare's p90: 16.2 then
+            // 24.6 µs back to back), so only a doubling fails; mallocs are exact and instructions, where the
+            // kernel exposes them, steady.
+            .wallClock: .init(relative: [.p90: 100]),
             .instructions: .init(relative: [.p90: 5]),
             .mallocCountTotal: .init(absolute: [.p90: 0]),
         ]

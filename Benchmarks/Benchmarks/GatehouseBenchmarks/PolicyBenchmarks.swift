@@ -10,7 +10,7 @@ import Transport
 func registerPolicyBenchmarks() {
     // A request on a connection whose decision is already in its ConnectionStore: what every request but the
     // first on a connection pays.
-    Benchmark("Policy decision, cached path", configuration: .kiloIterations) { benchmark in
+    Benchmark("PolicyDecision.cachedPath", configuration: .kiloIterations) { benchmark in
         let fixture = try PolicyFixture.make(identities: 0)
         let context = fixture.context()
         let request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "127.0.0.1",
@@ -27,7 +27,7 @@ func registerPolicyBenchmarks() {
     for identities in [1, 10_000] {
         // A new connection's decision: chain verification against the trusted root, then the identity match
         // (the bench client is the last of `identities` common names).
-        Benchmark("Policy first evaluation, \(identities) identit\(identities == 1 ? "y" : "ies")") { benchmark in
+        Benchmark("PolicyFirstEvaluation.\(identities)identit\(identities == 1 ? "y" : "ies")") { benchmark in
             let fixture = try PolicyFixture.make(identities: identities)
             let now = Date()
             guard case .accepted = fixture.policy.evaluate(chain: fixture.pki.clientChain, at: now) else {

@@ -18,7 +18,7 @@ func registerRequestHeadBenchmarks() {
         ("accept-encoding", "gzip, deflate"),
     ].map { (Array($0.0.utf8), Array($0.1.utf8)) }
 
-    Benchmark("HTTP/2 request head to Request (public equivalent)", configuration: .kiloIterations) { benchmark in
+    Benchmark("HTTP2RequestHead.toRequestPublicEquivalent", configuration: .kiloIterations) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(makeRequest(fields))
         }

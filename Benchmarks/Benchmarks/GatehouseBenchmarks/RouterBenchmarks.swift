@@ -5,7 +5,7 @@ import Transport
 
 /// Finding one route among 100 and running its (trivial) function through `Router.respond`.
 func registerRouterBenchmarks() {
-    Benchmark("Router lookup among 100 routes", configuration: .kiloIterations) { benchmark in
+    Benchmark("Router.lookupAmong100Routes", configuration: .kiloIterations) { benchmark in
         var routes = RouterBuilder()
         for index in 0..<90 {
             try routes.add("/api/v1/service\(index)/items", function: Ok())
