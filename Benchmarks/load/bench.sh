@@ -63,46 +63,10 @@ printf 'server\tround\tconnections\tresumed\tseconds\trate\n' > "$out/resumed.ts
 port_of() { case "$1" in nginx) echo 8443 ;; gatehouse) echo 8444 ;; hummingbird) echo 8445 ;; esac; }
 url_of() { echo "https://127.0.0.1:$(port_of "$1")/api/hello?name=bench"; }
 
-server_pid=
-started_pid=
-stop_server() {
-    "$bench/nginx-baseline.sh" stop --dir "$out/nginx" >/dev/null 2>&1 || true
-    if [ -n "$started_pid" ] && kill -0 "$started_pid" 2>/dev/null; then
-        kill -TERM "$started_pid" 2>/dev/null || true
-        for _ in $(seq 100); do kill -0 "$started_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$started_pid" 2>/dev/null || true
-        wait "$started_pid" 2>/dev/null || true
-    fi
-    started_pid= server_pid=
-}
+# shellcheck source=servers.sh
+source "$here/servers.sh"
 trap stop_server EXIT
 trap 'stop_server; exit 130' INT TERM
-
-start_server() {  # NAME: starts it on CPU 0 and waits until it answers; sets server_pid
-    local name=$1 port
-    port=$(port_of "$name")
-    case "$name" in
-        nginx)
-            "$bench/nginx-baseline.sh" start "$pki" --cpu 0 --port "$port" --dir "$out/nginx" >/dev/null
-            server_pid=$("$bench/nginx-baseline.sh" pid --dir "$out/nginx") ;;
-        gatehouse)
-            taskset -c 0 "$gatehouse_binary" serve --port "$port" --pki-directory "$gatehouse_pki" \
-                --log-level warning >> "$out/gatehouse.log" 2>&1 &
-            started_pid=$! server_pid=$! ;;
-        hummingbird)
-            taskset -c 0 "$peer_binary" --port "$port" --cert "$pki/server-chain.pem" --key "$pki/server.key" \
-                --client-ca "$pki/ca-bundle.pem" --log-level warning >> "$out/hummingbird.log" 2>&1 &
-            started_pid=$! server_pid=$! ;;
-    esac
-    for _ in $(seq 240); do
-        kill -0 "$server_pid" 2>/dev/null || { echo "bench.sh: $name exited during start-up (logs in $out)" >&2; exit 1; }
-        curl -sfk -o /dev/null --max-time 2 --cert "$pki/client-chain.pem" --key "$pki/client.key" "$(url_of "$name")" &&
-            return 0
-        sleep 0.25
-    done
-    echo "bench.sh: $name did not answer $(url_of "$name") within 60 s" >&2
-    exit 1
-}
 
 idle_rss() {  # NAME ROUND
     local line
@@ -187,14 +151,14 @@ for round in $(seq "$reps"); do
         echo "== round $round/$reps: $name" >&2
         # A fresh process for the idle connections, another for the load: memory that an allocator keeps after
         # 5,000 connections would otherwise count as the load's peak RSS, and the reverse.
-        start_server "$name"
+        start_server "$name" "$(port_of "$name")"
         idle_rss "$name" "$round"
         stop_server
         # HTTP/1.1 and HTTP/2 each in a fresh process too, so each peak RSS is that load's own (memory an
         # allocator keeps after the 64 HTTP/1.1 connections would otherwise become the HTTP/2 figure).
         check=(--no-check); [ "$round" = 1 ] && check=()
         for mode in h1 h2; do
-            start_server "$name"
+            start_server "$name" "$(port_of "$name")"
             "$bench/mtls-load.sh" --pki "$pki" --server-pid "$server_pid" --label "$name" --out "$out/$name-$round" \
                 --reps 1 --duration "$duration" --tls 1.3 "${check[@]}" "$(url_of "$name")" "$mode" \
                 >> "$out/load-$name-$round.out"

@@ -34,31 +34,9 @@ fi
 out="$work/cpu-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 port=8446 url="https://127.0.0.1:8446/api/hello?name=bench"
-started_pid=
-
-stop_server() {
-    [ -n "$started_pid" ] && { kill "$started_pid" 2>/dev/null; wait "$started_pid" 2>/dev/null || true; }
-    "$bench/nginx-baseline.sh" stop --dir "$out/nginx" >/dev/null 2>&1 || true
-    started_pid=
-}
+# shellcheck source=servers.sh
+source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 trap stop_server EXIT
-
-start_server() {  # NAME: starts it; sets server_pid, the process whose CPU time is measured
-    case "$1" in
-        nginx)
-            "$bench/nginx-baseline.sh" start "$pki" --cpu 0 --port "$port" --dir "$out/nginx" >/dev/null
-            server_pid=$(pgrep -P "$("$bench/nginx-baseline.sh" pid --dir "$out/nginx")" | head -1) ;;
-        gatehouse)
-            taskset -c 0 "$gatehouse_binary" serve --port "$port" --pki-directory "$gatehouse_pki" \
-                --log-level warning >> "$out/gatehouse.log" 2>&1 &
-            started_pid=$! server_pid=$! ;;
-        hummingbird)
-            taskset -c 0 "$peer_binary" --port "$port" --cert "$pki/server-chain.pem" --key "$pki/server.key" \
-                --client-ca "$pki/ca-bundle.pem" --log-level warning >> "$out/hummingbird.log" 2>&1 &
-            started_pid=$! server_pid=$! ;;
-        *) echo "cpu-per-request.sh: unknown server $1" >&2; exit 2 ;;
-    esac
-}
 
 load() {  # SECONDS: runs the load, prints its output
     local shim=(env LD_PRELOAD="$MTLS_SHIM" MTLS_CERT="$pki/client-chain.pem" MTLS_KEY="$pki/client.key")
@@ -71,12 +49,9 @@ cpu_ticks() { awk '{ print $14 + 0, $15 + 0 }' "/proc/$1/stat"; }
 printf '%-12s %4s %9s %9s %9s %9s\n' server rep 'req/s' 'user µs' 'sys µs' 'total µs'
 for rep in $(seq "$reps"); do
     for name in "${servers[@]}"; do
-        start_server "$name"
+        start_server "$name" "$port"
         pid=$server_pid
-        for _ in $(seq 100); do
-            curl -sfk -o /dev/null --max-time 2 --cert "$pki/client-chain.pem" --key "$pki/client.key" "$url" && break
-            sleep 0.2
-        done
+        [ "$name" = nginx ] && pid=$(pgrep -P "$server_pid" | head -1)  # the worker serves; the master waits
         load 2 > /dev/null 2>&1
         read -r user0 sys0 <<<"$(cpu_ticks "$pid")"
         result=$(load "$duration" 2>&1)
