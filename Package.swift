@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "TransportTests",
             dependencies: ["Transport", "Certificates", "TestSupport", "CNghttp2", "COpenSSL", nioCore, nioEmbedded,
-                           nioPosix, nioHTTP1, httpTypes],
+                           nioPosix, nioHTTP1, httpTypes, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -18,15 +18,31 @@ public struct AuthenticationMiddleware<Authenticating: Authenticator>: Middlewar
     }
 
     public func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {
-        switch try await self.authenticator.decide(request, context: context) {
+        let outcome = try await self.authenticator.decide(request, context: context)
+        guard let context = Self.context(after: outcome, context) else { return self.rejection() }
+        return try await next.respond(to: request, context: context)
+    }
+
+    public func handleImmediately(_ request: Request, context: RequestContext, next: any Responder) throws -> Response? {
+        guard let outcome = try self.authenticator.decideImmediately(request, context: context) else { return nil }
+        guard let context = Self.context(after: outcome, context) else { return self.rejection() }
+        return try next.respondImmediately(to: request, context: context)
+    }
+
+    /// The context the request continues with after `outcome`, or `nil` when it is rejected.
+    private static func context(
+        after outcome: AuthenticationOutcome<Authenticating.Identity>,
+        _ context: RequestContext
+    ) -> RequestContext? {
+        switch outcome {
         case .identified(let identity):
             var context = context
             context.identity = identity
-            return try await next.respond(to: request, context: context)
+            return context
         case .admittedWithoutIdentity:
-            return try await next.respond(to: request, context: context)
+            return context
         case .notAuthenticated:
-            return self.rejection()
+            return nil
         }
     }
 }

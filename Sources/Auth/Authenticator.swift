@@ -14,6 +14,11 @@ public protocol Authenticator<Identity>: Sendable {
     /// Like ``authenticate(_:context:)``, but may also let a request through without an identity (e.g. a
     /// policy in report mode when no certificate was sent). The default wraps ``authenticate(_:context:)``.
     func decide(_ request: Request, context: RequestContext) async throws -> AuthenticationOutcome<Identity>
+
+    /// Like ``decide(_:context:)`` without suspending, when this authenticator can decide so; `nil` when it cannot
+    /// (then `decide` is called). Lets ``AuthenticationMiddleware`` answer on the connection's fast path
+    /// (``Responder/respondImmediately(to:context:)``). The default returns `nil`.
+    func decideImmediately(_ request: Request, context: RequestContext) throws -> AuthenticationOutcome<Identity>?
 }
 
 /// What an ``Authenticator`` decided about one request.
@@ -27,6 +32,13 @@ public enum AuthenticationOutcome<Identity: Sendable>: Sendable {
 }
 
 extension Authenticator {
+    public func decideImmediately(
+        _ request: Request,
+        context: RequestContext
+    ) throws -> AuthenticationOutcome<Identity>? {
+        nil
+    }
+
     public func decide(_ request: Request, context: RequestContext) async throws -> AuthenticationOutcome<Identity> {
         guard let identity = try await self.authenticate(request, context: context) else { return .notAuthenticated }
         return .identified(identity)

@@ -22,4 +22,9 @@ public final class ResponderHandle: Responder {
         let responder = self.current.withLock { $0 }
         return try await responder.respond(to: request, context: context)
     }
+
+    public func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+        let responder = self.current.withLock { $0 }
+        return try responder.respondImmediately(to: request, context: context)
+    }
 }

@@ -2,11 +2,11 @@ public import Routing
 public import Transport
 
 /// `GET /healthz` → `200 ok`: the process is up and serving. Never behind a policy by default.
-public struct Health: Function {
+public struct Health: SynchronousFunction {
     /// Creates the function.
     public init() {}
 
-    public func respond(to request: Request, context: RequestContext) async throws -> Response {
+    public func answer(_ request: Request, context: RequestContext) throws -> Response {
         .text("ok")
     }
 }

@@ -11,7 +11,7 @@ public import Transport
 /// `notBefore`/`notAfter` (ISO 8601), `daysUntilExpiry` and `matchedIdentity` (`null`, or the matched entry's
 /// `index` and `identity`). Without a ``ClientCertificateIdentity`` in the context (no authenticator in front,
 /// or report mode without a certificate) it answers the policy's 403 `Invalid client certificate`.
-public struct WhoAmI: Function {
+public struct WhoAmI: SynchronousFunction {
     private let now: @Sendable () -> Date
 
     /// Creates the function; `now` is the clock `daysUntilExpiry` counts from.
@@ -19,7 +19,7 @@ public struct WhoAmI: Function {
         self.now = now
     }
 
-    public func respond(to request: Request, context: RequestContext) async throws -> Response {
+    public func answer(_ request: Request, context: RequestContext) throws -> Response {
         guard let identity = context.identity(as: ClientCertificateIdentity.self) else {
             return .problem(status: .forbidden, title: ClientCertificateRejection.title)
         }

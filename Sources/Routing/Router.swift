@@ -14,20 +14,40 @@ public struct Router: Responder {
     }
 
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
+        switch self.route(request, context: context) {
+        case .answer(let response): response
+        case .pass(let responder, let context): try await responder.respond(to: request, context: context)
+        }
+    }
+
+    public func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+        switch self.route(request, context: context) {
+        case .answer(let response): response
+        case .pass(let responder, let context): try responder.respondImmediately(to: request, context: context)
+        }
+    }
+
+    /// What the router does with a request: answer it itself (404, 405), or pass it to a route's chain.
+    private enum Routing {
+        case answer(Response)
+        case pass(any Responder, RequestContext)
+    }
+
+    private func route(_ request: Request, context: RequestContext) -> Routing {
         let path = request.path
         switch self.match(method: request.method, path: path) {
         case .notFound:
-            return .problem(status: .notFound, title: "Not found")
+            return .answer(.problem(status: .notFound, title: "Not found"))
         case .methodNotAllowed(let allow):
             var response = Response.problem(status: .methodNotAllowed, title: "Method not allowed")
             response.head.headerFields[.allow] = allow
-            return response
+            return .answer(response)
         case .found(let route) where route.captures:
             var context = context
             route.pattern.capture(path, into: &context.parameters)
-            return try await route.responder.respond(to: request, context: context)
+            return .pass(route.responder, context)
         case .found(let route):
-            return try await route.responder.respond(to: request, context: context)
+            return .pass(route.responder, context)
         }
     }
 

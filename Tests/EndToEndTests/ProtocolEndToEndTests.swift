@@ -110,6 +110,20 @@ struct ProtocolEndToEndTests {
         }
     }
 
+    /// A chain that never suspends is answered on the event loop without a Swift task; one that may suspend
+    /// (an ordinary async function) runs in a task.
+    @Test(arguments: ["--http1.1", "--http2"])
+    func aSynchronousChainIsAnsweredWithoutATask(http: String) async throws {
+        try await withTestServer { server in
+            let fast = try await server.curl(as: nil).run(server.url("/task-probe"), [http])
+            #expect(fast.status == 200)
+            #expect(fast.text == "no task")
+            let slow = try await server.curl(as: nil).run(server.url("/task-probe-async"), [http])
+            #expect(slow.status == 200)
+            #expect(slow.text == "task")
+        }
+    }
+
     @Test(arguments: [("--http2", "2", "HTTP/2 h2"), ("--http1.1", "1.1", "HTTP/1.1 http/1.1")])
     func alpnChoosesTheProtocol(flag: String, version: String, facts: String) async throws {
         try await withTestServer { server in

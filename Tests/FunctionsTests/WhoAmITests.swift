@@ -4,6 +4,7 @@ import Foundation
 import Functions
 import HTTPTypes
 import NIOCore
+import Routing
 import TestSupport
 import Testing
 import Transport

@@ -62,6 +62,13 @@ public struct ClientCertificateAuthenticator: Authenticator {
         try self.outcome(for: context)
     }
 
+    public func decideImmediately(
+        _ request: Request,
+        context: RequestContext
+    ) throws -> AuthenticationOutcome<ClientCertificateIdentity>? {
+        try self.outcome(for: context)
+    }
+
     /// What the connection's decision answers (synchronous: the cached path makes no async call).
     private func outcome(for context: RequestContext) throws -> AuthenticationOutcome<ClientCertificateIdentity> {
         switch self.answer(for: context) {

@@ -8,6 +8,10 @@ import NIOCore
 /// (no thread hop), and because middleware and functions are `nonisolated(nonsending)` they run on that
 /// loop too. It owns the per-connection store (decisions made once per connection) and the in-flight
 /// request tasks, which it cancels when the peer resets a stream or the connection closes.
+///
+/// A request whose whole chain can answer without suspending (``Responder/respondImmediately(to:context:)``)
+/// is answered right in `dispatch`, on the loop, with no task: most of what a small request cost beyond its I/O
+/// was creating, running and finishing its task. Only the others get a task.
 actor Connection {
     nonisolated let unownedExecutor: UnownedSerialExecutor
     /// Keeps the connection's executor alive; the unowned reference above points at it.
@@ -15,9 +19,9 @@ actor Connection {
     /// The connection's fixed facts.
     nonisolated let info: ConnectionInfo
     private let eventLoop: any EventLoop
-    private let responder: any Responder
-    private let store = ConnectionStore()
-    private let logger: Logger
+    private nonisolated let responder: any Responder
+    private nonisolated let store = ConnectionStore()
+    private nonisolated let logger: Logger
     private var inFlight: [StreamID: Task<Void, Never>] = [:]
     /// The stream whose task `received` is starting; cleared by the task when it finishes before `received`
     /// returns, so `received` knows whether to track it.
@@ -85,22 +89,42 @@ actor Connection {
     private func respond(to request: Request, context: RequestContext) async -> Response {
         do {
             return try await self.responder.respond(to: request, context: context)
-        } catch let error as any HTTPResponseError {
-            return error.response
         } catch {
-            self.logger.error(
-                "request failed",
-                metadata: [
-                    "connection": "\(self.info.id)", "path": "\(request.path)", "error": "\(String(reflecting: error))",
-                ]
-            )
-            return .problem(status: .internalServerError, title: "Internal server error")
+            return self.response(for: error, to: request)
         }
+    }
+
+    /// The chain's answer if it can answer without suspending (``Responder/respondImmediately(to:context:)``),
+    /// with errors turned into responses as in ``respond(to:context:)``; `nil` when a task is needed.
+    private nonisolated func respondImmediately(to request: Request) -> Response? {
+        do {
+            let context = RequestContext(connection: self.info, connectionStore: self.store)
+            return try self.responder.respondImmediately(to: request, context: context)
+        } catch {
+            return self.response(for: error, to: request)
+        }
+    }
+
+    /// An ``HTTPResponseError`` answers with its own response; anything else is logged and answered with a bare 500.
+    private nonisolated func response(for error: any Error, to request: Request) -> Response {
+        if let error = error as? any HTTPResponseError { return error.response }
+        self.logger.error(
+            "request failed",
+            metadata: [
+                "connection": "\(self.info.id)", "path": "\(request.path)", "error": "\(String(reflecting: error))",
+            ]
+        )
+        return .problem(status: .internalServerError, title: "Internal server error")
     }
 }
 
 extension Connection: RequestDispatcher {
     nonisolated func dispatch(_ request: Request, on stream: StreamID, writer: any ResponseWriter) {
+        // Most requests never suspend: answered here, on the event loop, they need no task at all.
+        if let response = self.respondImmediately(to: request) {
+            writer.write(response, for: stream)
+            return
+        }
         let writer = NIOLoopBound(writer, eventLoop: self.eventLoop)
         self.assumeIsolated { $0.received(request, on: stream, writer: writer) }
     }

@@ -14,6 +14,18 @@
 public protocol Middleware: Sendable {
     /// Handles `request`, usually by calling `next`.
     func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response
+
+    /// Handles `request` without suspending, usually by calling `next.respondImmediately`; `nil` when it cannot
+    /// (for instance because `next` returned `nil`), and then ``handle(_:context:next:)`` handles it. Returning
+    /// `nil` must leave no trace. The default returns `nil`: a middleware that only implements `handle` keeps every
+    /// request on the asynchronous path (see ``Responder/respondImmediately(to:context:)``).
+    func handleImmediately(_ request: Request, context: RequestContext, next: any Responder) throws -> Response?
+}
+
+extension Middleware {
+    public func handleImmediately(_ request: Request, context: RequestContext, next: any Responder) throws -> Response? {
+        nil
+    }
 }
 
 extension Array where Element == any Middleware {
@@ -34,5 +46,9 @@ struct MiddlewareResponder: Responder {
 
     func respond(to request: Request, context: RequestContext) async throws -> Response {
         try await self.middleware.handle(request, context: context, next: self.next)
+    }
+
+    func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+        try self.middleware.handleImmediately(request, context: context, next: self.next)
     }
 }

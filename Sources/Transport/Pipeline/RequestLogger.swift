@@ -19,29 +19,48 @@ public struct RequestLogger: Middleware {
             return try await next.respond(to: request, context: context)
         }
         let start = ContinuousClock.now
-        var status = 500
-        defer {
-            let elapsed = ContinuousClock.now - start
-            let (seconds, attoseconds) = elapsed.components
-            let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
-            self.logger.log(
-                level: self.level,
-                "\(request.method.rawValue) \(request.path) \(status)",
-                metadata: [
-                    "protocol": "\(context.connection.httpVersion)",
-                    "client": "\(context.connection.clientSubject ?? "-")",
-                    "ms": "\((milliseconds * 1000).rounded() / 1000)",
-                    "connection": "\(context.connection.id)",
-                ]
-            )
-        }
         do {
             let response = try await next.respond(to: request, context: context)
-            status = response.status.code
+            self.log(request, context: context, status: response.status.code, since: start)
             return response
-        } catch let error as any HTTPResponseError {
-            status = error.response.status.code
+        } catch {
+            self.log(request, context: context, status: Self.status(for: error), since: start)
             throw error
         }
+    }
+
+    public func handleImmediately(_ request: Request, context: RequestContext, next: any Responder) throws -> Response? {
+        guard self.logger.logLevel <= self.level else {
+            return try next.respondImmediately(to: request, context: context)
+        }
+        let start = ContinuousClock.now
+        do {
+            guard let response = try next.respondImmediately(to: request, context: context) else { return nil }
+            self.log(request, context: context, status: response.status.code, since: start)
+            return response
+        } catch {
+            self.log(request, context: context, status: Self.status(for: error), since: start)
+            throw error
+        }
+    }
+
+    /// The status an error is answered with: its own response's, or 500.
+    private static func status(for error: any Error) -> Int {
+        (error as? any HTTPResponseError)?.response.status.code ?? 500
+    }
+
+    private func log(_ request: Request, context: RequestContext, status: Int, since start: ContinuousClock.Instant) {
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        self.logger.log(
+            level: self.level,
+            "\(request.method.rawValue) \(request.path) \(status)",
+            metadata: [
+                "protocol": "\(context.connection.httpVersion)",
+                "client": "\(context.connection.clientSubject ?? "-")",
+                "ms": "\((milliseconds * 1000).rounded() / 1000)",
+                "connection": "\(context.connection.id)",
+            ]
+        )
     }
 }

@@ -33,6 +33,20 @@ struct Slow: Function {
     }
 }
 
+/// `GET /task-probe`: answers `no task` when it ran on the connection's fast path, outside any Swift task.
+struct TaskProbe: SynchronousFunction {
+    func answer(_ request: Request, context: RequestContext) throws -> Response {
+        .text(withUnsafeCurrentTask { $0 == nil } ? "no task" : "task")
+    }
+}
+
+/// `GET /task-probe-async`: the same check from an ordinary (asynchronous) function.
+struct AsyncTaskProbe: Function {
+    func respond(to request: Request, context: RequestContext) async throws -> Response {
+        try TaskProbe().answer(request, context: context)
+    }
+}
+
 /// `GET /connection`: answers `<connection id> <HTTP version> <ALPN or ->`.
 struct ConnectionFacts: Function {
     func respond(to request: Request, context: RequestContext) async throws -> Response {

@@ -52,6 +52,8 @@ func withTestServer(
     try routes.add("/download", function: Download())
     try routes.add("/slow", function: Slow())
     try routes.add("/connection", function: ConnectionFacts())
+    try routes.add("/task-probe", function: TaskProbe())
+    try routes.add("/task-probe-async", function: AsyncTaskProbe())
     try routes.add("/concurrent", function: ConcurrencyProbe())
     let tls = TLSConfiguration(
         identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),

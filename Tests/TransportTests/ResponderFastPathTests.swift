@@ -1,0 +1,95 @@
+import HTTPTypes
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import Transport
+
+/// Answers `fast` without suspending.
+private struct Immediate: Responder {
+    func respond(to request: Request, context: RequestContext) async throws -> Response { .text("fast") }
+    func respondImmediately(to request: Request, context: RequestContext) throws -> Response? { .text("fast") }
+}
+
+/// Adds a header on both paths.
+private struct Stamp: Middleware {
+    func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {
+        Self.stamp(try await next.respond(to: request, context: context))
+    }
+
+    func handleImmediately(_ request: Request, context: RequestContext, next: any Responder) throws -> Response? {
+        try next.respondImmediately(to: request, context: context).map(Self.stamp)
+    }
+
+    private static func stamp(_ response: Response) -> Response {
+        var response = response
+        response.head.headerFields[.server] = "stamped"
+        return response
+    }
+}
+
+/// A middleware written before the fast path existed: only `handle`.
+private struct AsyncOnly: Middleware {
+    func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {
+        try await next.respond(to: request, context: context)
+    }
+}
+
+/// Collects the messages logged through it.
+private final class CollectingLogHandler: LogHandler, Sendable {
+    let messages = Mutex<[String]>([])
+    var metadata: Logger.Metadata {
+        get { [:] }
+        set {}
+    }
+    var logLevel: Logger.Level {
+        get { .trace }
+        set {}
+    }
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { nil }
+        set {}
+    }
+    func log(event: LogEvent) { self.messages.withLock { $0.append(event.message.description) } }
+}
+
+@Suite struct ResponderFastPathTests {
+    private let request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "localhost", path: "/x"))
+
+    private func context() -> RequestContext {
+        let tls = TLSSessionInfo(
+            protocolVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", alpn: "h2", peerCertificates: [],
+            verifyResult: nil, isResumed: false
+        )
+        let info = ConnectionInfo(id: 1, remoteAddress: nil, localAddress: nil, httpVersion: .http2, tls: tls)
+        return RequestContext(connection: info, connectionStore: ConnectionStore())
+    }
+
+    @Test func aChainThatNeverSuspendsAnswersImmediately() throws {
+        let chain = [Stamp() as any Middleware].chained(to: Immediate())
+        let response = try #require(try chain.respondImmediately(to: self.request, context: self.context()))
+        #expect(String(buffer: response.body) == "fast")
+        #expect(response.head.headerFields[.server] == "stamped")
+    }
+
+    @Test func anAsynchronousLinkAnywhereSendsTheRequestToTheTask() throws {
+        let behindAsyncMiddleware = [Stamp() as any Middleware, AsyncOnly()].chained(to: Immediate())
+        #expect(try behindAsyncMiddleware.respondImmediately(to: self.request, context: self.context()) == nil)
+        let asyncEnd = [Stamp() as any Middleware].chained(to: ClosureResponder { _, _ in .text("later") })
+        #expect(try asyncEnd.respondImmediately(to: self.request, context: self.context()) == nil)
+    }
+
+    @Test func theRequestLoggerLogsOnceOnEitherPathAndNotForAnUnansweredTry() async throws {
+        let handler = CollectingLogHandler()
+        let logger = Logger(label: "fast-path") { _ in handler }
+        let answered = [RequestLogger(logger: logger) as any Middleware].chained(to: Immediate())
+        _ = try answered.respondImmediately(to: self.request, context: self.context())
+        #expect(handler.messages.withLock { $0 } == ["GET /x 200"])
+
+        let unanswered = [RequestLogger(logger: logger) as any Middleware].chained(to: ClosureResponder { _, _ in .text("later") })
+        #expect(try unanswered.respondImmediately(to: self.request, context: self.context()) == nil)
+        _ = try await unanswered.respond(to: self.request, context: self.context())
+        #expect(handler.messages.withLock { $0 } == ["GET /x 200", "GET /x 200"])
+    }
+}
