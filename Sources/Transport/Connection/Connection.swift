@@ -44,8 +44,12 @@ actor Connection {
     /// The task starts synchronously (we are on the loop, see ``ConnectionExecutor``): a chain that never
     /// suspends answers before this method returns, inside the protocol handler's read batch, and is never
     /// tracked. A task that suspends is tracked in `inFlight` until it finishes.
-    func received(_ request: Request, on stream: StreamID, writer: NIOLoopBound<any ResponseWriter>) {
-        let context = RequestContext(connection: self.info, connectionStore: self.store)
+    func received(
+        _ request: Request,
+        context: RequestContext,
+        on stream: StreamID,
+        writer: NIOLoopBound<any ResponseWriter>
+    ) {
         self.starting = stream
         // Unstructured on purpose: one task per request, isolated to this actor (so on the event loop).
         // A suspended one is cancelled by `cancelStream(_:)` when the peer resets the stream, and by `closed()`.
@@ -96,9 +100,8 @@ actor Connection {
 
     /// The chain's answer if it can answer without suspending (``Responder/respondImmediately(to:context:)``),
     /// with errors turned into responses as in ``respond(to:context:)``; `nil` when a task is needed.
-    private nonisolated func respondImmediately(to request: Request) -> Response? {
+    private nonisolated func respondImmediately(to request: Request, context: RequestContext) -> Response? {
         do {
-            let context = RequestContext(connection: self.info, connectionStore: self.store)
             return try self.responder.respondImmediately(to: request, context: context)
         } catch {
             return self.response(for: error, to: request)
@@ -120,13 +123,14 @@ actor Connection {
 
 extension Connection: RequestDispatcher {
     nonisolated func dispatch(_ request: Request, on stream: StreamID, writer: any ResponseWriter) {
+        let context = RequestContext(connection: self.info, connectionStore: self.store)
         // Most requests never suspend: answered here, on the event loop, they need no task at all.
-        if let response = self.respondImmediately(to: request) {
+        if let response = self.respondImmediately(to: request, context: context) {
             writer.write(response, for: stream)
             return
         }
         let writer = NIOLoopBound(writer, eventLoop: self.eventLoop)
-        self.assumeIsolated { $0.received(request, on: stream, writer: writer) }
+        self.assumeIsolated { $0.received(request, context: context, on: stream, writer: writer) }
     }
 
     nonisolated func cancel(_ stream: StreamID) {
