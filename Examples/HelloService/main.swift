@@ -22,7 +22,7 @@ let pki = try DevelopmentPKI.loadOrCreate(in: CommandLine.arguments.dropFirst(2)
 let authenticator = try ClientCertificateAuthenticator(trustedCAFiles: [pki.caCertificateFile], logger: logger)
 
 var routes = RouterBuilder()
-try routes.add("/greet", function: Greet(), middleware: [AuthenticationMiddleware(authenticator)])
+try routes.add("/greet", function: Greet(), middleware: [authenticator.middleware()])
 try routes.add("/healthz", function: Health())
 
 let tls = TLSConfiguration(

@@ -1,4 +1,4 @@
-public import HTTPTypes
+import HTTPTypes
 public import Transport
 
 /// Runs an ``Authenticator`` in front of a route: an identity goes into the context and the request
@@ -11,10 +11,15 @@ public struct AuthenticationMiddleware<Authenticating: Authenticator>: Middlewar
     /// - Parameter rejection: the response when the authenticator returns `nil` (it may also throw its own).
     public init(
         _ authenticator: Authenticating,
-        rejection: @escaping @Sendable () -> Response = { .problem(status: .forbidden, title: "Forbidden") }
+        rejection: @escaping @Sendable () -> Response = defaultRejection
     ) {
         self.authenticator = authenticator
         self.rejection = rejection
+    }
+
+    /// The default rejection: 403 `Forbidden`.
+    @Sendable public static func defaultRejection() -> Response {
+        .problem(status: .forbidden, title: "Forbidden")
     }
 
     public func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {

@@ -60,7 +60,7 @@ struct ServiceAssembly {
                         problem: "unknown policy '\(name)'"
                     )
                 }
-                middleware.append(AuthenticationMiddleware(ClientCertificateAuthenticator(policy: handle, logger: self.logger)))
+                middleware.append(ClientCertificateAuthenticator(policy: handle, logger: self.logger).middleware())
             }
             do {
                 try routes.add(route.path, methods: route.methods, function: function, middleware: middleware)

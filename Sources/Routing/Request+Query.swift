@@ -15,9 +15,12 @@ public struct QueryParameters: Sendable, Hashable {
 
     /// Every pair in the order it appeared; a name without `=` has an empty value.
     public var pairs: [(name: String, value: String)] {
-        EncodedPairs(self.encoded).map {
-            (percentDecoded($0.name, plusAsSpace: true), percentDecoded($0.value, plusAsSpace: true))
+        var pairs: [(name: String, value: String)] = []
+        self.forEachPair { name, value in
+            pairs.append((percentDecoded(name, plusAsSpace: true), percentDecoded(value, plusAsSpace: true)))
+            return true
         }
+        return pairs
     }
 
     /// Wraps `query` (without the leading `?`).
@@ -27,17 +30,23 @@ public struct QueryParameters: Sendable, Hashable {
 
     /// The first value for `name`, or `nil`.
     public subscript(name: String) -> String? {
-        for pair in EncodedPairs(self.encoded) where Self.decodedName(pair.name, equals: name) {
-            return percentDecoded(pair.value, plusAsSpace: true)
+        var found: String?
+        self.forEachPair { encodedName, value in
+            guard Self.decodedName(encodedName, equals: name) else { return true }
+            found = percentDecoded(value, plusAsSpace: true)
+            return false
         }
-        return nil
+        return found
     }
 
     /// Every value for `name`, in order.
     public func values(for name: String) -> [String] {
-        EncodedPairs(self.encoded).filter { Self.decodedName($0.name, equals: name) }.map {
-            percentDecoded($0.value, plusAsSpace: true)
+        var values: [String] = []
+        self.forEachPair { encodedName, value in
+            if Self.decodedName(encodedName, equals: name) { values.append(percentDecoded(value, plusAsSpace: true)) }
+            return true
         }
+        return values
     }
 
     public static func == (lhs: QueryParameters, rhs: QueryParameters) -> Bool {
@@ -51,32 +60,34 @@ public struct QueryParameters: Sendable, Hashable {
         }
     }
 
-    /// Whether the encoded `encodedName` decodes to `name`, without decoding when it has nothing to decode.
-    private static func decodedName(_ encodedName: Substring, equals name: String) -> Bool {
-        let needsDecoding = encodedName.utf8.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
-        return needsDecoding ? percentDecoded(encodedName, plusAsSpace: true) == name : encodedName == name
-    }
-}
-
-/// The still-encoded `name=value` pairs of a query string, skipping empty parts; a bare name has an empty value.
-private struct EncodedPairs: Sequence, IteratorProtocol {
-    private var rest: Substring
-
-    init(_ query: Substring) {
-        self.rest = query
-    }
-
-    // Indices move over UTF-8 bytes: `&` and `=` are ASCII, and Character steps would cost grapheme breaking.
-    mutating func next() -> (name: Substring, value: Substring)? {
-        while !self.rest.isEmpty {
-            let end = self.rest.utf8.firstIndex(of: UInt8(ascii: "&")) ?? self.rest.endIndex
-            let part = self.rest[..<end]
-            self.rest = end == self.rest.endIndex ? "" : self.rest[self.rest.utf8.index(after: end)...]
-            guard !part.isEmpty else { continue }
-            guard let equals = part.utf8.firstIndex(of: UInt8(ascii: "=")) else { return (part, "") }
-            return (part[..<equals], part[part.utf8.index(after: equals)...])
+    /// Calls `body` with each still-encoded `name=value` pair's bytes, in order, skipping empty parts (a bare name
+    /// has an empty value), until it returns `false`.
+    ///
+    /// Walks the query's UTF-8 bytes in place: `&` and `=` are ASCII, and String indices would cost more than the
+    /// lookup itself.
+    private func forEachPair(_ body: (_ name: Bytes, _ value: Bytes) -> Bool) {
+        var query = self.encoded
+        query.withUTF8 { bytes in
+            var start = 0
+            while start < bytes.count {
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.count
+                defer { start = end + 1 }
+                guard end > start else { continue }
+                let part = bytes[start..<end]
+                let equals = part.firstIndex(of: UInt8(ascii: "=")) ?? end
+                let value = equals == end ? part[end...] : part[(equals + 1)...]
+                guard body(part[..<equals], value) else { return }
+            }
         }
-        return nil
+    }
+
+    private typealias Bytes = Slice<UnsafeBufferPointer<UInt8>>
+
+    /// Whether the encoded `encodedName` decodes to `name`, without decoding when it has nothing to decode.
+    private static func decodedName(_ encodedName: Bytes, equals name: String) -> Bool {
+        let needsDecoding = encodedName.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
+        return needsDecoding
+            ? percentDecoded(encodedName, plusAsSpace: true) == name : encodedName.elementsEqual(name.utf8)
     }
 }
 

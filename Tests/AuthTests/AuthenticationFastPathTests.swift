@@ -22,28 +22,45 @@ private struct AsyncOnlyAuthenticator: Authenticator {
 }
 
 @Suite struct AuthenticationFastPathTests {
+    /// How the middleware is made: the generic `AuthenticationMiddleware`, or the authenticator's own concrete one.
+    enum Construction: CaseIterable {
+        case generic, concrete
+
+        func middleware(_ authenticator: ClientCertificateAuthenticator) -> any Middleware {
+            switch self {
+            case .generic: AuthenticationMiddleware(authenticator)
+            case .concrete: authenticator.middleware()
+            }
+        }
+    }
+
     let pki: TestPKI
-    let middleware: AuthenticationMiddleware<ClientCertificateAuthenticator>
+    let authenticator: ClientCertificateAuthenticator
 
     init() throws {
         self.pki = try TestPKI.shared()
-        let authenticator = try ClientCertificateAuthenticator(trustedCAFiles: [self.pki.rootCAFile], logger: quietLogger)
-        self.middleware = AuthenticationMiddleware(authenticator)
+        self.authenticator = try ClientCertificateAuthenticator(trustedCAFiles: [self.pki.rootCAFile], logger: quietLogger)
     }
 
-    @Test func aTrustedClientIsIdentifiedWithoutSuspending() throws {
+    @Test(arguments: Construction.allCases)
+    func aTrustedClientIsIdentifiedWithoutSuspending(_ construction: Construction) async throws {
+        let middleware = construction.middleware(self.authenticator)
         let context = context(presenting: self.pki.client.chain)
-        let response = try #require(try self.middleware.handleImmediately(helloRequest, context: context, next: SubjectEcho()))
+        let response = try #require(try middleware.handleImmediately(helloRequest, context: context, next: SubjectEcho()))
         #expect(String(buffer: response.body) == self.pki.client.certificate.subject.description)
+        let slow = try await middleware.handle(helloRequest, context: context, next: SubjectEcho())
+        #expect(String(buffer: slow.body) == self.pki.client.certificate.subject.description)
     }
 
-    @Test func anUntrustedClientIsRefusedOnTheFastPathAsOnTheSlowOne() async throws {
+    @Test(arguments: Construction.allCases)
+    func anUntrustedClientIsRefusedOnTheFastPathAsOnTheSlowOne(_ construction: Construction) async throws {
+        let middleware = construction.middleware(self.authenticator)
         let chain = self.pki.identity(.strangerClient).chain
         #expect(throws: ClientCertificateRejection.self) {
-            try self.middleware.handleImmediately(helloRequest, context: context(presenting: chain), next: SubjectEcho())
+            try middleware.handleImmediately(helloRequest, context: context(presenting: chain), next: SubjectEcho())
         }
         await #expect(throws: ClientCertificateRejection.self) {
-            try await self.middleware.handle(helloRequest, context: context(presenting: chain), next: SubjectEcho())
+            try await middleware.handle(helloRequest, context: context(presenting: chain), next: SubjectEcho())
         }
     }
 

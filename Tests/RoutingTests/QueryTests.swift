@@ -29,6 +29,17 @@ import Transport
         #expect(query.values(for: "tag") == ["a", "b", "c"])
     }
 
+    @Test func namesAreComparedDecodedAndWhole() {
+        let query = self.query("/p?nam=1&names=2&na%6De=3&first+name=Ada&&=empty&caf%C3%A9=au+lait&")
+        #expect(query["name"] == "3")
+        #expect(query["first name"] == "Ada")
+        #expect(query[""] == "empty")
+        #expect(query["café"] == "au lait")
+        #expect(query.pairs.map(\.name) == ["nam", "names", "name", "first name", "", "café"])
+        #expect(query.pairs.map(\.value) == ["1", "2", "3", "Ada", "empty", "au lait"])
+        #expect(self.query("/p?&&&").pairs.isEmpty)
+    }
+
     @Test func malformedEscapesStayAsTheyAre() {
         let query = self.query("/p?a=100%&b=%zz&c=%4")
         #expect(query["a"] == "100%")

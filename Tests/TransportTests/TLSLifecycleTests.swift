@@ -81,6 +81,44 @@ import Testing
         #expect(server.withUnsafeSSL { SSL_renegotiate_pending($0) } == 0)
     }
 
+    @Test(arguments: [TLSVersion.v1_2, .v1_3])
+    func readPlaintextTakesEveryRecordFedAndWaitsForTheRestOfASplitOne(version: TLSVersion) throws {
+        let client = try TLSConnection(context: TLSFixtures.client(version: version))
+        let server = try TLSConnection(context: TLSFixtures.server(version: version))
+        let (clientStatus, serverStatus) = pumpHandshake(client: client, server: server)
+        #expect(clientStatus == .done && serverStatus == .done)
+        var plaintext = ByteBuffer()
+        if let bytes = client.drainOutput() {  // what is left of the client's flight (TLS 1.3 Finished)
+            server.feed(bytes)
+            _ = server.readPlaintext(into: &plaintext)
+        }
+
+        // Two records in one read: both are decrypted before the connection waits for more.
+        #expect(client.writePlaintext(ByteBuffer(string: "one,")) == .done)
+        #expect(client.writePlaintext(ByteBuffer(string: "two,")) == .done)
+        server.feed(try #require(client.drainOutput()))
+        #expect(server.readPlaintext(into: &plaintext) == .wantIO)
+        #expect(String(buffer: plaintext) == "one,two,")
+
+        // A record split over two reads: nothing until its last byte, then all of it.
+        #expect(client.writePlaintext(ByteBuffer(string: "three")) == .done)
+        var record = try #require(client.drainOutput())
+        let head = record.readSlice(length: record.readableBytes - 3)!
+        server.feed(head)
+        #expect(server.readPlaintext(into: &plaintext) == .wantIO)
+        #expect(String(buffer: plaintext) == "one,two,")
+        server.feed(record)
+        #expect(server.readPlaintext(into: &plaintext) == .wantIO)
+        #expect(String(buffer: plaintext) == "one,two,three")
+
+        // Data and close_notify in one read: the data, then the close.
+        #expect(client.writePlaintext(ByteBuffer(string: "!")) == .done)
+        client.shutdown()
+        server.feed(try #require(client.drainOutput()))
+        #expect(server.readPlaintext(into: &plaintext) == .closed)
+        #expect(String(buffer: plaintext) == "one,two,three!")
+    }
+
     @Test func configurationErrorsNameTheFile() throws {
         let pki = try TestPKI.shared()
         let mismatch = #expect(throws: TLSError.self) {

@@ -14,7 +14,7 @@ public import Transport
 ///
 /// ```swift
 /// let authenticator = try ClientCertificateAuthenticator(trustedCAFiles: ["pki/ca.crt"], logger: logger)
-/// try routes.add("/api/hello", function: Hello(), middleware: [AuthenticationMiddleware(authenticator)])
+/// try routes.add("/api/hello", function: Hello(), middleware: [authenticator.middleware()])
 /// ```
 public struct ClientCertificateAuthenticator: Authenticator {
     public typealias Identity = ClientCertificateIdentity

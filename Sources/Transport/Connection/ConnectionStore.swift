@@ -1,4 +1,4 @@
-import Synchronization
+public import Synchronization
 
 /// A key into a ``ConnectionStore``; the type itself is the key.
 public protocol ConnectionStoreKey {
@@ -12,14 +12,15 @@ public protocol ConnectionStoreKey {
 /// Lives as long as the connection.
 public final class ConnectionStore: Sendable {
     /// A connection holds a handful of keys at most, so a short list searched by key identity beats hashing.
-    private let entries = Mutex<[Entry]>([])
+    @usableFromInline let entries = Mutex<[Entry]>([])
 
     /// Creates an empty store.
     public init() {}
 
     /// The value stored under `key`, or `nil`.
     public subscript<Key: ConnectionStoreKey>(key: Key.Type) -> Key.Value? {
-        get {
+        // Inlinable so that a read, done on every request by an authenticator, is specialised for its key.
+        @inlinable get {
             let id = ObjectIdentifier(key)
             guard let box = self.entries.withLock({ entries in entries.first { $0.key == id }?.box }) else {
                 return nil
@@ -40,13 +41,13 @@ public final class ConnectionStore: Sendable {
         }
     }
 
-    private struct Entry {
-        let key: ObjectIdentifier
-        var box: any AnyObject & Sendable
+    @usableFromInline struct Entry {
+        @usableFromInline let key: ObjectIdentifier
+        @usableFromInline var box: any AnyObject & Sendable
     }
 
-    private final class Box<Value: Sendable>: Sendable {
-        let value: Value
-        init(_ value: Value) { self.value = value }
+    @usableFromInline final class Box<Value: Sendable>: Sendable {
+        @usableFromInline let value: Value
+        @usableFromInline init(_ value: Value) { self.value = value }
     }
 }

@@ -25,14 +25,9 @@ extension Response {
         http1Tokens(self.head.headerFields[values: .connection]).contains("close")
     }
 
-    /// Whether the body goes on the wire under `plan`: not for `HEAD` and not for 1xx, 204 and 304.
-    func http1SendsBody(_ plan: HTTP1ResponsePlan) -> Bool {
-        !plan.isHeadRequest && !self.forbidsBody && self.body.readableBytes > 0
-    }
-
-    private var forbidsBody: Bool {
-        let code = self.status.code
-        return code < 200 || code == 204 || code == 304
+    /// Whether a response with status `code` has no body: 1xx, 204 and 304.
+    private static func forbidsBody(_ code: Int) -> Bool {
+        code < 200 || code == 204 || code == 304
     }
 
     /// Appends the status line and the header fields, following `plan`, to `buffer`; and the body too when it is
@@ -43,12 +38,19 @@ extension Response {
     /// response carried are replaced by ours. `HTTPFields` has already refused CR and LF in names and values, and
     /// `HTTPResponse.Status` in the reason phrase, so nothing here can split the response.
     func writeHTTP1(_ plan: HTTP1ResponsePlan, into buffer: inout ByteBuffer) -> Bool {
-        buffer.writeStaticString(plan.version.text)
-        buffer.writeInteger(HTTP1Syntax.space)
-        Self.writeDecimal(self.status.code, into: &buffer)
-        buffer.writeInteger(HTTP1Syntax.space)
-        buffer.writeString(self.status.reasonPhrase)
-        buffer.writeStaticString("\r\n")
+        // Read once: `HTTPResponse` keeps the status as a `:status` field and decodes it on every read.
+        let status = self.status
+        if plan.version == .http1_1, status == .ok, status.reasonPhrase == Self.okReasonPhrase {
+            buffer.writeStaticString("HTTP/1.1 200 OK\r\n")
+        } else {
+            buffer.writeStaticString(plan.version.text)
+            buffer.writeInteger(HTTP1Syntax.space)
+            Self.writeDecimal(status.code, into: &buffer)
+            buffer.writeInteger(HTTP1Syntax.space)
+            buffer.writeString(status.reasonPhrase)
+            buffer.writeStaticString("\r\n")
+        }
+        let forbidsBody = Self.forbidsBody(status.code)
         var hasContentLength = false
         for field in self.head.headerFields {
             switch field.name {
@@ -64,7 +66,7 @@ extension Response {
             buffer.writeString(field.value)
             buffer.writeStaticString("\r\n")
         }
-        if !hasContentLength && !self.forbidsBody {
+        if !hasContentLength && !forbidsBody {
             buffer.writeStaticString("content-length: ")
             Self.writeDecimal(self.body.readableBytes, into: &buffer)
             buffer.writeStaticString("\r\n")
@@ -75,7 +77,8 @@ extension Response {
             buffer.writeStaticString("connection: keep-alive\r\n")
         }
         buffer.writeStaticString("\r\n")
-        guard self.http1SendsBody(plan) else { return false }
+        // The body goes on the wire unless the request was `HEAD` or the status forbids one.
+        guard !plan.isHeadRequest && !forbidsBody && self.body.readableBytes > 0 else { return false }
         guard self.body.readableBytes <= Self.http1InlineBodyLimit else { return true }
         buffer.writeImmutableBuffer(self.body)
         return false
@@ -87,6 +90,8 @@ extension Response {
         if self.writeHTTP1(.closing, into: &buffer) { buffer.writeImmutableBuffer(self.body) }
         return buffer
     }
+
+    private static let okReasonPhrase = HTTPResponse.Status.ok.reasonPhrase
 
     private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
         var remaining = max(value, 0)

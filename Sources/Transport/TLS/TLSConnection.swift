@@ -113,6 +113,12 @@ package final class TLSConnection {
                 return Int(max(0, result))
             }
             if result <= 0 { return self.status(result) }
+            // Without read-ahead OpenSSL reads one record per call: with nothing left in the BIO or in OpenSSL, the
+            // next call could only say "want read", so skip it (one `SSL_read` and one error-queue clear less per
+            // request).
+            if self.transport.pendingInput == 0, SSL_pending(self.ssl) == 0, SSL_has_pending(self.ssl) == 0 {
+                return .wantIO
+            }
         }
     }
 
