@@ -4,12 +4,17 @@ import Testing
 
 @Suite("`gatehouse serve` as a user runs it", .serialized)
 struct ServeCommandTests {
-    /// Starts `gatehouse serve --port 0` in a new directory and returns it with its banner.
-    func startServe() throws -> (process: ChildProcess, directory: String, banner: String) {
+    /// Starts `gatehouse serve --port 0` (with `extraArguments`, pinned to `cpus` with `taskset` when given) in a
+    /// new directory and returns it with its banner.
+    func startServe(
+        _ extraArguments: [String] = [],
+        pinnedTo cpus: String? = nil
+    ) throws -> (process: ChildProcess, directory: String, banner: String) {
         let directory = try temporaryDirectory()
+        let serve = [try builtExecutable("gatehouse"), "serve", "--port", "0", "--log-level", "warning"] + extraArguments
         let process = try ChildProcess(
-            try builtExecutable("gatehouse"),
-            ["serve", "--port", "0", "--log-level", "warning"],
+            cpus == nil ? serve[0] : "/usr/bin/taskset",
+            cpus.map { ["-c", $0] + serve } ?? Array(serve.dropFirst()),
             in: directory
         )
         let banner = process.readOutput { text in
@@ -75,6 +80,33 @@ struct ServeCommandTests {
         }
         #expect(current <= baseline, "open descriptors \(current), baseline \(baseline)")
         #expect(process.stop(signal: SIGINT) == 0)
+    }
+}
+
+extension ServeCommandTests {
+    /// The event-loop threads of SwiftNIO's shared group in the running server (named `NIO-SGLTN-<group>-#<n>`).
+    func eventLoopThreads(of process: ChildProcess) throws -> Int {
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.pid)/task")
+        return tasks.filter { task in
+            let name = (try? String(contentsOfFile: "/proc/\(process.pid)/task/\(task)/comm", encoding: .utf8)) ?? ""
+            return name.hasPrefix("NIO-SGLTN-") && name.contains("-#")
+        }.count
+    }
+
+    @Test func eventLoopsFollowTheCPUsTheProcessMayUseOrTheOption() throws {
+        let (pinned, _, _) = try self.startServe(pinnedTo: "0")
+        defer { _ = pinned.stop(signal: SIGKILL) }
+        #expect(try self.eventLoopThreads(of: pinned) == 1)
+
+        let (chosen, _, _) = try self.startServe(["--event-loops", "3"], pinnedTo: "0")
+        defer { _ = chosen.stop(signal: SIGKILL) }
+        #expect(try self.eventLoopThreads(of: chosen) == 3)
+    }
+
+    @Test func aZeroEventLoopCountIsRefused() async throws {
+        let result = try await runProcess(try builtExecutable("gatehouse"), ["serve", "--event-loops", "0"])
+        #expect(result.exitCode != 0)
+        #expect(result.stderr.contains("--event-loops must be at least 1"), "\(result.stderr)")
     }
 }
 

@@ -39,6 +39,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(help: "Event-loop threads (default: one per CPU the process may run on, as limited by taskset or cgroups).")
+    var eventLoops: Int?
+
     func validate() throws {
         if let port = self.port, !(0...65535).contains(port) {
             throw ValidationError("--port must be between 0 and 65535")
@@ -47,9 +50,13 @@ struct Serve: AsyncParsableCommand {
         guard Logger.Level(rawValue: self.logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
+        if let eventLoops = self.eventLoops, eventLoops < 1 {
+            throw ValidationError("--event-loops must be at least 1")
+        }
     }
 
     func run() async throws {
+        EventLoopCount.configureSharedGroup(requested: self.eventLoops, environment: ProcessInfo.processInfo.environment)
         let level = Logger.Level(rawValue: self.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
