@@ -73,7 +73,7 @@ let package = Package(
         ),
         .target(
             name: "Functions",
-            dependencies: ["Routing", "Transport", "Auth", httpTypes],
+            dependencies: ["Routing", "Transport", "Auth", httpTypes, nioCore],
             swiftSettings: strictSettings
         ),
         .target(

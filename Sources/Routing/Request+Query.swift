@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 public import Transport
 
 extension Request {
@@ -86,8 +89,12 @@ public struct QueryParameters: Sendable, Hashable {
     /// Whether the encoded `encodedName` decodes to `name`, without decoding when it has nothing to decode.
     private static func decodedName(_ encodedName: Bytes, equals name: String) -> Bool {
         let needsDecoding = encodedName.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
-        return needsDecoding
-            ? percentDecoded(encodedName, plusAsSpace: true) == name : encodedName.elementsEqual(name.utf8)
+        if needsDecoding { return percentDecoded(encodedName, plusAsSpace: true) == name }
+        guard encodedName.count == name.utf8.count else { return false }
+        let equal = name.utf8.withContiguousStorageIfAvailable { name in
+            name.isEmpty || memcmp(name.baseAddress!, encodedName.base.baseAddress! + encodedName.startIndex, name.count) == 0
+        }
+        return equal ?? encodedName.elementsEqual(name.utf8)
     }
 }
 

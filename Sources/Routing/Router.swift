@@ -14,41 +14,48 @@ public struct Router: Responder {
     }
 
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
-        switch self.route(request, context: context) {
+        switch self.route(request) {
         case .answer(let response): response
-        case .pass(let responder, let context): try await responder.respond(to: request, context: context)
+        case .pass(let route) where route.captures:
+            try await route.responder.respond(to: request, context: Self.context(context, capturedBy: route, in: request))
+        case .pass(let route): try await route.responder.respond(to: request, context: context)
         }
     }
 
     public func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
-        switch self.route(request, context: context) {
+        switch self.route(request) {
         case .answer(let response): response
-        case .pass(let responder, let context): try responder.respondImmediately(to: request, context: context)
+        case .pass(let route) where route.captures:
+            try route.responder.respondImmediately(to: request, context: Self.context(context, capturedBy: route, in: request))
+        case .pass(let route): try route.responder.respondImmediately(to: request, context: context)
         }
     }
 
-    /// What the router does with a request: answer it itself (404, 405), or pass it to a route's chain.
+    /// What the router does with a request: answer it itself (404, 405), or pass it to a route's chain (with the
+    /// caller's context as it is unless the route captures parameters: no copy of it on the usual path).
     private enum Routing {
         case answer(Response)
-        case pass(any Responder, RequestContext)
+        case pass(Route)
     }
 
-    private func route(_ request: Request, context: RequestContext) -> Routing {
-        let path = request.path
-        switch self.match(method: request.method, path: path) {
+    private func route(_ request: Request) -> Routing {
+        switch self.match(method: request.method, path: request.path) {
         case .notFound:
             return .answer(.problem(status: .notFound, title: "Not found"))
         case .methodNotAllowed(let allow):
             var response = Response.problem(status: .methodNotAllowed, title: "Method not allowed")
             response.head.headerFields[.allow] = allow
             return .answer(response)
-        case .found(let route) where route.captures:
-            var context = context
-            route.pattern.capture(path, into: &context.parameters)
-            return .pass(route.responder, context)
         case .found(let route):
-            return .pass(route.responder, context)
+            return .pass(route)
         }
+    }
+
+    /// `context` with the values `route` captures from the request's path.
+    private static func context(_ context: RequestContext, capturedBy route: Route, in request: Request) -> RequestContext {
+        var context = context
+        route.pattern.capture(request.path, into: &context.parameters)
+        return context
     }
 
     /// The outcome of a lookup.

@@ -41,7 +41,9 @@ public struct RouterBuilder: Sendable {
 }
 
 /// One method on one path pattern, with its chain.
-struct Route: Sendable {
+/// One method on one path pattern and the chain that answers it. A class: a lookup hands it out on every request,
+/// and copying a reference is one retain where the struct's fields were four.
+final class Route: Sendable {
     let method: HTTPRequest.Method
     let pattern: RoutePattern
     let responder: any Responder

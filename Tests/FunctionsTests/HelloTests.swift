@@ -27,6 +27,8 @@ func get(_ function: some Function & Sendable, _ path: String) async throws -> R
         ("/api/hello?name=J%C3%BCrgen", "Hello, Jürgen."),
         ("/api/hello?name=Ada+Lovelace", "Hello, Ada Lovelace."),
         ("/api/hello?other=1&name=x", "Hello, x."),
+        ("/api/hello?name=a-rather-long-client-name-01", "Hello, a-rather-long-client-name-01."),
+        ("/api/hello?name=%F0%9F%91%8B", "Hello, 👋."),
     ])
     func greets(path: String, expected: String) async throws {
         let response = try await get(Hello(), path)

@@ -51,5 +51,12 @@ import Transport
         let request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "x", path: "/a/b?c=d"))
         #expect(request.path == "/a/b")
         #expect(request.rawQuery == "c=d")
+        let unicode = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "x", path: "/é/ü?q=ö?&r"))
+        #expect(unicode.path == "/é/ü")
+        #expect(unicode.rawQuery == "q=ö?&r")
+        #expect(unicode.query["q"] == "ö?")
+        let bare = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "x", path: "/only"))
+        #expect(bare.path == "/only")
+        #expect(bare.rawQuery == "")
     }
 }

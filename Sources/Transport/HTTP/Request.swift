@@ -23,20 +23,21 @@ public struct Request: Sendable {
     /// The path without the query: `/api/hello` for `/api/hello?name=x`.
     public var path: Substring {
         guard let target = self.head.path else { return "/" }
-        if let question = Self.questionMark(in: target) { return target[..<question] }
-        return target[...]
+        let utf8 = target.utf8
+        return Substring(utf8[..<(Self.questionMark(in: utf8) ?? utf8.endIndex)])
     }
 
     /// The raw query string after `?`, still percent-encoded; empty when there is none.
     public var rawQuery: Substring {
-        guard let target = self.head.path, let question = Self.questionMark(in: target) else { return "" }
-        return target[target.utf8.index(after: question)...]
+        guard let target = self.head.path, let question = Self.questionMark(in: target.utf8) else { return "" }
+        return Substring(target.utf8[target.utf8.index(after: question)...])
     }
 
     /// The first `?` of `target`, found among its UTF-8 bytes (walking Characters would cost grapheme breaking).
-    private static func questionMark(in target: String) -> String.Index? {
-        let offset = target.utf8.withContiguousStorageIfAvailable { $0.firstIndex(of: UInt8(ascii: "?")) }
-        guard let offset else { return target.utf8.firstIndex(of: UInt8(ascii: "?")) }
-        return offset.map { target.utf8.index(target.utf8.startIndex, offsetBy: $0) }
+    /// Slicing the UTF-8 view at an ASCII byte needs none of the scalar alignment that slicing the String would.
+    private static func questionMark(in utf8: String.UTF8View) -> String.Index? {
+        let offset = utf8.withContiguousStorageIfAvailable { $0.firstIndex(of: UInt8(ascii: "?")) }
+        guard let offset else { return utf8.firstIndex(of: UInt8(ascii: "?")) }
+        return offset.map { utf8.index(utf8.startIndex, offsetBy: $0) }
     }
 }

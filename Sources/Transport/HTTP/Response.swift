@@ -34,6 +34,11 @@ public struct Response: Sendable {
         Response(head: .shared(status, .plainText, ifOK: .okPlainText), body: ByteBuffer(string: text))
     }
 
+    /// A `text/plain; charset=utf-8` response whose body is already UTF-8 bytes (no `String` is built).
+    public static func text(utf8 body: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(head: .shared(status, .plainText, ifOK: .okPlainText), body: body)
+    }
+
     /// An `application/json` response from already-encoded JSON text.
     public static func json(_ json: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(head: .shared(status, .json, ifOK: .okJSON), body: ByteBuffer(string: json))
