@@ -72,6 +72,12 @@ public enum OpenSSLErrorQueue {
     /// Empties the queue; call before an OpenSSL call whose failure you will report.
     public static func clear() { ERR_clear_error() }
 
+    /// Empties the queue when it holds anything: for calls made per record, where the queue is almost always
+    /// empty already and looking is a third of what clearing all its slots costs.
+    public static func clearIfNeeded() {
+        if ERR_peek_error() != 0 { ERR_clear_error() }
+    }
+
     /// Empties the queue and returns its entries as text, oldest first, joined by `; `.
     public static func drain() -> String {
         var messages: [String] = []
