@@ -70,11 +70,10 @@ public struct CertificateError: Error, CustomStringConvertible, Hashable {
 /// OpenSSL's thread-local error queue.
 public enum OpenSSLErrorQueue {
     /// Empties the queue; call before an OpenSSL call whose failure you will report.
-    public static func clear() { ERR_clear_error() }
-
-    /// Empties the queue when it holds anything: for calls made per record, where the queue is almost always
-    /// empty already and looking is a third of what clearing all its slots costs.
-    public static func clearIfNeeded() {
+    ///
+    /// Looks first: the queue is almost always empty already (this runs before every record's `SSL_read` and
+    /// `SSL_write`), and looking costs a third of clearing all its slots.
+    public static func clear() {
         if ERR_peek_error() != 0 { ERR_clear_error() }
     }
 

@@ -19,12 +19,15 @@ public final class ResponderHandle: Responder {
     }
 
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
-        let responder = self.current.withLock { $0 }
-        return try await responder.respond(to: request, context: context)
+        try await self.chain.respond(to: request, context: context)
     }
 
     public func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
-        let responder = self.current.withLock { $0 }
-        return try responder.respondImmediately(to: request, context: context)
+        try self.chain.respondImmediately(to: request, context: context)
+    }
+
+    /// The chain current when the request starts; the request finishes on it.
+    private var chain: any Responder {
+        self.current.withLock { $0 }
     }
 }

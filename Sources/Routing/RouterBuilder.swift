@@ -40,7 +40,6 @@ public struct RouterBuilder: Sendable {
     }
 }
 
-/// One method on one path pattern, with its chain.
 /// One method on one path pattern and the chain that answers it. A class: a lookup hands it out on every request,
 /// and copying a reference is one retain where the struct's fields were four.
 final class Route: Sendable {

@@ -104,7 +104,7 @@ package final class TLSConnection {
     /// - Returns: `.wantIO` once everything fed has been consumed, `.closed` on close_notify.
     package func readPlaintext(into buffer: inout ByteBuffer) -> Status {
         while true {
-            OpenSSLErrorQueue.clearIfNeeded()
+            OpenSSLErrorQueue.clear()
             let buffered = Int(SSL_pending(self.ssl)) + self.transport.pendingInput
             let chunk = min(16_384, max(buffered, 64))
             var result: Int32 = 0
@@ -128,7 +128,7 @@ package final class TLSConnection {
         plaintext.withUnsafeReadableBytes { raw in
             var offset = 0
             while offset < raw.count {
-                OpenSSLErrorQueue.clearIfNeeded()
+                OpenSSLErrorQueue.clear()
                 let written = SSL_write(self.ssl, raw.baseAddress! + offset, Int32(min(raw.count - offset, 1 << 30)))
                 if written <= 0 {
                     status = self.status(written)
