@@ -63,7 +63,7 @@ struct HTTP1MachineTests {
         #expect(request.body == ByteBuffer(string: "ab"))
         #expect(!machine.isReadingRequests)
         guard case .drop = machine.responseReady(.text("x"), for: StreamID(7)) else { throw Failure.unexpected }
-        guard case .write(_, let plan) = machine.responseReady(.text("x"), for: stream) else {
+        guard case .write(_, let plan, _) = machine.responseReady(.text("x"), for: stream) else {
             throw Failure.unexpected
         }
         #expect(plan == HTTP1ResponsePlan(version: .http1_1, keepAlive: true, isHeadRequest: false))
@@ -99,7 +99,7 @@ struct HTTP1MachineTests {
         var machine = HTTP1RequestMachine(maxBodySize: 4)
         _ = machine.receivedHead(try Self.head("GET / HTTP/1.1\r\nHost: h\r\n\r\n"))
         guard case .dispatch(_, let stream) = machine.receivedEnd() else { throw Failure.unexpected }
-        guard case .write(let response, _) = machine.responseReady(Response(status: .continue), for: stream) else {
+        guard case .write(let response, _, _) = machine.responseReady(Response(status: .continue), for: stream) else {
             throw Failure.unexpected
         }
         #expect(response.status == .internalServerError)
@@ -111,7 +111,7 @@ struct HTTP1MachineTests {
         guard case .dispatch(_, let stream) = machine.receivedEnd() else { throw Failure.unexpected }
         let closesNow = machine.inputClosed()
         #expect(!closesNow)
-        guard case .write(_, let plan) = machine.responseReady(.text("x"), for: stream) else {
+        guard case .write(_, let plan, _) = machine.responseReady(.text("x"), for: stream) else {
             throw Failure.unexpected
         }
         #expect(!plan.keepAlive)
@@ -126,7 +126,7 @@ struct HTTP1MachineTests {
         guard case .none = busy.quiesce() else { throw Failure.unexpected }
         guard case .dispatch(_, let stream) = busy.receivedEnd() else { throw Failure.unexpected }
         guard case .none = busy.quiesce() else { throw Failure.unexpected }
-        guard case .write(_, let plan) = busy.responseReady(.text("x"), for: stream) else { throw Failure.unexpected }
+        guard case .write(_, let plan, _) = busy.responseReady(.text("x"), for: stream) else { throw Failure.unexpected }
         #expect(!plan.keepAlive)
         #expect(busy.isClosing)
     }
@@ -165,6 +165,30 @@ struct HTTP1MachineTests {
         let large = Response(status: .ok, body: ByteBuffer(repeating: 0x61, count: Response.http1InlineBodyLimit + 1))
         #expect(large.writeHTTP1(.closing, into: &buffer))  // the body is written separately
         #expect(String(buffer: buffer).hasSuffix("\r\n\r\n"))
+    }
+
+    @Test func responseKeepsItsReasonPhraseAndContentLengthAndLeavesOutForbiddenBodies() {
+        var buffer = ByteBuffer()
+        let keepAlive = HTTP1ResponsePlan(version: .http1_1, keepAlive: true, isHeadRequest: false)
+        let custom = Response(
+            status: HTTPResponse.Status(code: 299, reasonPhrase: "Fine Enough"),
+            headerFields: [.contentLength: "3", .upgrade: "h2c", HTTPField.Name("X-Extra")!: "välue"],
+            body: ByteBuffer(string: "abc")
+        )
+        #expect(!custom.writeHTTP1(keepAlive, into: &buffer))
+        #expect(
+            String(buffer: buffer)
+                == "HTTP/1.1 299 Fine Enough\r\nContent-Length: 3\r\nX-Extra: välue\r\n\r\nabc"
+        )
+        buffer.clear()
+        let noContent = Response(status: .noContent, body: ByteBuffer(string: "dropped"))
+        #expect(!noContent.writeHTTP1(keepAlive, into: &buffer))
+        #expect(String(buffer: buffer) == "HTTP/1.1 204 No Content\r\n\r\n")
+        buffer.clear()
+        let atLimit = Response(status: .ok, body: ByteBuffer(repeating: 0x62, count: Response.http1InlineBodyLimit))
+        #expect(!atLimit.writeHTTP1(keepAlive, into: &buffer))
+        #expect(String(buffer: buffer).hasPrefix("HTTP/1.1 200 OK\r\ncontent-length: 16384\r\n\r\nbbb"))
+        #expect(buffer.readableBytes == 42 + Response.http1InlineBodyLimit)
     }
 
     private enum Failure: Error { case unexpected }

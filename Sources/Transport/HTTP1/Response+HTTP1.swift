@@ -22,7 +22,9 @@ extension Response {
 
     /// Whether the response itself asks to close the connection (`connection: close`).
     var asksToClose: Bool {
-        http1Tokens(self.head.headerFields[values: .connection]).contains("close")
+        // Most responses carry no `connection` field: look for one before collecting its values.
+        self.head.headerFields.contains(.connection)
+            && http1Tokens(self.head.headerFields[values: .connection]).contains("close")
     }
 
     /// Whether a response with status `code` has no body: 1xx, 204 and 304.
@@ -37,51 +39,85 @@ extension Response {
     /// forbids a body (1xx, 204, 304); the `connection` field states `plan.keepAlive`. Hop-by-hop fields the
     /// response carried are replaced by ours. `HTTPFields` has already refused CR and LF in names and values, and
     /// `HTTPResponse.Status` in the reason phrase, so nothing here can split the response.
-    func writeHTTP1(_ plan: HTTP1ResponsePlan, into buffer: inout ByteBuffer) -> Bool {
-        // Read once: `HTTPResponse` keeps the status as a `:status` field and decodes it on every read.
-        let status = self.status
-        if plan.version == .http1_1, status == .ok, status.reasonPhrase == Self.okReasonPhrase {
-            buffer.writeStaticString("HTTP/1.1 200 OK\r\n")
-        } else {
-            buffer.writeStaticString(plan.version.text)
-            buffer.writeInteger(HTTP1Syntax.space)
-            Self.writeDecimal(status.code, into: &buffer)
-            buffer.writeInteger(HTTP1Syntax.space)
-            buffer.writeString(status.reasonPhrase)
-            buffer.writeStaticString("\r\n")
-        }
+    ///
+    /// - Parameter status: `self.status`, when the caller has read it already (`HTTPResponse` decodes it from its
+    ///   `:status` field on every read).
+    func writeHTTP1(_ plan: HTTP1ResponsePlan, status: HTTPResponse.Status? = nil, into buffer: inout ByteBuffer) -> Bool {
+        let status = status ?? self.status
+        let isPlainOK = plan.version == .http1_1 && status.code == 200 && status.reasonPhrase == Self.okReasonPhrase
         let forbidsBody = Self.forbidsBody(status.code)
+        let sendsBody = !plan.isHeadRequest && !forbidsBody && self.body.readableBytes > 0
+        let inlinesBody = sendsBody && self.body.readableBytes <= Self.http1InlineBodyLimit
+
+        // Measure first, then write everything in one step.
+        var size = isPlainOK ? 17 : 8 + 1 + ByteCursor.maxDecimalLength + 1 + status.reasonPhrase.utf8.count + 2
         var hasContentLength = false
+        var dropsFields = false
         for field in self.head.headerFields {
-            switch field.name {
-            case .connection, .transferEncoding, .upgrade:
+            switch Self.role(of: field.name) {
+            case .hopByHop:
+                dropsFields = true
                 continue
-            case .contentLength:
-                hasContentLength = true
-            default:
-                break
+            case .contentLength: hasContentLength = true
+            case .other: break
             }
-            buffer.writeString(field.name.rawName)
-            buffer.writeStaticString(": ")
-            buffer.writeString(field.value)
-            buffer.writeStaticString("\r\n")
+            size += field.name.rawName.utf8.count + 2 + field.value.utf8.count + 2
         }
-        if !hasContentLength && !forbidsBody {
-            buffer.writeStaticString("content-length: ")
-            Self.writeDecimal(self.body.readableBytes, into: &buffer)
-            buffer.writeStaticString("\r\n")
+        let writesContentLength = !hasContentLength && !forbidsBody
+        if writesContentLength { size += 16 + ByteCursor.maxDecimalLength + 2 }
+        size += 24 + 2  // the longest `connection` field, and the blank line
+        if inlinesBody { size += self.body.readableBytes }
+
+        buffer.writeWithCursor(reserving: size) { cursor in
+            if isPlainOK {
+                cursor.append("HTTP/1.1 200 OK\r\n")
+            } else {
+                cursor.append(plan.version.text)
+                cursor.append(HTTP1Syntax.space)
+                cursor.appendDecimal(status.code)
+                cursor.append(HTTP1Syntax.space)
+                cursor.append(status.reasonPhrase)
+                cursor.append("\r\n")
+            }
+            for field in self.head.headerFields {
+                if dropsFields, case .hopByHop = Self.role(of: field.name) { continue }
+                cursor.append(field.name.rawName)
+                cursor.append(": ")
+                cursor.append(field.value)
+                cursor.append("\r\n")
+            }
+            if writesContentLength {
+                cursor.append("content-length: ")
+                cursor.appendDecimal(self.body.readableBytes)
+                cursor.append("\r\n")
+            }
+            if !plan.keepAlive {
+                cursor.append("connection: close\r\n")
+            } else if plan.version == .http1_0 {
+                cursor.append("connection: keep-alive\r\n")
+            }
+            cursor.append("\r\n")
+            if inlinesBody { cursor.append(self.body) }
         }
-        if !plan.keepAlive {
-            buffer.writeStaticString("connection: close\r\n")
-        } else if plan.version == .http1_0 {
-            buffer.writeStaticString("connection: keep-alive\r\n")
-        }
-        buffer.writeStaticString("\r\n")
         // The body goes on the wire unless the request was `HEAD` or the status forbids one.
-        guard !plan.isHeadRequest && !forbidsBody && self.body.readableBytes > 0 else { return false }
-        guard self.body.readableBytes <= Self.http1InlineBodyLimit else { return true }
-        buffer.writeImmutableBuffer(self.body)
-        return false
+        return sendsBody && !inlinesBody
+    }
+
+    /// What the HTTP/1 encoder does with a field the response carries.
+    private enum FieldRole {
+        /// `connection`, `transfer-encoding`, `upgrade`: the connection's own, replaced by ours.
+        case hopByHop
+        case contentLength
+        case other
+    }
+
+    private static func role(of name: HTTPField.Name) -> FieldRole {
+        // By length first: each comparison of two different names is a string comparison.
+        switch name.canonicalName.utf8.count {
+        case 7, 10, 17: name == .connection || name == .transferEncoding || name == .upgrade ? .hopByHop : .other
+        case 14: name == .contentLength ? .contentLength : .other
+        default: .other
+        }
     }
 
     /// The complete HTTP/1.1 bytes of this response, closing the connection.
@@ -92,22 +128,4 @@ extension Response {
     }
 
     private static let okReasonPhrase = HTTPResponse.Status.ok.reasonPhrase
-
-    private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
-        var remaining = max(value, 0)
-        var digits = 1
-        var divisor = 1
-        while remaining / divisor >= 10 {
-            divisor *= 10
-            digits += 1
-        }
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: digits) { bytes in
-            for index in 0..<digits {
-                bytes[index] = UInt8(ascii: "0") + UInt8(remaining / divisor)
-                remaining %= divisor
-                divisor /= 10
-            }
-            return digits
-        }
-    }
 }

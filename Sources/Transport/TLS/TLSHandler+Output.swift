@@ -35,6 +35,8 @@ extension TLSHandler {
             self.pendingPlaintext = nil
             self.encrypt(pending, context: context)
         }
+        // Most writes carry no promise: skip the array work then.
+        guard !self.batchPromises.isEmpty else { return }
         self.pendingPromises.append(contentsOf: self.batchPromises)
         self.batchPromises = []
     }
@@ -72,8 +74,8 @@ extension TLSHandler {
     /// the promises of the writes it carries.
     func sendOutput(context: ChannelHandlerContext) {
         self.encryptPending(context: context)
-        let promises = self.pendingPromises
-        self.pendingPromises = []
+        var promises: [EventLoopPromise<Void>] = []
+        if !self.pendingPromises.isEmpty { swap(&promises, &self.pendingPromises) }
         guard let output = self.connection?.drainOutput() else {
             promises.forEach { $0.succeed() }
             return
