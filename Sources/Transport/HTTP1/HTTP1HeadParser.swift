@@ -76,9 +76,7 @@ struct HTTP1HeadParser {
     /// The next line without its CRLF, or `nil` at the end of the bytes.
     private mutating func nextLine() -> Range<Int>? {
         let start = self.index
-        var end = start
-        while end < self.bytes.count && self.bytes[end] != HTTP1Syntax.lf { end += 1 }
-        guard end < self.bytes.count else { return nil }
+        guard let end = HTTP1Syntax.firstLF(in: self.bytes, from: start, to: self.bytes.count) else { return nil }
         self.index = end + 1
         return start..<(end - 1)  // the caller checked that a CR precedes the LF
     }

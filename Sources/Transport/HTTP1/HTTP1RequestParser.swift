@@ -146,21 +146,19 @@ struct HTTP1RequestParser {
         maxHeadSize: Int
     ) -> HeadScan {
         var lineStart = lineStart
-        var index = scanned
-        while index < bytes.count {
-            if bytes[index] == HTTP1Syntax.lf {
-                guard index > lineStart, bytes[index - 1] == HTTP1Syntax.cr else { return .failed(.invalidLineEnding) }
-                if index - 1 == lineStart {
-                    if lineStart == 0 { return .leadingEmptyLine }
-                    return index + 1 > maxHeadSize ? .failed(.headTooLarge) : .complete(length: index + 1)
-                }
-                if lineStart == 0 && index + 1 > maxHeadSize { return .failed(.requestLineTooLong) }
-                lineStart = index + 1
+        var from = scanned
+        while let index = HTTP1Syntax.firstLF(in: bytes, from: from, to: bytes.count) {
+            guard index > lineStart, bytes[index - 1] == HTTP1Syntax.cr else { return .failed(.invalidLineEnding) }
+            if index - 1 == lineStart {
+                if lineStart == 0 { return .leadingEmptyLine }
+                return index + 1 > maxHeadSize ? .failed(.headTooLarge) : .complete(length: index + 1)
             }
-            index += 1
+            if lineStart == 0 && index + 1 > maxHeadSize { return .failed(.requestLineTooLong) }
+            lineStart = index + 1
+            from = index + 1
         }
         if bytes.count > maxHeadSize { return .failed(lineStart == 0 ? .requestLineTooLong : .headTooLarge) }
-        return .incomplete(lineStart: lineStart, scanned: index)
+        return .incomplete(lineStart: lineStart, scanned: bytes.count)
     }
 
     // MARK: Chunked body

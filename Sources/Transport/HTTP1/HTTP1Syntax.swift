@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The byte classes of RFC 9110 §5.6 and RFC 9112 that the HTTP/1.x parser checks, byte by byte.
 enum HTTP1Syntax {
     static let cr: UInt8 = 0x0D
@@ -7,6 +11,15 @@ enum HTTP1Syntax {
     static let colon: UInt8 = 0x3A
     static let comma: UInt8 = 0x2C
     static let semicolon: UInt8 = 0x3B
+
+    /// The offset of the first LF in `bytes[start..<end]`, or `nil`; found with `memchr`, which looks at many
+    /// bytes per step where a Swift loop looks at one.
+    static func firstLF(in bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {
+        guard start < end, let base = bytes.baseAddress else { return nil }
+        precondition(start >= 0 && end <= bytes.count, "range outside the buffer")
+        guard let found = memchr(base + start, Int32(Self.lf), end - start) else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
+    }
 
     /// `tchar`: the characters of a token (method, field name, coding).
     static func isToken(_ byte: UInt8) -> Bool {
