@@ -24,30 +24,31 @@ public struct AuthenticationMiddleware<Authenticating: Authenticator>: Middlewar
 
     public func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {
         let outcome = try await self.authenticator.decide(request, context: context)
-        guard let context = Self.context(after: outcome, context) else { return self.rejection() }
+        var context = context
+        guard Self.admit(outcome, into: &context) else { return self.rejection() }
         return try await next.respond(to: request, context: context)
     }
 
     public func handleImmediately(_ request: Request, context: RequestContext, next: any Responder) throws -> Response? {
         guard let outcome = try self.authenticator.decideImmediately(request, context: context) else { return nil }
-        guard let context = Self.context(after: outcome, context) else { return self.rejection() }
+        var context = context
+        guard Self.admit(outcome, into: &context) else { return self.rejection() }
         return try next.respondImmediately(to: request, context: context)
     }
 
-    /// The context the request continues with after `outcome`, or `nil` when it is rejected.
-    private static func context(
-        after outcome: AuthenticationOutcome<Authenticating.Identity>,
-        _ context: RequestContext
-    ) -> RequestContext? {
+    /// Whether the request continues after `outcome`; an identity goes into `context`.
+    private static func admit(
+        _ outcome: AuthenticationOutcome<Authenticating.Identity>,
+        into context: inout RequestContext
+    ) -> Bool {
         switch outcome {
         case .identified(let identity):
-            var context = context
             context.identity = identity
-            return context
+            return true
         case .admittedWithoutIdentity:
-            return context
+            return true
         case .notAuthenticated:
-            return nil
+            return false
         }
     }
 }

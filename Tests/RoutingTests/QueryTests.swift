@@ -59,4 +59,14 @@ import Transport
         #expect(bare.path == "/only")
         #expect(bare.rawQuery == "")
     }
+
+    @Test func pathAndQueryFollowAChangedHead() {
+        var request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "x", path: "/a?b=c"))
+        request.head.path = "/rewritten?name=z"
+        #expect(request.path == "/rewritten")
+        #expect(request.query["name"] == "z")
+        request.head = HTTPRequest(method: .get, scheme: "https", authority: "x", path: nil)
+        #expect(request.path == "/")
+        #expect(request.rawQuery == "")
+    }
 }

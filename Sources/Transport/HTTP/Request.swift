@@ -7,37 +7,60 @@ public import NIOCore
 /// reaches the middleware chain.
 public struct Request: Sendable {
     /// Method, scheme, authority, path (with query) and header fields.
-    public var head: HTTPRequest
+    public var head: HTTPRequest {
+        didSet { self.target = Target(self.head.path) }
+    }
     /// The request body; empty when the request had none.
     public var body: ByteBuffer
+    /// The `:path` split at its first `?`, found once: the router reads the path and functions the query, and
+    /// `HTTPRequest` hands out its path as a new `String` on every read.
+    private var target: Target
 
     /// Creates a request from its head and body.
     public init(head: HTTPRequest, body: ByteBuffer = ByteBuffer()) {
         self.head = head
         self.body = body
+        self.target = Target(head.path)
     }
 
     /// The request method.
     public var method: HTTPRequest.Method { self.head.method }
 
     /// The path without the query: `/api/hello` for `/api/hello?name=x`.
-    public var path: Substring {
-        guard let target = self.head.path else { return "/" }
-        let utf8 = target.utf8
-        return Substring(utf8[..<(Self.questionMark(in: utf8) ?? utf8.endIndex)])
-    }
+    public var path: Substring { self.target.path }
 
     /// The raw query string after `?`, still percent-encoded; empty when there is none.
-    public var rawQuery: Substring {
-        guard let target = self.head.path, let question = Self.questionMark(in: target.utf8) else { return "" }
-        return Substring(target.utf8[target.utf8.index(after: question)...])
+    public var rawQuery: Substring { self.target.query }
+}
+
+/// A request target split into path and query.
+private struct Target: Sendable {
+    let text: String
+    /// The UTF-8 offset of the first `?`, or `nil`.
+    let questionMark: Int?
+
+    init(_ target: String?) {
+        self.text = target ?? "/"
+        self.questionMark = Self.questionMark(in: self.text.utf8)
     }
 
-    /// The first `?` of `target`, found among its UTF-8 bytes (walking Characters would cost grapheme breaking).
+    var path: Substring {
+        let utf8 = self.text.utf8
+        guard let questionMark else { return Substring(utf8[...]) }
+        return Substring(utf8[..<utf8.index(utf8.startIndex, offsetBy: questionMark)])
+    }
+
+    var query: Substring {
+        guard let questionMark else { return "" }
+        let utf8 = self.text.utf8
+        return Substring(utf8[utf8.index(utf8.startIndex, offsetBy: questionMark + 1)...])
+    }
+
+    /// The offset of the first `?` among the UTF-8 bytes (walking Characters would cost grapheme breaking).
     /// Slicing the UTF-8 view at an ASCII byte needs none of the scalar alignment that slicing the String would.
-    private static func questionMark(in utf8: String.UTF8View) -> String.Index? {
+    private static func questionMark(in utf8: String.UTF8View) -> Int? {
         let offset = utf8.withContiguousStorageIfAvailable { $0.firstIndex(of: UInt8(ascii: "?")) }
-        guard let offset else { return utf8.firstIndex(of: UInt8(ascii: "?")) }
-        return offset.map { utf8.index(utf8.startIndex, offsetBy: $0) }
+        guard let offset else { return utf8.firstIndex(of: UInt8(ascii: "?")).map { utf8.distance(from: utf8.startIndex, to: $0) } }
+        return offset
     }
 }
