@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# instructions-per-request.sh - Gatehouse's instructions per HTTP/1.1 keep-alive request, counted by callgrind.
+#
+#   Benchmarks/load/instructions-per-request.sh [--duration 12] [--top 25] [--binary PATH]
+#
+# Runs the release `gatehouse serve` under `valgrind --tool=callgrind` on CPU 0 with instrumentation off, and
+# wrk on 8 keep-alive connections from CPU 1 (through the client-certificate shim) sending `GET /api/hello?name=bench`.
+# Once the connections are up, it counts every instruction the process executes for --duration seconds and divides
+# by the responses written in that window (calls of `Response.writeHTTP1`), so no handshake is in the figure.
+# Prints instructions per request, their split by component (OpenSSL, NIO, our modules, reference counting,
+# exclusivity checks, libc) and the --top functions by their own instructions. Unlike time, the count hardly moves
+# between runs on a noisy VM, so it compares two builds exactly: pass --binary for the other one.
+#
+# valgrind 3.19 cannot read the DWARF 5 debug information Swift 6.3 writes, so the binary is copied without it
+# (`objcopy --strip-debug`; the symbol table stays, so functions keep their names). Installs valgrind and
+# binutils from apt when missing; prepares like bench.sh (setup.sh).
+set -euo pipefail
+
+duration=12 top=25 binary=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --duration) duration=$2; shift ;;
+        --top) top=$2; shift ;;
+        --binary) binary=$2; shift ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+        *) echo "instructions-per-request.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+missing=()
+command -v valgrind >/dev/null || missing+=(valgrind)
+command -v objcopy >/dev/null || missing+=(binutils)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "instructions-per-request.sh: installing ${missing[*]} with apt-get" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# shellcheck source=setup.sh
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+binary=${binary:-$gatehouse_binary}
+out="$work/instructions-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$out"
+objcopy --strip-debug "$binary" "$out/gatehouse"
+
+port=8447 url="https://127.0.0.1:8447/api/hello?name=bench"
+taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out" \
+    "$out/gatehouse" serve --port "$port" --pki-directory "$gatehouse_pki" --log-level warning \
+    > "$out/gatehouse.log" 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 240); do
+    curl -sk -o /dev/null "https://127.0.0.1:$port/health" 2>/dev/null && break
+    kill -0 "$server_pid" 2>/dev/null || { echo "instructions-per-request.sh: the server died (log: $out/gatehouse.log)" >&2; exit 1; }
+    sleep 0.5
+done
+
+load() {  # SECONDS
+    taskset -c 1 env LD_PRELOAD="$MTLS_SHIM" MTLS_CERT="$pki/client-chain.pem" MTLS_KEY="$pki/client.key" \
+        wrk -t1 -c8 -d"$1s" --timeout 10s "$url"
+}
+load $((duration + 6)) > "$out/load.log" 2>&1 &
+load_pid=$!
+sleep 3
+callgrind_control -i on "$server_pid" > /dev/null
+sleep "$duration"
+callgrind_control -d "$server_pid" > /dev/null
+callgrind_control -i off "$server_pid" > /dev/null
+wait "$load_pid"
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+trap - EXIT
+
+if ! grep -q 'requests in' "$out/load.log" || grep -qE 'Non-2xx|Socket errors' "$out/load.log"; then
+    echo "instructions-per-request.sh: failed or non-2xx requests (log: $out/load.log)" >&2
+    exit 1
+fi
+dump=$(ls -t "$out"/callgrind.out.* | head -1)
+total=$(awk '/^totals:/ { print $2 }' "$dump")
+# Responses written while counting: the calls of Response.writeHTTP1, summed over its callers.
+requests=$(callgrind_annotate --tree=caller "$dump" 2>/dev/null | swift demangle --simplified | awk '
+    /^$/ { calls = 0; next }
+    /^ *[0-9,]+ \([^)]*\) +< / { if (match($0, /\(([0-9,]+)x\)/)) { n = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", n); calls += n } }
+    /\* +[^ ]*:Response\.writeHTTP1\(/ && found == "" { found = calls }
+    END { print found }')
+if [ -z "$requests" ] || [ "$requests" = 0 ]; then
+    echo "instructions-per-request.sh: no response was written while counting (log: $out/load.log)" >&2
+    exit 1
+fi
+echo "requests: $requests counted in ${duration}s over 8 connections (log: $out/load.log)"
+echo "instructions per request: $((total / requests))"
+echo
+echo "by component (own instructions per request):"
+callgrind_annotate --threshold=100 "$dump" 2>/dev/null | awk -v r="$requests" '
+    /^ *[0-9,]+ \(/ && !/PROGRAM TOTALS/ {
+        n = $1; gsub(",", "", n); s = $0; c = "other"
+        if (s ~ /libcrypto/) c = "OpenSSL libcrypto"; else if (s ~ /libssl/) c = "OpenSSL libssl"
+        else if (s ~ /libc\.so/) c = "libc (malloc, memcpy, ...)"
+        else if (s ~ /:\$s8NIOPosix|:\$s7NIOCore|:\$s[0-9]+NIO/) c = "SwiftNIO"
+        else if (s ~ /:\$s9Transport|:\$s7Routing|:\$s4Auth|:\$s9Functions/) c = "Gatehouse (Transport, Routing, Auth, Functions)"
+        else if (s ~ /:\$s9HTTPTypes/) c = "swift-http-types"
+        else if (s ~ /:\$ss|:\$sS/) c = "Swift standard library"
+        else if (s ~ /:swift_(retain|release|bridgeObjectRe)/) c = "reference counting"
+        else if (s ~ /:swift_(beginAccess|endAccess)|AccessSet|SwiftTLSContext/) c = "exclusivity checks"
+        else if (s ~ /swift|Task|task|Executor/) c = "Swift runtime"
+        t[c] += n; all += n }
+    END { for (k in t) printf "%8.0f %5.1f %%  %s\n", t[k] / r, 100 * t[k] / all, k }' | sort -rn
+echo
+echo "top $top functions by own instructions per request:"
+callgrind_annotate "$dump" 2>/dev/null | swift demangle --simplified | awk -v r="$requests" -v top="$top" '
+    /^ *[0-9,]+ \(/ && !/PROGRAM TOTALS/ && shown < top {
+        n = $1; gsub(",", "", n); line = $0; sub(/^ *[0-9,]+ +\([^)]*\) +/, "", line); sub(/^[^:]*:/, "", line)
+        printf "%8.0f  %s\n", n / r, substr(line, 1, 110); shown++ }'
+echo
+echo "callgrind output: $dump (callgrind_annotate --inclusive=yes for totals by caller)"
