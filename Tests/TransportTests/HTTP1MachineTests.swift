@@ -49,8 +49,27 @@ struct HTTP1MachineTests {
     private static func head(_ text: String, maxHeadSize: Int = 1024) throws -> HTTP1RequestHead {
         var parser = HTTP1RequestParser(maxHeadSize: maxHeadSize)
         var buffer = ByteBuffer(string: text)
-        guard case .head(let head) = parser.next(from: &buffer) else { throw Failure.unexpected }
-        return head
+        switch parser.next(from: &buffer) {
+        case .head(let head), .request(let head): return head
+        default: throw Failure.unexpected
+        }
+    }
+
+    @Test func aWholeRequestIsDispatchedAtOnceAndNumberedLikeTheOthers() throws {
+        var machine = HTTP1RequestMachine(maxBodySize: 4)
+        let get = try Self.head("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        guard case .dispatch(let request, let stream) = machine.receivedRequest(get) else { throw Failure.unexpected }
+        #expect(request.path == "/" && stream == StreamID(1))
+        #expect(!machine.isReadingRequests)
+        guard case .close = machine.receivedRequest(get) else { throw Failure.unexpected }  // one at a time
+        var next = HTTP1RequestMachine(maxBodySize: 4)
+        guard case .dispatch = next.receivedRequest(get) else { throw Failure.unexpected }
+        guard case .write(_, let plan, _) = next.responseReady(.text("x"), for: StreamID(1)) else {
+            throw Failure.unexpected
+        }
+        #expect(plan.keepAlive && next.isIdle)
+        guard case .dispatch(_, let second) = next.receivedRequest(get) else { throw Failure.unexpected }
+        #expect(second == StreamID(2))
     }
 
     @Test func requestMachineNumbersStreamsAndDropsStaleResponses() throws {

@@ -23,8 +23,10 @@ private func parseError(_ text: String, maxHeadSize: Int = 1024) -> HTTP1ParseEr
 private func head(_ text: String) -> HTTP1RequestHead? {
     var parser = HTTP1RequestParser(maxHeadSize: 1024)
     var buffer = ByteBuffer(string: text)
-    guard case .head(let head) = parser.next(from: &buffer) else { return nil }
-    return head
+    switch parser.next(from: &buffer) {
+    case .head(let head), .request(let head): return head
+    default: return nil
+    }
 }
 
 /// A parser event with the head reduced to what the tests compare.
@@ -43,6 +45,11 @@ enum HTTP1TestEvent: Equatable {
             case .head(let head):
                 let request = head.request
                 events.append(.head(method: request.method.rawValue, path: request.path ?? "", authority: request.authority))
+            case .request(let head):
+                // A request without a body: its head and its end in one event.
+                let request = head.request
+                events.append(.head(method: request.method.rawValue, path: request.path ?? "", authority: request.authority))
+                events.append(.end)
             case .body(let chunk):
                 // Adjacent body pieces are merged, so the result does not depend on how the bytes were split.
                 if case .body(let previous) = events.last {
@@ -77,6 +84,30 @@ struct HTTP1ParserTests {
         #expect(parsed.keepAlive)
         #expect(!parsed.asksToUpgrade)
         #expect(parsed.expectation == .none)
+    }
+
+    @Test func aRequestWithoutBodyOrExpectationComesAsOneEvent() {
+        func kinds(_ text: String) -> [String] {
+            var parser = HTTP1RequestParser(maxHeadSize: 1024)
+            var buffer = ByteBuffer(string: text)
+            var kinds: [String] = []
+            while true {
+                switch parser.next(from: &buffer) {
+                case .needMoreData: return kinds
+                case .request: kinds.append("request")
+                case .head: kinds.append("head")
+                case .body: kinds.append("body")
+                case .end: kinds.append("end")
+                case .failed: return kinds + ["failed"]
+                }
+            }
+        }
+        #expect(kinds("GET / HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n") == ["request", "request"])
+        #expect(kinds("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n") == ["request"])
+        #expect(
+            kinds("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n") == ["head", "end"]
+        )
+        #expect(kinds("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nab") == ["head", "body", "end"])
     }
 
     @Test func eventsDoNotDependOnHowTheBytesArrive() {

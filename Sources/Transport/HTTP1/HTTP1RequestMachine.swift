@@ -81,30 +81,56 @@ struct HTTP1RequestMachine {
 
     /// A request head arrived.
     mutating func receivedHead(_ head: HTTP1RequestHead) -> Action {
+        let (stream, plan): (StreamID, HTTP1ResponsePlan)
+        switch self.accept(head) {
+        case .rejected(let action): return action
+        case .accepted(let acceptedStream, let acceptedPlan): (stream, plan) = (acceptedStream, acceptedPlan)
+        }
+        // No capacity reserved from Content-Length: a peer that declares a body but never sends it costs nothing.
+        self.state = .receiving(Receiving(head: head.request, body: ByteBuffer(), stream: stream, plan: plan))
+        return head.expectation == .continue ? .sendContinue : .none
+    }
+
+    /// A whole request without a body arrived (``HTTP1RequestParser/Event/request(_:)``): accepted, it is
+    /// dispatched at once.
+    mutating func receivedRequest(_ head: HTTP1RequestHead) -> Action {
+        switch self.accept(head) {
+        case .rejected(let action):
+            return action
+        case .accepted(let stream, let plan):
+            self.state = .awaitingResponse(stream, plan)
+            return .dispatch(Request(head: head.request), stream)
+        }
+    }
+
+    private enum Acceptance {
+        case accepted(StreamID, HTTP1ResponsePlan)
+        case rejected(Action)
+    }
+
+    /// Numbers the request and checks what can be checked from its head alone.
+    private mutating func accept(_ head: HTTP1RequestHead) -> Acceptance {
         guard case .idle = self.state else {
             // The handler parses nothing while a request is in flight, so this is our own bug: fail closed.
             self.state = .closing
-            return .close
+            return .rejected(.close)
         }
         self.lastStream = self.lastStream == Int32.max ? 1 : self.lastStream + 1
         let closing = HTTP1ResponsePlan(version: head.version, keepAlive: false, isHeadRequest: head.isHeadRequest)
         if head.expectation == .unsupported {
             self.state = .closing
-            return .reject(.problem(status: .expectationFailed, title: "Expectation failed"), closing)
+            return .rejected(.reject(.problem(status: .expectationFailed, title: "Expectation failed"), closing))
         }
         if case .length(let declared) = head.framing, declared > self.maxBodySize {
             self.state = .closing
-            return .reject(.problem(status: .contentTooLarge, title: "Content too large"), closing)
+            return .rejected(.reject(.problem(status: .contentTooLarge, title: "Content too large"), closing))
         }
         let plan = HTTP1ResponsePlan(
             version: head.version,
             keepAlive: head.keepAlive && !head.asksToUpgrade,
             isHeadRequest: head.isHeadRequest
         )
-        // No capacity reserved from Content-Length: a peer that declares a body but never sends it costs nothing.
-        let receiving = Receiving(head: head.request, body: ByteBuffer(), stream: StreamID(self.lastStream), plan: plan)
-        self.state = .receiving(receiving)
-        return head.expectation == .continue ? .sendContinue : .none
+        return .accepted(StreamID(self.lastStream), plan)
     }
 
     /// A piece of the current request's body arrived.

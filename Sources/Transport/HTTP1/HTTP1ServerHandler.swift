@@ -144,6 +144,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
             case .needMoreData:
                 self.releaseParsedBytes(context: context)
                 return
+            case .request(let head):
+                action = self.machine.receivedRequest(head)
             case .head(let head):
                 action = self.machine.receivedHead(head)
             case .body(let chunk):
