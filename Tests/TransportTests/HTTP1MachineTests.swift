@@ -145,7 +145,9 @@ struct HTTP1MachineTests {
         guard case .none = busy.quiesce() else { throw Failure.unexpected }
         guard case .dispatch(_, let stream) = busy.receivedEnd() else { throw Failure.unexpected }
         guard case .none = busy.quiesce() else { throw Failure.unexpected }
-        guard case .write(_, let plan, _) = busy.responseReady(.text("x"), for: stream) else { throw Failure.unexpected }
+        guard case .write(_, let plan, _) = busy.responseReady(.text("x"), for: stream) else {
+            throw Failure.unexpected
+        }
         #expect(!plan.keepAlive)
         #expect(busy.isClosing)
     }
@@ -208,6 +210,39 @@ struct HTTP1MachineTests {
         #expect(!atLimit.writeHTTP1(keepAlive, into: &buffer))
         #expect(String(buffer: buffer).hasPrefix("HTTP/1.1 200 OK\r\ncontent-length: 16384\r\n\r\nbbb"))
         #expect(buffer.readableBytes == 42 + Response.http1InlineBodyLimit)
+    }
+
+    @Test func sharedHeadsAreWrittenLikeAnyOtherAndForgottenOnceChanged() {
+        func bytes(_ response: Response, _ plan: HTTP1ResponsePlan) -> String {
+            var buffer = ByteBuffer()
+            _ = response.writeHTTP1(plan, into: &buffer)
+            return String(buffer: buffer)
+        }
+        let keepAlive = HTTP1ResponsePlan(version: .http1_1, keepAlive: true, isHeadRequest: false)
+        let http1_0 = HTTP1ResponsePlan(version: .http1_0, keepAlive: false, isHeadRequest: false)
+        func plain(_ fields: HTTPFields, _ body: String) -> Response {
+            Response(head: HTTPResponse(status: .ok, headerFields: fields), body: ByteBuffer(string: body))
+        }
+        let pairs: [(shared: Response, plain: Response)] = [
+            (.text("hi"), plain([.contentType: "text/plain; charset=utf-8"], "hi")),
+            (.json("{}"), plain([.contentType: "application/json"], "{}")),
+            (Response(status: .ok), plain([:], "")),
+        ]
+        for (shared, plain) in pairs {
+            #expect(shared.sharedHead != nil && plain.sharedHead == nil)
+            #expect(bytes(shared, keepAlive) == bytes(plain, keepAlive))
+            #expect(bytes(shared, http1_0) == bytes(plain, http1_0))
+            #expect(bytes(shared, .closing) == bytes(plain, .closing))
+        }
+        #expect(Response.text("x", status: .created).sharedHead == nil)
+        var changed = Response.text("x")
+        changed.head.headerFields[.connection] = "close"
+        #expect(changed.sharedHead == nil && changed.asksToClose)
+        #expect(bytes(changed, keepAlive).contains("Content-Type: text/plain; charset=utf-8\r\n"))
+        var restatused = Response.text("x")
+        restatused.status = .accepted
+        #expect(restatused.sharedHead == nil && restatused.status == .accepted)
+        #expect(bytes(restatused, keepAlive).hasPrefix("HTTP/1.1 202 Accepted\r\n"))
     }
 
     private enum Failure: Error { case unexpected }

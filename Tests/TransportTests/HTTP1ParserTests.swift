@@ -36,6 +36,10 @@ enum HTTP1TestEvent: Equatable {
     case end
     case failed(HTTP1ParseError)
 
+    static func head(_ request: HTTPRequest) -> HTTP1TestEvent {
+        .head(method: request.method.rawValue, path: request.path ?? "", authority: request.authority)
+    }
+
     static func drain(_ parser: inout HTTP1RequestParser, _ buffer: inout ByteBuffer) -> [HTTP1TestEvent] {
         var events: [HTTP1TestEvent] = []
         while true {
@@ -43,12 +47,10 @@ enum HTTP1TestEvent: Equatable {
             case .needMoreData:
                 return events
             case .head(let head):
-                let request = head.request
-                events.append(.head(method: request.method.rawValue, path: request.path ?? "", authority: request.authority))
+                events.append(.head(head.request))
             case .request(let head):
                 // A request without a body: its head and its end in one event.
-                let request = head.request
-                events.append(.head(method: request.method.rawValue, path: request.path ?? "", authority: request.authority))
+                events.append(.head(head.request))
                 events.append(.end)
             case .body(let chunk):
                 // Adjacent body pieces are merged, so the result does not depend on how the bytes were split.

@@ -60,7 +60,7 @@ private struct Target: Sendable {
     /// Slicing the UTF-8 view at an ASCII byte needs none of the scalar alignment that slicing the String would.
     private static func questionMark(in utf8: String.UTF8View) -> Int? {
         let offset = utf8.withContiguousStorageIfAvailable { $0.firstIndex(of: UInt8(ascii: "?")) }
-        guard let offset else { return utf8.firstIndex(of: UInt8(ascii: "?")).map { utf8.distance(from: utf8.startIndex, to: $0) } }
-        return offset
+        if let offset { return offset }
+        return utf8.firstIndex(of: UInt8(ascii: "?")).map { utf8.distance(from: utf8.startIndex, to: $0) }
     }
 }

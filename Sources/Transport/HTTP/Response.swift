@@ -4,10 +4,15 @@ public import NIOCore
 /// One HTTP response, encoded by whichever protocol carried the request.
 public struct Response: Sendable {
     /// Status (with reason phrase, sent on HTTP/1.1) and header fields.
-    public var head: HTTPResponse
+    public var head: HTTPResponse {
+        didSet { self.sharedHead = nil }
+    }
     /// The complete response body. For `HEAD` requests it is dropped by the protocol layer
     /// while `content-length` still describes it.
     public var body: ByteBuffer
+    /// Which of the shared 200 OK heads `head` is, while it has not been changed: encoders then write bytes
+    /// prepared once instead of reading the head (`HTTPResponse` decodes its status on every read).
+    private(set) var sharedHead: SharedHead?
 
     /// Creates a response from its head and body.
     public init(head: HTTPResponse, body: ByteBuffer = ByteBuffer()) {
@@ -17,52 +22,70 @@ public struct Response: Sendable {
 
     /// Creates a response with a status, header fields and body.
     public init(status: HTTPResponse.Status, headerFields: HTTPFields = [:], body: ByteBuffer = ByteBuffer()) {
-        self.head = headerFields.isEmpty
-            ? .shared(status, headerFields, ifOK: .okWithoutFields)
-            : HTTPResponse(status: status, headerFields: headerFields)
+        if headerFields.isEmpty {
+            self.init(status, shared: .okWithoutFields, otherwise: headerFields, body: body)
+        } else {
+            self.init(head: HTTPResponse(status: status, headerFields: headerFields), body: body)
+        }
+    }
+
+    /// A response with the shared head `shared` when `status` is a plain 200 OK, else with `status` and `fields`.
+    private init(_ status: HTTPResponse.Status, shared: SharedHead, otherwise fields: HTTPFields, body: ByteBuffer) {
+        if status.code == 200 && status.reasonPhrase == SharedHead.okReasonPhrase {
+            self.head = shared.head
+            self.sharedHead = shared
+        } else {
+            self.head = HTTPResponse(status: status, headerFields: fields)
+        }
         self.body = body
     }
 
     /// The response status.
     public var status: HTTPResponse.Status {
-        get { self.head.status }
+        get { self.sharedHead == nil ? self.head.status : .ok }
         set { self.head.status = newValue }
     }
 
     /// A `text/plain; charset=utf-8` response.
     public static func text(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(head: .shared(status, .plainText, ifOK: .okPlainText), body: ByteBuffer(string: text))
+        Response(status, shared: .okPlainText, otherwise: .plainText, body: ByteBuffer(string: text))
     }
 
     /// A `text/plain; charset=utf-8` response whose body is already UTF-8 bytes (no `String` is built).
     public static func text(utf8 body: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
-        Response(head: .shared(status, .plainText, ifOK: .okPlainText), body: body)
+        Response(status, shared: .okPlainText, otherwise: .plainText, body: body)
     }
 
     /// An `application/json` response from already-encoded JSON text.
     public static func json(_ json: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(head: .shared(status, .json, ifOK: .okJSON), body: ByteBuffer(string: json))
+        Response(status, shared: .okJSON, otherwise: .json, body: ByteBuffer(string: json))
     }
 }
 
-// Shared heads and fields, copy-on-write: a response that does not change them allocates none (an HTTPResponse
-// keeps its status in a heap object, so building one per request costs a malloc).
+// Shared fields, copy-on-write: a response that does not change them allocates none.
 extension HTTPFields {
     static let plainText: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
     static let json: HTTPFields = [.contentType: "application/json"]
     static let problemJSON: HTTPFields = [.contentType: "application/problem+json"]
 }
 
-extension HTTPResponse {
-    static let okWithoutFields = HTTPResponse(status: .ok)
-    static let okPlainText = HTTPResponse(status: .ok, headerFields: .plainText)
-    static let okJSON = HTTPResponse(status: .ok, headerFields: .json)
+/// The 200 OK heads most responses have, built once: an `HTTPResponse` keeps its status in a heap object, so
+/// building one per request costs a malloc, and reading its status decodes it.
+enum SharedHead: Sendable {
+    case okWithoutFields
+    case okPlainText
+    case okJSON
 
-    /// `okHead` when `status` is a plain 200 OK, else a new head with `status` and `fields`.
-    static func shared(_ status: Status, _ fields: HTTPFields, ifOK okHead: HTTPResponse) -> HTTPResponse {
-        let isPlainOK = status.code == 200 && status.reasonPhrase == Self.okReasonPhrase
-        return isPlainOK ? okHead : HTTPResponse(status: status, headerFields: fields)
+    var head: HTTPResponse {
+        switch self {
+        case .okWithoutFields: Self.okWithoutFieldsHead
+        case .okPlainText: Self.okPlainTextHead
+        case .okJSON: Self.okJSONHead
+        }
     }
 
-    private static let okReasonPhrase = Status.ok.reasonPhrase
+    static let okReasonPhrase = HTTPResponse.Status.ok.reasonPhrase
+    private static let okWithoutFieldsHead = HTTPResponse(status: .ok)
+    private static let okPlainTextHead = HTTPResponse(status: .ok, headerFields: .plainText)
+    private static let okJSONHead = HTTPResponse(status: .ok, headerFields: .json)
 }

@@ -69,7 +69,8 @@ struct HTTP1HeadParser {
             framing: framing,
             keepAlive: !connection.closes && (version == .http1_1 || connection.keepsAlive),
             asksToUpgrade: connection.upgrades || method == .connect,
-            expectation: Self.expectation(connection, version: version)
+            expectation: Self.expectation(connection, version: version),
+            isHeadRequest: method == .head
         )
     }
 

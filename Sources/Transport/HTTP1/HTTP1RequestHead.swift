@@ -51,6 +51,7 @@ struct HTTP1RequestHead {
     /// What `Expect` asks for; always `.none` on HTTP/1.0, which has no expectations.
     var expectation: HTTP1Expectation
 
-    /// Whether the request is `HEAD`, whose response carries no body.
-    var isHeadRequest: Bool { self.request.method == .head }
+    /// Whether the request is `HEAD`, whose response carries no body. Kept apart from `request`, whose method is
+    /// decoded again on every read.
+    var isHeadRequest: Bool
 }

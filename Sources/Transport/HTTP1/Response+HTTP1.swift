@@ -22,8 +22,9 @@ extension Response {
 
     /// Whether the response itself asks to close the connection (`connection: close`).
     var asksToClose: Bool {
-        // Most responses carry no `connection` field: look for one before collecting its values.
-        self.head.headerFields.contains(.connection)
+        // A shared head has no `connection` field, and most others have none either: look for one before
+        // collecting its values.
+        self.sharedHead == nil && self.head.headerFields.contains(.connection)
             && http1Tokens(self.head.headerFields[values: .connection]).contains("close")
     }
 
@@ -42,49 +43,31 @@ extension Response {
     ///
     /// - Parameter status: `self.status`, when the caller has read it already (`HTTPResponse` decodes it from its
     ///   `:status` field on every read).
-    func writeHTTP1(_ plan: HTTP1ResponsePlan, status: HTTPResponse.Status? = nil, into buffer: inout ByteBuffer) -> Bool {
+    func writeHTTP1(
+        _ plan: HTTP1ResponsePlan,
+        status: HTTPResponse.Status? = nil,
+        into buffer: inout ByteBuffer
+    ) -> Bool {
         let status = status ?? self.status
-        let isPlainOK = plan.version == .http1_1 && status.code == 200 && status.reasonPhrase == Self.okReasonPhrase
         let forbidsBody = Self.forbidsBody(status.code)
         let sendsBody = !plan.isHeadRequest && !forbidsBody && self.body.readableBytes > 0
         let inlinesBody = sendsBody && self.body.readableBytes <= Self.http1InlineBodyLimit
 
-        // Measure first, then write everything in one step.
-        var size = isPlainOK ? 17 : 8 + 1 + ByteCursor.maxDecimalLength + 1 + status.reasonPhrase.utf8.count + 2
-        var hasContentLength = false
-        var dropsFields = false
-        for field in self.head.headerFields {
-            switch Self.role(of: field.name) {
-            case .hopByHop:
-                dropsFields = true
-                continue
-            case .contentLength: hasContentLength = true
-            case .other: break
-            }
-            size += field.name.rawName.utf8.count + 2 + field.value.utf8.count + 2
-        }
-        let writesContentLength = !hasContentLength && !forbidsBody
+        // The status line and fields: prepared once for a shared head on HTTP/1.1, else measured here; then all
+        // is written in one step.
+        let prepared = plan.version == .http1_1 ? self.sharedHead.map(\.http1StatusAndFields) : nil
+        let layout = prepared.map { FieldsLayout(size: $0.readableBytes) } ?? self.http1FieldsLayout(status: status)
+        let writesContentLength = !layout.hasContentLength && !forbidsBody
+        var size = layout.size
         if writesContentLength { size += 16 + ByteCursor.maxDecimalLength + 2 }
         size += 24 + 2  // the longest `connection` field, and the blank line
         if inlinesBody { size += self.body.readableBytes }
 
         buffer.writeWithCursor(reserving: size) { cursor in
-            if isPlainOK {
-                cursor.append("HTTP/1.1 200 OK\r\n")
+            if let prepared {
+                cursor.append(prepared)
             } else {
-                cursor.append(plan.version.text)
-                cursor.append(HTTP1Syntax.space)
-                cursor.appendDecimal(status.code)
-                cursor.append(HTTP1Syntax.space)
-                cursor.append(status.reasonPhrase)
-                cursor.append("\r\n")
-            }
-            for field in self.head.headerFields {
-                if dropsFields, case .hopByHop = Self.role(of: field.name) { continue }
-                cursor.append(field.name.rawName)
-                cursor.append(": ")
-                cursor.append(field.value)
-                cursor.append("\r\n")
+                self.appendHTTP1StatusAndFields(status: status, version: plan.version, layout: layout, to: &cursor)
             }
             if writesContentLength {
                 cursor.append("content-length: ")
@@ -101,6 +84,56 @@ extension Response {
         }
         // The body goes on the wire unless the request was `HEAD` or the status forbids one.
         return sendsBody && !inlinesBody
+    }
+
+    /// What the status line and the fields take, and what the fields say.
+    fileprivate struct FieldsLayout {
+        var size: Int
+        var hasContentLength = false
+        /// Some fields are hop-by-hop and must be left out.
+        var dropsFields = false
+    }
+
+    /// Measures the status line and the fields that will be written (at most: the status code is counted long).
+    fileprivate func http1FieldsLayout(status: HTTPResponse.Status) -> FieldsLayout {
+        var layout = FieldsLayout(size: 8 + 1 + ByteCursor.maxDecimalLength + 1 + status.reasonPhrase.utf8.count + 2)
+        for field in self.head.headerFields {
+            switch Self.role(of: field.name) {
+            case .hopByHop:
+                layout.dropsFields = true
+                continue
+            case .contentLength: layout.hasContentLength = true
+            case .other: break
+            }
+            layout.size += field.name.rawName.utf8.count + 2 + field.value.utf8.count + 2
+        }
+        return layout
+    }
+
+    /// Appends the status line and the fields `layout` measured.
+    fileprivate func appendHTTP1StatusAndFields(
+        status: HTTPResponse.Status,
+        version: HTTP1Version,
+        layout: FieldsLayout,
+        to cursor: inout ByteCursor
+    ) {
+        if version == .http1_1, status.code == 200, status.reasonPhrase == SharedHead.okReasonPhrase {
+            cursor.append("HTTP/1.1 200 OK\r\n")
+        } else {
+            cursor.append(version.text)
+            cursor.append(HTTP1Syntax.space)
+            cursor.appendDecimal(status.code)
+            cursor.append(HTTP1Syntax.space)
+            cursor.append(status.reasonPhrase)
+            cursor.append("\r\n")
+        }
+        for field in self.head.headerFields {
+            if layout.dropsFields, case .hopByHop = Self.role(of: field.name) { continue }
+            cursor.append(field.name.rawName)
+            cursor.append(": ")
+            cursor.append(field.value)
+            cursor.append("\r\n")
+        }
     }
 
     /// What the HTTP/1 encoder does with a field the response carries.
@@ -126,6 +159,30 @@ extension Response {
         if self.writeHTTP1(.closing, into: &buffer) { buffer.writeImmutableBuffer(self.body) }
         return buffer
     }
+}
 
-    private static let okReasonPhrase = HTTPResponse.Status.ok.reasonPhrase
+extension SharedHead {
+    /// This head's status line and fields on HTTP/1.1, written once by the same code as any other head's.
+    fileprivate var http1StatusAndFields: ByteBuffer {
+        switch self {
+        case .okWithoutFields: Self.http1OKWithoutFields
+        case .okPlainText: Self.http1OKPlainText
+        case .okJSON: Self.http1OKJSON
+        }
+    }
+
+    private static let http1OKWithoutFields = http1Bytes(.okWithoutFields)
+    private static let http1OKPlainText = http1Bytes(.okPlainText)
+    private static let http1OKJSON = http1Bytes(.okJSON)
+
+    private static func http1Bytes(_ shared: SharedHead) -> ByteBuffer {
+        let response = Response(head: shared.head)
+        let layout = response.http1FieldsLayout(status: .ok)
+        precondition(!layout.hasContentLength && !layout.dropsFields, "a shared head carries no framing fields")
+        var buffer = ByteBuffer()
+        buffer.writeWithCursor(reserving: layout.size) { cursor in
+            response.appendHTTP1StatusAndFields(status: .ok, version: .http1_1, layout: layout, to: &cursor)
+        }
+        return buffer
+    }
 }
