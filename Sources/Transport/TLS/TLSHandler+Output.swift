@@ -74,8 +74,14 @@ extension TLSHandler {
     /// the promises of the writes it carries.
     func sendOutput(context: ChannelHandlerContext) {
         self.encryptPending(context: context)
-        var promises: [EventLoopPromise<Void>] = []
-        if !self.pendingPromises.isEmpty { swap(&promises, &self.pendingPromises) }
+        // A `let`: a `var` captured by the closure below would be boxed on the heap at every call.
+        let promises: [EventLoopPromise<Void>]
+        if self.pendingPromises.isEmpty {
+            promises = []
+        } else {
+            promises = self.pendingPromises
+            self.pendingPromises = []
+        }
         guard let output = self.connection?.drainOutput() else {
             promises.forEach { $0.succeed() }
             return
