@@ -110,6 +110,8 @@ echo "top $top functions by own instructions per request:"
 callgrind_annotate "$dump" 2>/dev/null | swift demangle --simplified | awk -v r="$requests" -v top="$top" '
     /^ *[0-9,]+ \(/ && !/PROGRAM TOTALS/ && shown < top {
         n = $1; gsub(",", "", n); line = $0; sub(/^ *[0-9,]+ +\([^)]*\) +/, "", line); sub(/^[^:]*:/, "", line)
+        if (match(line, / \[[^]]*\]$/)) { object = substr(line, RSTART + 2, RLENGTH - 3); sub(/.*\//, "", object)
+            line = substr(line, 1, RSTART - 1) (object == "gatehouse" ? "" : " [" object "]") }
         printf "%8.0f  %s\n", n / r, substr(line, 1, 110); shown++ }'
 echo
 echo "callgrind output: $dump (callgrind_annotate --inclusive=yes for totals by caller)"
