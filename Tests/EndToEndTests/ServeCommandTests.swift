@@ -50,6 +50,16 @@ struct ServeCommandTests {
         #expect(process.stop(signal: SIGTERM) == 0)
     }
 
+    @Test func aSIGTERMSentAsSoonAsTheBannerIsOutExitsZero() throws {
+        // Scripts stop the server the moment they have read its banner: by then the signal must already mean a
+        // graceful shutdown, not the signal's default action (status 143).
+        for _ in 0..<3 {
+            let (process, _, _) = try self.startServe()
+            defer { _ = process.stop(signal: SIGKILL) }
+            #expect(process.stop(signal: SIGTERM) == 0)
+        }
+    }
+
     @Test func openFileDescriptorsReturnToTheirBaselineAndSIGINTExitsZero() async throws {
         let (process, directory, banner) = try self.startServe()
         defer { _ = process.stop(signal: SIGKILL) }

@@ -84,10 +84,8 @@ struct Serve: AsyncParsableCommand {
         }
         let addresses = try await service.server.start()
         let services = await service.services()
-        // Written unbuffered: people and scripts wait for the banner on a pipe.
-        FileHandle.standardOutput.write(Data((banner(addresses) + "\n").utf8))
         let group = ServiceGroup(
-            services: services,
+            services: [ReadyBanner(text: banner(addresses))] + services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
