@@ -81,14 +81,15 @@ struct HTTP1RequestMachine {
 
     /// A request head arrived.
     mutating func receivedHead(_ head: HTTP1RequestHead) -> Action {
-        let (stream, plan): (StreamID, HTTP1ResponsePlan)
         switch self.accept(head) {
-        case .rejected(let action): return action
-        case .accepted(let acceptedStream, let acceptedPlan): (stream, plan) = (acceptedStream, acceptedPlan)
+        case .rejected(let action):
+            return action
+        case .accepted(let stream, let plan):
+            // No capacity reserved from Content-Length: a peer that declares a body but never sends it costs
+            // nothing.
+            self.state = .receiving(Receiving(head: head.request, body: ByteBuffer(), stream: stream, plan: plan))
+            return head.expectation == .continue ? .sendContinue : .none
         }
-        // No capacity reserved from Content-Length: a peer that declares a body but never sends it costs nothing.
-        self.state = .receiving(Receiving(head: head.request, body: ByteBuffer(), stream: stream, plan: plan))
-        return head.expectation == .continue ? .sendContinue : .none
     }
 
     /// A whole request without a body arrived (``HTTP1RequestParser/Event/request(_:)``): accepted, it is
