@@ -24,6 +24,22 @@ func registerPolicyBenchmarks() {
         }
     }
 
+    // The same decision the way requests reach it now: the chain's synchronous fast path
+    // (`Authenticator.decideImmediately`), with no async call around it.
+    Benchmark("PolicyDecision.cachedPath.immediate", configuration: .kiloIterations) { benchmark in
+        let fixture = try PolicyFixture.make(identities: 0)
+        let context = fixture.context()
+        let request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "127.0.0.1",
+                                                path: "/api/hello?name=bench"))
+        guard case .identified = try fixture.authenticator.decideImmediately(request, context: context) else {
+            throw BenchmarkFailure("the first evaluation rejected the bench client")
+        }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try fixture.authenticator.decideImmediately(request, context: context))
+        }
+    }
+
     for identities in [1, 10_000] {
         // A new connection's decision: chain verification against the trusted root, then the identity match
         // (the bench client is the last of `identities` common names).
