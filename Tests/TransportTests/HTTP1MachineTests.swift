@@ -64,7 +64,7 @@ struct HTTP1MachineTests {
         guard case .close = machine.receivedRequest(get) else { throw Failure.unexpected }  // one at a time
         var next = HTTP1RequestMachine(maxBodySize: 4)
         guard case .dispatch = next.receivedRequest(get) else { throw Failure.unexpected }
-        guard case .write(_, let plan, _) = next.responseReady(.text("x"), for: StreamID(1)) else {
+        guard case .write(_, let plan) = next.responseReady(.text("x"), for: StreamID(1)) else {
             throw Failure.unexpected
         }
         #expect(plan.keepAlive && next.isIdle)
@@ -82,7 +82,7 @@ struct HTTP1MachineTests {
         #expect(request.body == ByteBuffer(string: "ab"))
         #expect(!machine.isReadingRequests)
         guard case .drop = machine.responseReady(.text("x"), for: StreamID(7)) else { throw Failure.unexpected }
-        guard case .write(_, let plan, _) = machine.responseReady(.text("x"), for: stream) else {
+        guard case .write(_, let plan) = machine.responseReady(.text("x"), for: stream) else {
             throw Failure.unexpected
         }
         #expect(plan == HTTP1ResponsePlan(version: .http1_1, keepAlive: true, isHeadRequest: false))
@@ -118,7 +118,7 @@ struct HTTP1MachineTests {
         var machine = HTTP1RequestMachine(maxBodySize: 4)
         _ = machine.receivedHead(try Self.head("GET / HTTP/1.1\r\nHost: h\r\n\r\n"))
         guard case .dispatch(_, let stream) = machine.receivedEnd() else { throw Failure.unexpected }
-        guard case .write(let response, _, _) = machine.responseReady(Response(status: .continue), for: stream) else {
+        guard case .write(let response, _) = machine.responseReady(Response(status: .continue), for: stream) else {
             throw Failure.unexpected
         }
         #expect(response.status == .internalServerError)
@@ -130,7 +130,7 @@ struct HTTP1MachineTests {
         guard case .dispatch(_, let stream) = machine.receivedEnd() else { throw Failure.unexpected }
         let closesNow = machine.inputClosed()
         #expect(!closesNow)
-        guard case .write(_, let plan, _) = machine.responseReady(.text("x"), for: stream) else {
+        guard case .write(_, let plan) = machine.responseReady(.text("x"), for: stream) else {
             throw Failure.unexpected
         }
         #expect(!plan.keepAlive)
@@ -145,7 +145,7 @@ struct HTTP1MachineTests {
         guard case .none = busy.quiesce() else { throw Failure.unexpected }
         guard case .dispatch(_, let stream) = busy.receivedEnd() else { throw Failure.unexpected }
         guard case .none = busy.quiesce() else { throw Failure.unexpected }
-        guard case .write(_, let plan, _) = busy.responseReady(.text("x"), for: stream) else {
+        guard case .write(_, let plan) = busy.responseReady(.text("x"), for: stream) else {
             throw Failure.unexpected
         }
         #expect(!plan.keepAlive)

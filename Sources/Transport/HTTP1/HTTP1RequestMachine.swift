@@ -24,9 +24,8 @@ struct HTTP1RequestMachine {
 
     /// What to do with a response the dispatcher produced.
     enum WriteAction {
-        /// Write it following the plan, then close the connection unless `plan.keepAlive`. Carries the response's
-        /// status, read once (`HTTPResponse` decodes it on every read).
-        case write(Response, HTTP1ResponsePlan, status: HTTPResponse.Status)
+        /// Write it following the plan, then close the connection unless `plan.keepAlive`.
+        case write(Response, HTTP1ResponsePlan)
         /// The stream is not the one awaiting a response (cancelled or stale): drop it.
         case drop
     }
@@ -176,15 +175,14 @@ struct HTTP1RequestMachine {
     mutating func responseReady(_ response: Response, for stream: StreamID) -> WriteAction {
         guard case .awaitingResponse(let awaited, var plan) = self.state, awaited == stream else { return .drop }
         var response = response
-        var status = response.status
-        if status.kind == .informational || status.kind == .invalid {
+        let kind = response.status.kind
+        if kind == .informational || kind == .invalid {
             // Only a final status can end a request; anything else is our own bug, answered as one.
             response = .problem(status: .internalServerError, title: "Internal server error")
-            status = response.status
         }
         if response.asksToClose { plan.keepAlive = false }
         self.state = plan.keepAlive ? .idle : .closing
-        return .write(response, plan, status: status)
+        return .write(response, plan)
     }
 
     /// The client will send nothing more (TCP half-close). Returns `true` when the connection should close now.

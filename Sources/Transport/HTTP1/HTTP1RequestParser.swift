@@ -180,16 +180,11 @@ struct HTTP1RequestParser {
 
     /// Finds the next CRLF-terminated line within `limit` bytes.
     private static func scanLine(_ bytes: UnsafeRawBufferPointer, limit: Int) -> LineScan {
-        let end = min(bytes.count, limit)
-        var index = 0
-        while index < end {
-            if bytes[index] == HTTP1Syntax.lf {
-                guard index > 0, bytes[index - 1] == HTTP1Syntax.cr else { return .invalidEnding }
-                return .line(content: 0..<(index - 1), length: index + 1)
-            }
-            index += 1
+        guard let index = HTTP1Syntax.firstLF(in: bytes, from: 0, to: min(bytes.count, limit)) else {
+            return bytes.count >= limit ? .tooLong : .incomplete
         }
-        return bytes.count >= limit ? .tooLong : .incomplete
+        guard index > 0, bytes[index - 1] == HTTP1Syntax.cr else { return .invalidEnding }
+        return .line(content: 0..<(index - 1), length: index + 1)
     }
 
     private mutating func readChunkSize(from buffer: inout ByteBuffer) -> Event? {

@@ -199,9 +199,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         switch self.machine.responseReady(response, for: stream) {
         case .drop:
             return
-        case .write(let response, let plan, let status):
+        case .write(let response, let plan):
             self.perform(self.timeouts.responseCompleted(now: context.eventLoop.now), context: context)
-            self.send(response, plan: plan, status: status, context: context)
+            self.send(response, plan: plan, context: context)
             guard plan.keepAlive, !self.isParsing else { return }
             // Answered after its read batch: the next pipelined request may already be buffered.
             self.parseBufferedRequests(context: context)
@@ -210,14 +210,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     }
 
     /// Writes the response as one buffer (two for a large body); closes after the write unless `plan.keepAlive`.
-    private func send(
-        _ response: Response,
-        plan: HTTP1ResponsePlan,
-        status: HTTPResponse.Status? = nil,
-        context: ChannelHandlerContext
-    ) {
+    private func send(_ response: Response, plan: HTTP1ResponsePlan, context: ChannelHandlerContext) {
         var outbound = self.buffers.take(.http1ResponseOut, minimumCapacity: 512)
-        let writesBodySeparately = response.writeHTTP1(plan, status: status, into: &outbound)
+        let writesBodySeparately = response.writeHTTP1(plan, into: &outbound)
         self.buffers.recycle(outbound, as: .http1ResponseOut)
         let last: ByteBuffer
         if writesBodySeparately {

@@ -40,15 +40,9 @@ extension Response {
     /// forbids a body (1xx, 204, 304); the `connection` field states `plan.keepAlive`. Hop-by-hop fields the
     /// response carried are replaced by ours. `HTTPFields` has already refused CR and LF in names and values, and
     /// `HTTPResponse.Status` in the reason phrase, so nothing here can split the response.
-    ///
-    /// - Parameter status: `self.status`, when the caller has read it already (`HTTPResponse` decodes it from its
-    ///   `:status` field on every read).
-    func writeHTTP1(
-        _ plan: HTTP1ResponsePlan,
-        status: HTTPResponse.Status? = nil,
-        into buffer: inout ByteBuffer
-    ) -> Bool {
-        let status = status ?? self.status
+    func writeHTTP1(_ plan: HTTP1ResponsePlan, into buffer: inout ByteBuffer) -> Bool {
+        // Read once: `HTTPResponse` decodes its status on every read (a shared head's is known without reading).
+        let status = self.status
         let forbidsBody = Self.forbidsBody(status.code)
         let sendsBody = !plan.isHeadRequest && !forbidsBody && self.body.readableBytes > 0
         let inlinesBody = sendsBody && self.body.readableBytes <= Self.http1InlineBodyLimit
