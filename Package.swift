@@ -103,7 +103,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Certificates", "Transport", nioCore, nioPosix],
+            dependencies: ["Certificates", "Transport", "COpenSSL", nioCore, nioPosix],
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),

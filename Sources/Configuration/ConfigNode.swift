@@ -80,17 +80,36 @@ struct ConfigNode {
         }
     }
 
-    /// A duration: `10s`, `500ms`, `2m`, or a number of seconds.
-    func duration() throws -> Duration {
+    /// A duration: `10s`, `500ms`, `2m`, `1h`, or a number of seconds, within `range` (an error naming the key
+    /// otherwise: a value that does not fit is never rounded or trapped on).
+    func duration(in range: ClosedRange<Duration> = .milliseconds(1) ... .seconds(24 * 3600)) throws -> Duration {
         let text = try self.string().trimmingCharacters(in: .whitespaces)
         let units: [(suffix: String, scale: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for unit in units where text.hasSuffix(unit.suffix) {
-            if let value = Double(text.dropLast(unit.suffix.count)), value >= 0 {
-                return .milliseconds(Int64((value * unit.scale * 1000).rounded()))
-            }
+        let parsed = units.first { text.hasSuffix($0.suffix) && Double(text.dropLast($0.suffix.count)) != nil }
+            .map { (Double(text.dropLast($0.suffix.count))!, $0.scale) } ?? Double(text).map { ($0, 1) }
+        guard let (value, scale) = parsed, value.isFinite else {
+            throw self.error("expected a duration such as 10s, 500ms or 2m")
         }
-        if let seconds = Double(text), seconds >= 0 { return .milliseconds(Int64((seconds * 1000).rounded())) }
-        throw self.error("expected a duration such as 10s, 500ms or 2m")
+        let milliseconds = value * scale * 1000
+        guard milliseconds >= Double(range.lowerBound.milliseconds), milliseconds <= Double(range.upperBound.milliseconds) else {
+            throw self.error("must be between \(range.lowerBound.configText) and \(range.upperBound.configText)")
+        }
+        return .milliseconds(Int64(milliseconds.rounded()))
+    }
+
+    /// A whole number within `range`; sizes in bytes may be written `64KiB`, `1MiB`, `1GiB` too.
+    func size(in range: ClosedRange<Int>) throws -> Int {
+        let text = try self.string().trimmingCharacters(in: .whitespaces)
+        let units: [(suffix: String, scale: Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("", 1)]
+        for unit in units where text.hasSuffix(unit.suffix) {
+            guard let number = Int(text.dropLast(unit.suffix.count).trimmingCharacters(in: .whitespaces)) else { continue }
+            let (value, overflow) = number.multipliedReportingOverflow(by: unit.scale)
+            guard !overflow, range.contains(value) else {
+                throw self.error("must be between \(range.lowerBound) and \(range.upperBound)")
+            }
+            return value
+        }
+        throw self.error("expected a whole number (bytes may be written 64KiB, 1MiB, 1GiB)")
     }
 
     /// One of `type`'s raw values.
@@ -122,5 +141,18 @@ struct ConfigNode {
             rest = rest[rest.index(after: end)...]
         }
         return result + rest
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds (durations in a configuration are never finer).
+    var milliseconds: Int64 { self.components.seconds * 1000 + self.components.attoseconds / 1_000_000_000_000_000 }
+
+    /// `10s`, `500ms`, `24h`: how the configuration file writes it.
+    var configText: String {
+        let ms = self.milliseconds
+        if ms % 3_600_000 == 0 { return "\(ms / 3_600_000)h" }
+        if ms % 1000 == 0 { return "\(ms / 1000)s" }
+        return "\(ms)ms"
     }
 }

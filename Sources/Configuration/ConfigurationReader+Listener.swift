@@ -7,8 +7,9 @@ extension ConfigurationReader {
         "certificate", "privateKey", "pkcs12", "password", "passwordFile", "clientCertificate", "trustedCAs",
     ]
     static let limitKeys: Set<String> = [
-        "maxHeaderListSize", "maxBodySize", "handshakeTimeout", "requestHeadTimeout", "idleTimeout",
-        "maxConcurrentStreams",
+        "maxHeaderListSize", "maxBodySize", "handshakeTimeout", "requestHeadTimeout", "requestBodyTimeout",
+        "idleTimeout", "maxConcurrentStreams", "maxConnections", "maxClientCertificateChainSize",
+        "maxBufferedBodyBytesPerConnection", "maxPendingOutputBytes",
     ]
 
     /// One `listeners` entry.
@@ -69,18 +70,23 @@ extension ConfigurationReader {
     private func limits(_ node: ConfigNode) throws -> ConnectionLimits {
         let entries = try node.mapping(allowed: Self.limitKeys)
         var limits = ConnectionLimits()
-        func positive(_ key: String) throws -> Int? {
-            guard let entry = entries[key] else { return nil }
-            let value = try entry.int()
-            guard value > 0 else { throw entry.error("must be greater than 0") }
-            return value
+        func size(_ key: String, _ range: ClosedRange<Int>, _ field: WritableKeyPath<ConnectionLimits, Int>) throws {
+            if let entry = entries[key] { limits[keyPath: field] = try entry.size(in: range) }
         }
-        if let value = try positive("maxHeaderListSize") { limits.maxHeaderListSize = value }
-        if let value = try positive("maxBodySize") { limits.maxBodySize = value }
-        if let value = try positive("maxConcurrentStreams") { limits.maxConcurrentStreams = value }
-        if let value = try entries["handshakeTimeout"]?.duration() { limits.handshakeTimeout = value }
-        if let value = try entries["requestHeadTimeout"]?.duration() { limits.requestHeadTimeout = value }
-        if let value = try entries["idleTimeout"]?.duration() { limits.idleTimeout = value }
+        func duration(_ key: String, _ field: WritableKeyPath<ConnectionLimits, Duration>) throws {
+            if let entry = entries[key] { limits[keyPath: field] = try entry.duration() }
+        }
+        try size("maxHeaderListSize", 1024...(1 << 20), \.maxHeaderListSize)
+        try size("maxBodySize", 0...(1 << 30), \.maxBodySize)
+        try size("maxConcurrentStreams", 1...10_000, \.maxConcurrentStreams)
+        try size("maxConnections", 1...1_000_000, \.maxConnections)
+        try size("maxClientCertificateChainSize", 1024...(1 << 20), \.maxClientCertificateChainSize)
+        try size("maxBufferedBodyBytesPerConnection", (64 << 10)...(1 << 30), \.maxBufferedBodyBytesPerConnection)
+        try size("maxPendingOutputBytes", (16 << 10)...(1 << 30), \.maxPendingOutputBytes)
+        try duration("handshakeTimeout", \.handshakeTimeout)
+        try duration("requestHeadTimeout", \.requestHeadTimeout)
+        try duration("requestBodyTimeout", \.requestBodyTimeout)
+        try duration("idleTimeout", \.idleTimeout)
         return limits
     }
 }
