@@ -8,10 +8,13 @@ import UnixSignals
 /// A server run from a configuration, that reloads it — on SIGHUP, and by itself when a watched trust file or
 /// the configuration file changes.
 ///
-/// A reload builds the new policies, chain and TLS contexts completely before swapping anything; a broken
-/// new configuration is refused with a logged reason and the old one keeps serving. Policies keep their
-/// handles across reloads, so every connection re-evaluates its client certificate on its next request;
-/// requests in flight finish on the chain they started with. Listener addresses and limits need a restart.
+/// A reload builds the new policies, routes and TLS contexts completely before swapping anything; a broken
+/// new configuration is refused with a logged reason and the old one keeps serving. Everything else applies:
+/// certificates, keys, trust material, protocols, policies and routes. Policies keep their handles across
+/// reloads, so every connection re-evaluates its client certificate on its next request; requests in flight
+/// finish on the chain they started with. What needs a restart — a listener's address, port or limits, an
+/// added or removed listener — is logged per listener and listed in ``pendingRestart``. Reloads run one at a
+/// time; triggers that arrive during one are served together by one more.
 ///
 /// ```swift
 /// let service = try GatehouseService(configurationFile: "gatehouse.yaml", logger: logger)
@@ -24,13 +27,20 @@ public actor GatehouseService {
     private let functions: FunctionRegistry
     private let logger: Logger
     private let responder: ResponderHandle
-    private var configuration: GatehouseConfiguration
+    /// The listeners the server was started with: their addresses and limits hold until a restart.
+    private let running: [ListenerConfiguration]
     private var handles: [String: PolicyHandle]
     private var watcher: FileWatcher?
+    private let reloads = ReloadSequencer()
     /// Files and folders whose change triggers a reload.
     public private(set) var watchedPaths: [String]
     /// How many reloads succeeded.
     public private(set) var reloadCount = 0
+    /// How many reloads ran, successful or refused; triggers that arrive during a reload share the next one.
+    public private(set) var reloadRuns = 0
+    /// The configured listener changes the running server has not applied because they need a restart, as of
+    /// the last successful reload: `listeners[0]: port, limits.maxBodySize`.
+    public private(set) var pendingRestart: [String] = []
 
     private enum Source {
         case file(String, ConfigurationLoader, adjust: @Sendable (inout GatehouseConfiguration) -> Void)
@@ -60,7 +70,7 @@ public actor GatehouseService {
     private init(source: Source, functions: FunctionRegistry, logger: Logger) throws {
         let configuration = try Self.read(source)
         let assembly = ServiceAssembly(configuration: configuration, functions: functions, logger: logger)
-        try assembly.checkListeners()
+        _ = try assembly.tlsContexts()
         let policies = try assembly.policies()
         let handles = policies.mapValues(PolicyHandle.init)
         let responder = ResponderHandle(try assembly.chain(handles: handles))
@@ -68,7 +78,7 @@ public actor GatehouseService {
         self.functions = functions
         self.logger = logger
         self.responder = responder
-        self.configuration = configuration
+        self.running = configuration.listeners
         self.handles = handles
         self.watchedPaths = assembly.watchedPaths()
         self.server = Server(
@@ -93,10 +103,20 @@ public actor GatehouseService {
         return [self.server, watcher, ReloadOnHangup(service: self, signals: hangups)]
     }
 
-    /// Re-reads the configuration and all trust material and swaps them in, or keeps the old ones.
-    /// - Returns: whether the new configuration is now serving.
+    /// Re-reads the configuration and all trust material and applies everything that does not need a restart, or
+    /// keeps the old configuration whole. Runs after the reload under way, if any, sharing it with every other
+    /// trigger that arrived meanwhile.
+    /// - Returns: whether the new configuration is now serving (apart from ``pendingRestart``).
     @discardableResult
     public func reload(reason: String) async -> Bool {
+        await self.reloads.reload(reason: reason) { reasons in await self.apply(reasons: reasons) }
+    }
+
+    /// One reload, for the triggers in `reasons`; never runs beside another (``ReloadSequencer``).
+    private func apply(reasons: [String]) async -> Bool {
+        self.reloadRuns += 1
+        var seen = Set<String>()
+        let reason = reasons.filter { seen.insert($0).inserted }.joined(separator: "; ")
         do {
             let configuration = try Self.read(self.source)
             let assembly = ServiceAssembly(configuration: configuration, functions: self.functions, logger: self.logger)
@@ -104,16 +124,18 @@ public actor GatehouseService {
             var handles: [String: PolicyHandle] = [:]
             for (name, policy) in policies { handles[name] = self.handles[name] ?? PolicyHandle(policy) }
             let chain = try assembly.chain(handles: handles)
-            try await self.updateListeners(to: configuration)
+            let contexts = try assembly.tlsContexts()
+            let changes = ListenerChanges(running: self.running, new: configuration.listeners)
             // Nothing can fail from here on: swap everything.
+            await self.server.updateTLS(contexts: changes.counterparts.map { $0.map { contexts[$0] } })
             for (name, policy) in policies { handles[name]?.replace(with: policy) }
             self.handles = handles
             self.responder.replace(with: chain)
-            self.configuration = configuration
             self.watchedPaths = assembly.watchedPaths()
             await self.watcher?.watch(self.watchedPaths)
             self.reloadCount += 1
-            self.logger.notice("configuration reloaded", metadata: ["reason": "\(reason)", "reloads": "\(self.reloadCount)"])
+            self.pendingRestart = changes.pending.map(\.description)
+            self.log(reloaded: changes.pending, reason: reason)
             return true
         } catch {
             self.logger.error(
@@ -124,21 +146,23 @@ public actor GatehouseService {
         }
     }
 
-    /// Applies new TLS material to the running listeners; address, port, protocol and limit changes are
-    /// logged as needing a restart.
-    private func updateListeners(to configuration: GatehouseConfiguration) async throws {
-        let old = self.configuration.listeners
-        let new = configuration.listeners
-        let sameShape = old.count == new.count
-            && zip(old, new).allSatisfy { $0.host == $1.host && $0.port == $1.port && $0.limits == $1.limits }
-        guard sameShape else {
-            self.logger.warning("listener addresses or limits changed: restart gatehouse to apply them")
-            return
+    /// Logs a successful reload: one warning per listener whose changes wait for a restart, then what was applied.
+    private func log(reloaded pending: [ListenerChanges.Pending], reason: String) {
+        for change in pending {
+            self.logger.warning(
+                "listener change not applied: restart gatehouse to apply it",
+                metadata: ["listener": "\(change.listener)", "changed": "\(change.keys.joined(separator: ", "))"]
+            )
         }
-        do {
-            try await self.server.updateTLS(new.map(\.tls))
-        } catch {
-            throw ConfigurationError(file: configuration.file, keyPath: "listeners", problem: "\(error)")
+        var metadata: Logger.Metadata = [
+            "reason": "\(reason)", "reloads": "\(self.reloadCount)",
+            "applied": "certificates, keys, trust material, protocols, policies, routes",
+        ]
+        if pending.isEmpty {
+            self.logger.notice("configuration reloaded", metadata: metadata)
+        } else {
+            metadata["notApplied"] = "\(pending.map(\.description).joined(separator: "; "))"
+            self.logger.notice("configuration reloaded except listener changes that need a restart", metadata: metadata)
         }
     }
 
@@ -160,8 +184,12 @@ struct ReloadOnHangup: Service {
     let signals: UnixSignalsSequence
 
     func run() async throws {
-        for await _ in self.signals.cancelOnGracefulShutdown() {
-            await self.service.reload(reason: "SIGHUP")
+        // A child task per signal, so that signals arriving during a reload reach the sequencer at once and share
+        // one more reload instead of queueing one each.
+        await withDiscardingTaskGroup { group in
+            for await _ in self.signals.cancelOnGracefulShutdown() {
+                group.addTask { await self.service.reload(reason: "SIGHUP") }
+            }
         }
     }
 }

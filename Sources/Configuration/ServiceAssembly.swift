@@ -28,11 +28,12 @@ struct ServiceAssembly {
         return policies
     }
 
-    /// Opens every listener's certificate, key and trusted CAs the way the server will.
-    func checkListeners() throws {
-        for (index, listener) in self.configuration.listeners.enumerated() {
+    /// Every listener's TLS context, built the way the server builds it (reading its certificate, key and
+    /// trusted CAs); an error names the listener.
+    func tlsContexts() throws -> [TLSContext] {
+        try self.configuration.listeners.enumerated().map { index, listener in
             do {
-                _ = try TLSContext(server: listener.tls)
+                return try TLSContext(server: listener.tls)
             } catch {
                 throw ConfigurationError(
                     file: self.configuration.file, keyPath: "listeners[\(index)].tls", problem: "\(error)"

@@ -86,6 +86,20 @@ public final class RawTLSClient {
         return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
     }
 
+    /// The certificate the server presented (DER), or nil.
+    public var peerCertificateDER: [UInt8]? {
+        guard let certificate = SSL_get1_peer_certificate(self.ssl) else { return nil }
+        defer { X509_free(certificate) }
+        let length = i2d_X509(certificate, nil)
+        guard length > 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(length))
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var cursor = buffer.baseAddress
+            _ = i2d_X509(certificate, &cursor)
+        }
+        return bytes
+    }
+
     /// Writes all of `bytes`; false once the server has closed the connection.
     @discardableResult
     public func send(_ bytes: [UInt8]) -> Bool {

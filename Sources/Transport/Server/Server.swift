@@ -106,17 +106,23 @@ public actor Server: Service {
     /// The number of open connections (including ones still in their TLS handshake).
     public var connectionCount: Int { self.connections.count }
 
-    /// Replaces the listeners' TLS settings (certificate, key, trusted CAs) for connections accepted from now on.
+    /// Replaces the listeners' TLS settings (certificate, key, trusted CAs, protocols) for connections accepted
+    /// from now on.
     ///
     /// All-or-nothing: every new context is built (reading its files) before any is swapped in. Addresses,
     /// ports and limits cannot change without a restart.
-    /// - Parameter configurations: one per listener, in listener order.
+    /// - Parameter configurations: one per listener, in listener order; `nil` keeps that listener's context.
     /// - Throws: ``TLSError`` naming the file that failed; the old contexts stay in use.
-    public func updateTLS(_ configurations: [TLSConfiguration]) throws {
-        precondition(configurations.count == self.configuration.listeners.count, "one TLS configuration per listener")
-        let contexts = try configurations.map { try TLSContext(server: $0) }
+    public func updateTLS(_ configurations: [TLSConfiguration?]) throws {
+        self.updateTLS(contexts: try configurations.map { try $0.map { try TLSContext(server: $0) } })
+    }
+
+    /// Swaps in TLS contexts already built (see ``updateTLS(_:)``).
+    /// - Parameter contexts: one per listener, in listener order; `nil` keeps that listener's context.
+    public func updateTLS(contexts: [TLSContext?]) {
+        precondition(contexts.count == self.configuration.listeners.count, "one TLS context per listener")
         for (box, context) in zip(self.tlsContexts, contexts) {
-            box.withLockedValue { $0 = context }
+            if let context { box.withLockedValue { $0 = context } }
         }
     }
 

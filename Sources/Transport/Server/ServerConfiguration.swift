@@ -1,5 +1,7 @@
 /// One address to listen on, with its TLS settings and limits.
 public struct ListenerConfiguration: Sendable, Hashable {
+    /// A name for logs and for routes that are served on some listeners only; `nil` when unnamed.
+    public var name: String?
     /// The address to bind: `127.0.0.1`, `::1`, `0.0.0.0`, `::` or a host name.
     public var host: String
     /// The port; 0 picks a free one (see ``Server/start()``).
@@ -10,7 +12,14 @@ public struct ListenerConfiguration: Sendable, Hashable {
     public var limits: ConnectionLimits
 
     /// Creates a listener configuration.
-    public init(host: String, port: Int, tls: TLSConfiguration, limits: ConnectionLimits = ConnectionLimits()) {
+    public init(
+        name: String? = nil,
+        host: String,
+        port: Int,
+        tls: TLSConfiguration,
+        limits: ConnectionLimits = ConnectionLimits()
+    ) {
+        self.name = name
         self.host = host
         self.port = port
         self.tls = tls

@@ -1,3 +1,4 @@
+import Certificates
 import Client
 import Configuration
 import Foundation
@@ -30,6 +31,21 @@ struct ConfigurationFolder {
         try self.copy(self.pki.server.keyFile, to: "pki/server.key")
         try self.copy(self.pki.rootCAFile, to: "pki/ca.crt")
         try self.copy(self.pki.client.certificateFile, to: "pki/clients/client.crt")
+    }
+
+    /// Issues a new certificate and key for the server's name from the test intermediate CA and writes them as
+    /// `prefix.crt` (with the intermediate) and `prefix.key`, as a renewal would; returns the new certificate.
+    func writeRenewedServerCertificate(as prefix: String) throws -> Certificate {
+        let spec = CertificateSpec(
+            subject: [.organization("Gatehouse Tests"), .commonName("localhost renewed")], kind: .server,
+            sans: [.dnsName("localhost"), .ipAddress("127.0.0.1"), .ipAddress("::1")],
+            notBefore: Date().addingTimeInterval(-3600)
+        )
+        let issued = try self.pki.intermediateAuthority.issue(spec)
+        try [issued.certificate, self.pki.intermediateCA].pemString.write(
+            toFile: self.path + "/" + prefix + ".crt", atomically: true, encoding: .utf8)
+        try Data(issued.key.pemBytes()).write(to: URL(fileURLWithPath: self.path + "/" + prefix + ".key"))
+        return issued.certificate
     }
 
     func copy(_ source: String, to name: String) throws {
@@ -67,21 +83,32 @@ struct ConfigurationFolder {
     }
 }
 
-/// Runs `file` as `gatehouse serve --config` would (server, watcher, SIGHUP listener), runs `body`, stops it.
+/// Runs `file` as `gatehouse serve --config` would (server, watcher, SIGHUP listener), runs `body` with the first
+/// listener's port (``withConfiguredListeners(_:logger:_:)`` gives every port), stops it.
 func withConfiguredServer(
     _ file: String,
+    logger: Logger = TestServer.quietLogger,
     _ body: (GatehouseService, Int) async throws -> Void
+) async throws {
+    try await withConfiguredListeners(file, logger: logger) { service, ports in try await body(service, ports[0]) }
+}
+
+/// Like ``withConfiguredServer(_:logger:_:)``, giving `body` every listener's port in listener order.
+func withConfiguredListeners(
+    _ file: String,
+    logger: Logger = TestServer.quietLogger,
+    _ body: (GatehouseService, [Int]) async throws -> Void
 ) async throws {
     var functions = FunctionRegistry.builtIn
     functions.register("connection", ConnectionID())
     functions.register("slow", Slow())
-    let logger = TestServer.quietLogger
     let service = try GatehouseService(configurationFile: file, functions: functions, logger: logger)
-    let port = try #require(try await service.server.start().first?.port)
+    let ports = try await service.server.start().compactMap(\.port)
+    try #require(!ports.isEmpty)
     let group = ServiceGroup(services: await service.services(), gracefulShutdownSignals: [], logger: logger)
     let running = Task { try await group.run() }
     do {
-        try await body(service, port)
+        try await body(service, ports)
     } catch {
         await group.triggerGracefulShutdown()
         _ = await running.result
