@@ -2,7 +2,8 @@ import HTTPTypes
 public import Transport
 
 /// Runs an ``Authenticator`` in front of a route: an identity goes into the context and the request
-/// continues; no identity ends the chain with `rejection`.
+/// continues; no identity ends the chain with `rejection`. A refusal the authenticator only reports goes into
+/// ``Transport/RequestContext/reportedRefusal`` and the request continues without an identity.
 public struct AuthenticationMiddleware<Authenticating: Authenticator>: Middleware {
     private let authenticator: Authenticating
     private let rejection: @Sendable () -> Response
@@ -36,7 +37,7 @@ public struct AuthenticationMiddleware<Authenticating: Authenticator>: Middlewar
         return try next.respondImmediately(to: request, context: context)
     }
 
-    /// Whether the request continues after `outcome`; an identity goes into `context`.
+    /// Whether the request continues after `outcome`; an identity or a reported refusal goes into `context`.
     private static func admit(
         _ outcome: AuthenticationOutcome<Authenticating.Identity>,
         into context: inout RequestContext
@@ -46,6 +47,9 @@ public struct AuthenticationMiddleware<Authenticating: Authenticator>: Middlewar
             context.identity = identity
             return true
         case .admittedWithoutIdentity:
+            return true
+        case .reported(let refusal):
+            context.reportedRefusal = refusal
             return true
         case .notAuthenticated:
             return false

@@ -11,8 +11,9 @@ public protocol Authenticator<Identity>: Sendable {
     /// Authenticates the caller of `request`.
     func authenticate(_ request: Request, context: RequestContext) async throws -> Identity?
 
-    /// Like ``authenticate(_:context:)``, but may also let a request through without an identity (e.g. a
-    /// policy in report mode when no certificate was sent). The default wraps ``authenticate(_:context:)``.
+    /// Like ``authenticate(_:context:)``, but may also let a request through without a verified identity (a
+    /// policy in report mode: ``AuthenticationOutcome/reported(_:)``). The default wraps
+    /// ``authenticate(_:context:)``.
     func decide(_ request: Request, context: RequestContext) async throws -> AuthenticationOutcome<Identity>
 
     /// Like ``decide(_:context:)`` without suspending, when this authenticator can decide so; `nil` when it cannot
@@ -25,8 +26,11 @@ public protocol Authenticator<Identity>: Sendable {
 public enum AuthenticationOutcome<Identity: Sendable>: Sendable {
     /// The caller is known: continue with this identity in the context.
     case identified(Identity)
-    /// Continue without an identity (report mode: the failure was logged).
+    /// Continue without an identity.
     case admittedWithoutIdentity
+    /// Continue without a verified identity: the caller failed, but the authenticator only reports (report
+    /// mode). The refusal goes into ``Transport/RequestContext/reportedRefusal``, never into `identity`.
+    case reported(ReportedRefusal<Identity>)
     /// Not authenticated: the middleware answers with its rejection.
     case notAuthenticated
 }

@@ -7,10 +7,12 @@ public import Transport
 
 /// `GET /api/whoami` → the caller's client-certificate identity as JSON.
 ///
-/// Answers `subject`, `issuer`, `serialNumber`, `sha1`, `sha256`, `spki`, `sans` (`dns`, `uri`, `email`, `ip`),
-/// `notBefore`/`notAfter` (ISO 8601), `daysUntilExpiry` and `matchedIdentity` (`null`, or the matched entry's
-/// `index` and `identity`). Without a ``ClientCertificateIdentity`` in the context (no authenticator in front,
-/// or report mode without a certificate) it answers the policy's 403 `Invalid client certificate`.
+/// Answers `verified` (`true` for an identity that passed the policy), `subject`, `issuer`, `serialNumber`,
+/// `sha1`, `sha256`, `spki`, `sans` (`dns`, `uri`, `email`, `ip`), `notBefore`/`notAfter` (ISO 8601),
+/// `daysUntilExpiry` and `matchedIdentity` (`null`, or the matched entry's `index` and `identity`). Behind a
+/// policy in report mode, a certificate the policy would refuse is described too, with `"verified": false` and
+/// `reason`, the refusal's code (`untrusted`, `expired`, …). Without a certificate to describe (no
+/// authenticator in front, or none sent) it answers the policy's 403 `Invalid client certificate`.
 public struct WhoAmI: SynchronousFunction {
     private let now: @Sendable () -> Date
 
@@ -20,14 +22,18 @@ public struct WhoAmI: SynchronousFunction {
     }
 
     public func answer(_ request: Request, context: RequestContext) throws -> Response {
-        guard let identity = context.identity(as: ClientCertificateIdentity.self) else {
-            return .problem(status: .forbidden, title: ClientCertificateRejection.title)
+        if let identity = context.identity(as: ClientCertificateIdentity.self) {
+            return .json(Self.json(identity, refusedFor: nil, now: self.now()))
         }
-        return .json(Self.json(identity, now: self.now()))
+        if let refusal = context.reportedRefusal(of: ClientCertificateIdentity.self), let identity = refusal.identity {
+            return .json(Self.json(identity, refusedFor: refusal.reason, now: self.now()))
+        }
+        return .problem(status: .forbidden, title: ClientCertificateRejection.title)
     }
 
-    /// The JSON document for `identity`.
-    static func json(_ identity: ClientCertificateIdentity, now: Date) -> String {
+    /// The JSON document for `identity`: verified, or refused for the reason code `reason` (report mode). Every
+    /// string, certificate values included, is escaped as a JSON string literal.
+    static func json(_ identity: ClientCertificateIdentity, refusedFor reason: String?, now: Date) -> String {
         var dns: [String] = [], uri: [String] = [], email: [String] = [], ip: [String] = []
         for name in identity.subjectAlternativeNames {
             switch name {
@@ -37,7 +43,9 @@ public struct WhoAmI: SynchronousFunction {
             case .ipAddress(let value): ip.append(value)
             }
         }
-        let fields: [(String, String)] = [
+        let verification: [(String, String)] =
+            reason.map { [("verified", "false"), ("reason", jsonString($0))] } ?? [("verified", "true")]
+        let fields: [(String, String)] = verification + [
             ("subject", jsonString(identity.subject)),
             ("issuer", jsonString(identity.issuer)),
             ("serialNumber", jsonString(identity.serialNumber)),

@@ -10,7 +10,9 @@ public import Transport
 /// ``PolicyHandle``'s generation moves on (a reload), or when something the acceptance relied on expires (the
 /// leaf's or a verified CA's notAfter, a CRL's nextUpdate), the next request re-evaluates. A failure ends the
 /// request with 403 `Invalid client certificate` (``ClientCertificateRejection``), logged with every failed check,
-/// the certificate's subject and SHA-256 thumbprint; in `report` mode it is logged and the request continues.
+/// the certificate's subject and SHA-256 thumbprint; in `report` mode it is logged and the request continues
+/// without an identity, the certificate and reason in ``Transport/RequestContext/reportedRefusal``
+/// (``ReportedRefusal``).
 ///
 /// ```swift
 /// let authenticator = try ClientCertificateAuthenticator(trustedCAFiles: ["pki/ca.crt"], logger: logger)
@@ -51,7 +53,7 @@ public struct ClientCertificateAuthenticator: Authenticator {
     public func authenticate(_ request: Request, context: RequestContext) async throws -> ClientCertificateIdentity? {
         switch try self.outcome(for: context) {
         case .identified(let identity): identity
-        case .admittedWithoutIdentity, .notAuthenticated: nil
+        case .admittedWithoutIdentity, .reported, .notAuthenticated: nil
         }
     }
 
@@ -123,7 +125,9 @@ public struct ClientCertificateAuthenticator: Authenticator {
         case .rejected(let rejection):
             self.log(rejection, policy: policy, connection: connection.id)
             if policy.mode == .report {
-                answer = .pass(rejection.unverifiedIdentity.map { .identified($0) } ?? .admittedWithoutIdentity)
+                // Through, but not as an identity: functions see the certificate only as a reported refusal.
+                let refusal = ReportedRefusal(identity: rejection.unverifiedIdentity, reason: rejection.reason.description)
+                answer = .pass(.reported(refusal))
             } else {
                 answer = .refuse(rejection.error(exposesDetail: policy.exposeFailureReason))
             }

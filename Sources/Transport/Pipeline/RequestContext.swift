@@ -6,8 +6,12 @@ public struct RequestContext: Sendable {
     public let connection: ConnectionInfo
     /// Values of `{param}` path segments (and `*` for a trailing wildcard), set by the router.
     public var parameters: [String: String]
-    /// The caller's identity, set by an authenticator. `nil` until one succeeds.
+    /// The caller's verified identity, set by an authenticator. `nil` until one succeeds; never an identity that
+    /// failed a check (see ``reportedRefusal``).
     public var identity: (any Sendable)?
+    /// What an authenticator that only reports (a policy in `report` mode) would have refused, e.g. Auth's
+    /// `ReportedRefusal` with the caller's unverified identity and the reason; `nil` when nothing was refused.
+    public var reportedRefusal: (any Sendable)?
     /// Per-connection memory shared by every request on the connection, e.g. an authentication
     /// decision that is made once per connection.
     public let connectionStore: ConnectionStore
@@ -17,6 +21,7 @@ public struct RequestContext: Sendable {
         self.connection = connection
         self.parameters = [:]
         self.identity = nil
+        self.reportedRefusal = nil
         self.connectionStore = connectionStore
     }
 
