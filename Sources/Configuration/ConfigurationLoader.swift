@@ -51,6 +51,7 @@ public struct ConfigurationLoader: Sendable {
         guard let listenersNode = top["listeners"] else { throw root.error("listeners: at least one is required") }
         let listeners = try listenersNode.sequence().map(reader.listener)
         guard !listeners.isEmpty else { throw listenersNode.error("at least one listener is required") }
+        try Self.checkNamesAreUnique(listeners, in: listenersNode)
         let policies = try top["policies"].map { try $0.namedEntries().map(reader.policy) } ?? []
         guard let routesNode = top["routes"] else { throw root.error("routes: at least one is required") }
         let routes = try routesNode.sequence().map(reader.route)
@@ -66,6 +67,7 @@ public struct ConfigurationLoader: Sendable {
                 let known = policyNames.isEmpty ? "none are defined" : "defined: " + policyNames.sorted().joined(separator: ", ")
                 throw entries["policy"]!.error("unknown policy '\(policy)' (\(known))")
             }
+            if let names = entries["listeners"] { try Self.checkListenerNames(names, exist: listeners) }
         }
         return GatehouseConfiguration(
             file: file,
@@ -74,6 +76,34 @@ public struct ConfigurationLoader: Sendable {
             routes: routes,
             shutdownGracePeriod: try top["shutdownGracePeriod"]?.duration() ?? .seconds(10)
         )
+    }
+}
+
+extension ConfigurationLoader {
+    /// Two listeners may not share a name: the error names the second one's `name` key.
+    private static func checkNamesAreUnique(_ listeners: [ListenerConfiguration], in node: ConfigNode) throws {
+        var seen: [String: Int] = [:]
+        for (index, listener) in listeners.enumerated() {
+            guard let name = listener.name else { continue }
+            if let first = seen[name] {
+                let entry = try node.sequence()[index].mapping(allowed: ConfigurationReader.listenerKeys)
+                throw entry["name"]!.error("'\(name)' is already the name of listeners[\(first)]")
+            }
+            seen[name] = index
+        }
+    }
+
+    /// Every name in a route's `listeners` must be a listener's name: the error names the entry.
+    private static func checkListenerNames(_ node: ConfigNode, exist listeners: [ListenerConfiguration]) throws {
+        let names = Set(listeners.compactMap(\.name))
+        let entries: [ConfigNode]
+        if case .scalar = node.node { entries = [node] } else { entries = try node.sequence() }
+        for entry in entries {
+            let name = try entry.string()
+            guard !names.contains(name) else { continue }
+            let known = names.isEmpty ? "no listener has a name" : "named: " + names.sorted().joined(separator: ", ")
+            throw entry.error("unknown listener '\(name)' (\(known))")
+        }
     }
 }
 

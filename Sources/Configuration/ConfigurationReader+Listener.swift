@@ -2,7 +2,7 @@ import Foundation
 import Transport
 
 extension ConfigurationReader {
-    static let listenerKeys: Set<String> = ["host", "port", "protocols", "tls", "limits"]
+    static let listenerKeys: Set<String> = ["name", "host", "port", "protocols", "tls", "limits"]
     static let tlsKeys: Set<String> = [
         "certificate", "privateKey", "pkcs12", "password", "passwordFile", "clientCertificate", "trustedCAs",
     ]
@@ -15,6 +15,7 @@ extension ConfigurationReader {
     /// One `listeners` entry.
     func listener(_ node: ConfigNode) throws -> ListenerConfiguration {
         let entries = try node.mapping(allowed: Self.listenerKeys)
+        let name = try entries["name"].map(self.listenerName)
         let host = try entries["host"]?.string() ?? "127.0.0.1"
         let port = try entries["port"]?.int() ?? 8443
         guard (0...65535).contains(port) else { throw entries["port"]!.error("must be between 0 and 65535") }
@@ -27,7 +28,17 @@ extension ConfigurationReader {
             tls.applicationProtocols = names
         }
         let limits = try entries["limits"].map(self.limits) ?? ConnectionLimits()
-        return ListenerConfiguration(host: host, port: port, tls: tls, limits: limits)
+        return ListenerConfiguration(name: name, host: host, port: port, tls: tls, limits: limits)
+    }
+
+    /// A listener's `name`: letters, digits, `-`, `_` and `.`, as routes' `listeners:` write it.
+    func listenerName(_ node: ConfigNode) throws -> String {
+        let name = try node.string()
+        let allowed = name.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
+        }
+        guard !name.isEmpty, allowed else { throw node.error("'\(name)': use letters, digits, '-', '_' and '.'") }
+        return name
     }
 
     private func tls(_ node: ConfigNode) throws -> TLSConfiguration {

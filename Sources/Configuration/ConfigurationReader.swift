@@ -7,7 +7,7 @@ import Yams
 struct ConfigurationReader {
     let baseDirectory: String
 
-    static let routeKeys: Set<String> = ["path", "methods", "function", "policy"]
+    static let routeKeys: Set<String> = ["path", "methods", "function", "policy", "listeners"]
 
     /// A path from `node`, made absolute; it must exist (as a file, or a folder when `allowDirectory`).
     func existingPath(_ node: ConfigNode, allowDirectory: Bool = false) throws -> String {
@@ -46,7 +46,15 @@ struct ConfigurationReader {
             methods: methods,
             function: try function.string(),
             policy: try entries["policy"]?.string(),
+            listeners: try entries["listeners"].map(self.routeListeners),
             keyPath: node.keyPath
         )
+    }
+
+    /// A route's `listeners`: the names of the listeners it is served on (a name, or a list of at least one).
+    private func routeListeners(_ node: ConfigNode) throws -> [String] {
+        let names = try node.strings()
+        guard !names.isEmpty else { throw node.error("name at least one listener, or leave the key out to serve on every listener") }
+        return names
     }
 }

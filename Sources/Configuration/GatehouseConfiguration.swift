@@ -57,6 +57,8 @@ public struct RouteConfiguration: Sendable, Hashable {
     public var function: String
     /// The name of the policy in front of it, if any.
     public var policy: String?
+    /// The names of the listeners it is served on; `nil` for every listener. Elsewhere its path is not found (404).
+    public var listeners: [String]?
     /// The key path of this route in the file, for errors found later.
     public var keyPath: String
 
@@ -66,12 +68,20 @@ public struct RouteConfiguration: Sendable, Hashable {
         methods: [HTTPRequest.Method] = [.get],
         function: String,
         policy: String? = nil,
+        listeners: [String]? = nil,
         keyPath: String = "routes"
     ) {
         self.path = path
         self.methods = methods
         self.function = function
         self.policy = policy
+        self.listeners = listeners
         self.keyPath = keyPath
+    }
+
+    /// Whether the route is served on `listener`: it names no listeners, or names this one.
+    public func isServed(on listener: ListenerConfiguration) -> Bool {
+        guard let names = self.listeners else { return true }
+        return listener.name.map(names.contains) ?? false
     }
 }

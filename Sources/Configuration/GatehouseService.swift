@@ -26,7 +26,8 @@ public actor GatehouseService {
     private let source: Source
     private let functions: FunctionRegistry
     private let logger: Logger
-    private let responder: ResponderHandle
+    /// Each running listener's request chain, swapped by a reload.
+    private let responders: [ResponderHandle]
     /// The listeners the server was started with: their addresses and limits hold until a restart.
     private let running: [ListenerConfiguration]
     private var handles: [String: PolicyHandle]
@@ -73,11 +74,11 @@ public actor GatehouseService {
         _ = try assembly.tlsContexts()
         let policies = try assembly.policies()
         let handles = policies.mapValues(PolicyHandle.init)
-        let responder = ResponderHandle(try assembly.chain(handles: handles))
+        let responders = try assembly.chains(handles: handles).map(ResponderHandle.init)
         self.source = source
         self.functions = functions
         self.logger = logger
-        self.responder = responder
+        self.responders = responders
         self.running = configuration.listeners
         self.handles = handles
         self.watchedPaths = assembly.watchedPaths()
@@ -86,7 +87,7 @@ public actor GatehouseService {
                 listeners: configuration.listeners,
                 shutdownGracePeriod: configuration.shutdownGracePeriod
             ),
-            responder: responder,
+            responders: responders,
             logger: logger
         )
     }
@@ -123,14 +124,16 @@ public actor GatehouseService {
             let policies = try assembly.policies()
             var handles: [String: PolicyHandle] = [:]
             for (name, policy) in policies { handles[name] = self.handles[name] ?? PolicyHandle(policy) }
-            let chain = try assembly.chain(handles: handles)
+            let chains = try assembly.chains(handles: handles)
             let contexts = try assembly.tlsContexts()
             let changes = ListenerChanges(running: self.running, new: configuration.listeners)
             // Nothing can fail from here on: swap everything.
             await self.server.updateTLS(contexts: changes.counterparts.map { $0.map { contexts[$0] } })
             for (name, policy) in policies { handles[name]?.replace(with: policy) }
             self.handles = handles
-            self.responder.replace(with: chain)
+            for (responder, counterpart) in zip(self.responders, changes.counterparts) {
+                if let counterpart { responder.replace(with: chains[counterpart]) }
+            }
             self.watchedPaths = assembly.watchedPaths()
             await self.watcher?.watch(self.watchedPaths)
             self.reloadCount += 1

@@ -42,11 +42,34 @@ struct ServiceAssembly {
         }
     }
 
-    /// The request chain: a request log line (unless the logger's level is above info), then the router; each route
-    /// runs its policy's authenticator (through `handles`, so a reload can swap the policy) before its function.
-    func chain(handles: [String: PolicyHandle]) throws -> any Responder {
-        var routes = RouterBuilder()
+    /// Each listener's request chain, in listener order: one built from the routes served on it. When no route
+    /// names listeners, every listener shares one chain.
+    func chains(handles: [String: PolicyHandle]) throws -> [any Responder] {
+        let listeners = self.configuration.listeners
+        let names = Set(listeners.compactMap(\.name))
         for route in self.configuration.routes {
+            // The loader checks a file's names with their lines; this catches configurations built in code.
+            if let unknown = route.listeners?.first(where: { !names.contains($0) }) {
+                throw ConfigurationError(
+                    file: self.configuration.file, keyPath: route.keyPath + ".listeners",
+                    problem: "unknown listener '\(unknown)'"
+                )
+            }
+        }
+        guard self.configuration.routes.contains(where: { $0.listeners != nil }) else {
+            return Array(repeating: try self.chain(self.configuration.routes, handles: handles), count: listeners.count)
+        }
+        return try listeners.map { listener in
+            try self.chain(self.configuration.routes.filter { $0.isServed(on: listener) }, handles: handles)
+        }
+    }
+
+    /// The request chain for `routes`: a request log line (unless the logger's level is above info), then the
+    /// router; each route runs its policy's authenticator (through `handles`, so a reload can swap the policy)
+    /// before its function.
+    func chain(_ configuredRoutes: [RouteConfiguration], handles: [String: PolicyHandle]) throws -> any Responder {
+        var routes = RouterBuilder()
+        for route in configuredRoutes {
             guard let function = self.functions[route.function] else {
                 throw ConfigurationError(
                     file: self.configuration.file, keyPath: route.keyPath + ".function",

@@ -51,6 +51,13 @@ let validConfiguration = """
       - { path: /healthz, function: health }
     """
 
+/// ``validConfiguration`` with named listeners and routes served on some of them.
+let namedListeners = validConfiguration
+    .replacingOccurrences(of: "  - host: 127.0.0.1", with: "  - name: edge\n    host: 127.0.0.1")
+    .replacingOccurrences(of: "  - host: \"::1\"", with: "  - name: admin\n    host: \"::1\"")
+    .replacingOccurrences(of: "policy: partners }", with: "policy: partners, listeners: [edge, admin] }")
+    .replacingOccurrences(of: "function: health }", with: "function: health, listeners: admin }")
+
 /// ``validConfiguration`` with the PKCS#12 password written out, for assembling it in this process.
 let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}", with: "gatehouse-test")
 
@@ -81,6 +88,29 @@ let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}",
         #expect(configuration.routes[1].methods == [.get])
     }
 
+    @Test func listenersMayBeNamedAndRoutesServedOnSomeOfThem() throws {
+        let configuration = try loader.load(file: try writeConfiguration(namedListeners))
+        #expect(configuration.listeners.map(\.name) == ["edge", "admin"])
+        #expect(configuration.routes.map(\.listeners) == [["edge", "admin"], ["admin"]])
+        let (edge, admin) = (configuration.listeners[0], configuration.listeners[1])
+        #expect(configuration.routes[0].isServed(on: edge) && configuration.routes[0].isServed(on: admin))
+        #expect(!configuration.routes[1].isServed(on: edge) && configuration.routes[1].isServed(on: admin))
+        // Without `listeners`, a route is served everywhere, on unnamed listeners too.
+        let plain = try loader.load(file: try writeConfiguration(validConfiguration))
+        #expect(plain.listeners.allSatisfy { $0.name == nil })
+        #expect(plain.routes.allSatisfy { $0.listeners == nil && $0.isServed(on: plain.listeners[0]) })
+    }
+
+    @Test func aRouteNamingAnUnknownListenerIsRefusedInAConfigurationBuiltInCode() throws {
+        var configuration = try loader.load(file: try writeConfiguration(assemblable))
+        configuration.routes[0].listeners = ["nowhere"]
+        let error = #expect(throws: ConfigurationError.self) {
+            try GatehouseService(configuration: configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        }
+        #expect(error?.keyPath == "routes[0].listeners")
+        #expect(error?.problem == "unknown listener 'nowhere'")
+    }
+
     @Test func jsonIsValidYAML() throws {
         let file = try writeConfiguration("""
             {"listeners": [{"port": 0, "tls": {"certificate": "pki/server.crt", "privateKey": "pki/server.key"}}],
@@ -96,7 +126,7 @@ let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}",
         ),
         (
             validConfiguration.replacingOccurrences(of: "protocols:", with: "protocol:"),
-            "listeners[0].protocol", "unknown key (expected one of: host, limits, port, protocols, tls)"
+            "listeners[0].protocol", "unknown key (expected one of: host, limits, name, port, protocols, tls)"
         ),
         (
             validConfiguration.replacingOccurrences(of: "certificate: pki/server.crt", with: "certificate: pki/missing.crt"),
@@ -132,6 +162,26 @@ let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}",
         ),
         (
             "listeners: [\n", "", "not valid YAML"
+        ),
+        (
+            namedListeners.replacingOccurrences(of: "name: admin", with: "name: edge"),
+            "listeners[1].name", "'edge' is already the name of listeners[0]"
+        ),
+        (
+            namedListeners.replacingOccurrences(of: "name: admin", with: "name: a b"),
+            "listeners[1].name", "'a b': use letters, digits"
+        ),
+        (
+            namedListeners.replacingOccurrences(of: "listeners: [edge, admin]", with: "listeners: [edge, nope]"),
+            "routes[0].listeners[1]", "unknown listener 'nope' (named: admin, edge)"
+        ),
+        (
+            validConfiguration.replacingOccurrences(of: "function: health }", with: "function: health, listeners: edge }"),
+            "routes[1].listeners", "unknown listener 'edge' (no listener has a name)"
+        ),
+        (
+            namedListeners.replacingOccurrences(of: "listeners: [edge, admin]", with: "listeners: []"),
+            "routes[0].listeners", "name at least one listener"
         ),
     ]
 

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import Testing
+import Transport
 
 @Suite struct ReadmeConfigurationTests {
     static let packageRoot = URL(fileURLWithPath: #filePath)
@@ -20,5 +21,7 @@ import Testing
         #expect(configuration.listeners.count == 2)
         #expect(configuration.policies.map(\.name) == ["partners", "contoso"])
         #expect(configuration.routes.map(\.function) == ["hello", "whoami", "health"])
+        #expect(configuration.listeners.map(\.name) == ["public", nil])
+        #expect(configuration.routes.map(\.listeners) == [nil, ["public"], nil])
     }
 }

@@ -12,6 +12,7 @@ struct ReportModeEndToEndTests {
           - host: 127.0.0.1
             port: 0
             tls: { certificate: pki/server.crt, privateKey: pki/server.key }
+            limits: { handshakeTimeout: 60s }
         policies:
           partners:
             trustedCAs: [pki/ca.crt]

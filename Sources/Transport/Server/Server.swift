@@ -4,7 +4,7 @@ public import NIOPosix
 public import ServiceLifecycle
 import NIOConcurrencyHelpers
 
-/// Listens, accepts mutual-TLS connections and answers their requests with one responder.
+/// Listens, accepts mutual-TLS connections and answers their requests with one responder, or one per listener.
 ///
 /// An actor on the event loop that accepts connections; it owns the listeners and the set of live
 /// connections. As a `Service` it serves until a graceful shutdown, then stops accepting, asks every
@@ -19,7 +19,8 @@ import NIOConcurrencyHelpers
 public actor Server: Service {
     public nonisolated let unownedExecutor: UnownedSerialExecutor
     private let configuration: ServerConfiguration
-    private let responder: any Responder
+    /// One per listener, in listener order.
+    private let responders: [any Responder]
     private let logger: Logger
     private let group: any EventLoopGroup
     private let acceptLoop: any EventLoop
@@ -41,8 +42,22 @@ public actor Server: Service {
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
+        let responders = Array(repeating: responder, count: configuration.listeners.count)
+        self.init(configuration: configuration, responders: responders, logger: logger, eventLoopGroup: eventLoopGroup)
+    }
+
+    /// Creates a server whose listeners answer with responders of their own (e.g. routes served on some
+    /// listeners only); nothing is bound until ``start()`` or ``run()``.
+    /// - Parameter responders: one per listener of `configuration`, in listener order.
+    public init(
+        configuration: ServerConfiguration,
+        responders: [any Responder],
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        precondition(responders.count == configuration.listeners.count, "one responder per listener")
         self.configuration = configuration
-        self.responder = responder
+        self.responders = responders
         self.logger = logger
         self.group = eventLoopGroup
         self.acceptLoop = eventLoopGroup.next()
@@ -60,8 +75,8 @@ public actor Server: Service {
         do {
             // Build every context before binding anything: a bad certificate fails the start, not a connection.
             self.tlsContexts = try self.configuration.listeners.map { NIOLockedValueBox(try TLSContext(server: $0.tls)) }
-            for (listener, context) in zip(self.configuration.listeners, self.tlsContexts) {
-                let channel = try await self.bind(listener, tls: context)
+            for (index, listener) in self.configuration.listeners.enumerated() {
+                let channel = try await self.bind(listener, tls: self.tlsContexts[index], responder: self.responders[index])
                 self.listeners.append(channel)
                 self.logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             }
@@ -130,8 +145,11 @@ public actor Server: Service {
     /// connection's TLS records are small. They grow as reads fill them (up to 64 KiB for uploads and HTTP/2).
     private static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
 
-    private func bind(_ listener: ListenerConfiguration, tls: NIOLockedValueBox<TLSContext>) async throws -> any Channel {
-        let responder = self.responder
+    private func bind(
+        _ listener: ListenerConfiguration,
+        tls: NIOLockedValueBox<TLSContext>,
+        responder: any Responder
+    ) async throws -> any Channel {
         let logger = self.logger
         let limits = listener.limits
         return try await ServerBootstrap(group: self.acceptLoop, childGroup: self.group)
