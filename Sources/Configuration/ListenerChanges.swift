@@ -3,9 +3,10 @@ import Transport
 /// How a new configuration's listeners relate to the running ones: which new listener each running one takes
 /// its TLS material and routes from, and which changes cannot be applied without a restart.
 ///
-/// When the number of listeners is unchanged, they pair by position; otherwise by name, or by address (host and
-/// port) for unnamed ones. A running listener without a counterpart keeps what it has; a new listener without one
-/// is not bound until a restart.
+/// A running listener pairs with the new listener of its name; failing that, with the one at its position when
+/// the number of listeners is unchanged (and that one is not another running listener's by name), else with an
+/// unpaired one at the same address (host and port). A running listener without a counterpart keeps what it has;
+/// a new listener without one is not bound until a restart.
 struct ListenerChanges {
     /// A listener change that is not applied until gatehouse restarts.
     struct Pending: Sendable, Hashable, CustomStringConvertible {
@@ -24,11 +25,7 @@ struct ListenerChanges {
 
     /// Pairs `new` with `running` (the listeners the server was started with).
     init(running: [ListenerConfiguration], new: [ListenerConfiguration]) {
-        let counterparts: [Int?] = running.enumerated().map { index, listener in
-            if running.count == new.count { return index }
-            if let name = listener.name { return new.firstIndex { $0.name == name } }
-            return new.firstIndex { $0.name == nil && $0.host == listener.host && $0.port == listener.port }
-        }
+        let counterparts = Self.pair(running: running, new: new)
         var pending: [Pending] = []
         for (index, counterpart) in counterparts.enumerated() {
             let listener = Self.label(running[index], at: index)
@@ -44,6 +41,25 @@ struct ListenerChanges {
         }
         self.counterparts = counterparts
         self.pending = pending
+    }
+
+    /// For each running listener, the index of its counterpart in `new` (see the type's description).
+    static func pair(running: [ListenerConfiguration], new: [ListenerConfiguration]) -> [Int?] {
+        var counterparts: [Int?] = running.map { listener in
+            listener.name.flatMap { name in new.firstIndex { $0.name == name } }
+        }
+        var paired = Set(counterparts.compactMap { $0 })
+        let runningNames = Set(running.compactMap(\.name))
+        for (index, listener) in running.enumerated() where counterparts[index] == nil {
+            let atPosition = running.count == new.count && !paired.contains(index)
+                && !(new[index].name.map(runningNames.contains) ?? false)
+            let counterpart = atPosition ? index : new.indices.first { candidate in
+                !paired.contains(candidate) && new[candidate].host == listener.host && new[candidate].port == listener.port
+            }
+            counterparts[index] = counterpart
+            if let counterpart { paired.insert(counterpart) }
+        }
+        return counterparts
     }
 
     /// `listeners[1]`, or `listeners[1] (admin)` for a named listener.

@@ -43,6 +43,17 @@ import Transport
         ])
     }
 
+    @Test func namedListenersPairByNameEvenWhenTheirOrderChanged() {
+        let running = [Self.listener("public", port: 1), Self.listener("admin", port: 2)]
+        let new = [Self.listener("admin", port: 2, certificate: "b.crt"), Self.listener("public", port: 1)]
+        let changes = ListenerChanges(running: running, new: new)
+        #expect(changes.counterparts == [1, 0])
+        #expect(changes.pending.isEmpty)
+        // A renamed listener keeps its position.
+        let renamed = ListenerChanges(running: running, new: [Self.listener("edge", port: 1), Self.listener("admin", port: 2)])
+        #expect(renamed.counterparts == [0, 1])
+    }
+
     @Test func everyLimitIsNamedByItsConfigurationKey() {
         var changed = ConnectionLimits()
         changed.requestBodyTimeout = .seconds(1)

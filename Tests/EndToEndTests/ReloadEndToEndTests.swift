@@ -137,6 +137,19 @@ struct ReloadEndToEndTests {
         }
     }
 
+    /// ALPN is part of the listener's TLS context, so a protocol change applies to the next connection.
+    @Test func aProtocolChangeAppliesWithoutARestart() async throws {
+        let folder = try ConfigurationFolder()
+        let yaml = ConfigurationFolder.yaml(policy: Self.allowList)
+        try await withConfiguredServer(try folder.write(yaml)) { service, port in
+            #expect(try RawTLSClient(port: port, alpn: ["h2", "http/1.1"]).negotiatedALPN == "h2")
+            try folder.write(yaml.replacingOccurrences(of: "    port: 0\n", with: "    port: 0\n    protocols: [http/1.1]\n"))
+            #expect(await service.reload(reason: "test"))
+            #expect(await service.pendingRestart.isEmpty)
+            #expect(try RawTLSClient(port: port, alpn: ["h2", "http/1.1"]).negotiatedALPN == "http/1.1")
+        }
+    }
+
     /// Triggers that arrive while a reload runs wait for it and share one more: never two at once, never one per
     /// trigger. (ReloadSequencerTests proves the order with a reload held open; this is the real service.)
     @Test func overlappingReloadsAreSerializedAndCoalesced() async throws {
