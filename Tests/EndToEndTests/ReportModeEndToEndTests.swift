@@ -32,7 +32,7 @@ struct ReportModeEndToEndTests {
         let log = CapturedLog()
         try await withConfiguredServer(try folder.write(Self.yaml), logger: log.logger) { _, port in
             let stranger = folder.pki.strangerClient
-            let result = try await self.curl(folder, as: stranger).run("https://127.0.0.1:\(port)/api/whoami", [version])
+            let result = try await self.curl(folder, as: stranger).run("https://127.0.0.1:\(port)/api/whoami", [version], timeout: 60)
             #expect(result.status == 200, "\(result.stderr)")
             let json = try #require(try JSONSerialization.jsonObject(with: result.body) as? [String: Any])
             #expect(json["verified"] as? Bool == false)
@@ -41,8 +41,8 @@ struct ReportModeEndToEndTests {
             #expect(json["sha256"] as? String == stranger.certificate.sha256.hexString)
             #expect(!log.lines(containing: "would be rejected (report mode)", "reason=untrusted").isEmpty, "\(log.lines)")
 
-            let hello = try await self.curl(folder, as: stranger).run("https://127.0.0.1:\(port)/api/hello?name=x", [version])
-            #expect(hello.status == 200)
+            let hello = try await self.curl(folder, as: stranger).run("https://127.0.0.1:\(port)/api/hello?name=x", [version], timeout: 60)
+            #expect(hello.status == 200, "\(hello.stderr)")
             #expect(hello.text == "Hello, x.")
         }
     }
@@ -52,7 +52,7 @@ struct ReportModeEndToEndTests {
         let folder = try ConfigurationFolder()
         try await withConfiguredServer(try folder.write(Self.yaml)) { _, port in
             let client = folder.pki.client
-            let result = try await self.curl(folder, as: client).run("https://127.0.0.1:\(port)/api/whoami", [version])
+            let result = try await self.curl(folder, as: client).run("https://127.0.0.1:\(port)/api/whoami", [version], timeout: 60)
             #expect(result.status == 200, "\(result.stderr)")
             let json = try #require(try JSONSerialization.jsonObject(with: result.body) as? [String: Any])
             #expect(json["verified"] as? Bool == true)
@@ -64,10 +64,10 @@ struct ReportModeEndToEndTests {
     @Test func withoutACertificateThereIsNothingToDescribe() async throws {
         let folder = try ConfigurationFolder()
         try await withConfiguredServer(try folder.write(Self.yaml)) { _, port in
-            let whoami = try await self.curl(folder, as: nil).run("https://127.0.0.1:\(port)/api/whoami")
-            #expect(whoami.status == 403)
-            let hello = try await self.curl(folder, as: nil).run("https://127.0.0.1:\(port)/api/hello?name=anonymous")
-            #expect(hello.status == 200, "report mode lets it through")
+            let whoami = try await self.curl(folder, as: nil).run("https://127.0.0.1:\(port)/api/whoami", timeout: 60)
+            #expect(whoami.status == 403, "\(whoami.stderr)")
+            let hello = try await self.curl(folder, as: nil).run("https://127.0.0.1:\(port)/api/hello?name=anonymous", timeout: 60)
+            #expect(hello.status == 200, "report mode lets it through: \(hello.stderr)")
         }
     }
 }
