@@ -176,3 +176,34 @@ import Testing
         #expect(garbage?.code == .invalidKey)
     }
 }
+
+/// `Certificate.matchesHost`: IP literals against IP SANs, names against DNS SANs, never the common name.
+@Suite struct HostMatchingTests {
+    func certificate(_ commonName: String, _ sans: [SubjectAlternativeName]) throws -> Certificate {
+        try IssuedCertificate.selfSigned(CertificateSpec(subject: [.commonName(commonName)], kind: .server, sans: sans))
+            .certificate
+    }
+
+    @Test func addressesMatchIPSANsOnly() throws {
+        let spelled = try self.certificate("127.0.0.1", [.dnsName("127.0.0.1"), .dnsName("localhost")])
+        #expect(!spelled.matchesHost("127.0.0.1"))
+        #expect(spelled.matchesHost("localhost"))
+        let addressed = try self.certificate("x", [.ipAddress("127.0.0.1"), .ipAddress("::1")])
+        #expect(addressed.matchesHost("127.0.0.1"))
+        #expect(addressed.matchesHost("::1"))
+        #expect(addressed.matchesHost("0:0:0:0:0:0:0:1"))
+        #expect(!addressed.matchesHost("127.0.0.2"))
+        #expect(!addressed.matchesHost("127.1"))
+        #expect(!addressed.matchesHost("localhost"))
+    }
+
+    @Test func namesMatchDNSSANsNeverTheCommonName() throws {
+        let named = try self.certificate("svc.example", [.dnsName("*.example.com"), .ipAddress("10.0.0.1")])
+        #expect(named.matchesHost("api.example.com"))
+        #expect(named.matchesHost("API.Example.com"))
+        #expect(!named.matchesHost("a.b.example.com"))
+        #expect(!named.matchesHost("svc.example"))
+        let commonNameOnly = try self.certificate("localhost", [])
+        #expect(!commonNameOnly.matchesHost("localhost"))
+    }
+}
