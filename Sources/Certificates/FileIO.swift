@@ -64,7 +64,8 @@ package func refuseExisting(_ paths: [String]) throws {
 /// The error for an existing entry at `path`; a symbolic link is named as one, with its target.
 private func existingEntryError(_ path: String) -> CertificateError {
     if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
-        return CertificateError(.fileExists, "\(path) is a symbolic link (to \(target)); files are never written through one")
+        return CertificateError(
+            .fileExists, "\(path) is a symbolic link (to \(target)); files are never written through one")
     }
     return CertificateError(.fileExists, "\(path) already exists")
 }

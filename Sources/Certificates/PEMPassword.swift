@@ -4,8 +4,7 @@ import COpenSSL
 /// the calling thread, so every PEM read passes this one.
 ///
 /// `userdata` is `nil` (no password: the read of an encrypted block fails) or points to a ``PEMPasswordRequest``.
-let pemPasswordCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32 = {
-    buffer, size, _, userdata in
+let pemPasswordCallback: PEMPasswordCallback = { buffer, size, _, userdata in
     guard let userdata else { return -1 }
     let request = userdata.assumingMemoryBound(to: PEMPasswordRequest.self)
     request.pointee.wasAsked = true
@@ -15,6 +14,9 @@ let pemPasswordCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int32, In
     }
     return Int32(password.count)
 }
+
+/// OpenSSL's `pem_password_cb`: fills the buffer, returns the password's length (or -1 for none).
+typealias PEMPasswordCallback = @convention(c) (UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32
 
 /// What ``pemPasswordCallback`` gives OpenSSL, and whether OpenSSL asked (the data was encrypted).
 struct PEMPasswordRequest {

@@ -60,7 +60,8 @@ extension ClientError {
         let kind = isIPAddressLiteral(host) ? "IP" : "DNS"
         return ClientError(
             .serverCertificateUntrusted,
-            "the server's certificate is not for \(host): it has no \(kind) SAN \(host) (its names: \(certificateNames))"
+            "the server's certificate is not for \(host): it has no \(kind) SAN \(host) "
+                + "(its names: \(certificateNames))"
         )
     }
 

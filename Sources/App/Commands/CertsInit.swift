@@ -10,8 +10,8 @@ extension Certs {
             discussion: """
                 Writes ca.crt ca.key server.crt server.key client.crt client.key client.pfx and index.json into \
                 --dir (the folder `gatehouse serve` uses by default). Keys, the PFX and the password file are \
-                mode 0600; no file is written through a symbolic link. The server certificate is for localhost, 127.0.0.1 \
-                and ::1 plus any --san. Without --pfx-password or --pfx-password-file a random PFX password is \
+                mode 0600; no file is written through a symbolic link. The server certificate is for localhost, \
+                127.0.0.1 and ::1 plus any --san. Without --pfx-password or --pfx-password-file a random PFX password is \
                 printed once and kept in client.pfx.password.
 
                 When --dir already holds any of these files, nothing is changed and the command exits 1; \
@@ -65,7 +65,8 @@ extension Certs {
             }
             let sans = try parseSANs(self.sans)
             let pfxPassword = try reportingFailures {
-                try nonEmptyPassword(resolvePassword(self.pfxPassword, file: self.pfxPasswordFile), self.pfxPasswordFile)
+                let password = try resolvePassword(self.pfxPassword, file: self.pfxPasswordFile)
+                return try nonEmptyPassword(password, self.pfxPasswordFile)
             }
             let pki = try reportingFailures {
                 try DevelopmentPKI.loadOrCreate(
@@ -82,10 +83,11 @@ extension Certs {
 
         private func summary(_ pki: DevelopmentPKI, passwordWasGiven: Bool) -> String {
             let serverNames = pki.serverCertificate.subjectAlternativeNames.map(\.description).joined(separator: ", ")
+            let option = self.pfxPasswordFile == nil ? "--pfx-password" : "--pfx-password-file"
             let password =
                 !passwordWasGiven
                 ? "PFX password: \(pki.pfxPassword)\n  (shown once; kept in \(pki.clientPFXPasswordFile), mode 0600)"
-                : "PFX password: as given with \(self.pfxPasswordFile == nil ? "--pfx-password" : "--pfx-password-file") (not stored)"
+                : "PFX password: as given with \(option) (not stored)"
             let sha1 = pki.clientCertificate.sha1.hexString
             return """
                 Created a development PKI in \(pki.directory) (\(self.keyType.label)):

@@ -32,7 +32,8 @@ extension Certs {
             guard FileManager.default.fileExists(atPath: self.file) else {
                 throw ValidationError("\(self.file): no such file")
             }
-            try validatePasswordOptions(self.password, file: self.passwordFile, names: ("--password", "--password-file"))
+            try validatePasswordOptions(
+                self.password, file: self.passwordFile, names: ("--password", "--password-file"))
         }
 
         func run() throws {
