@@ -48,6 +48,12 @@ func writeFileBytes(_ bytes: [UInt8], to path: String, mode: mode_t, overwrite: 
     }
 }
 
+/// Writes a public file (mode 0644, e.g. a CRL) the way ``writeFileBytes(_:to:mode:overwrite:)`` does: never through a
+/// symbolic link.
+package func writePublicFile(_ bytes: [UInt8], to path: String, overwrite: Bool) throws {
+    try writeFileBytes(bytes, to: path, mode: 0o644, overwrite: overwrite)
+}
+
 /// Whether anything (a file, directory or symbolic link, even a dangling one) exists at `path`.
 func entryExists(_ path: String) -> Bool {
     var status = stat()

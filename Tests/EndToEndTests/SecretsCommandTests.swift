@@ -58,6 +58,20 @@ struct SecretsCommandTests {
         #expect(matches.exitCode == 0, "\(matches.stderr)")
     }
 
+    @Test func revokeReplacesALinkAtTheCRLInsteadOfWritingThroughIt() async throws {
+        let (path, victim) = try await self.folderWithCA()
+        try FileManager.default.createSymbolicLink(atPath: path + "/crl.pem", withDestinationPath: victim)
+        let revoked = try await self.gatehouse([
+            "certs", "revoke", "--ca-dir", path + "/ca", path + "/ca/client.crt", "--crl", path + "/crl.pem",
+        ])
+        #expect(revoked.exitCode == 0, "\(revoked.stderr)")
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
+        #expect(try !self.isSymbolicLink(path + "/crl.pem"))
+        #expect(try self.mode(path + "/crl.pem") == 0o644)
+        let signed = try await self.openssl(["crl", "-in", path + "/crl.pem", "-noout", "-CAfile", path + "/ca/ca.crt"])
+        #expect(signed.exitCode == 0, "\(signed.stderr)")
+    }
+
     @Test func initRefusesALinkInItsDirectoryAndForceReplacesIt() async throws {
         let path = try temporaryDirectory()
         try "precious\n".write(toFile: path + "/victim", atomically: false, encoding: .utf8)
