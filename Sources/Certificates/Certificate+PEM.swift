@@ -15,7 +15,7 @@ extension Certificate {
             }
             defer { BIO_free(bio) }
             var certificates: [Certificate] = []
-            while let x509 = PEM_read_bio_X509(bio, nil, nil, nil) {
+            while let x509 = PEM_read_bio_X509(bio, nil, pemPasswordCallback, nil) {  // never prompts
                 certificates.append(Certificate(takingOwnership: x509))
             }
             let last = ERR_peek_last_error()

@@ -71,7 +71,8 @@ public struct CertificateAuthorityDirectory: Sendable {
 
     /// Writes a CA into a new directory (mode 0700): `ca.crt`, `ca.key` (0600), `chain.crt` when `chain` is
     /// not empty, and an empty `index.json`.
-    /// - Parameter overwrite: replace existing files; otherwise any existing one is an error.
+    /// Files are never written through a symbolic link (see `writeFileBytes`).
+    /// - Parameter overwrite: replace existing files or links; otherwise any existing one is an error.
     /// - Throws: ``CertificateError/Code/fileExists`` naming the first existing file, or
     ///   ``CertificateError/Code/writeFailed``.
     @discardableResult
@@ -86,9 +87,12 @@ public struct CertificateAuthorityDirectory: Sendable {
         if !chain.isEmpty { files.append(folder.chainFile) }
         if !overwrite { try refuseExisting(files) }
         try makePrivateDirectory(path)
-        try writeFileBytes(Array(authority.certificate.pemString.utf8), to: folder.certificateFile, mode: 0o644)
-        try writeFileBytes(authority.key.pemBytes(), to: folder.keyFile, mode: 0o600)
-        if !chain.isEmpty { try writeFileBytes(Array(chain.pemString.utf8), to: folder.chainFile, mode: 0o644) }
+        try writeFileBytes(authority.key.pemBytes(), to: folder.keyFile, mode: 0o600, overwrite: overwrite)
+        try writeFileBytes(
+            Array(authority.certificate.pemString.utf8), to: folder.certificateFile, mode: 0o644, overwrite: overwrite)
+        if !chain.isEmpty {
+            try writeFileBytes(Array(chain.pemString.utf8), to: folder.chainFile, mode: 0o644, overwrite: overwrite)
+        }
         try CertificateIndex().save(to: folder.indexFile)
         return folder
     }
@@ -108,13 +112,6 @@ public struct CertificateAuthorityDirectory: Sendable {
     public func issued(_ certificate: Certificate) -> Bool {
         certificate.issuer == self.authority.certificate.subject
             && certificate.isSigned(by: self.authority.certificate)
-    }
-}
-
-/// Throws ``CertificateError/Code/fileExists`` for the first of `paths` that exists.
-package func refuseExisting(_ paths: [String]) throws {
-    for path in paths where FileManager.default.fileExists(atPath: path) {
-        throw CertificateError(.fileExists, "\(path) already exists")
     }
 }
 

@@ -152,9 +152,9 @@ extension CertificateIndex {
         return Array(try encoder.encode(self)) + [0x0A]
     }
 
-    /// Writes the record atomically (mode 0644).
+    /// Writes the record atomically (mode 0644): a new file renamed over `path`, never written through a link.
     /// - Throws: ``CertificateError/Code/writeFailed`` naming the file.
     public func save(to path: String) throws {
-        try writeFileBytes(try self.jsonBytes(), to: path, mode: 0o644)
+        try writeFileBytes(try self.jsonBytes(), to: path, mode: 0o644, overwrite: true)
     }
 }

@@ -62,7 +62,7 @@ public final class CertificateRevocationList: @unchecked Sendable, CustomStringC
             }
             defer { BIO_free(bio) }
             var lists: [CertificateRevocationList] = []
-            while let crl = PEM_read_bio_X509_CRL(bio, nil, nil, nil) {
+            while let crl = PEM_read_bio_X509_CRL(bio, nil, pemPasswordCallback, nil) {  // never prompts
                 lists.append(CertificateRevocationList(takingOwnership: crl))
             }
             let last = ERR_peek_last_error()

@@ -80,11 +80,12 @@ public struct DevelopmentPKI: Sendable {
     }
 
     /// The files of a development PKI that already exist in `directory` (including `client.pfx.password` and
-    /// `index.json`), in ``fileNames`` order; `certs init` refuses to replace any of them without `--force`.
+    /// `index.json`), in ``fileNames`` order, symbolic links included; `certs init` refuses to replace any of them
+    /// without `--force`.
     public static func existingFiles(in directory: String) -> [String] {
         (fileNames + ["client.pfx.password", CertificateAuthorityDirectory.indexFileName])
             .map { join(directory, $0) }
-            .filter { FileManager.default.fileExists(atPath: $0) }
+            .filter(entryExists)
     }
 
     private func path(_ name: String) -> String { join(self.directory, name) }
@@ -130,19 +131,24 @@ extension DevelopmentPKI {
         let pfx = try PKCS12Bundle.encode(certificate: client.certificate, key: client.key,
                                           chain: [ca.certificate], password: password, friendlyName: clientName)
 
+        // Each file is a new one renamed over whatever is there (an incomplete PKI is made again), never written
+        // through a symbolic link; `certs init` refuses existing files before calling this, unless --force.
         let file = { (name: String) in join(directory, name) }
-        try writeFileBytes(Array(ca.certificate.pemString.utf8), to: file("ca.crt"), mode: 0o644)
-        try writeFileBytes(ca.key.pemBytes(), to: file("ca.key"), mode: 0o600)
-        try writeFileBytes(Array(server.certificate.pemString.utf8), to: file("server.crt"), mode: 0o644)
-        try writeFileBytes(server.key.pemBytes(), to: file("server.key"), mode: 0o600)
-        try writeFileBytes(Array(client.certificate.pemString.utf8), to: file("client.crt"), mode: 0o644)
-        try writeFileBytes(client.key.pemBytes(), to: file("client.key"), mode: 0o600)
-        try writeFileBytes(pfx, to: file("client.pfx"), mode: 0o600)
+        let write = { (bytes: [UInt8], name: String, mode: mode_t) in
+            try writeFileBytes(bytes, to: file(name), mode: mode, overwrite: true)
+        }
+        try write(Array(ca.certificate.pemString.utf8), "ca.crt", 0o644)
+        try write(ca.key.pemBytes(), "ca.key", 0o600)
+        try write(Array(server.certificate.pemString.utf8), "server.crt", 0o644)
+        try write(server.key.pemBytes(), "server.key", 0o600)
+        try write(Array(client.certificate.pemString.utf8), "client.crt", 0o644)
+        try write(client.key.pemBytes(), "client.key", 0o600)
+        try write(pfx, "client.pfx", 0o600)
         if pfxPassword == nil {
-            try writeFileBytes(Array((password + "\n").utf8), to: file("client.pfx.password"), mode: 0o600)
-        } else if FileManager.default.fileExists(atPath: file("client.pfx.password")) {
+            try write(Array((password + "\n").utf8), "client.pfx.password", 0o600)
+        } else if entryExists(file("client.pfx.password")) {
             // A stale generated password would no longer open the new PFX (only reached when replacing).
-            try? FileManager.default.removeItem(atPath: file("client.pfx.password"))
+            unlink(file("client.pfx.password"))
         }
         var index = CertificateIndex()
         index.recordIssued(server.certificate, kind: "server", at: now)

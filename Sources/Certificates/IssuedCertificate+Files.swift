@@ -10,7 +10,8 @@ extension IssuedCertificate {
     /// Writes the certificate (PEM), its key (PKCS#8 PEM, mode 0600) and, when `pfxPassword` is set, a PKCS#12
     /// file (mode 0600) holding the certificate, key and `chain` with OpenSSL 3's default algorithms.
     ///
-    /// Nothing is written when any target file exists and `overwrite` is false.
+    /// Nothing is written when any target file (or symbolic link) exists and `overwrite` is false; with `overwrite`
+    /// each file is replaced by renaming a new file over it. Files are never written through a symbolic link.
     /// - Parameters:
     ///   - prefix: the path without extension; its directory must exist.
     ///   - chain: CA certificates to put into the PFX after the leaf (nearest issuer first).
@@ -34,9 +35,9 @@ extension IssuedCertificate {
                 friendlyName: self.certificate.commonName
             )
         }
-        try writeFileBytes(Array(self.certificate.pemString.utf8), to: files[0], mode: 0o644)
-        try writeFileBytes(self.key.pemBytes(), to: files[1], mode: 0o600)
-        if let pfx { try writeFileBytes(pfx, to: files[2], mode: 0o600) }
+        try writeFileBytes(Array(self.certificate.pemString.utf8), to: files[0], mode: 0o644, overwrite: overwrite)
+        try writeFileBytes(self.key.pemBytes(), to: files[1], mode: 0o600, overwrite: overwrite)
+        if let pfx { try writeFileBytes(pfx, to: files[2], mode: 0o600, overwrite: overwrite) }
         return files
     }
 }

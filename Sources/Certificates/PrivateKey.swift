@@ -43,25 +43,49 @@ public final class PrivateKey: @unchecked Sendable {
         return PrivateKey(takingOwnership: key)
     }
 
-    /// Parses a PEM private key (PKCS#8, traditional RSA or EC, unencrypted).
-    /// - Parameter source: names the data in errors, e.g. the file path.
-    /// - Throws: ``CertificateError/Code/invalidKey``.
-    public convenience init(pemBytes: [UInt8], source: String = "private key PEM") throws {
+    /// Parses a PEM private key (PKCS#8, traditional RSA or EC), decrypting it with `password` when it is encrypted.
+    ///
+    /// Never prompts: an encrypted key without a password is an error (OpenSSL's default would ask on the terminal
+    /// and block the thread).
+    /// - Parameters:
+    ///   - password: the password of an encrypted key; `nil` for an unencrypted one.
+    ///   - source: names the data in errors, e.g. the file path.
+    /// - Throws: ``CertificateError/Code/wrongPassword`` for an encrypted key without the right password,
+    ///   ``CertificateError/Code/invalidKey`` otherwise.
+    public convenience init(pemBytes: [UInt8], password: String? = nil, source: String = "private key PEM") throws {
         OpenSSLErrorQueue.clear()
+        var request = PEMPasswordRequest(password)
         let parsed: OpaquePointer? = pemBytes.withUnsafeBytes { raw in
             guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return nil }
             defer { BIO_free(bio) }
-            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+            return withUnsafeMutablePointer(to: &request) { PEM_read_bio_PrivateKey(bio, nil, pemPasswordCallback, $0) }
         }
-        guard let parsed else { throw CertificateError.fromOpenSSL(.invalidKey, source) }
+        guard let parsed else {
+            guard request.wasAsked else { throw CertificateError.fromOpenSSL(.invalidKey, source) }
+            OpenSSLErrorQueue.clear()
+            let reason =
+                password == nil
+                ? "the private key is encrypted and no password was given"
+                : "the password does not decrypt the private key"
+            throw CertificateError(.wrongPassword, "\(source): \(reason)")
+        }
         self.init(takingOwnership: parsed)
     }
 
-    /// Reads a PEM private key file.
-    /// - Throws: ``CertificateError/Code/unreadableFile`` or ``CertificateError/Code/invalidKey``, naming the file.
-    public convenience init(pemFile path: String) throws {
+    /// Reads a PEM private key file; see ``init(pemBytes:password:source:)``.
+    /// - Throws: ``CertificateError/Code/unreadableFile``, ``CertificateError/Code/wrongPassword`` (an encrypted key
+    ///   without the right password) or ``CertificateError/Code/invalidKey``, naming the file.
+    public convenience init(pemFile path: String, password: String? = nil) throws {
         let bytes = try readFileBytes(path)
-        try self.init(pemBytes: bytes, source: path)
+        try self.init(pemBytes: bytes, password: password, source: path)
+    }
+
+    /// Whether `path` holds an encrypted PEM private key: a PKCS#8 `ENCRYPTED PRIVATE KEY` block, or a traditional
+    /// key with a `Proc-Type: 4,ENCRYPTED` header. Decrypts nothing; `false` when the file cannot be read.
+    public static func isEncryptedPEM(file path: String) -> Bool {
+        guard let bytes = try? readFileBytes(path) else { return false }
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || text.contains("Proc-Type: 4,ENCRYPTED")
     }
 
     /// The key as unencrypted PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).

@@ -1,3 +1,4 @@
+import Certificates
 import Foundation
 import Transport
 
@@ -12,7 +13,9 @@ extension ClientError {
     ///
     /// On TLS 1.3 a server refuses a client certificate after the client has finished its handshake, so the alert
     /// arrives with the first read: it is mapped the same way whether it came during or after the handshake.
-    static func tls(_ error: TLSError) -> ClientError {
+    /// - Parameter host: the host the server's certificate was checked against, named in an untrusted-certificate
+    ///   sentence.
+    static func tls(_ error: TLSError, host: String? = nil) -> ClientError {
         let detail = error.detail
         if let alert = Self.alertText(in: detail) {
             if Self.certificateAlerts.contains(alert) {
@@ -25,10 +28,11 @@ extension ClientError {
             return ClientError(.tlsHandshakeFailed, "the TLS handshake failed: TLS alert \(alert)", detail: detail)
         }
         if detail.contains("certificate verify failed") {
+            let named = host.map { isIPAddressLiteral($0) ? "have \($0) as an IP SAN" : "have \($0) as a DNS SAN" }
             return ClientError(
                 .serverCertificateUntrusted,
                 "the server's certificate is not trusted: it does not verify against the trusted CAs or does not "
-                    + "name the host",
+                    + (named ?? "name the host"),
                 detail: detail
             )
         }
@@ -49,6 +53,16 @@ extension ClientError {
             return ClientError(.protocolError, "the TLS connection failed: \(Self.reason(in: detail))", detail: detail)
         }
         return ClientError(.tlsHandshakeFailed, "the TLS handshake failed: \(Self.reason(in: detail))", detail: detail)
+    }
+
+    /// The server's certificate verified but is not for `host`.
+    static func hostMismatch(host: String, certificateNames: String) -> ClientError {
+        let kind = isIPAddressLiteral(host) ? "IP" : "DNS"
+        return ClientError(
+            .serverCertificateUntrusted,
+            "the server's certificate is not for \(host): it has no \(kind) SAN \(host) "
+                + "(its names: \(certificateNames))"
+        )
     }
 
     /// `certificate required` from `error:0A00045C:SSL routines::tlsv13 alert certificate required`.

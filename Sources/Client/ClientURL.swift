@@ -1,3 +1,4 @@
+import Certificates
 import Foundation
 
 /// An `https://host[:port][/path][?query]` URL split into what a request needs.
@@ -22,6 +23,27 @@ struct ClientURL: Equatable {
         if path.isEmpty { path = "/" } else if path.hasPrefix("?") { path = "/" + path }
         self.authority = authority
         self.path = path
+    }
+
+    /// Refuses a host whose certificate check could not be what it looks like: a bracketed host that is no IPv6
+    /// address, or a shorthand IPv4 form the resolver accepts (`127.1`, `2130706433`, `0x7f.0.0.1`,
+    /// `127.000.000.001`) that would be connected to as an address but is no dotted quad to check an IP SAN against.
+    /// - Throws: ``ClientError/Code/invalidRequest`` naming the host.
+    static func checkHost(_ origin: ClientConnection.Origin, bracketed: Bool) throws {
+        let host = origin.host
+        if bracketed || host.contains(":") {
+            guard isIPAddressLiteral(host), host.contains(":") else {
+                throw ClientError(.invalidRequest, "[\(host)] is not an IPv6 address")
+            }
+            return
+        }
+        var address = in_addr()
+        if !isIPAddressLiteral(host) && inet_aton(host, &address) != 0 {
+            throw ClientError(
+                .invalidRequest,
+                "\(host) is not an IP address in dotted-quad form (write it as four decimal numbers, e.g. 127.0.0.1)"
+            )
+        }
     }
 
     /// The host (without brackets) and port of an authority; port 443 when absent. `nil` when malformed.

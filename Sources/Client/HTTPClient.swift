@@ -114,6 +114,7 @@ public final class HTTPClient: Sendable {
         guard let authority = request.authority, let origin = ClientURL.origin(authority: authority) else {
             throw ClientError(.invalidRequest, "the request names no valid host and port")
         }
+        try ClientURL.checkHost(origin, bracketed: authority.split(separator: "@").last?.hasPrefix("[") == true)
         return origin
     }
 }

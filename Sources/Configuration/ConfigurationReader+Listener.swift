@@ -1,3 +1,4 @@
+import Certificates
 import Foundation
 import Transport
 
@@ -52,7 +53,12 @@ extension ConfigurationReader {
         } else {
             guard let certificate = entries["certificate"] else { throw node.error("certificate (or pkcs12): required") }
             guard let key = entries["privateKey"] else { throw node.error("privateKey: required with certificate") }
-            identity = .pem(certificateChainFile: try self.existingPath(certificate), privateKeyFile: try self.existingPath(key))
+            if let stray = entries["password"] ?? entries["passwordFile"] {
+                throw stray.error("goes with pkcs12 (a PEM privateKey is read unencrypted)")
+            }
+            let keyFile = try self.existingPath(key)
+            try self.checkNotEncrypted(keyFile, key)
+            identity = .pem(certificateChainFile: try self.existingPath(certificate), privateKeyFile: keyFile)
         }
         let mode = try entries["clientCertificate"]?.choice(ClientCertificateMode.self) ?? .request
         let trustedCAs = try self.existingPaths(entries["trustedCAs"])
@@ -62,20 +68,32 @@ extension ConfigurationReader {
         return TLSConfiguration(identity: identity, clientCertificateMode: mode, trustedCAFiles: trustedCAs)
     }
 
-    /// The PKCS#12 password from `password` (may use `${ENV}`) or `passwordFile`.
+    /// The PKCS#12 password from `password` (may use `${ENV}`) or `passwordFile` (its first line).
     private func password(_ entries: [String: ConfigNode], in node: ConfigNode) throws -> String {
         switch (entries["password"], entries["passwordFile"]) {
         case (let password?, nil):
             return try password.string()
         case (nil, let file?):
             let path = try self.existingPath(file)
-            guard let data = FileManager.default.contents(atPath: path) else { throw file.error("cannot read \(path)") }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+            do {
+                return try readPasswordFile(path)
+            } catch let error as CertificateError {
+                throw file.error(error.detail)
+            }
         case (nil, nil):
             return ""
         case (_?, _?):
             throw node.error("give password or passwordFile, not both")
         }
+    }
+
+    /// An encrypted PEM key is an error at `privateKey` naming the file: Gatehouse takes no password for a PEM key
+    /// and never prompts for one.
+    private func checkNotEncrypted(_ keyFile: String, _ node: ConfigNode) throws {
+        guard PrivateKey.isEncryptedPEM(file: keyFile) else { return }
+        throw node.error(
+            "\(keyFile): the private key is encrypted; decrypt it (openssl pkey -in KEY -out PLAIN.key, mode 0600) "
+                + "or use pkcs12 with passwordFile")
     }
 
     private func limits(_ node: ConfigNode) throws -> ConnectionLimits {

@@ -18,6 +18,11 @@ struct ClientTestServer: Sendable {
 
     /// `https://127.0.0.1:PORT` + `path`.
     func url(_ path: String) -> String { "https://127.0.0.1:\(self.port)\(path)" }
+
+    /// `https://HOST:PORT` + `path`, with brackets around an IPv6 address.
+    func url(host: String, _ path: String) -> String {
+        "https://\(host.contains(":") ? "[\(host)]" : host):\(self.port)\(path)"
+    }
 }
 
 /// `POST /echo`: answers with the request body.
@@ -35,8 +40,14 @@ private struct ConnectionID: Function {
 }
 
 /// Starts a server, runs `body` against it, and shuts it down (also when `body` throws).
+///
+/// - Parameters:
+///   - identity: the server's certificate and key (default: the test PKI's server, for localhost, 127.0.0.1 and ::1).
+///   - host: the address to listen on.
 func withClientTestServer(
     mode: ClientCertificateMode = .request,
+    identity: TLSIdentity? = nil,
+    host: String = "127.0.0.1",
     _ body: (ClientTestServer) async throws -> Void
 ) async throws {
     let pki = try TestPKI.shared()
@@ -50,13 +61,13 @@ func withClientTestServer(
     limits.maxBodySize = 8 * 1024 * 1024
     limits.handshakeTimeout = .seconds(60)  // many handshakes at once on a small machine must not time out
     let tls = TLSConfiguration(
-        identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
+        identity: identity ?? .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
         clientCertificateMode: mode,
         trustedCAFiles: [pki.rootCAFile]
     )
     let server = Server(
         configuration: ServerConfiguration(
-            listeners: [ListenerConfiguration(host: "127.0.0.1", port: 0, tls: tls, limits: limits)]
+            listeners: [ListenerConfiguration(host: host, port: 0, tls: tls, limits: limits)]
         ),
         responder: routes.build(),
         logger: logger

@@ -80,4 +80,37 @@ struct CallCommandTests {
         )
         #expect(result.exitCode == 64, "\(result.stderr)")
     }
+
+    /// The URL's host is checked against the server's names: the test server's certificate has DNS:localhost,
+    /// IP:127.0.0.1 and IP:::1, so those pass; a shorthand address the resolver would also reach is refused before
+    /// connecting, and --insecure (no verification at all) stays an explicit choice.
+    @Test func theURLHostIsCheckedAgainstTheServerCertificate() async throws {
+        try await withTestServer { server in
+            let pki = server.pki
+            for host in ["127.0.0.1", "localhost"] {
+                let result = try await runProcess(
+                    try builtExecutable("gatehouse"),
+                    ["call", "https://\(host):\(server.port)/healthz", "--cacert", pki.rootCAFile]
+                )
+                #expect(result.exitCode == 0, "\(host): \(result.stderr)")
+            }
+            let shorthand = try await runProcess(
+                try builtExecutable("gatehouse"),
+                ["call", "https://127.1:\(server.port)/healthz", "--cacert", pki.rootCAFile, "--insecure"]
+            )
+            #expect(shorthand.exitCode == 1)
+            #expect(shorthand.stderr.contains("127.1 is not an IP address in dotted-quad form"), "\(shorthand.stderr)")
+            let untrusted = try await runProcess(
+                try builtExecutable("gatehouse"),
+                ["call", "https://127.0.0.1:\(server.port)/healthz", "--cacert", pki.strangerCAFile]
+            )
+            #expect(untrusted.exitCode == 1)
+            #expect(untrusted.stderr.contains("or does not have 127.0.0.1 as an IP SAN"), "\(untrusted.stderr)")
+            let insecure = try await runProcess(
+                try builtExecutable("gatehouse"),
+                ["call", "https://127.0.0.1:\(server.port)/healthz", "--cacert", pki.strangerCAFile, "--insecure"]
+            )
+            #expect(insecure.exitCode == 0, "\(insecure.stderr)")
+        }
+    }
 }

@@ -11,8 +11,9 @@ struct Call: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Call a mutual-TLS service: print the status line and the body; exit 0 on 2xx, 1 otherwise.",
         discussion: """
-            Presents a client certificate from PEM files (--cert and --key) or a PKCS#12 file (--pfx and \
-            --password), verifies the server against --cacert (or the system's CAs), and speaks HTTP/2 or \
+            Presents a client certificate from PEM files (--cert and --key, the key unencrypted) or a PKCS#12 file \
+            (--pfx and --password-file or --password), verifies the server against --cacert (or the system's CAs) \
+            and the URL's host against its names (DNS names and IP addresses), and speaks HTTP/2 or \
             HTTP/1.1 as ALPN decides unless --http2 or --http1.1 says which. TLS failures are explained in a \
             sentence on standard error.
             """
@@ -30,8 +31,11 @@ struct Call: AsyncParsableCommand {
     @Option(help: "PKCS#12 (.pfx) file with the client certificate and key.")
     var pfx: String?
 
-    @Option(help: "The password of the --pfx file.")
+    @Option(help: "The password of the --pfx file. \(visiblePasswordWarning).")
     var password: String?
+
+    @Option(help: "A file whose first line is the password of the --pfx file.")
+    var passwordFile: String?
 
     @Option(help: "PEM file with the CAs the server's certificate must chain to (default: the system's CAs).")
     var cacert: [String] = []
@@ -70,7 +74,10 @@ struct Call: AsyncParsableCommand {
         if self.cert != nil && self.key == nil { throw ValidationError("--cert needs --key") }
         if self.key != nil && self.cert == nil { throw ValidationError("--key needs --cert") }
         if self.pfx != nil && self.cert != nil { throw ValidationError("use either --pfx or --cert/--key, not both") }
-        if self.password != nil && self.pfx == nil { throw ValidationError("--password goes with --pfx") }
+        if (self.password != nil || self.passwordFile != nil) && self.pfx == nil {
+            throw ValidationError("--password and --password-file go with --pfx")
+        }
+        try validatePasswordOptions(self.password, file: self.passwordFile, names: ("--password", "--password-file"))
         if self.http1_1 && self.http2 { throw ValidationError("use either --http1.1 or --http2, not both") }
         if self.timeout <= 0 { throw ValidationError("--timeout must be positive") }
         if let method = self.method, HTTPRequest.Method(method) == nil {
@@ -98,6 +105,9 @@ struct Call: AsyncParsableCommand {
         } catch let error as ClientError {
             Self.printError(error.message)
             throw ExitCode(1)
+        } catch let error as CertificateError {
+            Self.printError(error.detail)
+            throw ExitCode(1)
         }
         if self.verbose { self.printDetails(response) }
         var output = response.statusLine + "\n"
@@ -108,12 +118,12 @@ struct Call: AsyncParsableCommand {
         if !(200..<300).contains(response.status.code) { throw ExitCode(1) }
     }
 
-    private func clientConfiguration() -> ClientConfiguration {
+    private func clientConfiguration() throws -> ClientConfiguration {
         var identity: TLSIdentity?
         if let cert = self.cert, let key = self.key {
             identity = .pem(certificateChainFile: cert, privateKeyFile: key)
         } else if let pfx = self.pfx {
-            identity = .pkcs12(file: pfx, password: self.password ?? "")
+            identity = .pkcs12(file: pfx, password: try resolvePassword(self.password, file: self.passwordFile) ?? "")
         }
         return ClientConfiguration(
             identity: identity,

@@ -10,8 +10,9 @@ extension Certs {
             discussion: """
                 Writes ca.crt ca.key server.crt server.key client.crt client.key client.pfx and index.json into \
                 --dir (the folder `gatehouse serve` uses by default). Keys, the PFX and the password file are \
-                mode 0600. The server certificate is for localhost, 127.0.0.1 and ::1 plus any --san. Without \
-                --pfx-password a random PFX password is printed once and kept in client.pfx.password.
+                mode 0600; no file is written through a symbolic link. The server certificate is for localhost, \
+                127.0.0.1 and ::1 plus any --san. Without --pfx-password or --pfx-password-file a random PFX password is \
+                printed once and kept in client.pfx.password.
 
                 When --dir already holds any of these files, nothing is changed and the command exits 1; \
                 --force replaces the whole PKI (a new CA: certificates it issued before stop verifying). \
@@ -25,8 +26,11 @@ extension Certs {
         @Option(help: "The client certificate's common name.")
         var clientName = "client"
 
-        @Option(help: "The client.pfx password (default: random, printed once).")
+        @Option(help: "The client.pfx password (default: random, printed once). \(visiblePasswordWarning).")
         var pfxPassword: String?
+
+        @Option(help: "A file whose first line is the client.pfx password.")
+        var pfxPasswordFile: String?
 
         @Option(help: "The key type of all three keys: ecdsa (P-256), rsa (2048), rsa3072 or rsa4096.")
         var keyType = KeyTypeArgument.ecdsa
@@ -43,6 +47,8 @@ extension Certs {
             if let password = self.pfxPassword, password.isEmpty {
                 throw ValidationError("--pfx-password must not be empty (leave it out for a random one)")
             }
+            try validatePasswordOptions(self.pfxPassword, file: self.pfxPasswordFile,
+                                        names: ("--pfx-password", "--pfx-password-file"))
             _ = try parseSANs(self.sans)
         }
 
@@ -58,25 +64,30 @@ extension Certs {
                 throw ExitCode.failure
             }
             let sans = try parseSANs(self.sans)
+            let pfxPassword = try reportingFailures {
+                let password = try resolvePassword(self.pfxPassword, file: self.pfxPasswordFile)
+                return try nonEmptyPassword(password, self.pfxPasswordFile)
+            }
             let pki = try reportingFailures {
                 try DevelopmentPKI.loadOrCreate(
                     in: self.dir,
                     clientName: self.clientName,
-                    pfxPassword: self.pfxPassword,
+                    pfxPassword: pfxPassword,
                     keyType: self.keyType.keyType,
                     serverSANs: sans,
                     force: true
                 )
             }
-            print(self.summary(pki))
+            print(self.summary(pki, passwordWasGiven: pfxPassword != nil))
         }
 
-        private func summary(_ pki: DevelopmentPKI) -> String {
+        private func summary(_ pki: DevelopmentPKI, passwordWasGiven: Bool) -> String {
             let serverNames = pki.serverCertificate.subjectAlternativeNames.map(\.description).joined(separator: ", ")
+            let option = self.pfxPasswordFile == nil ? "--pfx-password" : "--pfx-password-file"
             let password =
-                self.pfxPassword == nil
+                !passwordWasGiven
                 ? "PFX password: \(pki.pfxPassword)\n  (shown once; kept in \(pki.clientPFXPasswordFile), mode 0600)"
-                : "PFX password: as given with --pfx-password (not stored)"
+                : "PFX password: as given with \(option) (not stored)"
             let sha1 = pki.clientCertificate.sha1.hexString
             return """
                 Created a development PKI in \(pki.directory) (\(self.keyType.label)):

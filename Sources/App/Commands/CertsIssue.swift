@@ -8,7 +8,8 @@ extension Certs {
         static let configuration = CommandConfiguration(
             abstract: "Issue a client or server certificate, or an intermediate CA, from a CA directory.",
             discussion: """
-                Writes PREFIX.crt and PREFIX.key (the key with mode 0600) and, with --pfx-password, PREFIX.pfx (mode 0600; \
+                Writes PREFIX.crt and PREFIX.key (the key with mode 0600) and, with --pfx-password or \
+                --pfx-password-file, PREFIX.pfx (mode 0600; \
                 the certificate, key and CA chain, AES-256 and PBKDF2 as OpenSSL 3 makes them). PREFIX defaults \
                 to the name, with characters other than letters, digits, '.', '-' and '_' replaced by '_'. The \
                 serial number is recorded in the CA's index.json for `certs revoke`.
@@ -18,7 +19,8 @@ extension Certs {
 
                 A server certificate without --san gets DNS:NAME (or IP:NAME when the name is an address). \
                 --self-signed makes a leaf signed by its own key, with no CA (e.g. to pin in a policy's \
-                `certificates`). Existing files are never replaced without --force.
+                `certificates`). Existing files are never replaced without --force, and never written through a \
+                symbolic link (--force replaces the link itself).
                 """
         )
 
@@ -53,8 +55,11 @@ extension Certs {
         @Option(help: "Output path prefix (a directory for --intermediate).")
         var out: String?
 
-        @Option(help: "Also write PREFIX.pfx with this password.")
+        @Option(help: "Also write PREFIX.pfx with this password. \(visiblePasswordWarning).")
         var pfxPassword: String?
+
+        @Option(help: "Also write PREFIX.pfx, with the password in this file's first line.")
+        var pfxPasswordFile: String?
 
         @Flag(help: "Sign the certificate with its own key instead of a CA.")
         var selfSigned = false
@@ -80,8 +85,8 @@ extension Certs {
                 if self.selfSigned {
                     throw ValidationError("--intermediate needs a --ca-dir to sign it (use certs init for a root)")
                 }
-                if self.pfxPassword != nil {
-                    throw ValidationError("--pfx-password is for client and server certificates")
+                if self.pfxPassword != nil || self.pfxPasswordFile != nil {
+                    throw ValidationError("--pfx-password(-file) is for client and server certificates")
                 }
                 if !self.sans.isEmpty { throw ValidationError("--san is for client and server certificates") }
             }
@@ -91,6 +96,8 @@ extension Certs {
             if let password = self.pfxPassword, password.isEmpty {
                 throw ValidationError("--pfx-password must not be empty")
             }
+            try validatePasswordOptions(self.pfxPassword, file: self.pfxPasswordFile,
+                                        names: ("--pfx-password", "--pfx-password-file"))
             if let out = self.out, out.isEmpty { throw ValidationError("--out must not be empty") }
             _ = try parseSANs(self.sans)
         }
@@ -109,10 +116,12 @@ extension Certs {
             )
             let prefix = self.out ?? Self.safeFileName(self.name)
             try reportingFailures {
+                let pfxPassword = try nonEmptyPassword(
+                    resolvePassword(self.pfxPassword, file: self.pfxPasswordFile), self.pfxPasswordFile)
                 if self.selfSigned {
                     spec.kind = kind == .server ? .server : .client
                     let issued = try IssuedCertificate.selfSigned(spec)
-                    let files = try issued.write(prefix: prefix, pfxPassword: self.pfxPassword, overwrite: self.force)
+                    let files = try issued.write(prefix: prefix, pfxPassword: pfxPassword, overwrite: self.force)
                     print(Self.summary("a self-signed \(kind.rawValue) certificate", issued.certificate, files))
                     return
                 }
@@ -126,7 +135,7 @@ extension Certs {
                 let files = try issued.write(
                     prefix: prefix,
                     chain: [folder.authority.certificate] + folder.chain,
-                    pfxPassword: self.pfxPassword,
+                    pfxPassword: pfxPassword,
                     overwrite: self.force
                 )
                 try folder.recordIssued(issued.certificate, kind: kind.rawValue, at: now)

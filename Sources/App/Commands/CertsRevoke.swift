@@ -67,11 +67,7 @@ extension Certs {
                     by: folder.authority
                 )
                 let path = self.crl ?? (self.caDir as NSString).appendingPathComponent("crl.pem")
-                do {
-                    try Data(list.pemString.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-                } catch {
-                    throw CertificateError(.writeFailed, "\(path): \(error.localizedDescription)")
-                }
+                try writePublicFile(Array(list.pemString.utf8), to: path, overwrite: true)
                 print("Wrote CRL number \(number) to \(path): \(revoked.count) revoked, next update \(list.nextUpdate.map { "\($0)" } ?? "none")")
             }
         }

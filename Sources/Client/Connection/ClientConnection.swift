@@ -58,6 +58,7 @@ final class ClientConnection: Sendable {
                         TLSHandler(context: context, role: .client, handshakeTimeout: configuration.timeout),
                         ClientConnectionSetupHandler(
                             preference: configuration.httpVersion,
+                            verifiedHost: configuration.verifyServer ? origin.host : nil,
                             requestTimeout: configuration.timeout,
                             state: state,
                             ready: ready

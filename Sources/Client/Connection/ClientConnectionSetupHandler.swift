@@ -1,8 +1,13 @@
+import Certificates
 import NIOCore
 import NIOHTTP1
 import Transport
 
-/// Waits for the TLS handshake, then installs the protocol handlers ALPN chose and reports the connection ready.
+/// Waits for the TLS handshake, checks that the server's certificate names the host, then installs the protocol
+/// handlers ALPN chose and reports the connection ready.
+///
+/// OpenSSL checks the host during the handshake (`SSL_set1_host`, `X509_VERIFY_PARAM_set1_ip_asc`); the check here
+/// runs on every verified connection whatever the host's form, so the client never fails open.
 ///
 /// The handlers are added synchronously in the handshake event, so application data (or a TLS 1.3 alert) that came
 /// with the server's last flight finds them in place. Removes itself once done.
@@ -11,17 +16,20 @@ final class ClientConnectionSetupHandler: ChannelInboundHandler, RemovableChanne
     typealias InboundOut = ByteBuffer
 
     private let preference: ClientConfiguration.HTTPVersionPreference
+    private let verifiedHost: String?
     private let requestTimeout: Duration
     private let state: ClientConnectionState
     private let ready: EventLoopPromise<ClientConnectionFacts>
 
     init(
         preference: ClientConfiguration.HTTPVersionPreference,
+        verifiedHost: String?,
         requestTimeout: Duration,
         state: ClientConnectionState,
         ready: EventLoopPromise<ClientConnectionFacts>
     ) {
         self.preference = preference
+        self.verifiedHost = verifiedHost
         self.requestTimeout = requestTimeout
         self.state = state
         self.ready = ready
@@ -33,6 +41,11 @@ final class ClientConnectionSetupHandler: ChannelInboundHandler, RemovableChanne
             return
         }
         let info = completed.info
+        if let host = self.verifiedHost, info.peerCertificate?.matchesHost(host) != true {
+            let names = info.peerCertificate?.subjectAlternativeNames.map(\.description).joined(separator: ", ")
+            self.fail(context: context, .hostMismatch(host: host, certificateNames: names ?? "no certificate"))
+            return
+        }
         let version: HTTPVersionKind = info.alpn == "h2" ? .http2 : .http1_1
         if self.preference == .http2 && version != .http2 {
             self.fail(
@@ -72,7 +85,7 @@ final class ClientConnectionSetupHandler: ChannelInboundHandler, RemovableChanne
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? TLSError {
-            self.fail(context: context, .tls(error))
+            self.fail(context: context, .tls(error, host: self.verifiedHost))
         } else {
             self.fail(context: context, ClientError(.tlsHandshakeFailed, "the TLS handshake failed: \(error)"))
         }
