@@ -22,7 +22,7 @@ struct HTTP2StreamMachineTests {
                 Array(value.utf8).withUnsafeBufferPointer { head.append(name: name, value: $0) }
             }
         }
-        return machine.receivedHead(head, endStream: endStream)
+        return machine.receivedHead(head, endStream: endStream, now: .now())
     }
 
     private let getFields = [(":method", "GET"), (":scheme", "https"), (":authority", "a"), (":path", "/x")]
@@ -93,12 +93,12 @@ struct HTTP2StreamMachineTests {
         var machine = self.machine(maxBodySize: 4)
         _ = self.receiveHead(&machine, [(":method", "POST"), (":scheme", "https"), (":path", "/")], endStream: false)
         let chunk: [UInt8] = [1, 2, 3]
-        let first = chunk.withUnsafeBytes { machine.receivedData($0) }
+        let first = chunk.withUnsafeBytes { machine.receivedData($0, now: .now()) }
         guard case .none = first else {
             Issue.record("within the limit")
             return
         }
-        guard case .submit(let head, _, true) = chunk.withUnsafeBytes({ machine.receivedData($0) }) else {
+        guard case .submit(let head, _, true) = chunk.withUnsafeBytes({ machine.receivedData($0, now: .now()) }) else {
             Issue.record("expected a 413")
             return
         }
@@ -110,11 +110,11 @@ struct HTTP2StreamMachineTests {
             return
         }
         let rest = [UInt8](repeating: 0, count: machine.discardAllowance)
-        guard case .none = rest.withUnsafeBytes({ machine.receivedData($0) }) else {
+        guard case .none = rest.withUnsafeBytes({ machine.receivedData($0, now: .now()) }) else {
             Issue.record("within the discard allowance")
             return
         }
-        guard case .reset(let code) = chunk.withUnsafeBytes({ machine.receivedData($0) }) else {
+        guard case .reset(let code) = chunk.withUnsafeBytes({ machine.receivedData($0, now: .now()) }) else {
             Issue.record("expected RST_STREAM(NO_ERROR) past the allowance")
             return
         }

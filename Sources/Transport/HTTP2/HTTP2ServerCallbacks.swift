@@ -68,10 +68,9 @@ enum HTTP2ServerCallbacks {
     private static let frameSent: nghttp2_on_frame_send_callback = { _, frame, userData in
         guard let frame, let handler = handler(userData) else { return 0 }
         let header = frame.pointee.hd
-        let isMessageFrame =
-            header.type == UInt8(NGHTTP2_HEADERS.rawValue) || header.type == UInt8(NGHTTP2_DATA.rawValue)
-        if isMessageFrame && header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0 {
-            handler.sentEndOfStream(header.stream_id)
+        if header.type == UInt8(NGHTTP2_HEADERS.rawValue) || header.type == UInt8(NGHTTP2_DATA.rawValue) {
+            let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+            handler.sentResponseFrame(header.stream_id, endStream: endStream)
         }
         return 0
     }
