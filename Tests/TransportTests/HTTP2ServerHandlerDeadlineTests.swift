@@ -147,4 +147,17 @@ struct HTTP2ServerHandlerDeadlineTests {
         #expect(connection.channel.isActive)
         #expect(connection.dispatcher.requests.isEmpty)
     }
+
+    /// RFC 9113 §5.1.1: opening a stream below one already opened is a connection error (nghttp2 1.52 lets a
+    /// HEADERS frame for a skipped stream pass silently; trailers on an existing stream stay fine).
+    @Test func headersOnASkippedLowerStreamIsAProtocolError() throws {
+        let connection = try RawConnection(limits: Self.limits())
+        try connection.send(Frames.headers(stream: 5, Frames.requestFields(), endStream: true))
+        #expect(connection.dispatcher.requests.map(\.stream) == [StreamID(5)])
+        try connection.send(Frames.headers(stream: 3, Frames.requestFields(), endStream: true))
+        let goaway = try connection.frames().first { $0.type == Frames.FrameType.goaway.rawValue }
+        #expect(goaway?.integer(at: 4) == 0x1)  // PROTOCOL_ERROR
+        #expect(!connection.channel.isActive)
+        #expect(connection.dispatcher.requests.count == 1)
+    }
 }

@@ -7,6 +7,7 @@ enum HTTP2ServerCallbacks {
     static func make() -> OpaquePointer? {
         var callbacks: OpaquePointer?
         guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else { return nil }
+        nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks, Self.beginFrame)
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, Self.beginHeaders)
         nghttp2_session_callbacks_set_on_header_callback(callbacks, Self.header)
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, Self.dataChunk)
@@ -20,6 +21,18 @@ enum HTTP2ServerCallbacks {
     private static func handler(_ userData: UnsafeMutableRawPointer?) -> HTTP2ServerHandler? {
         guard let userData else { return nil }
         return Unmanaged<HTTP2ServerHandler>.fromOpaque(userData).takeUnretainedValue()
+    }
+
+    /// Checks the stream identifier of each HEADERS frame as it begins: nghttp2 1.52 ignores one that opens a
+    /// stream below the highest opened so far, which RFC 9113 §5.1.1 makes a connection error.
+    private static let beginFrame: nghttp2_on_begin_frame_callback = { session, header, userData in
+        guard let header, header.pointee.type == UInt8(NGHTTP2_HEADERS.rawValue), let handler = handler(userData)
+        else { return 0 }
+        if !handler.beginningHeaders(header.pointee.stream_id) {
+            // GOAWAY(PROTOCOL_ERROR); nghttp2 reads nothing more once it is queued.
+            return nghttp2_session_terminate_session(session, NGHTTP2_PROTOCOL_ERROR.rawValue)
+        }
+        return 0
     }
 
     private static let beginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in

@@ -15,6 +15,11 @@ extension HTTP2ServerHandler {
         self.lastProgress = now
     }
 
+    /// A HEADERS frame begins on `stream`; false when it opens a stream the client skipped (→ PROTOCOL_ERROR).
+    func beginningHeaders(_ stream: Int32) -> Bool {
+        stream % 2 == 0 || self.streamIdentifiers.beginHeaders(stream)
+    }
+
     func receivedHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, stream: Int32) {
         self.streams.appendHeader(name: name, value: value, to: stream)
     }

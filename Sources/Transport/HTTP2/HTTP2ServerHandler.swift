@@ -40,6 +40,7 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     // checks (measured at ~3 % of the server's CPU under h2load) guard nothing here.
     var phase = Phase.idle
     @exclusivity(unchecked) var streams = HTTP2StreamTable()
+    @exclusivity(unchecked) var streamIdentifiers = HTTP2StreamIdentifiers()
     /// Stream actions raised inside nghttp2 callbacks, performed once nghttp2 returns.
     @exclusivity(unchecked) var pendingActions: [(stream: Int32, action: HTTP2StreamMachine.Action)] = []
     var session: HTTP2ServerSession?
