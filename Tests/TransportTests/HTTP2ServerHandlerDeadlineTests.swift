@@ -61,6 +61,31 @@ struct HTTP2ServerHandlerDeadlineTests {
         #expect(!connection.channel.isActive)
     }
 
+    @Test func trailersWaitingForContinuationGetGoawayAfterRequestHeadTimeout() throws {
+        let connection = try RawConnection(limits: Self.limits())
+        try connection.send(Frames.headers(stream: 1, Frames.requestFields(method: "POST")) + Frames.data(stream: 1, count: 10))
+        connection.advance(.seconds(5))
+        try connection.send(Frames.headers(stream: 1, [("x-trailer", "value")], endStream: true, fragmentLength: 5))
+        connection.advance(.seconds(9))
+        #expect(connection.channel.isActive)
+        connection.advance(.seconds(1))
+        let goaway = try connection.frames().first { $0.type == Frames.FrameType.goaway.rawValue }
+        #expect(String(decoding: goaway?.payload.dropFirst(8) ?? [], as: UTF8.self) == "request head timeout")
+        #expect(!connection.channel.isActive)
+    }
+
+    @Test func headerBlockEndedByContinuationIsNotTimedOut() throws {
+        let connection = try RawConnection(limits: Self.limits())
+        let block = Frames.headerBlock(Frames.requestFields())
+        try connection.send(Frames.frame(.headers, flags: Frames.endStream, stream: 1, payload: Array(block.prefix(8))))
+        connection.advance(.seconds(5))
+        try connection.send(Frames.frame(.continuation, flags: Frames.endHeaders, stream: 1, payload: Array(block.dropFirst(8))))
+        #expect(connection.dispatcher.requests.map(\.stream) == [StreamID(1)])
+        connection.advance(.seconds(30))
+        #expect(try connection.frames().allSatisfy { $0.type != Frames.FrameType.goaway.rawValue })
+        #expect(connection.channel.isActive)
+    }
+
     @Test func stalledBodyGets408OnItsStreamWhileAnotherStreamIsAnswered() throws {
         let connection = try RawConnection(limits: Self.limits())
         try connection.send(Frames.headers(stream: 1, Frames.requestFields(method: "POST")) + Frames.data(stream: 1, count: 10))

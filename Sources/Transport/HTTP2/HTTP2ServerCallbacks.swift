@@ -23,12 +23,19 @@ enum HTTP2ServerCallbacks {
         return Unmanaged<HTTP2ServerHandler>.fromOpaque(userData).takeUnretainedValue()
     }
 
-    /// Checks the stream identifier of each HEADERS frame as it begins: nghttp2 1.52 ignores one that opens a
-    /// stream below the highest opened so far, which RFC 9113 §5.1.1 makes a connection error.
+    /// Watches header blocks as their frames begin: the stream identifier of each HEADERS frame (nghttp2 1.52
+    /// ignores one that opens a stream below the highest opened so far, which RFC 9113 §5.1.1 makes a connection
+    /// error), and whether a block waits for a CONTINUATION (``ConnectionLimits/requestHeadTimeout``).
     private static let beginFrame: nghttp2_on_begin_frame_callback = { session, header, userData in
-        guard let header, header.pointee.type == UInt8(NGHTTP2_HEADERS.rawValue), let handler = handler(userData)
+        guard let header else { return 0 }
+        let type = header.pointee.type
+        guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_CONTINUATION.rawValue),
+            let handler = handler(userData)
         else { return 0 }
-        if !handler.beginningHeaders(header.pointee.stream_id) {
+        let endHeaders = header.pointee.flags & UInt8(NGHTTP2_FLAG_END_HEADERS.rawValue) != 0
+        if type == UInt8(NGHTTP2_CONTINUATION.rawValue) {
+            handler.beginningContinuation(endHeaders: endHeaders)
+        } else if !handler.beginningHeaders(header.pointee.stream_id, endHeaders: endHeaders) {
             // GOAWAY(PROTOCOL_ERROR); nghttp2 reads nothing more once it is queued.
             return nghttp2_session_terminate_session(session, NGHTTP2_PROTOCOL_ERROR.rawValue)
         }

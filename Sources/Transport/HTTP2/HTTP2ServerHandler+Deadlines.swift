@@ -1,7 +1,7 @@
 import NIOCore
 
 /// Every state a peer can leave a connection in is bounded in time and memory:
-/// - a request header block not complete within ``ConnectionLimits/requestHeadTimeout`` → GOAWAY and close;
+/// - a request head or a header block not complete within ``ConnectionLimits/requestHeadTimeout`` → GOAWAY and close;
 /// - a request body that receives nothing for ``ConnectionLimits/requestBodyTimeout`` → 408 on that stream only;
 /// - no stream progress (no request frame in, no response frame out) for ``ConnectionLimits/idleTimeout``, with
 ///   no response owed by the dispatcher → GOAWAY and close;
@@ -21,7 +21,7 @@ extension HTTP2ServerHandler {
         // Past while the dispatcher owes a response: checked again at the next firing.
         let idleDeadline = self.lastProgress + TimeAmount(self.limits.idleTimeout)
         if idleDeadline > now { fireTime = min(fireTime, idleDeadline) }
-        if let started = self.streams.incomingHeadStartedAt { fireTime = min(fireTime, started + headTimeout) }
+        if let started = self.headerBlockStartedAt { fireTime = min(fireTime, started + headTimeout) }
         if let body = self.streams.nextBodyDeadline(timeout: bodyTimeout) { fireTime = min(fireTime, body) }
         self.deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: fireTime) {
             self.deadlineTimer = nil
@@ -36,8 +36,7 @@ extension HTTP2ServerHandler {
         case .active, .quiescing, .draining: break
         }
         let now = context.eventLoop.now
-        if let started = self.streams.incomingHeadStartedAt,
-            now >= started + TimeAmount(self.limits.requestHeadTimeout)
+        if let started = self.headerBlockStartedAt, now >= started + TimeAmount(self.limits.requestHeadTimeout)
         {
             self.closeWithGoaway(reason: "request head timeout")
             return
@@ -54,6 +53,15 @@ extension HTTP2ServerHandler {
         }
         if case .closed = self.phase { return }
         self.armDeadlineTimer(context: context)
+    }
+
+    /// When the oldest header block still incomplete began: a request head not complete yet (its HEADERS frame may
+    /// itself be partial), or any block waiting for CONTINUATION frames.
+    private var headerBlockStartedAt: NIODeadline? {
+        switch (self.streams.incomingHeadStartedAt, self.continuedBlockStartedAt) {
+        case (let head?, let block?): min(head, block)
+        case (let head, let block): head ?? block
+        }
     }
 
     /// GOAWAY (NO_ERROR, with `reason` as debug data), then close.

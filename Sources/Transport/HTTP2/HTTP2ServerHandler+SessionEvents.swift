@@ -16,8 +16,15 @@ extension HTTP2ServerHandler {
     }
 
     /// A HEADERS frame begins on `stream`; false when it opens a stream the client skipped (→ PROTOCOL_ERROR).
-    func beginningHeaders(_ stream: Int32) -> Bool {
-        stream % 2 == 0 || self.streamIdentifiers.beginHeaders(stream)
+    /// Without END_HEADERS its block waits for CONTINUATION frames, whatever stream it is on (trailers, refused).
+    func beginningHeaders(_ stream: Int32, endHeaders: Bool) -> Bool {
+        if !endHeaders && self.continuedBlockStartedAt == nil { self.continuedBlockStartedAt = self.now() }
+        return stream % 2 == 0 || self.streamIdentifiers.beginHeaders(stream)
+    }
+
+    /// A CONTINUATION frame begins; with END_HEADERS it is the last of its block.
+    func beginningContinuation(endHeaders: Bool) {
+        if endHeaders { self.continuedBlockStartedAt = nil }
     }
 
     func receivedHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, stream: Int32) {

@@ -41,6 +41,8 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     var phase = Phase.idle
     @exclusivity(unchecked) var streams = HTTP2StreamTable()
     @exclusivity(unchecked) var streamIdentifiers = HTTP2StreamIdentifiers()
+    /// When a HEADERS frame without END_HEADERS began whose block has not seen its last CONTINUATION yet.
+    @exclusivity(unchecked) var continuedBlockStartedAt: NIODeadline?
     /// Stream actions raised inside nghttp2 callbacks, performed once nghttp2 returns.
     @exclusivity(unchecked) var pendingActions: [(stream: Int32, action: HTTP2StreamMachine.Action)] = []
     var session: HTTP2ServerSession?
