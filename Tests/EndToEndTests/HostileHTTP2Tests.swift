@@ -221,4 +221,38 @@ struct HostileHTTP2Tests {
         #expect(after.openDescriptors <= before.openDescriptors, "\(after) vs \(before)")
         #expect(after.residentKiB - before.residentKiB < 4 * 1024, "\(after) vs \(before)")
     }
+
+    /// With RFC 7540 priorities on, nghttp2 keeps closed streams and creates idle ones for PRIORITY frames; both
+    /// are capped by nghttp2 (closed streams at SETTINGS_MAX_CONCURRENT_STREAMS, idle ones at 100 per connection).
+    /// 50,000 PRIORITY frames on distinct idle streams and 500 requests on one connection must not add up.
+    @Test func priorityFloodAndClosedStreamsStayBounded() throws {
+        let server = try ServerProcess(limits: "idleTimeout: 60s")
+        defer { _ = server.stop() }
+        let before = try Self.baseline(server)
+        let connection = try RawConnection(server)
+        let requests = 500
+        for index in 0..<requests {
+            let stream = UInt32(2 * index + 1)
+            // PRIORITY on 100 idle streams far above, each depending on the previous (a growing tree).
+            var flood: [UInt8] = []
+            for offset in 0..<100 {
+                let idle = UInt32(1_000_001 + 2 * (index * 100 + offset))
+                flood += Frames.priority(stream: idle, dependsOn: idle - 2)
+            }
+            connection.send(flood + Frames.headers(stream: stream, Frames.requestFields(), endStream: true))
+            if index % 50 == 49 {
+                connection.read(timeout: 10) { $0.contains { $0.type == 0 && $0.stream == stream && $0.flags & 1 != 0 } }
+            }
+        }
+        let last = UInt32(2 * requests - 1)
+        connection.read(timeout: 10) { $0.contains { $0.type == 0 && $0.stream == last && $0.flags & 1 != 0 } }
+        #expect(connection.goaway == nil)
+        let answered = connection.frames.filter { $0.type == 0 && $0.flags & 1 != 0 }.count
+        #expect(answered == requests)
+        let during = try server.resources()
+        print("PRIORITY flood and \(requests) requests: before \(before), during \(during)")
+        // nghttp2 keeps at most 100 closed and 100 idle streams (a few hundred bytes each); 4 MiB leaves room for
+        // the allocator, against 50,000 idle-stream nodes (over 10 MiB) if nothing capped them.
+        #expect(during.residentKiB - before.residentKiB < 4 * 1024, "\(during) vs \(before)")
+    }
 }

@@ -78,6 +78,11 @@ public enum HTTP2RawFrames {
         self.frame(.data, flags: endStream ? Self.endStream : 0, stream: stream, payload: [UInt8](repeating: byte, count: count))
     }
 
+    /// PRIORITY (RFC 9113 §6.3) making `stream` depend on `dependency`, not exclusively, with weight 16.
+    public static func priority(stream: UInt32, dependsOn dependency: UInt32) -> [UInt8] {
+        self.frame(.priority, stream: stream, payload: Self.bigEndian(dependency & 0x7fff_ffff) + [15])
+    }
+
     public static func windowUpdate(stream: UInt32, increment: UInt32) -> [UInt8] {
         self.frame(.windowUpdate, stream: stream, payload: Self.bigEndian(increment))
     }
