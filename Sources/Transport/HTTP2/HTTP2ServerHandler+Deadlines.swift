@@ -96,3 +96,4 @@ extension HTTP2ServerHandler {
     /// The connection window below which the peer counts as blocked: less than one default-size DATA frame.
     private static let refusalThreshold = 16_384
 }
+
