@@ -18,15 +18,17 @@ struct HTTP2HeaderBlockTests {
     @Test func responseBlockHasStatusFirstAndAddsContentLength() {
         let head = HTTPResponse(status: .notFound, headerFields: [.contentType: "text/plain", .server: "gatehouse"])
         let pairs = self.pairs(HTTP2HeaderBlock(response: head, bodyLength: 12_345))
-        #expect(pairs.map(\.name) == [":status", "content-type", "server", "content-length"])
-        #expect(pairs.map { String(decoding: $0.value, as: UTF8.self) } == ["404", "text/plain", "gatehouse", "12345"])
+        #expect(pairs.map(\.name) == [":status", "content-type", "server", "content-length", "date"])
+        let values = pairs.map { String(decoding: $0.value, as: UTF8.self) }
+        #expect(values.dropLast() == ["404", "text/plain", "gatehouse", "12345"])
+        #expect(values.last?.count == 29 && values.last?.hasSuffix(" GMT") == true)
     }
 
     @Test func responseBlockKeepsItsOwnContentLengthAndOmitsItFor204() {
         let own = HTTPResponse(status: .ok, headerFields: [.contentLength: "7"])
-        #expect(self.pairs(HTTP2HeaderBlock(response: own, bodyLength: 0)).map(\.name) == [":status", "content-length"])
+        #expect(self.pairs(HTTP2HeaderBlock(response: own, bodyLength: 0)).map(\.name) == [":status", "content-length", "date"])
         let noContent = HTTPResponse(status: .noContent)
-        #expect(self.pairs(HTTP2HeaderBlock(response: noContent, bodyLength: 0)).map(\.name) == [":status"])
+        #expect(self.pairs(HTTP2HeaderBlock(response: noContent, bodyLength: 0)).map(\.name) == [":status", "date"])
     }
 
     @Test func connectionSpecificFieldsAreDroppedAndTrailersTEIsKept() {
@@ -37,13 +39,13 @@ struct HTTP2HeaderBlockTests {
         fields[.accept] = "*/*"
         let block = HTTP2HeaderBlock(response: HTTPResponse(status: .ok, headerFields: fields), bodyLength: 1)
         let pairs = self.pairs(block)
-        #expect(pairs.map(\.name) == [":status", "te", "accept", "content-length"])
+        #expect(pairs.map(\.name) == [":status", "te", "accept", "content-length", "date"])
         var gzip = HTTPFields()
         gzip[.te] = "gzip"
         let withoutTE = self.pairs(
             HTTP2HeaderBlock(response: HTTPResponse(status: .ok, headerFields: gzip), bodyLength: 1)
         )
-        #expect(withoutTE.map(\.name) == [":status", "content-length"])
+        #expect(withoutTE.map(\.name) == [":status", "content-length", "date"])
     }
 
     @Test(arguments: [(fields: 40, valueSize: 4), (fields: 2, valueSize: 5000)])
@@ -53,10 +55,18 @@ struct HTTP2HeaderBlockTests {
         for index in 0..<count { fields.append(HTTPField(name: HTTPField.Name("x-field-\(index)")!, value: value)) }
         let block = HTTP2HeaderBlock(response: HTTPResponse(status: .ok, headerFields: fields), bodyLength: 3)
         let pairs = self.pairs(block)
-        #expect(pairs.count == count + 2)
-        #expect(pairs.dropFirst().dropLast().map(\.name) == (0..<count).map { "x-field-\($0)" })
-        #expect(pairs.dropFirst().dropLast().allSatisfy { $0.value == Array(value.utf8) })
-        #expect(pairs.last.map { String(decoding: $0.value, as: UTF8.self) } == "3")
+        #expect(pairs.count == count + 3)
+        let fieldPairs = pairs.dropFirst().dropLast(2)
+        #expect(fieldPairs.map(\.name) == (0..<count).map { "x-field-\($0)" })
+        #expect(fieldPairs.allSatisfy { $0.value == Array(value.utf8) })
+        #expect(pairs.dropLast().last.map { String(decoding: $0.value, as: UTF8.self) } == "3")
+        #expect(pairs.last?.name == "date")
+    }
+
+    @Test func responseBlockKeepsItsOwnDate() {
+        let head = HTTPResponse(status: .ok, headerFields: [HTTPField.Name("Date")!: "Sun, 06 Nov 1994 08:49:37 GMT"])
+        let pairs = self.pairs(HTTP2HeaderBlock(response: head, bodyLength: 0))
+        #expect(pairs.filter { $0.name == "date" }.map(\.value) == [Array("Sun, 06 Nov 1994 08:49:37 GMT".utf8)])
     }
 
     @Test func requestBlockHasPseudoHeadersInOrder() {

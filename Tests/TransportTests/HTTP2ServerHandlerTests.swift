@@ -55,7 +55,8 @@ struct HTTP2ServerHandlerTests {
         try connection.exchange()
         let response = try #require(connection.client.responses[stream])
         #expect(response.status == 204)
-        #expect(response.headers.map(\.name) == ["content-type"])
+        #expect(response.headers.map(\.name) == ["content-type", "date"])
+        #expect(response.header("date")?.hasSuffix(" GMT") == true)
         #expect(response.isComplete)
     }
 

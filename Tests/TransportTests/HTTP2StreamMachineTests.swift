@@ -22,7 +22,7 @@ struct HTTP2StreamMachineTests {
                 Array(value.utf8).withUnsafeBufferPointer { head.append(name: name, value: $0) }
             }
         }
-        return machine.receivedHead(head, endStream: endStream)
+        return machine.receivedHead(head, endStream: endStream, now: .now())
     }
 
     private let getFields = [(":method", "GET"), (":scheme", "https"), (":authority", "a"), (":path", "/x")]
@@ -93,12 +93,12 @@ struct HTTP2StreamMachineTests {
         var machine = self.machine(maxBodySize: 4)
         _ = self.receiveHead(&machine, [(":method", "POST"), (":scheme", "https"), (":path", "/")], endStream: false)
         let chunk: [UInt8] = [1, 2, 3]
-        let first = chunk.withUnsafeBytes { machine.receivedData($0) }
+        let first = chunk.withUnsafeBytes { machine.receivedData($0, now: .now()) }
         guard case .none = first else {
             Issue.record("within the limit")
             return
         }
-        guard case .submit(let head, _, true) = chunk.withUnsafeBytes({ machine.receivedData($0) }) else {
+        guard case .submit(let head, _, true) = chunk.withUnsafeBytes({ machine.receivedData($0, now: .now()) }) else {
             Issue.record("expected a 413")
             return
         }
@@ -110,11 +110,11 @@ struct HTTP2StreamMachineTests {
             return
         }
         let rest = [UInt8](repeating: 0, count: machine.discardAllowance)
-        guard case .none = rest.withUnsafeBytes({ machine.receivedData($0) }) else {
+        guard case .none = rest.withUnsafeBytes({ machine.receivedData($0, now: .now()) }) else {
             Issue.record("within the discard allowance")
             return
         }
-        guard case .reset(let code) = chunk.withUnsafeBytes({ machine.receivedData($0) }) else {
+        guard case .reset(let code) = chunk.withUnsafeBytes({ machine.receivedData($0, now: .now()) }) else {
             Issue.record("expected RST_STREAM(NO_ERROR) past the allowance")
             return
         }
@@ -130,5 +130,66 @@ struct HTTP2StreamMachineTests {
             return
         }
         #expect(head.status.code == 431)
+    }
+
+    @Test func silentBodyTimesOutWith408ThenTheStreamIsReset() {
+        var machine = self.machine()
+        let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        var head = HTTP2RequestHeadBuilder(maxHeaderListSize: 16 * 1024)
+        for (name, value) in [(":method", "POST"), (":scheme", "https"), (":path", "/")] {
+            Array(name.utf8).withUnsafeBufferPointer { name in
+                Array(value.utf8).withUnsafeBufferPointer { head.append(name: name, value: $0) }
+            }
+        }
+        _ = machine.receivedHead(head, endStream: false, now: start)
+        _ = [UInt8](repeating: 7, count: 10).withUnsafeBytes { machine.receivedData($0, now: start + .seconds(5)) }
+        #expect(machine.bufferedBodyBytes == 10)
+        #expect(!machine.isBodyStalled(now: start + .seconds(34), timeout: .seconds(30)))
+        #expect(machine.isBodyStalled(now: start + .seconds(35), timeout: .seconds(30)))
+        #expect(machine.bodyDeadline(timeout: .seconds(30)) == start + .seconds(35))
+        guard case .submit(let response, _, true) = machine.bodyTimedOut() else {
+            Issue.record("expected a 408")
+            return
+        }
+        #expect(response.status.code == 408)
+        #expect(machine.bufferedBodyBytes == 0)
+        #expect(machine.bodyDeadline(timeout: .seconds(30)) == nil)
+        _ = machine.readBody(maxLength: 1 << 20)
+        guard case .reset(let code) = machine.sentEndOfStream() else {
+            Issue.record("the stream is reset once the 408 went out")
+            return
+        }
+        #expect(code == .noError)
+    }
+
+    @Test func refusingABodyDropsItWithRefusedStream() {
+        var machine = self.machine()
+        _ = self.receiveHead(&machine, [(":method", "PUT"), (":scheme", "https"), (":path", "/")], endStream: false)
+        _ = [UInt8](repeating: 7, count: 100).withUnsafeBytes { machine.receivedData($0, now: .now()) }
+        guard case .reset(let code) = machine.refuse() else {
+            Issue.record("expected REFUSED_STREAM")
+            return
+        }
+        #expect(code == .refusedStream)
+        #expect(machine.bufferedBodyBytes == 0)
+        guard case .none = machine.refuse() else {
+            Issue.record("refused once")
+            return
+        }
+    }
+
+    @Test func skippedStreamIdentifiersAreRememberedWithinBounds() {
+        var identifiers = HTTP2StreamIdentifiers()
+        var accepted: [Bool] = []
+        for stream: Int32 in [1, 3, 9, 3, 5, 7] { accepted.append(identifiers.beginHeaders(stream)) }
+        // 3 again is trailers on an opened stream; 5 and 7 were skipped when 9 opened.
+        #expect(accepted == [true, true, true, true, false, false])
+        for stream in stride(from: Int32(13), through: 13 + 4 * Int32(HTTP2StreamIdentifiers.maxRanges), by: 4) {
+            accepted.append(identifiers.beginHeaders(stream))
+        }
+        #expect(accepted.dropFirst(6).allSatisfy { $0 })
+        let forgotten = identifiers.beginHeaders(5)  // the oldest range was forgotten: left to nghttp2
+        let remembered = identifiers.beginHeaders(15)
+        #expect(forgotten && !remembered)
     }
 }

@@ -108,7 +108,8 @@ package struct HTTP2HeaderBlock {
             if let authority { Self.withBytes(authority) { body(Self.bytes(":authority"), $0) } }
             Self.withBytes(path) { body(Self.bytes(":path"), $0) }
         }
-        for field in self.fields where Self.isAllowed(field) {
+        var hasDate = false
+        for field in self.fields where Self.isAllowed(field, hasDate: &hasDate) {
             Self.withBytes(field.name.canonicalName) { name in  // already lowercase
                 field.withUnsafeBytesOfValue { body(name, $0) }
             }
@@ -116,15 +117,27 @@ package struct HTTP2HeaderBlock {
         if let length = self.addedContentLength {
             Self.withDecimal(length) { body(Self.bytes("content-length"), $0) }
         }
+        if case .response = self.pseudoHeaders, !hasDate {
+            // RFC 9110 §6.6.1: an origin server with a clock sends `date`; formatted once a second per thread.
+            HTTPDate.current.now().withUnsafeBufferPointer { body(Self.bytes("date"), $0) }
+        }
     }
 
     /// False for fields that RFC 9113 §8.2.2 forbids in HTTP/2 (`te` is allowed only as `trailers`), and for
     /// `host`, which `:authority` replaces.
     static func isAllowed(_ field: HTTPField) -> Bool {
+        var hasDate = false
+        return Self.isAllowed(field, hasDate: &hasDate)
+    }
+
+    /// ``isAllowed(_:)``, noting in `hasDate` a `date` field met on the way (it shares the length switch).
+    private static func isAllowed(_ field: HTTPField, hasDate: inout Bool) -> Bool {
         let name = field.name.canonicalName
         switch name.utf8.count {
         case 2: return name != "te" || field.value.lowercased() == "trailers"
-        case 4: return name != "host"
+        case 4:
+            if name == "date" { hasDate = true }
+            return name != "host"
         case 7: return name != "upgrade"
         case 10: return name != "connection" && name != "keep-alive"
         case 16: return name != "proxy-connection"

@@ -7,6 +7,7 @@ enum HTTP2ServerCallbacks {
     static func make() -> OpaquePointer? {
         var callbacks: OpaquePointer?
         guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else { return nil }
+        nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks, Self.beginFrame)
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, Self.beginHeaders)
         nghttp2_session_callbacks_set_on_header_callback(callbacks, Self.header)
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, Self.dataChunk)
@@ -20,6 +21,25 @@ enum HTTP2ServerCallbacks {
     private static func handler(_ userData: UnsafeMutableRawPointer?) -> HTTP2ServerHandler? {
         guard let userData else { return nil }
         return Unmanaged<HTTP2ServerHandler>.fromOpaque(userData).takeUnretainedValue()
+    }
+
+    /// Watches header blocks as their frames begin: the stream identifier of each HEADERS frame (nghttp2 1.52
+    /// ignores one that opens a stream below the highest opened so far, which RFC 9113 §5.1.1 makes a connection
+    /// error), and whether a block waits for a CONTINUATION (``ConnectionLimits/requestHeadTimeout``).
+    private static let beginFrame: nghttp2_on_begin_frame_callback = { session, header, userData in
+        guard let header else { return 0 }
+        let type = header.pointee.type
+        guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_CONTINUATION.rawValue),
+            let handler = handler(userData)
+        else { return 0 }
+        let endHeaders = header.pointee.flags & UInt8(NGHTTP2_FLAG_END_HEADERS.rawValue) != 0
+        if type == UInt8(NGHTTP2_CONTINUATION.rawValue) {
+            handler.beginningContinuation(endHeaders: endHeaders)
+        } else if !handler.beginningHeaders(header.pointee.stream_id, endHeaders: endHeaders) {
+            // GOAWAY(PROTOCOL_ERROR); nghttp2 reads nothing more once it is queued.
+            return nghttp2_session_terminate_session(session, NGHTTP2_PROTOCOL_ERROR.rawValue)
+        }
+        return 0
     }
 
     private static let beginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in
@@ -68,10 +88,9 @@ enum HTTP2ServerCallbacks {
     private static let frameSent: nghttp2_on_frame_send_callback = { _, frame, userData in
         guard let frame, let handler = handler(userData) else { return 0 }
         let header = frame.pointee.hd
-        let isMessageFrame =
-            header.type == UInt8(NGHTTP2_HEADERS.rawValue) || header.type == UInt8(NGHTTP2_DATA.rawValue)
-        if isMessageFrame && header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0 {
-            handler.sentEndOfStream(header.stream_id)
+        if header.type == UInt8(NGHTTP2_HEADERS.rawValue) || header.type == UInt8(NGHTTP2_DATA.rawValue) {
+            let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+            handler.sentResponseFrame(header.stream_id, endStream: endStream)
         }
         return 0
     }

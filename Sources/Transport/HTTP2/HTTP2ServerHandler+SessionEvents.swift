@@ -5,12 +5,26 @@ import NIOCore
 extension HTTP2ServerHandler {
     func streamOpened(_ stream: Int32) {
         if case .draining(let lastStreamID) = self.phase, stream > lastStreamID { return }
+        let now = self.now()
         self.streams.open(
             stream,
             HTTP2StreamMachine(maxBodySize: self.limits.maxBodySize),
-            head: HTTP2RequestHeadBuilder(maxHeaderListSize: self.limits.maxHeaderListSize)
+            head: HTTP2RequestHeadBuilder(maxHeaderListSize: self.limits.maxHeaderListSize),
+            now: now
         )
-        self.idleSince = nil  // busy: the idle timer, if armed, stops when it fires
+        self.lastProgress = now
+    }
+
+    /// A HEADERS frame begins on `stream`; false when it opens a stream the client skipped (→ PROTOCOL_ERROR).
+    /// Without END_HEADERS its block waits for CONTINUATION frames, whatever stream it is on (trailers, refused).
+    func beginningHeaders(_ stream: Int32, endHeaders: Bool) -> Bool {
+        if !endHeaders && self.continuedBlockStartedAt == nil { self.continuedBlockStartedAt = self.now() }
+        return stream % 2 == 0 || self.streamIdentifiers.beginHeaders(stream)
+    }
+
+    /// A CONTINUATION frame begins; with END_HEADERS it is the last of its block.
+    func beginningContinuation(endHeaders: Bool) {
+        if endHeaders { self.continuedBlockStartedAt = nil }
     }
 
     func receivedHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, stream: Int32) {
@@ -18,25 +32,43 @@ extension HTTP2ServerHandler {
     }
 
     func receivedEndOfHeaders(stream: Int32, endStream: Bool) {
-        self.enqueue(self.streams.receivedEndOfHeaders(stream, endStream: endStream), on: stream)
+        let now = self.now()
+        self.lastProgress = now
+        self.enqueue(self.streams.receivedEndOfHeaders(stream, endStream: endStream, now: now), on: stream)
     }
 
+    /// Body bytes: the stream's window reopens at once (the per-request limit is ``ConnectionLimits/maxBodySize``);
+    /// the connection's only when the stream lets go of them (``releaseBodyBudget()``).
     func receivedData(_ bytes: UnsafeRawBufferPointer, stream: Int32) {
-        self.enqueue(self.streams.update(stream) { $0.receivedData(bytes) }, on: stream)
+        let now = self.now()
+        self.lastProgress = now
+        self.session?.consumeStream(stream, bytes.count)
+        self.enqueue(self.streams.receivedData(bytes, on: stream, now: now), on: stream)
     }
 
     func receivedEndOfStream(_ stream: Int32) {
+        self.lastProgress = self.now()
         self.enqueue(self.streams.update(stream) { $0.receivedEndOfStream() }, on: stream)
     }
 
-    func sentEndOfStream(_ stream: Int32) {
+    /// A HEADERS or DATA frame of a response went out.
+    func sentResponseFrame(_ stream: Int32, endStream: Bool) {
+        self.sentResponseFrame = true
+        guard endStream else { return }
         self.enqueue(self.streams.update(stream) { $0.sentEndOfStream() }, on: stream)
     }
 
     func streamClosed(_ stream: Int32) {
         guard var machine = self.streams.remove(stream) else { return }
         self.enqueue(machine.closed(), on: stream)
-        if self.streams.isEmpty { self.updateIdleTimer() }
+    }
+
+    /// The time of the current input batch (the clock is read once per batch), or now outside one.
+    func now() -> NIODeadline {
+        if let time = self.batchTime { return time }
+        let time = self.context?.eventLoop.now ?? .now()
+        if self.isReadingBatch { self.batchTime = time }
+        return time
     }
 
     /// Takes the next slice of `stream`'s response body, up to `maxLength` bytes, for the DATA frame nghttp2 is
@@ -63,7 +95,7 @@ extension HTTP2ServerHandler {
         return true
     }
 
-    private func enqueue(_ action: HTTP2StreamMachine.Action?, on stream: Int32) {
+    func enqueue(_ action: HTTP2StreamMachine.Action?, on stream: Int32) {
         guard let action else { return }
         if case .none = action { return }
         self.pendingActions.append((stream, action))

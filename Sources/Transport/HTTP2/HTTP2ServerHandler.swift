@@ -40,15 +40,23 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     // checks (measured at ~3 % of the server's CPU under h2load) guard nothing here.
     var phase = Phase.idle
     @exclusivity(unchecked) var streams = HTTP2StreamTable()
+    @exclusivity(unchecked) var streamIdentifiers = HTTP2StreamIdentifiers()
+    /// When a HEADERS frame without END_HEADERS began whose block has not seen its last CONTINUATION yet.
+    @exclusivity(unchecked) var continuedBlockStartedAt: NIODeadline?
     /// Stream actions raised inside nghttp2 callbacks, performed once nghttp2 returns.
     @exclusivity(unchecked) var pendingActions: [(stream: Int32, action: HTTP2StreamMachine.Action)] = []
     var session: HTTP2ServerSession?
     var context: ChannelHandlerContext?
     /// True between `channelRead` and `channelReadComplete`: output waits for the batch to end.
     var isReadingBatch = false
-    var idleTimer: Scheduled<Void>?
-    /// When the last stream closed; `nil` while a stream is open. The idle timer checks it when it fires.
-    @exclusivity(unchecked) var idleSince: NIODeadline?
+    /// The connection's one timer for every deadline (HTTP2ServerHandler+Deadlines.swift).
+    var deadlineTimer: Scheduled<Void>?
+    /// When a stream last made progress: a request frame arrived or a response frame went out.
+    @exclusivity(unchecked) var lastProgress = NIODeadline.uptimeNanoseconds(0)
+    /// The time of the input batch being read, read from the clock once per batch when first needed.
+    @exclusivity(unchecked) var batchTime: NIODeadline?
+    /// True once a response frame went out in the current output loop: progress, noted when it ends.
+    @exclusivity(unchecked) var sentResponseFrame = false
     var goawayTimer: Scheduled<Void>?
     @exclusivity(unchecked) private var isSending = false
     @exclusivity(unchecked) private var isPerformingActions = false
@@ -97,15 +105,18 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
         }
         self.session = session
         self.output = context.channel.allocator.buffer(capacity: 0)
-        self.updateIdleTimer()
+        self.lastProgress = context.eventLoop.now
+        self.armDeadlineTimer(context: context)
         self.sendPendingOutput()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let session = self.session else { return }
         self.isReadingBatch = true
+        self.batchTime = nil
         let result = session.receive(self.unwrapInboundIn(data))
         self.performPendingActions()
+        self.releaseBodyBudget()
         if case .fatal = result {
             // nghttp2 may have queued a GOAWAY: send it, then give up on the connection.
             self.isReadingBatch = false
@@ -150,11 +161,14 @@ extension HTTP2ServerHandler {
         sending: while let session = self.session, context.channel.isWritable {
             // The bytes are appended once nghttp2 returned: a DATA frame written by a callback comes first.
             let step = session.sendNext { self.output.writeBytes($0) }
-            if !self.pendingActions.isEmpty { self.performPendingActions() }
+            let hadActions = !self.pendingActions.isEmpty
+            if hadActions { self.performPendingActions() }
             switch step {
             case .wrote:
                 if self.output.readableBytes >= Self.writeChunkSize { self.writeOutput(context: context) }
             case .idle:
+                // An action raised by the last frames (a reset after the response) may have queued more.
+                if hadActions { continue sending }
                 break sending
             case .fatal:
                 self.closeConnection()
@@ -162,6 +176,10 @@ extension HTTP2ServerHandler {
             }
         }
         if self.output.readableBytes > 0 { self.writeOutput(context: context) }
+        if self.sentResponseFrame {
+            self.sentResponseFrame = false
+            self.lastProgress = context.eventLoop.now
+        }
         if let session = self.session, !session.isAlive {
             self.closeConnection()
         }
@@ -226,8 +244,8 @@ extension HTTP2ServerHandler {
     /// Cancels what the dispatcher still owes and frees the session. Idempotent.
     func tearDown() {
         self.phase = .closed
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
+        self.deadlineTimer?.cancel()
+        self.deadlineTimer = nil
         self.goawayTimer?.cancel()
         self.goawayTimer = nil
         guard let session = self.session else { return }

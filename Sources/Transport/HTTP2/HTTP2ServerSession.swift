@@ -11,6 +11,13 @@ final class HTTP2ServerSession {
 
     private var session: OpaquePointer?  // nghttp2_session*, owned
 
+    /// The connection-level flow-control window: the request-body bytes the peer may have sent that we have not
+    /// yet released (``consumeConnection(_:)``). At least one largest body plus a frame, so a lone request can
+    /// always complete.
+    static func connectionWindow(_ limits: ConnectionLimits) -> Int {
+        min(max(limits.maxBufferedBodyBytesPerConnection, limits.maxBodySize + 65_536), Int(Int32.max))
+    }
+
     /// Creates the session and queues the server SETTINGS and the connection window increase.
     ///
     /// Returns `nil` only when nghttp2 runs out of memory.
@@ -20,6 +27,10 @@ final class HTTP2ServerSession {
         var option: OpaquePointer?
         guard nghttp2_option_new(&option) == 0, let option else { return nil }
         defer { nghttp2_option_del(option) }
+        // Connection-level WINDOW_UPDATEs follow what the handler releases (``consumeConnection(_:)``), which
+        // bounds the body bytes buffered per connection; stream windows are released on arrival
+        // (``consumeStream(_:_:)``).
+        nghttp2_option_set_no_auto_window_update(option, 1)
         nghttp2_option_set_stream_reset_rate_limit(
             option,
             UInt64(max(0, limits.streamResetBurst)),
@@ -58,14 +69,14 @@ final class HTTP2ServerSession {
                 settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
                 value: UInt32(clamping: limits.maxHeaderListSize)
             ),
-            // RFC 9218 §2.1: we ignore RFC 7540 priorities (deprecated by RFC 9113 §5.3). nghttp2 then schedules
-            // streams with simple queues and keeps no closed streams for a dependency tree.
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue), value: 1),
+            // No SETTINGS_NO_RFC7540_PRIORITIES: with it nghttp2 ignores PRIORITY frames (so a PRIORITY on
+            // stream 0 or on itself goes unanswered) and forgets closed streams (so frames on them go unanswered
+            // too), both of which RFC 9113 §5.1 and §6.3 require errors for. nghttp2 keeps closed streams up to
+            // SETTINGS_MAX_CONCURRENT_STREAMS of them.
         ]
         _ = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
-        // The connection window bounds all streams together; the default 64 KiB would stall uploads
-        // long before the per-stream window does. Room for a few streams' worth in flight.
-        let connectionWindow = Int32(clamping: max(limits.initialWindowSize, 65_535) * 4)
+        // The connection window bounds the body bytes of all streams together: see ``connectionWindow(_:)``.
+        let connectionWindow = Int32(clamping: Self.connectionWindow(limits))
         _ = nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, connectionWindow)
     }
 
@@ -85,6 +96,24 @@ final class HTTP2ServerSession {
     var isAlive: Bool {
         guard let session = self.session else { return false }
         return nghttp2_session_want_read(session) != 0 || nghttp2_session_want_write(session) != 0
+    }
+
+    /// Returns `count` bytes of `stream`'s window to the peer (WINDOW_UPDATE once half the window is consumed).
+    func consumeStream(_ stream: Int32, _ count: Int) {
+        guard let session = self.session, count > 0 else { return }
+        _ = nghttp2_session_consume_stream(session, stream, count)
+    }
+
+    /// Returns `count` bytes of the connection window to the peer: body bytes no longer held.
+    func consumeConnection(_ count: Int) {
+        guard let session = self.session, count > 0 else { return }
+        _ = nghttp2_session_consume_connection(session, count)
+    }
+
+    /// The body bytes the peer may still send on the connection without a WINDOW_UPDATE.
+    var availableConnectionWindow: Int {
+        guard let session = self.session else { return 0 }
+        return Int(nghttp2_session_get_local_window_size(session))
     }
 
     /// The highest stream id the peer opened that we processed (for GOAWAY).
@@ -121,10 +150,18 @@ final class HTTP2ServerSession {
         _ = nghttp2_submit_shutdown_notice(session)
     }
 
-    /// Submits GOAWAY with the last processed stream id; streams above it are refused from now on.
-    func submitGoaway(code: HTTP2ErrorCode) {
+    /// Submits GOAWAY with the last processed stream id; streams above it are refused from now on. `reason`
+    /// goes out as the frame's debug data.
+    func submitGoaway(code: HTTP2ErrorCode, reason: StaticString = "") {
         guard let session = self.session else { return }
         let last = nghttp2_session_get_last_proc_stream_id(session)
-        _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, code.rawValue, nil, 0)
+        _ = nghttp2_submit_goaway(
+            session,
+            UInt8(NGHTTP2_FLAG_NONE.rawValue),
+            last,
+            code.rawValue,
+            reason.utf8Start,
+            reason.utf8CodeUnitCount
+        )
     }
 }

@@ -37,6 +37,11 @@ struct HTTP2StreamMachine {
     private let maxBodySize: Int
     /// Body bytes the peer sent after we answered early (413) and before it ended the stream.
     private var discardedBytes = 0
+    /// When the request's head completed or its body last received bytes: ``isBodyStalled(now:timeout:)``.
+    private var lastBodyActivity = NIODeadline.uptimeNanoseconds(0)
+    /// True when our answer ends the exchange: the stream is reset (NO_ERROR) once the response went out, so a
+    /// peer that stopped sending does not keep it open (408).
+    private var resetsAfterResponse = false
 
     /// How much body a peer may keep sending after an early answer before the stream is reset.
     ///
@@ -56,8 +61,27 @@ struct HTTP2StreamMachine {
         return false
     }
 
+    /// Request body bytes held for the request while it is incomplete; the connection's flow-control budget
+    /// counts them (``HTTP2StreamTable``).
+    var bufferedBodyBytes: Int {
+        if case .receivingBody(_, let body) = self.state { return body.readableBytes }
+        return 0
+    }
+
+    /// True while the request body is arriving and has received no bytes for `timeout`.
+    func isBodyStalled(now: NIODeadline, timeout: TimeAmount) -> Bool {
+        guard case .receivingBody = self.state else { return false }
+        return now >= self.lastBodyActivity + timeout
+    }
+
+    /// The time at which the body, if still silent, will have stalled.
+    func bodyDeadline(timeout: TimeAmount) -> NIODeadline? {
+        guard case .receivingBody = self.state else { return nil }
+        return self.lastBodyActivity + timeout
+    }
+
     /// The request's header block ended (after any CONTINUATION frames) with the fields in `head`.
-    mutating func receivedHead(_ head: HTTP2RequestHeadBuilder, endStream: Bool) -> Action {
+    mutating func receivedHead(_ head: HTTP2RequestHeadBuilder, endStream: Bool, now: NIODeadline) -> Action {
         guard case .receivingHead = self.state else { return self.receivedTrailers(endStream: endStream) }
         if head.isOversized {
             let problem = Response.problem(status: .init(code: 431), title: "Request header fields too large")
@@ -72,6 +96,7 @@ struct HTTP2StreamMachine {
             return .dispatch(Request(head: request))
         }
         self.state = .receivingBody(request, ByteBuffer())
+        self.lastBodyActivity = now
         return .none
     }
 
@@ -81,8 +106,9 @@ struct HTTP2StreamMachine {
     }
 
     /// A chunk of request body arrived.
-    mutating func receivedData(_ bytes: UnsafeRawBufferPointer) -> Action {
+    mutating func receivedData(_ bytes: UnsafeRawBufferPointer, now: NIODeadline) -> Action {
         guard case .receivingBody(let head, var body) = self.state else { return self.discard(bytes.count) }
+        self.lastBodyActivity = now
         if body.readableBytes + bytes.count > self.maxBodySize {
             let problem = Response.problem(status: .contentTooLarge, title: "Request body too large")
             return self.answer(problem, includeBody: head.method != .head, peerEnded: false)
@@ -107,6 +133,23 @@ struct HTTP2StreamMachine {
             break
         }
         return .none
+    }
+
+    /// The request body received nothing for `requestBodyTimeout`: 408, then the stream is reset (the connection
+    /// and its other streams go on). Ignored unless the body is arriving.
+    mutating func bodyTimedOut() -> Action {
+        guard case .receivingBody(let head, _) = self.state else { return .none }
+        self.resetsAfterResponse = true
+        let problem = Response.problem(status: .requestTimeout, title: "Request body timeout")
+        return self.answer(problem, includeBody: head.method != .head, peerEnded: false)
+    }
+
+    /// Refuses a request whose body has not fully arrived (RST_STREAM REFUSED_STREAM, RFC 9113 §8.7: nothing
+    /// was processed, the client may retry), dropping what it buffered. Ignored unless the body is arriving.
+    mutating func refuse() -> Action {
+        guard case .receivingBody = self.state else { return .none }
+        self.state = .reset
+        return .reset(.refusedStream)
     }
 
     /// The dispatcher answered. Ignored unless a response is owed.
@@ -155,7 +198,9 @@ struct HTTP2StreamMachine {
 
     /// Our last frame (END_STREAM) went out. A peer still sending may go on until ``discardAllowance``.
     mutating func sentEndOfStream() -> Action {
-        guard case .responded(peerEnded: false) = self.state, self.discardedBytes > self.discardAllowance else {
+        guard case .responded(peerEnded: false) = self.state,
+            self.resetsAfterResponse || self.discardedBytes > self.discardAllowance
+        else {
             return .none
         }
         self.state = .reset
