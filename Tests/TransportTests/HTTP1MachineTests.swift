@@ -13,7 +13,7 @@ struct HTTP1MachineTests {
     }
 
     @Test func timeoutMachineMovesDeadlinesWithoutRearmingTheTimer() {
-        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(60), requestReadTimeout: .seconds(30))
+        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(60), headTimeout: .seconds(30), bodyTimeout: .seconds(45))
         #expect(machine.requestBytesPending(now: Self.at(0)) == .none)  // not started yet
         // Armed for the shorter timeout at most, so no later deadline can come before it.
         #expect(machine.start(now: Self.at(0)) == .arm(Self.at(30)))
@@ -30,7 +30,7 @@ struct HTTP1MachineTests {
     }
 
     @Test func timeoutMachineIdlesOutAndNeverTimesOutARequestBeingAnswered() {
-        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(10), requestReadTimeout: .seconds(30))
+        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(10), headTimeout: .seconds(30), bodyTimeout: .seconds(30))
         #expect(machine.start(now: Self.at(0)) == .arm(Self.at(10)))
         #expect(machine.requestBytesPending(now: Self.at(1)) == .none)
         machine.requestCompleted()
@@ -39,8 +39,36 @@ struct HTTP1MachineTests {
         #expect(machine.timerFired(now: Self.at(110)) == .close)
     }
 
+    @Test func timeoutMachineGivesTheHeadItsDeadlineAndTheBodyOneThatEveryByteMoves() {
+        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(60), headTimeout: .seconds(20), bodyTimeout: .seconds(5))
+        #expect(machine.start(now: Self.at(0)) == .arm(Self.at(5)))  // the shortest timeout bounds the wait
+        #expect(machine.timerFired(now: Self.at(5)) == .arm(Self.at(10)))
+        #expect(machine.requestBytesPending(now: Self.at(6)) == .none)
+        #expect(!machine.isReadingBody)
+        #expect(machine.timerFired(now: Self.at(10)) == .arm(Self.at(15)))
+        #expect(machine.headCompleted(now: Self.at(12)) == .none)  // the head took 6 s: within its 20 s
+        #expect(machine.isReadingBody)
+        machine.bodyBytesReceived(now: Self.at(14))
+        #expect(machine.timerFired(now: Self.at(15)) == .arm(Self.at(19)))
+        machine.bodyBytesReceived(now: Self.at(18))
+        #expect(machine.timerFired(now: Self.at(19)) == .arm(Self.at(23)))
+        #expect(machine.timerFired(now: Self.at(23)) == .answerRequestTimeout)  // 5 s without a byte
+        #expect(!machine.isReadingBody)
+    }
+
+    @Test func timeoutMachineStopsTheBodyDeadlineOnceTheRequestIsComplete() {
+        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(60), headTimeout: .seconds(20), bodyTimeout: .seconds(5))
+        _ = machine.start(now: Self.at(0))
+        _ = machine.requestBytesPending(now: Self.at(1))
+        _ = machine.headCompleted(now: Self.at(1))
+        machine.requestCompleted()
+        machine.bodyBytesReceived(now: Self.at(2))  // ignored: no body is being read
+        #expect(machine.timerFired(now: Self.at(5)) == .none)
+        #expect(machine.responseCompleted(now: Self.at(30)) == .arm(Self.at(35)))
+    }
+
     @Test func timeoutMachineCancelsTheArmedTimerOnClose() {
-        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(10), requestReadTimeout: .seconds(30))
+        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(10), headTimeout: .seconds(30), bodyTimeout: .seconds(30))
         #expect(machine.start(now: Self.at(0)) == .arm(Self.at(10)))
         #expect(machine.closed() == .cancel)
         #expect(machine.responseCompleted(now: Self.at(1)) == .none)

@@ -72,6 +72,12 @@ struct HTTP1RequestMachine {
         return false
     }
 
+    /// Whether a request's head was accepted and its body is arriving.
+    var isReceivingBody: Bool {
+        if case .receiving = self.state { return true }
+        return false
+    }
+
     /// Whether the connection is closing, so that nothing more is read or answered.
     var isClosing: Bool {
         if case .closing = self.state { return true }
@@ -150,6 +156,20 @@ struct HTTP1RequestMachine {
         }
         self.state = .receiving(receiving)
         return .none
+    }
+
+    /// Copies the body received so far into storage of its own when it is a small slice of a much larger buffer
+    /// (`maxSlack` times its size or more, such as the thread's shared read buffer), so that a body that arrives
+    /// slowly pins only its own bytes.
+    mutating func releaseSharedBody(maxSlack: Int) {
+        guard case .receiving(var receiving) = self.state,
+            receiving.body.storageCapacity > maxSlack * max(receiving.body.readableBytes, 1_024)
+        else { return }
+        self.state = .closing  // drop the stored copy while replacing it
+        var own = ByteBuffer()
+        own.writeImmutableBuffer(receiving.body)
+        receiving.body = own
+        self.state = .receiving(receiving)
     }
 
     /// The current request ended (after its body and any trailers).

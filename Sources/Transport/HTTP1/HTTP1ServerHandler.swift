@@ -8,8 +8,8 @@ import NIOCore
 /// ``Response`` back as one buffer. One request is in flight at a time, numbered 1, 2, 3, … on the connection;
 /// pipelined requests wait in the inbound buffer until the previous one is answered, and reads stop while that
 /// buffer is full. Responses produced during a read batch are flushed once, when the batch ends; a response that
-/// arrives later is flushed at once. It also enforces the idle and request-read timeouts (``HTTP1TimeoutMachine``),
-/// answers malformed input (400, 413, 414, 417, 431, 501, 505) and closes, and drains on
+/// arrives later is flushed at once. It also enforces the idle, request-head and request-body timeouts
+/// (``HTTP1TimeoutMachine``), answers malformed input (400, 413, 414, 417, 431, 501, 505) and closes, and drains on
 /// `ChannelShouldQuiesceEvent`.
 final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     typealias InboundIn = ByteBuffer
@@ -49,7 +49,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         self.machine = HTTP1RequestMachine(maxBodySize: limits.maxBodySize)
         self.timeouts = HTTP1TimeoutMachine(
             idleTimeout: TimeAmount(limits.idleTimeout),
-            requestReadTimeout: TimeAmount(limits.requestHeadTimeout)
+            headTimeout: TimeAmount(limits.requestHeadTimeout),
+            bodyTimeout: TimeAmount(limits.requestBodyTimeout)
         )
         self.dispatcher = dispatcher
     }
@@ -94,6 +95,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         // A closing connection (after an error, a timeout or `connection: close`) starts nothing new.
         guard !self.machine.isClosing else { return }
         let bytes = self.unwrapInboundIn(data)
+        if self.timeouts.isReadingBody { self.timeouts.bodyBytesReceived(now: context.eventLoop.now) }
         if self.inbound.readableBytes == 0 {
             self.inbound = bytes
         } else {
@@ -148,6 +150,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
                 action = self.machine.receivedRequest(head)
             case .head(let head):
                 action = self.machine.receivedHead(head)
+                if self.machine.isReceivingBody {
+                    self.perform(self.timeouts.headCompleted(now: context.eventLoop.now), context: context)
+                }
             case .body(let chunk):
                 action = self.machine.receivedBody(chunk)
             case .end:
@@ -160,8 +165,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     }
 
     /// Lets go of a fully parsed read buffer now rather than at the next read (it is the thread's shared one), and
-    /// copies a small partial request out of a much larger buffer.
+    /// copies a small partial request, or the partial body received so far, out of a much larger buffer.
     private func releaseParsedBytes(context: ChannelHandlerContext) {
+        self.machine.releaseSharedBody(maxSlack: Self.maxRetainedSlack)
         let remaining = self.inbound.readableBytes
         if remaining == 0 {
             self.inbound = ByteBuffer()
