@@ -30,7 +30,12 @@ struct HostileHTTP1Tests {
         let baseline = try HostileHTTP1.settle(server)
         let count = 100
         var clients: [RawTLSClient] = []
+        var lastDrip = Date()
         for _ in 0..<count {
+            if Date().timeIntervalSince(lastDrip) > 0.5 {  // keep the first ones alive while the others connect
+                for client in clients { client.send("y") }
+                lastDrip = Date()
+            }
             let client = try server.connect()
             // Declares almost the whole 1 MiB limit, sends 4 KiB: nothing may be reserved from the declaration.
             client.send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n")
@@ -57,6 +62,63 @@ struct HostileHTTP1Tests {
         }
         clients.removeAll()
         #expect(try HostileHTTP1.waitUntil(seconds: 15) { try server.resources().openDescriptors <= baseline.openDescriptors })
+    }
+
+    @Test(arguments: [true, false])
+    func a20MiBBodyGets413ThatTheClientReads(chunked: Bool) throws {
+        let server = try ServerProcess()
+        defer { _ = server.stop() }
+        let baseline = try HostileHTTP1.settle(server)
+        let client = try server.connect()
+        let total = 20 * 1024 * 1024
+        let framing = chunked ? "Transfer-Encoding: chunked" : "Content-Length: \(total)"
+        client.send("POST / HTTP/1.1\r\nHost: localhost\r\n\(framing)\r\n\r\n")
+        // Like curl: send the body in large writes, and stop as soon as a response arrives. A write blocks until the
+        // server has read most of it, so a server that closes on unread bytes resets it.
+        let piece = [UInt8](repeating: 0x61, count: 1024 * 1024)
+        let chunk = Array("100000\r\n".utf8) + piece + Array("\r\n".utf8)
+        var sent = 0
+        var received: [UInt8] = []
+        var sendFailed = false
+        while sent < total && received.isEmpty {
+            guard client.send(chunked ? chunk : piece) else {
+                sendFailed = true
+                break
+            }
+            sent += piece.count
+            received = client.receiveWithoutBlocking(timeout: 0.002).bytes
+        }
+        let rest = client.receive(timeout: 10) { String(decoding: $0, as: UTF8.self).contains("\"status\":413}") }
+        let text = String(decoding: received + rest.bytes, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 413 Content too large\r\n"), "after \(sent) bytes: \(text)")
+        // The client learns of the refusal from the answer, not from a reset while it sends (curl gives up then).
+        #expect(!sendFailed, "the connection was reset while sending, after \(sent) bytes")
+        #expect(text.contains("\r\nconnection: close\r\n"))
+        #expect(sent < total, "the whole body went out before the answer")
+        let during = try server.resources()
+        print("20 MiB \(chunked ? "chunked" : "Content-Length") body: 413 after \(sent) bytes sent; \(baseline) -> \(during)")
+        // The server keeps at most the 1 MiB body limit and then drops what follows: 4 MiB is the limit plus its
+        // read and TLS buffers, with room for allocator slack; 20 MiB would show as 20 MiB.
+        #expect(during.residentKiB - baseline.residentKiB < 4 * 1024, "\(baseline) -> \(during)")
+        #expect(client.waitForClose(timeout: 10))
+        #expect(try HostileHTTP1.waitUntil(seconds: 10) { try server.resources().openDescriptors <= baseline.openDescriptors })
+    }
+
+    @Test func curlUploadingA20MiBChunkedBodyReadsThe413() async throws {
+        let server = try ServerProcess()
+        defer { _ = server.stop() }
+        let file = server.folder.path + "/20MiB"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data(count: 20 * 1024 * 1024)))
+        let curl = Curl(caFile: server.folder.pki.rootCAFile)
+        // curl sends `Expect: 100-continue`, gets the 100, then uploads until the 413 arrives. A server that closed
+        // on the unread rest reset the upload: curl exit code 55 ("send failure") in two runs out of three.
+        for _ in 0..<3 {
+            let result = try await curl.run(
+                "https://localhost:\(server.port)/",
+                ["--http1.1", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + file]
+            )
+            #expect(result.exitCode == 0 && result.status == 413, "curl \(result.exitCode): \(result.stderr)")
+        }
     }
 }
 
@@ -92,5 +154,19 @@ enum HostileHTTP1 {
             last = now
         }
         return last
+    }
+}
+
+extension RawTLSClient {
+    /// ``receive(timeout:until:)`` on a non-blocking socket: a TLS record that is not application data (a session
+    /// ticket) cannot leave `SSL_read` waiting past the timeout for data that is not coming.
+    func receiveWithoutBlocking(
+        timeout: Double,
+        until isComplete: ([UInt8]) -> Bool = { _ in false }
+    ) -> (bytes: [UInt8], closed: Bool) {
+        let flags = fcntl(self.socket, F_GETFL)
+        _ = fcntl(self.socket, F_SETFL, flags | O_NONBLOCK)
+        defer { _ = fcntl(self.socket, F_SETFL, flags) }
+        return self.receive(timeout: timeout, until: isComplete)
     }
 }

@@ -116,7 +116,7 @@ struct HTTP1MachineTests {
         #expect(plan == HTTP1ResponsePlan(version: .http1_1, keepAlive: true, isHeadRequest: false))
         guard case .drop = machine.responseReady(.text("x"), for: stream) else { throw Failure.unexpected }
         guard case .none = machine.receivedHead(head) else { throw Failure.unexpected }
-        guard case .reject(let response, _) = machine.receivedBody(ByteBuffer(string: "abcde")) else {
+        guard case .refuseBody(let response, _) = machine.receivedBody(ByteBuffer(string: "abcde")) else {
             throw Failure.unexpected
         }
         #expect(response.status == .contentTooLarge)
@@ -128,13 +128,15 @@ struct HTTP1MachineTests {
     @Test func requestMachineChecksExpectationThenDeclaredLength() throws {
         var machine = HTTP1RequestMachine(maxBodySize: 4)
         let teapot = try Self.head("POST / HTTP/1.1\r\nHost: h\r\nExpect: teapot\r\nContent-Length: 9\r\n\r\n")
-        guard case .reject(let response, let plan) = machine.receivedHead(teapot) else { throw Failure.unexpected }
+        guard case .refuseBody(let response, let plan) = machine.receivedHead(teapot) else {
+            throw Failure.unexpected
+        }
         #expect(response.status == .expectationFailed)
         #expect(!plan.keepAlive)
 
         machine = HTTP1RequestMachine(maxBodySize: 4)
         let large = try Self.head("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
-        guard case .reject(let tooLarge, _) = machine.receivedHead(large) else { throw Failure.unexpected }
+        guard case .refuseBody(let tooLarge, _) = machine.receivedHead(large) else { throw Failure.unexpected }
         #expect(tooLarge.status == .contentTooLarge)
 
         machine = HTTP1RequestMachine(maxBodySize: 4)

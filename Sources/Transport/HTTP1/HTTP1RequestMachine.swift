@@ -16,6 +16,9 @@ struct HTTP1RequestMachine {
         case sendContinue
         /// Answer with `response` and close the connection; the request is not dispatched.
         case reject(Response, HTTP1ResponsePlan)
+        /// Answer with `response`, then drop what the client still sends of the refused body for a while before
+        /// closing: closing on unread bytes would reset the connection, often before the client read the answer.
+        case refuseBody(Response, HTTP1ResponsePlan)
         /// The request is complete: hand it to the dispatcher.
         case dispatch(Request, StreamID)
         /// Close the connection without answering.
@@ -123,13 +126,14 @@ struct HTTP1RequestMachine {
         }
         self.lastStream = self.lastStream == Int32.max ? 1 : self.lastStream + 1
         let closing = HTTP1ResponsePlan(version: head.version, keepAlive: false, isHeadRequest: head.isHeadRequest)
+        // A refused head may still be followed by its body.
         if head.expectation == .unsupported {
             self.state = .closing
-            return .rejected(.reject(.problem(status: .expectationFailed, title: "Expectation failed"), closing))
+            return .rejected(.refuseBody(.problem(status: .expectationFailed, title: "Expectation failed"), closing))
         }
         if case .length(let declared) = head.framing, declared > self.maxBodySize {
             self.state = .closing
-            return .rejected(.reject(.problem(status: .contentTooLarge, title: "Content too large"), closing))
+            return .rejected(.refuseBody(.problem(status: .contentTooLarge, title: "Content too large"), closing))
         }
         let plan = HTTP1ResponsePlan(
             version: head.version,
@@ -146,7 +150,7 @@ struct HTTP1RequestMachine {
             self.state = .closing
             var plan = receiving.plan
             plan.keepAlive = false
-            return .reject(.problem(status: .contentTooLarge, title: "Content too large"), plan)
+            return .refuseBody(.problem(status: .contentTooLarge, title: "Content too large"), plan)
         }
         self.state = .closing  // drop the stored copy so appending does not copy the buffer
         if receiving.body.readableBytes == 0 {

@@ -29,7 +29,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     @exclusivity(unchecked) private var machine: HTTP1RequestMachine
     private var timeouts: HTTP1TimeoutMachine
     private let dispatcher: any RequestDispatcher
-    private var context: ChannelHandlerContext?
+    private(set) var context: ChannelHandlerContext?
     /// Received bytes not parsed yet.
     @exclusivity(unchecked) private var inbound = ByteBuffer()
     /// The thread's scratch buffers: responses are serialized into a shared one, reused once TLS has encrypted it.
@@ -42,6 +42,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     private var isParsing = false
     /// A `read` was held back because the inbound buffer is full.
     private var isReadHeld = false
+    /// After a refused body: what the connection may still read and drop before it closes.
+    var drain: HTTP1Drain?
 
     /// Creates the handler for one connection.
     init(limits: ConnectionLimits, dispatcher: any RequestDispatcher) {
@@ -82,6 +84,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
 
     private func connectionEnded(context: ChannelHandlerContext) {
         self.perform(self.timeouts.closed(), context: context)
+        self.endDrain()
         if let stream = self.machine.connectionClosed() {
             self.dispatcher.cancel(stream)
         }
@@ -92,9 +95,12 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.isInReadBatch = true
-        // A closing connection (after an error, a timeout or `connection: close`) starts nothing new.
-        guard !self.machine.isClosing else { return }
         let bytes = self.unwrapInboundIn(data)
+        // A closing connection (after an error, a timeout or `connection: close`) starts nothing new.
+        guard !self.machine.isClosing else {
+            self.drained(bytes.readableBytes, context: context)
+            return
+        }
         if self.timeouts.isReadingBody { self.timeouts.bodyBytesReceived(now: context.eventLoop.now) }
         if self.inbound.readableBytes == 0 {
             self.inbound = bytes
@@ -189,6 +195,10 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
             context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
         case .reject(let response, let plan):
             self.send(response, plan: plan, context: context)
+        case .refuseBody(let response, let plan):
+            self.perform(self.timeouts.closed(), context: context)  // this is the last answer: no 408 after it
+            self.startDraining(context: context)
+            self.send(response, plan: plan, context: context)
         case .dispatch(let request, let stream):
             self.timeouts.requestCompleted()
             self.dispatcher.dispatch(request, on: stream, writer: self)
@@ -229,8 +239,13 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         }
         if !plan.keepAlive {
             self.needsFlush = false
-            let channel = context.channel
-            context.writeAndFlush(self.wrapOutboundOut(last)).whenComplete { _ in channel.close(promise: nil) }
+            let written = context.writeAndFlush(self.wrapOutboundOut(last))
+            if self.drain != nil {
+                written.assumeIsolated().whenComplete { [self] _ in self.drainAnswerWritten() }
+            } else {
+                let channel = context.channel
+                written.whenComplete { _ in channel.close(promise: nil) }
+            }
         } else if self.isInReadBatch {
             context.write(self.wrapOutboundOut(last), promise: nil)
             self.needsFlush = true
