@@ -120,6 +120,43 @@ struct HostileHTTP1Tests {
             #expect(result.exitCode == 0 && result.status == 413, "curl \(result.exitCode): \(result.stderr)")
         }
     }
+
+    @Test func aClientThatPipelinesAndNeverReadsIsNotBufferedAndLaterGetsEveryAnswerInOrder() throws {
+        let server = try ServerProcess(extraYAML: "  - { path: /api/whoami, function: whoami, policy: partners }")
+        defer { _ = server.stop() }
+        let baseline = try HostileHTTP1.settle(server)
+        let client = try server.connect()
+        // 25,000 requests of 47 bytes, almost all `whoami` (about 600 bytes of answer each): 14 MiB of answers for
+        // a client that does not read. In batches of 50 (one write each) whose last asks `hello?name=<batch>`, so
+        // that the order of the answers shows.
+        let batchCount = 500
+        let whoami = String(repeating: "GET /api/whoami HTTP/1.1\r\nHost: localhost\r\n\r\n", count: 49)
+        let batches = (0..<batchCount).map { Array((whoami + "GET /api/hello?name=\($0) HTTP/1.1\r\nHost: l\r\n\r\n").utf8) }
+        var next = 0
+        while next < batches.count, client.sendWithoutBlocking(batches[next], stall: 2) { next += 1 }
+        let held = try HostileHTTP1.resourcesOnceIdle(server)
+        // The server stopped reading: requests wait unread in its socket (in the kernel, not in the server).
+        let unread = try HostileHTTP1.unreadBytes(serverPort: server.port, client: client)
+        print("pipelining without reading: \(next * 50) of \(batchCount * 50) requests sent, \(unread) bytes unread; \(baseline) -> \(held)")
+        #expect(unread > 0, "the server read every request")
+        // About 1 MiB of responses waits before the server stops reading (maxPendingOutputBytes), plus 64 KiB of
+        // unparsed requests and the TLS and read buffers: 6 MiB leaves room for allocator slack. Without the bound
+        // the server holds all it cannot write, 14 MiB less what the socket buffers take (+15 MiB measured for 17).
+        #expect(held.residentKiB - baseline.residentKiB < 6 * 1024, "\(baseline) -> \(held)")
+
+        // Now it reads: every answer arrives, in order, while the rest of the requests go out.
+        var answers = PipelinedAnswers()
+        let deadline = Date().addingTimeInterval(120)
+        while answers.count < batchCount * 50 && Date() < deadline {
+            if next < batches.count, client.sendWithoutBlocking(batches[next], stall: 0.01) { next += 1 }
+            let received = client.receiveWithoutBlocking(timeout: 0.01)
+            answers.append(received.bytes)
+            if received.closed { break }
+        }
+        #expect(answers.count == batchCount * 50, "\(answers.count) answers")
+        #expect(answers.hellos == Array(0..<batchCount), "the answers came out of order")
+        withExtendedLifetime(client) {}
+    }
 }
 
 /// Helpers of the hostile HTTP/1.1 tests.
@@ -132,6 +169,54 @@ enum HostileHTTP1 {
             usleep(50_000)
         } while Date() < deadline
         return try condition()
+    }
+
+    /// Waits until the server has worked through what it accepted (its CPU time grows by at most 2 ticks in
+    /// 500 ms, at most 60 s), then returns what it holds: the state that a bound must hold for.
+    static func resourcesOnceIdle(_ server: ServerProcess) throws -> ProcessResources {
+        var last = try cpuTicks(server.pid)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            usleep(500_000)
+            let now = try cpuTicks(server.pid)
+            if now - last <= 2 { break }
+            last = now
+        }
+        return try server.resources()
+    }
+
+    /// The bytes waiting unread in the receive queue of the server's end of `client`'s connection
+    /// (`/proc/net/tcp`, `rx_queue`).
+    static func unreadBytes(serverPort: Int, client: RawTLSClient) throws -> Int {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(client.socket, $0, &length) }
+        }
+        let clientPort = Int(UInt16(bigEndian: address.sin_port))
+        // Read to the end: `String(contentsOfFile:)` stops after the first page of a /proc file.
+        let file = try #require(FileHandle(forReadingAtPath: "/proc/net/tcp"))
+        defer { try? file.close() }
+        let table = String(decoding: file.readDataToEndOfFile(), as: UTF8.self)
+        for line in table.split(separator: "\n").dropFirst() {
+            // sl local_address rem_address st tx_queue:rx_queue …, addresses as HEXIP:HEXPORT
+            let fields = line.split(separator: " ")
+            guard fields.count > 4,
+                Int(fields[1].split(separator: ":")[1], radix: 16) == serverPort,
+                Int(fields[2].split(separator: ":")[1], radix: 16) == clientPort
+            else { continue }
+            return Int(fields[4].split(separator: ":")[1], radix: 16) ?? 0
+        }
+        Issue.record("no socket \(serverPort) <- \(clientPort) in /proc/net/tcp")
+        return 0
+    }
+
+    /// User and system CPU time of `pid`, in clock ticks (`/proc/PID/stat` fields 14 and 15).
+    static func cpuTicks(_ pid: Int32) throws -> Int {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // The command name (field 2) may hold spaces; the fields after its closing parenthesis are plain.
+        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+        return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
     }
 
     /// Warms the server up with a few ordinary requests (so that code, TLS state and allocator arenas of a first
@@ -168,5 +253,71 @@ extension RawTLSClient {
         _ = fcntl(self.socket, F_SETFL, flags | O_NONBLOCK)
         defer { _ = fcntl(self.socket, F_SETFL, flags) }
         return self.receive(timeout: timeout, until: isComplete)
+    }
+
+    /// Writes all of `bytes` without blocking. Returns false when the socket stayed full for `stall` seconds (or
+    /// failed): the write is then pending in OpenSSL and must be retried with the same array, which keeps its
+    /// storage (OpenSSL checks that a retried write passes the same buffer).
+    func sendWithoutBlocking(_ bytes: [UInt8], stall: Double) -> Bool {
+        let flags = fcntl(self.socket, F_GETFL)
+        _ = fcntl(self.socket, F_SETFL, flags | O_NONBLOCK)
+        defer { _ = fcntl(self.socket, F_SETFL, flags) }
+        while !self.send(bytes) {
+            var poll = pollfd(fd: self.socket, events: Int16(POLLOUT), revents: 0)
+            guard Glibc.poll(&poll, 1, Int32(stall * 1000)) > 0, poll.revents & Int16(POLLERR | POLLHUP) == 0 else {
+                return false
+            }
+        }
+        return true
+    }
+}
+
+/// The answers of the pipelining test: how many, and the numbers of its `Hello, N.` answers in arrival order.
+struct PipelinedAnswers {
+    private(set) var count = 0
+    private(set) var hellos: [Int] = []
+    private var pending: [UInt8] = []
+    private static let statusLine = Array("HTTP/1.1 200 OK\r\n".utf8)
+    private static let hello = Array("Hello, ".utf8)
+
+    /// Adds received bytes and reads the answers that are complete.
+    mutating func append(_ bytes: [UInt8]) {
+        self.pending += bytes
+        var index = 0
+        while let start = Self.find(Self.statusLine, in: self.pending, from: index),
+            let end = Self.find(Array("\r\n\r\n".utf8), in: self.pending, from: start)
+        {
+            // The body follows the head: read its length, and wait until it is all there.
+            let head = String(decoding: self.pending[start..<end], as: UTF8.self).lowercased()
+            guard let lengthLine = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+                let length = Int(lengthLine.dropFirst(15).trimmingCharacters(in: .whitespaces)),
+                end + 4 + length <= self.pending.count
+            else { break }
+            let body = self.pending[(end + 4)..<(end + 4 + length)]
+            if body.starts(with: Self.hello), let number = Int(String(decoding: body.dropFirst(7).dropLast(), as: UTF8.self)) {
+                self.hellos.append(number)
+            }
+            self.count += 1
+            index = end + 4 + length
+        }
+        self.pending.removeFirst(index)
+    }
+
+    /// Where `needle` starts in `haystack` at or after `from`: `memchr` finds each candidate first byte.
+    private static func find(_ needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
+        haystack.withUnsafeBytes { bytes in
+            var start = from
+            while start + needle.count <= bytes.count {
+                guard let found = memchr(bytes.baseAddress! + start, Int32(needle[0]), bytes.count - start) else {
+                    return nil
+                }
+                start = bytes.baseAddress!.distance(to: UnsafeRawPointer(found))
+                if start + needle.count <= bytes.count, needle.indices.allSatisfy({ bytes[start + $0] == needle[$0] }) {
+                    return start
+                }
+                start += 1
+            }
+            return nil
+        }
     }
 }

@@ -7,8 +7,10 @@ import NIOCore
 /// It parses requests (``HTTP1RequestParser``), hands each complete one to the ``RequestDispatcher`` and writes its
 /// ``Response`` back as one buffer. One request is in flight at a time, numbered 1, 2, 3, … on the connection;
 /// pipelined requests wait in the inbound buffer until the previous one is answered, and reads stop while that
-/// buffer is full. Responses produced during a read batch are flushed once, when the batch ends; a response that
-/// arrives later is flushed at once. It also enforces the idle, request-head and request-body timeouts
+/// buffer is full. Responses produced during a read batch are flushed once, when the batch ends (or every
+/// ``maxUnflushedBytes``); a response that arrives later is flushed at once. Once
+/// ``ConnectionLimits/maxPendingOutputBytes`` of responses wait for a client that does not read (the channel's
+/// high water mark), the next request waits, and so do reads, until half of them are written. It also enforces the idle, request-head and request-body timeouts
 /// (``HTTP1TimeoutMachine``), answers malformed input (400, 413, 414, 417, 431, 501, 505) and closes, and drains on
 /// `ChannelShouldQuiesceEvent`.
 final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
@@ -18,6 +20,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
 
     /// While a request waits for its response, reading stops once this many bytes of later requests are buffered.
     static let maxBufferedBytes = 64 * 1024
+    /// Responses written during a read batch are flushed early past this many bytes, so that the channel's
+    /// writability (and so the backpressure) sees them.
+    static let maxUnflushedBytes = 64 * 1024
     /// Leftover bytes of a partial request are copied out of a read buffer more than this many times their size,
     /// so a slow client does not pin a large shared buffer.
     private static let maxRetainedSlack = 4
@@ -38,6 +43,12 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     /// Between `channelRead` and `channelReadComplete`: a response written now is flushed at the batch's end.
     private var isInReadBatch = false
     private var needsFlush = false
+    /// Bytes written in this read batch and not flushed yet.
+    private var unflushedBytes = 0
+    /// The channel is not writable: the client does not read its responses as fast as they come.
+    private var isOutputBlocked = false
+    /// The channel's high water mark: ``ConnectionLimits/maxPendingOutputBytes``.
+    private let maxPendingOutputBytes: Int
     /// Inside ``parseBufferedRequests(context:)``: a response written re-entrantly must not start another loop.
     private var isParsing = false
     /// A `read` was held back because the inbound buffer is full.
@@ -55,12 +66,21 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
             bodyTimeout: TimeAmount(limits.requestBodyTimeout)
         )
         self.dispatcher = dispatcher
+        self.maxPendingOutputBytes = limits.maxPendingOutputBytes
     }
 
     // MARK: Lifecycle
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // Writability turns off once this much waits to be written (TLS records are what the socket holds, a few
+        // bytes more than the responses), and back on when half of it is written.
+        let mark = ChannelOptions.Types.WriteBufferWaterMark(
+            low: self.maxPendingOutputBytes / 2,
+            high: max(self.maxPendingOutputBytes, 1)
+        )
+        try? context.channel.syncOptions?.setOption(.writeBufferWaterMark, value: mark)
+        self.isOutputBlocked = !context.channel.isWritable
         // Added after the TLS handshake: the channel is usually active already.
         if context.channel.isActive {
             self.perform(self.timeouts.start(now: context.eventLoop.now), context: context)
@@ -113,11 +133,29 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         self.isInReadBatch = false
-        if self.needsFlush {
-            self.needsFlush = false
-            context.flush()
-        }
+        self.flushIfNeeded(context: context)
         context.fireChannelReadComplete()
+    }
+
+    private func flushIfNeeded(context: ChannelHandlerContext) {
+        guard self.needsFlush else { return }
+        self.needsFlush = false
+        self.unflushedBytes = 0
+        context.flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.isOutputBlocked = !context.channel.isWritable
+        if !self.isOutputBlocked && !self.isParsing {
+            // The client read enough: answer what waits, in one flush as in a read batch, then read again.
+            let wasInReadBatch = self.isInReadBatch
+            self.isInReadBatch = true
+            self.parseBufferedRequests(context: context)
+            self.isInReadBatch = wasInReadBatch
+            if !wasInReadBatch { self.flushIfNeeded(context: context) }
+            self.resumeReadingIfHeld(context: context)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -144,8 +182,15 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         self.isParsing = true
         defer { self.isParsing = false }
         while self.machine.isReadingRequests {
-            if self.machine.isIdle && self.inbound.readableBytes > 0 {
-                self.perform(self.timeouts.requestBytesPending(now: context.eventLoop.now), context: context)
+            if self.machine.isIdle {
+                // Backpressure: the next request waits until the client has read enough of the answers.
+                guard !self.isOutputBlocked else {
+                    self.releaseParsedBytes(context: context)
+                    return
+                }
+                if self.inbound.readableBytes > 0 {
+                    self.perform(self.timeouts.requestBytesPending(now: context.eventLoop.now), context: context)
+                }
             }
             let action: HTTP1RequestMachine.Action
             switch self.parser.next(from: &self.inbound) {
@@ -230,6 +275,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         var outbound = self.buffers.take(.http1ResponseOut, minimumCapacity: 512)
         let writesBodySeparately = response.writeHTTP1(plan, into: &outbound)
         self.buffers.recycle(outbound, as: .http1ResponseOut)
+        let size = outbound.readableBytes + (writesBodySeparately ? response.body.readableBytes : 0)
         let last: ByteBuffer
         if writesBodySeparately {
             context.write(self.wrapOutboundOut(outbound), promise: nil)
@@ -249,14 +295,21 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         } else if self.isInReadBatch {
             context.write(self.wrapOutboundOut(last), promise: nil)
             self.needsFlush = true
+            self.unflushedBytes += size
+            if self.unflushedBytes >= Self.maxUnflushedBytes { self.flushIfNeeded(context: context) }
         } else {
             context.writeAndFlush(self.wrapOutboundOut(last), promise: nil)
         }
     }
 
+    /// Whether buffered requests wait: one is being answered, or the client does not read the answers.
+    private var isParsingHeld: Bool {
+        !self.machine.isReadingRequests || (self.isOutputBlocked && self.machine.isIdle)
+    }
+
     func read(context: ChannelHandlerContext) {
-        // Backpressure: a client that pipelines faster than it is answered is not buffered without bound.
-        if !self.machine.isReadingRequests && self.inbound.readableBytes >= Self.maxBufferedBytes {
+        // Backpressure: a client that pipelines faster than it is answered (or reads) is not buffered without bound.
+        if self.isParsingHeld && self.inbound.readableBytes >= Self.maxBufferedBytes {
             self.isReadHeld = true
             return
         }
@@ -264,8 +317,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     }
 
     private func resumeReadingIfHeld(context: ChannelHandlerContext) {
-        guard self.isReadHeld, self.machine.isReadingRequests || self.inbound.readableBytes < Self.maxBufferedBytes
-        else { return }
+        guard self.isReadHeld, !self.isParsingHeld || self.inbound.readableBytes < Self.maxBufferedBytes else { return }
         self.isReadHeld = false
         context.read()
     }
