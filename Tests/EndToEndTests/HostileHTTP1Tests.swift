@@ -17,6 +17,7 @@ struct HostileHTTP1Tests {
         let elapsed = Date().timeIntervalSince(started)
         #expect(text.hasPrefix("HTTP/1.1 408 Request timeout\r\n"), "\(text)")
         #expect(text.contains("\r\nconnection: close\r\n"))
+        #expect(HostileHTTP1.hasCurrentDate(text))
         // 1 s without a byte: not before it, and well within it plus a loaded machine's scheduling delays.
         #expect(elapsed > 0.9 && elapsed < 6, "408 after \(elapsed) s")
         #expect(client.waitForClose(timeout: 5))
@@ -94,6 +95,7 @@ struct HostileHTTP1Tests {
         // The client learns of the refusal from the answer, not from a reset while it sends (curl gives up then).
         #expect(!sendFailed, "the connection was reset while sending, after \(sent) bytes")
         #expect(text.contains("\r\nconnection: close\r\n"))
+        #expect(HostileHTTP1.hasCurrentDate(text))
         #expect(sent < total, "the whole body went out before the answer")
         let during = try server.resources()
         print("20 MiB \(chunked ? "chunked" : "Content-Length") body: 413 after \(sent) bytes sent; \(baseline) -> \(during)")
@@ -119,6 +121,31 @@ struct HostileHTTP1Tests {
             )
             #expect(result.exitCode == 0 && result.status == 413, "curl \(result.exitCode): \(result.stderr)")
         }
+    }
+
+    @Test func everyResponseHasADateHeader() throws {
+        let server = try ServerProcess()
+        defer { _ = server.stop() }
+        let client = try server.connect()
+        // The shared 200 OK heads (pre-encoded), a built 200, problem responses, and a refusal that closes.
+        let requests = [
+            ("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 200 OK", "ok"),
+            ("GET /api/hello?name=date HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 200 OK", "Hello, date."),
+            ("GET /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 404 ", "\"status\":404}"),
+            ("DELETE /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 405 ", "\"status\":405}"),
+            ("HEAD /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 200 OK", "\r\n\r\n"),
+            ("GET / HTTP/1.1\r\nHost: localhost\r\nBad field: x\r\n\r\n", "HTTP/1.1 400 ", "\"status\":400}"),
+        ]
+        for (request, status, end) in requests {
+            client.send(request)
+            let (text, _) = client.receiveText(timeout: 10, containing: end)
+            #expect(text.hasPrefix(status), "\(text)")
+            #expect(HostileHTTP1.hasCurrentDate(text), "\(text)")
+        }
+        let stranger = try server.connect(withCertificate: false)
+        stranger.send("GET /api/hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let (refused, _) = stranger.receiveText(timeout: 10, containing: "\"status\":403}")
+        #expect(refused.hasPrefix("HTTP/1.1 403 Invalid client certificate\r\n") && HostileHTTP1.hasCurrentDate(refused))
     }
 
     @Test func aClientThatPipelinesAndNeverReadsIsNotBufferedAndLaterGetsEveryAnswerInOrder() throws {
@@ -161,6 +188,19 @@ struct HostileHTTP1Tests {
 
 /// Helpers of the hostile HTTP/1.1 tests.
 enum HostileHTTP1 {
+    /// Whether the head in `response` has exactly one `date` field, in IMF-fixdate form, within 5 s of now.
+    static func hasCurrentDate(_ response: String) -> Bool {
+        let head = response.components(separatedBy: "\r\n\r\n")[0]
+        let dates = head.components(separatedBy: "\r\n").filter { $0.lowercased().hasPrefix("date: ") }
+        guard dates.count == 1 else { return false }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        guard let date = formatter.date(from: String(dates[0].dropFirst(6))) else { return false }
+        return abs(date.timeIntervalSinceNow) < 5
+    }
+
     /// Polls `condition` every 50 ms for up to `seconds`; whether it held.
     static func waitUntil(seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
         let deadline = Date().addingTimeInterval(seconds)

@@ -8,6 +8,9 @@ import Testing
 struct HTTP1MachineTests {
     private static let start = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
 
+    /// A `Date` value (RFC 9110's example).
+    private static let date = Array("Sun, 06 Nov 1994 08:49:37 GMT".utf8)
+
     private static func at(_ seconds: Int64) -> NIODeadline {
         Self.start + .seconds(seconds)
     }
@@ -200,21 +203,25 @@ struct HTTP1MachineTests {
             body: ByteBuffer(string: "hello")
         )
         let plan = HTTP1ResponsePlan(version: .http1_0, keepAlive: true, isHeadRequest: false)
-        #expect(!response.writeHTTP1(plan, into: &buffer))
+        #expect(!response.writeHTTP1(plan, date: Self.date, into: &buffer))
         #expect(
             String(buffer: buffer)
-                == "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\ncontent-length: 5\r\nconnection: keep-alive\r\n\r\nhello"
+                == "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\ncontent-length: 5\r\n"
+                    + "connection: keep-alive\r\n\r\nhello"
         )
         buffer.clear()
         let head = HTTP1ResponsePlan(version: .http1_1, keepAlive: false, isHeadRequest: true)
-        #expect(!response.writeHTTP1(head, into: &buffer))
+        #expect(!response.writeHTTP1(head, date: Self.date, into: &buffer))
         #expect(String(buffer: buffer).hasSuffix("content-length: 5\r\nconnection: close\r\n\r\n"))
         buffer.clear()
-        #expect(!Response(status: .ok).writeHTTP1(.closing, into: &buffer))
-        #expect(String(buffer: buffer) == "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+        #expect(!Response(status: .ok).writeHTTP1(.closing, date: Self.date, into: &buffer))
+        #expect(
+            String(buffer: buffer)
+                == "HTTP/1.1 200 OK\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )
         buffer.clear()
         let large = Response(status: .ok, body: ByteBuffer(repeating: 0x61, count: Response.http1InlineBodyLimit + 1))
-        #expect(large.writeHTTP1(.closing, into: &buffer))  // the body is written separately
+        #expect(large.writeHTTP1(.closing, date: Self.date, into: &buffer))  // the body is written separately
         #expect(String(buffer: buffer).hasSuffix("\r\n\r\n"))
     }
 
@@ -226,28 +233,42 @@ struct HTTP1MachineTests {
             headerFields: [.contentLength: "3", .upgrade: "h2c", HTTPField.Name("X-Extra")!: "välue"],
             body: ByteBuffer(string: "abc")
         )
-        #expect(!custom.writeHTTP1(keepAlive, into: &buffer))
+        #expect(!custom.writeHTTP1(keepAlive, date: Self.date, into: &buffer))
         #expect(
             String(buffer: buffer)
-                == "HTTP/1.1 299 Fine Enough\r\nContent-Length: 3\r\nX-Extra: välue\r\n\r\nabc"
+                == "HTTP/1.1 299 Fine Enough\r\nContent-Length: 3\r\nX-Extra: välue\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\nabc"
         )
         buffer.clear()
         let noContent = Response(status: .noContent, body: ByteBuffer(string: "dropped"))
-        #expect(!noContent.writeHTTP1(keepAlive, into: &buffer))
-        #expect(String(buffer: buffer) == "HTTP/1.1 204 No Content\r\n\r\n")
+        #expect(!noContent.writeHTTP1(keepAlive, date: Self.date, into: &buffer))
+        #expect(String(buffer: buffer) == "HTTP/1.1 204 No Content\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n")
         buffer.clear()
         let atLimit = Response(status: .ok, body: ByteBuffer(repeating: 0x62, count: Response.http1InlineBodyLimit))
-        #expect(!atLimit.writeHTTP1(keepAlive, into: &buffer))
-        #expect(String(buffer: buffer).hasPrefix("HTTP/1.1 200 OK\r\ncontent-length: 16384\r\n\r\nbbb"))
-        #expect(buffer.readableBytes == 42 + Response.http1InlineBodyLimit)
+        #expect(!atLimit.writeHTTP1(keepAlive, date: Self.date, into: &buffer))
+        #expect(
+            String(buffer: buffer)
+                .hasPrefix("HTTP/1.1 200 OK\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\ncontent-length: 16384\r\n\r\nbbb")
+        )
+        #expect(buffer.readableBytes == 79 + Response.http1InlineBodyLimit)
+    }
+
+    @Test func aResponseThatSetsItsOwnDateKeepsIt() {
+        var buffer = ByteBuffer()
+        let dated = Response(status: .ok, headerFields: [.date: "Mon, 07 Nov 1994 08:49:37 GMT"])
+        _ = dated.writeHTTP1(.closing, date: Self.date, into: &buffer)
+        #expect(
+            String(buffer: buffer)
+                == "HTTP/1.1 200 OK\r\nDate: Mon, 07 Nov 1994 08:49:37 GMT\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )
     }
 
     @Test func sharedHeadsAreWrittenLikeAnyOtherAndForgottenOnceChanged() {
         func bytes(_ response: Response, _ plan: HTTP1ResponsePlan) -> String {
             var buffer = ByteBuffer()
-            _ = response.writeHTTP1(plan, into: &buffer)
+            _ = response.writeHTTP1(plan, date: Self.date, into: &buffer)
             return String(buffer: buffer)
         }
+        #expect(bytes(.text("x"), .closing).contains("\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"))
         let keepAlive = HTTP1ResponsePlan(version: .http1_1, keepAlive: true, isHeadRequest: false)
         let http1_0 = HTTP1ResponsePlan(version: .http1_0, keepAlive: false, isHeadRequest: false)
         func plain(_ fields: HTTPFields, _ body: String) -> Response {

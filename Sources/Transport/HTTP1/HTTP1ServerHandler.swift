@@ -39,6 +39,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     @exclusivity(unchecked) private var inbound = ByteBuffer()
     /// The thread's scratch buffers: responses are serialized into a shared one, reused once TLS has encrypted it.
     private lazy var buffers = ThreadBuffers.current
+    /// The thread's `Date` value, formatted once a second.
+    private lazy var date = HTTPDate.current
     private var timer: Scheduled<Void>?
     /// Between `channelRead` and `channelReadComplete`: a response written now is flushed at the batch's end.
     private var isInReadBatch = false
@@ -273,7 +275,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     /// Writes the response as one buffer (two for a large body); closes after the write unless `plan.keepAlive`.
     private func send(_ response: Response, plan: HTTP1ResponsePlan, context: ChannelHandlerContext) {
         var outbound = self.buffers.take(.http1ResponseOut, minimumCapacity: 512)
-        let writesBodySeparately = response.writeHTTP1(plan, into: &outbound)
+        let writesBodySeparately = response.writeHTTP1(plan, date: self.date.now(), into: &outbound)
         self.buffers.recycle(outbound, as: .http1ResponseOut)
         let size = outbound.readableBytes + (writesBodySeparately ? response.body.readableBytes : 0)
         let last: ByteBuffer
