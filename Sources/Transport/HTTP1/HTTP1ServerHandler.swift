@@ -10,8 +10,9 @@ import NIOCore
 /// buffer is full. Responses produced during a read batch are flushed once, when the batch ends (or every
 /// ``maxUnflushedBytes``); a response that arrives later is flushed at once. Once
 /// ``ConnectionLimits/maxPendingOutputBytes`` of responses wait for a client that does not read (the channel's
-/// high water mark), the next request waits, and so do reads, until half of them are written. It also enforces the idle, request-head and request-body timeouts
-/// (``HTTP1TimeoutMachine``), answers malformed input (400, 413, 414, 417, 431, 501, 505) and closes, and drains on
+/// high water mark), the next request waits, and so do reads, until half of them are written. It also enforces the
+/// idle, request-head and request-body timeouts (``HTTP1TimeoutMachine``), answers malformed input (400, 413, 414,
+/// 417, 431, 501, 505) and closes (after draining a refused body: ``HTTP1Drain``), and drains on
 /// `ChannelShouldQuiesceEvent`.
 final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     typealias InboundIn = ByteBuffer
