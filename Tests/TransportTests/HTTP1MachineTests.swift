@@ -147,6 +147,19 @@ struct HTTP1MachineTests {
         guard case .sendContinue = machine.receivedHead(fits) else { throw Failure.unexpected }
     }
 
+    @Test func aSlowBodyKeepsOnlyItsOwnBytesNotTheReadBufferItCameIn() throws {
+        var machine = HTTP1RequestMachine(maxBodySize: 1 << 20)
+        let head = try Self.head("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n")
+        guard case .none = machine.receivedHead(head) else { throw Failure.unexpected }
+        var readBuffer = ByteBuffer(repeating: 0x61, count: 64 * 1024)
+        guard case .none = machine.receivedBody(readBuffer.readSlice(length: 100)!) else { throw Failure.unexpected }
+        // Waiting for more: the 100 bytes are copied out of the 64 KiB read buffer they arrived in.
+        machine.releaseSharedBody(maxSlack: 4)
+        guard case .dispatch(let request, _) = machine.receivedEnd() else { throw Failure.unexpected }
+        #expect(request.body == ByteBuffer(repeating: 0x61, count: 100))
+        #expect(request.body.storageCapacity < 4 * 1024)
+    }
+
     @Test func requestMachineTurnsAnInformationalFinalResponseInto500() throws {
         var machine = HTTP1RequestMachine(maxBodySize: 4)
         _ = machine.receivedHead(try Self.head("GET / HTTP/1.1\r\nHost: h\r\n\r\n"))
