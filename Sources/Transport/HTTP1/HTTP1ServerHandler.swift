@@ -245,6 +245,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
             self.send(response, plan: plan, context: context)
         case .refuseBody(let response, let plan):
             self.perform(self.timeouts.closed(), context: context)  // this is the last answer: no 408 after it
+            self.inbound = ByteBuffer()  // nothing more is parsed: the read buffer is not held while draining
             self.startDraining(context: context)
             self.send(response, plan: plan, context: context)
         case .dispatch(let request, let stream):
