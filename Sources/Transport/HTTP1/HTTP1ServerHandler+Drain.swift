@@ -18,9 +18,10 @@ struct HTTP1Drain {
 extension HTTP1ServerHandler {
     /// How long a connection keeps dropping a refused body before it closes.
     static let drainTime: TimeAmount = .seconds(2)
-    /// How many bytes of a refused body a connection drops before it closes: about what the socket buffers of a
-    /// fast link hold in flight when the client learns of the refusal. Dropped bytes are not kept.
-    static let maxDrainedBytes = 8 * 1024 * 1024
+    /// How many bytes of a refused body a connection drops before it closes: more than the socket buffers of a
+    /// fast link hold in flight when the client learns of the refusal (on loopback the receiving side's grows to
+    /// several MiB). Dropped bytes are decrypted and let go, never kept: the cap bounds the work, not memory.
+    static let maxDrainedBytes = 16 * 1024 * 1024
 
     /// Starts the drain after a refusal; the connection closes after ``drainTime`` at the latest.
     func startDraining(context: ChannelHandlerContext) {
