@@ -27,7 +27,7 @@ struct HostileHTTP1Tests {
     }
 
     @Test func slowBodiesHoldLittleMemoryEachAndAreAllAnswered408() throws {
-        let server = try ServerProcess(limits: "requestBodyTimeout: 2s")
+        let server = try ServerProcess(limits: "requestBodyTimeout: 3s")
         defer { _ = server.stop() }
         let baseline = try HostileHTTP1.settle(server)
         let count = 100
@@ -44,7 +44,7 @@ struct HostileHTTP1Tests {
             client.send(String(repeating: "x", count: 4096))
             clients.append(client)
         }
-        // Keep every body alive (a byte each half second, under the 2 s body timeout) while measuring.
+        // Keep every body alive (a byte each half second, well under the 3 s body timeout) while measuring.
         var held = baseline
         for _ in 0..<4 {
             for client in clients { client.send("y") }
