@@ -8,7 +8,7 @@ import Testing
 struct HostileHTTP1Tests {
     @Test func aBodyThatStopsHalfwayGets408WithinTheBodyTimeoutAndIsClosed() async throws {
         try await HostileHTTP1.blocking {
-            let server = try ServerProcess(limits: "requestBodyTimeout: 1s")
+            let server = try HostileHTTP1.server(limits: "requestBodyTimeout: 1s")
             defer { _ = server.stop() }
             let baseline = try HostileHTTP1.settle(server)
             let client = try server.connect()
@@ -30,7 +30,7 @@ struct HostileHTTP1Tests {
 
     @Test func slowBodiesHoldLittleMemoryEachAndAreAllAnswered408() async throws {
         try await HostileHTTP1.blocking {
-            let server = try ServerProcess(limits: "requestBodyTimeout: 3s")
+            let server = try HostileHTTP1.server(limits: "requestBodyTimeout: 3s")
             defer { _ = server.stop() }
             let baseline = try HostileHTTP1.settle(server)
             let count = 100
@@ -73,7 +73,7 @@ struct HostileHTTP1Tests {
     @Test(arguments: [true, false])
     func a20MiBBodyGets413ThatTheClientReads(chunked: Bool) async throws {
         try await HostileHTTP1.blocking {
-            let server = try ServerProcess()
+            let server = try HostileHTTP1.server()
             defer { _ = server.stop() }
             let baseline = try HostileHTTP1.settle(server)
             let client = try server.connect()
@@ -115,7 +115,7 @@ struct HostileHTTP1Tests {
 
     @Test func curlUploadingA20MiBChunkedBodyReadsThe413() async throws {
         // Starting and stopping the server block (polls and sleeps): off the cooperative pool.
-        let server = try await HostileHTTP1.blocking { try ServerProcess() }
+        let server = try await HostileHTTP1.blocking { try HostileHTTP1.server() }
         let file = server.folder.path + "/20MiB"
         #expect(FileManager.default.createFile(atPath: file, contents: Data(count: 20 * 1024 * 1024)))
         let curl = Curl(caFile: server.folder.pki.rootCAFile)
@@ -133,7 +133,7 @@ struct HostileHTTP1Tests {
 
     @Test func invalidHostsGet400AndValidOnesAreServed() async throws {
         try await HostileHTTP1.blocking {
-            let server = try ServerProcess()
+            let server = try HostileHTTP1.server()
             defer { _ = server.stop() }
             let baseline = try HostileHTTP1.settle(server)
             let invalid = [
@@ -163,7 +163,7 @@ struct HostileHTTP1Tests {
 
     @Test func everyResponseHasADateHeader() async throws {
         try await HostileHTTP1.blocking {
-            let server = try ServerProcess()
+            let server = try HostileHTTP1.server()
             defer { _ = server.stop() }
             let client = try server.connect()
             // The shared 200 OK heads (pre-encoded), a built 200, problem responses, and a refusal that closes.
@@ -191,7 +191,7 @@ struct HostileHTTP1Tests {
 
     @Test func aClientThatPipelinesAndNeverReadsIsNotBufferedAndLaterGetsEveryAnswerInOrder() async throws {
         try await HostileHTTP1.blocking {
-            let server = try ServerProcess(extraYAML: "  - { path: /api/whoami, function: whoami, policy: partners }")
+            let server = try HostileHTTP1.server(extraYAML: "  - { path: /api/whoami, function: whoami, policy: partners }")
             defer { _ = server.stop() }
             let baseline = try HostileHTTP1.settle(server)
             let client = try server.connect()
@@ -235,6 +235,16 @@ struct HostileHTTP1Tests {
 enum HostileHTTP1 {
     /// The thread the tests' blocking clients run on.
     private static let executor = DedicatedThreadExecutor(name: "HostileHTTP1Tests")
+
+    /// A `gatehouse serve` process (``ServerProcess``) at a lower CPU priority (nice 10): these tests keep it busy
+    /// for seconds, and the in-process servers of the suites that run beside them need the CPU more. Under
+    /// contention it is still scheduled every few milliseconds, so its timers stay on time; it only gets less
+    /// throughput.
+    static func server(limits: String = "", extraYAML: String = "") throws -> ServerProcess {
+        let server = try ServerProcess(limits: limits, extraYAML: extraYAML)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(server.pid), 10)
+        return server
+    }
 
     /// Runs `body`, which blocks on sockets and sleeps, on a thread of its own rather than the cooperative pool.
     static func blocking<T>(_ body: () throws -> T) async throws -> T {
