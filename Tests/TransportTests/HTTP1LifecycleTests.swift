@@ -11,6 +11,7 @@ struct HTTP1LifecycleTests {
         var limits = ConnectionLimits()
         limits.idleTimeout = .seconds(60)
         limits.requestHeadTimeout = .seconds(30)
+        limits.requestBodyTimeout = .seconds(20)
         return limits
     }
 
@@ -58,13 +59,40 @@ struct HTTP1LifecycleTests {
         #expect(!connection.isOpen)
     }
 
-    @Test func incompleteBodyGets408AfterTheRequestTimeout() throws {
+    @Test func aBodyThatStopsGets408AfterTheBodyTimeout() throws {
         let connection = try HTTP1TestConnection(limits: Self.limits())
         connection.send("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n01234")
-        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(30))
-        #expect(try connection.responses().map(\.code) == [408])
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(19))
+        #expect(connection.isOpen)
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        let responses = try connection.responses()
+        #expect(responses.map(\.code) == [408])
+        #expect(responses.first?.header("connection") == "close")
         #expect(!connection.isOpen)
         #expect(connection.dispatcher.requests.isEmpty)
+    }
+
+    @Test func aSlowBodyThatKeepsComingIsNotCutByTheHeadTimeout() throws {
+        let connection = try HTTP1TestConnection(limits: Self.limits())
+        connection.send("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in 0..<5 {
+            connection.channel.embeddedEventLoop.advanceTime(by: .seconds(15))
+            connection.send("1\r\nx\r\n")
+        }
+        #expect(connection.isOpen)  // 75 s in all, never 20 s without a byte
+        connection.send("0\r\n\r\n")
+        #expect(try connection.responses().map(\.body) == ["xxxxx"])
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(59))
+        #expect(connection.isOpen)  // idle now, with the idle timeout
+    }
+
+    @Test func aBodyAnnouncedWithContinueGetsItsTimeoutAfterTheContinue() throws {
+        let connection = try HTTP1TestConnection(limits: Self.limits())
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        connection.send("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(20))
+        #expect(try connection.outboundText().hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 408 Request timeout"))
+        #expect(!connection.isOpen)
     }
 
     @Test func quiesceWhileIdleClosesAtOnce() throws {

@@ -13,6 +13,16 @@ struct HTTP1LimitTests {
         return limits
     }
 
+    /// A refused body is drained: the connection stays open for ``HTTP1ServerHandler/drainTime``, then closes.
+    private static func expectClosedAfterDraining(
+        _ connection: HTTP1TestConnection,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(connection.isOpen, sourceLocation: sourceLocation)
+        connection.channel.embeddedEventLoop.advanceTime(by: HTTP1ServerHandler.drainTime)
+        #expect(!connection.isOpen, sourceLocation: sourceLocation)
+    }
+
     @Test func expectContinueGetsContinueThenTheFinalResponse() throws {
         let connection = try HTTP1TestConnection(limits: Self.limits())
         connection.send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
@@ -32,7 +42,7 @@ struct HTTP1LimitTests {
         #expect(responses.map(\.code) == [413])
         #expect(responses.first?.reason == "Content too large")
         #expect(responses.first?.header("connection") == "close")
-        #expect(!connection.isOpen)
+        Self.expectClosedAfterDraining(connection)
         #expect(connection.dispatcher.requests.isEmpty)
     }
 
@@ -40,7 +50,7 @@ struct HTTP1LimitTests {
         let connection = try HTTP1TestConnection()
         connection.send("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nExpect: teapot\r\n\r\n")
         #expect(try connection.responses().map(\.code) == [417])
-        #expect(!connection.isOpen)
+        Self.expectClosedAfterDraining(connection)
     }
 
     @Test func declaredBodyOverTheLimitGets413AndCloses() throws {
@@ -50,7 +60,7 @@ struct HTTP1LimitTests {
         #expect(responses.map(\.code) == [413])
         #expect(responses.first?.header("content-type") == "application/problem+json")
         #expect(responses.first?.body.contains("\"title\":\"Content too large\"") == true)
-        #expect(!connection.isOpen)
+        Self.expectClosedAfterDraining(connection)
         #expect(connection.dispatcher.requests.isEmpty)
     }
 
@@ -63,7 +73,25 @@ struct HTTP1LimitTests {
         let responses = try connection.responses()
         #expect(responses.map(\.code) == [413])
         #expect(responses.first?.header("connection") == "close")
-        #expect(!connection.isOpen)
+        Self.expectClosedAfterDraining(connection)
+        #expect(connection.dispatcher.requests.isEmpty)
+    }
+
+    @Test func aRefusedBodyIsDroppedUntilTheDrainBudgetIsSpentAndNothingIsAnsweredAfterTheRefusal() throws {
+        var limits = Self.limits()
+        limits.requestBodyTimeout = .seconds(1)
+        let connection = try HTTP1TestConnection(limits: limits)
+        connection.send("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n")
+        connection.send(String(repeating: "x", count: 17))
+        #expect(try connection.responses().map(\.code) == [413])
+        // Dropped, not parsed: a request in the refused body is never dispatched.
+        connection.send("GET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n")
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(1))  // the body timeout: no 408 follows
+        #expect(connection.isOpen)
+        let piece = String(repeating: "x", count: 64 * 1024)
+        for _ in 0..<(HTTP1ServerHandler.maxDrainedBytes / piece.utf8.count) { connection.send(piece) }
+        #expect(!connection.isOpen)  // the budget is spent before the drain time is over
+        #expect(try connection.responses().map(\.code) == [413])
         #expect(connection.dispatcher.requests.isEmpty)
     }
 

@@ -8,12 +8,15 @@ import Testing
 struct HTTP1MachineTests {
     private static let start = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
 
+    /// A `Date` value (RFC 9110's example).
+    private static let date = Array("Sun, 06 Nov 1994 08:49:37 GMT".utf8)
+
     private static func at(_ seconds: Int64) -> NIODeadline {
         Self.start + .seconds(seconds)
     }
 
     @Test func timeoutMachineMovesDeadlinesWithoutRearmingTheTimer() {
-        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(60), requestReadTimeout: .seconds(30))
+        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(60), headTimeout: .seconds(30), bodyTimeout: .seconds(45))
         #expect(machine.requestBytesPending(now: Self.at(0)) == .none)  // not started yet
         // Armed for the shorter timeout at most, so no later deadline can come before it.
         #expect(machine.start(now: Self.at(0)) == .arm(Self.at(30)))
@@ -30,7 +33,7 @@ struct HTTP1MachineTests {
     }
 
     @Test func timeoutMachineIdlesOutAndNeverTimesOutARequestBeingAnswered() {
-        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(10), requestReadTimeout: .seconds(30))
+        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(10), headTimeout: .seconds(30), bodyTimeout: .seconds(30))
         #expect(machine.start(now: Self.at(0)) == .arm(Self.at(10)))
         #expect(machine.requestBytesPending(now: Self.at(1)) == .none)
         machine.requestCompleted()
@@ -39,8 +42,36 @@ struct HTTP1MachineTests {
         #expect(machine.timerFired(now: Self.at(110)) == .close)
     }
 
+    @Test func timeoutMachineGivesTheHeadItsDeadlineAndTheBodyOneThatEveryByteMoves() {
+        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(60), headTimeout: .seconds(20), bodyTimeout: .seconds(5))
+        #expect(machine.start(now: Self.at(0)) == .arm(Self.at(5)))  // the shortest timeout bounds the wait
+        #expect(machine.timerFired(now: Self.at(5)) == .arm(Self.at(10)))
+        #expect(machine.requestBytesPending(now: Self.at(6)) == .none)
+        #expect(!machine.isReadingBody)
+        #expect(machine.timerFired(now: Self.at(10)) == .arm(Self.at(15)))
+        #expect(machine.headCompleted(now: Self.at(12)) == .none)  // the head took 6 s: within its 20 s
+        #expect(machine.isReadingBody)
+        machine.bodyBytesReceived(now: Self.at(14))
+        #expect(machine.timerFired(now: Self.at(15)) == .arm(Self.at(19)))
+        machine.bodyBytesReceived(now: Self.at(18))
+        #expect(machine.timerFired(now: Self.at(19)) == .arm(Self.at(23)))
+        #expect(machine.timerFired(now: Self.at(23)) == .answerRequestTimeout)  // 5 s without a byte
+        #expect(!machine.isReadingBody)
+    }
+
+    @Test func timeoutMachineStopsTheBodyDeadlineOnceTheRequestIsComplete() {
+        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(60), headTimeout: .seconds(20), bodyTimeout: .seconds(5))
+        _ = machine.start(now: Self.at(0))
+        _ = machine.requestBytesPending(now: Self.at(1))
+        _ = machine.headCompleted(now: Self.at(1))
+        machine.requestCompleted()
+        machine.bodyBytesReceived(now: Self.at(2))  // ignored: no body is being read
+        #expect(machine.timerFired(now: Self.at(5)) == .none)
+        #expect(machine.responseCompleted(now: Self.at(30)) == .arm(Self.at(35)))
+    }
+
     @Test func timeoutMachineCancelsTheArmedTimerOnClose() {
-        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(10), requestReadTimeout: .seconds(30))
+        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(10), headTimeout: .seconds(30), bodyTimeout: .seconds(30))
         #expect(machine.start(now: Self.at(0)) == .arm(Self.at(10)))
         #expect(machine.closed() == .cancel)
         #expect(machine.responseCompleted(now: Self.at(1)) == .none)
@@ -88,7 +119,7 @@ struct HTTP1MachineTests {
         #expect(plan == HTTP1ResponsePlan(version: .http1_1, keepAlive: true, isHeadRequest: false))
         guard case .drop = machine.responseReady(.text("x"), for: stream) else { throw Failure.unexpected }
         guard case .none = machine.receivedHead(head) else { throw Failure.unexpected }
-        guard case .reject(let response, _) = machine.receivedBody(ByteBuffer(string: "abcde")) else {
+        guard case .refuseBody(let response, _) = machine.receivedBody(ByteBuffer(string: "abcde")) else {
             throw Failure.unexpected
         }
         #expect(response.status == .contentTooLarge)
@@ -100,18 +131,33 @@ struct HTTP1MachineTests {
     @Test func requestMachineChecksExpectationThenDeclaredLength() throws {
         var machine = HTTP1RequestMachine(maxBodySize: 4)
         let teapot = try Self.head("POST / HTTP/1.1\r\nHost: h\r\nExpect: teapot\r\nContent-Length: 9\r\n\r\n")
-        guard case .reject(let response, let plan) = machine.receivedHead(teapot) else { throw Failure.unexpected }
+        guard case .refuseBody(let response, let plan) = machine.receivedHead(teapot) else {
+            throw Failure.unexpected
+        }
         #expect(response.status == .expectationFailed)
         #expect(!plan.keepAlive)
 
         machine = HTTP1RequestMachine(maxBodySize: 4)
         let large = try Self.head("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
-        guard case .reject(let tooLarge, _) = machine.receivedHead(large) else { throw Failure.unexpected }
+        guard case .refuseBody(let tooLarge, _) = machine.receivedHead(large) else { throw Failure.unexpected }
         #expect(tooLarge.status == .contentTooLarge)
 
         machine = HTTP1RequestMachine(maxBodySize: 4)
         let fits = try Self.head("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
         guard case .sendContinue = machine.receivedHead(fits) else { throw Failure.unexpected }
+    }
+
+    @Test func aSlowBodyKeepsOnlyItsOwnBytesNotTheReadBufferItCameIn() throws {
+        var machine = HTTP1RequestMachine(maxBodySize: 1 << 20)
+        let head = try Self.head("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n")
+        guard case .none = machine.receivedHead(head) else { throw Failure.unexpected }
+        var readBuffer = ByteBuffer(repeating: 0x61, count: 64 * 1024)
+        guard case .none = machine.receivedBody(readBuffer.readSlice(length: 100)!) else { throw Failure.unexpected }
+        // Waiting for more: the 100 bytes are copied out of the 64 KiB read buffer they arrived in.
+        machine.releaseSharedBody(maxSlack: 4)
+        guard case .dispatch(let request, _) = machine.receivedEnd() else { throw Failure.unexpected }
+        #expect(request.body == ByteBuffer(repeating: 0x61, count: 100))
+        #expect(request.body.storageCapacity < 4 * 1024)
     }
 
     @Test func requestMachineTurnsAnInformationalFinalResponseInto500() throws {
@@ -170,21 +216,25 @@ struct HTTP1MachineTests {
             body: ByteBuffer(string: "hello")
         )
         let plan = HTTP1ResponsePlan(version: .http1_0, keepAlive: true, isHeadRequest: false)
-        #expect(!response.writeHTTP1(plan, into: &buffer))
+        #expect(!response.writeHTTP1(plan, date: Self.date, into: &buffer))
         #expect(
             String(buffer: buffer)
-                == "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\ncontent-length: 5\r\nconnection: keep-alive\r\n\r\nhello"
+                == "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\ncontent-length: 5\r\n"
+                    + "connection: keep-alive\r\n\r\nhello"
         )
         buffer.clear()
         let head = HTTP1ResponsePlan(version: .http1_1, keepAlive: false, isHeadRequest: true)
-        #expect(!response.writeHTTP1(head, into: &buffer))
+        #expect(!response.writeHTTP1(head, date: Self.date, into: &buffer))
         #expect(String(buffer: buffer).hasSuffix("content-length: 5\r\nconnection: close\r\n\r\n"))
         buffer.clear()
-        #expect(!Response(status: .ok).writeHTTP1(.closing, into: &buffer))
-        #expect(String(buffer: buffer) == "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+        #expect(!Response(status: .ok).writeHTTP1(.closing, date: Self.date, into: &buffer))
+        #expect(
+            String(buffer: buffer)
+                == "HTTP/1.1 200 OK\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )
         buffer.clear()
         let large = Response(status: .ok, body: ByteBuffer(repeating: 0x61, count: Response.http1InlineBodyLimit + 1))
-        #expect(large.writeHTTP1(.closing, into: &buffer))  // the body is written separately
+        #expect(large.writeHTTP1(.closing, date: Self.date, into: &buffer))  // the body is written separately
         #expect(String(buffer: buffer).hasSuffix("\r\n\r\n"))
     }
 
@@ -196,28 +246,42 @@ struct HTTP1MachineTests {
             headerFields: [.contentLength: "3", .upgrade: "h2c", HTTPField.Name("X-Extra")!: "välue"],
             body: ByteBuffer(string: "abc")
         )
-        #expect(!custom.writeHTTP1(keepAlive, into: &buffer))
+        #expect(!custom.writeHTTP1(keepAlive, date: Self.date, into: &buffer))
         #expect(
             String(buffer: buffer)
-                == "HTTP/1.1 299 Fine Enough\r\nContent-Length: 3\r\nX-Extra: välue\r\n\r\nabc"
+                == "HTTP/1.1 299 Fine Enough\r\nContent-Length: 3\r\nX-Extra: välue\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\nabc"
         )
         buffer.clear()
         let noContent = Response(status: .noContent, body: ByteBuffer(string: "dropped"))
-        #expect(!noContent.writeHTTP1(keepAlive, into: &buffer))
-        #expect(String(buffer: buffer) == "HTTP/1.1 204 No Content\r\n\r\n")
+        #expect(!noContent.writeHTTP1(keepAlive, date: Self.date, into: &buffer))
+        #expect(String(buffer: buffer) == "HTTP/1.1 204 No Content\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n")
         buffer.clear()
         let atLimit = Response(status: .ok, body: ByteBuffer(repeating: 0x62, count: Response.http1InlineBodyLimit))
-        #expect(!atLimit.writeHTTP1(keepAlive, into: &buffer))
-        #expect(String(buffer: buffer).hasPrefix("HTTP/1.1 200 OK\r\ncontent-length: 16384\r\n\r\nbbb"))
-        #expect(buffer.readableBytes == 42 + Response.http1InlineBodyLimit)
+        #expect(!atLimit.writeHTTP1(keepAlive, date: Self.date, into: &buffer))
+        #expect(
+            String(buffer: buffer)
+                .hasPrefix("HTTP/1.1 200 OK\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\ncontent-length: 16384\r\n\r\nbbb")
+        )
+        #expect(buffer.readableBytes == 79 + Response.http1InlineBodyLimit)
+    }
+
+    @Test func aResponseThatSetsItsOwnDateKeepsIt() {
+        var buffer = ByteBuffer()
+        let dated = Response(status: .ok, headerFields: [.date: "Mon, 07 Nov 1994 08:49:37 GMT"])
+        _ = dated.writeHTTP1(.closing, date: Self.date, into: &buffer)
+        #expect(
+            String(buffer: buffer)
+                == "HTTP/1.1 200 OK\r\nDate: Mon, 07 Nov 1994 08:49:37 GMT\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )
     }
 
     @Test func sharedHeadsAreWrittenLikeAnyOtherAndForgottenOnceChanged() {
         func bytes(_ response: Response, _ plan: HTTP1ResponsePlan) -> String {
             var buffer = ByteBuffer()
-            _ = response.writeHTTP1(plan, into: &buffer)
+            _ = response.writeHTTP1(plan, date: Self.date, into: &buffer)
             return String(buffer: buffer)
         }
+        #expect(bytes(.text("x"), .closing).contains("\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"))
         let keepAlive = HTTP1ResponsePlan(version: .http1_1, keepAlive: true, isHeadRequest: false)
         let http1_0 = HTTP1ResponsePlan(version: .http1_0, keepAlive: false, isHeadRequest: false)
         func plain(_ fields: HTTPFields, _ body: String) -> Response {

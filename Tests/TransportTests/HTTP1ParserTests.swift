@@ -188,11 +188,34 @@ struct HTTP1ParserTests {
         #expect(try #require(head("GET / HTTP/1.0\r\nExpect: teapot\r\n\r\n")).expectation == .none)
     }
 
+    @Test(arguments: [
+        "Host: a b\r\n", "Host: localhost:abc\r\n", "Host: user@localhost\r\n", "Host:\r\n", "Host: :80\r\n",
+        "Host: [::1\r\n", "Host: h\r\nHost: h\r\n", "",
+    ])
+    func missingRepeatedOrInvalidHostIsRefused(fields: String) {
+        #expect(parseError("GET / HTTP/1.1\r\n\(fields)\r\n") == .invalidHost)
+        #expect(HTTP1ParseError.invalidHost.response.status.code == 400)
+    }
+
+    @Test func validHostsAndHTTP10WithoutOne() throws {
+        for host in ["localhost:", "127.0.0.1:8443", "[::1]:8443", "xn--bcher-kva.example"] {
+            #expect(try #require(head("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n")).request.authority == host)
+        }
+        #expect(try #require(head("GET / HTTP/1.0\r\n\r\n")).request.authority == nil)
+        #expect(parseError("GET / HTTP/1.0\r\nHost: a b\r\n\r\n") == .invalidHost)
+    }
+
+    @Test func absoluteFormNeedsHostAndAValidAuthority() {
+        #expect(parseError("GET https://api.example.com/x HTTP/1.1\r\n\r\n") == .invalidHost)
+        #expect(parseError("GET https://user@api.example.com/x HTTP/1.1\r\nHost: h\r\n\r\n") == .invalidTarget)
+        #expect(parseError("GET https://api.example.com:x/ HTTP/1.1\r\nHost: h\r\n\r\n") == .invalidTarget)
+    }
+
     @Test func absoluteFormTargetGivesTheAuthority() throws {
         let parsed = try #require(head("GET https://api.example.com:8443/x?y=1 HTTP/1.1\r\nHost: other\r\n\r\n"))
         #expect(parsed.request.authority == "api.example.com:8443")
         #expect(parsed.request.path == "/x?y=1")
-        #expect(try #require(head("GET http://a.example HTTP/1.1\r\n\r\n")).request.path == "/")
+        #expect(try #require(head("GET http://a.example HTTP/1.1\r\nHost: a.example\r\n\r\n")).request.path == "/")
     }
 
     @Test func chunkedBodyWithTrailers() {

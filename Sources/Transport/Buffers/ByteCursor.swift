@@ -48,6 +48,12 @@ public struct ByteCursor: ~Copyable {
         }
     }
 
+    /// Appends `bytes`.
+    @inline(__always)
+    public mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { self.append($0) }
+    }
+
     /// Appends the readable bytes of `bytes`.
     @inline(__always)
     public mutating func append(_ bytes: ByteBuffer) {

@@ -12,6 +12,10 @@ extension HTTP1HeadParser {
         let bytes = self.bytes
         switch name.count {
         case 4 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "host"):
+            // RFC 9112 §3.2: an invalid Host is answered 400, whatever the target.
+            guard HostValidation.isValidAuthority(UnsafeRawBufferPointer(rebasing: bytes[value])) else {
+                throw .invalidHost
+            }
             connection.hostCount += 1
             connection.host = self.string(value)
             return true

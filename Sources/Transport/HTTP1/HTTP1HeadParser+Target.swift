@@ -5,7 +5,7 @@ extension HTTP1HeadParser {
     /// percent-encoded.
     ///
     /// - Throws: ``HTTP1ParseError/invalidTarget`` for a target that is neither origin-form (`/…`), absolute-form
-    ///   (`https://host/…`) nor `*` for `OPTIONS`.
+    ///   with a valid authority (`https://host/…`, ``HostValidation``) nor `*` for `OPTIONS`.
     static func split(target: String, method: HTTPRequest.Method) throws(HTTP1ParseError) -> (String?, String) {
         if target.utf8.first == UInt8(ascii: "/") { return (nil, target) }
         if target == "*" {
@@ -20,7 +20,7 @@ extension HTTP1HeadParser {
         let rest = afterScheme.dropFirst(2)
         let pathStart = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
         let authority = String(rest[..<pathStart])
-        guard !authority.isEmpty else { throw .invalidTarget }
+        guard HostValidation.isValidAuthority(authority) else { throw .invalidTarget }
         let path = rest[pathStart...]
         if path.isEmpty { return (authority, "/") }
         return (authority, path.hasPrefix("/") ? String(path) : "/" + path)

@@ -54,8 +54,10 @@ struct HTTP1HeadParser {
             if let fieldName = HTTPField.Name(name) { fields[fieldName] = nil }
         }
         let (targetAuthority, path) = try Self.split(target: target, method: method)
-        guard connection.hostCount <= 1 else { throw .invalidHost }
-        if connection.hostCount == 0 && version == .http1_1 && targetAuthority == nil { throw .invalidHost }
+        // RFC 9112 §3.2: exactly one Host on HTTP/1.1 (also beside an absolute-form target), at most one on 1.0.
+        guard connection.hostCount == 1 || (connection.hostCount == 0 && version == .http1_0) else {
+            throw .invalidHost
+        }
         let request = HTTPRequest(
             method: method,
             scheme: "https",

@@ -12,7 +12,8 @@ enum HTTP1ParseError: Error, Equatable {
     case invalidLineEnding
     /// The target is neither origin-form, absolute-form nor `*` (for `OPTIONS`).
     case invalidTarget
-    /// `Host` is missing from an HTTP/1.1 request without an absolute-form target, or it is repeated.
+    /// `Host` is missing from an HTTP/1.1 request, repeated, or not a valid `host [":" port]` (RFC 9112 §3.2,
+    /// ``HostValidation``).
     case invalidHost
     /// `Content-Length` is repeated, is a list, or is not a decimal number that fits an `Int`.
     case invalidContentLength
@@ -34,9 +35,11 @@ enum HTTP1ParseError: Error, Equatable {
     /// The answer to send before closing.
     var response: Response {
         switch self {
-        case .invalidRequestLine, .invalidFieldLine, .invalidLineEnding, .invalidTarget, .invalidHost,
-            .invalidContentLength, .invalidTransferEncoding, .invalidChunk:
+        case .invalidRequestLine, .invalidFieldLine, .invalidLineEnding, .invalidTarget, .invalidContentLength,
+            .invalidTransferEncoding, .invalidChunk:
             .problem(status: .badRequest, title: "Bad request")
+        case .invalidHost:
+            .problem(status: .badRequest, title: "Bad request", detail: "Host is missing, repeated or invalid")
         case .unsupportedTransferEncoding:
             .problem(status: .notImplemented, title: "Transfer coding not implemented")
         case .requestLineTooLong:

@@ -16,6 +16,9 @@ struct HTTP1RequestMachine {
         case sendContinue
         /// Answer with `response` and close the connection; the request is not dispatched.
         case reject(Response, HTTP1ResponsePlan)
+        /// Answer with `response`, then drop what the client still sends of the refused body for a while before
+        /// closing: closing on unread bytes would reset the connection, often before the client read the answer.
+        case refuseBody(Response, HTTP1ResponsePlan)
         /// The request is complete: hand it to the dispatcher.
         case dispatch(Request, StreamID)
         /// Close the connection without answering.
@@ -72,6 +75,12 @@ struct HTTP1RequestMachine {
         return false
     }
 
+    /// Whether a request's head was accepted and its body is arriving.
+    var isReceivingBody: Bool {
+        if case .receiving = self.state { return true }
+        return false
+    }
+
     /// Whether the connection is closing, so that nothing more is read or answered.
     var isClosing: Bool {
         if case .closing = self.state { return true }
@@ -117,13 +126,14 @@ struct HTTP1RequestMachine {
         }
         self.lastStream = self.lastStream == Int32.max ? 1 : self.lastStream + 1
         let closing = HTTP1ResponsePlan(version: head.version, keepAlive: false, isHeadRequest: head.isHeadRequest)
+        // A refused head may still be followed by its body.
         if head.expectation == .unsupported {
             self.state = .closing
-            return .rejected(.reject(.problem(status: .expectationFailed, title: "Expectation failed"), closing))
+            return .rejected(.refuseBody(.problem(status: .expectationFailed, title: "Expectation failed"), closing))
         }
         if case .length(let declared) = head.framing, declared > self.maxBodySize {
             self.state = .closing
-            return .rejected(.reject(.problem(status: .contentTooLarge, title: "Content too large"), closing))
+            return .rejected(.refuseBody(.problem(status: .contentTooLarge, title: "Content too large"), closing))
         }
         let plan = HTTP1ResponsePlan(
             version: head.version,
@@ -140,7 +150,7 @@ struct HTTP1RequestMachine {
             self.state = .closing
             var plan = receiving.plan
             plan.keepAlive = false
-            return .reject(.problem(status: .contentTooLarge, title: "Content too large"), plan)
+            return .refuseBody(.problem(status: .contentTooLarge, title: "Content too large"), plan)
         }
         self.state = .closing  // drop the stored copy so appending does not copy the buffer
         if receiving.body.readableBytes == 0 {
@@ -150,6 +160,20 @@ struct HTTP1RequestMachine {
         }
         self.state = .receiving(receiving)
         return .none
+    }
+
+    /// Copies the body received so far into storage of its own when it is a small slice of a much larger buffer
+    /// (`maxSlack` times its size or more, such as the thread's shared read buffer), so that a body that arrives
+    /// slowly pins only its own bytes.
+    mutating func releaseSharedBody(maxSlack: Int) {
+        guard case .receiving(var receiving) = self.state,
+            receiving.body.storageCapacity > maxSlack * max(receiving.body.readableBytes, 1_024)
+        else { return }
+        self.state = .closing  // drop the stored copy while replacing it
+        var own = ByteBuffer()
+        own.writeImmutableBuffer(receiving.body)
+        receiving.body = own
+        self.state = .receiving(receiving)
     }
 
     /// The current request ended (after its body and any trailers).

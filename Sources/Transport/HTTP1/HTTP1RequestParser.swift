@@ -131,10 +131,11 @@ struct HTTP1RequestParser {
             case .success(let head):
                 buffer.moveReaderIndex(forwardBy: length)
                 switch head.framing {
-                case .none, .length(0) where head.expectation == .none:
+                case .length(0) where head.expectation != .none:
+                    self.state = .complete
+                case .none, .length(0):
                     self.state = .head(lineStart: 0, scanned: 0)
                     return .request(head)
-                case .none, .length(0): self.state = .complete
                 case .length(let length): self.state = .body(remaining: length)
                 case .chunked: self.state = .chunkSize
                 }

@@ -7,9 +7,12 @@ import NIOCore
 /// It parses requests (``HTTP1RequestParser``), hands each complete one to the ``RequestDispatcher`` and writes its
 /// ``Response`` back as one buffer. One request is in flight at a time, numbered 1, 2, 3, … on the connection;
 /// pipelined requests wait in the inbound buffer until the previous one is answered, and reads stop while that
-/// buffer is full. Responses produced during a read batch are flushed once, when the batch ends; a response that
-/// arrives later is flushed at once. It also enforces the idle and request-read timeouts (``HTTP1TimeoutMachine``),
-/// answers malformed input (400, 413, 414, 417, 431, 501, 505) and closes, and drains on
+/// buffer is full. Responses produced during a read batch are flushed once, when the batch ends (or every
+/// ``maxUnflushedBytes``); a response that arrives later is flushed at once. Once
+/// ``ConnectionLimits/maxPendingOutputBytes`` of responses wait for a client that does not read (the channel's
+/// high water mark), the next request waits, and so do reads, until half of them are written. It also enforces the
+/// idle, request-head and request-body timeouts (``HTTP1TimeoutMachine``), answers malformed input (400, 413, 414,
+/// 417, 431, 501, 505) and closes (after draining a refused body: ``HTTP1Drain``), and drains on
 /// `ChannelShouldQuiesceEvent`.
 final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     typealias InboundIn = ByteBuffer
@@ -18,6 +21,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
 
     /// While a request waits for its response, reading stops once this many bytes of later requests are buffered.
     static let maxBufferedBytes = 64 * 1024
+    /// Responses written during a read batch are flushed early past this many bytes, so that the channel's
+    /// writability (and so the backpressure) sees them.
+    static let maxUnflushedBytes = 64 * 1024
     /// Leftover bytes of a partial request are copied out of a read buffer more than this many times their size,
     /// so a slow client does not pin a large shared buffer.
     private static let maxRetainedSlack = 4
@@ -29,19 +35,29 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     @exclusivity(unchecked) private var machine: HTTP1RequestMachine
     private var timeouts: HTTP1TimeoutMachine
     private let dispatcher: any RequestDispatcher
-    private var context: ChannelHandlerContext?
+    private(set) var context: ChannelHandlerContext?
     /// Received bytes not parsed yet.
     @exclusivity(unchecked) private var inbound = ByteBuffer()
     /// The thread's scratch buffers: responses are serialized into a shared one, reused once TLS has encrypted it.
     private lazy var buffers = ThreadBuffers.current
+    /// The thread's `Date` value, formatted once a second.
+    private lazy var date = HTTPDate.current
     private var timer: Scheduled<Void>?
     /// Between `channelRead` and `channelReadComplete`: a response written now is flushed at the batch's end.
     private var isInReadBatch = false
     private var needsFlush = false
+    /// Bytes written in this read batch and not flushed yet.
+    private var unflushedBytes = 0
+    /// The channel is not writable: the client does not read its responses as fast as they come.
+    private var isOutputBlocked = false
+    /// The channel's high water mark: ``ConnectionLimits/maxPendingOutputBytes``.
+    private let maxPendingOutputBytes: Int
     /// Inside ``parseBufferedRequests(context:)``: a response written re-entrantly must not start another loop.
     private var isParsing = false
     /// A `read` was held back because the inbound buffer is full.
     private var isReadHeld = false
+    /// After a refused body: what the connection may still read and drop before it closes.
+    var drain: HTTP1Drain?
 
     /// Creates the handler for one connection.
     init(limits: ConnectionLimits, dispatcher: any RequestDispatcher) {
@@ -49,15 +65,25 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         self.machine = HTTP1RequestMachine(maxBodySize: limits.maxBodySize)
         self.timeouts = HTTP1TimeoutMachine(
             idleTimeout: TimeAmount(limits.idleTimeout),
-            requestReadTimeout: TimeAmount(limits.requestHeadTimeout)
+            headTimeout: TimeAmount(limits.requestHeadTimeout),
+            bodyTimeout: TimeAmount(limits.requestBodyTimeout)
         )
         self.dispatcher = dispatcher
+        self.maxPendingOutputBytes = limits.maxPendingOutputBytes
     }
 
     // MARK: Lifecycle
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // Writability turns off once this much waits to be written (TLS records are what the socket holds, a few
+        // bytes more than the responses), and back on when half of it is written.
+        let mark = ChannelOptions.Types.WriteBufferWaterMark(
+            low: self.maxPendingOutputBytes / 2,
+            high: max(self.maxPendingOutputBytes, 1)
+        )
+        try? context.channel.syncOptions?.setOption(.writeBufferWaterMark, value: mark)
+        self.isOutputBlocked = !context.channel.isWritable
         // Added after the TLS handshake: the channel is usually active already.
         if context.channel.isActive {
             self.perform(self.timeouts.start(now: context.eventLoop.now), context: context)
@@ -81,6 +107,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
 
     private func connectionEnded(context: ChannelHandlerContext) {
         self.perform(self.timeouts.closed(), context: context)
+        self.endDrain()
         if let stream = self.machine.connectionClosed() {
             self.dispatcher.cancel(stream)
         }
@@ -91,9 +118,13 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.isInReadBatch = true
-        // A closing connection (after an error, a timeout or `connection: close`) starts nothing new.
-        guard !self.machine.isClosing else { return }
         let bytes = self.unwrapInboundIn(data)
+        // A closing connection (after an error, a timeout or `connection: close`) starts nothing new.
+        guard !self.machine.isClosing else {
+            self.drained(bytes.readableBytes, context: context)
+            return
+        }
+        if self.timeouts.isReadingBody { self.timeouts.bodyBytesReceived(now: context.eventLoop.now) }
         if self.inbound.readableBytes == 0 {
             self.inbound = bytes
         } else {
@@ -105,11 +136,29 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         self.isInReadBatch = false
-        if self.needsFlush {
-            self.needsFlush = false
-            context.flush()
-        }
+        self.flushIfNeeded(context: context)
         context.fireChannelReadComplete()
+    }
+
+    private func flushIfNeeded(context: ChannelHandlerContext) {
+        guard self.needsFlush else { return }
+        self.needsFlush = false
+        self.unflushedBytes = 0
+        context.flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.isOutputBlocked = !context.channel.isWritable
+        if !self.isOutputBlocked && !self.isParsing {
+            // The client read enough: answer what waits, in one flush as in a read batch, then read again.
+            let wasInReadBatch = self.isInReadBatch
+            self.isInReadBatch = true
+            self.parseBufferedRequests(context: context)
+            self.isInReadBatch = wasInReadBatch
+            if !wasInReadBatch { self.flushIfNeeded(context: context) }
+            self.resumeReadingIfHeld(context: context)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -136,8 +185,15 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         self.isParsing = true
         defer { self.isParsing = false }
         while self.machine.isReadingRequests {
-            if self.machine.isIdle && self.inbound.readableBytes > 0 {
-                self.perform(self.timeouts.requestBytesPending(now: context.eventLoop.now), context: context)
+            if self.machine.isIdle {
+                // Backpressure: the next request waits until the client has read enough of the answers.
+                guard !self.isOutputBlocked else {
+                    self.releaseParsedBytes(context: context)
+                    return
+                }
+                if self.inbound.readableBytes > 0 {
+                    self.perform(self.timeouts.requestBytesPending(now: context.eventLoop.now), context: context)
+                }
             }
             let action: HTTP1RequestMachine.Action
             switch self.parser.next(from: &self.inbound) {
@@ -148,6 +204,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
                 action = self.machine.receivedRequest(head)
             case .head(let head):
                 action = self.machine.receivedHead(head)
+                if self.machine.isReceivingBody {
+                    self.perform(self.timeouts.headCompleted(now: context.eventLoop.now), context: context)
+                }
             case .body(let chunk):
                 action = self.machine.receivedBody(chunk)
             case .end:
@@ -160,8 +219,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     }
 
     /// Lets go of a fully parsed read buffer now rather than at the next read (it is the thread's shared one), and
-    /// copies a small partial request out of a much larger buffer.
+    /// copies a small partial request, or the partial body received so far, out of a much larger buffer.
     private func releaseParsedBytes(context: ChannelHandlerContext) {
+        self.machine.releaseSharedBody(maxSlack: Self.maxRetainedSlack)
         let remaining = self.inbound.readableBytes
         if remaining == 0 {
             self.inbound = ByteBuffer()
@@ -182,6 +242,11 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
             // The client waits for this before it sends the body: flush now, not at the end of the batch.
             context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
         case .reject(let response, let plan):
+            self.send(response, plan: plan, context: context)
+        case .refuseBody(let response, let plan):
+            self.perform(self.timeouts.closed(), context: context)  // this is the last answer: no 408 after it
+            self.inbound = ByteBuffer()  // nothing more is parsed: the read buffer is not held while draining
+            self.startDraining(context: context)
             self.send(response, plan: plan, context: context)
         case .dispatch(let request, let stream):
             self.timeouts.requestCompleted()
@@ -212,8 +277,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     /// Writes the response as one buffer (two for a large body); closes after the write unless `plan.keepAlive`.
     private func send(_ response: Response, plan: HTTP1ResponsePlan, context: ChannelHandlerContext) {
         var outbound = self.buffers.take(.http1ResponseOut, minimumCapacity: 512)
-        let writesBodySeparately = response.writeHTTP1(plan, into: &outbound)
+        let writesBodySeparately = response.writeHTTP1(plan, date: self.date.now(), into: &outbound)
         self.buffers.recycle(outbound, as: .http1ResponseOut)
+        let size = outbound.readableBytes + (writesBodySeparately ? response.body.readableBytes : 0)
         let last: ByteBuffer
         if writesBodySeparately {
             context.write(self.wrapOutboundOut(outbound), promise: nil)
@@ -223,19 +289,31 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         }
         if !plan.keepAlive {
             self.needsFlush = false
-            let channel = context.channel
-            context.writeAndFlush(self.wrapOutboundOut(last)).whenComplete { _ in channel.close(promise: nil) }
+            let written = context.writeAndFlush(self.wrapOutboundOut(last))
+            if self.drain != nil {
+                written.assumeIsolated().whenComplete { [self] _ in self.drainAnswerWritten() }
+            } else {
+                let channel = context.channel
+                written.whenComplete { _ in channel.close(promise: nil) }
+            }
         } else if self.isInReadBatch {
             context.write(self.wrapOutboundOut(last), promise: nil)
             self.needsFlush = true
+            self.unflushedBytes += size
+            if self.unflushedBytes >= Self.maxUnflushedBytes { self.flushIfNeeded(context: context) }
         } else {
             context.writeAndFlush(self.wrapOutboundOut(last), promise: nil)
         }
     }
 
+    /// Whether buffered requests wait: one is being answered, or the client does not read the answers.
+    private var isParsingHeld: Bool {
+        !self.machine.isReadingRequests || (self.isOutputBlocked && self.machine.isIdle)
+    }
+
     func read(context: ChannelHandlerContext) {
-        // Backpressure: a client that pipelines faster than it is answered is not buffered without bound.
-        if !self.machine.isReadingRequests && self.inbound.readableBytes >= Self.maxBufferedBytes {
+        // Backpressure: a client that pipelines faster than it is answered (or reads) is not buffered without bound.
+        if self.isParsingHeld && self.inbound.readableBytes >= Self.maxBufferedBytes {
             self.isReadHeld = true
             return
         }
@@ -243,8 +321,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     }
 
     private func resumeReadingIfHeld(context: ChannelHandlerContext) {
-        guard self.isReadHeld, self.machine.isReadingRequests || self.inbound.readableBytes < Self.maxBufferedBytes
-        else { return }
+        guard self.isReadHeld, !self.isParsingHeld || self.inbound.readableBytes < Self.maxBufferedBytes else { return }
         self.isReadHeld = false
         context.read()
     }

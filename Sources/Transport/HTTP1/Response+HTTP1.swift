@@ -36,11 +36,13 @@ extension Response {
     /// Appends the status line and the header fields, following `plan`, to `buffer`; and the body too when it is
     /// sent and at most ``http1InlineBodyLimit`` bytes. Returns whether the body still has to be written.
     ///
-    /// The reason phrase is kept; `content-length` describes the body unless the response set it or its status
-    /// forbids a body (1xx, 204, 304); the `connection` field states `plan.keepAlive`. Hop-by-hop fields the
-    /// response carried are replaced by ours. `HTTPFields` has already refused CR and LF in names and values, and
-    /// `HTTPResponse.Status` in the reason phrase, so nothing here can split the response.
-    func writeHTTP1(_ plan: HTTP1ResponsePlan, into buffer: inout ByteBuffer) -> Bool {
+    /// The reason phrase is kept; `date` is the `Date` field's value (RFC 9110 §6.6.1: every response of an
+    /// origin server with a clock) unless the response set its own; `content-length` describes the body unless
+    /// the response set it or its status forbids a body (1xx, 204, 304); the `connection` field states
+    /// `plan.keepAlive`. Hop-by-hop fields the response carried are replaced by ours. `HTTPFields` has already
+    /// refused CR and LF in names and values, and `HTTPResponse.Status` in the reason phrase, so nothing here can
+    /// split the response.
+    func writeHTTP1(_ plan: HTTP1ResponsePlan, date: [UInt8], into buffer: inout ByteBuffer) -> Bool {
         // Read once: `HTTPResponse` decodes its status on every read (a shared head's is known without reading).
         let status = self.status
         let forbidsBody = Self.forbidsBody(status.code)
@@ -53,6 +55,7 @@ extension Response {
         let layout = prepared.map { FieldsLayout(size: $0.readableBytes) } ?? self.http1FieldsLayout(status: status)
         let writesContentLength = !layout.hasContentLength && !forbidsBody
         var size = layout.size
+        if !layout.hasDate { size += 6 + date.count + 2 }
         if writesContentLength { size += 16 + ByteCursor.maxDecimalLength + 2 }
         size += 24 + 2  // the longest `connection` field, and the blank line
         if inlinesBody { size += self.body.readableBytes }
@@ -62,6 +65,11 @@ extension Response {
                 cursor.append(prepared)
             } else {
                 self.appendHTTP1StatusAndFields(status: status, version: plan.version, layout: layout, to: &cursor)
+            }
+            if !layout.hasDate {
+                cursor.append("date: ")
+                cursor.append(date)
+                cursor.append("\r\n")
             }
             if writesContentLength {
                 cursor.append("content-length: ")
@@ -84,6 +92,8 @@ extension Response {
     fileprivate struct FieldsLayout {
         var size: Int
         var hasContentLength = false
+        /// The response set its own `Date`.
+        var hasDate = false
         /// Some fields are hop-by-hop and must be left out.
         var dropsFields = false
     }
@@ -97,6 +107,7 @@ extension Response {
                 layout.dropsFields = true
                 continue
             case .contentLength: layout.hasContentLength = true
+            case .date: layout.hasDate = true
             case .other: break
             }
             layout.size += field.name.rawName.utf8.count + 2 + field.value.utf8.count + 2
@@ -135,12 +146,14 @@ extension Response {
         /// `connection`, `transfer-encoding`, `upgrade`: the connection's own, replaced by ours.
         case hopByHop
         case contentLength
+        case date
         case other
     }
 
     private static func role(of name: HTTPField.Name) -> FieldRole {
         // By length first: each comparison of two different names is a string comparison.
         switch name.canonicalName.utf8.count {
+        case 4: name == .date ? .date : .other
         case 7, 10, 17: name == .connection || name == .transferEncoding || name == .upgrade ? .hopByHop : .other
         case 14: name == .contentLength ? .contentLength : .other
         default: .other
@@ -150,7 +163,9 @@ extension Response {
     /// The complete HTTP/1.1 bytes of this response, closing the connection.
     func http1ClosingBytes(allocator: ByteBufferAllocator) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 256 + self.body.readableBytes)
-        if self.writeHTTP1(.closing, into: &buffer) { buffer.writeImmutableBuffer(self.body) }
+        if self.writeHTTP1(.closing, date: HTTPDate.current.now(), into: &buffer) {
+            buffer.writeImmutableBuffer(self.body)
+        }
         return buffer
     }
 }
@@ -172,7 +187,10 @@ extension SharedHead {
     private static func http1Bytes(_ shared: SharedHead) -> ByteBuffer {
         let response = Response(head: shared.head)
         let layout = response.http1FieldsLayout(status: .ok)
-        precondition(!layout.hasContentLength && !layout.dropsFields, "a shared head carries no framing fields")
+        precondition(
+            !layout.hasContentLength && !layout.hasDate && !layout.dropsFields,
+            "a shared head carries no framing fields and no date"
+        )
         var buffer = ByteBuffer()
         buffer.writeWithCursor(reserving: layout.size) { cursor in
             response.appendHTTP1StatusAndFields(status: .ok, version: .http1_1, layout: layout, to: &cursor)
