@@ -59,7 +59,9 @@ public actor Server: Service {
         self.state = .starting
         do {
             // Build every context before binding anything: a bad certificate fails the start, not a connection.
-            self.tlsContexts = try self.configuration.listeners.map { NIOLockedValueBox(try TLSContext(server: $0.tls)) }
+            self.tlsContexts = try self.configuration.listeners.map {
+                NIOLockedValueBox(try TLSContext(server: $0.tls, limits: $0.limits))
+            }
             for (listener, context) in zip(self.configuration.listeners, self.tlsContexts) {
                 let channel = try await self.bind(listener, tls: context)
                 self.listeners.append(channel)
@@ -114,7 +116,9 @@ public actor Server: Service {
     /// - Throws: ``TLSError`` naming the file that failed; the old contexts stay in use.
     public func updateTLS(_ configurations: [TLSConfiguration]) throws {
         precondition(configurations.count == self.configuration.listeners.count, "one TLS configuration per listener")
-        let contexts = try configurations.map { try TLSContext(server: $0) }
+        let contexts = try zip(configurations, self.configuration.listeners).map {
+            try TLSContext(server: $0, limits: $1.limits)
+        }
         for (box, context) in zip(self.tlsContexts, contexts) {
             box.withLockedValue { $0 = context }
         }

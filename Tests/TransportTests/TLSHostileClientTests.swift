@@ -1,0 +1,80 @@
+import Certificates
+import Foundation
+import NIOCore
+import TestSupport
+import Testing
+@testable import Transport
+
+@Suite struct TLSHostileClientTests {
+    /// A client context presenting `chainFile` (every certificate in it, as it is) with `keyFile`.
+    private func client(chainFile: String, keyFile: String, alpn: [String] = ["h2", "http/1.1"]) throws -> TLSContext {
+        let pki = try TestPKI.shared()
+        return try TLSContext(client: TLSClientConfiguration(
+            identity: .pem(certificateChainFile: chainFile, privateKeyFile: keyFile),
+            trustedCAFiles: [pki.rootCAFile], applicationProtocols: alpn, serverName: "localhost"))
+    }
+
+    private func server(maxChainSize: Int = 64 * 1024) throws -> TLSContext {
+        let pki = try TestPKI.shared()
+        var limits = ConnectionLimits()
+        limits.maxClientCertificateChainSize = maxChainSize
+        return try TLSContext(server: TLSConfiguration(
+            identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
+            clientCertificateMode: .request, trustedCAFiles: [pki.rootCAFile]), limits: limits)
+    }
+
+    @Test(arguments: [TLSVersion.v1_2, .v1_3])
+    func aClientOfferingOnlyUnknownProtocolsGetsNoApplicationProtocol(version: TLSVersion) throws {
+        let pair = try TLSChannelPair(server: TLSFixtures.server(version: version),
+                                      client: TLSFixtures.client(version: version, alpn: ["spdy/3", "h3"]))
+        defer { pair.finish() }
+        try pair.shuttle()
+        #expect(pair.serverRecorder.handshake == nil)
+        #expect(pair.clientRecorder.handshake == nil)
+        let alert = try #require(pair.clientRecorder.tlsErrors.first)
+        #expect(alert.description.contains("no application protocol"), "\(alert)")
+    }
+
+    @Test(arguments: [TLSVersion.v1_2, .v1_3])
+    func aChainWithARogueRootCompletesTheHandshakeInRequestMode(version: TLSVersion) throws {
+        let impostor = try PolicyTestPKI.shared().rootImpostorClient
+        let pair = try TLSChannelPair(
+            server: TLSFixtures.server(version: version),
+            client: self.client(chainFile: impostor.chainFile, keyFile: impostor.keyFile))
+        defer { pair.finish() }
+        try pair.shuttle()
+        // The policy judges it later (403 untrusted); the handshake itself must not fail without an alert.
+        let info = try #require(pair.serverRecorder.handshake, "\(pair.serverRecorder.errors)")
+        #expect(info.peerCertificates == impostor.chain)
+        #expect(info.verifyResult?.isOK == false)
+        try pair.send("ping", from: pair.client)
+        #expect(String(buffer: pair.serverRecorder.received) == "ping")
+    }
+
+    @Test func aCertificateMessageOverTheLimitFailsTheHandshakeWithAnAlert() throws {
+        let pki = try PolicyTestPKI.shared()
+        // 60 junk certificates of about 400 bytes: about 24 KiB, over a 16 KiB limit.
+        let pair = try TLSChannelPair(
+            server: self.server(maxChainSize: 16 * 1024),
+            client: self.client(chainFile: pki.junkChainFile(junk: 60), keyFile: pki.base.client.keyFile))
+        defer { pair.finish() }
+        try pair.shuttle()
+        #expect(pair.serverRecorder.handshake == nil)
+        let failure = try #require(pair.serverRecorder.tlsErrors.first)
+        #expect(failure.description.contains("excessive message size"), "\(failure)")
+        #expect(pair.clientRecorder.tlsErrors.first?.description.contains("alert") == true,
+                "\(pair.clientRecorder.errors)")
+    }
+
+    @Test func atMostMaxPresentedCertificatesOfAChainAreKept() throws {
+        let pki = try PolicyTestPKI.shared()
+        let pair = try TLSChannelPair(
+            server: self.server(),
+            client: self.client(chainFile: pki.junkChainFile(junk: 40), keyFile: pki.base.client.keyFile))
+        defer { pair.finish() }
+        try pair.shuttle()
+        let info = try #require(pair.serverRecorder.handshake)
+        #expect(info.peerCertificates.count == TLSContext.maxPresentedCertificates)
+        #expect(info.peerCertificates.first == pki.base.client.certificate)
+    }
+}
