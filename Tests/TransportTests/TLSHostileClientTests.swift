@@ -1,3 +1,4 @@
+import COpenSSL
 import Certificates
 import Foundation
 import NIOCore
@@ -76,5 +77,57 @@ import Testing
         let info = try #require(pair.serverRecorder.handshake)
         #expect(info.peerCertificates.count == TLSContext.maxPresentedCertificates)
         #expect(info.peerCertificates.first == pki.base.client.certificate)
+    }
+
+    @Test(arguments: [TLSVersion.v1_2, .v1_3])
+    func theSessionKeepsOnlyTheLeafAndAResumptionGetsTheLeaf(version: TLSVersion) throws {
+        let pki = try PolicyTestPKI.shared()
+        let server = try TLSFixtures.server(version: version)
+        let client = try TLSContext(client: TLSClientConfiguration(
+            identity: .pem(certificateChainFile: pki.junkChainFile(junk: 10), privateKeyFile: pki.base.client.keyFile),
+            trustedCAFiles: [pki.base.rootCAFile], serverName: "localhost", minimumVersion: version,
+            maximumVersion: version))
+        let first = try TLSChannelPair(server: server, client: client)
+        defer { first.finish() }
+        try first.shuttle()
+        try first.send("ping", from: first.client)
+        // The connection has the chain as presented; its session (what the cache keeps) only the leaf.
+        #expect(try #require(first.serverRecorder.handshake).peerCertificates.count == 11)
+        try first.serverConnection().withUnsafeSSL { ssl in
+            #expect(SSL_get_peer_cert_chain(ssl).map { gatehouse_sk_X509_num($0) } ?? 0 == 0)
+            let leaf = try #require(SSL_get0_peer_certificate(ssl))
+            #expect(Certificate(copying: leaf) == pki.base.client.certificate)
+        }
+        let session = try #require(try first.clientConnection().withUnsafeSSL { SSL_get1_session($0) })
+        defer { SSL_SESSION_free(session) }
+        let resumed = try TLSChannelPair(server: server, client: client) { pair in
+            _ = try pair.clientConnection().withUnsafeSSL { SSL_set_session($0, session) }
+        }
+        defer { resumed.finish() }
+        try resumed.shuttle()
+        let info = try #require(resumed.serverRecorder.handshake)
+        #expect(info.isResumed)
+        #expect(info.peerCertificates == [pki.base.client.certificate])
+        #expect(info.verifyResult?.isOK == false)
+    }
+
+    @Test func theSessionCacheIsBoundedInBytes() throws {
+        let budget = SessionCacheBudget(byteCapacity: 8 * 1024)
+        try withExtendedLifetime(budget) {
+            let server = try TLSFixtures.server()
+            server.withUnsafeContext { budget.install(on: $0) }
+            for _ in 0..<10 {
+                let pair = try TLSChannelPair(server: server, client: TLSFixtures.client())
+                try pair.shuttle()
+                try pair.send("ping", from: pair.client)
+                pair.finish()
+            }
+            let usage = budget.usage
+            let cached = server.withUnsafeContext { SSL_CTX_ctrl($0, SSL_CTRL_SESS_NUMBER, 0, nil) }
+            // A session costs twice its leaf's DER plus 1 KiB: as many as fit in 8 KiB stay, the oldest go.
+            let cost = 2 * (try TestPKI.shared()).client.certificate.derBytes.count + 1024
+            #expect(usage.bytes <= 8 * 1024 && usage.sessions == 8 * 1024 / cost, "\(usage), \(cost) each")
+            #expect(cached == usage.sessions)
+        }
     }
 }

@@ -40,6 +40,8 @@ public final class TLSContext: @unchecked Sendable {
     /// Client chains this server context has verified (`nil` when it verifies none): a returning client's chain
     /// is not verified again while the context lives.
     package let verificationCache: HandshakeVerificationCache?
+    /// The bound in bytes on this server context's session cache (`nil` for a client context).
+    let sessionCacheBudget: SessionCacheBudget?
 
     /// The most certificates of a client's chain a server keeps and verifies (the leaf first, then the next
     /// ones as sent; the rest are dropped unread): the deepest chain a policy accepts (`maxChainDepth` 16) plus
@@ -71,8 +73,10 @@ public final class TLSContext: @unchecked Sendable {
         self.serverName = nil
         self.alpnWire = try encodeALPN(configuration.applicationProtocols)
         self.verificationCache = store == nil ? nil : HandshakeVerificationCache()
+        self.sessionCacheBudget = SessionCacheBudget()
 
         try applyServerOptions(self.context)
+        self.sessionCacheBudget?.install(on: self.context)
         _ = gatehouse_SSL_CTX_set_max_cert_list(self.context, max(1024, limits.maxClientCertificateChainSize))
         SSL_CTX_set_verify_depth(self.context, Int32(Self.maxPresentedCertificates - 2))
         try loadIdentity(configuration.identity, into: self.context)
@@ -95,6 +99,7 @@ public final class TLSContext: @unchecked Sendable {
         self.serverName = configuration.serverName
         self.alpnWire = try encodeALPN(configuration.applicationProtocols)
         self.verificationCache = nil
+        self.sessionCacheBudget = nil
 
         try applyCommonOptions(self.context)
         if let identity = configuration.identity { try loadIdentity(identity, into: self.context) }
@@ -150,16 +155,29 @@ private let acceptAnyCertificateCallback: @convention(c) (Int32, OpaquePointer?)
 private let cachedVerifyCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = {
     storeContext, argument in
     guard let storeContext, let argument else { return 0 }
-    if let untrusted = X509_STORE_CTX_get0_untrusted(storeContext) {
-        gatehouse_sk_X509_truncate(untrusted, Int32(TLSContext.maxPresentedCertificates))
+    let untrusted = X509_STORE_CTX_get0_untrusted(storeContext)
+    if let untrusted { gatehouse_sk_X509_truncate(untrusted, Int32(TLSContext.maxPresentedCertificates)) }
+    let cache = Unmanaged<HandshakeVerificationCache>.fromOpaque(argument).takeUnretainedValue()
+    let result = cache.verify(storeContext: storeContext)
+    // The untrusted stack becomes the session's peer chain: hand the chain to the connection and leave the
+    // session (which the session cache may keep for hours) only the leaf.
+    if let untrusted, let connection = connection(of: storeContext) {
+        connection.presentedChain = cache.presentedCertificates(of: untrusted)
+        gatehouse_sk_X509_truncate(untrusted, 1)
     }
-    let result = Unmanaged<HandshakeVerificationCache>.fromOpaque(argument).takeUnretainedValue()
-        .verify(storeContext: storeContext)
     // A chain the handshake goes on with (`request` mode accepts every verdict) can leave errors on the queue, e.g.
     // a signature that does not verify with a trusted CA's key; OpenSSL's `SSL_get_error` reads any queued error as
     // a failure of the handshake, which would then end without an alert. The verdict is in the store context.
     if result == 1 { OpenSSLErrorQueue.clear() }
     return result
+}
+
+/// The ``TLSConnection`` whose handshake `storeContext` verifies, when it is one (not a verification of its own).
+private func connection(of storeContext: OpaquePointer) -> TLSConnection? {
+    guard let ssl = X509_STORE_CTX_get_ex_data(storeContext, SSL_get_ex_data_X509_STORE_CTX_idx()),
+        let connection = SSL_get_ex_data(OpaquePointer(ssl), 0)
+    else { return nil }
+    return Unmanaged<TLSConnection>.fromOpaque(connection).takeUnretainedValue()
 }
 
 /// Picks the server's most preferred protocol among the client's offers; no overlap → the fatal
