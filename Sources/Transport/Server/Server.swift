@@ -132,6 +132,7 @@ public actor Server: Service {
         let responder = self.responder
         let logger = self.logger
         let limits = listener.limits
+        let counter = ConnectionCounter(limit: limits.maxConnections, logger: logger)
         return try await ServerBootstrap(group: self.acceptLoop, childGroup: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -139,6 +140,7 @@ public actor Server: Service {
             .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try counter.admit(channel)  // beyond maxConnections: closed at once, before any TLS work
                     let pipeline = channel.pipeline.syncOperations
                     let tlsContext = tls.withLockedValue { $0 }
                     try pipeline.addHandler(

@@ -1,0 +1,170 @@
+import Certificates
+import Foundation
+import TestSupport
+import Testing
+
+/// Hostile TLS clients against a real `gatehouse serve`: oversized and junk-filled certificate chains, a rogue
+/// root, an ALPN mismatch, more connections than the listener allows. Each measures the server's RSS and open
+/// descriptors (`/proc/PID`) before and after and asserts the bound.
+@Suite("Hostile TLS clients", .serialized)
+struct HostileTLSTests {
+    private static let request = "GET /api/hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+
+    /// The bytes a chain file's certificates take in a Certificate message (DER plus the 3-byte length of each;
+    /// TLS 1.3 adds 2 bytes of extensions per certificate).
+    private func certificateMessageSize(_ file: String) throws -> Int {
+        try Certificate.loadChain(pemFile: file).reduce(0) { $0 + $1.derBytes.count + 5 }
+    }
+
+    /// One full handshake presenting `chainFile`, one request, then the server's answer (or what ended it).
+    private func exchange(_ server: ServerProcess, chainFile: String, keyFile: String) -> (text: String, failure: String?) {
+        do {
+            let client = try RawTLSClient(port: server.port, certificateChainFile: chainFile, keyFile: keyFile)
+            client.send(Self.request)
+            let (bytes, _) = client.receive(timeout: 20) { String(decoding: $0, as: UTF8.self).contains("}") }
+            return (String(decoding: bytes, as: UTF8.self), client.readFailure)
+        } catch {
+            return ("", "\(error)")
+        }
+    }
+
+    /// Waits until the server holds at most `descriptors` open descriptors (closes are asynchronous).
+    private func waitForDescriptors(_ server: ServerProcess, atMost descriptors: Int) throws -> ProcessResources {
+        let deadline = Date().addingTimeInterval(20)
+        var resources = try server.resources()
+        while resources.openDescriptors > descriptors && Date() < deadline {
+            usleep(50_000)
+            resources = try server.resources()
+        }
+        return resources
+    }
+
+    @Test func aCertificateChainOverTheLimitFailsTheHandshakeWithAnAlert() throws {
+        let pki = try PolicyTestPKI.shared()
+        let chain = try pki.junkChainFile(junk: 300)
+        #expect(try self.certificateMessageSize(chain) > 64 * 1024)
+        let server = try ServerProcess()
+        defer { _ = server.stop() }
+        let before = try server.resources()
+        for _ in 0..<50 {
+            let (text, failure) = self.exchange(server, chainFile: chain, keyFile: pki.base.client.keyFile)
+            #expect(text.isEmpty)
+            // TLS 1.3: the client's side of the handshake is done before the server reads its Certificate, so the
+            // alert arrives on the first read.
+            #expect(failure?.contains("alert") == true, "\(failure ?? "no failure")")
+        }
+        let after = try self.waitForDescriptors(server, atMost: before.openDescriptors)
+        #expect(after.openDescriptors <= before.openDescriptors, "\(before) → \(after)")
+        // Nothing of a refused chain stays: 50 handshakes may move RSS by allocator noise only (4 MiB: OpenSSL
+        // parses each 90 KiB message into about 300 certificates, ~1 MiB, which the next handshake reuses).
+        #expect(after.residentKiB - before.residentKiB < 4 * 1024, "\(before) → \(after)")
+    }
+
+    /// A leaf and junk certificates filling most of the 64 KiB allowed: each handshake is parsed whole, the chain
+    /// fails verification (403), and nothing of the junk outlives the connection.
+    @Test func junkChainsWithinTheLimitAreNotRetained() throws {
+        let pki = try PolicyTestPKI.shared()
+        let chain = try pki.junkChainFile(junk: 180)
+        let size = try self.certificateMessageSize(chain)
+        #expect(size > 48 * 1024 && size < 64 * 1024, "\(size) bytes")
+        let server = try ServerProcess()
+        defer { _ = server.stop() }
+        // Warm up allocator arenas and the session cache's first pages.
+        for _ in 0..<10 { _ = self.exchange(server, chainFile: chain, keyFile: pki.base.client.keyFile) }
+        let before = try self.waitForDescriptors(server, atMost: 1_000)
+        let handshakes = 150
+        for _ in 0..<handshakes {
+            let (text, failure) = self.exchange(server, chainFile: chain, keyFile: pki.base.client.keyFile)
+            #expect(text.hasPrefix("HTTP/1.1 403"), "\(text) \(failure ?? "")")
+        }
+        let after = try self.waitForDescriptors(server, atMost: before.openDescriptors)
+        let perHandshake = Double(after.residentKiB - before.residentKiB) / Double(handshakes)
+        print("junk chain of \(size) bytes: \(before) → \(after), \(perHandshake) KiB per handshake")
+        #expect(after.openDescriptors <= before.openDescriptors, "\(before) → \(after)")
+        // Each session keeps the leaf (about 6 KiB parsed, with the session) and nothing of the 180 junk
+        // certificates (about 2.5 KiB each parsed, 450 KiB a handshake when they were kept): under 16 KiB.
+        #expect(perHandshake < 16, "\(perHandshake) KiB per handshake: \(before) → \(after)")
+    }
+
+    @Test(arguments: ["--http1.1", "--http2"])
+    func aChainWithARogueRootGetsTheOrdinary403(http: String) async throws {
+        let pki = try PolicyTestPKI.shared()
+        let impostor = pki.rootImpostorClient
+        let server = try ServerProcess()
+        defer { _ = server.stop() }
+        let before = try server.resources()
+        let curl = Curl(caFile: pki.base.rootCAFile, clientCertificate: (impostor.chainFile, impostor.keyFile))
+        for _ in 0..<5 {
+            let result = try await curl.run("https://localhost:\(server.port)/api/hello", [http, "--resolve",
+                                                                                         "localhost:\(server.port):127.0.0.1"])
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            #expect(result.status == 403)
+            #expect(result.httpVersion == (http == "--http2" ? "2" : "1.1"))
+            #expect(result.text.contains("Invalid client certificate"))
+        }
+        let log = server.process.readErrors(timeout: 20) { $0.contains("reason=untrusted") }
+        #expect(log.contains("reason=untrusted") && log.contains("client certificate rejected"), "\(log)")
+        let after = try self.waitForDescriptors(server, atMost: before.openDescriptors)
+        #expect(after.openDescriptors <= before.openDescriptors, "\(before) → \(after)")
+    }
+
+    @Test func aClientOfferingOnlyUnknownProtocolsGetsNoApplicationProtocol() throws {
+        let server = try ServerProcess()
+        defer { _ = server.stop() }
+        let before = try server.resources()
+        for _ in 0..<20 {
+            #expect {
+                _ = try server.connect(alpn: ["spdy/3", "h3"])
+            } throws: { error in
+                "\(error)".contains("no application protocol")
+            }
+        }
+        // A client without ALPN still gets HTTP/1.1.
+        let plain = try server.connect(alpn: [])
+        #expect(plain.negotiatedALPN == nil)
+        plain.send(Self.request)
+        #expect(plain.receiveText(timeout: 10, containing: "Hello").text.hasPrefix("HTTP/1.1 200"))
+        let after = try self.waitForDescriptors(server, atMost: before.openDescriptors)
+        #expect(after.openDescriptors <= before.openDescriptors, "\(before) → \(after)")
+    }
+
+    @Test func connectionsBeyondMaxConnectionsAreClosedAtOnce() throws {
+        let server = try ServerProcess(limits: "maxConnections: 5")
+        defer { _ = server.stop() }
+        let before = try self.waitForDescriptors(server, atMost: 1_000)
+        var open: [RawTLSClient] = []
+        for _ in 0..<5 {
+            let client = try server.connect()
+            client.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            #expect(client.receiveText(timeout: 10, containing: "ok").text.hasPrefix("HTTP/1.1 200"))
+            open.append(client)
+        }
+        let full = try server.resources()
+        for _ in 0..<20 {
+            let started = Date()
+            #expect(throws: RawTLSClient.Failure.self) { _ = try server.connect() }
+            // Closed before any handshake work: no waiting for the handshake timeout.
+            #expect(Date().timeIntervalSince(started) < 5)
+        }
+        let refused = try self.waitForDescriptors(server, atMost: full.openDescriptors)
+        // The listener holds the 5 connections and nothing for the 20 it refused.
+        #expect(refused.openDescriptors <= before.openDescriptors + 5, "\(before) → \(refused)")
+        let log = server.process.readErrors(timeout: 10) { $0.contains("maxConnections reached") }
+        let lines = log.components(separatedBy: "maxConnections reached").count - 1
+        // Rate-limited: at most one line a second (the 20 refusals take a few seconds at most).
+        #expect(lines >= 1 && lines <= 6, "\(lines) lines: \(log)")
+        open.removeAll()
+        // Once the others are closed, new connections are accepted again.
+        let deadline = Date().addingTimeInterval(20)
+        var again: RawTLSClient? = nil
+        while again == nil && Date() < deadline {
+            again = try? server.connect()
+            if again == nil { usleep(50_000) }
+        }
+        let client = try #require(again)
+        client.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(client.receiveText(timeout: 10, containing: "ok").text.hasPrefix("HTTP/1.1 200"))
+        let after = try server.resources()
+        #expect(after.openDescriptors <= before.openDescriptors + 1, "\(before) → \(after)")
+    }
+}
