@@ -18,10 +18,12 @@ final class SessionCacheBudget: @unchecked Sendable {
     private let state = Mutex(State())
 
     private struct State {
-        /// Cost of each session we hold a reference to, by address.
-        var costs: [UInt: Int] = [:]
-        /// Addresses in insertion order (entries already removed are skipped when met).
-        var order: [UInt] = []
+        /// Cost and insertion number of each session we hold a reference to, by address.
+        var costs: [UInt: (cost: Int, number: Int)] = [:]
+        var nextNumber = 0
+        /// Addresses in insertion order, oldest from `head` (entries already removed are skipped when met, and
+        /// dropped when they are many).
+        var order: [(address: UInt, number: Int)] = []
         var head = 0
         var bytes = 0
     }
@@ -46,18 +48,26 @@ final class SessionCacheBudget: @unchecked Sendable {
         let key = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(session)))
         let victims: [OpaquePointer]? = self.state.withLock { state in
             guard state.costs[key] == nil else { return nil }
-            state.costs[key] = cost
-            state.order.append(key)
+            state.costs[key] = (cost, state.nextNumber)
+            state.order.append((key, state.nextNumber))
+            state.nextNumber += 1
             state.bytes += cost
             var victims: [OpaquePointer] = []
             while state.bytes > self.byteCapacity, state.head < state.order.count {
                 let oldest = state.order[state.head]
                 state.head += 1
-                guard let removed = state.costs.removeValue(forKey: oldest) else { continue }
-                state.bytes -= removed
-                victims.append(OpaquePointer(bitPattern: oldest)!)
+                // An address OpenSSL freed may be reused by a newer session: only the same insertion counts.
+                guard state.costs[oldest.address]?.number == oldest.number,
+                    let removed = state.costs.removeValue(forKey: oldest.address)
+                else { continue }
+                state.bytes -= removed.cost
+                victims.append(OpaquePointer(bitPattern: oldest.address)!)
             }
-            if state.head > 1024 && state.head * 2 > state.order.count {
+            // Sessions OpenSSL removed itself leave their address behind: drop those once they are half the list.
+            if state.order.count - state.head > 2 * state.costs.count + 1024 {
+                state.order = state.order[state.head...].filter { state.costs[$0.address]?.number == $0.number }
+                state.head = 0
+            } else if state.head > 1024 && state.head * 2 > state.order.count {
                 state.order.removeFirst(state.head)
                 state.head = 0
             }
@@ -77,8 +87,8 @@ final class SessionCacheBudget: @unchecked Sendable {
     fileprivate func removed(_ session: OpaquePointer) {
         let key = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(session)))
         let held = self.state.withLock { state in
-            guard let cost = state.costs.removeValue(forKey: key) else { return false }
-            state.bytes -= cost
+            guard let entry = state.costs.removeValue(forKey: key) else { return false }
+            state.bytes -= entry.cost
             return true
         }
         if held { SSL_SESSION_free(session) }
