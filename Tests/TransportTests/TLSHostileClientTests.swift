@@ -130,4 +130,31 @@ import Testing
             #expect(cached == usage.sessions)
         }
     }
+
+    @Test func aVerifiedChainPaddedWithJunkKeepsOnlyItsPathInTheCache() throws {
+        let pki = try PolicyTestPKI.shared()
+        let junk = try (0..<8).map {
+            try AttackCertificateMinter.mint(commonName: "padding \($0)", key: pki.base.client.key, issuer: nil,
+                                             extensions: [])
+        }
+        let chainFile = (pki.base.directory as NSString).appendingPathComponent("padded-\(UUID().uuidString).pem")
+        try (pki.base.client.chain + junk).pemString.write(toFile: chainFile, atomically: true, encoding: .utf8)
+        let server = try self.server()
+        for _ in 1...2 {
+            let pair = try TLSChannelPair(server: server, client: self.client(chainFile: chainFile,
+                                                                              keyFile: pki.base.client.keyFile))
+            defer { pair.finish() }
+            try pair.shuttle()
+            let info = try #require(pair.serverRecorder.handshake)
+            #expect(info.verifyResult == .ok)
+            #expect(info.peerCertificates == pki.base.client.chain + junk)  // the connection has what was sent
+        }
+        let cache = try #require(server.verificationCache)
+        #expect(cache.statistics.count == 1 && cache.statistics.hits == 1)
+        // The entry holds the verified path and verdict, not the padding: no presented certificates, and about
+        // the leaf's cost in bytes.
+        let leaf = try #require(pki.base.client.certificate.withUnsafeX509 { $0 })
+        #expect(cache.presentedCertificates(forLeaf: leaf) == nil)
+        #expect(cache.statistics.bytes < 4 * 1024, "\(cache.statistics)")
+    }
 }
