@@ -22,9 +22,10 @@ final class VerificationCache: Sendable {
 
     /// Entries kept before the cache starts over; bounds memory against many distinct clients.
     static let capacity = 10_000
-    /// About the bytes the entries may hold before the cache starts over: each costs twice its leaf's DER (the
-    /// parsed leaf) plus 1 KiB; the path's CA certificates are shared with the trust store and other entries.
-    static let byteCapacity = 16 * 1024 * 1024
+    /// About the bytes the entries may hold before the cache starts over: each costs its parsed leaf (about
+    /// 5.7 KiB plus twice its DER) and 1 KiB; the path's CA certificates are shared with the trust store and other
+    /// entries.
+    static let byteCapacity = 64 * 1024 * 1024
 
     private struct Entries {
         var byLeaf: [[UInt8]: Entry] = [:]
@@ -52,7 +53,7 @@ final class VerificationCache: Sendable {
             if let nextUpdate = crl.nextUpdate { validUntil = min(validUntil, nextUpdate) }
         }
         let entry = Entry(chain: chain, validFrom: validFrom, validUntil: validUntil)
-        let cost = 2 * (chain.first?.derBytes.count ?? 0) + 1024
+        let cost = 2 * (chain.first?.derBytes.count ?? 0) + 7 * 1024
         self.entries.withLock { entries in
             if entries.byLeaf.count >= Self.capacity || entries.bytes + cost > Self.byteCapacity {
                 entries.byLeaf.removeAll(keepingCapacity: true)

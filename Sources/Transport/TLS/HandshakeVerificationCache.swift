@@ -31,9 +31,9 @@ import Darwin
 package final class HandshakeVerificationCache: @unchecked Sendable {
     /// The default number of chains kept.
     package static let defaultCapacity = 10_000
-    /// The default bound on the bytes the kept chains hold (about 6,000 chains of 1 KiB leaves and a shared
-    /// intermediate).
-    package static let defaultByteCapacity = 16 * 1024 * 1024
+    /// The default bound on the bytes the kept chains hold (about 4,000 chains of a 1 KiB leaf and an
+    /// intermediate, counted whole although clients of one intermediate share it).
+    package static let defaultByteCapacity = 64 * 1024 * 1024
     /// The most distinct intermediate certificates shared between chains.
     package static let intermediateCapacity = 1_000
 

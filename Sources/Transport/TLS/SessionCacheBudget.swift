@@ -6,13 +6,18 @@ import Synchronization
 /// A cached session keeps the client's leaf (the verify callback leaves it nothing else), and a leaf can be as
 /// large as the Certificate message allows, so 10,000 sessions alone are not a bound on memory. Installed with
 /// `SSL_CTX_sess_set_new_cb` and `SSL_CTX_sess_set_remove_cb`, this keeps one reference to every cached session
-/// with its cost (about twice its leaf's DER, the parsed form, plus 1 KiB for the session), and when the total
+/// with its cost (``cost(leafBytes:)``), and when the total
 /// passes ``byteCapacity`` removes the oldest sessions from the cache. OpenSSL's own removals (timeout, the entry
 /// bound, a full flush when the context is freed) come through the remove callback and release the reference.
 // @unchecked: every mutable field is inside the Mutex; the SSL_CTX pointer is only passed to OpenSSL.
 final class SessionCacheBudget: @unchecked Sendable {
-    /// The default bound: about 16,000 sessions of 1 KiB leaves, or 120 of 64 KiB ones.
-    static let defaultByteCapacity = 16 * 1024 * 1024
+    /// The default bound: about 8,000 sessions with 1 KiB leaves of their own (most clients' sessions share one
+    /// parsed leaf, so OpenSSL's 10,000 entries usually come first), or 480 with 64 KiB ones.
+    static let defaultByteCapacity = 64 * 1024 * 1024
+
+    /// What a session holding a leaf of `leafBytes` DER bytes costs: OpenSSL's parsed certificate (about 5.7 KiB
+    /// plus its DER twice, encoded and decoded) and the session itself (about 1 KiB).
+    static func cost(leafBytes: Int) -> Int { leafBytes > 0 ? 2 * leafBytes + 7 * 1024 : 1024 }
 
     let byteCapacity: Int
     private let state = Mutex(State())
@@ -44,7 +49,7 @@ final class SessionCacheBudget: @unchecked Sendable {
 
     fileprivate func added(_ session: OpaquePointer, context: OpaquePointer) {
         let leafBytes = SSL_SESSION_get0_peer(session).map { Int(i2d_X509($0, nil)) } ?? 0
-        let cost = 2 * max(0, leafBytes) + 1024
+        let cost = Self.cost(leafBytes: leafBytes)
         let key = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(session)))
         let victims: [OpaquePointer]? = self.state.withLock { state in
             guard state.costs[key] == nil else { return nil }
