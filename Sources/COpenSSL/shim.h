@@ -167,6 +167,19 @@ static inline long gatehouse_SSL_CTX_sess_set_cache_size(SSL_CTX *ctx, long size
     return SSL_CTX_sess_set_cache_size(ctx, size);
 }
 
+// Added for bounded TLS state (Transport/TLS).
+
+static inline long gatehouse_SSL_CTX_set_max_cert_list(SSL_CTX *ctx, long bytes) {
+    return SSL_CTX_set_max_cert_list(ctx, bytes);
+}
+
+/// Drops the certificates from `count` on (one reference each), keeping the first `count`.
+static inline void gatehouse_sk_X509_truncate(STACK_OF(X509) *stack, int count) {
+    while (sk_X509_num(stack) > count) {
+        X509_free(sk_X509_pop(stack));
+    }
+}
+
 // Added for certificate tooling (CRLs: `gatehouse certs revoke`).
 
 static inline int gatehouse_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *stack) {

@@ -49,10 +49,15 @@ extension Certificate {
         }
     }
 
-    /// The extendedKeyUsage purposes; `nil` when the extension is absent (any purpose allowed).
+    /// The extendedKeyUsage purposes; `nil` when the extension is absent (any purpose allowed). An extension that
+    /// cannot be read (not valid DER, or present twice) allows no purpose: empty.
     public var extendedKeyUsage: [ExtendedKeyUsage]? {
         self.withUnsafeX509 { x509 in
-            guard let raw = X509_get_ext_d2i(x509, NID_ext_key_usage, nil, nil) else { return nil }
+            var found: Int32 = 0
+            guard let raw = X509_get_ext_d2i(x509, NID_ext_key_usage, &found, nil) else {
+                OpenSSLErrorQueue.clear()
+                return found == -1 ? nil : []
+            }
             let usages = OpaquePointer(raw)
             defer { gatehouse_EXTENDED_KEY_USAGE_free(usages) }
             var result: [ExtendedKeyUsage] = []
@@ -68,7 +73,8 @@ extension Certificate {
         }
     }
 
-    /// Whether the certificate may be used for TLS client authentication: clientAuth EKU or no EKU at all.
+    /// Whether the certificate may be used for TLS client authentication: clientAuth EKU or no EKU at all (a
+    /// malformed EKU allows nothing).
     ///
     /// Does not look at basicConstraints; check ``isCertificateAuthority`` as well.
     public var allowsClientAuthentication: Bool {

@@ -25,6 +25,10 @@ public struct ChainVerificationOptions: Sendable {
     /// this is a verify callback that forgives only the leaf's time errors, not `X509_V_FLAG_NO_CHECK_TIME`,
     /// which would skip every time check in the chain.
     public var checksLeafValidity: Bool
+    /// Whether the leaf's own purpose (its extendedKeyUsage) is checked for ``purpose``. CA certificates' purpose
+    /// always is, so an intermediate limited to other purposes fails the chain; turn it off when the caller
+    /// judges the leaf's usage itself.
+    public var checksLeafPurpose: Bool
     /// The most intermediate CA certificates between the leaf and the trust anchor; `nil` for OpenSSL's default.
     public var maxIntermediates: Int?
 
@@ -35,6 +39,7 @@ public struct ChainVerificationOptions: Sendable {
         crls: [CertificateRevocationList] = [],
         revocation: RevocationCheck = .none,
         checksLeafValidity: Bool = true,
+        checksLeafPurpose: Bool = true,
         maxIntermediates: Int? = nil
     ) {
         self.time = time
@@ -42,6 +47,7 @@ public struct ChainVerificationOptions: Sendable {
         self.crls = crls
         self.revocation = revocation
         self.checksLeafValidity = checksLeafValidity
+        self.checksLeafPurpose = checksLeafPurpose
         self.maxIntermediates = maxIntermediates
     }
 }
@@ -117,8 +123,11 @@ private func configure(_ context: OpaquePointer, _ options: ChainVerificationOpt
     if let depth = options.maxIntermediates {
         X509_VERIFY_PARAM_set_depth(X509_STORE_CTX_get0_param(context), Int32(max(0, depth)))
     }
-    if !options.checksLeafValidity {
-        X509_STORE_CTX_set_verify_cb(context, forgiveLeafTime)
+    switch (options.checksLeafValidity, options.checksLeafPurpose) {
+    case (true, true): break
+    case (false, true): X509_STORE_CTX_set_verify_cb(context, forgiveLeafTime)
+    case (true, false): X509_STORE_CTX_set_verify_cb(context, forgiveLeafPurpose)
+    case (false, false): X509_STORE_CTX_set_verify_cb(context, forgiveLeafTimeAndPurpose)
     }
 }
 
@@ -147,11 +156,24 @@ private func failure(_ code: Int32) -> ChainVerification {
 
 /// Forgives the leaf's own notBefore/notAfter errors; every other error (CA and CRL times included) stands.
 private let forgiveLeafTime: @convention(c) (Int32, OpaquePointer?) -> Int32 = { ok, context in
-    guard ok == 0, let context else { return ok }
+    forgiveLeaf(ok, context, time: true, purpose: false)
+}
+
+/// Forgives the leaf's own purpose error; CA certificates' purpose errors stand.
+private let forgiveLeafPurpose: @convention(c) (Int32, OpaquePointer?) -> Int32 = { ok, context in
+    forgiveLeaf(ok, context, time: false, purpose: true)
+}
+
+private let forgiveLeafTimeAndPurpose: @convention(c) (Int32, OpaquePointer?) -> Int32 = { ok, context in
+    forgiveLeaf(ok, context, time: true, purpose: true)
+}
+
+/// Clears the error and goes on when it is about the leaf (depth 0) and of a kind the caller checks itself.
+private func forgiveLeaf(_ ok: Int32, _ context: OpaquePointer?, time: Bool, purpose: Bool) -> Int32 {
+    guard ok == 0, let context, X509_STORE_CTX_get_error_depth(context) == 0 else { return ok }
     let error = X509_STORE_CTX_get_error(context)
-    let isLeafTime = X509_STORE_CTX_get_error_depth(context) == 0
-        && (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID)
-    if isLeafTime {
+    let isTime = error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID
+    if (time && isTime) || (purpose && error == X509_V_ERR_INVALID_PURPOSE) {
         X509_STORE_CTX_set_error(context, X509_V_OK)
         return 1
     }

@@ -68,14 +68,17 @@ struct ListenerChanges {
     }
 
     /// The keys whose change needs a restart: the address (the socket is bound) and the limits (every
-    /// connection's handlers are built with them).
+    /// connection's handlers are built with them) — except `maxClientCertificateChainSize`, which belongs to the
+    /// TLS context that a reload replaces.
     static func restartKeys(from old: ListenerConfiguration, to new: ListenerConfiguration) -> [String] {
         var keys: [String] = []
         if old.host != new.host { keys.append("host") }
         if old.port != new.port { keys.append("port") }
-        if old.limits != new.limits {
+        var oldLimits = old.limits
+        oldLimits.maxClientCertificateChainSize = new.limits.maxClientCertificateChainSize
+        if oldLimits != new.limits {
             // A limit missing from `changedKeys`' list still shows, as `limits`.
-            let limits = old.limits.changedKeys(comparedTo: new.limits)
+            let limits = oldLimits.changedKeys(comparedTo: new.limits)
             keys += limits.isEmpty ? ["limits"] : limits.map { "limits." + $0 }
         }
         return keys
@@ -93,7 +96,6 @@ extension ConnectionLimits {
             ("maxBufferedBodyBytesPerConnection", \.maxBufferedBodyBytesPerConnection),
             ("maxPendingOutputBytes", \.maxPendingOutputBytes), ("streamResetBurst", \.streamResetBurst),
             ("streamResetRate", \.streamResetRate), ("maxConnections", \.maxConnections),
-            ("maxClientCertificateChainSize", \.maxClientCertificateChainSize),
         ]
         return fields.filter { self[keyPath: $0.value] as? AnyHashable != other[keyPath: $0.value] as? AnyHashable }
             .map(\.name)

@@ -33,7 +33,7 @@ struct ServiceAssembly {
     func tlsContexts() throws -> [TLSContext] {
         try self.configuration.listeners.enumerated().map { index, listener in
             do {
-                return try TLSContext(server: listener.tls)
+                return try TLSContext(server: listener.tls, limits: listener.limits)
             } catch {
                 throw ConfigurationError(
                     file: self.configuration.file, keyPath: "listeners[\(index)].tls", problem: "\(error)"

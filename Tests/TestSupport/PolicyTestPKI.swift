@@ -1,4 +1,5 @@
 public import Certificates
+import COpenSSL
 import Foundation
 
 /// Extra test material for client-certificate policies, minted once per process on top of ``TestPKI``.
@@ -9,7 +10,11 @@ import Foundation
 /// - ``copycatClient``: self-signed, copying ``TestPKI/client``'s subject;
 /// - ``rogueCA``: a root whose subject copies the intermediate's name, and ``rogueClient`` from it (same
 ///   subject and issuer name as ``TestPKI/client``);
-/// - ``allowListDirectory`` holding only the self-signed client; ``emptyDirectory``.
+/// - ``allowListDirectory`` holding only the self-signed client; ``emptyDirectory``;
+/// - attack material (``AttackCertificateMinter``): ``rootImpostorClient`` (its chain carries a self-made root
+///   that copies the trusted root's subject and key identifier), ``serverAuthIntermediateClient`` (under an
+///   intermediate whose EKU is serverAuth only), ``malformedEKUClient`` (an EKU extension that is not DER), and
+///   ``junkChainFile(junk:)`` (the client leaf followed by junk certificates).
 public final class PolicyTestPKI: Sendable {
     /// The base PKI.
     public let base: TestPKI
@@ -37,6 +42,14 @@ public final class PolicyTestPKI: Sendable {
     public let allowListDirectory: String
     /// An empty directory.
     public let emptyDirectory: String
+    /// A client of a self-made root that copies ``TestPKI/rootCA``'s subject and subjectKeyIdentifier; its
+    /// ``TestIdentity/chain`` (and chain file) carries that rogue root after the leaf.
+    public let rootImpostorClient: TestIdentity
+    /// A client (clientAuth) under an intermediate of the root whose extendedKeyUsage is serverAuth only.
+    public let serverAuthIntermediateClient: TestIdentity
+    /// A client under the intermediate whose extendedKeyUsage extension is not valid DER.
+    public let malformedEKUClient: TestIdentity
+    private let directory: String
 
     /// The material for this test process, minted on first use.
     public static func shared() throws -> PolicyTestPKI { try sharedResult.get() }
@@ -77,7 +90,85 @@ public final class PolicyTestPKI: Sendable {
         try FileManager.default.createDirectory(atPath: self.emptyDirectory, withIntermediateDirectories: true)
         _ = try TestPKIWriter(directory: self.allowListDirectory, referenceTime: base.referenceTime)
             .writeCertificates([base.selfSignedClient.certificate], name: "self-signed-client.crt")
+        self.directory = directory
+        self.rootImpostorClient = try mintRootImpostorClient(base: base, writer: writer)
+        self.serverAuthIntermediateClient = try mintServerAuthIntermediateClient(base: base, writer: writer)
+        self.malformedEKUClient = try mintMalformedEKUClient(base: base, writer: writer)
     }
+
+    /// A PEM file with ``TestPKI/client``'s leaf (without its intermediate, so the chain does not verify)
+    /// followed by `junk` distinct self-signed certificates of about 400 bytes each; the key is the client's.
+    public func junkChainFile(junk: Int) throws -> String {
+        let key = try PrivateKey.generate()
+        let certificates = try (0..<junk).map { index in
+            try AttackCertificateMinter.mint(commonName: "junk \(index)", key: key, issuer: nil, extensions: [])
+        }
+        let writer = TestPKIWriter(directory: self.directory, referenceTime: self.base.referenceTime)
+        return try writer.writeCertificates([self.base.client.certificate] + certificates,
+                                            name: "junk-chain-\(junk)-\(UUID().uuidString).pem")
+    }
+}
+
+private let clientExtensions: [AttackCertificateMinter.Extension] = [
+    .config(NID_basic_constraints, "critical,CA:FALSE"), .config(NID_key_usage, "critical,digitalSignature"),
+    .config(NID_subject_key_identifier, "hash"), .config(NID_authority_key_identifier, "keyid:always"),
+]
+
+/// A self-made root with the trusted root's subject and key identifier, and a clientAuth leaf from it; the chain
+/// is the leaf and that root.
+private func mintRootImpostorClient(base: TestPKI, writer: TestPKIWriter) throws -> TestIdentity {
+    let rootKey = try PrivateKey.generate()
+    let identifier = AttackCertificateMinter.subjectKeyIdentifier(of: base.rootCA) ?? "hash"
+    let rogueRoot = try AttackCertificateMinter.mint(
+        subjectOf: base.rootCA, key: rootKey, issuer: nil,
+        extensions: [.config(NID_basic_constraints, "critical,CA:TRUE"),
+                     .config(NID_key_usage, "critical,keyCertSign,cRLSign"),
+                     .config(NID_subject_key_identifier, identifier)])
+    let key = try PrivateKey.generate()
+    let leaf = try AttackCertificateMinter.mint(
+        subjectOf: base.client.certificate, key: key, issuer: (rogueRoot, rootKey),
+        extensions: clientExtensions + [.config(NID_ext_key_usage, "clientAuth")])
+    return try attackIdentity("root-impostor-client", leaf: leaf, key: key, chain: [leaf, rogueRoot], writer: writer)
+}
+
+/// An intermediate of the root limited to serverAuth, and a clientAuth leaf under it.
+private func mintServerAuthIntermediateClient(base: TestPKI, writer: TestPKIWriter) throws -> TestIdentity {
+    let intermediateKey = try PrivateKey.generate()
+    let intermediate = try AttackCertificateMinter.mint(
+        commonName: "Server-only Intermediate CA", key: intermediateKey,
+        issuer: (base.rootCA, base.rootAuthority.key),
+        extensions: [.config(NID_basic_constraints, "critical,CA:TRUE,pathlen:0"),
+                     .config(NID_key_usage, "critical,keyCertSign,cRLSign"),
+                     .config(NID_ext_key_usage, "serverAuth"),
+                     .config(NID_subject_key_identifier, "hash"),
+                     .config(NID_authority_key_identifier, "keyid:always")])
+    let key = try PrivateKey.generate()
+    let leaf = try AttackCertificateMinter.mint(
+        commonName: "server-only-intermediate-client", key: key, issuer: (intermediate, intermediateKey),
+        extensions: clientExtensions + [.config(NID_ext_key_usage, "clientAuth")])
+    return try attackIdentity("server-auth-intermediate-client", leaf: leaf, key: key, chain: [leaf, intermediate],
+                              writer: writer)
+}
+
+/// A leaf under the intermediate whose extendedKeyUsage value is a truncated SEQUENCE.
+private func mintMalformedEKUClient(base: TestPKI, writer: TestPKIWriter) throws -> TestIdentity {
+    let key = try PrivateKey.generate()
+    let leaf = try AttackCertificateMinter.mint(
+        commonName: "malformed-eku-client", key: key,
+        issuer: (base.intermediateCA, base.intermediateAuthority.key),
+        extensions: clientExtensions + [.raw(NID_ext_key_usage, critical: false, der: [0x30, 0x0A, 0x06, 0x08, 0x2B])])
+    return try attackIdentity("malformed-eku-client", leaf: leaf, key: key, chain: [leaf, base.intermediateCA],
+                              writer: writer)
+}
+
+private func attackIdentity(
+    _ name: String, leaf: Certificate, key: PrivateKey, chain: [Certificate], writer: TestPKIWriter
+) throws -> TestIdentity {
+    TestIdentity(
+        name: name, certificate: leaf, key: key, chain: chain,
+        certificateFile: try writer.writeCertificates([leaf], name: "\(name).crt"),
+        keyFile: try writer.write(key.pemBytes(), name: "\(name).key"),
+        chainFile: try writer.writeCertificates(chain, name: "\(name)-chain.pem"))
 }
 
 /// The DER bytes of the single PEM block in `file` (base64 between the armor lines).

@@ -23,6 +23,8 @@ public final class RawTLSClient {
     public let socket: Int32
     private let context: OpaquePointer
     private let ssl: OpaquePointer
+    /// OpenSSL's reason when a read ended in an error (for example the alert the server sent), else nil.
+    public private(set) var readFailure: String?
 
     /// Connects to `host:port`, optionally presenting `certificateChainFile`/`keyFile`, offering `alpn`
     /// (wire names such as `h2`, `http/1.1`; none when empty). Throws ``Failure/handshake(_:)`` with OpenSSL's
@@ -34,6 +36,7 @@ public final class RawTLSClient {
         keyFile: String? = nil,
         alpn: [String] = ["http/1.1"]
     ) throws {
+        _ = Self.ignoreBrokenPipes
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         let context = SSL_CTX_new(TLS_client_method())!
         var ssl: OpaquePointer?
@@ -70,6 +73,9 @@ public final class RawTLSClient {
         self.context = context
         self.ssl = ssl!
     }
+
+    /// Writing to a connection the server has closed must fail with EPIPE, not end the test process (SIGPIPE).
+    private static let ignoreBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
     deinit {
         SSL_free(self.ssl)
@@ -128,6 +134,7 @@ public final class RawTLSClient {
             if count <= 0 {
                 let error = SSL_get_error(self.ssl, count)
                 if error == SSL_ERROR_WANT_READ { continue }
+                if error == SSL_ERROR_SSL { self.readFailure = Self.errorText() }
                 return (received, true)
             }
             received += buffer[0..<Int(count)]

@@ -33,7 +33,7 @@ import Testing
 
     @Test(arguments: [
         (["h2", "http/1.1"], "h2" as String?), (["http/1.1", "h2"], "h2"), (["http/1.1"], "http/1.1"),
-        ([], nil), (["spdy/3"], nil),
+        ([], nil),
     ])
     func alpnFollowsTheServersOrder(offered: [String], expected: String?) throws {
         let pair = try TLSChannelPair(server: TLSFixtures.server(), client: TLSFixtures.client(alpn: offered))

@@ -6,8 +6,8 @@ extension ClientCertificatePolicy {
     ///
     /// Checks run in a fixed order and every failure is recorded: the leaf's notBefore and notAfter, the
     /// clientAuth EKU and "not a CA", the allow-list, trust (`X509_verify_cert` against `trustedCAs` with the
-    /// client's extra certificates and `intermediates` as untrusted, CRLs when `validateRevocation`, and
-    /// `maxChainDepth`), then the identities: all rules must pass, then one identity must match.
+    /// client's next `maxChainDepth + 1` certificates and `intermediates` as untrusted, every CA allowed to issue
+    /// client certificates, CRLs when `validateRevocation`, and `maxChainDepth`), then the identities: all rules must pass, then one identity must match.
     ///
     /// The leaf's own validity is this method's check, so the chain verification forgives only the leaf's
     /// time errors: CA certificates and CRLs are always checked against `now`.
@@ -88,11 +88,16 @@ extension ClientCertificatePolicy {
         let revocation: RevocationCheck =
             !self.configuration.validateRevocation
             ? .none : self.configuration.validateRevocationForWholeChain ? .wholeChain : .leaf
+        // TLS client authentication for every CA of the path (an intermediate limited to other purposes fails);
+        // the leaf's own usage is the rule check's (`requireClientAuthEKU`), which also turns the CA check off.
         let options = ChainVerificationOptions(
-            time: now, purpose: .any, crls: self.crls, revocation: revocation, checksLeafValidity: false,
+            time: now, purpose: self.configuration.requireClientAuthEKU ? .clientAuth : .any, crls: self.crls,
+            revocation: revocation, checksLeafValidity: false, checksLeafPurpose: false,
             maxIntermediates: self.configuration.maxChainDepth
         )
-        let verification = self.trustStore.verifyChain(chain, untrusted: self.intermediates, options: options)
+        // The leaf, at most `maxChainDepth` intermediates and the root: anything further cannot be on the path.
+        let considered = Array(chain.prefix(self.configuration.maxChainDepth + 2))
+        let verification = self.trustStore.verifyChain(considered, untrusted: self.intermediates, options: options)
         let result = verification.result, depth = verification.errorDepth
         if result.isRevoked {
             return .failed(PolicyFailure(.revoked) { "\(result) (depth \(depth))" })

@@ -74,7 +74,9 @@ public actor Server: Service {
         self.state = .starting
         do {
             // Build every context before binding anything: a bad certificate fails the start, not a connection.
-            self.tlsContexts = try self.configuration.listeners.map { NIOLockedValueBox(try TLSContext(server: $0.tls)) }
+            self.tlsContexts = try self.configuration.listeners.map {
+                NIOLockedValueBox(try TLSContext(server: $0.tls, limits: $0.limits))
+            }
             for (index, listener) in self.configuration.listeners.enumerated() {
                 let channel = try await self.bind(listener, tls: self.tlsContexts[index], responder: self.responders[index])
                 self.listeners.append(channel)
@@ -129,7 +131,10 @@ public actor Server: Service {
     /// - Parameter configurations: one per listener, in listener order; `nil` keeps that listener's context.
     /// - Throws: ``TLSError`` naming the file that failed; the old contexts stay in use.
     public func updateTLS(_ configurations: [TLSConfiguration?]) throws {
-        self.updateTLS(contexts: try configurations.map { try $0.map { try TLSContext(server: $0) } })
+        let contexts = try zip(configurations, self.configuration.listeners).map { configuration, listener in
+            try configuration.map { try TLSContext(server: $0, limits: listener.limits) }
+        }
+        self.updateTLS(contexts: contexts)
     }
 
     /// Swaps in TLS contexts already built (see ``updateTLS(_:)``).
@@ -152,6 +157,7 @@ public actor Server: Service {
     ) async throws -> any Channel {
         let logger = self.logger
         let limits = listener.limits
+        let counter = ConnectionCounter(limit: limits.maxConnections, logger: logger)
         return try await ServerBootstrap(group: self.acceptLoop, childGroup: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -159,6 +165,7 @@ public actor Server: Service {
             .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try counter.admit(channel)  // beyond maxConnections: closed at once, before any TLS work
                     let pipeline = channel.pipeline.syncOperations
                     let tlsContext = tls.withLockedValue { $0 }
                     try pipeline.addHandler(

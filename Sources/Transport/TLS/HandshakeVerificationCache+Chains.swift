@@ -102,19 +102,30 @@ private func finish(_ context: OpaquePointer, into key: inout ChainKey) -> Bool 
 }
 
 /// A verified path (leaf first, trust anchor last), the window in which all its certificates are valid, and the
-/// certificates as the peer presented them (parsed once, then shared by every session that presents them again).
+/// certificates as the peer presented them (parsed once, then shared by every session that presents them again)
+/// when each of them is on the path: a chain padded with other certificates keeps only its verdict and path.
 // @unchecked: the STACK_OF(X509) is built in init and only read (X509_chain_up_ref) until deinit frees it.
 final class VerifiedChain: @unchecked Sendable {
     let stack: OpaquePointer  // STACK_OF(X509)*, owned with one reference per certificate
     let validFrom: time_t
     let validUntil: time_t
-    /// The presented chain (leaf first, in the order sent) when OpenSSL passed it whole (a server's handshake).
+    /// The presented chain (leaf first, in the order sent) when OpenSSL passed it whole (a server's handshake) and
+    /// every certificate of it is on the verified path.
     let presented: [Certificate]?
+    /// About what the entry holds, in bytes: its own parsed certificates (about 5.7 KiB plus twice the DER each;
+    /// the trust anchor is the store's) and the rest.
+    let cost: Int
 
     /// - Parameter intermediates: the shared certificates already adopted into `presented`'s stack.
     init(takingOwnership stack: OpaquePointer, presented: PresentedChain, intermediates: [Certificate?]) {
         self.stack = stack
-        self.presented = presented.stack.map { untrusted in
+        let isOnPath = presented.stack.map { untrusted in
+            (0..<gatehouse_sk_X509_num(untrusted)).allSatisfy { index in
+                guard let x509 = gatehouse_sk_X509_value(untrusted, index) else { return false }
+                return (0..<gatehouse_sk_X509_num(stack)).contains { X509_cmp(gatehouse_sk_X509_value(stack, $0), x509) == 0 }
+            }
+        }
+        self.presented = isOnPath != true ? nil : presented.stack.map { untrusted in
             (0..<Int(gatehouse_sk_X509_num(untrusted))).compactMap { index in
                 guard let x509 = gatehouse_sk_X509_value(untrusted, Int32(index)) else { return nil }
                 if index < intermediates.count, let shared = intermediates[index],
@@ -134,6 +145,9 @@ final class VerifiedChain: @unchecked Sendable {
         }
         self.validFrom = validFrom
         self.validUntil = validUntil
+        let leafBytes = gatehouse_sk_X509_value(stack, 0).map { Int(i2d_X509($0, nil)) } ?? 0
+        let ownBytes = self.presented?.reduce(0) { $0 + $1.derBytes.count } ?? leafBytes
+        self.cost = 2 * ownBytes + 6 * 1024 * (self.presented?.count ?? 1) + 1024
     }
 
     deinit { gatehouse_sk_X509_pop_free(self.stack) }

@@ -15,6 +15,9 @@ struct VerificationCacheState: ~Copyable {
     }
 
     let capacity: Int
+    /// The most bytes (``VerifiedChain/cost``) the slots may hold; past it, a new chain takes an old one's slot.
+    let byteCapacity: Int
+    var bytes = 0
     let intermediateCapacity: Int
     var slots: [Slot] = []
     var index: [ChainKey: Int] = [:]
@@ -26,8 +29,9 @@ struct VerificationCacheState: ~Copyable {
     var hand = 0
     var statistics = HandshakeVerificationCache.Statistics()
 
-    init(capacity: Int, intermediateCapacity: Int) {
+    init(capacity: Int, byteCapacity: Int, intermediateCapacity: Int) {
         self.capacity = capacity
+        self.byteCapacity = byteCapacity
         self.intermediateCapacity = intermediateCapacity
     }
 
@@ -59,21 +63,24 @@ struct VerificationCacheState: ~Copyable {
         let slot: Int
         if let existing = self.index[key] {
             slot = existing
-        } else if self.slots.count < self.capacity {
+        } else if self.slots.count < self.capacity && (self.slots.isEmpty || self.bytes < self.byteCapacity) {
             slot = self.slots.count
         } else {
+            let count = self.slots.count
             while self.slots[self.hand].referenced {
                 self.slots[self.hand].referenced = false
-                self.hand = (self.hand + 1) % self.capacity
+                self.hand = (self.hand + 1) % count
             }
             slot = self.hand
-            self.hand = (self.hand + 1) % self.capacity
+            self.hand = (self.hand + 1) % count
         }
+        self.bytes += chain.cost
         let entry = Slot(key: key, chain: chain, referenced: false)
         if slot < self.slots.count {
             let old = self.slots[slot]
             if let leaf = old.chain.presentedLeaf, self.byLeaf[leaf] == slot { self.byLeaf[leaf] = nil }
             self.index[old.key] = nil
+            self.bytes -= old.chain.cost
             self.slots[slot] = entry
         } else {
             self.slots.append(entry)

@@ -24,11 +24,16 @@ import Darwin
 ///
 /// Memory: OpenSSL parses every presented certificate into about 5.7 KiB. A hit swaps the handshake's parsed
 /// certificates for the cached ones (same DER), and intermediates of verified chains are shared by every chain
-/// that presents them, so live sessions of one client, and clients of one intermediate, hold one copy each.
+/// that presents them, so live sessions of one client, and clients of one intermediate, hold one copy each. An
+/// entry keeps the presented certificates only when all of them are on the verified path (a chain padded with
+/// others keeps its path and verdict only), and the entries are bounded in bytes as well as in number.
 // @unchecked: the EVP_MD is fetched in init and only read; every mutable field is inside the Mutex.
 package final class HandshakeVerificationCache: @unchecked Sendable {
     /// The default number of chains kept.
     package static let defaultCapacity = 10_000
+    /// The default bound on the bytes the kept chains hold (about 4,000 chains of a 1 KiB leaf and an
+    /// intermediate, counted whole although clients of one intermediate share it).
+    package static let defaultByteCapacity = 64 * 1024 * 1024
     /// The most distinct intermediate certificates shared between chains.
     package static let intermediateCapacity = 1_000
 
@@ -47,16 +52,22 @@ package final class HandshakeVerificationCache: @unchecked Sendable {
         package var bypasses = 0
         /// Chains in the cache.
         package var count = 0
+        /// About the bytes the cached chains hold.
+        package var bytes = 0
         /// Intermediate certificates shared between chains.
         package var sharedIntermediates = 0
     }
 
-    /// Creates an empty cache holding at most `capacity` chains.
-    package init(capacity: Int = HandshakeVerificationCache.defaultCapacity) {
+    /// Creates an empty cache holding at most `capacity` chains and about `byteCapacity` bytes of them.
+    package init(
+        capacity: Int = HandshakeVerificationCache.defaultCapacity,
+        byteCapacity: Int = HandshakeVerificationCache.defaultByteCapacity
+    ) {
         precondition(capacity > 0, "a verification cache needs room for one chain")
         self.capacity = capacity
         self.sha256 = EVP_MD_fetch(nil, "SHA256", nil)
-        self.state = Mutex(VerificationCacheState(capacity: capacity, intermediateCapacity: Self.intermediateCapacity))
+        self.state = Mutex(VerificationCacheState(capacity: capacity, byteCapacity: byteCapacity,
+                                                  intermediateCapacity: Self.intermediateCapacity))
     }
 
     deinit { EVP_MD_free(self.sha256) }
@@ -66,6 +77,7 @@ package final class HandshakeVerificationCache: @unchecked Sendable {
         self.state.withLock { state in
             var statistics = state.statistics
             statistics.count = state.index.count
+            statistics.bytes = state.bytes
             statistics.sharedIntermediates = state.intermediates.count
             return statistics
         }
@@ -117,6 +129,20 @@ package final class HandshakeVerificationCache: @unchecked Sendable {
     /// so the identity of every connection of one client refers to one set of certificates.
     package func presentedCertificates(forLeaf peerLeaf: OpaquePointer) -> [Certificate]? {
         self.state.withLock { $0.presented(forLeaf: address(of: peerLeaf)) }
+    }
+
+    /// The certificates of `stack` (a `STACK_OF(X509)*`, leaf first) as ``Certificate`` objects: the cached chain's
+    /// own when the stack holds exactly its certificates (as after a verification through the cache), else new
+    /// ones.
+    package func presentedCertificates(of stack: OpaquePointer) -> [Certificate] {
+        let count = Int(gatehouse_sk_X509_num(stack))
+        if count > 0, let leaf = gatehouse_sk_X509_value(stack, 0),
+            let cached = self.presentedCertificates(forLeaf: leaf), cached.count == count,
+            cached.indices.allSatisfy({ index in cached[index].withUnsafeX509 { $0 == gatehouse_sk_X509_value(stack, Int32(index)) } })
+        {
+            return cached
+        }
+        return (0..<count).compactMap { gatehouse_sk_X509_value(stack, Int32($0)).map { Certificate(copying: $0) } }
     }
 }
 

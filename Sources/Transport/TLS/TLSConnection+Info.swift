@@ -7,7 +7,8 @@ extension TLSConnection {
         self.withUnsafeSSL { ssl in
             let version = SSL_get_version(ssl).map { String(cString: $0) } ?? ""
             let cipher = SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? ""
-            let chain = peerChain(ssl, shared: self.context.verificationCache)
+            let chain = self.presentedChain ?? peerChain(ssl, shared: self.context.verificationCache)
+            self.presentedChain = nil  // the session info holds it from now on
             let verifyResult: CertificateVerifyResult? =
                 chain.isEmpty || !self.context.verifiesPeer
                 ? nil : CertificateVerifyResult(code: Int32(truncatingIfNeeded: SSL_get_verify_result(ssl)))
@@ -23,13 +24,15 @@ extension TLSConnection {
     }
 }
 
-/// The peer's chain as sent, leaf first. On a server `SSL_get_peer_cert_chain` omits the leaf; on a client it
-/// includes it: add the leaf only when it is not already first. When the session's certificates are those of a
-/// chain in `shared` (the handshake went through the verification cache), its ``Certificate`` objects are reused.
+/// The peer's chain from the session, leaf first: a client's view of the server, or a server's resumed session
+/// (whose session keeps only the leaf; see ``TLSConnection/presentedChain``). On a server `SSL_get_peer_cert_chain`
+/// omits the leaf; on a client it includes it: add the leaf only when it is not already first. When the leaf is
+/// that of a chain in `shared` (verified through the verification cache), that chain's ``Certificate`` objects,
+/// as first presented, are reused.
 private func peerChain(_ ssl: OpaquePointer, shared: HandshakeVerificationCache?) -> [Certificate] {
     guard let leaf = SSL_get0_peer_certificate(ssl) else { return [] }
     let stack = SSL_get_peer_cert_chain(ssl)
-    if let cached = shared?.presentedCertificates(forLeaf: leaf), isSessionChain(cached, leaf: leaf, rest: stack) {
+    if let cached = shared?.presentedCertificates(forLeaf: leaf), cached.first?.withUnsafeX509({ $0 == leaf }) == true {
         return cached
     }
     var chain = [Certificate(copying: leaf)]
@@ -40,18 +43,6 @@ private func peerChain(_ ssl: OpaquePointer, shared: HandshakeVerificationCache?
         chain.append(Certificate(copying: x509))
     }
     return chain
-}
-
-/// Whether `certificates` are exactly the session's own objects: the leaf, then the server-side peer chain (which
-/// does not repeat the leaf).
-private func isSessionChain(_ certificates: [Certificate], leaf: OpaquePointer, rest: OpaquePointer?) -> Bool {
-    let count = rest.map { Int(gatehouse_sk_X509_num($0)) } ?? 0
-    guard certificates.count == count + 1, certificates[0].withUnsafeX509({ $0 == leaf }) else { return false }
-    for index in 0..<count {
-        guard let rest, certificates[index + 1].withUnsafeX509({ $0 == gatehouse_sk_X509_value(rest, Int32(index)) })
-        else { return false }
-    }
-    return true
 }
 
 private func selectedALPN(_ ssl: OpaquePointer) -> String? {

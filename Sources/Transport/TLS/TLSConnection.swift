@@ -22,6 +22,10 @@ package final class TLSConnection {
     private let transport: ByteBufferBIO  // ciphertext both ways; outlives the SSL* (freed in deinit)
     /// Kept alive because the ALPN callback borrows it through the SSL_CTX.
     package let context: TLSContext
+    /// The client's chain as presented in this handshake (a server's full handshake), set by the verify callback,
+    /// which then leaves only the leaf in the session: the chain lives as long as the connection, not as long as
+    /// its session in the cache. `nil` when no chain was verified in this handshake (none sent, or resumed).
+    var presentedChain: [Certificate]?
 
     /// Creates a session for `context`'s role.
     /// - Throws: ``TLSError/Code/handshakeFailed`` when OpenSSL cannot allocate it.
@@ -44,6 +48,8 @@ package final class TLSConnection {
         switch context.role {
         case .server:
             SSL_set_accept_state(ssl)
+            // The verify callback finds this connection through the SSL*, which this object owns and outlives.
+            SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
         case .client:
             SSL_set_connect_state(ssl)
             self.configureClient()

@@ -48,8 +48,10 @@ let sessionCacheCapacity = 10_000
 /// Tickets are stateful (`SSL_OP_NO_TICKET`): a TLS 1.3 ticket is the ID of a session kept in the context's cache,
 /// and TLS 1.2 resumes by session ID. OpenSSL 3.0 parses the client certificate again for every stateless ticket it
 /// seals and every one it opens, which is most of a resumption's cost; a cached session costs about 1 KiB, shares
-/// the certificates of the live connections, and keeps the client's whole chain (a stateless ticket keeps only the
-/// leaf). One ticket per full handshake (OpenSSL's default is two; a resumption always gets one).
+/// the leaf of the live connections and keeps nothing else of the client's chain (the verify callback leaves it
+/// only the leaf; a resumed connection gets the rest from the verification cache, or from the policy's cache).
+/// The cache is bounded in entries here and in bytes by ``SessionCacheBudget``. One ticket per full handshake
+/// (OpenSSL's default is two; a resumption always gets one).
 func applyServerOptions(_ context: OpaquePointer) throws {
     try applyCommonOptions(context)
     SSL_CTX_set_options(context, gatehouse_SSL_OP_CIPHER_SERVER_PREFERENCE() | gatehouse_SSL_OP_NO_TICKET())

@@ -40,15 +40,25 @@ public final class TLSContext: @unchecked Sendable {
     /// Client chains this server context has verified (`nil` when it verifies none): a returning client's chain
     /// is not verified again while the context lives.
     package let verificationCache: HandshakeVerificationCache?
+    /// The bound in bytes on this server context's session cache (`nil` for a client context).
+    let sessionCacheBudget: SessionCacheBudget?
+
+    /// The most certificates of a client's chain a server keeps and verifies (the leaf first, then the next
+    /// ones as sent; the rest are dropped unread): the deepest chain a policy accepts (`maxChainDepth` 16) plus
+    /// the leaf and the root.
+    package static let maxPresentedCertificates = 18
 
     /// Builds a server context from a listener's settings.
     ///
     /// TLS 1.2 uses ECDHE with AES-GCM or ChaCha20-Poly1305 only; TLS 1.3 uses OpenSSL's defaults.
     /// Renegotiation and compression are off; sessions resume from a bounded cache in the context (stateful
     /// tickets), so a reload (a new context) ends resumption of old sessions. ALPN picks the server's first
-    /// protocol the client offers (HTTP/1.1 when there is no overlap).
+    /// protocol the client offers; a client that offers only others gets the fatal `no_application_protocol`
+    /// alert (RFC 7301 §3.2), one that offers none gets HTTP/1.1. A client Certificate message larger than
+    /// `limits.maxClientCertificateChainSize` fails the handshake with an alert; of a chain, at most
+    /// ``maxPresentedCertificates`` certificates are kept and verified.
     /// - Throws: ``TLSError/Code/invalidConfiguration`` naming the file or setting that failed.
-    public init(server configuration: TLSConfiguration) throws {
+    public init(server configuration: TLSConfiguration, limits: ConnectionLimits = ConnectionLimits()) throws {
         if configuration.clientCertificateMode == .require && configuration.trustedCAFiles.isEmpty {
             throw TLSError(.invalidConfiguration, "clientCertificate: require needs at least one trusted CA file")
         }
@@ -63,8 +73,12 @@ public final class TLSContext: @unchecked Sendable {
         self.serverName = nil
         self.alpnWire = try encodeALPN(configuration.applicationProtocols)
         self.verificationCache = store == nil ? nil : HandshakeVerificationCache()
+        self.sessionCacheBudget = SessionCacheBudget()
 
         try applyServerOptions(self.context)
+        self.sessionCacheBudget?.install(on: self.context)
+        _ = gatehouse_SSL_CTX_set_max_cert_list(self.context, max(1024, limits.maxClientCertificateChainSize))
+        SSL_CTX_set_verify_depth(self.context, Int32(Self.maxPresentedCertificates - 2))
         try loadIdentity(configuration.identity, into: self.context)
         try self.installClientVerification(mode: configuration.clientCertificateMode, store: store)
         if !self.alpnWire.isEmpty {
@@ -85,6 +99,7 @@ public final class TLSContext: @unchecked Sendable {
         self.serverName = configuration.serverName
         self.alpnWire = try encodeALPN(configuration.applicationProtocols)
         self.verificationCache = nil
+        self.sessionCacheBudget = nil
 
         try applyCommonOptions(self.context)
         if let identity = configuration.identity { try loadIdentity(identity, into: self.context) }
@@ -140,21 +155,43 @@ private let acceptAnyCertificateCallback: @convention(c) (Int32, OpaquePointer?)
 private let cachedVerifyCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = {
     storeContext, argument in
     guard let storeContext, let argument else { return 0 }
-    return Unmanaged<HandshakeVerificationCache>.fromOpaque(argument).takeUnretainedValue()
-        .verify(storeContext: storeContext)
+    let untrusted = X509_STORE_CTX_get0_untrusted(storeContext)
+    if let untrusted { gatehouse_sk_X509_truncate(untrusted, Int32(TLSContext.maxPresentedCertificates)) }
+    let cache = Unmanaged<HandshakeVerificationCache>.fromOpaque(argument).takeUnretainedValue()
+    let result = cache.verify(storeContext: storeContext)
+    // The untrusted stack becomes the session's peer chain: hand the chain to the connection and leave the
+    // session (which the session cache may keep for hours) only the leaf.
+    if let untrusted, let connection = connection(of: storeContext) {
+        connection.presentedChain = cache.presentedCertificates(of: untrusted)
+        gatehouse_sk_X509_truncate(untrusted, 1)
+    }
+    // A chain the handshake goes on with (`request` mode accepts every verdict) can leave errors on the queue, e.g.
+    // a signature that does not verify with a trusted CA's key; OpenSSL's `SSL_get_error` reads any queued error as
+    // a failure of the handshake, which would then end without an alert. The verdict is in the store context.
+    if result == 1 { OpenSSLErrorQueue.clear() }
+    return result
 }
 
-/// Picks the server's most preferred protocol among the client's offers; no overlap → no ALPN (HTTP/1.1).
+/// The ``TLSConnection`` whose handshake `storeContext` verifies, when it is one (not a verification of its own).
+private func connection(of storeContext: OpaquePointer) -> TLSConnection? {
+    guard let ssl = X509_STORE_CTX_get_ex_data(storeContext, SSL_get_ex_data_X509_STORE_CTX_idx()),
+        let connection = SSL_get_ex_data(OpaquePointer(ssl), 0)
+    else { return nil }
+    return Unmanaged<TLSConnection>.fromOpaque(connection).takeUnretainedValue()
+}
+
+/// Picks the server's most preferred protocol among the client's offers; no overlap → the fatal
+/// `no_application_protocol` alert (RFC 7301 §3.2). A client that offers none is not asked (HTTP/1.1).
 private let alpnSelectCallback:
     @convention(c) (
         OpaquePointer?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?, UnsafeMutablePointer<UInt8>?,
         UnsafePointer<UInt8>?, UInt32, UnsafeMutableRawPointer?
     ) -> Int32 = { _, out, outLength, offered, offeredLength, argument in
-        guard let out, let outLength, let offered, let argument else { return SSL_TLSEXT_ERR_NOACK }
+        guard let out, let outLength, let offered, let argument else { return SSL_TLSEXT_ERR_ALERT_FATAL }
         let context = Unmanaged<TLSContext>.fromOpaque(argument).takeUnretainedValue()
         let client = UnsafeBufferPointer(start: offered, count: Int(offeredLength))
         guard let (start, length) = selectALPN(serverWire: context.alpnWire, clientWire: client) else {
-            return SSL_TLSEXT_ERR_NOACK
+            return SSL_TLSEXT_ERR_ALERT_FATAL
         }
         out.pointee = offered + start  // points into the ClientHello buffer, valid for the callback's caller
         outLength.pointee = length

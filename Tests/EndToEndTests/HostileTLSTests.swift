@@ -1,0 +1,245 @@
+import Certificates
+import Foundation
+import TestSupport
+import Testing
+
+/// Hostile TLS clients against a real `gatehouse serve`: oversized and junk-filled certificate chains, a rogue
+/// root, an ALPN mismatch, more connections than the listener allows. Each measures the server's RSS and open
+/// descriptors (`/proc/PID`) before and after and asserts the bound.
+@Suite("Hostile TLS clients", .serialized)
+struct HostileTLSTests {
+    private static let request = "GET /api/hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+
+    /// The bytes a chain file's certificates take in a Certificate message (DER plus the 3-byte length of each;
+    /// TLS 1.3 adds 2 bytes of extensions per certificate).
+    private func certificateMessageSize(_ file: String) throws -> Int {
+        try Certificate.loadChain(pemFile: file).reduce(0) { $0 + $1.derBytes.count + 5 }
+    }
+
+    /// One full handshake presenting `chainFile`, one request, then the server's answer (or what ended it).
+    private func exchange(_ server: ServerProcess, chainFile: String, keyFile: String) -> (text: String, failure: String?) {
+        do {
+            let client = try RawTLSClient(port: server.port, certificateChainFile: chainFile, keyFile: keyFile)
+            client.send(Self.request)
+            let (bytes, _) = client.receive(timeout: 20) { String(decoding: $0, as: UTF8.self).contains("}") }
+            return (String(decoding: bytes, as: UTF8.self), client.readFailure)
+        } catch {
+            return ("", "\(error)")
+        }
+    }
+
+    /// The server's resources once it has served one ordinary request (so descriptors the server opens lazily at
+    /// its first connection are in the baseline) and that connection is closed.
+    private func baseline(_ server: ServerProcess) throws -> ProcessResources {
+        do {
+            let client = try server.connect()
+            client.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            _ = client.waitForClose(timeout: 10)
+        }
+        usleep(200_000)
+        return try server.resources()
+    }
+
+    /// Waits until the server holds at most `descriptors` open descriptors (closes are asynchronous).
+    private func waitForDescriptors(_ server: ServerProcess, atMost descriptors: Int) throws -> ProcessResources {
+        let deadline = Date().addingTimeInterval(20)
+        var resources = try server.resources()
+        while resources.openDescriptors > descriptors && Date() < deadline {
+            usleep(50_000)
+            resources = try server.resources()
+        }
+        return resources
+    }
+
+    @Test func aCertificateChainOverTheLimitFailsTheHandshakeWithAnAlert() async throws {
+        let pki = try PolicyTestPKI.shared()
+        let chain = try pki.junkChainFile(junk: 300)
+        #expect(try self.certificateMessageSize(chain) > 64 * 1024)
+        let (results, before, after) = try await offThePool {
+            let server = try ServerProcess()
+            defer { _ = server.stop() }
+            let before = try self.baseline(server)
+            let results = (0..<10).map { _ in self.exchange(server, chainFile: chain, keyFile: pki.base.client.keyFile) }
+            return (results, before, try self.waitForDescriptors(server, atMost: before.openDescriptors))
+        }
+        for (text, failure) in results {
+            #expect(text.isEmpty)
+            // TLS 1.3: the client's side of the handshake is done before the server reads its Certificate, so the
+            // alert arrives on the first read.
+            #expect(failure?.contains("alert") == true, "\(failure ?? "no failure")")
+        }
+        #expect(after.openDescriptors <= before.openDescriptors, "\(before) → \(after)")
+        // Nothing of a refused chain stays: 10 handshakes may move RSS by allocator noise only (4 MiB: OpenSSL
+        // parses each 90 KiB message into about 300 certificates, ~1 MiB, which the next handshake reuses).
+        #expect(after.residentKiB - before.residentKiB < 4 * 1024, "\(before) → \(after)")
+    }
+
+    /// A leaf and 120 junk certificates (about 35 KiB, within the 64 KiB allowed): each handshake is parsed whole,
+    /// the chain fails verification (403), and nothing of the junk outlives the connection. (Fewer than an attacker
+    /// would send: OpenSSL 3.0 parses a certificate in about 0.2 ms, and the other suites share the machine.)
+    @Test func junkChainsWithinTheLimitAreNotRetained() async throws {
+        let pki = try PolicyTestPKI.shared()
+        let chain = try pki.junkChainFile(junk: 120)
+        let size = try self.certificateMessageSize(chain)
+        #expect(size > 32 * 1024 && size < 64 * 1024, "\(size) bytes")
+        let handshakes = 60
+        let (statuses, before, after) = try await offThePool {
+            let server = try ServerProcess()
+            defer { _ = server.stop() }
+            // One curl for all handshakes (the chain is parsed once on the client side): a new connection for every
+            // URL (`Connection: close`), each a full handshake (`--no-sessionid`: no resumption).
+            func connect(times count: Int) throws -> [Substring] {
+                let url = "https://127.0.0.1:\(server.port)/api/hello"
+                let output = try runProcessBlocking("/usr/bin/env", [
+                    "curl", "-sk", "--no-sessionid", "--http1.1", "-H", "Connection: close", "--cert", chain, "--key",
+                    pki.base.client.keyFile, "-w", "%{http_code}\\n",
+                ] + Array(repeating: ["-o", "/dev/null", url], count: count).flatMap { $0 })
+                return output.stdout.split(separator: "\n")
+            }
+            _ = try connect(times: 10)  // warms up allocator arenas and the session cache's first pages
+            let before = try self.baseline(server)
+            let statuses = try connect(times: handshakes)
+            return (statuses, before, try self.waitForDescriptors(server, atMost: before.openDescriptors))
+        }
+        #expect(statuses.count == handshakes && statuses.allSatisfy { $0.hasPrefix("403") }, "\(statuses)")
+        let perHandshake = Double(after.residentKiB - before.residentKiB) / Double(handshakes)
+        print("junk chain of \(size) bytes: \(before) → \(after), \(perHandshake) KiB per handshake")
+        #expect(after.openDescriptors <= before.openDescriptors, "\(before) → \(after)")
+        // Each session keeps the leaf (about 6 KiB parsed, with the session; measured 8-9 KiB a handshake with
+        // allocator growth) and nothing of the junk (about 4 KiB a certificate parsed: 480 KiB a handshake when
+        // sessions kept it): under 16 KiB.
+        #expect(perHandshake < 16, "\(perHandshake) KiB per handshake: \(before) → \(after)")
+    }
+
+    @Test(arguments: ["--http1.1", "--http2"])
+    func aChainWithARogueRootGetsTheOrdinary403(http: String) async throws {
+        let pki = try PolicyTestPKI.shared()
+        let impostor = pki.rootImpostorClient
+        let (server, before) = try await offThePool {
+            let server = try ServerProcess()
+            return UncheckedBox((server, try self.baseline(server)))
+        }.value
+        let curl = Curl(caFile: pki.base.rootCAFile, clientCertificate: (impostor.chainFile, impostor.keyFile))
+        var results: [CurlResult] = []
+        for _ in 0..<5 {
+            results.append(try await curl.run("https://127.0.0.1:\(server.port)/api/hello", [http]))
+        }
+        let box = UncheckedBox(server)
+        let (log, after) = try await offThePool {
+            let log = box.value.process.readErrors(timeout: 20) { $0.contains("reason=untrusted") }
+            let after = try self.waitForDescriptors(box.value, atMost: before.openDescriptors)
+            _ = box.value.stop()
+            return (log, after)
+        }
+        for result in results {
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            #expect(result.status == 403)
+            #expect(result.httpVersion == (http == "--http2" ? "2" : "1.1"))
+            #expect(result.text.contains("Invalid client certificate"))
+        }
+        #expect(log.contains("reason=untrusted") && log.contains("client certificate rejected"), "\(log)")
+        #expect(after.openDescriptors <= before.openDescriptors, "\(before) → \(after)")
+    }
+
+    @Test func aClientOfferingOnlyUnknownProtocolsGetsNoApplicationProtocol() async throws {
+        let (failures, plainALPN, plainText, before, after) = try await offThePool {
+            let server = try ServerProcess()
+            defer { _ = server.stop() }
+            let before = try self.baseline(server)
+            let failures: [String] = (0..<20).map { _ in
+                do {
+                    _ = try server.connect(alpn: ["spdy/3", "h3"])
+                    return "the handshake succeeded"
+                } catch {
+                    return "\(error)"
+                }
+            }
+            // A client without ALPN still gets HTTP/1.1.
+            let plain = try server.connect(alpn: [])
+            plain.send(Self.request)
+            let text = plain.receiveText(timeout: 10, containing: "Hello").text
+            let alpn = plain.negotiatedALPN
+            return (failures, alpn, text, before, try self.waitForDescriptors(server, atMost: before.openDescriptors + 1))
+        }
+        for failure in failures { #expect(failure.contains("no application protocol"), "\(failure)") }
+        #expect(plainALPN == nil)
+        #expect(plainText.hasPrefix("HTTP/1.1 200"), "\(plainText)")
+        // The 20 refused connections hold nothing; the plain one may still be open.
+        #expect(after.openDescriptors <= before.openDescriptors + 1, "\(before) → \(after)")
+    }
+
+    /// What the maxConnections scenario observed.
+    private struct Admission: Sendable {
+        var before: ProcessResources
+        var full: ProcessResources
+        var refused: ProcessResources
+        var after: ProcessResources
+        var firstAnswers: [String]
+        var refusals: [(failed: Bool, seconds: Double)]
+        var log: String
+        var answerAfterClosing: String
+    }
+
+    @Test func connectionsBeyondMaxConnectionsAreClosedAtOnce() async throws {
+        let seen = try await offThePool { () throws -> Admission in
+            let server = try ServerProcess(limits: "maxConnections: 5")
+            defer { _ = server.stop() }
+            let before = try self.baseline(server)
+            var open: [RawTLSClient] = []
+            var answers: [String] = []
+            for _ in 0..<5 {
+                let client = try server.connect()
+                client.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                answers.append(client.receiveText(timeout: 10, containing: "ok").text)
+                open.append(client)
+            }
+            let full = try server.resources()
+            let refusals: [(Bool, Double)] = (0..<20).map { _ in
+                let started = Date()
+                let failed = (try? server.connect()) == nil
+                return (failed, Date().timeIntervalSince(started))
+            }
+            let refused = try self.waitForDescriptors(server, atMost: full.openDescriptors)
+            let log = server.process.readErrors(timeout: 10) { $0.contains("maxConnections reached") }
+            open.removeAll()
+            // Once the others are closed, new connections are accepted again.
+            let deadline = Date().addingTimeInterval(20)
+            var again: RawTLSClient? = nil
+            while again == nil && Date() < deadline {
+                again = try? server.connect()
+                if again == nil { usleep(50_000) }
+            }
+            again?.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            let answer = again?.receiveText(timeout: 10, containing: "ok").text ?? "not accepted again"
+            return Admission(before: before, full: full, refused: refused, after: try server.resources(),
+                             firstAnswers: answers, refusals: refusals, log: log, answerAfterClosing: answer)
+        }
+        for answer in seen.firstAnswers { #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)") }
+        for (failed, seconds) in seen.refusals {
+            #expect(failed)
+            // Closed before any handshake work: no waiting for the handshake timeout.
+            #expect(seconds < 5)
+        }
+        // The listener holds the 5 connections and nothing for the 20 it refused.
+        #expect(seen.refused.openDescriptors <= seen.before.openDescriptors + 5, "\(seen.before) → \(seen.refused)")
+        let lines = seen.log.components(separatedBy: "maxConnections reached").count - 1
+        // Rate-limited: at most one line a second (the 20 refusals take a few seconds at most).
+        #expect(lines >= 1 && lines <= 6, "\(lines) lines: \(seen.log)")
+        #expect(seen.answerAfterClosing.hasPrefix("HTTP/1.1 200"), "\(seen.answerAfterClosing)")
+        #expect(seen.after.openDescriptors <= seen.before.openDescriptors + 1, "\(seen.before) → \(seen.after)")
+    }
+}
+
+/// Carries a test's own non-Sendable object to the thread that does its blocking work.
+private final class UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// Runs blocking socket work on a thread of its own: a blocking call on one of the few threads Swift concurrency
+/// shares (two on a two-core machine) would stall every other test's tasks.
+private func offThePool<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Swift.Result { try body() }) }.start()
+    }
+}

@@ -1,0 +1,160 @@
+import COpenSSL
+import Certificates
+import Foundation
+import NIOCore
+import TestSupport
+import Testing
+@testable import Transport
+
+@Suite struct TLSHostileClientTests {
+    /// A client context presenting `chainFile` (every certificate in it, as it is) with `keyFile`.
+    private func client(chainFile: String, keyFile: String, alpn: [String] = ["h2", "http/1.1"]) throws -> TLSContext {
+        let pki = try TestPKI.shared()
+        return try TLSContext(client: TLSClientConfiguration(
+            identity: .pem(certificateChainFile: chainFile, privateKeyFile: keyFile),
+            trustedCAFiles: [pki.rootCAFile], applicationProtocols: alpn, serverName: "localhost"))
+    }
+
+    private func server(maxChainSize: Int = 64 * 1024) throws -> TLSContext {
+        let pki = try TestPKI.shared()
+        var limits = ConnectionLimits()
+        limits.maxClientCertificateChainSize = maxChainSize
+        return try TLSContext(server: TLSConfiguration(
+            identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
+            clientCertificateMode: .request, trustedCAFiles: [pki.rootCAFile]), limits: limits)
+    }
+
+    @Test(arguments: [TLSVersion.v1_2, .v1_3])
+    func aClientOfferingOnlyUnknownProtocolsGetsNoApplicationProtocol(version: TLSVersion) throws {
+        let pair = try TLSChannelPair(server: TLSFixtures.server(version: version),
+                                      client: TLSFixtures.client(version: version, alpn: ["spdy/3", "h3"]))
+        defer { pair.finish() }
+        try pair.shuttle()
+        #expect(pair.serverRecorder.handshake == nil)
+        #expect(pair.clientRecorder.handshake == nil)
+        let alert = try #require(pair.clientRecorder.tlsErrors.first)
+        #expect(alert.description.contains("no application protocol"), "\(alert)")
+    }
+
+    @Test(arguments: [TLSVersion.v1_2, .v1_3])
+    func aChainWithARogueRootCompletesTheHandshakeInRequestMode(version: TLSVersion) throws {
+        let impostor = try PolicyTestPKI.shared().rootImpostorClient
+        let pair = try TLSChannelPair(
+            server: TLSFixtures.server(version: version),
+            client: self.client(chainFile: impostor.chainFile, keyFile: impostor.keyFile))
+        defer { pair.finish() }
+        try pair.shuttle()
+        // The policy judges it later (403 untrusted); the handshake itself must not fail without an alert.
+        let info = try #require(pair.serverRecorder.handshake, "\(pair.serverRecorder.errors)")
+        #expect(info.peerCertificates == impostor.chain)
+        #expect(info.verifyResult?.isOK == false)
+        try pair.send("ping", from: pair.client)
+        #expect(String(buffer: pair.serverRecorder.received) == "ping")
+    }
+
+    @Test func aCertificateMessageOverTheLimitFailsTheHandshakeWithAnAlert() throws {
+        let pki = try PolicyTestPKI.shared()
+        // 60 junk certificates of about 400 bytes: about 24 KiB, over a 16 KiB limit.
+        let pair = try TLSChannelPair(
+            server: self.server(maxChainSize: 16 * 1024),
+            client: self.client(chainFile: pki.junkChainFile(junk: 60), keyFile: pki.base.client.keyFile))
+        defer { pair.finish() }
+        try pair.shuttle()
+        #expect(pair.serverRecorder.handshake == nil)
+        let failure = try #require(pair.serverRecorder.tlsErrors.first)
+        #expect(failure.description.contains("excessive message size"), "\(failure)")
+        #expect(pair.clientRecorder.tlsErrors.first?.description.contains("alert") == true,
+                "\(pair.clientRecorder.errors)")
+    }
+
+    @Test func atMostMaxPresentedCertificatesOfAChainAreKept() throws {
+        let pki = try PolicyTestPKI.shared()
+        let pair = try TLSChannelPair(
+            server: self.server(),
+            client: self.client(chainFile: pki.junkChainFile(junk: 40), keyFile: pki.base.client.keyFile))
+        defer { pair.finish() }
+        try pair.shuttle()
+        let info = try #require(pair.serverRecorder.handshake)
+        #expect(info.peerCertificates.count == TLSContext.maxPresentedCertificates)
+        #expect(info.peerCertificates.first == pki.base.client.certificate)
+    }
+
+    @Test(arguments: [TLSVersion.v1_2, .v1_3])
+    func theSessionKeepsOnlyTheLeafAndAResumptionGetsTheLeaf(version: TLSVersion) throws {
+        let pki = try PolicyTestPKI.shared()
+        let server = try TLSFixtures.server(version: version)
+        let client = try TLSContext(client: TLSClientConfiguration(
+            identity: .pem(certificateChainFile: pki.junkChainFile(junk: 10), privateKeyFile: pki.base.client.keyFile),
+            trustedCAFiles: [pki.base.rootCAFile], serverName: "localhost", minimumVersion: version,
+            maximumVersion: version))
+        let first = try TLSChannelPair(server: server, client: client)
+        defer { first.finish() }
+        try first.shuttle()
+        try first.send("ping", from: first.client)
+        // The connection has the chain as presented; its session (what the cache keeps) only the leaf.
+        #expect(try #require(first.serverRecorder.handshake).peerCertificates.count == 11)
+        try first.serverConnection().withUnsafeSSL { ssl in
+            #expect(SSL_get_peer_cert_chain(ssl).map { gatehouse_sk_X509_num($0) } ?? 0 == 0)
+            let leaf = try #require(SSL_get0_peer_certificate(ssl))
+            #expect(Certificate(copying: leaf) == pki.base.client.certificate)
+        }
+        let session = try #require(try first.clientConnection().withUnsafeSSL { SSL_get1_session($0) })
+        defer { SSL_SESSION_free(session) }
+        let resumed = try TLSChannelPair(server: server, client: client) { pair in
+            _ = try pair.clientConnection().withUnsafeSSL { SSL_set_session($0, session) }
+        }
+        defer { resumed.finish() }
+        try resumed.shuttle()
+        let info = try #require(resumed.serverRecorder.handshake)
+        #expect(info.isResumed)
+        #expect(info.peerCertificates == [pki.base.client.certificate])
+        #expect(info.verifyResult?.isOK == false)
+    }
+
+    @Test func theSessionCacheIsBoundedInBytes() throws {
+        let budget = SessionCacheBudget(byteCapacity: 24 * 1024)
+        try withExtendedLifetime(budget) {
+            let server = try TLSFixtures.server()
+            server.withUnsafeContext { budget.install(on: $0) }
+            for _ in 0..<10 {
+                let pair = try TLSChannelPair(server: server, client: TLSFixtures.client())
+                try pair.shuttle()
+                try pair.send("ping", from: pair.client)
+                pair.finish()
+            }
+            let usage = budget.usage
+            let cached = server.withUnsafeContext { SSL_CTX_ctrl($0, SSL_CTRL_SESS_NUMBER, 0, nil) }
+            // As many sessions as fit in 24 KiB stay (about 8 KiB each with this leaf), the oldest go.
+            let cost = SessionCacheBudget.cost(leafBytes: try TestPKI.shared().client.certificate.derBytes.count)
+            #expect(usage.bytes <= 24 * 1024 && usage.sessions == 24 * 1024 / cost, "\(usage), \(cost) each")
+            #expect(cached == usage.sessions)
+        }
+    }
+
+    @Test func aVerifiedChainPaddedWithJunkKeepsOnlyItsPathInTheCache() throws {
+        let pki = try PolicyTestPKI.shared()
+        let junk = try (0..<8).map {
+            try AttackCertificateMinter.mint(commonName: "padding \($0)", key: pki.base.client.key, issuer: nil,
+                                             extensions: [])
+        }
+        let chainFile = (pki.base.directory as NSString).appendingPathComponent("padded-\(UUID().uuidString).pem")
+        try (pki.base.client.chain + junk).pemString.write(toFile: chainFile, atomically: true, encoding: .utf8)
+        let server = try self.server()
+        for _ in 1...2 {
+            let pair = try TLSChannelPair(server: server, client: self.client(chainFile: chainFile,
+                                                                              keyFile: pki.base.client.keyFile))
+            defer { pair.finish() }
+            try pair.shuttle()
+            let info = try #require(pair.serverRecorder.handshake)
+            #expect(info.verifyResult == .ok)
+            #expect(info.peerCertificates == pki.base.client.chain + junk)  // the connection has what was sent
+        }
+        let cache = try #require(server.verificationCache)
+        #expect(cache.statistics.count == 1 && cache.statistics.hits == 1)
+        // The entry holds the verified path and verdict, not the padding: no presented certificates, and about
+        // the leaf's cost in bytes.
+        let leaf = pki.base.client.certificate.withUnsafeX509 { $0 }
+        #expect(cache.presentedCertificates(forLeaf: leaf) == nil)
+        #expect(cache.statistics.bytes < 10 * 1024, "\(cache.statistics)")
+    }
+}
