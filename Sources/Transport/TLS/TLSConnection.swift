@@ -52,23 +52,29 @@ package final class TLSConnection {
             SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
         case .client:
             SSL_set_connect_state(ssl)
-            self.configureClient()
+            try self.configureClient()
         }
     }
 
     deinit { SSL_free(self.ssl) }
 
-    private func configureClient() {
+    /// ALPN, SNI and the host the server's certificate must name. A host that looks like an address but that
+    /// OpenSSL cannot take as one is an error, never a connection without a host check.
+    private func configureClient() throws {
         if !self.context.alpnWire.isEmpty {
             _ = SSL_set_alpn_protos(self.ssl, self.context.alpnWire, UInt32(self.context.alpnWire.count))
         }
         guard let name = self.context.serverName else { return }
         let isIPAddress = name.contains(":") || name.allSatisfy { $0.isNumber || $0 == "." }
+        let checked: Bool
         if isIPAddress {
-            if self.context.verifiesPeer { X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(self.ssl), name) }
+            checked = !self.context.verifiesPeer || X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(self.ssl), name) == 1
         } else {
             _ = gatehouse_SSL_set_tlsext_host_name(self.ssl, name)
-            if self.context.verifiesPeer { SSL_set1_host(self.ssl, name) }
+            checked = !self.context.verifiesPeer || SSL_set1_host(self.ssl, name) == 1
+        }
+        guard checked else {
+            throw TLSError(.invalidConfiguration, "cannot check the server's certificate for host '\(name)'")
         }
     }
 
