@@ -58,9 +58,17 @@ import Transport
         var changed = ConnectionLimits()
         changed.requestBodyTimeout = .seconds(1)
         changed.maxConnections = 7
-        changed.maxClientCertificateChainSize = 2048
-        #expect(ConnectionLimits().changedKeys(comparedTo: changed)
-                == ["requestBodyTimeout", "maxConnections", "maxClientCertificateChainSize"])
+        #expect(ConnectionLimits().changedKeys(comparedTo: changed) == ["requestBodyTimeout", "maxConnections"])
         #expect(ConnectionLimits().changedKeys(comparedTo: ConnectionLimits()).isEmpty)
+    }
+
+    /// The chain-size limit belongs to the TLS context, which a reload rebuilds: it applies without a restart.
+    @Test func theClientCertificateChainSizeAppliesWithoutARestart() {
+        let running = Self.listener("edge", port: 1)
+        var new = running
+        new.limits.maxClientCertificateChainSize = 2048
+        #expect(ListenerChanges.restartKeys(from: running, to: new).isEmpty)
+        new.limits.maxConnections = 7
+        #expect(ListenerChanges.restartKeys(from: running, to: new) == ["limits.maxConnections"])
     }
 }

@@ -15,11 +15,20 @@ struct Echo: Function {
 struct Download: Function {
     func respond(to request: Request, context: RequestContext) async throws -> Response {
         let count = request.query["bytes"].flatMap { Int($0) } ?? 0
-        var body = ByteBuffer()
-        body.reserveCapacity(count)
-        for index in 0..<count { body.writeInteger(UInt8(truncatingIfNeeded: index % 251)) }
-        return Response(status: .ok, headerFields: [.contentType: "application/octet-stream"], body: body)
+        return Response(
+            status: .ok, headerFields: [.contentType: "application/octet-stream"], body: ByteBuffer(bytes: downloadBytes(count))
+        )
     }
+}
+
+/// The `count` bytes `/download` answers: 0, 1, …, 250, 0, 1, … (built a cycle at a time: debug builds are slow
+/// per byte, and a test machine may be loaded).
+func downloadBytes(_ count: Int) -> [UInt8] {
+    let cycle = (0..<251).map { UInt8($0) }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(count + cycle.count)
+    while bytes.count < count { bytes += cycle }
+    return Array(bytes.prefix(count))
 }
 
 /// `GET /slow?ms=N&tag=T`: answers `done T` after N milliseconds.
