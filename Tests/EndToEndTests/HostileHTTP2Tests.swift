@@ -4,7 +4,7 @@ import Testing
 
 /// Hostile HTTP/2 clients against a real `gatehouse serve` (one event loop), over real TLS with hand-written
 /// frames. Each test measures the server's RSS and descriptors (`/proc/PID`) before and after and asserts bounds.
-@Suite("Hostile HTTP/2 clients")
+@Suite("Hostile HTTP/2 clients", .serialized)
 struct HostileHTTP2Tests {
     typealias Frames = HTTP2RawFrames
 

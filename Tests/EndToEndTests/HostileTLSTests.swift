@@ -55,7 +55,7 @@ struct HostileTLSTests {
         let pki = try PolicyTestPKI.shared()
         let chain = try pki.junkChainFile(junk: 300)
         #expect(try self.certificateMessageSize(chain) > 64 * 1024)
-        let (results, before, after) = try await offThePool {
+        let (results, before, after) = try await onOwnThread {
             let server = try ServerProcess()
             defer { _ = server.stop() }
             let before = try self.baseline(server)
@@ -83,7 +83,7 @@ struct HostileTLSTests {
         let size = try self.certificateMessageSize(chain)
         #expect(size > 32 * 1024 && size < 64 * 1024, "\(size) bytes")
         let handshakes = 60
-        let (statuses, before, after) = try await offThePool {
+        let (statuses, before, after) = try await onOwnThread {
             let server = try ServerProcess()
             defer { _ = server.stop() }
             // One curl for all handshakes (the chain is parsed once on the client side): a new connection for every
@@ -115,7 +115,7 @@ struct HostileTLSTests {
     func aChainWithARogueRootGetsTheOrdinary403(http: String) async throws {
         let pki = try PolicyTestPKI.shared()
         let impostor = pki.rootImpostorClient
-        let (server, before) = try await offThePool {
+        let (server, before) = try await onOwnThread {
             let server = try ServerProcess()
             return UncheckedBox((server, try self.baseline(server)))
         }.value
@@ -125,7 +125,7 @@ struct HostileTLSTests {
             results.append(try await curl.run("https://127.0.0.1:\(server.port)/api/hello", [http]))
         }
         let box = UncheckedBox(server)
-        let (log, after) = try await offThePool {
+        let (log, after) = try await onOwnThread {
             let log = box.value.process.readErrors(timeout: 20) { $0.contains("reason=untrusted") }
             let after = try self.waitForDescriptors(box.value, atMost: before.openDescriptors)
             _ = box.value.stop()
@@ -142,7 +142,7 @@ struct HostileTLSTests {
     }
 
     @Test func aClientOfferingOnlyUnknownProtocolsGetsNoApplicationProtocol() async throws {
-        let (failures, plainALPN, plainText, before, after) = try await offThePool {
+        let (failures, plainALPN, plainText, before, after) = try await onOwnThread {
             let server = try ServerProcess()
             defer { _ = server.stop() }
             let before = try self.baseline(server)
@@ -181,7 +181,7 @@ struct HostileTLSTests {
     }
 
     @Test func connectionsBeyondMaxConnectionsAreClosedAtOnce() async throws {
-        let seen = try await offThePool { () throws -> Admission in
+        let seen = try await onOwnThread { () throws -> Admission in
             let server = try ServerProcess(limits: "maxConnections: 5")
             defer { _ = server.stop() }
             let before = try self.baseline(server)
@@ -234,12 +234,4 @@ struct HostileTLSTests {
 private final class UncheckedBox<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
-}
-
-/// Runs blocking socket work on a thread of its own: a blocking call on one of the few threads Swift concurrency
-/// shares (two on a two-core machine) would stall every other test's tasks.
-private func offThePool<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Swift.Result { try body() }) }.start()
-    }
 }

@@ -37,7 +37,7 @@ public final class RawTLSClient {
         alpn: [String] = ["http/1.1"]
     ) throws {
         _ = Self.ignoreBrokenPipes
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let socket = Self.makeSocket()
         let context = SSL_CTX_new(TLS_client_method())!
         var ssl: OpaquePointer?
         func fail(_ failure: Failure) -> Failure {
@@ -72,6 +72,18 @@ public final class RawTLSClient {
         self.socket = socket
         self.context = context
         self.ssl = ssl!
+    }
+
+    /// A TCP socket that child processes do not inherit (a child holding it would keep the connection open after
+    /// the test closes it), at a descriptor number of 256 or more: Foundation's `Process` can close a pipe
+    /// descriptor twice under concurrency (swiftlang/swift#57827), and the second close hits whatever the process
+    /// opened meanwhile at that number, which is always the lowest free one.
+    private static func makeSocket() -> Int32 {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let high = fcntl(socket, F_DUPFD_CLOEXEC, 256)
+        guard high >= 0 else { return socket }
+        Glibc.close(socket)
+        return high
     }
 
     /// Writing to a connection the server has closed must fail with EPIPE, not end the test process (SIGPIPE).

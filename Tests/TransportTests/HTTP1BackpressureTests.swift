@@ -5,17 +5,6 @@ import Testing
 
 @testable import Transport
 
-/// Counts the `read` calls that pass it on their way to the channel.
-private final class ReadCounter: ChannelOutboundHandler {
-    typealias OutboundIn = ByteBuffer
-    var reads = 0
-
-    func read(context: ChannelHandlerContext) {
-        self.reads += 1
-        context.read()
-    }
-}
-
 @Suite("HTTP1Backpressure")
 struct HTTP1BackpressureTests {
     private static func get(_ path: String) -> String { "GET \(path) HTTP/1.1\r\nHost: h\r\n\r\n" }

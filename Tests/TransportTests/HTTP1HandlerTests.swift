@@ -5,17 +5,6 @@ import Testing
 
 @testable import Transport
 
-/// Counts the `read` calls that pass it on their way to the channel.
-private final class ReadCounter: ChannelOutboundHandler {
-    typealias OutboundIn = ByteBuffer
-    var reads = 0
-
-    func read(context: ChannelHandlerContext) {
-        self.reads += 1
-        context.read()
-    }
-}
-
 @Suite("HTTP1Handler")
 struct HTTP1HandlerTests {
     @Test func aResponseIsOneBufferFlushedWhenTheReadBatchEnds() throws {

@@ -119,3 +119,14 @@ final class HTTP1TestConnection {
         return parsed
     }
 }
+
+/// Counts the `read` calls that pass it on their way to the channel.
+final class ReadCounter: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    var reads = 0
+
+    func read(context: ChannelHandlerContext) {
+        self.reads += 1
+        context.read()
+    }
+}

@@ -106,4 +106,18 @@ struct HTTP2HeaderBlockTests {
         let pairs = self.pairs(HTTP2HeaderBlock(response: echoed, bodyLength: 0))
         #expect(pairs.first { $0.name == "x-name" }?.value == value)
     }
+
+    /// RFC 9113 §8.3.1: `:authority` is a host and optional port, never userinfo; a malformed one makes the request
+    /// malformed (a stream error), as an invalid `Host` is a 400 on HTTP/1.1.
+    @Test(arguments: [("localhost:8443", true), ("[::1]:443", true), ("127.0.0.1", true),
+                      ("user@localhost", false), ("a b", false), ("localhost:abc", false), ("", false)])
+    func authorityIsValidatedLikeHost(authority: String, valid: Bool) {
+        var builder = HTTP2RequestHeadBuilder(maxHeaderListSize: 1024)
+        for (name, value) in [(":method", "GET"), (":scheme", "https"), (":authority", authority), (":path", "/")] {
+            Array(name.utf8).withUnsafeBufferPointer { name in
+                Array(value.utf8).withUnsafeBufferPointer { builder.append(name: name, value: $0) }
+            }
+        }
+        #expect((builder.build() != nil) == valid)
+    }
 }

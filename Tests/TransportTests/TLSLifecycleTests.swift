@@ -23,6 +23,20 @@ import Testing
         _ = try? channel.finish(acceptAlreadyClosed: true)
     }
 
+    /// A failed connection lingers for a moment before it closes; what the peer sends meanwhile is dropped, not
+    /// buffered, however much it is.
+    @Test func aFailedConnectionDropsWhatThePeerStillSends() throws {
+        let channel = EmbeddedChannel()
+        let handler = TLSHandler(context: try TLSFixtures.server(), role: .server, handshakeTimeout: .seconds(5))
+        try channel.pipeline.syncOperations.addHandlers([handler, TLSRecorder()])
+        channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 443), promise: nil)
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: h\r\n\r\n"))  // not TLS: the handshake fails
+        for _ in 0..<64 { try channel.writeInbound(ByteBuffer(repeating: 0x16, count: 16 * 1024)) }
+        // What stays is the unread rest of the first, failing read (a few bytes), not the 1 MiB that followed.
+        #expect((handler.connection?.pendingInputBytes ?? 0) < 1024)
+        _ = try? channel.finish(acceptAlreadyClosed: true)
+    }
+
     @Test(arguments: [TLSVersion.v1_2, .v1_3])
     func closeSendsCloseNotify(version: TLSVersion) throws {
         let pair = try TLSChannelPair(server: TLSFixtures.server(version: version),

@@ -42,12 +42,17 @@ final class ConnectionDecision: Sendable {
         self.generation == generation && now <= self.validUntil
     }
 
-    /// The list starting at `self` without `owner`'s decision.
-    func removing(_ owner: CacheToken) -> ConnectionDecision? {
-        if self.owner === owner { return self.next }
-        guard let next = self.next else { return self }
-        let rest = next.removing(owner)
-        if rest === next { return self }
+    /// The most decisions one connection keeps. Each authenticator instance has its own node, and a reload builds
+    /// new authenticators, so without a bound a long-lived connection would gain a node at every reload.
+    static let maxPerConnection = 16
+
+    /// The list starting at `self` without `owner`'s decision and with at most `limit` nodes: the oldest go
+    /// first (they belong to authenticators a reload replaced, which never ask again).
+    func removing(_ owner: CacheToken, keepingAtMost limit: Int = maxPerConnection - 1) -> ConnectionDecision? {
+        guard limit > 0 else { return nil }
+        if self.owner === owner { return self.next?.removing(owner, keepingAtMost: limit) }
+        let rest = self.next?.removing(owner, keepingAtMost: limit - 1)
+        if rest === self.next { return self }
         return ConnectionDecision(owner: self.owner, generation: self.generation, validUntil: self.validUntil,
                                   answer: self.answer, next: rest)
     }

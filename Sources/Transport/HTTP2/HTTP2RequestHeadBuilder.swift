@@ -58,6 +58,10 @@ struct HTTP2RequestHeadBuilder {
             self.isMalformed = true
             return
         }
+        if HTTP2FieldNames.equals(name, ":authority"), !HostValidation.isValidAuthority(UnsafeRawBufferPointer(value)) {
+            self.isMalformed = true  // RFC 9113 §8.3.1: a host and optional port, no userinfo
+            return
+        }
         let value = String(decoding: value, as: UTF8.self)
         if HTTP2FieldNames.equals(name, ":method"), self.method == nil {
             self.method = value

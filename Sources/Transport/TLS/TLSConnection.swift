@@ -58,6 +58,9 @@ package final class TLSConnection {
 
     deinit { SSL_free(self.ssl) }
 
+    /// Ciphertext received and not yet read by OpenSSL.
+    var pendingInputBytes: Int { self.transport.pendingInput }
+
     /// ALPN, SNI and the host the server's certificate must name. A host that looks like an address but that
     /// OpenSSL cannot take as one is an error, never a connection without a host check.
     private func configureClient() throws {

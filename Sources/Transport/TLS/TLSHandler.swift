@@ -104,7 +104,8 @@ public final class TLSHandler: ChannelDuplexHandler {
     // MARK: Inbound
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let connection = self.connection else { return }
+        // A closed (lingering) connection drops what the peer still sends instead of buffering it unread.
+        guard let connection = self.connection, self.state != .closed else { return }
         connection.feed(self.unwrapInboundIn(data))
         switch self.state {
         case .handshaking: self.advanceHandshake(context: context)
