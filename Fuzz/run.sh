@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer driver and runs fuzz targets, merging new inputs into the committed corpora.
+# Builds the libFuzzer driver and runs fuzz targets, merging new inputs into the committed corpora (minimized).
 #   Fuzz/run.sh [target|all] [seconds]      (FUZZ_SECONDS, default 60; FUZZ_TARGETS for several)
 # Targets: http1 http1-differential configuration distinguished-name certificates (Fuzz/README.md).
 # One fuzzer at a time, in one process (libFuzzer's default; -jobs would fork and log to fuzz-N.log).
@@ -34,6 +34,22 @@ max_len() {
     esac
 }
 
+# Replaces the corpus's top-level files with the smallest set of them and of $2's that keeps every feature
+# (-set_cover_merge); regressions/ is left as it is.
+minimize() {
+    local name="$1" extra="$2" corpus="$root/Fuzz/Corpus/$1" current minimal
+    current="$(mktemp -d)"
+    minimal="$(mktemp -d)"
+    find "$corpus" -maxdepth 1 -type f -exec cp {} "$current/" \;
+    FUZZ_TARGET="$name" "$binary" -set_cover_merge=1 -max_len="$(max_len "$name")" "$minimal" "$current" $extra \
+        2>&1 | grep -E "MERGE-OUTER: .* new files" >&2 || true
+    if [ -n "$(ls -A "$minimal")" ]; then
+        find "$corpus" -maxdepth 1 -type f -delete
+        cp "$minimal"/* "$corpus/"
+    fi
+    rm -rf "$current" "$minimal"
+}
+
 run_target() {
     local name="$1" corpus="$root/Fuzz/Corpus/$1" work findings log
     work="$(mktemp -d)"
@@ -42,13 +58,12 @@ run_target() {
     findings="$root/Fuzz/Findings/$name"
     mkdir -p "$findings"
     echo "== $name: ${seconds}s" >&2
-    # New inputs go to a scratch folder first; -merge=1 then adds to the corpus only those with new coverage.
+    # New inputs go to a scratch folder first; the corpus then keeps only what adds coverage.
     FUZZ_TARGET="$name" SWIFT_BACKTRACE=enable=no "$binary" "$work" "$corpus" \
         -max_len="$(max_len "$name")" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1 || true
     grep -E "^#[0-9]+.*DONE|^stat::(number_of_executed_units|peak_rss)|ERROR|SUMMARY|Test unit written" "$log" >&2 || true
-    FUZZ_TARGET="$name" "$binary" -merge=1 -max_len="$(max_len "$name")" "$corpus" "$work" 2>&1 | \
-        grep -E "MERGE-OUTER: .* new files" >&2 || true
+    minimize "$name" "$work"
     rm -rf "$work"
     echo "   full log: $log" >&2
     rmdir "$findings" 2>/dev/null || true

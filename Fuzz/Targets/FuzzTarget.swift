@@ -30,10 +30,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .http1:
             #if GATEHOUSE_TESTABLE
             HTTP1ParserTarget.run(input)
+            #else
+            break
             #endif
         case .http1Differential:
             #if GATEHOUSE_TESTABLE
             HTTP1DifferentialTarget.run(input)
+            #else
+            break
             #endif
         case .configuration:
             ConfigurationTarget.run(input)
