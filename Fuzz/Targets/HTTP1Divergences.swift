@@ -41,6 +41,17 @@ enum HTTP1Divergences {
                 + "they are `;` then field content (no CR, LF or controls, so framing cannot shift) and drop them. "
                 + "llhttp parses them as tokens and quoted strings."
         ) { $0.chunkSizeLines.contains { line in line.contains { !$0.isHexDigit } } },
+        Divergence(
+            name: "framing fields in trailers",
+            reason: "RFC 9110 §6.5.1: trailer fields are never merged into the head; we check their syntax and drop "
+                + "them all, so a `Content-Length` or `Transfer-Encoding` there cannot change framing. llhttp "
+                + "interprets some of them and refuses the request."
+        ) { raw in
+            raw.trailerLines.contains { line in
+                let name = line.prefix { $0 != ":" }.lowercased()
+                return ["content-length", "transfer-encoding", "connection", "upgrade"].contains(name)
+            }
+        },
     ]
 
     /// `unreserved`, `sub-delims`, `%`, `:`, `@`, `[` and `]` (RFC 3986 §3.2).
@@ -82,18 +93,36 @@ struct RawRequest {
     let body: ArraySlice<UInt8>
 
     /// The chunk-size lines of a chunked body, as written (the body parsed as ours did).
-    var chunkSizeLines: [String] {
-        guard self.fieldLines.contains(where: { $0.lowercased().hasPrefix("transfer-encoding:") }) else { return [] }
-        var lines: [String] = []
+    var chunkSizeLines: [String] { self.chunkedBody.sizeLines }
+
+    /// The trailer field lines of a chunked body, as written.
+    var trailerLines: [String] { self.chunkedBody.trailerLines }
+
+    private var chunkedBody: (sizeLines: [String], trailerLines: [String]) {
+        guard self.fieldLines.contains(where: { $0.lowercased().hasPrefix("transfer-encoding") }) else { return ([], []) }
+        var sizeLines: [String] = []
+        var trailerLines: [String] = []
         var index = self.body.startIndex
+        var inTrailers = false
         while let end = self.body[index...].firstIndex(of: 0x0A), end > index {
             let line = String(decoding: self.body[index..<(end - 1)], as: UTF8.self)
-            lines.append(line)
+            if inTrailers {
+                if line.isEmpty { break }
+                trailerLines.append(line)
+                index = end + 1
+                continue
+            }
+            sizeLines.append(line)
             let size = Int(line.prefix { $0.isHexDigit }, radix: 16) ?? 0
-            guard size > 0, end + 1 + size + 2 <= self.body.endIndex else { break }
+            if size == 0 {
+                inTrailers = true
+                index = end + 1
+                continue
+            }
+            guard end + 1 + size + 2 <= self.body.endIndex else { break }
             index = end + 1 + size + 2
         }
-        return lines
+        return (sizeLines, trailerLines)
     }
 
     /// The authority of an absolute-form target (`https://authority/path`), or `nil`.

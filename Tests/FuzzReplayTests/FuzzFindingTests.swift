@@ -20,4 +20,13 @@ import Testing
         try Self.replay(.http1, "error-depends-on-split")
         try Self.replay(.http1, "error-depends-on-split-fuzzed")
     }
+
+    /// A value holding `,` followed by a combining mark (`CN=a\,\u{7AC}b`): `DistinguishedName.description` escapes
+    /// by `Character`, and `,` plus the mark is one grapheme, so the comma goes out unescaped and the printed name
+    /// does not parse back (or parses as another name). Escaping by Unicode scalar, as the parser reads, fixes it.
+    @Test(.disabled("bug: escapeNameValue in Sources/Certificates/DistinguishedName.swift escapes by Character, Fuzz/README.md"))
+    func printedNamesParseBack() throws {
+        try Self.replay(.distinguishedName, "comma-before-combining-mark")
+        try Self.replay(.distinguishedName, "comma-before-combining-mark-fuzzed")
+    }
 }
