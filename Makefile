@@ -1,11 +1,12 @@
 # Gatehouse: `make run` serves the embedded default, `make test` runs every test, `make bench` runs the load
-# comparison (Benchmarks/README.md; never part of `make test`).
+# comparison (Benchmarks/README.md; never part of `make test`), `make fuzz` runs each fuzz target for FUZZ_SECONDS
+# (Fuzz/README.md; `make test` replays the committed corpora).
 SWIFT ?= swift
 CONFIGURATION ?= debug
 HOST ?= 127.0.0.1
 PORT ?= 8443
 
-.PHONY: run test build deps test-deps bench clean
+.PHONY: run test build deps test-deps bench fuzz clean
 
 BENCH_ARGS ?= --reps 3
 
@@ -27,6 +28,11 @@ test: test-deps
 
 bench: deps
 	Benchmarks/load/bench.sh $(BENCH_ARGS)
+
+FUZZ_SECONDS ?= 60
+
+fuzz: test-deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh all
 
 clean:
 	rm -rf .build

@@ -152,3 +152,36 @@ let package = Package(
         ),
     ]
 )
+
+// MARK: Fuzzing (Fuzz/README.md)
+
+/// The per-target fuzz bodies, shared by the libFuzzer driver and the corpus replay tests. The HTTP/1.x parser is
+/// internal to Transport, so its targets use `@testable import`, which only a testable (debug) build allows.
+package.targets.append(
+    .target(
+        name: "FuzzTargets",
+        dependencies: ["Transport", "Configuration", "Certificates", nioCore, nioEmbedded, nioHTTP1, httpTypes],
+        path: "Fuzz/Targets",
+        swiftSettings: strictSettings + [.define("GATEHOUSE_TESTABLE", .when(configuration: .debug))]
+    )
+)
+package.targets.append(
+    .testTarget(
+        name: "FuzzReplayTests",
+        dependencies: ["FuzzTargets", "Certificates"],
+        swiftSettings: strictSettings
+    )
+)
+
+/// `GATEHOUSE_FUZZ=1` (set by Fuzz/run.sh, which adds the sanitizer flags) adds the libFuzzer driver: ordinary
+/// `swift build` and `swift test` never compile it.
+if Context.environment["GATEHOUSE_FUZZ"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "GatehouseFuzz",
+            dependencies: ["FuzzTargets"],
+            path: "Fuzz/Driver",
+            swiftSettings: strictSettings
+        )
+    )
+}
