@@ -26,11 +26,6 @@ enum HTTP1Divergences {
                 + "in HTTP/1.1; llhttp refuses every version but 0.9, 1.0, 1.1, 2.0 and 3.0."
         ) { $0.version.hasPrefix("HTTP/1.") && !["HTTP/1.0", "HTTP/1.1"].contains($0.version) },
         Divergence(
-            name: "invalid authority in an absolute-form target",
-            reason: "Not by design: issue 13 point 7 (Host and authority validated as RFC 3986 says, 400 otherwise) "
-                + "is being fixed beside this target; remove this entry when it lands."
-        ) { $0.absoluteFormAuthority.map { !$0.unicodeScalars.allSatisfy(isAuthorityCharacter) } ?? false },
-        Divergence(
             name: "target characters outside RFC 3986",
             reason: "Clients leave some characters unencoded (`\"<>\\^`{|}`); the path is routed as written, never "
                 + "decoded, so they can only miss a route. llhttp refuses some of them."

@@ -97,7 +97,7 @@ enum HTTP1ParserTarget {
                     preconditionFailure("the dispatched stream's response was dropped")
                 }
                 if !plan.keepAlive { return }
-            case .reject:
+            case .reject, .refuseBody:
                 precondition(machine.isClosing, "a rejection that keeps the connection open")
                 return
             case .close:

@@ -112,12 +112,14 @@ private func shortName(forOID oid: String) -> String {
 }
 
 private func escapeNameValue(_ value: String) -> String {
-    var out = ""
-    for (offset, character) in value.enumerated() {
-        if ",+\"\\<>;=".contains(character) || (offset == 0 && (character == "#" || character == " ")) {
+    // Unicode scalars, not characters: a special character followed by a combining mark is one Character that
+    // is not equal to the special character, yet the parser reads the special character on its own.
+    var out = String.UnicodeScalarView()
+    for (offset, scalar) in value.unicodeScalars.enumerated() {
+        if ",+\"\\<>;=".unicodeScalars.contains(scalar) || (offset == 0 && (scalar == "#" || scalar == " ")) {
             out.append("\\")
         }
-        out.append(character)
+        out.append(scalar)
     }
-    return out
+    return String(out)
 }

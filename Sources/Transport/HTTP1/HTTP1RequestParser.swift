@@ -154,18 +154,19 @@ struct HTTP1RequestParser {
     ) -> HeadScan {
         var lineStart = lineStart
         var from = scanned
-        while let index = HTTP1Syntax.firstLF(in: bytes, from: from, to: bytes.count) {
+        // Only the first `maxHeadSize` bytes can hold a head that fits: nothing past them is looked at, so the
+        // answer to an oversized head does not depend on how its bytes were split into reads.
+        let end = min(bytes.count, maxHeadSize)
+        while let index = HTTP1Syntax.firstLF(in: bytes, from: from, to: end) {
             guard index > lineStart, bytes[index - 1] == HTTP1Syntax.cr else { return .failed(.invalidLineEnding) }
             if index - 1 == lineStart {
-                if lineStart == 0 { return .leadingEmptyLine }
-                return index + 1 > maxHeadSize ? .failed(.headTooLarge) : .complete(length: index + 1)
+                return lineStart == 0 ? .leadingEmptyLine : .complete(length: index + 1)
             }
-            if lineStart == 0 && index + 1 > maxHeadSize { return .failed(.requestLineTooLong) }
             lineStart = index + 1
             from = index + 1
         }
         if bytes.count > maxHeadSize { return .failed(lineStart == 0 ? .requestLineTooLong : .headTooLarge) }
-        return .incomplete(lineStart: lineStart, scanned: bytes.count)
+        return .incomplete(lineStart: lineStart, scanned: end)
     }
 
     // MARK: Chunked body
