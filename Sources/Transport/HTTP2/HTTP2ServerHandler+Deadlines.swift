@@ -18,9 +18,12 @@ extension HTTP2ServerHandler {
         let headTimeout = TimeAmount(self.limits.requestHeadTimeout)
         let bodyTimeout = TimeAmount(self.limits.requestBodyTimeout)
         var fireTime = now + min(headTimeout, bodyTimeout)
-        // Past while the dispatcher owes a response: checked again at the next firing.
-        let idleDeadline = self.lastProgress + TimeAmount(self.limits.idleTimeout)
-        if idleDeadline > now { fireTime = min(fireTime, idleDeadline) }
+        // While the dispatcher owes a response the connection is not idle: checked again at the next firing.
+        // Otherwise the idle deadline counts even when it passed a moment ago (the clock moves between the
+        // firing's check and this line; skipping it then would postpone the close by a whole head timeout).
+        if !self.streams.isAwaitingResponse {
+            fireTime = min(fireTime, max(now, self.lastProgress + TimeAmount(self.limits.idleTimeout)))
+        }
         if let started = self.headerBlockStartedAt { fireTime = min(fireTime, started + headTimeout) }
         if let body = self.streams.nextBodyDeadline(timeout: bodyTimeout) { fireTime = min(fireTime, body) }
         self.deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: fireTime) {

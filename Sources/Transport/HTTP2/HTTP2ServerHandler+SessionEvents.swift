@@ -65,7 +65,7 @@ extension HTTP2ServerHandler {
 
     /// The time of the current input batch (the clock is read once per batch), or now outside one.
     func now() -> NIODeadline {
-        if let time = self.batchTime { return time }
+        if self.isReadingBatch, let time = self.batchTime { return time }  // outside a batch it would be stale
         let time = self.context?.eventLoop.now ?? .now()
         if self.isReadingBatch { self.batchTime = time }
         return time
