@@ -34,9 +34,6 @@ package final class HTTPDate {
         return self.bytes
     }
 
-    /// The value as a string, for heads built as `HTTPFields`.
-    package func nowString() -> String { String(decoding: self.now(), as: UTF8.self) }
-
     /// Formats `seconds` since the epoch as an IMF-fixdate.
     package static func format(_ seconds: time_t) -> [UInt8] {
         var value = seconds
