@@ -106,7 +106,9 @@ struct DistinguishedNameParser {
             let isDotted = candidate.first.map { $0.isNumber } ?? false
             guard let object = OBJ_txt2obj(candidate, isDotted ? 1 : 0) else { continue }
             defer { ASN1_OBJECT_free(object) }
-            return objectOID(object)
+            // Some OpenSSL names (HMAC, for one) are algorithms without an OID; they cannot name an attribute.
+            let oid = objectOID(object)
+            if !oid.isEmpty { return oid }
         }
         OpenSSLErrorQueue.clear()
         throw self.error("unknown attribute type '\(type)'")

@@ -81,5 +81,7 @@ struct PolicyLoadingTests {
         #expect((try DistinguishedName(parsing: #"CN=a\, b+OU=x,O=C"#)) == (try DistinguishedName(parsing: #"OU=x+CN=a\2C b,O=C"#)))
         #expect(a.description == "CN=client-a,O=Contoso")
         #expect(throws: CertificateError.self) { try DistinguishedName(parsing: "XYZ=1") }
+        // An OpenSSL name without an OID (an algorithm) is not an attribute type.
+        #expect(throws: CertificateError.self) { try DistinguishedName(parsing: "HMAC=1") }
     }
 }
