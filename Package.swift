@@ -28,7 +28,7 @@ let package = Package(
         .executable(name: "gatehouse", targets: ["App"]),
         .library(
             name: "Gatehouse",
-            targets: ["Certificates", "Transport", "Auth", "Routing", "Functions", "Configuration", "Client"]
+            targets: ["Gatehouse"]
         ),
     ],
     dependencies: [
@@ -51,102 +51,115 @@ let package = Package(
             providers: [.apt(["libnghttp2-dev"])]
         ),
         .target(
-            name: "Certificates",
+            name: "GatehouseCertificates",
             dependencies: ["COpenSSL"],
+            path: "Sources/Certificates",
             swiftSettings: strictSettings
         ),
         .target(
-            name: "Transport",
-            dependencies: ["Certificates", "COpenSSL", "CNghttp2", nioCore, nioPosix, httpTypes, logging,
+            name: "GatehouseTransport",
+            dependencies: ["GatehouseCertificates", "COpenSSL", "CNghttp2", nioCore, nioPosix, httpTypes, logging,
                            serviceLifecycle],
+            path: "Sources/Transport",
             swiftSettings: strictSettings
         ),
         .target(
-            name: "Auth",
-            dependencies: ["Transport", "Certificates", "COpenSSL", httpTypes, logging],
+            name: "GatehouseAuth",
+            dependencies: ["GatehouseTransport", "GatehouseCertificates", "COpenSSL", httpTypes, logging],
+            path: "Sources/Auth",
             swiftSettings: strictSettings
         ),
         .target(
-            name: "Routing",
-            dependencies: ["Transport", httpTypes],
+            name: "GatehouseRouting",
+            dependencies: ["GatehouseTransport", httpTypes],
+            path: "Sources/Routing",
             swiftSettings: strictSettings
         ),
         .target(
-            name: "Functions",
-            dependencies: ["Routing", "Transport", "Auth", httpTypes, nioCore],
+            name: "GatehouseFunctions",
+            dependencies: ["GatehouseRouting", "GatehouseTransport", "GatehouseAuth", httpTypes, nioCore],
+            path: "Sources/Functions",
             swiftSettings: strictSettings
         ),
         .target(
-            name: "Configuration",
-            dependencies: ["Auth", "Routing", "Functions", "Transport", httpTypes, logging, serviceLifecycle,
+            name: "GatehouseConfiguration",
+            dependencies: ["GatehouseAuth", "GatehouseRouting", "GatehouseFunctions", "GatehouseTransport", httpTypes, logging, serviceLifecycle,
                            unixSignals, .product(name: "Yams", package: "Yams")],
+            path: "Sources/Configuration",
             swiftSettings: strictSettings
         ),
         .target(
-            name: "Client",
-            dependencies: ["Transport", "Certificates", "CNghttp2", "COpenSSL", nioCore, nioPosix, nioHTTP1, httpTypes,
+            name: "GatehouseClient",
+            dependencies: ["GatehouseTransport", "GatehouseCertificates", "CNghttp2", "COpenSSL", nioCore, nioPosix, nioHTTP1, httpTypes,
                            logging],
+            path: "Sources/Client",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Gatehouse",
+            dependencies: ["GatehouseAuth", "GatehouseCertificates", "GatehouseClient", "GatehouseConfiguration",
+                           "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", logging, serviceLifecycle],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "App",
-            dependencies: ["Configuration", "Functions", "Routing", "Auth", "Transport", "Certificates", "Client",
+            dependencies: ["GatehouseConfiguration", "GatehouseFunctions", "GatehouseRouting", "GatehouseAuth", "GatehouseTransport", "GatehouseCertificates", "GatehouseClient",
                            argumentParser, logging,
                            serviceLifecycle, unixSignals, nioCore, nioPosix, httpTypes],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "HelloServiceExample",
-            dependencies: ["Functions", "Routing", "Auth", "Transport", "Certificates", logging, serviceLifecycle],
+            dependencies: ["Gatehouse"],
             path: "Examples/HelloService",
             swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Certificates", "Transport", "COpenSSL", nioCore, nioPosix],
+            dependencies: ["GatehouseCertificates", "GatehouseTransport", "COpenSSL", nioCore, nioPosix],
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "CertificatesTests",
-            dependencies: ["Certificates", "TestSupport"],
+            dependencies: ["GatehouseCertificates", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "TransportTests",
-            dependencies: ["Transport", "Certificates", "TestSupport", "CNghttp2", "COpenSSL", nioCore, nioEmbedded,
+            dependencies: ["GatehouseTransport", "GatehouseCertificates", "TestSupport", "CNghttp2", "COpenSSL", nioCore, nioEmbedded,
                            nioPosix, nioHTTP1, httpTypes, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "AuthTests",
-            dependencies: ["Auth", "Transport", "Certificates", "TestSupport", httpTypes, logging, nioCore],
+            dependencies: ["GatehouseAuth", "GatehouseTransport", "GatehouseCertificates", "TestSupport", httpTypes, logging, nioCore],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "RoutingTests",
-            dependencies: ["Routing", "Transport", httpTypes, nioCore],
+            dependencies: ["GatehouseRouting", "GatehouseTransport", httpTypes, nioCore],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "FunctionsTests",
-            dependencies: ["Functions", "Routing", "Transport", "Auth", "Certificates", "TestSupport", httpTypes, nioCore],
+            dependencies: ["GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", "GatehouseAuth", "GatehouseCertificates", "TestSupport", httpTypes, nioCore],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ConfigurationTests",
-            dependencies: ["Configuration", "Auth", "Transport", "TestSupport", httpTypes, logging],
+            dependencies: ["GatehouseConfiguration", "GatehouseAuth", "GatehouseTransport", "TestSupport", httpTypes, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ClientTests",
-            dependencies: ["Client", "Transport", "Routing", "Functions", "Auth", "Certificates", "TestSupport",
+            dependencies: ["GatehouseClient", "GatehouseTransport", "GatehouseRouting", "GatehouseFunctions", "GatehouseAuth", "GatehouseCertificates", "TestSupport",
                            nioCore, nioPosix, httpTypes, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Functions", "Routing", "Auth", "Transport", "Certificates", "Configuration", "Client",
+            dependencies: ["GatehouseFunctions", "GatehouseRouting", "GatehouseAuth", "GatehouseTransport", "GatehouseCertificates", "GatehouseConfiguration", "GatehouseClient",
                            "TestSupport", nioCore, nioPosix, httpTypes, logging, serviceLifecycle],
             swiftSettings: strictSettings
         ),
@@ -160,7 +173,7 @@ let package = Package(
 package.targets.append(
     .target(
         name: "FuzzTargets",
-        dependencies: ["Transport", "Configuration", "Certificates", nioCore, nioEmbedded, nioHTTP1, httpTypes],
+        dependencies: ["GatehouseTransport", "GatehouseConfiguration", "GatehouseCertificates", nioCore, nioEmbedded, nioHTTP1, httpTypes],
         path: "Fuzz/Targets",
         swiftSettings: strictSettings + [.define("GATEHOUSE_TESTABLE", .when(configuration: .debug))]
     )
@@ -168,7 +181,7 @@ package.targets.append(
 package.targets.append(
     .testTarget(
         name: "FuzzReplayTests",
-        dependencies: ["FuzzTargets", "Certificates"],
+        dependencies: ["FuzzTargets", "GatehouseCertificates"],
         swiftSettings: strictSettings
     )
 )

@@ -35,7 +35,7 @@ let package = Package(
             name: "GatehouseBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "Gatehouse", package: rootPackage, moduleAliases: ["Configuration": "GatehouseConfiguration"]),
+                .product(name: "Gatehouse", package: rootPackage),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -97,7 +97,7 @@ callgrind_annotate --threshold=100 "$dump" 2>/dev/null | awk -v r="$requests" '
         if (s ~ /libcrypto/) c = "OpenSSL libcrypto"; else if (s ~ /libssl/) c = "OpenSSL libssl"
         else if (s ~ /libc\.so/) c = "libc (malloc, memcpy, ...)"
         else if (s ~ /:\$s8NIOPosix|:\$s7NIOCore|:\$s[0-9]+NIO/) c = "SwiftNIO"
-        else if (s ~ /:\$s9Transport|:\$s7Routing|:\$s4Auth|:\$s9Functions/) c = "Gatehouse (Transport, Routing, Auth, Functions)"
+        else if (s ~ /:\$s9Transport|:\$s7Routing|:\$s4Auth|:\$s9Functions|:\$s[0-9]+Gatehouse[A-Z]/) c = "Gatehouse (Transport, Routing, Auth, Functions)"
         else if (s ~ /:\$s9HTTPTypes/) c = "swift-http-types"
         else if (s ~ /:\$ss|:\$sS/) c = "Swift standard library"
         else if (s ~ /:swift_(retain|release|bridgeObjectRe)/) c = "reference counting"

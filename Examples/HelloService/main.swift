@@ -1,10 +1,4 @@
-import Auth
-import Certificates
-import Functions
-import Logging
-import Routing
-import ServiceLifecycle
-import Transport
+import Gatehouse
 
 /// A function of our own: greets the caller by the subject of its client certificate.
 struct Greet: Function {

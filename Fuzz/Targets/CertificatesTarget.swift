@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 import Foundation
 
 /// Bytes through every loader of certificate material: PEM certificates, a DER certificate, PKCS#12 with the

@@ -1,4 +1,4 @@
-import Configuration
+import GatehouseConfiguration
 import Foundation
 
 /// YAML text through ``ConfigurationLoader/parse(_:file:)``: every input must load or throw a

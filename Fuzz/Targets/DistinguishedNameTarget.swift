@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 
 /// RFC 4514 text through ``DistinguishedName/init(parsing:)``; a name it accepts must print
 /// (``DistinguishedName/description``) as text that parses back to the same name, since policies compare names

@@ -4,7 +4,7 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 
-@testable import Transport
+@testable import GatehouseTransport
 
 /// The same bytes to our HTTP/1.x parser and to NIOHTTP1's (`ByteToMessageHandler(HTTPRequestDecoder())`, llhttp),
 /// compared request by request, up to the request after which our server closes the connection.

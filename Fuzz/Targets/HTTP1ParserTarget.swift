@@ -2,7 +2,7 @@
 import HTTPTypes
 import NIOCore
 
-@testable import Transport
+@testable import GatehouseTransport
 
 /// Request bytes through ``HTTP1RequestParser`` three ways — in one piece, one byte at a time, and in pieces whose
 /// sizes follow from the bytes — which must give the same events; and through ``HTTP1RequestMachine`` the way

@@ -1,9 +1,9 @@
-import Auth
-import Certificates
-import Configuration
+import GatehouseAuth
+import GatehouseCertificates
+import GatehouseConfiguration
 import Foundation
 import NIOCore
-import Transport
+import GatehouseTransport
 
 /// The embedded default of DESIGN.md, as a configuration: one listener, a policy trusting the development CA
 /// in front of `hello` and `whoami`, and an open `health`.

@@ -1,5 +1,5 @@
 import HTTPTypes
-public import Transport
+public import GatehouseTransport
 
 /// Runs an ``Authenticator`` in front of a route: an identity goes into the context and the request
 /// continues; no identity ends the chain with `rejection`. A refusal the authenticator only reports goes into

@@ -1,4 +1,4 @@
-public import Transport
+public import GatehouseTransport
 
 /// Decides who is calling.
 ///

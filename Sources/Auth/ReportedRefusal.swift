@@ -1,4 +1,4 @@
-public import Transport
+public import GatehouseTransport
 
 /// A caller an authenticator would have refused but let through because it only reports (a policy in `report`
 /// mode): who the caller claims to be, unverified, and why it fails.

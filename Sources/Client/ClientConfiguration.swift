@@ -1,4 +1,4 @@
-public import Transport
+public import GatehouseTransport
 
 /// The settings of an ``HTTPClient``: who the client is, whom it trusts and which HTTP version it speaks.
 ///

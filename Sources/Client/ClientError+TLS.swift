@@ -1,6 +1,6 @@
-import Certificates
+import GatehouseCertificates
 import Foundation
-import Transport
+import GatehouseTransport
 
 extension ClientError {
     /// Alerts a server sends when it will not accept the client's certificate (or the lack of one).

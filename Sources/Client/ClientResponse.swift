@@ -1,6 +1,6 @@
 public import HTTPTypes
 public import NIOCore
-public import Transport
+public import GatehouseTransport
 
 /// A complete response received by an ``HTTPClient``.
 public struct ClientResponse: Sendable {

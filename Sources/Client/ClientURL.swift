@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 import Foundation
 
 /// An `https://host[:port][/path][?query]` URL split into what a request needs.

@@ -1,6 +1,6 @@
-import Auth
+import GatehouseAuth
 import Foundation
-import Transport
+import GatehouseTransport
 import Yams
 
 /// Reads a configuration file (YAML; JSON is valid YAML) into a ``GatehouseConfiguration``.

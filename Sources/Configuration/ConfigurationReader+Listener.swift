@@ -1,6 +1,6 @@
-import Certificates
+import GatehouseCertificates
 import Foundation
-import Transport
+import GatehouseTransport
 
 extension ConfigurationReader {
     static let listenerKeys: Set<String> = ["name", "host", "port", "protocols", "tls", "limits"]

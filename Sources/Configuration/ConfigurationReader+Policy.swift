@@ -1,4 +1,4 @@
-import Auth
+import GatehouseAuth
 import Foundation
 
 extension ConfigurationReader {

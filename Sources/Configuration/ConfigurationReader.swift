@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-import Transport
+import GatehouseTransport
 import Yams
 
 /// Turns configuration nodes into typed values; paths resolve against ``baseDirectory``.

@@ -1,5 +1,5 @@
-import Functions
-public import Routing
+import GatehouseFunctions
+public import GatehouseRouting
 
 /// The functions a configuration file can name in `routes[].function`.
 ///

@@ -1,6 +1,6 @@
-public import Auth
+public import GatehouseAuth
 public import HTTPTypes
-public import Transport
+public import GatehouseTransport
 
 /// A parsed, checked configuration file: listeners, named policies and routes.
 ///

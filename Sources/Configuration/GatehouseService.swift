@@ -1,8 +1,8 @@
-import Auth
+import GatehouseAuth
 import Foundation
 public import Logging
 public import ServiceLifecycle
-public import Transport
+public import GatehouseTransport
 import UnixSignals
 
 /// A server run from a configuration, that reloads it — on SIGHUP, and by itself when a watched trust file or

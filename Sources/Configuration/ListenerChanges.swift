@@ -1,4 +1,4 @@
-import Transport
+import GatehouseTransport
 
 /// How a new configuration's listeners relate to the running ones: which new listener each running one takes
 /// its TLS material and routes from, and which changes cannot be applied without a restart.

@@ -1,5 +1,5 @@
 import Synchronization
-public import Transport
+public import GatehouseTransport
 
 /// A responder whose chain can be replaced while the server runs (on reload).
 ///

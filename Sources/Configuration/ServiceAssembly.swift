@@ -1,8 +1,8 @@
-import Auth
+import GatehouseAuth
 import Foundation
 import Logging
-import Routing
-import Transport
+import GatehouseRouting
+import GatehouseTransport
 
 /// Builds what a configuration describes: its policies (reading every trust file), its request chain and a
 /// check of its listeners' TLS material. Every failure is a ``ConfigurationError`` naming the file and key.

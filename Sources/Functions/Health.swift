@@ -1,5 +1,5 @@
-public import Routing
-public import Transport
+public import GatehouseRouting
+public import GatehouseTransport
 
 /// `GET /healthz` → `200 ok`: the process is up and serving. Never behind a policy by default.
 public struct Health: SynchronousFunction {

@@ -1,6 +1,6 @@
 import NIOCore
-public import Routing
-public import Transport
+public import GatehouseRouting
+public import GatehouseTransport
 
 /// `GET /api/hello?name=X` → `Hello, X.`; a missing or empty name → `Hello, World.`
 ///

@@ -1,9 +1,9 @@
-import Auth
-import Certificates
+import GatehouseAuth
+import GatehouseCertificates
 public import Foundation
 import HTTPTypes
-public import Routing
-public import Transport
+public import GatehouseRouting
+public import GatehouseTransport
 
 /// `GET /api/whoami` → the caller's client-certificate identity as JSON.
 ///

@@ -1,4 +1,4 @@
-public import Transport
+public import GatehouseTransport
 
 /// A unit of application logic behind a route: the "function" of a function app.
 ///

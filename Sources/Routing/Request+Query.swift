@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import Transport
+public import GatehouseTransport
 
 extension Request {
     /// The query string decoded as an HTML form: `%XX` escapes and `+` as a space.

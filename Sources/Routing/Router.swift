@@ -1,5 +1,5 @@
 import HTTPTypes
-public import Transport
+public import GatehouseTransport
 
 /// The frozen route table: finds the route for a request and runs its chain.
 ///

@@ -1,5 +1,5 @@
 public import HTTPTypes
-public import Transport
+public import GatehouseTransport
 
 /// Collects routes, then freezes them into an immutable ``Router``.
 ///

@@ -1,10 +1,10 @@
-import Auth
-import Certificates
+import GatehouseAuth
+import GatehouseCertificates
 import HTTPTypes
 import NIOCore
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
 /// Answers with the subject of the identity in the context, on both paths.
 private struct SubjectEcho: Responder {

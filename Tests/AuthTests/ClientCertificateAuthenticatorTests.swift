@@ -1,11 +1,11 @@
-import Auth
-import Certificates
+import GatehouseAuth
+import GatehouseCertificates
 import HTTPTypes
 import Logging
 import NIOCore
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
 /// A request context for a connection whose client sent `chain`.
 func context(presenting chain: [Certificate], store: ConnectionStore = ConnectionStore()) -> RequestContext {

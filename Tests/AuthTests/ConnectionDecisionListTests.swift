@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Auth
+@testable import GatehouseAuth
 
 @Suite("A connection's decision list stays bounded")
 struct ConnectionDecisionListTests {

@@ -1,10 +1,10 @@
-import Auth
-import Certificates
+import GatehouseAuth
+import GatehouseCertificates
 import Foundation
 import Synchronization
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
 /// A clock the test moves by hand.
 final class TestClock: Sendable {

@@ -1,10 +1,10 @@
-import Auth
-import Certificates
+import GatehouseAuth
+import GatehouseCertificates
 import Foundation
 import NIOCore
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
 @Suite("Decisions per connection, per generation; report mode")
 struct PolicyHandleTests {

@@ -1,9 +1,9 @@
-import Auth
-import Certificates
+import GatehouseAuth
+import GatehouseCertificates
 import Foundation
 import HTTPTypes
 import NIOCore
-import Transport
+import GatehouseTransport
 import TestSupport
 import Testing
 

@@ -1,5 +1,5 @@
-import Auth
-import Certificates
+import GatehouseAuth
+import GatehouseCertificates
 import Foundation
 import TestSupport
 import Testing

@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 import Foundation
 import Testing
 

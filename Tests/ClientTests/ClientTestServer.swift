@@ -1,12 +1,12 @@
-import Auth
-import Functions
+import GatehouseAuth
+import GatehouseFunctions
 import HTTPTypes
 import Logging
 import NIOCore
-import Routing
+import GatehouseRouting
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
 /// A real Gatehouse server on a loopback port for the client to call.
 ///

@@ -1,7 +1,7 @@
 import Testing
-import Transport
+import GatehouseTransport
 
-@testable import Client
+@testable import GatehouseClient
 
 @Suite("URLs and TLS failure sentences")
 struct ClientUnitTests {

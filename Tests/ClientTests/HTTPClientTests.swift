@@ -1,11 +1,11 @@
-import Certificates
+import GatehouseCertificates
 import HTTPTypes
 import NIOCore
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
-@testable import Client
+@testable import GatehouseClient
 
 private let versions: [ClientConfiguration.HTTPVersionPreference] = [.http1_1, .http2]
 

@@ -1,12 +1,12 @@
-import Certificates
+import GatehouseCertificates
 import Foundation
 import HTTPTypes
 import NIOPosix
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
-@testable import Client
+@testable import GatehouseClient
 
 /// A server identity issued by the test PKI's intermediate with exactly `sans` (and a common name that is no host
 /// name, so nothing can match through the subject).

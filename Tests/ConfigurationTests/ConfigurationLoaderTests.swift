@@ -1,11 +1,11 @@
-import Auth
-import Configuration
+import GatehouseAuth
+import GatehouseConfiguration
 import Foundation
 import HTTPTypes
 import Logging
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
 /// Writes `yaml` as `gatehouse.yaml` into a new folder next to copies of the test PKI's files.
 func writeConfiguration(_ yaml: String) throws -> String {

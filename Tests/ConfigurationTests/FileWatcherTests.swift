@@ -1,4 +1,4 @@
-import Configuration
+import GatehouseConfiguration
 import Foundation
 import Synchronization
 import Testing

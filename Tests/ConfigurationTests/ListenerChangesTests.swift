@@ -1,6 +1,6 @@
-@testable import Configuration
+@testable import GatehouseConfiguration
 import Testing
-import Transport
+import GatehouseTransport
 
 @Suite struct ListenerChangesTests {
     static func listener(_ name: String? = nil, port: Int, certificate: String = "a.crt") -> ListenerConfiguration {

@@ -1,7 +1,7 @@
-import Configuration
+import GatehouseConfiguration
 import Foundation
 import Testing
-import Transport
+import GatehouseTransport
 
 @Suite struct ReadmeConfigurationTests {
     static let packageRoot = URL(fileURLWithPath: #filePath)

@@ -1,4 +1,4 @@
-@testable import Configuration
+@testable import GatehouseConfiguration
 import Synchronization
 import Testing
 

@@ -1,8 +1,8 @@
-import Configuration
+import GatehouseConfiguration
 import Foundation
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
 /// The TLS identity's secrets in the configuration file: `password` (with `${ENV}`), `passwordFile`, and PEM keys
 /// that must not be encrypted.

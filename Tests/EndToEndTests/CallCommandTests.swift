@@ -1,6 +1,6 @@
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
 @Suite("gatehouse call against a real server")
 struct CallCommandTests {

@@ -1,5 +1,5 @@
-import Client
-import Configuration
+import GatehouseClient
+import GatehouseConfiguration
 import Foundation
 import HTTPTypes
 import TestSupport

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
 @Suite("HTTP/1.1 and HTTP/2 behaviour over real sockets")
 struct ProtocolEndToEndTests {

@@ -1,6 +1,6 @@
-import Certificates
-import Client
-import Configuration
+import GatehouseCertificates
+import GatehouseClient
+import GatehouseConfiguration
 import Foundation
 import HTTPTypes
 import Synchronization

@@ -1,6 +1,6 @@
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
 @Suite("clientCertificate: require refuses at the handshake")
 struct RequireModeEndToEndTests {

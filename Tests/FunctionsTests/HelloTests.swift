@@ -1,9 +1,9 @@
-import Functions
-import Routing
+import GatehouseFunctions
+import GatehouseRouting
 import HTTPTypes
 import NIOCore
 import Testing
-import Transport
+import GatehouseTransport
 
 func makeContext() -> RequestContext {
     let tls = TLSSessionInfo(

@@ -1,13 +1,13 @@
-import Auth
-import Certificates
+import GatehouseAuth
+import GatehouseCertificates
 import Foundation
-import Functions
+import GatehouseFunctions
 import HTTPTypes
 import NIOCore
-import Routing
+import GatehouseRouting
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
 @Suite struct WhoAmITests {
     @Test func answersTheIdentityAsJSON() async throws {

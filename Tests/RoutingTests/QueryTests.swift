@@ -1,7 +1,7 @@
 import HTTPTypes
-import Routing
+import GatehouseRouting
 import Testing
-import Transport
+import GatehouseTransport
 
 @Suite struct QueryTests {
     func query(_ target: String) -> QueryParameters {

@@ -1,7 +1,7 @@
 import HTTPTypes
-import Routing
+import GatehouseRouting
 import Testing
-import Transport
+import GatehouseTransport
 
 /// Answers with its name and the captured parameters, without suspending.
 private struct NamedNow: SynchronousFunction {

@@ -1,8 +1,8 @@
 import HTTPTypes
 import NIOCore
-import Routing
+import GatehouseRouting
 import Testing
-import Transport
+import GatehouseTransport
 
 /// A function that answers with its name and the captured parameters, to see which route ran.
 struct Named: Function {

@@ -1,4 +1,4 @@
-public import Certificates
+public import GatehouseCertificates
 public import Foundation
 
 /// One test certificate with its key, in memory and on disk.

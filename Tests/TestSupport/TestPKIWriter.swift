@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 import Foundation
 
 /// Mints specs relative to a reference time and writes PEM files for ``TestPKI``.

@@ -1,6 +1,6 @@
 import NIOCore
 import Testing
-import Transport
+import GatehouseTransport
 
 @Suite("ByteCursor")
 struct ByteCursorTests {

@@ -3,7 +3,7 @@ import NIOCore
 import NIOEmbedded
 import Testing
 
-@testable import Transport
+@testable import GatehouseTransport
 
 @Suite("HTTP1Limits")
 struct HTTP1LimitTests {

@@ -2,7 +2,7 @@ import HTTPTypes
 import NIOCore
 import Testing
 
-@testable import Transport
+@testable import GatehouseTransport
 
 @Suite("HTTP1Machines")
 struct HTTP1MachineTests {

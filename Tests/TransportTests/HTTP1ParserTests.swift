@@ -2,7 +2,7 @@ import HTTPTypes
 import NIOCore
 import Testing
 
-@testable import Transport
+@testable import GatehouseTransport
 
 /// Feeds `text` to a fresh parser and collects its events until it needs more data or fails.
 private func parse(_ text: String, maxHeadSize: Int = 1024) -> [HTTP1TestEvent] {

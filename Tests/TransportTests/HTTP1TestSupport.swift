@@ -3,7 +3,7 @@ import NIOCore
 import NIOEmbedded
 import Testing
 
-@testable import Transport
+@testable import GatehouseTransport
 
 /// A dispatcher that records requests and cancels, and answers either at once (`respond`) or on demand (`answer`).
 final class HTTP1RecordingDispatcher: RequestDispatcher {

@@ -1,7 +1,7 @@
 import CNghttp2
 import HTTPTypes
 import Testing
-@testable import Transport
+@testable import GatehouseTransport
 
 @Suite("HTTP2HeaderBlock and HTTP2RequestHeadBuilder")
 struct HTTP2HeaderBlockTests {

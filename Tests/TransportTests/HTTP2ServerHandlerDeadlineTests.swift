@@ -2,7 +2,7 @@ import NIOCore
 import NIOEmbedded
 import TestSupport
 import Testing
-@testable import Transport
+@testable import GatehouseTransport
 
 /// The HTTP/2 deadlines and the body budget, driven by hand-written frames on an `EmbeddedChannel` whose clock
 /// the tests move.

@@ -2,7 +2,7 @@ import CNghttp2
 import NIOCore
 import NIOEmbedded
 import Testing
-@testable import Transport
+@testable import GatehouseTransport
 
 @Suite("HTTP2ServerHandler shutdown")
 struct HTTP2ServerHandlerShutdownTests {

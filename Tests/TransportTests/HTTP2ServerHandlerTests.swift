@@ -3,7 +3,7 @@ import HTTPTypes
 import NIOCore
 import NIOEmbedded
 import Testing
-@testable import Transport
+@testable import GatehouseTransport
 
 @Suite("HTTP2ServerHandler")
 struct HTTP2ServerHandlerTests {

@@ -1,7 +1,7 @@
 import HTTPTypes
 import NIOCore
 import Testing
-@testable import Transport
+@testable import GatehouseTransport
 
 @Suite("HTTP2StreamMachine")
 struct HTTP2StreamMachineTests {

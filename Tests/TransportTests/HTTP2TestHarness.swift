@@ -1,7 +1,7 @@
 import HTTPTypes
 import NIOCore
 import NIOEmbedded
-@testable import Transport
+@testable import GatehouseTransport
 
 /// A dispatcher that records requests and cancellations and answers according to its mode.
 final class RecordingDispatcher: RequestDispatcher {

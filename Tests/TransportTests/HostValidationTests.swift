@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Transport
+@testable import GatehouseTransport
 
 @Suite("HostValidation")
 struct HostValidationTests {

@@ -4,7 +4,7 @@ import NIOCore
 import Synchronization
 import Testing
 
-@testable import Transport
+@testable import GatehouseTransport
 
 /// Answers `fast` without suspending.
 private struct Immediate: Responder {

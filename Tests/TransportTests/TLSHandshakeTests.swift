@@ -1,9 +1,9 @@
-import Certificates
+import GatehouseCertificates
 import NIOCore
 import NIOEmbedded
 import TestSupport
 import Testing
-@testable import Transport
+@testable import GatehouseTransport
 
 @Suite struct TLSHandshakeTests {
     @Test(arguments: [TLSVersion.v1_2, .v1_3])

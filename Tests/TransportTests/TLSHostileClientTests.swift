@@ -1,10 +1,10 @@
 import COpenSSL
-import Certificates
+import GatehouseCertificates
 import Foundation
 import NIOCore
 import TestSupport
 import Testing
-@testable import Transport
+@testable import GatehouseTransport
 
 @Suite struct TLSHostileClientTests {
     /// A client context presenting `chainFile` (every certificate in it, as it is) with `keyFile`.

@@ -1,10 +1,10 @@
 import COpenSSL
-import Certificates
+import GatehouseCertificates
 import NIOCore
 import NIOEmbedded
 import TestSupport
 import Testing
-@testable import Transport
+@testable import GatehouseTransport
 
 @Suite struct TLSLifecycleTests {
     @Test func handshakeTimeoutClosesTheChannel() throws {

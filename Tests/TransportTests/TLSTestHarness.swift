@@ -1,9 +1,9 @@
-import Certificates
+import GatehouseCertificates
 import NIOCore
 import NIOEmbedded
 import TestSupport
 import Testing
-@testable import Transport
+@testable import GatehouseTransport
 
 /// Records what reaches the top of a TLS pipeline: handshake events, plaintext, errors.
 final class TLSRecorder: ChannelInboundHandler {

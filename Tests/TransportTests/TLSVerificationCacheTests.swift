@@ -1,12 +1,12 @@
 import COpenSSL
-import Certificates
+import GatehouseCertificates
 import Foundation
 import NIOCore
 import NIOEmbedded
 import Synchronization
 import TestSupport
 import Testing
-@testable import Transport
+@testable import GatehouseTransport
 
 @Suite struct TLSVerificationCacheTests {
     /// A full handshake of a fresh client against `server`; returns the pair (finished by the caller).

@@ -2,7 +2,7 @@ import NIOCore
 import NIOEmbedded
 import TestSupport
 import Testing
-@testable import Transport
+@testable import GatehouseTransport
 
 @Suite struct TLSWriteCoalescingTests {
     /// The lengths of the TLS records in `buffer` (5-byte headers: type, version, length).

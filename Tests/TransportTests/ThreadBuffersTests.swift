@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import Transport
+@testable import GatehouseTransport
 
 @Suite("Thread buffers")
 struct ThreadBuffersTests {

@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 import Foundation
 
 /// A root CA → intermediate CA → client chain minted in memory (ECDSA P-256), with the root written to a

@@ -1,10 +1,10 @@
-import Auth
+import GatehouseAuth
 import Benchmark
-import Functions
-import Configuration
+import GatehouseFunctions
+import GatehouseConfiguration
 import HTTPTypes
-import Routing
-import Transport
+import GatehouseRouting
+import GatehouseTransport
 
 /// The whole request chain of the default `gatehouse serve` configuration, without the protocol layer.
 func registerChainBenchmarks() {

@@ -1,5 +1,5 @@
 import Benchmark
-import Certificates
+import GatehouseCertificates
 
 /// Parsing RFC 4514 text into a `DistinguishedName`, and comparing names (what `subject` identities do).
 func registerDistinguishedNameBenchmarks() {

@@ -1,10 +1,10 @@
-import Auth
+import GatehouseAuth
 import Benchmark
-import Certificates
+import GatehouseCertificates
 import Foundation
 import HTTPTypes
 import Logging
-import Transport
+import GatehouseTransport
 
 /// The client-certificate decision: once per connection (first evaluation) and per request (cached path).
 func registerPolicyBenchmarks() {

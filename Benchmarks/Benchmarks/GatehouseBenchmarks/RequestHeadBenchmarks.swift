@@ -1,7 +1,7 @@
 import Benchmark
 import HTTPTypes
 import NIOCore
-import Transport
+import GatehouseTransport
 
 /// HTTP/2 request head → `Request`.
 ///

@@ -1,7 +1,7 @@
 import Benchmark
 import HTTPTypes
-import Routing
-import Transport
+import GatehouseRouting
+import GatehouseTransport
 
 /// Finding one route among 100 and running its (trivial) function through `Router.respond`.
 func registerRouterBenchmarks() {

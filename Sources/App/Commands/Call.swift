@@ -1,10 +1,10 @@
 import ArgumentParser
-import Certificates
-import Client
+import GatehouseCertificates
+import GatehouseClient
 import Foundation
 import HTTPTypes
 import NIOCore
-import Transport
+import GatehouseTransport
 
 /// `gatehouse call`: one HTTPS request with a client certificate, printed like curl prints it.
 struct Call: AsyncParsableCommand {

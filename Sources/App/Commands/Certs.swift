@@ -1,5 +1,5 @@
 import ArgumentParser
-import Certificates
+import GatehouseCertificates
 import Foundation
 
 /// `gatehouse certs`: make and look at the certificates a Gatehouse deployment needs.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Certificates
+import GatehouseCertificates
 import Foundation
 
 extension Certs {

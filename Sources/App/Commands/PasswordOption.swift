@@ -1,5 +1,5 @@
 import ArgumentParser
-import Certificates
+import GatehouseCertificates
 
 /// The help sentence for a password given as an argument: other users see it in `ps`.
 let visiblePasswordWarning = "Visible to other users in `ps` and kept in shell history"

@@ -1,12 +1,12 @@
 import ArgumentParser
-import Certificates
-import Configuration
+import GatehouseCertificates
+import GatehouseConfiguration
 import NIOCore
 import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
-import Transport
+import GatehouseTransport
 
 /// `gatehouse serve`: runs a configuration file, or the embedded default.
 struct Serve: AsyncParsableCommand {

@@ -1,7 +1,7 @@
-import Certificates
+import GatehouseCertificates
 public import Foundation
 public import Logging
-public import Transport
+public import GatehouseTransport
 
 /// Accepts a caller whose client certificate passes a ``ClientCertificatePolicy``.
 ///

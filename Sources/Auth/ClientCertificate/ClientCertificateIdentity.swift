@@ -1,4 +1,4 @@
-public import Certificates
+public import GatehouseCertificates
 public import Foundation
 
 /// Who a client certificate says the caller is, after it passed the policy.

@@ -1,4 +1,4 @@
-public import Transport
+public import GatehouseTransport
 
 extension ClientCertificateAuthenticator {
     /// An ``AuthenticationMiddleware`` running this authenticator, compiled for it.

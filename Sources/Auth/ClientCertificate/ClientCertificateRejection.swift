@@ -1,5 +1,5 @@
 import HTTPTypes
-public import Transport
+public import GatehouseTransport
 
 /// Why a client certificate was refused. Stable codes for logs and, when exposed, the problem body.
 public struct ClientCertificateRejection: HTTPResponseError, CustomStringConvertible, Sendable {

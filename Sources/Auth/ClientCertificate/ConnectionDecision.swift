@@ -1,5 +1,5 @@
 import Foundation
-import Transport
+import GatehouseTransport
 
 /// One authenticator's decision on one connection, ready to be answered again: what to return or throw, the
 /// policy generation it was made under, and until when it holds.

@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 
 /// The configured `certificates` ("uploaded certificates") as hash sets for the chosen comparison.
 struct AllowList: Sendable {

@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 import Foundation
 
 /// What the policy compares about a leaf, computed once per evaluation.

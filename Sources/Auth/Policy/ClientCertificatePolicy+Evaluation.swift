@@ -1,4 +1,4 @@
-public import Certificates
+public import GatehouseCertificates
 public import Foundation
 
 extension ClientCertificatePolicy {

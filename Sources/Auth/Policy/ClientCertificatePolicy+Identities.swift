@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 
 extension ClientCertificatePolicy {
     /// Parses one configured identity's values.

@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 
 extension ClientCertificatePolicy {
     /// Builds a policy from its configuration, reading every file it names.

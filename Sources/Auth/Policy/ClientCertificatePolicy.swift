@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 
 /// An immutable, loaded client-certificate policy: every file read, every value parsed.
 ///

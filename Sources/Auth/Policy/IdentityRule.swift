@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 
 /// One configured identity with its values parsed once: every field that is set must match.
 struct IdentityRule: Sendable {

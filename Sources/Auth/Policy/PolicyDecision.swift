@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 
 /// One failed check of a policy: a stable reason code and a lazily built explanation.
 public struct PolicyFailure: Sendable, CustomStringConvertible {

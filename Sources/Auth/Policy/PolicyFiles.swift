@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 import Foundation
 
 /// Reads the files a policy names, recording every path it touched.

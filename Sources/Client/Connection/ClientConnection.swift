@@ -1,7 +1,7 @@
 import HTTPTypes
 import NIOCore
 import NIOPosix
-import Transport
+import GatehouseTransport
 
 /// One TLS connection to a server, speaking the HTTP version ALPN chose.
 ///

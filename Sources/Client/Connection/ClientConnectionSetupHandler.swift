@@ -1,7 +1,7 @@
-import Certificates
+import GatehouseCertificates
 import NIOCore
 import NIOHTTP1
-import Transport
+import GatehouseTransport
 
 /// Waits for the TLS handshake, checks that the server's certificate names the host, then installs the protocol
 /// handlers ALPN chose and reports the connection ready.

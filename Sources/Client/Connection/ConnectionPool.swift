@@ -1,6 +1,6 @@
 import NIOCore
 import Synchronization
-import Transport
+import GatehouseTransport
 
 /// The connections of one ``HTTPClient``, keyed by origin.
 ///

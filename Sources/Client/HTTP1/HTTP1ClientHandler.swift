@@ -1,7 +1,7 @@
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
-import Transport
+import GatehouseTransport
 
 /// Sends ``ClientRequest``s as HTTP/1.1 and completes each with its whole response, one at a time.
 ///

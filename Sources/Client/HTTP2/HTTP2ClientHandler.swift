@@ -1,5 +1,5 @@
 import NIOCore
-import Transport
+import GatehouseTransport
 
 /// Sends ``ClientRequest``s as HTTP/2 streams over one nghttp2 client session and completes each with its whole
 /// response.

@@ -1,4 +1,4 @@
-public import Certificates
+public import GatehouseCertificates
 public import NIOCore
 
 /// The HTTP version a connection speaks.

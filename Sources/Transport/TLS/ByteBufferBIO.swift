@@ -1,5 +1,5 @@
 import COpenSSL
-import Certificates
+import GatehouseCertificates
 import NIOCore
 
 /// A BIO that lets OpenSSL read ciphertext straight from the `ByteBuffer` the channel received and write

@@ -1,5 +1,5 @@
 import COpenSSL
-import Certificates
+import GatehouseCertificates
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
 import COpenSSL
-package import Certificates
+package import GatehouseCertificates
 import Synchronization
 
 #if canImport(Glibc)

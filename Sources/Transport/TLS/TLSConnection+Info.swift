@@ -1,5 +1,5 @@
 import COpenSSL
-import Certificates
+import GatehouseCertificates
 
 extension TLSConnection {
     /// The facts of the finished handshake: version, cipher, ALPN, the peer's chain and verify result.

@@ -1,5 +1,5 @@
 import COpenSSL
-import Certificates
+import GatehouseCertificates
 package import NIOCore
 
 /// One TLS session (`SSL*`) over a ``ByteBufferBIO``: ciphertext is fed in and drained out by the owner.

@@ -1,5 +1,5 @@
 import COpenSSL
-import Certificates
+import GatehouseCertificates
 
 /// The TLS 1.2 cipher list: forward-secret AEAD suites only.
 private let tls12Ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"

@@ -1,5 +1,5 @@
 import COpenSSL
-public import Certificates
+public import GatehouseCertificates
 
 /// The OpenSSL context (`SSL_CTX`) for one listener or one client configuration.
 ///

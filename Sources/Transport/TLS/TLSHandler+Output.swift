@@ -1,4 +1,4 @@
-import Certificates
+import GatehouseCertificates
 import NIOCore
 
 extension TLSHandler {

@@ -1,5 +1,5 @@
 import COpenSSL
-import Certificates
+import GatehouseCertificates
 public import NIOCore
 
 /// Encrypts and decrypts a channel's bytes with OpenSSL: ciphertext below, plaintext above.

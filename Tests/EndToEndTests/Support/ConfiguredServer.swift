@@ -1,14 +1,14 @@
-import Certificates
-import Client
-import Configuration
+import GatehouseCertificates
+import GatehouseClient
+import GatehouseConfiguration
 import Foundation
 import Logging
 import NIOCore
-import Routing
+import GatehouseRouting
 import ServiceLifecycle
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
 /// `GET /connection`-style function for configured servers: answers the connection's id.
 struct ConnectionID: Function {

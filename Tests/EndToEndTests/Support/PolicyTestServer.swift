@@ -1,12 +1,12 @@
-import Auth
+import GatehouseAuth
 import Foundation
-import Functions
+import GatehouseFunctions
 import Logging
 import NIOCore
-import Routing
+import GatehouseRouting
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
 /// Starts a server whose `/api/hello` and `/api/whoami` sit behind `authenticator`, runs `body`, shuts down.
 func withPolicyTestServer(

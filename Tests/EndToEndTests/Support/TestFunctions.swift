@@ -1,8 +1,8 @@
 import HTTPTypes
 import NIOCore
-import Routing
+import GatehouseRouting
 import Synchronization
-import Transport
+import GatehouseTransport
 
 /// `POST /echo`: answers with the request body.
 struct Echo: Function {

@@ -1,13 +1,13 @@
-import Auth
+import GatehouseAuth
 import Foundation
-import Functions
+import GatehouseFunctions
 import HTTPTypes
 import Logging
 import NIOCore
-import Routing
+import GatehouseRouting
 import TestSupport
 import Testing
-import Transport
+import GatehouseTransport
 
 /// A real Gatehouse server on a loopback port, with the reference routes and a few test functions.
 struct TestServer: Sendable {
