@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import NIOCore
 import NIOEmbedded
@@ -12,9 +11,9 @@ import Testing
 /// `HTTPResponseDecoder` and the conversions between HTTPTypes and NIOHTTP1's types), each in an `EmbeddedChannel`
 /// as a client pipeline runs it.
 ///
-/// The tests check that both read the same responses and send the same requests. With `GATEHOUSE_CODEC_LOOP=N` in
-/// the environment, ``countedLoop()`` also runs N exchanges through each, in functions of their own, for
-/// `valgrind --tool=callgrind` to count (Benchmarks/README.md, "One HTTP/1.1 codec").
+/// The tests check that both read the same responses and send the same requests. The two codecs below are also
+/// what Benchmarks/README.md ("One HTTP/1.1 codec") counts the instructions of, each exchange in functions of its
+/// own (`ownSend`, `ownReceive`, `nioSend`, `nioReceive`).
 @Suite("HTTP/1.1 client codec: own against NIOHTTP1")
 struct HTTP1ClientCodecComparisonTests {
     /// What `GET /api/hello?name=bench` gets from Gatehouse.
@@ -75,24 +74,6 @@ struct HTTP1ClientCodecComparisonTests {
             let nioEvents = HTTP1TestEvent.drain(&nioParser, &theirs)
             #expect(ownEvents == nioEvents)
             #expect(ownEvents.contains(.end))
-        }
-    }
-
-    /// Runs `GATEHOUSE_CODEC_LOOP` exchanges through each codec (none without it): the counted loop for callgrind.
-    @Test func countedLoop() throws {
-        guard let text = ProcessInfo.processInfo.environment["GATEHOUSE_CODEC_LOOP"], let count = Int(text) else {
-            return
-        }
-        for response in [Self.helloResponse, Self.chunkedJSONResponse] {
-            let bytes = ByteBuffer(string: response)
-            let own = OwnClientCodec.channel()
-            let nio = try NIOHTTP1ClientCodec.channel()
-            for _ in 0..<count {
-                _ = try ownSend(own, Self.request, body: nil)
-                #expect(try ownReceive(own, bytes) != nil)
-                _ = try nioSend(nio, Self.request, body: nil)
-                #expect(try nioReceive(nio, bytes) != nil)
-            }
         }
     }
 }
