@@ -67,6 +67,28 @@ private func parseByteByByte(_ text: String, toHead: Bool = false, maxHeadSize: 
     return events
 }
 
+/// Whether `text` split in two at every offset gives the same events each time; returns them (`[]` when not).
+private func parseSplitEverywhere(_ text: String) -> [ResponseEvent] {
+    let bytes = Array(text.utf8)
+    var results: [[ResponseEvent]] = []
+    for split in 1..<bytes.count {
+        var parser = HTTP1ResponseParser(maxHeadSize: 1024)
+        var buffer = ByteBuffer(bytes: bytes[..<split])
+        var events = drain(&parser, &buffer)
+        buffer.writeBytes(bytes[split...])
+        for event in drain(&parser, &buffer) {
+            if case .body(let piece) = event, case .body(let previous) = events.last {
+                events[events.count - 1] = .body(previous + piece)
+            } else {
+                events.append(event)
+            }
+        }
+        results.append(events)
+    }
+    guard let first = results.first, results.allSatisfy({ $0 == first }) else { return [] }
+    return first
+}
+
 /// The error `text` fails with, if it does.
 private func failure(_ text: String, maxHeadSize: Int = 1024) -> HTTP1ParseError? {
     guard case .failed(let error) = parse(text, maxHeadSize: maxHeadSize).last else { return nil }
@@ -91,22 +113,21 @@ struct HTTP1ResponseParserTests {
         ]
         #expect(parse(Self.typical) == expected)
         #expect(parseByteByByte(Self.typical) == expected)
-        // Split in two at every offset.
-        let bytes = Array(Self.typical.utf8)
-        for split in 1..<bytes.count {
-            var parser = HTTP1ResponseParser(maxHeadSize: 1024)
-            var buffer = ByteBuffer(bytes: bytes[..<split])
-            var events = drain(&parser, &buffer)
-            buffer.writeBytes(bytes[split...])
-            for event in drain(&parser, &buffer) {
-                if case .body(let piece) = event, case .body(let previous) = events.last {
-                    events[events.count - 1] = .body(previous + piece)
-                } else {
-                    events.append(event)
-                }
-            }
-            #expect(events == expected, "split at \(split)")
-        }
+        #expect(parseSplitEverywhere(Self.typical) == expected)
+    }
+
+    @Test(arguments: [
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n1\r\n!\r\n0\r\nX-T: 1\r\n\r\n",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\nHTTP/1.1 200 OK\r\n"
+            + "Content-Length: 2\r\n\r\nok",
+        "HTTP/1.0 200 OK\r\nX-A: 1\r\n\r\nto the close",
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ])
+    func everySplitGivesTheSameEvents(text: String) {
+        let whole = parse(text)
+        #expect(!whole.isEmpty)
+        #expect(parseByteByByte(text) == whole)
+        #expect(parseSplitEverywhere(text) == whole)
     }
 
     @Test func theReasonPhraseAndEveryFieldAreKept() {
