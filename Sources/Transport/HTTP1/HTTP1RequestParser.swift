@@ -5,7 +5,8 @@ import NIOCore
 /// Incremental: ``next(from:)`` consumes what it can from the buffer and returns one event, or
 /// ``Event/needMoreData`` and leaves the unfinished part in the buffer for the next call. A partial head is never
 /// scanned twice. Bodies are returned as slices of the buffer (no copy), delimited by `Content-Length` or by the
-/// `chunked` coding, whose chunk-size lines, chunk delimiters and trailer lines are checked as strictly as the head.
+/// `chunked` coding, whose chunk-size lines, chunk delimiters and trailer lines are checked as strictly as the head
+/// (``HTTP1BodyDecoder``, shared with ``HTTP1ResponseParser``).
 /// After a failure it returns the same failure forever: the connection must close.
 struct HTTP1RequestParser {
     /// What ``next(from:)`` found.
