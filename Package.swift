@@ -90,7 +90,7 @@ let package = Package(
         ),
         .target(
             name: "GatehouseClient",
-            dependencies: ["GatehouseTransport", "GatehouseCertificates", "CNghttp2", "COpenSSL", nioCore, nioPosix, nioHTTP1, httpTypes,
+            dependencies: ["GatehouseTransport", "GatehouseCertificates", "CNghttp2", "COpenSSL", nioCore, nioPosix, httpTypes,
                            logging],
             path: "Sources/Client",
             swiftSettings: strictSettings

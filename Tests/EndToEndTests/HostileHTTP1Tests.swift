@@ -18,7 +18,7 @@ struct HostileHTTP1Tests {
             let (text, _) = client.receiveText(timeout: 15, containing: "\"status\":408")
             let elapsed = Date().timeIntervalSince(started)
             #expect(text.hasPrefix("HTTP/1.1 408 Request timeout\r\n"), "\(text)")
-            #expect(text.contains("\r\nconnection: close\r\n"))
+            #expect(text.contains("\r\nConnection: close\r\n"))
             #expect(HostileHTTP1.hasCurrentDate(text))
             // 1 s without a byte: not before it, and well within it plus a loaded machine's scheduling delays.
             #expect(elapsed > 0.9 && elapsed < 6, "408 after \(elapsed) s")
@@ -100,7 +100,7 @@ struct HostileHTTP1Tests {
             #expect(text.hasPrefix("HTTP/1.1 413 Content too large\r\n"), "after \(sent) bytes: \(text)")
             // The client learns of the refusal from the answer, not from a reset while it sends (curl gives up then).
             #expect(!sendFailed, "the connection was reset while sending, after \(sent) bytes")
-            #expect(text.contains("\r\nconnection: close\r\n"))
+            #expect(text.contains("\r\nConnection: close\r\n"))
             #expect(HostileHTTP1.hasCurrentDate(text))
             #expect(sent < total, "the whole body went out before the answer")
             let during = try server.resources()

@@ -37,7 +37,7 @@ struct HTTP1HandlerTests {
         let connection = try HTTP1TestConnection(dispatcher: dispatcher)
         connection.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
         let head = try #require(try connection.channel.readOutbound(as: ByteBuffer.self))
-        #expect(String(buffer: head).hasSuffix("content-length: 100000\r\n\r\n"))
+        #expect(String(buffer: head).hasSuffix("Content-Length: 100000\r\n\r\n"))
         #expect(try connection.channel.readOutbound(as: ByteBuffer.self) == body)
     }
 

@@ -219,18 +219,18 @@ struct HTTP1MachineTests {
         #expect(!response.writeHTTP1(plan, date: Self.date, into: &buffer))
         #expect(
             String(buffer: buffer)
-                == "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\ncontent-length: 5\r\n"
-                    + "connection: keep-alive\r\n\r\nhello"
+                == "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 5\r\n"
+                    + "Connection: keep-alive\r\n\r\nhello"
         )
         buffer.clear()
         let head = HTTP1ResponsePlan(version: .http1_1, keepAlive: false, isHeadRequest: true)
         #expect(!response.writeHTTP1(head, date: Self.date, into: &buffer))
-        #expect(String(buffer: buffer).hasSuffix("content-length: 5\r\nconnection: close\r\n\r\n"))
+        #expect(String(buffer: buffer).hasSuffix("Content-Length: 5\r\nConnection: close\r\n\r\n"))
         buffer.clear()
         #expect(!Response(status: .ok).writeHTTP1(.closing, date: Self.date, into: &buffer))
         #expect(
             String(buffer: buffer)
-                == "HTTP/1.1 200 OK\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                == "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         )
         buffer.clear()
         let large = Response(status: .ok, body: ByteBuffer(repeating: 0x61, count: Response.http1InlineBodyLimit + 1))
@@ -249,18 +249,18 @@ struct HTTP1MachineTests {
         #expect(!custom.writeHTTP1(keepAlive, date: Self.date, into: &buffer))
         #expect(
             String(buffer: buffer)
-                == "HTTP/1.1 299 Fine Enough\r\nContent-Length: 3\r\nX-Extra: välue\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\nabc"
+                == "HTTP/1.1 299 Fine Enough\r\nContent-Length: 3\r\nX-Extra: välue\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\nabc"
         )
         buffer.clear()
         let noContent = Response(status: .noContent, body: ByteBuffer(string: "dropped"))
         #expect(!noContent.writeHTTP1(keepAlive, date: Self.date, into: &buffer))
-        #expect(String(buffer: buffer) == "HTTP/1.1 204 No Content\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n")
+        #expect(String(buffer: buffer) == "HTTP/1.1 204 No Content\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n")
         buffer.clear()
         let atLimit = Response(status: .ok, body: ByteBuffer(repeating: 0x62, count: Response.http1InlineBodyLimit))
         #expect(!atLimit.writeHTTP1(keepAlive, date: Self.date, into: &buffer))
         #expect(
             String(buffer: buffer)
-                .hasPrefix("HTTP/1.1 200 OK\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\ncontent-length: 16384\r\n\r\nbbb")
+                .hasPrefix("HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 16384\r\n\r\nbbb")
         )
         #expect(buffer.readableBytes == 79 + Response.http1InlineBodyLimit)
     }
@@ -271,7 +271,7 @@ struct HTTP1MachineTests {
         _ = dated.writeHTTP1(.closing, date: Self.date, into: &buffer)
         #expect(
             String(buffer: buffer)
-                == "HTTP/1.1 200 OK\r\nDate: Mon, 07 Nov 1994 08:49:37 GMT\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                == "HTTP/1.1 200 OK\r\nDate: Mon, 07 Nov 1994 08:49:37 GMT\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         )
     }
 
@@ -281,7 +281,7 @@ struct HTTP1MachineTests {
             _ = response.writeHTTP1(plan, date: Self.date, into: &buffer)
             return String(buffer: buffer)
         }
-        #expect(bytes(.text("x"), .closing).contains("\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"))
+        #expect(bytes(.text("x"), .closing).contains("\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"))
         let keepAlive = HTTP1ResponsePlan(version: .http1_1, keepAlive: true, isHeadRequest: false)
         let http1_0 = HTTP1ResponsePlan(version: .http1_0, keepAlive: false, isHeadRequest: false)
         func plain(_ fields: HTTPFields, _ body: String) -> Response {

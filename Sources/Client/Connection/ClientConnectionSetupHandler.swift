@@ -1,6 +1,5 @@
 import GatehouseCertificates
 import NIOCore
-import NIOHTTP1
 import GatehouseTransport
 
 /// Waits for the TLS handshake, checks that the server's certificate names the host, then installs the protocol
@@ -71,15 +70,7 @@ final class ClientConnectionSetupHandler: ChannelInboundHandler, RemovableChanne
         case .http2:
             try pipeline.addHandler(HTTP2ClientHandler(facts: facts, state: self.state), position: .after(self))
         case .http1_1:
-            // Encoder first: writes pass the decoder on their way down, so it learns about HEAD requests.
-            let reasonPhrases = HTTP1ReasonPhraseReader()
-            let handlers: [any ChannelHandler] = [
-                reasonPhrases,
-                HTTPRequestEncoder(),
-                ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)),
-                HTTP1ClientHandler(facts: facts, state: self.state, reasonPhrases: reasonPhrases),
-            ]
-            try pipeline.addHandlers(handlers, position: .after(self))
+            try pipeline.addHandler(HTTP1ClientHandler(facts: facts, state: self.state), position: .after(self))
         }
     }
 

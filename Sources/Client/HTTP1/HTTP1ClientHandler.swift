@@ -1,28 +1,32 @@
+import GatehouseTransport
 import HTTPTypes
 import NIOCore
-import NIOHTTP1
-import GatehouseTransport
 
 /// Sends ``ClientRequest``s as HTTP/1.1 and completes each with its whole response, one at a time.
 ///
-/// Sits above NIOHTTP1's `HTTPRequestEncoder` and `HTTPResponseDecoder`. A response that does not keep the
-/// connection alive closes it; a request that gets no complete response within the timeout closes it too.
+/// Encodes requests and parses responses with the server's own HTTP/1.1 code (``HTTPRequest/writeHTTP1Head`` and
+/// ``HTTP1ResponseParser``), straight on the TLS plaintext. A response that does not keep the connection alive
+/// closes it; a request that gets no complete response within the timeout closes it too.
 final class HTTP1ClientHandler: ChannelDuplexHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ClientRequest
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundOut = ByteBuffer
+
+    /// A response head (status line and fields) may be this long, as NIOHTTP1's decoder allowed.
+    static let maxResponseHeadSize = 80 * 1024
 
     private let facts: ClientConnectionFacts
     private let state: ClientConnectionState
     private var machine = HTTP1ClientMachine()
+    private var parser = HTTP1ResponseParser(maxHeadSize: HTTP1ClientHandler.maxResponseHeadSize)
+    /// Received bytes the parser has not consumed yet.
+    private var pending = ByteBuffer()
     private var inFlight: EventLoopPromise<ClientResponse>?
     private var timer: Scheduled<Void>?
-    private let reasonPhrases: HTTP1ReasonPhraseReader
 
-    init(facts: ClientConnectionFacts, state: ClientConnectionState, reasonPhrases: HTTP1ReasonPhraseReader) {
+    init(facts: ClientConnectionFacts, state: ClientConnectionState) {
         self.facts = facts
         self.state = state
-        self.reasonPhrases = reasonPhrases
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -30,13 +34,17 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
         switch self.machine.requestStarted() {
         case .send:
             self.inFlight = request.promise
-            self.reasonPhrases.expectResponse()
+            self.parser.expectResponse(toHead: request.head.method == .head)
             self.startTimer(context: context)
             let body = request.body ?? ByteBuffer()
-            let head = request.head.http1ClientHead(bodyLength: body.readableBytes)
-            context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-            if body.readableBytes > 0 { context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-            context.write(self.wrapOutboundOut(.end(nil)), promise: promise)
+            var head = context.channel.allocator.buffer(capacity: 0)
+            request.head.writeHTTP1Head(bodyLength: body.readableBytes, into: &head)
+            if body.readableBytes > 0 {
+                context.write(self.wrapOutboundOut(head), promise: nil)
+                context.write(self.wrapOutboundOut(body), promise: promise)
+            } else {
+                context.write(self.wrapOutboundOut(head), promise: promise)
+            }
         case .reject(let error):
             promise?.fail(error)
             request.promise.fail(error)
@@ -46,7 +54,32 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.perform(self.machine.received(self.unwrapInboundIn(data)), context: context)
+        var bytes = self.unwrapInboundIn(data)
+        if case .closed = self.machine.state { return }
+        guard self.machine.isAwaitingResponse else {
+            if bytes.readableBytes > 0 { self.perform(self.machine.receivedUnsolicitedBytes(), context: context) }
+            return
+        }
+        if self.pending.readableBytes == 0 {
+            self.pending = bytes
+        } else {
+            self.pending.writeBuffer(&bytes)
+        }
+        self.parsePending(context: context)
+    }
+
+    /// Hands the parser's events to the machine until it needs more bytes or the response is complete.
+    private func parsePending(context: ChannelHandlerContext) {
+        while self.machine.isAwaitingResponse {
+            let event = self.parser.next(from: &self.pending)
+            if case .needMoreData = event { break }
+            self.perform(self.machine.received(event), context: context)
+        }
+        // Bytes behind a complete response were not asked for: the next request's answer cannot be told apart.
+        if case .idle = self.machine.state, self.pending.readableBytes > 0 {
+            self.perform(self.machine.receivedUnsolicitedBytes(), context: context)
+        }
+        if self.pending.readableBytes == 0 { self.pending = ByteBuffer() }  // let go of the receive buffer
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -58,6 +91,10 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.state.stopAcceptingRequests()
+        // A body without Content-Length or chunked ends when the server closes (RFC 9112 §6.3).
+        if self.machine.isAwaitingResponse && self.state.failure == nil && self.parser.connectionClosed() {
+            self.perform(self.machine.received(.end), context: context)
+        }
         self.perform(self.machine.connectionEnded(self.state.failure ?? .connectionClosed()), context: context)
         context.fireChannelInactive()
     }
@@ -68,15 +105,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
             break
         case .complete(let head, let body, let close):
             self.timer?.cancel()
-            let response = ClientResponse(
-                head: HTTPResponse(
-                    http1: head,
-                    reasonPhrase: self.reasonPhrases.reasonPhrase(for: Int(head.status.code))
-                ),
-                body: body,
-                httpVersion: .http1_1,
-                tls: self.facts.tls
-            )
+            let response = ClientResponse(head: head.response, body: body, httpVersion: .http1_1, tls: self.facts.tls)
             if close {
                 self.state.stopAcceptingRequests()
                 context.close(promise: nil)
@@ -103,15 +132,11 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Decoder and TLS errors, explained.
+    /// TLS and other channel errors, explained.
     static func clientError(_ error: any Error) -> ClientError {
         if let error = error as? ClientError { return error }
         if let error = error as? TLSError { return .tls(error) }
-        return ClientError(
-            .protocolError,
-            "the server's HTTP/1.1 response could not be read: \(error)",
-            detail: "\(error)"
-        )
+        return ClientError(.protocolError, "the HTTP/1.1 connection failed: \(error)", detail: "\(error)")
     }
 }
 

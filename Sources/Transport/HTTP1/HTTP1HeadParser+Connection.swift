@@ -46,24 +46,33 @@ extension HTTP1HeadParser {
         case 16 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "proxy-connection"):
             return true
         case 17 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "transfer-encoding"):
-            connection.hasTransferEncoding = true
-            try HTTP1Syntax.forEachListElement(bytes, value) { coding throws(HTTP1ParseError) in
-                // Empty elements are legal list syntax, but not in the field that frames the body.
-                guard !coding.isEmpty else { throw .invalidTransferEncoding }
-                connection.isLastCodingChunked = HTTP1Syntax.equalsIgnoringCase(bytes, coding, "chunked")
-                if connection.isLastCodingChunked {
-                    connection.chunkedCount += 1
-                } else {
-                    connection.hasOtherCodings = true
-                }
-            }
+            try Self.recordTransferCodings(bytes, value, into: &connection)
             return true
         default:
             return false
         }
     }
 
-    private func recordConnectionTokens(
+    /// Notes the codings a `Transfer-Encoding` field lists.
+    static func recordTransferCodings(
+        _ bytes: UnsafeRawBufferPointer,
+        _ value: Range<Int>,
+        into connection: inout ConnectionFields
+    ) throws(HTTP1ParseError) {
+        connection.hasTransferEncoding = true
+        try HTTP1Syntax.forEachListElement(bytes, value) { coding throws(HTTP1ParseError) in
+            // Empty elements are legal list syntax, but not in the field that frames the body.
+            guard !coding.isEmpty else { throw .invalidTransferEncoding }
+            connection.isLastCodingChunked = HTTP1Syntax.equalsIgnoringCase(bytes, coding, "chunked")
+            if connection.isLastCodingChunked {
+                connection.chunkedCount += 1
+            } else {
+                connection.hasOtherCodings = true
+            }
+        }
+    }
+
+    func recordConnectionTokens(
         _ value: Range<Int>,
         into connection: inout ConnectionFields
     ) throws(HTTP1ParseError) {

@@ -38,7 +38,7 @@ struct HTTP1HeadParser {
         return try parser.parseHead()
     }
 
-    private init(bytes: UnsafeRawBufferPointer) {
+    init(bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
@@ -77,7 +77,7 @@ struct HTTP1HeadParser {
     }
 
     /// The next line without its CRLF, or `nil` at the end of the bytes.
-    private mutating func nextLine() -> Range<Int>? {
+    mutating func nextLine() -> Range<Int>? {
         let start = self.index
         guard let end = HTTP1Syntax.firstLF(in: self.bytes, from: start, to: self.bytes.count) else { return nil }
         self.index = end + 1
@@ -106,7 +106,7 @@ struct HTTP1HeadParser {
     }
 
     /// `HTTP/` DIGIT `.` DIGIT, case-sensitive (RFC 9112 §2.3).
-    private func parseVersion(_ range: Range<Int>) throws(HTTP1ParseError) -> HTTP1Version {
+    func parseVersion(_ range: Range<Int>) throws(HTTP1ParseError) -> HTTP1Version {
         guard range.count == 8 else { throw .invalidRequestLine }
         let base = range.lowerBound
         let prefix: StaticString = "HTTP/"

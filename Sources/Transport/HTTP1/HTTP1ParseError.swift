@@ -1,8 +1,9 @@
 import HTTPTypes
 
-/// Why the bytes of an HTTP/1.x request were refused; every case is answered (``response``), then the connection
-/// closes, because after a framing error nothing that follows can be trusted to start a request.
-enum HTTP1ParseError: Error, Equatable {
+/// Why the bytes of an HTTP/1.x message were refused. A request's error is answered (``response``), then the
+/// connection closes, because after a framing error nothing that follows can be trusted to start a request; a
+/// response's error fails the client's request and closes the connection.
+package enum HTTP1ParseError: Error, Equatable {
     /// The request line is not `method SP target SP HTTP/x.y CRLF` with a token method and a visible target.
     case invalidRequestLine
     /// A field line is not `token ":" OWS value OWS CRLF`, or it is folded (obs-fold), or a value holds a control
@@ -31,12 +32,14 @@ enum HTTP1ParseError: Error, Equatable {
     case headTooLarge
     /// The major version is not 1.
     case versionNotSupported
+    /// A response's status line is not `HTTP/x.y SP 3DIGIT [SP reason]` with a code from 100 to 599.
+    case invalidStatusLine
 
     /// The answer to send before closing.
     var response: Response {
         switch self {
         case .invalidRequestLine, .invalidFieldLine, .invalidLineEnding, .invalidTarget, .invalidContentLength,
-            .invalidTransferEncoding, .invalidChunk:
+            .invalidTransferEncoding, .invalidChunk, .invalidStatusLine:
             .problem(status: .badRequest, title: "Bad request")
         case .invalidHost:
             .problem(status: .badRequest, title: "Bad request", detail: "Host is missing, repeated or invalid")

@@ -1,7 +1,7 @@
 import HTTPTypes
 
 /// The HTTP/1.x versions a server connection answers; a request's minor version above 1 is answered as 1.1.
-enum HTTP1Version: Equatable {
+package enum HTTP1Version: Equatable, Sendable {
     case http1_0
     case http1_1
 

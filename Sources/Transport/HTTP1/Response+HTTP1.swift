@@ -20,7 +20,7 @@ extension Response {
     /// record); larger ones are written as a second buffer, without the copy.
     static let http1InlineBodyLimit = 16 * 1024
 
-    /// Whether the response itself asks to close the connection (`connection: close`).
+    /// Whether the response itself asks to close the connection (`Connection: close`).
     var asksToClose: Bool {
         // A shared head has no `connection` field, and most others have none either: look for one before
         // collecting its values.
@@ -37,9 +37,9 @@ extension Response {
     /// sent and at most ``http1InlineBodyLimit`` bytes. Returns whether the body still has to be written.
     ///
     /// The reason phrase is kept; `date` is the `Date` field's value (RFC 9110 §6.6.1: every response of an
-    /// origin server with a clock) unless the response set its own; `content-length` describes the body unless
-    /// the response set it or its status forbids a body (1xx, 204, 304); the `connection` field states
-    /// `plan.keepAlive`. Hop-by-hop fields the response carried are replaced by ours. `HTTPFields` has already
+    /// origin server with a clock) unless the response set its own; `Content-Length` describes the body unless
+    /// the response set it or its status forbids a body (1xx, 204, 304); the `Connection` field states
+    /// `plan.keepAlive`. The fields written here are spelt as ``HTTP1FieldLines`` says. Hop-by-hop fields the response carried are replaced by ours. `HTTPFields` has already
     /// refused CR and LF in names and values, and `HTTPResponse.Status` in the reason phrase, so nothing here can
     /// split the response.
     func writeHTTP1(_ plan: HTTP1ResponsePlan, date: [UInt8], into buffer: inout ByteBuffer) -> Bool {
@@ -56,8 +56,8 @@ extension Response {
         let writesContentLength = !layout.hasContentLength && !forbidsBody
         var size = layout.size
         if !layout.hasDate { size += 6 + date.count + 2 }
-        if writesContentLength { size += 16 + ByteCursor.maxDecimalLength + 2 }
-        size += 24 + 2  // the longest `connection` field, and the blank line
+        if writesContentLength { size += HTTP1FieldLines.maxContentLengthSize }
+        size += 24 + 2  // the longest `Connection` field, and the blank line
         if inlinesBody { size += self.body.readableBytes }
 
         buffer.writeWithCursor(reserving: size) { cursor in
@@ -67,19 +67,17 @@ extension Response {
                 self.appendHTTP1StatusAndFields(status: status, version: plan.version, layout: layout, to: &cursor)
             }
             if !layout.hasDate {
-                cursor.append("date: ")
+                cursor.append("Date: ")
                 cursor.append(date)
                 cursor.append("\r\n")
             }
             if writesContentLength {
-                cursor.append("content-length: ")
-                cursor.appendDecimal(self.body.readableBytes)
-                cursor.append("\r\n")
+                HTTP1FieldLines.appendContentLength(self.body.readableBytes, to: &cursor)
             }
             if !plan.keepAlive {
-                cursor.append("connection: close\r\n")
+                cursor.append("Connection: close\r\n")
             } else if plan.version == .http1_0 {
-                cursor.append("connection: keep-alive\r\n")
+                cursor.append("Connection: keep-alive\r\n")
             }
             cursor.append("\r\n")
             if inlinesBody { cursor.append(self.body) }
@@ -110,7 +108,7 @@ extension Response {
             case .date: layout.hasDate = true
             case .other: break
             }
-            layout.size += field.name.rawName.utf8.count + 2 + field.value.utf8.count + 2
+            layout.size += HTTP1FieldLines.size(of: field)
         }
         return layout
     }
@@ -134,10 +132,7 @@ extension Response {
         }
         for field in self.head.headerFields {
             if layout.dropsFields, case .hopByHop = Self.role(of: field.name) { continue }
-            cursor.append(field.name.rawName)
-            cursor.append(": ")
-            cursor.append(field.value)
-            cursor.append("\r\n")
+            HTTP1FieldLines.append(field, to: &cursor)
         }
     }
 
