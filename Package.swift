@@ -105,7 +105,8 @@ let package = Package(
         .target(
             name: "Gatehouse",
             dependencies: ["GatehouseAuth", "GatehouseCertificates", "GatehouseClient", "GatehouseConfiguration",
-                           "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", logging, serviceLifecycle],
+                           "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", httpTypes, logging,
+                           serviceLifecycle],
             swiftSettings: strictSettings
         ),
         .target(

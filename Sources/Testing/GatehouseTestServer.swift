@@ -37,7 +37,8 @@ public struct GatehouseTestServer: Sendable {
     public let ports: [Int]
     /// The running service, when the server was made from a configuration: reload it, read its state.
     public let service: GatehouseService?
-    /// The folder holding `gatehouse.yaml` and `pki/`, when the server was made from a configuration.
+    /// The folder holding `gatehouse.yaml` and `pki/`, when the server was made from a configuration; removed when the
+    /// server stops.
     public let directory: String?
     private let clients: ClientList
 
@@ -160,16 +161,18 @@ extension GatehouseTestServer {
         let testServer = GatehouseTestServer(
             pki: pki, host: addresses.first?.ipAddress ?? "127.0.0.1", ports: addresses.compactMap(\.port),
             service: service, directory: directory, clients: ClientList())
+        func stop() async {
+            await testServer.clients.shutdown()
+            await group.triggerGracefulShutdown()
+            _ = await running.result
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         do {
             let result = try await body(testServer)
-            await testServer.clients.shutdown()
-            await group.triggerGracefulShutdown()
-            _ = await running.result
+            await stop()
             return result
         } catch {
-            await testServer.clients.shutdown()
-            await group.triggerGracefulShutdown()
-            _ = await running.result
+            await stop()
             throw error
         }
     }
