@@ -81,6 +81,8 @@ extension GatehouseTestServer {
     /// - Parameters:
     ///   - router: what answers every request, e.g. `RouterBuilder.build()`.
     ///   - pki: the certificates; ``TestPKI/shared()`` by default.
+    ///   - serverIdentity: what the listener presents instead of ``TestPKI/server``, e.g. a certificate for other
+    ///     names, to test a client's host-name checks.
     ///   - limits: the listener's limits; by default the defaults with a 60 s handshake timeout, so that a
     ///     loaded test machine does not cut handshakes off.
     ///   - logger: the server's logger; silent by default.
@@ -90,13 +92,15 @@ extension GatehouseTestServer {
         pki: TestPKI? = nil,
         host: String = "127.0.0.1",
         clientCertificateMode: ClientCertificateMode = .request,
+        serverIdentity: TLSIdentity? = nil,
         limits: ConnectionLimits? = nil,
         logger: Logger = Self.silentLogger,
         _ body: (GatehouseTestServer) async throws -> Value
     ) async throws -> Value {
         let pki = try pki ?? TestPKI.shared()
         let tls = TLSConfiguration(
-            identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
+            identity: serverIdentity
+                ?? .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
             clientCertificateMode: clientCertificateMode,
             trustedCAFiles: [pki.rootCAFile]
         )
