@@ -19,6 +19,25 @@ public struct TestIdentity: Sendable {
     public let keyFile: String
     /// PEM file with ``chain``: what a TLS identity's `certificateChainFile` should point at.
     public let chainFile: String
+
+    /// An identity of your own (for ``TestClientCertificate/identity(_:)``); the files must already exist.
+    public init(
+        name: String,
+        certificate: Certificate,
+        key: PrivateKey,
+        chain: [Certificate],
+        certificateFile: String,
+        keyFile: String,
+        chainFile: String
+    ) {
+        self.name = name
+        self.certificate = certificate
+        self.key = key
+        self.chain = chain
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+        self.chainFile = chainFile
+    }
 }
 
 /// A throwaway PKI for tests, minted once per test process with OpenSSL's API into a temporary directory.
