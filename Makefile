@@ -1,12 +1,13 @@
 # Gatehouse: `make run` serves the embedded default, `make test` runs every test, `make bench` runs the load
 # comparison (Benchmarks/README.md; never part of `make test`), `make fuzz` runs each fuzz target for FUZZ_SECONDS
-# (Fuzz/README.md; `make test` replays the committed corpora).
+# (Fuzz/README.md; `make test` replays the committed corpora), `make docs` builds the DocC documentation of the
+# `Gatehouse` module into .build/docs (Sources/Gatehouse/Gatehouse.docc; swift-docc-plugin).
 SWIFT ?= swift
 CONFIGURATION ?= debug
 HOST ?= 127.0.0.1
 PORT ?= 8443
 
-.PHONY: run test build deps test-deps bench fuzz clean
+.PHONY: run test build deps test-deps bench fuzz docs clean
 
 BENCH_ARGS ?= --reps 3
 
@@ -22,9 +23,12 @@ build: deps
 run: build
 	$(SWIFT) run -c $(CONFIGURATION) --skip-build gatehouse serve --host $(HOST) --port $(PORT)
 
+# ExternalPackageTests builds a separate package (the whole dependency tree, the first time) in a `swift build` of its
+# own: run after the rest, so that build does not load the machine under the timing-sensitive tests.
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip ExternalPackageTests
+	$(SWIFT) test --skip-build --filter ExternalPackageTests
 
 bench: deps
 	Benchmarks/load/bench.sh $(BENCH_ARGS)
@@ -33,6 +37,13 @@ FUZZ_SECONDS ?= 60
 
 fuzz: test-deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh all
+
+DOCS_OUTPUT ?= .build/docs
+
+docs: deps
+	$(SWIFT) package --allow-writing-to-directory $(DOCS_OUTPUT) generate-documentation --target Gatehouse \
+		--output-path $(DOCS_OUTPUT) --warnings-as-errors
+	@echo "documentation: $(DOCS_OUTPUT) (a static site: serve it, or open $(DOCS_OUTPUT)/documentation/gatehouse/index.html)"
 
 clean:
 	rm -rf .build

@@ -26,10 +26,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "gatehouse", targets: ["App"]),
-        .library(
-            name: "Gatehouse",
-            targets: ["Gatehouse"]
-        ),
+        .library(name: "Gatehouse", targets: ["Gatehouse"]),
+        .library(name: "GatehouseTesting", targets: ["GatehouseTesting"]),
+        .library(name: "GatehouseCertificateAuthority", targets: ["GatehouseCertificateAuthority"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -38,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // `swift package generate-documentation --target Gatehouse` (`make docs`); a plugin only, never linked.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -54,6 +55,12 @@ let package = Package(
             name: "GatehouseCertificates",
             dependencies: ["COpenSSL"],
             path: "Sources/Certificates",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "GatehouseCertificateAuthority",
+            dependencies: ["GatehouseCertificates", "COpenSSL"],
+            path: "Sources/CertificateAuthority",
             swiftSettings: strictSettings
         ),
         .target(
@@ -98,12 +105,21 @@ let package = Package(
         .target(
             name: "Gatehouse",
             dependencies: ["GatehouseAuth", "GatehouseCertificates", "GatehouseClient", "GatehouseConfiguration",
-                           "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", logging, serviceLifecycle],
+                           "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", httpTypes, logging,
+                           serviceLifecycle],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "GatehouseTesting",
+            dependencies: ["GatehouseCertificateAuthority", "GatehouseCertificates", "GatehouseClient",
+                           "GatehouseConfiguration", "GatehouseTransport", "COpenSSL", httpTypes, logging, nioCore,
+                           serviceLifecycle],
+            path: "Sources/Testing",
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "App",
-            dependencies: ["GatehouseConfiguration", "GatehouseFunctions", "GatehouseRouting", "GatehouseAuth", "GatehouseTransport", "GatehouseCertificates", "GatehouseClient",
+            dependencies: ["GatehouseConfiguration", "GatehouseFunctions", "GatehouseRouting", "GatehouseAuth", "GatehouseTransport", "GatehouseCertificates", "GatehouseCertificateAuthority", "GatehouseClient",
                            argumentParser, logging,
                            serviceLifecycle, unixSignals, nioCore, nioPosix, httpTypes],
             swiftSettings: strictSettings
@@ -116,18 +132,19 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["GatehouseCertificates", "GatehouseTransport", "COpenSSL", nioCore, nioPosix],
+            dependencies: ["GatehouseTesting", "GatehouseCertificateAuthority", "GatehouseCertificates",
+                           "GatehouseTransport", "COpenSSL", nioCore, nioPosix],
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "CertificatesTests",
-            dependencies: ["GatehouseCertificates", "TestSupport"],
+            dependencies: ["GatehouseCertificateAuthority", "GatehouseCertificates", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "TransportTests",
-            dependencies: ["GatehouseTransport", "GatehouseCertificates", "TestSupport", "CNghttp2", "COpenSSL", nioCore, nioEmbedded,
+            dependencies: ["GatehouseCertificateAuthority", "GatehouseTransport", "GatehouseCertificates", "TestSupport", "CNghttp2", "COpenSSL", nioCore, nioEmbedded,
                            nioPosix, nioHTTP1, httpTypes, logging],
             swiftSettings: strictSettings
         ),
@@ -143,7 +160,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FunctionsTests",
-            dependencies: ["GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", "GatehouseAuth", "GatehouseCertificates", "TestSupport", httpTypes, nioCore],
+            dependencies: ["GatehouseCertificateAuthority", "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", "GatehouseAuth", "GatehouseCertificates", "TestSupport", httpTypes, nioCore],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -153,13 +170,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ClientTests",
-            dependencies: ["GatehouseClient", "GatehouseTransport", "GatehouseRouting", "GatehouseFunctions", "GatehouseAuth", "GatehouseCertificates", "TestSupport",
+            dependencies: ["GatehouseCertificateAuthority", "GatehouseClient", "GatehouseTransport", "GatehouseRouting", "GatehouseFunctions", "GatehouseAuth", "GatehouseCertificates", "TestSupport",
                            nioCore, nioPosix, httpTypes, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["GatehouseFunctions", "GatehouseRouting", "GatehouseAuth", "GatehouseTransport", "GatehouseCertificates", "GatehouseConfiguration", "GatehouseClient",
+            dependencies: ["GatehouseCertificateAuthority", "GatehouseFunctions", "GatehouseRouting", "GatehouseAuth", "GatehouseTransport", "GatehouseCertificates", "GatehouseConfiguration", "GatehouseClient",
                            "TestSupport", nioCore, nioPosix, httpTypes, logging, serviceLifecycle],
             swiftSettings: strictSettings
         ),

@@ -10,17 +10,18 @@ struct Greet: Function {
 
 let logger = Logger(label: "hello-service")
 let port = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 8443
-let pki = try DevelopmentPKI.loadOrCreate(in: CommandLine.arguments.dropFirst(2).first ?? "pki")
+// The folder `gatehouse certs init --dir pki` writes: our CA, and the server's certificate and key.
+let pki = CommandLine.arguments.dropFirst(2).first ?? "pki"
 
 // Only callers whose certificate chains to our CA get past this.
-let authenticator = try ClientCertificateAuthenticator(trustedCAFiles: [pki.caCertificateFile], logger: logger)
+let authenticator = try ClientCertificateAuthenticator(trustedCAFiles: ["\(pki)/ca.crt"], logger: logger)
 
 var routes = RouterBuilder()
 try routes.add("/greet", function: Greet(), middleware: [authenticator.middleware()])
 try routes.add("/healthz", function: Health())
 
 let tls = TLSConfiguration(
-    identity: .pem(certificateChainFile: pki.serverCertificateFile, privateKeyFile: pki.serverKeyFile),
+    identity: .pem(certificateChainFile: "\(pki)/server.crt", privateKeyFile: "\(pki)/server.key"),
     clientCertificateMode: .request
 )
 let server = Server(

@@ -1,5 +1,6 @@
 import GatehouseAuth
 import GatehouseCertificates
+import GatehouseCertificateAuthority
 import GatehouseConfiguration
 import Foundation
 import NIOCore

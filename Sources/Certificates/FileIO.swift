@@ -1,8 +1,8 @@
-import Foundation
+package import Foundation
 
 /// Reads a whole file.
 /// - Throws: ``CertificateError/Code/unreadableFile`` naming the file.
-func readFileBytes(_ path: String) throws -> [UInt8] {
+package func readFileBytes(_ path: String) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else {
         throw CertificateError(.unreadableFile, "\(path): cannot read the file")
     }
@@ -27,7 +27,7 @@ public func readPasswordFile(_ path: String) throws -> String {
 /// never written. Either way the file has `mode` before its first byte is written.
 /// - Throws: ``CertificateError/Code/fileExists`` (an existing file or link, without `overwrite`) or
 ///   ``CertificateError/Code/writeFailed``, naming the file.
-func writeFileBytes(_ bytes: [UInt8], to path: String, mode: mode_t, overwrite: Bool) throws {
+package func writeFileBytes(_ bytes: [UInt8], to path: String, mode: mode_t, overwrite: Bool) throws {
     guard overwrite else {
         let descriptor = try createExclusively(path, mode: mode)
         do {
@@ -55,7 +55,7 @@ package func writePublicFile(_ bytes: [UInt8], to path: String, overwrite: Bool)
 }
 
 /// Whether anything (a file, directory or symbolic link, even a dangling one) exists at `path`.
-func entryExists(_ path: String) -> Bool {
+package func entryExists(_ path: String) -> Bool {
     var status = stat()
     return lstat(path, &status) == 0
 }

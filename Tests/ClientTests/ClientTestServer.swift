@@ -39,7 +39,7 @@ private struct ConnectionID: Function {
     }
 }
 
-/// Starts a server, runs `body` against it, and shuts it down (also when `body` throws).
+/// Starts a server (``GatehouseTestServer``), runs `body` against it, and shuts it down (also when `body` throws).
 ///
 /// - Parameters:
 ///   - identity: the server's certificate and key (default: the test PKI's server, for localhost, 127.0.0.1 and ::1).
@@ -60,25 +60,10 @@ func withClientTestServer(
     var limits = ConnectionLimits()
     limits.maxBodySize = 8 * 1024 * 1024
     limits.handshakeTimeout = .seconds(60)  // many handshakes at once on a small machine must not time out
-    let tls = TLSConfiguration(
-        identity: identity ?? .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
-        clientCertificateMode: mode,
-        trustedCAFiles: [pki.rootCAFile]
-    )
-    let server = Server(
-        configuration: ServerConfiguration(
-            listeners: [ListenerConfiguration(host: host, port: 0, tls: tls, limits: limits)]
-        ),
-        responder: routes.build(),
-        logger: logger
-    )
-    let addresses = try await server.start()
-    let port = try #require(addresses.first?.port)
-    do {
-        try await body(ClientTestServer(port: port, pki: pki))
-    } catch {
-        await server.shutdown()
-        throw error
+    try await GatehouseTestServer.withServer(
+        router: routes.build(), pki: pki, host: host, clientCertificateMode: mode, serverIdentity: identity,
+        limits: limits, logger: logger
+    ) { server in
+        try await body(ClientTestServer(port: server.port, pki: pki))
     }
-    await server.shutdown()
 }

@@ -1,4 +1,5 @@
 import GatehouseCertificates
+import GatehouseCertificateAuthority
 import Foundation
 import HTTPTypes
 import NIOPosix

@@ -13,10 +13,14 @@ struct LibraryExampleTests {
             encoding: .utf8
         )
         #expect(readme.contains("```swift\n" + example + "```"))
+        #expect(readme.contains("gatehouse certs init --dir pki"), "the README says how to make the example's files")
     }
 
     @Test func exampleServesItsFunctionBehindTheAuthenticator() async throws {
         let directory = try temporaryDirectory()
+        // As the README says: the example reads the files `gatehouse certs init --dir pki` writes.
+        let initialized = try await runProcess(try builtExecutable("gatehouse"), ["certs", "init", "--dir", directory + "/pki"])
+        try #require(initialized.exitCode == 0, "\(initialized.stderr)")
         let port = try freeLoopbackPort()
         let process = try ChildProcess(try builtExecutable("HelloServiceExample"), ["\(port)", "pki"], in: directory)
         defer { _ = process.stop(signal: SIGKILL) }

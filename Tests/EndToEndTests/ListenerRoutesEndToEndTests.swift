@@ -32,29 +32,27 @@ struct ListenerRoutesEndToEndTests {
     }
 
     @Test func aRouteIsServedOnlyOnTheListenersItNamesAndAReloadMovesIt() async throws {
-        let folder = try ConfigurationFolder()
-        let file = try folder.write(Self.yaml(adminHealthOn: "[admin]"))
-        try await withConfiguredListeners(file) { service, ports in
-            #expect(ports.count == 2)
-            let client = try partnerClient(folder.pki)
-            defer { Task { await client.shutdown() } }
-            let publicBase = "https://127.0.0.1:\(ports[0])", adminBase = "https://127.0.0.1:\(ports[1])"
-            func status(_ url: String) async throws -> Int { Int(try await client.execute(.get, url).status.code) }
+        try await GatehouseTestServer.withServer(configuration: Self.yaml(adminHealthOn: "[admin]")) { server in
+            #expect(server.ports.count == 2)
+            let (publicListener, admin) = (try server.client(httpVersion: .http2), try server.client(httpVersion: .http2, listener: 1))
+            func status(_ client: TestClient, _ path: String) async throws -> Int { Int(try await client.get(path).status.code) }
 
-            #expect(try await status(adminBase + "/admin/health") == 200)
-            #expect(try await status(publicBase + "/admin/health") == 404, "only on admin")
-            #expect(try await status(publicBase + "/public/health") == 200)
-            #expect(try await status(adminBase + "/public/health") == 404, "only on public")
-            #expect(try await client.execute(.get, publicBase + "/api/hello?name=a").bodyText == "Hello, a.")
-            #expect(try await client.execute(.get, adminBase + "/api/hello?name=b").bodyText == "Hello, b.", "on every listener")
+            #expect(try await status(admin, "/admin/health") == 200)
+            #expect(try await status(publicListener, "/admin/health") == 404, "only on admin")
+            #expect(try await status(publicListener, "/public/health") == 200)
+            #expect(try await status(admin, "/public/health") == 404, "only on public")
+            #expect(try await publicListener.get("/api/hello?name=a").bodyText == "Hello, a.")
+            #expect(try await admin.get("/api/hello?name=b").bodyText == "Hello, b.", "on every listener")
 
             // A reload re-routes each listener; the same connections see the change on their next request.
-            try folder.write(Self.yaml(adminHealthOn: "[admin, public]"))
+            let service = try #require(server.service), directory = try #require(server.directory)
+            try Self.yaml(adminHealthOn: "[admin, public]")
+                .write(toFile: directory + "/gatehouse.yaml", atomically: true, encoding: .utf8)
             #expect(await service.reload(reason: "test"))
             #expect(await service.pendingRestart.isEmpty)
-            #expect(try await status(publicBase + "/admin/health") == 200)
-            #expect(try await status(adminBase + "/admin/health") == 200)
-            #expect(try await status(adminBase + "/public/health") == 404)
+            #expect(try await status(publicListener, "/admin/health") == 200)
+            #expect(try await status(admin, "/admin/health") == 200)
+            #expect(try await status(admin, "/public/health") == 404)
         }
     }
 }

@@ -1,55 +1,63 @@
 import GatehouseAuth
 import GatehouseCertificates
+import GatehouseClient
+import GatehouseFunctions
+import GatehouseRouting
 import Foundation
+import HTTPTypes
 import TestSupport
 import Testing
+import GatehouseTransport
 
-@Suite("Client-certificate policies over real sockets and curl")
+@Suite("Client-certificate policies over real sockets")
 struct PolicyEndToEndTests {
-    func authenticator(_ configure: (inout PolicyConfiguration, PolicyTestPKI) -> Void) throws -> ClientCertificateAuthenticator {
+    /// `/api/hello` and `/api/whoami` behind a policy trusting the test root, changed by `configure`.
+    func routes(_ configure: (inout PolicyConfiguration, PolicyTestPKI) -> Void) throws -> Router {
         let pki = try PolicyTestPKI.shared()
         var configuration = PolicyConfiguration()
         configuration.trustedCAs = [pki.base.rootCAFile]
         configure(&configuration, pki)
         let policy = try ClientCertificatePolicy.load(configuration, name: "e2e", relativeTo: nil)
-        return ClientCertificateAuthenticator(policy: PolicyHandle(policy), logger: TestServer.quietLogger)
+        let authenticator = ClientCertificateAuthenticator(policy: PolicyHandle(policy), logger: TestServer.quietLogger)
+        var routes = RouterBuilder()
+        try routes.add("/api/hello", function: Hello(), middleware: [AuthenticationMiddleware(authenticator)])
+        try routes.add("/api/whoami", function: WhoAmI(), middleware: [AuthenticationMiddleware(authenticator)])
+        return routes.build()
     }
 
     @Test func whoamiOverHTTP2ReturnsTheIdentity() async throws {
-        let auth = try self.authenticator { c, _ in c.identities = [IdentityConfiguration.commonNamed("client")] }
-        try await withPolicyTestServer(authenticator: auth) { server in
-            let result = try await server.curl(as: server.pki.client).run(server.url("/api/whoami"), ["--http2"])
-            #expect(result.status == 200, "\(result.stderr)")
-            #expect(result.httpVersion == "2")
-            let json = try #require(try JSONSerialization.jsonObject(with: result.body) as? [String: Any])
+        let routes = try self.routes { c, _ in c.identities = [IdentityConfiguration.commonNamed("client")] }
+        try await GatehouseTestServer.withServer(router: routes) { server in
+            let result = try await server.client(httpVersion: .http2).get("/api/whoami")
+            #expect(result.status.code == 200, "\(result.bodyText)")
+            #expect(result.httpVersion == .http2)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.bodyText.utf8)) as? [String: Any])
             #expect(json["sha256"] as? String == server.pki.client.certificate.sha256.hexString)
             #expect((json["matchedIdentity"] as? [String: Any])?["index"] as? Int == 0)
         }
     }
 
     @Test func aPinnedSelfSignedClientPassesWithTrustValidationOn() async throws {
-        let auth = try self.authenticator { c, pki in c.certificates = [pki.allowListDirectory] }
-        try await withPolicyTestServer(authenticator: auth) { server in
-            let pinned = try await server.curl(as: server.pki.selfSignedClient).run(server.url("/api/hello?name=pin"))
-            #expect(pinned.status == 200, "\(pinned.stderr)")
-            #expect(pinned.text == "Hello, pin.")
-            let other = try await server.curl(as: server.pki.client).run(server.url("/api/hello"))
-            #expect(other.status == 403)
+        let routes = try self.routes { c, pki in c.certificates = [pki.allowListDirectory] }
+        try await GatehouseTestServer.withServer(router: routes) { server in
+            let pinned = try await server.client(.selfSigned).get("/api/hello?name=pin")
+            #expect(pinned.status.code == 200, "\(pinned.bodyText)")
+            #expect(pinned.bodyText == "Hello, pin.")
+            #expect(try await server.client(.client()).get("/api/hello").status.code == 403)
         }
     }
 
     @Test func aRevokedClientGets403WithTheReasonWhenExposed() async throws {
-        let auth = try self.authenticator { c, pki in
+        let routes = try self.routes { c, pki in
             c.validateRevocation = true
             c.crls = [pki.intermediateCRLFile]
             c.exposeFailureReason = true
         }
         let revoked = try PolicyTestPKI.shared().revokedClient
-        try await withPolicyTestServer(authenticator: auth) { server in
-            let result = try await server.curl(as: revoked).run(server.url("/api/hello"), ["--http1.1"])
-            #expect(result.status == 403)
-            #expect(result.headers.hasPrefix("HTTP/1.1 403 Invalid client certificate\r\n"))
-            #expect(result.text.contains("revoked"))
+        try await GatehouseTestServer.withServer(router: routes) { server in
+            let result = try await server.client(.identity(revoked), httpVersion: .http1_1).get("/api/hello")
+            #expect(result.statusLine == "HTTP/1.1 403 Invalid client certificate")
+            #expect(result.bodyText.contains("revoked"))
         }
     }
 }

@@ -1,10 +1,12 @@
+import GatehouseClient
 import GatehouseCertificates
 import Foundation
+import HTTPTypes
 import TestSupport
 import Testing
 
-/// A policy in `report` mode over real sockets and curl: a certificate the policy would refuse passes, but
-/// functions never see it as a verified identity.
+/// A policy in `report` mode over real sockets: a certificate the policy would refuse passes, but functions never
+/// see it as a verified identity.
 @Suite("Report mode: through, but not verified")
 struct ReportModeEndToEndTests {
     static let yaml = """
@@ -22,52 +24,49 @@ struct ReportModeEndToEndTests {
           - { path: /api/hello, function: hello, policy: partners }
         """
 
-    func curl(_ folder: ConfigurationFolder, as identity: TestIdentity?) -> Curl {
-        Curl(caFile: folder.pki.rootCAFile, clientCertificate: identity.map { ($0.chainFile, $0.keyFile) })
+    static let versions: [ClientConfiguration.HTTPVersionPreference] = [.http1_1, .http2]
+
+    func json(_ response: ClientResponse) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(response.bodyText.utf8)) as? [String: Any])
     }
 
-    @Test(arguments: ["--http1.1", "--http2"])
-    func aStrangerPassesButWhoamiSaysUnverifiedWithTheReason(_ version: String) async throws {
-        let folder = try ConfigurationFolder()
+    @Test(arguments: Self.versions)
+    func aStrangerPassesButWhoamiSaysUnverifiedWithTheReason(_ version: ClientConfiguration.HTTPVersionPreference) async throws {
         let log = CapturedLog()
-        try await withConfiguredServer(try folder.write(Self.yaml), logger: log.logger) { _, port in
-            let stranger = folder.pki.strangerClient
-            let result = try await self.curl(folder, as: stranger).run("https://127.0.0.1:\(port)/api/whoami", [version], timeout: 60)
-            #expect(result.status == 200, "\(result.stderr)")
-            let json = try #require(try JSONSerialization.jsonObject(with: result.body) as? [String: Any])
+        try await GatehouseTestServer.withServer(configuration: Self.yaml, logger: log.logger) { server in
+            let stranger = try server.client(.untrusted, httpVersion: version)
+            let result = try await stranger.get("/api/whoami")
+            #expect(result.status.code == 200, "\(result.bodyText)")
+            let json = try self.json(result)
             #expect(json["verified"] as? Bool == false)
             #expect(json["reason"] as? String == "untrusted")
-            #expect(json["subject"] as? String == stranger.certificate.subject)
-            #expect(json["sha256"] as? String == stranger.certificate.sha256.hexString)
+            #expect(json["subject"] as? String == server.pki.strangerClient.certificate.subject)
+            #expect(json["sha256"] as? String == server.pki.strangerClient.certificate.sha256.hexString)
             #expect(!log.lines(containing: "would be rejected (report mode)", "reason=untrusted").isEmpty, "\(log.lines)")
 
-            let hello = try await self.curl(folder, as: stranger).run("https://127.0.0.1:\(port)/api/hello?name=x", [version], timeout: 60)
-            #expect(hello.status == 200, "\(hello.stderr)")
-            #expect(hello.text == "Hello, x.")
+            let hello = try await stranger.get("/api/hello?name=x")
+            #expect(hello.status.code == 200, "\(hello.bodyText)")
+            #expect(hello.bodyText == "Hello, x.")
         }
     }
 
-    @Test(arguments: ["--http1.1", "--http2"])
-    func aTrustedClientIsVerified(_ version: String) async throws {
-        let folder = try ConfigurationFolder()
-        try await withConfiguredServer(try folder.write(Self.yaml)) { _, port in
-            let client = folder.pki.client
-            let result = try await self.curl(folder, as: client).run("https://127.0.0.1:\(port)/api/whoami", [version], timeout: 60)
-            #expect(result.status == 200, "\(result.stderr)")
-            let json = try #require(try JSONSerialization.jsonObject(with: result.body) as? [String: Any])
+    @Test(arguments: Self.versions)
+    func aTrustedClientIsVerified(_ version: ClientConfiguration.HTTPVersionPreference) async throws {
+        try await GatehouseTestServer.withServer(configuration: Self.yaml) { server in
+            let result = try await server.client(httpVersion: version).get("/api/whoami")
+            #expect(result.status.code == 200, "\(result.bodyText)")
+            let json = try self.json(result)
             #expect(json["verified"] as? Bool == true)
             #expect(json["reason"] == nil)
-            #expect(json["subject"] as? String == client.certificate.subject)
+            #expect(json["subject"] as? String == server.pki.client.certificate.subject)
         }
     }
 
     @Test func withoutACertificateThereIsNothingToDescribe() async throws {
-        let folder = try ConfigurationFolder()
-        try await withConfiguredServer(try folder.write(Self.yaml)) { _, port in
-            let whoami = try await self.curl(folder, as: nil).run("https://127.0.0.1:\(port)/api/whoami", timeout: 60)
-            #expect(whoami.status == 403, "\(whoami.stderr)")
-            let hello = try await self.curl(folder, as: nil).run("https://127.0.0.1:\(port)/api/hello?name=anonymous", timeout: 60)
-            #expect(hello.status == 200, "report mode lets it through: \(hello.stderr)")
+        try await GatehouseTestServer.withServer(configuration: Self.yaml) { server in
+            let anonymous = try server.client(.none)
+            #expect(try await anonymous.get("/api/whoami").status.code == 403)
+            #expect(try await anonymous.get("/api/hello?name=anonymous").status.code == 200, "report mode lets it through")
         }
     }
 }

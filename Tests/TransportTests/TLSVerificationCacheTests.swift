@@ -1,5 +1,6 @@
 import COpenSSL
 import GatehouseCertificates
+import GatehouseCertificateAuthority
 import Foundation
 import NIOCore
 import NIOEmbedded

@@ -1,3 +1,4 @@
+import GatehouseCertificateAuthority
 import GatehouseCertificates
 import Foundation
 

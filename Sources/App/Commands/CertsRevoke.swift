@@ -1,5 +1,6 @@
 import ArgumentParser
 import GatehouseCertificates
+import GatehouseCertificateAuthority
 import Foundation
 
 extension Certs {

@@ -1,4 +1,5 @@
 import GatehouseCertificates
+import GatehouseCertificateAuthority
 import GatehouseClient
 import GatehouseConfiguration
 import Foundation

@@ -6,16 +6,16 @@ public import Foundation
 /// another certificate, an extension given as raw DER (malformed on purpose), an intermediate limited to a purpose.
 ///
 /// Extensions are OpenSSL config values (`X509V3_EXT_nconf_nid`) unless given as raw DER. Keys are ECDSA P-256.
-public enum AttackCertificateMinter {
+package enum AttackCertificateMinter {
     /// One extension: an OpenSSL config value, or raw DER for the extension's value (its OCTET STRING contents).
-    public enum Extension: Sendable {
+    package enum Extension: Sendable {
         case config(Int32, String)
         case raw(Int32, critical: Bool, der: [UInt8])
     }
 
     /// A certificate over `key` named `subject` (the name of `subjectOf`, or `CN=<commonName>`), signed by
     /// `issuer` (`nil`: self-signed), valid from a day before `now` for 30 days.
-    public static func mint(
+    package static func mint(
         subjectOf copied: Certificate? = nil,
         commonName: String = "attack",
         key: PrivateKey,
@@ -82,7 +82,7 @@ public enum AttackCertificateMinter {
     }
 
     /// The subjectKeyIdentifier of `certificate` as hex with colons (an OpenSSL config value), or nil.
-    public static func subjectKeyIdentifier(of certificate: Certificate) -> String? {
+    package static func subjectKeyIdentifier(of certificate: Certificate) -> String? {
         certificate.withUnsafeX509 { x509 in
             guard let identifier = X509_get0_subject_key_id(x509), let data = ASN1_STRING_get0_data(identifier)
             else { return nil }

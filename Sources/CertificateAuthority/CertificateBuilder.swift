@@ -1,3 +1,4 @@
+import GatehouseCertificates
 import COpenSSL
 import Foundation
 

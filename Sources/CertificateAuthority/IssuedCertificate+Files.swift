@@ -1,3 +1,4 @@
+public import GatehouseCertificates
 import Foundation
 
 extension IssuedCertificate {

@@ -1,3 +1,4 @@
+public import GatehouseCertificateAuthority
 public import GatehouseCertificates
 import COpenSSL
 import Foundation

@@ -1,3 +1,4 @@
+public import GatehouseCertificates
 public import Foundation
 
 /// A development CA with a server and a client certificate, kept in one directory.

@@ -1,3 +1,4 @@
+public import GatehouseCertificates
 public import Foundation
 
 extension CertificateAuthority {

@@ -1,3 +1,4 @@
+public import GatehouseCertificates
 public import Foundation
 
 /// One attribute of a distinguished name, such as `CN=client`.

@@ -1,5 +1,7 @@
+public import GatehouseCertificateAuthority
 public import GatehouseCertificates
 public import Foundation
+import Synchronization
 
 /// One test certificate with its key, in memory and on disk.
 public struct TestIdentity: Sendable {
@@ -17,9 +19,31 @@ public struct TestIdentity: Sendable {
     public let keyFile: String
     /// PEM file with ``chain``: what a TLS identity's `certificateChainFile` should point at.
     public let chainFile: String
+
+    /// An identity of your own (for ``TestClientCertificate/identity(_:)``); the files must already exist.
+    public init(
+        name: String,
+        certificate: Certificate,
+        key: PrivateKey,
+        chain: [Certificate],
+        certificateFile: String,
+        keyFile: String,
+        chainFile: String
+    ) {
+        self.name = name
+        self.certificate = certificate
+        self.key = key
+        self.chain = chain
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+        self.chainFile = chainFile
+    }
 }
 
-/// A fixed PKI minted once per test process with OpenSSL's API into a temporary directory.
+/// A throwaway PKI for tests, minted once per test process with OpenSSL's API into a temporary directory.
+///
+/// It holds what an end-to-end test of a mutual-TLS service needs: a CA to trust, a server certificate for the
+/// loopback addresses, good clients, and clients that must be refused. ``client(named:)`` mints more good clients.
 ///
 /// Layout (all keys ECDSA P-256, sha256 signatures):
 /// - ``rootCA`` (self-signed) → ``intermediateCA`` → ``server`` (`localhost`, `127.0.0.1`, `::1`), ``client``,
@@ -83,6 +107,8 @@ public final class TestPKI: Sendable {
     public let rootAuthority: CertificateAuthority
     /// ``intermediateCA`` with its key.
     public let intermediateAuthority: CertificateAuthority
+    /// Clients minted by ``client(named:)``, by common name.
+    private let namedClients = Mutex<[String: TestIdentity]>([:])
 
     /// The PKI for this test process, minted on first use.
     /// - Throws: whatever minting or writing threw (every later call throws it again).
@@ -147,6 +173,23 @@ public final class TestPKI: Sendable {
         case .notYetValidClient: self.notYetValidClient
         case .serverEKUClient: self.serverEKUClient
         case .selfSignedClient: self.selfSignedClient
+        }
+    }
+
+    /// A good client certificate (under ``intermediateCA``) with the subject `CN=<commonName>,O=Gatehouse Tests`,
+    /// minted on first use and reused afterwards; `"client"` is ``client`` itself.
+    ///
+    /// Files are written into ``directory`` like every other identity's.
+    /// - Throws: ``CertificateError`` when minting or writing fails.
+    public func client(named commonName: String) throws -> TestIdentity {
+        if commonName == self.client.certificate.commonName { return self.client }
+        return try self.namedClients.withLock { clients in
+            if let existing = clients[commonName] { return existing }
+            let writer = TestPKIWriter(directory: self.directory, referenceTime: self.referenceTime)
+            let identity = try writer.identity("named-client-\(clients.count + 1)", issuer: self.intermediateAuthority,
+                                               spec: writer.spec(commonName, .client))
+            clients[commonName] = identity
+            return identity
         }
     }
 

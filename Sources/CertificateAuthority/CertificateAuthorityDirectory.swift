@@ -1,3 +1,4 @@
+public import GatehouseCertificates
 public import Foundation
 
 /// A CA kept in a directory: `ca.crt` (the CA certificate), `ca.key` (its key, mode 0600), optionally
