@@ -9,13 +9,13 @@
 # - http/1.1 (the default): wrk on --connections keep-alive connections (default 8);
 # - h2: h2load on --connections connections (default 16) with --streams concurrent streams each (default 32),
 #   `make bench`'s HTTP/2 load.
-# Once the connections are up, it counts every instruction the process executes for --duration seconds and divides
-# by the responses written in that window, so no handshake is in the figure: the calls of `Response.writeHTTP1`
-# for http/1.1, of libnghttp2's `nghttp2_submit_response` for h2 (made once per response by
+# Once every connection is past its handshake, it counts every instruction the process executes for --duration
+# seconds and divides by the responses written in that window, so no handshake is in the figure: the calls of
+# `Response.writeHTTP1` for http/1.1, of libnghttp2's `nghttp2_submit_response` for h2 (made once per response by
 # `HTTP2ServerSession.submitResponse`; a call into the shared library, so never inlined away).
 # Prints instructions per request, their split by component (OpenSSL, NIO, our modules, reference counting,
-# exclusivity checks, libc, nghttp2) and the --top functions by their own instructions. Unlike time, the count hardly moves
-# between runs on a noisy VM, so it compares two builds exactly: pass --binary for the other one.
+# exclusivity checks, libc, nghttp2) and the --top functions by their own instructions. Unlike time, the count
+# hardly moves between runs on a noisy VM (0.5 %), so it compares two builds exactly: pass --binary for the other.
 #
 # valgrind 3.19 cannot read the DWARF 5 debug information Swift 6.3 writes, so the binary is copied without it
 # (`objcopy --strip-debug`; the symbol table stays, so functions keep their names). Installs valgrind and
@@ -88,12 +88,14 @@ ready=0
 for _ in $(seq $((2 * (settle - 5)))); do
     sleep 0.5
     ready=$(ss -tniH state established "( sport = :$port )" |
-        awk -v b="$ready_bytes" 'match($0, /bytes_sent:[0-9]+/) && substr($0, RSTART + 11, RLENGTH - 11) + 0 >= b { n++ }
+        awk -v b="$ready_bytes" '
+            match($0, /bytes_sent:[0-9]+/) && substr($0, RSTART + 11, RLENGTH - 11) + 0 >= b { n++ }
             END { print n + 0 }')
     [ "$ready" -ge "$connections" ] && break
 done
 if [ "$ready" -lt "$connections" ]; then
-    echo "instructions-per-request.sh: only $ready of $connections connections up after $((settle - 5)) s (log: $out/load.log)" >&2
+    echo "instructions-per-request.sh: only $ready of $connections connections up after $((settle - 5)) s" \
+        "(log: $out/load.log)" >&2
     exit 1
 fi
 callgrind_control -i on "$server_pid" > /dev/null
@@ -108,7 +110,9 @@ trap - EXIT
 if [ "$protocol" = h2 ]; then
     # h2load: "requests: N total, N started, N done, N succeeded, F failed, E errored, T timeout" and
     # "status codes: N 2xx, N 3xx, N 4xx, N 5xx"; every request done must have succeeded with a 2xx.
-    load_ok=$(awk '/^requests:/ { done = $6; bad = $10 + $12 + $14 } /^status codes:/ { ok = $3; other = $5 + $7 + $9 }
+    load_ok=$(awk '
+        /^requests:/ { done = $6; bad = $10 + $12 + $14 }
+        /^status codes:/ { ok = $3; other = $5 + $7 + $9 }
         END { print (done > 0 && bad == 0 && other == 0 && ok > 0) ? "yes" : "no" }' "$out/load.log")
     grep -q '^Application protocol: h2' "$out/load.log" || load_ok=no
 else
@@ -132,7 +136,8 @@ if [ -z "$requests" ] || [ "$requests" = 0 ]; then
     echo "instructions-per-request.sh: no response was written while counting (log: $out/load.log)" >&2
     exit 1
 fi
-if [ "$protocol" = h2 ]; then shape="$connections connections x $streams streams"; else shape="$connections connections"; fi
+shape="$connections connections"
+[ "$protocol" = h2 ] && shape="$shape x $streams streams"
 echo "$protocol requests: $requests counted in ${duration}s over $shape (log: $out/load.log)"
 echo "instructions per request: $((total / requests))"
 echo
