@@ -2,7 +2,7 @@
 # instructions-per-request.sh - Gatehouse's instructions per keep-alive request, counted by callgrind.
 #
 #   Benchmarks/load/instructions-per-request.sh [--protocol http/1.1|h2] [--connections N] [--streams 32]
-#                                               [--duration 12] [--top 25] [--binary PATH]
+#                                               [--duration 12] [--top 25] [--binary PATH] [--port 8447]
 #
 # Runs the release `gatehouse serve` under `valgrind --tool=callgrind` on CPU 0 with instrumentation off, and
 # the load from CPU 1 (through the client-certificate shim), every request `GET /api/hello?name=bench`:
@@ -22,10 +22,11 @@
 # binutils from apt when missing; prepares like bench.sh (setup.sh).
 set -euo pipefail
 
-duration=12 top=25 binary="" protocol=http/1.1 connections="" streams=32
+duration=12 top=25 binary="" protocol=http/1.1 connections="" streams=32 port=8447
 while [ $# -gt 0 ]; do
     case "$1" in
         --protocol) protocol=$2; shift ;;
+        --port) port=$2; shift ;;
         --connections) connections=$2; shift ;;
         --streams) streams=$2; shift ;;
         --duration) duration=$2; shift ;;
@@ -57,7 +58,12 @@ out="$work/instructions-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 objcopy --strip-debug "$binary" "$out/gatehouse"
 
-port=8447 url="https://127.0.0.1:8447/api/hello?name=bench"
+url="https://127.0.0.1:$port/api/hello?name=bench"
+# Another server on the port would answer the health check and the load in place of ours.
+if [ -n "$(ss -tlnH "( sport = :$port )")" ]; then
+    echo "instructions-per-request.sh: port $port is in use; choose another with --port" >&2
+    exit 1
+fi
 taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out" \
     "$out/gatehouse" serve --port "$port" --pki-directory "$gatehouse_pki" --log-level warning \
     > "$out/gatehouse.log" 2>&1 &
@@ -68,6 +74,8 @@ for _ in $(seq 240); do
     kill -0 "$server_pid" 2>/dev/null || { echo "instructions-per-request.sh: the server died (log: $out/gatehouse.log)" >&2; exit 1; }
     sleep 0.5
 done
+sleep 1
+kill -0 "$server_pid" 2>/dev/null || { echo "instructions-per-request.sh: the server died (log: $out/gatehouse.log)" >&2; exit 1; }
 
 load() {  # SECONDS
     if [ "$protocol" = h2 ]; then
