@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
-# instructions-per-request.sh - Gatehouse's instructions per HTTP/1.1 keep-alive request, counted by callgrind.
+# instructions-per-request.sh - Gatehouse's instructions per keep-alive request, counted by callgrind.
 #
-#   Benchmarks/load/instructions-per-request.sh [--duration 12] [--top 25] [--binary PATH]
+#   Benchmarks/load/instructions-per-request.sh [--protocol http/1.1|h2] [--connections N] [--streams 32]
+#                                               [--duration 12] [--top 25] [--binary PATH] [--port 8447]
 #
 # Runs the release `gatehouse serve` under `valgrind --tool=callgrind` on CPU 0 with instrumentation off, and
-# wrk on 8 keep-alive connections from CPU 1 (through the client-certificate shim) sending `GET /api/hello?name=bench`.
-# Once the connections are up, it counts every instruction the process executes for --duration seconds and divides
-# by the responses written in that window (calls of `Response.writeHTTP1`), so no handshake is in the figure.
+# the load from CPU 1 (through the client-certificate shim), every request `GET /api/hello?name=bench`:
+# - http/1.1 (the default): wrk on --connections keep-alive connections (default 8);
+# - h2: h2load on --connections connections (default 16) with --streams concurrent streams each (default 32),
+#   `make bench`'s HTTP/2 load.
+# Once every connection is past its handshake, it counts every instruction the process executes for --duration
+# seconds and divides by the responses written in that window, so no handshake is in the figure: the calls of
+# `Response.writeHTTP1` for http/1.1, of libnghttp2's `nghttp2_submit_response` for h2 (made once per response by
+# `HTTP2ServerSession.submitResponse`; a call into the shared library, so never inlined away).
 # Prints instructions per request, their split by component (OpenSSL, NIO, our modules, reference counting,
-# exclusivity checks, libc) and the --top functions by their own instructions. Unlike time, the count hardly moves
-# between runs on a noisy VM, so it compares two builds exactly: pass --binary for the other one.
+# exclusivity checks, libc, nghttp2) and the --top functions by their own instructions. Unlike time, the count
+# hardly moves between runs on a noisy VM (0.5 %), so it compares two builds exactly: pass --binary for the other.
 #
 # valgrind 3.19 cannot read the DWARF 5 debug information Swift 6.3 writes, so the binary is copied without it
 # (`objcopy --strip-debug`; the symbol table stays, so functions keep their names). Installs valgrind and
 # binutils from apt when missing; prepares like bench.sh (setup.sh).
 set -euo pipefail
 
-duration=12 top=25 binary=""
+duration=12 top=25 binary="" protocol=http/1.1 connections="" streams=32 port=8447
 while [ $# -gt 0 ]; do
     case "$1" in
+        --protocol) protocol=$2; shift ;;
+        --port) port=$2; shift ;;
+        --connections) connections=$2; shift ;;
+        --streams) streams=$2; shift ;;
         --duration) duration=$2; shift ;;
         --top) top=$2; shift ;;
         --binary) binary=$2; shift ;;
@@ -27,6 +37,11 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+case "$protocol" in
+    http/1.1|h1|http1.1) protocol=http/1.1 connections=${connections:-8} ;;
+    h2|http/2) protocol=h2 connections=${connections:-16} ;;
+    *) echo "instructions-per-request.sh: --protocol is http/1.1 or h2, not $protocol" >&2; exit 2 ;;
+esac
 
 missing=()
 command -v valgrind >/dev/null || missing+=(valgrind)
@@ -43,7 +58,12 @@ out="$work/instructions-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 objcopy --strip-debug "$binary" "$out/gatehouse"
 
-port=8447 url="https://127.0.0.1:8447/api/hello?name=bench"
+url="https://127.0.0.1:$port/api/hello?name=bench"
+# Another server on the port would answer the health check and the load in place of ours.
+if [ -n "$(ss -tlnH "( sport = :$port )")" ]; then
+    echo "instructions-per-request.sh: port $port is in use; choose another with --port" >&2
+    exit 1
+fi
 taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out" \
     "$out/gatehouse" serve --port "$port" --pki-directory "$gatehouse_pki" --log-level warning \
     > "$out/gatehouse.log" 2>&1 &
@@ -54,14 +74,38 @@ for _ in $(seq 240); do
     kill -0 "$server_pid" 2>/dev/null || { echo "instructions-per-request.sh: the server died (log: $out/gatehouse.log)" >&2; exit 1; }
     sleep 0.5
 done
+sleep 1
+kill -0 "$server_pid" 2>/dev/null || { echo "instructions-per-request.sh: the server died (log: $out/gatehouse.log)" >&2; exit 1; }
 
 load() {  # SECONDS
-    taskset -c 1 env LD_PRELOAD="$MTLS_SHIM" MTLS_CERT="$pki/client-chain.pem" MTLS_KEY="$pki/client.key" \
-        wrk -t1 -c8 -d"$1s" --timeout 10s "$url"
+    if [ "$protocol" = h2 ]; then
+        taskset -c 1 env LD_PRELOAD="$MTLS_SHIM" MTLS_CERT="$pki/client-chain.pem" MTLS_KEY="$pki/client.key" \
+            h2load -t1 -c"$connections" -m"$streams" -D "$1" "$url"
+    else
+        taskset -c 1 env LD_PRELOAD="$MTLS_SHIM" MTLS_CERT="$pki/client-chain.pem" MTLS_KEY="$pki/client.key" \
+            wrk -t1 -c"$connections" -d"$1s" --timeout 10s "$url"
+    fi
 }
-load $((duration + 6)) > "$out/load.log" 2>&1 &
+# Counting starts once every connection finished its handshake and has been answered for a while: each server
+# socket has sent at least `ready_bytes` (a handshake with the certificate chain is about 3 KB). On a busy machine
+# the handshakes under valgrind take seconds, so the load lasts `settle` seconds longer than the count.
+settle=30 ready_bytes=6144
+load $((duration + settle)) > "$out/load.log" 2>&1 &
 load_pid=$!
-sleep 3
+ready=0
+for _ in $(seq $((2 * (settle - 5)))); do
+    sleep 0.5
+    ready=$(ss -tniH state established "( sport = :$port )" |
+        awk -v b="$ready_bytes" '
+            match($0, /bytes_sent:[0-9]+/) && substr($0, RSTART + 11, RLENGTH - 11) + 0 >= b { n++ }
+            END { print n + 0 }')
+    [ "$ready" -ge "$connections" ] && break
+done
+if [ "$ready" -lt "$connections" ]; then
+    echo "instructions-per-request.sh: only $ready of $connections connections up after $((settle - 5)) s" \
+        "(log: $out/load.log)" >&2
+    exit 1
+fi
 callgrind_control -i on "$server_pid" > /dev/null
 sleep "$duration"
 callgrind_control -d "$server_pid" > /dev/null
@@ -71,23 +115,38 @@ kill "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 trap - EXIT
 
-if ! grep -q 'requests in' "$out/load.log" || grep -qE 'Non-2xx|Socket errors' "$out/load.log"; then
+if [ "$protocol" = h2 ]; then
+    # h2load: "requests: N total, N started, N done, N succeeded, F failed, E errored, T timeout" and
+    # "status codes: N 2xx, N 3xx, N 4xx, N 5xx"; every request done must have succeeded with a 2xx.
+    load_ok=$(awk '
+        /^requests:/ { done = $6; bad = $10 + $12 + $14 }
+        /^status codes:/ { ok = $3; other = $5 + $7 + $9 }
+        END { print (done > 0 && bad == 0 && other == 0 && ok > 0) ? "yes" : "no" }' "$out/load.log")
+    grep -q '^Application protocol: h2' "$out/load.log" || load_ok=no
+else
+    load_ok=yes
+    if ! grep -q 'requests in' "$out/load.log" || grep -qE 'Non-2xx|Socket errors' "$out/load.log"; then load_ok=no; fi
+fi
+if [ "$load_ok" != yes ]; then
     echo "instructions-per-request.sh: failed or non-2xx requests (log: $out/load.log)" >&2
     exit 1
 fi
 dump=$(ls -t "$out"/callgrind.out.* | head -1)
 total=$(awk '/^totals:/ { print $2 }' "$dump")
-# Responses written while counting: the calls of Response.writeHTTP1, summed over its callers.
-requests=$(callgrind_annotate --tree=caller "$dump" 2>/dev/null | swift demangle --simplified | awk '
+# Responses written while counting: the calls of the function that writes one, summed over its callers.
+if [ "$protocol" = h2 ]; then counted='nghttp2_submit_response '; else counted='Response\.writeHTTP1\('; fi
+requests=$(callgrind_annotate --tree=caller "$dump" 2>/dev/null | swift demangle --simplified | counted=$counted awk '
     /^$/ { calls = 0; next }
     /^ *[0-9,]+ \([^)]*\) +< / { if (match($0, /\(([0-9,]+)x\)/)) { n = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", n); calls += n } }
-    /\* +[^ ]*:Response\.writeHTTP1\(/ && found == "" { found = calls }
+    $0 ~ ("\\* +[^ ]*:" ENVIRON["counted"]) && found == "" { found = calls }
     END { print found }')
 if [ -z "$requests" ] || [ "$requests" = 0 ]; then
     echo "instructions-per-request.sh: no response was written while counting (log: $out/load.log)" >&2
     exit 1
 fi
-echo "requests: $requests counted in ${duration}s over 8 connections (log: $out/load.log)"
+shape="$connections connections"
+[ "$protocol" = h2 ] && shape="$shape x $streams streams"
+echo "$protocol requests: $requests counted in ${duration}s over $shape (log: $out/load.log)"
 echo "instructions per request: $((total / requests))"
 echo
 echo "by component (own instructions per request):"
@@ -96,6 +155,7 @@ callgrind_annotate --threshold=100 "$dump" 2>/dev/null | awk -v r="$requests" '
         n = $1; gsub(",", "", n); s = $0; c = "other"
         if (s ~ /libcrypto/) c = "OpenSSL libcrypto"; else if (s ~ /libssl/) c = "OpenSSL libssl"
         else if (s ~ /libc\.so/) c = "libc (malloc, memcpy, ...)"
+        else if (s ~ /libnghttp2/) c = "nghttp2"
         else if (s ~ /:\$s8NIOPosix|:\$s7NIOCore|:\$s[0-9]+NIO/) c = "SwiftNIO"
         else if (s ~ /:\$s9Transport|:\$s7Routing|:\$s4Auth|:\$s9Functions|:\$s[0-9]+Gatehouse[A-Z]/) c = "Gatehouse (Transport, Routing, Auth, Functions)"
         else if (s ~ /:\$s9HTTPTypes/) c = "swift-http-types"

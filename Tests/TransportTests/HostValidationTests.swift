@@ -24,4 +24,11 @@ struct HostValidationTests {
     func invalidAuthorities(authority: String) {
         #expect(!HostValidation.isValidAuthority(authority))
     }
+
+    @Test func regNameBitSetsMatchTheCharacterClasses() {
+        for byte in UInt8.min...UInt8.max {
+            let expected = HostValidation.isUnreserved(byte) || HostValidation.isSubDelimiter(byte)
+            #expect(HostValidation.isRegNameCharacter(byte) == expected, "byte \(byte)")
+        }
+    }
 }

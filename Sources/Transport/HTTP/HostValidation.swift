@@ -22,32 +22,50 @@ package enum HostValidation {
             guard Self.isIPLiteralContent(bytes, 1..<close) else { return false }
             hostEnd = close + 1
         } else {
-            // A reg-name holds no ":", so the first one starts the port.
-            hostEnd = bytes.firstIndex(of: UInt8(ascii: ":")) ?? bytes.count
-            guard hostEnd > 0, Self.isRegName(bytes, 0..<hostEnd) else { return false }
+            // A reg-name holds no ":", so the first byte it cannot hold ends it, and must start the port.
+            hostEnd = Self.regNameEnd(bytes)
+            guard hostEnd > 0 else { return false }
         }
         guard hostEnd < bytes.count else { return true }
         guard bytes[hostEnd] == UInt8(ascii: ":") else { return false }
-        return bytes[(hostEnd + 1)...].allSatisfy(Self.isDigit)
-    }
-
-    /// `*( unreserved / pct-encoded / sub-delims )`.
-    private static func isRegName(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        var index = range.lowerBound
-        while index < range.upperBound {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "%") {
-                guard index + 2 < range.upperBound, Self.isHex(bytes[index + 1]), Self.isHex(bytes[index + 2]) else {
-                    return false
-                }
-                index += 3
-                continue
-            }
-            guard Self.isUnreserved(byte) || Self.isSubDelimiter(byte) else { return false }
+        var index = hostEnd + 1
+        while index < bytes.count {
+            guard Self.isDigit(bytes[index]) else { return false }
             index += 1
         }
         return true
     }
+
+    /// Where the longest prefix of `bytes` that is a `*( unreserved / pct-encoded / sub-delims )` ends.
+    private static func regNameEnd(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if Self.isRegNameCharacter(byte) {
+                index += 1
+            } else if byte == UInt8(ascii: "%"), index + 2 < bytes.count, Self.isHex(bytes[index + 1]),
+                Self.isHex(bytes[index + 2])
+            {
+                index += 3
+            } else {
+                break
+            }
+        }
+        return index
+    }
+
+    /// `unreserved / sub-delims`, looked up in a bit set of the ASCII range: one test per byte, since every
+    /// request's authority goes through here.
+    static func isRegNameCharacter(_ byte: UInt8) -> Bool {
+        if byte < 64 { return (Self.regNameBytesBelow64 >> UInt64(byte)) & 1 != 0 }
+        return byte < 128 && (Self.regNameBytes64To127 >> UInt64(byte - 64)) & 1 != 0
+    }
+
+    /// Bit n set for byte n: `! $ & ' ( ) * + , - .`, the digits, `;` and `=` (HostValidationTests checks both
+    /// sets against ``isUnreserved(_:)`` and ``isSubDelimiter(_:)``).
+    private static let regNameBytesBelow64: UInt64 = 0x2bff_7fd2_0000_0000
+    /// Bit n set for byte 64 + n: the letters, `_` and `~`.
+    private static let regNameBytes64To127: UInt64 = 0x47ff_fffe_87ff_fffe
 
     /// What a bracketed IP literal holds: an IPv6 address, or `v` HEXDIG… `.` followed by unreserved, sub-delims
     /// or `:` (IPvFuture).
@@ -128,7 +146,7 @@ package enum HostValidation {
     }
 
     /// `ALPHA / DIGIT / "-" / "." / "_" / "~"`.
-    private static func isUnreserved(_ byte: UInt8) -> Bool {
+    static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
@@ -140,7 +158,7 @@ package enum HostValidation {
     }
 
     /// `"!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="`.
-    private static func isSubDelimiter(_ byte: UInt8) -> Bool {
+    static func isSubDelimiter(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("),
             UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"),

@@ -16,20 +16,26 @@ package struct HTTP2HeaderBlock {
     let fields: HTTPFields
     /// The `content-length` to add after the fields, when the head has none of its own.
     let addedContentLength: Int?
+    /// Where a response block takes its `date` from, when the head has none of its own; `nil` for requests.
+    let date: HTTPDate?
 
-    /// Builds the block for `head`, adding `content-length` when absent (except for 1xx, 204 and 304).
-    init(response head: HTTPResponse, bodyLength: Int) {
+    /// Builds the block for `head`, adding `content-length` when absent (except for 1xx, 204 and 304) and `date`
+    /// when absent. `date` is the calling thread's (``HTTPDate/current``); a handler bound to one event loop
+    /// passes the one it keeps, which spares the thread-local lookup per response.
+    init(response head: HTTPResponse, bodyLength: Int, date: HTTPDate = .current) {
         let code = head.status.code
         let forbidsLength = code == 204 || code == 304 || (100..<200).contains(code)
         self.pseudoHeaders = .response(status: code)
         self.fields = head.headerFields
         self.addedContentLength = forbidsLength || Self.hasContentLength(head.headerFields) ? nil : bodyLength
+        self.date = date
     }
 
     init(pseudoHeaders: PseudoHeaders, fields: HTTPFields, addedContentLength: Int?) {
         self.pseudoHeaders = pseudoHeaders
         self.fields = fields
         self.addedContentLength = addedContentLength
+        self.date = nil
     }
 
     static func hasContentLength(_ fields: HTTPFields) -> Bool {
@@ -117,9 +123,9 @@ package struct HTTP2HeaderBlock {
         if let length = self.addedContentLength {
             Self.withDecimal(length) { body(Self.bytes("content-length"), $0) }
         }
-        if case .response = self.pseudoHeaders, !hasDate {
+        if let date = self.date, !hasDate {
             // RFC 9110 §6.6.1: an origin server with a clock sends `date`; formatted once a second per thread.
-            HTTPDate.current.now().withUnsafeBufferPointer { body(Self.bytes("date"), $0) }
+            date.now().withUnsafeBufferPointer { body(Self.bytes("date"), $0) }
         }
     }
 

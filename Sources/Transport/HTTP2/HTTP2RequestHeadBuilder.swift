@@ -58,19 +58,16 @@ struct HTTP2RequestHeadBuilder {
             self.isMalformed = true
             return
         }
-        if HTTP2FieldNames.equals(name, ":authority"), !HostValidation.isValidAuthority(UnsafeRawBufferPointer(value)) {
-            self.isMalformed = true  // RFC 9113 §8.3.1: a host and optional port, no userinfo
-            return
-        }
-        let value = String(decoding: value, as: UTF8.self)
         if HTTP2FieldNames.equals(name, ":method"), self.method == nil {
-            self.method = value
+            self.method = String(decoding: value, as: UTF8.self)
         } else if HTTP2FieldNames.equals(name, ":path"), self.path == nil {
-            self.path = value
+            self.path = String(decoding: value, as: UTF8.self)
         } else if HTTP2FieldNames.equals(name, ":scheme"), self.scheme == nil {
-            self.scheme = value
-        } else if HTTP2FieldNames.equals(name, ":authority"), self.authority == nil {
-            self.authority = value
+            self.scheme = String(decoding: value, as: UTF8.self)
+        } else if HTTP2FieldNames.equals(name, ":authority"), self.authority == nil,
+            HostValidation.isValidAuthority(UnsafeRawBufferPointer(value))  // RFC 9113 §8.3.1: no userinfo
+        {
+            self.authority = String(decoding: value, as: UTF8.self)
         } else {
             self.isMalformed = true
         }

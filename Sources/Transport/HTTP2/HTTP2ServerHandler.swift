@@ -65,6 +65,8 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) var output = ByteBuffer()
     /// The response body slice that the next DATA frame carries, between nghttp2's two body callbacks.
     var outgoingBody: (stream: Int32, bytes: ByteBuffer)?
+    /// The `date` of every response: the event loop thread's, looked up once per connection when it starts.
+    @exclusivity(unchecked) private var date: HTTPDate?
 
     /// Creates the handler for one connection.
     /// - Parameters:
@@ -104,6 +106,7 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
             return
         }
         self.session = session
+        self.date = HTTPDate.current
         self.output = context.channel.allocator.buffer(capacity: 0)
         self.lastProgress = context.eventLoop.now
         self.armDeadlineTimer(context: context)
@@ -225,7 +228,7 @@ extension HTTP2ServerHandler {
             }
             self.dispatcher.dispatch(request, on: StreamID(stream), writer: self)
         case .submit(let head, let bodyLength, let hasBody):
-            let headers = HTTP2HeaderBlock(response: head, bodyLength: bodyLength)
+            let headers = HTTP2HeaderBlock(response: head, bodyLength: bodyLength, date: self.date ?? .current)
             self.session?.submitResponse(stream: stream, headers: headers, hasBody: hasBody)
         case .reset(let code):
             self.session?.submitReset(stream: stream, code: code)

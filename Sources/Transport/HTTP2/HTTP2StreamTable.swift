@@ -62,17 +62,32 @@ struct HTTP2StreamTable {
 
     /// Runs `transition` on the stream's machine in place; `nil` when the stream is unknown (closed, or refused).
     /// `incoming` body bytes arrive with the transition; what the machine holds less afterwards is released.
+    ///
+    /// Always inlined, so that `transition` is too: as a real closure it would copy the values it captures (a
+    /// request head, a response) for every event.
+    @inline(__always)
     mutating func update<Result>(
         _ id: Int32,
         incoming: Int = 0,
         _ transition: (inout HTTP2StreamMachine) -> Result
     ) -> Result? {
         guard let index = self.streams.index(forKey: id) else { return nil }
-        let before = self.streams.values[index].bufferedBodyBytes
-        let result = transition(&self.streams.values[index])
-        let after = self.streams.values[index].bufferedBodyBytes
+        // One in-place access: reading the machine through the subscript's getter would copy it (and retain
+        // everything it holds) twice per event.
+        let (result, before, after) = Self.transition(&self.streams.values[index], transition)
         self.account(held: after - before, released: before + incoming - after)
         return result
+    }
+
+    /// Runs `transition` on `machine`; returns its result and the body bytes the machine held before and after.
+    @inline(__always)
+    private static func transition<Result>(
+        _ machine: inout HTTP2StreamMachine,
+        _ transition: (inout HTTP2StreamMachine) -> Result
+    ) -> (Result, before: Int, after: Int) {
+        let before = machine.bufferedBodyBytes
+        let result = transition(&machine)
+        return (result, before, machine.bufferedBodyBytes)
     }
 
     /// Stops tracking a stream and returns its machine; the body it held is released.
