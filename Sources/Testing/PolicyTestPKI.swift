@@ -1,4 +1,4 @@
-public import GatehouseCertificateAuthority
+import GatehouseCertificateAuthority
 public import GatehouseCertificates
 import COpenSSL
 import Foundation
