@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "Gatehouse",
             dependencies: ["GatehouseAuth", "GatehouseCertificates", "GatehouseClient", "GatehouseConfiguration",
-                           "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", logging, serviceLifecycle],
+                           "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", httpTypes, logging, serviceLifecycle],
             swiftSettings: strictSettings
         ),
         .executableTarget(
