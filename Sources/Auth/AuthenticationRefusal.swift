@@ -1,4 +1,4 @@
-public import HTTPTypes
+import HTTPTypes
 public import GatehouseTransport
 
 /// Why an authenticator did not let a request through, and the response the client gets.

@@ -16,38 +16,30 @@ private struct ClientCertificateMiddleware: ImmediateMiddleware {
     let authenticator: ClientCertificateAuthenticator
 
     func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {
-        switch try self.admission(request, context: context) {
-        case .proceed(let context): try await next.respond(to: request, context: context)
-        case .answer(let response): response
-        }
+        var context = context
+        if let refusal = try self.admit(request, into: &context) { return refusal }
+        return try await next.respond(to: request, context: context)
     }
 
     func handleImmediately(_ request: Request, context: RequestContext, next: any ImmediateResponder) throws -> Response? {
-        switch try self.admission(request, context: context) {
-        case .proceed(let context): try next.respondImmediately(to: request, context: context)
-        case .answer(let response): response
-        }
+        var context = context
+        if let refusal = try self.admit(request, into: &context) { return refusal }
+        return try next.respondImmediately(to: request, context: context)
     }
 
-    private enum Admission {
-        case proceed(RequestContext)
-        case answer(Response)
-    }
-
-    /// What ``AuthenticationMiddleware`` does with this one authenticator's result.
-    private func admission(_ request: Request, context: RequestContext) throws -> Admission {
+    /// What ``AuthenticationMiddleware`` does with this one authenticator's result: the identity or a reported
+    /// refusal goes into `context` and the request goes on (`nil`), or the answer that ends it.
+    private func admit(_ request: Request, into context: inout RequestContext) throws -> Response? {
         switch try self.authenticator.authenticateImmediately(request, context: context) {
         case .authenticated(let identity):
-            var context = context
             context.addIdentity(identity)
-            return .proceed(context)
+            return nil
         case .notApplicable(let challenge):
-            return .answer(challenge.response)
+            return challenge.response
         case .refused(let refusal):
-            guard let report = refusal.report else { return .answer(refusal.response) }
-            var context = context
+            guard let report = refusal.report else { return refusal.response }
             context.reportedRefusal = report
-            return .proceed(context)
+            return nil
         }
     }
 }

@@ -36,8 +36,10 @@ public struct RequestContext: Sendable {
     }
 
     /// Adds an identity an authenticator verified; earlier ones stay.
-    public mutating func addIdentity(_ identity: any Sendable) {
-        if self.identity == nil {
+    ///
+    /// Takes the value (`consuming`): the caller's box moves into the context instead of being copied.
+    public mutating func addIdentity(_ identity: consuming any Sendable) {
+        if case .none = self.identity {
             self.identity = identity
         } else {
             self.laterIdentities.append(identity)
