@@ -1,50 +1,47 @@
 public import GatehouseTransport
 
-/// Decides who is calling.
+/// Decides who is calling: the caller proved an identity, presented no credential of this kind, or presented one
+/// that is refused.
 ///
-/// Returns an identity, `nil` to leave the decision to the next authenticator, or throws to stop the
-/// request (an ``HTTPResponseError`` chooses the response, e.g. a 403).
+/// ``AuthenticationMiddleware`` runs a route's authenticators in order: the first that authenticates puts its
+/// identity into the context; one that does not apply lets the next try; a refusal ends the request.
+///
+/// ```swift
+/// struct APIKeyAuthenticator: Authenticator {
+///     let key: String
+///     func authenticate(_ request: Request, context: RequestContext) async throws -> AuthenticationResult<String> {
+///         guard let presented = request.headerFields[HTTPField.Name("X-API-Key")!] else {
+///             return .notApplicable(challenge: .unauthorized(challenge: "ApiKey", reason: "missing_api_key"))
+///         }
+///         guard presented == self.key else { return .refused(.unauthorized(challenge: "ApiKey", reason: "invalid_api_key")) }
+///         return .authenticated("api-key")
+///     }
+/// }
+/// ```
 public protocol Authenticator<Identity>: Sendable {
-    /// What a successful authentication yields; put into ``RequestContext/identity``.
+    /// What a successful authentication yields; added to the context (``RequestContext/identity(as:)``).
     associatedtype Identity: Sendable
 
     /// Authenticates the caller of `request`.
-    func authenticate(_ request: Request, context: RequestContext) async throws -> Identity?
-
-    /// Like ``authenticate(_:context:)``, but may also let a request through without a verified identity (a
-    /// policy in report mode: ``AuthenticationOutcome/reported(_:)``). The default wraps
-    /// ``authenticate(_:context:)``.
-    func decide(_ request: Request, context: RequestContext) async throws -> AuthenticationOutcome<Identity>
-
-    /// Like ``decide(_:context:)`` without suspending, when this authenticator can decide so; `nil` when it cannot
-    /// (then `decide` is called). Lets ``AuthenticationMiddleware`` answer on the connection's fast path
-    /// (``Responder/respondImmediately(to:context:)``). The default returns `nil`.
-    func decideImmediately(_ request: Request, context: RequestContext) throws -> AuthenticationOutcome<Identity>?
+    /// - Throws: to end the request (an ``HTTPResponseError`` chooses the response; anything else is a 500).
+    func authenticate(_ request: Request, context: RequestContext) async throws -> AuthenticationResult<Identity>
 }
 
-/// What an ``Authenticator`` decided about one request.
-public enum AuthenticationOutcome<Identity: Sendable>: Sendable {
-    /// The caller is known: continue with this identity in the context.
-    case identified(Identity)
-    /// Continue without an identity.
-    case admittedWithoutIdentity
-    /// Continue without a verified identity: the caller failed, but the authenticator only reports (report
-    /// mode). The refusal goes into ``Transport/RequestContext/reportedRefusal``, never into `identity`.
-    case reported(ReportedRefusal<Identity>)
-    /// Not authenticated: the middleware answers with its rejection.
-    case notAuthenticated
+/// What an ``Authenticator`` found out about one request.
+public enum AuthenticationResult<Identity: Sendable>: Sendable {
+    /// The caller proved who it is: the request continues with this identity in the context.
+    case authenticated(Identity)
+    /// The request carries no credential of this authenticator's kind: the next authenticator tries. When none
+    /// authenticates, the route answers the first `challenge` (e.g. 401 with `WWW-Authenticate`).
+    case notApplicable(challenge: AuthenticationRefusal)
+    /// The caller's credential is refused: the request ends with the refusal's response — unless the refusal
+    /// only reports (``AuthenticationRefusal/report``).
+    case refused(AuthenticationRefusal)
 }
 
-extension Authenticator {
-    public func decideImmediately(
-        _ request: Request,
-        context: RequestContext
-    ) throws -> AuthenticationOutcome<Identity>? {
-        nil
-    }
-
-    public func decide(_ request: Request, context: RequestContext) async throws -> AuthenticationOutcome<Identity> {
-        guard let identity = try await self.authenticate(request, context: context) else { return .notAuthenticated }
-        return .identified(identity)
-    }
+/// A synchronous authenticator: decided without suspending, so that ``AuthenticationMiddleware`` can answer on the
+/// connection's fast path (see ``ImmediateResponder``). The client-certificate authenticator is.
+package protocol ImmediateAuthenticator: Authenticator {
+    /// As ``Authenticator/authenticate(_:context:)``, without suspending.
+    func authenticateImmediately(_ request: Request, context: RequestContext) throws -> AuthenticationResult<Identity>
 }

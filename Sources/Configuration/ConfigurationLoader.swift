@@ -11,12 +11,20 @@ import Yams
 public struct ConfigurationLoader: Sendable {
     /// The function names routes may use.
     public var functionNames: Set<String>
+    /// The authenticator names routes may use in `authenticators`.
+    public var authenticatorNames: Set<String>
     /// The variables `${NAME}` is replaced from.
     public var environment: [String: String]
 
-    /// A loader accepting `functionNames`, interpolating from the process environment by default.
-    public init(functionNames: Set<String>, environment: [String: String]? = nil) {
+    /// A loader accepting `functionNames` and `authenticatorNames`, interpolating from the process environment by
+    /// default.
+    public init(
+        functionNames: Set<String>,
+        authenticatorNames: Set<String> = [],
+        environment: [String: String]? = nil
+    ) {
         self.functionNames = functionNames
+        self.authenticatorNames = authenticatorNames
         self.environment = environment ?? ProcessInfo.processInfo.environment
     }
 
@@ -68,6 +76,7 @@ public struct ConfigurationLoader: Sendable {
                 throw entries["policy"]!.error("unknown policy '\(policy)' (\(known))")
             }
             if let names = entries["listeners"] { try Self.checkListenerNames(names, exist: listeners) }
+            if let names = entries["authenticators"] { try self.checkAuthenticatorNames(names) }
         }
         return GatehouseConfiguration(
             file: file,
@@ -94,6 +103,23 @@ extension ConfigurationLoader {
     }
 
     /// Every name in a route's `listeners` must be a listener's name: the error names the entry.
+    /// Every name in a route's `authenticators` must be registered: the error names the entry's line.
+    private func checkAuthenticatorNames(_ node: ConfigNode) throws {
+        var entries: [ConfigNode] = []
+        if case .scalar = node.node { entries = [node] } else {
+            for step in try node.sequence() {
+                if case .scalar = step.node { entries.append(step) } else { entries += try step.sequence() }
+            }
+        }
+        for entry in entries {
+            let name = try entry.string()
+            guard !self.authenticatorNames.contains(name) else { continue }
+            let known = self.authenticatorNames.isEmpty
+                ? "none are registered" : "registered: " + self.authenticatorNames.sorted().joined(separator: ", ")
+            throw entry.error("unknown authenticator '\(name)' (\(known))")
+        }
+    }
+
     private static func checkListenerNames(_ node: ConfigNode, exist listeners: [ListenerConfiguration]) throws {
         let names = Set(listeners.compactMap(\.name))
         let entries: [ConfigNode]

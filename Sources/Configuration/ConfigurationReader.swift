@@ -7,7 +7,7 @@ import Yams
 struct ConfigurationReader {
     let baseDirectory: String
 
-    static let routeKeys: Set<String> = ["path", "methods", "function", "policy", "listeners"]
+    static let routeKeys: Set<String> = ["path", "methods", "function", "policy", "authenticators", "listeners"]
 
     /// A path from `node`, made absolute; it must exist (as a file, or a folder when `allowDirectory`).
     func existingPath(_ node: ConfigNode, allowDirectory: Bool = false) throws -> String {
@@ -46,9 +46,24 @@ struct ConfigurationReader {
             methods: methods,
             function: try function.string(),
             policy: try entries["policy"]?.string(),
+            authenticators: try entries["authenticators"].map(self.routeAuthenticators) ?? [],
             listeners: try entries["listeners"].map(self.routeListeners),
             keyPath: node.keyPath
         )
+    }
+
+    /// A route's `authenticators`: a name, or a list whose entries are a name (that authenticator must
+    /// authenticate) or a list of names (the first of them that authenticates will do).
+    func routeAuthenticators(_ node: ConfigNode) throws -> [[String]] {
+        if case .scalar = node.node { return [[try node.string()]] }
+        let steps = try node.sequence().map { step -> [String] in
+            if case .scalar = step.node { return [try step.string()] }
+            let names = try step.sequence().map { try $0.string() }
+            guard !names.isEmpty else { throw step.error("name at least one authenticator") }
+            return names
+        }
+        guard !steps.isEmpty else { throw node.error("name at least one authenticator, or leave the key out") }
+        return steps
     }
 
     /// A route's `listeners`: the names of the listeners it is served on (a name, or a list of at least one).

@@ -55,8 +55,12 @@ public struct RouteConfiguration: Sendable, Hashable {
     public var methods: [HTTPRequest.Method]
     /// The name of the function that answers (`hello`, `health`, `whoami`, or one registered by the host app).
     public var function: String
-    /// The name of the policy in front of it, if any.
+    /// The name of the client-certificate policy in front of it, if any; it runs before ``authenticators``.
     public var policy: String?
+    /// The registered authenticators (``AuthenticatorRegistry``) it runs after the policy, one step after another:
+    /// each step must authenticate, and a step of several names is satisfied by the first that authenticates
+    /// (``AuthenticationMiddleware``). `[["apiKey"]]` needs the API key; `[["token", "apiKey"]]` either.
+    public var authenticators: [[String]]
     /// The names of the listeners it is served on; `nil` for every listener. Elsewhere its path is not found (404).
     public var listeners: [String]?
     /// The key path of this route in the file, for errors found later.
@@ -68,6 +72,7 @@ public struct RouteConfiguration: Sendable, Hashable {
         methods: [HTTPRequest.Method] = [.get],
         function: String,
         policy: String? = nil,
+        authenticators: [[String]] = [],
         listeners: [String]? = nil,
         keyPath: String = "routes"
     ) {
@@ -75,6 +80,7 @@ public struct RouteConfiguration: Sendable, Hashable {
         self.methods = methods
         self.function = function
         self.policy = policy
+        self.authenticators = authenticators
         self.listeners = listeners
         self.keyPath = keyPath
     }

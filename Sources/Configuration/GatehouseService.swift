@@ -25,6 +25,7 @@ public actor GatehouseService {
     public nonisolated let server: Server
     private let source: Source
     private let functions: FunctionRegistry
+    private let authenticators: AuthenticatorRegistry
     private let logger: Logger
     /// Each running listener's request chain, swapped by a reload.
     private let responders: [ResponderHandle]
@@ -55,28 +56,55 @@ public actor GatehouseService {
     public init(
         configurationFile: String,
         functions: FunctionRegistry = .builtIn,
+        authenticators: AuthenticatorRegistry = AuthenticatorRegistry(),
         logger: Logger,
         adjust: @escaping @Sendable (inout GatehouseConfiguration) -> Void = { _ in }
     ) throws {
-        let loader = ConfigurationLoader(functionNames: functions.names)
-        try self.init(source: .file(configurationFile, loader, adjust: adjust), functions: functions, logger: logger)
+        let loader = ConfigurationLoader(functionNames: functions.names, authenticatorNames: authenticators.names)
+        try self.init(
+            source: .file(configurationFile, loader, adjust: adjust),
+            functions: functions,
+            authenticators: authenticators,
+            logger: logger
+        )
     }
 
     /// Assembles a configuration built in code (the embedded default); reloads re-read its trust files.
     /// - Throws: ``ConfigurationError``.
-    public init(configuration: GatehouseConfiguration, functions: FunctionRegistry = .builtIn, logger: Logger) throws {
-        try self.init(source: .embedded(configuration), functions: functions, logger: logger)
+    public init(
+        configuration: GatehouseConfiguration,
+        functions: FunctionRegistry = .builtIn,
+        authenticators: AuthenticatorRegistry = AuthenticatorRegistry(),
+        logger: Logger
+    ) throws {
+        try self.init(
+            source: .embedded(configuration),
+            functions: functions,
+            authenticators: authenticators,
+            logger: logger
+        )
     }
 
-    private init(source: Source, functions: FunctionRegistry, logger: Logger) throws {
+    private init(
+        source: Source,
+        functions: FunctionRegistry,
+        authenticators: AuthenticatorRegistry,
+        logger: Logger
+    ) throws {
         let configuration = try Self.read(source)
-        let assembly = ServiceAssembly(configuration: configuration, functions: functions, logger: logger)
+        let assembly = ServiceAssembly(
+            configuration: configuration,
+            functions: functions,
+            authenticators: authenticators,
+            logger: logger
+        )
         _ = try assembly.tlsContexts()
         let policies = try assembly.policies()
         let handles = policies.mapValues(PolicyHandle.init)
         let responders = try assembly.chains(handles: handles).map(ResponderHandle.init)
         self.source = source
         self.functions = functions
+        self.authenticators = authenticators
         self.logger = logger
         self.responders = responders
         self.running = configuration.listeners
@@ -120,7 +148,12 @@ public actor GatehouseService {
         let reason = reasons.filter { seen.insert($0).inserted }.joined(separator: "; ")
         do {
             let configuration = try Self.read(self.source)
-            let assembly = ServiceAssembly(configuration: configuration, functions: self.functions, logger: self.logger)
+            let assembly = ServiceAssembly(
+                configuration: configuration,
+                functions: self.functions,
+                authenticators: self.authenticators,
+                logger: self.logger
+            )
             let policies = try assembly.policies()
             var handles: [String: PolicyHandle] = [:]
             for (name, policy) in policies { handles[name] = self.handles[name] ?? PolicyHandle(policy) }

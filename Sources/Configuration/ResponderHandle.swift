@@ -6,15 +6,17 @@ public import GatehouseTransport
 /// Each request reads the current chain once and finishes on it, so a reload never changes the rules under a
 /// request in flight.
 public final class ResponderHandle: Responder {
-    private let current: Mutex<any Responder>
+    /// The chain with its fast path, converted once per replacement.
+    private let current: Mutex<any ImmediateResponder>
 
     /// Starts with `responder`.
     public init(_ responder: any Responder) {
-        self.current = Mutex(responder)
+        self.current = Mutex(responder.withFastPath)
     }
 
     /// Replaces the chain for requests that start from now on.
     public func replace(with responder: any Responder) {
+        let responder = responder.withFastPath
         self.current.withLock { $0 = responder }
     }
 
@@ -22,12 +24,14 @@ public final class ResponderHandle: Responder {
         try await self.chain.respond(to: request, context: context)
     }
 
-    public func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
-        try self.chain.respondImmediately(to: request, context: context)
-    }
-
     /// The chain current when the request starts; the request finishes on it.
-    private var chain: any Responder {
+    private var chain: any ImmediateResponder {
         self.current.withLock { $0 }
+    }
+}
+
+extension ResponderHandle: ImmediateResponder {
+    package func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+        try self.chain.respondImmediately(to: request, context: context)
     }
 }

@@ -12,6 +12,7 @@ import GatehouseTransport
 struct ServiceAssembly {
     let configuration: GatehouseConfiguration
     let functions: FunctionRegistry
+    let authenticators: AuthenticatorRegistry
     let logger: Logger
 
     /// Loads every named policy.
@@ -65,8 +66,8 @@ struct ServiceAssembly {
     }
 
     /// The request chain for `routes`: a request log line (unless the logger's level is above info), then the
-    /// router; each route runs its policy's authenticator (through `handles`, so a reload can swap the policy)
-    /// before its function.
+    /// router; each route runs its policy's authenticator (through `handles`, so a reload can swap the policy),
+    /// then one ``AuthenticationMiddleware`` per step of its `authenticators`, before its function.
     func chain(_ configuredRoutes: [RouteConfiguration], handles: [String: PolicyHandle]) throws -> any Responder {
         var routes = RouterBuilder()
         for route in configuredRoutes {
@@ -85,6 +86,18 @@ struct ServiceAssembly {
                     )
                 }
                 middleware.append(ClientCertificateAuthenticator(policy: handle, logger: self.logger).middleware())
+            }
+            for (index, step) in route.authenticators.enumerated() {
+                let authenticators = try step.map { name in
+                    guard let authenticator = self.authenticators[name] else {
+                        throw ConfigurationError(
+                            file: self.configuration.file, keyPath: route.keyPath + ".authenticators[\(index)]",
+                            problem: "unknown authenticator '\(name)'"
+                        )
+                    }
+                    return authenticator
+                }
+                middleware.append(AuthenticationMiddleware(authenticators))
             }
             do {
                 try routes.add(route.path, methods: route.methods, function: function, middleware: middleware)

@@ -5,11 +5,17 @@ public import GatehouseTransport
 /// `GET /api/hello?name=X` → `Hello, X.`; a missing or empty name → `Hello, World.`
 ///
 /// The reference scenario's function, answering exactly as the Azure Functions sample does.
-public struct Hello: SynchronousFunction {
+public struct Hello: Function {
     /// Creates the function.
     public init() {}
 
-    public func answer(_ request: Request, context: RequestContext) throws -> Response {
+    public func respond(to request: Request, context: RequestContext) async throws -> Response {
+        try self.respondImmediately(to: request, context: context)
+    }
+}
+
+extension Hello: ImmediateFunction {
+    package func respondImmediately(to request: Request, context: RequestContext) throws -> Response {
         let name = request.query["name"].flatMap { $0.isEmpty ? nil : $0 } ?? "World"
         // Written straight into the body in one step: interpolating a String first costs as much again.
         let size = 8 + name.utf8.count

@@ -13,7 +13,7 @@ public import GatehouseTransport
 /// policy in report mode, a certificate the policy would refuse is described too, with `"verified": false` and
 /// `reason`, the refusal's code (`untrusted`, `expired`, …). Without a certificate to describe (no
 /// authenticator in front, or none sent) it answers the policy's 403 `Invalid client certificate`.
-public struct WhoAmI: SynchronousFunction {
+public struct WhoAmI: Function {
     private let now: @Sendable () -> Date
 
     /// Creates the function; `now` is the clock `daysUntilExpiry` counts from.
@@ -21,55 +21,101 @@ public struct WhoAmI: SynchronousFunction {
         self.now = now
     }
 
-    public func answer(_ request: Request, context: RequestContext) throws -> Response {
+    public func respond(to request: Request, context: RequestContext) async throws -> Response {
+        try self.respondImmediately(to: request, context: context)
+    }
+}
+
+extension WhoAmI: ImmediateFunction {
+    package func respondImmediately(to request: Request, context: RequestContext) throws -> Response {
         if let identity = context.identity(as: ClientCertificateIdentity.self) {
-            return .json(Self.json(identity, refusedFor: nil, now: self.now()))
+            return try .json(encoding: WhoAmIDocument(identity, refusedFor: nil, now: self.now()))
         }
         if let refusal = context.reportedRefusal(of: ClientCertificateIdentity.self), let identity = refusal.identity {
-            return .json(Self.json(identity, refusedFor: refusal.reason, now: self.now()))
+            return try .json(encoding: WhoAmIDocument(identity, refusedFor: refusal.reason, now: self.now()))
         }
         return .problem(status: .forbidden, title: ClientCertificateRejection.title)
     }
+}
 
-    /// The JSON document for `identity`: verified, or refused for the reason code `reason` (report mode). Every
-    /// string, certificate values included, is escaped as a JSON string literal.
-    static func json(_ identity: ClientCertificateIdentity, refusedFor reason: String?, now: Date) -> String {
-        var dns: [String] = [], uri: [String] = [], email: [String] = [], ip: [String] = []
+/// The JSON document `/api/whoami` answers: an identity that passed, or one refused for `reason` (report mode).
+struct WhoAmIDocument: Encodable {
+    /// The subjectAlternativeName entries by kind.
+    struct SubjectAlternativeNames: Encodable {
+        var dns: [String] = []
+        var uri: [String] = []
+        var email: [String] = []
+        var ip: [String] = []
+    }
+
+    /// The configured identity entry that matched.
+    struct MatchedIdentity: Encodable {
+        let index: Int
+        let identity: IdentityConfiguration
+    }
+
+    let verified: Bool
+    /// The refusal's code; left out for a verified identity.
+    let reason: String?
+    let subject: String
+    let issuer: String
+    let serialNumber: String
+    let sha1: String
+    let sha256: String
+    let spki: String
+    let sans: SubjectAlternativeNames
+    let notBefore: String
+    let notAfter: String
+    let daysUntilExpiry: Int
+    /// Written as `null` when no identity entry matched, so the key is always there.
+    let matchedIdentity: MatchedIdentity?
+
+    init(_ identity: ClientCertificateIdentity, refusedFor reason: String?, now: Date) {
+        var sans = SubjectAlternativeNames()
         for name in identity.subjectAlternativeNames {
             switch name {
-            case .dnsName(let value): dns.append(value)
-            case .uri(let value): uri.append(value)
-            case .email(let value): email.append(value)
-            case .ipAddress(let value): ip.append(value)
+            case .dnsName(let value): sans.dns.append(value)
+            case .uri(let value): sans.uri.append(value)
+            case .email(let value): sans.email.append(value)
+            case .ipAddress(let value): sans.ip.append(value)
             }
         }
-        let verification: [(String, String)] =
-            reason.map { [("verified", "false"), ("reason", jsonString($0))] } ?? [("verified", "true")]
-        let fields: [(String, String)] = verification + [
-            ("subject", jsonString(identity.subject)),
-            ("issuer", jsonString(identity.issuer)),
-            ("serialNumber", jsonString(identity.serialNumber)),
-            ("sha1", jsonString(identity.sha1Thumbprint)),
-            ("sha256", jsonString(identity.sha256Thumbprint)),
-            ("spki", jsonString(identity.spkiSHA256)),
-            ("sans", "{\"dns\":\(array(dns)),\"uri\":\(array(uri)),\"email\":\(array(email)),\"ip\":\(array(ip))}"),
-            ("notBefore", jsonString(identity.notBefore.ISO8601Format())),
-            ("notAfter", jsonString(identity.notAfter.ISO8601Format())),
-            ("daysUntilExpiry", "\(identity.daysUntilExpiry(at: now))"),
-            ("matchedIdentity", matched(identity.matchedIdentity)),
-        ]
-        return "{" + fields.map { "\(jsonString($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+        self.verified = reason == nil
+        self.reason = reason
+        self.subject = identity.subject
+        self.issuer = identity.issuer
+        self.serialNumber = identity.serialNumber
+        self.sha1 = identity.sha1Thumbprint
+        self.sha256 = identity.sha256Thumbprint
+        self.spki = identity.spkiSHA256
+        self.sans = sans
+        self.notBefore = identity.notBefore.ISO8601Format()
+        self.notAfter = identity.notAfter.ISO8601Format()
+        self.daysUntilExpiry = identity.daysUntilExpiry(at: now)
+        self.matchedIdentity = identity.matchedIdentity.map {
+            MatchedIdentity(index: $0.index, identity: $0.configuration)
+        }
     }
-}
 
-private func array(_ values: [String]) -> String {
-    "[" + values.map(jsonString).joined(separator: ",") + "]"
-}
+    private enum CodingKeys: String, CodingKey {
+        case verified, reason, subject, issuer, serialNumber, sha1, sha256, spki, sans, notBefore, notAfter
+        case daysUntilExpiry, matchedIdentity
+    }
 
-private func matched(_ entry: ClientCertificateIdentity.MatchedIdentity?) -> String {
-    guard let entry else { return "null" }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let configuration = (try? encoder.encode(entry.configuration)).map { String(decoding: $0, as: UTF8.self) }
-    return "{\"index\":\(entry.index),\"identity\":\(configuration ?? "null")}"
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.verified, forKey: .verified)
+        try container.encodeIfPresent(self.reason, forKey: .reason)
+        try container.encode(self.subject, forKey: .subject)
+        try container.encode(self.issuer, forKey: .issuer)
+        try container.encode(self.serialNumber, forKey: .serialNumber)
+        try container.encode(self.sha1, forKey: .sha1)
+        try container.encode(self.sha256, forKey: .sha256)
+        try container.encode(self.spki, forKey: .spki)
+        try container.encode(self.sans, forKey: .sans)
+        try container.encode(self.notBefore, forKey: .notBefore)
+        try container.encode(self.notAfter, forKey: .notAfter)
+        try container.encode(self.daysUntilExpiry, forKey: .daysUntilExpiry)
+        try container.encode(self.matchedIdentity, forKey: .matchedIdentity)
+    }
 }

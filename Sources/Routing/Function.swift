@@ -15,51 +15,49 @@ public protocol Function: Sendable {
     /// Answers one request.
     /// - Throws: an ``HTTPResponseError`` to answer with its response; anything else becomes a logged 500.
     func respond(to request: Request, context: RequestContext) async throws -> Response
+}
 
-    /// Answers without suspending when it can, else `nil` (then ``respond(to:context:)`` answers); see
-    /// ``Responder/respondImmediately(to:context:)``. The default returns `nil`; ``SynchronousFunction`` provides
-    /// both for a function that never suspends.
-    func respondImmediately(to request: Request, context: RequestContext) throws -> Response?
+/// A function that never suspends, answered on the connection's fast path without a Swift task per request
+/// whenever the chain in front of it can be too (see ``ImmediateResponder``). The built-in functions are.
+package protocol ImmediateFunction: Function {
+    /// Answers one request without suspending.
+    /// - Throws: as ``Function/respond(to:context:)``.
+    func respondImmediately(to request: Request, context: RequestContext) throws -> Response
 }
 
 extension Function {
-    public func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
-        nil
+    /// The responder at the end of a route's chain that runs this function, with the fast path when the function
+    /// has one. Decided once, when the route is added.
+    package var responder: any ImmediateResponder {
+        if let immediate = self as? any ImmediateFunction { return immediateResponder(immediate) }
+        return FunctionResponder(function: self)
     }
 }
 
-/// A function that never suspends: it writes ``answer(_:context:)`` only, and is answered on the connection's fast
-/// path, without a Swift task per request, whenever the chain in front of it can be too.
-///
-/// ```swift
-/// struct Greeting: SynchronousFunction {
-///     func answer(_ request: Request, context: RequestContext) throws -> Response {
-///         .text("Hello, \(context.parameters["name"] ?? "stranger").")
-///     }
-/// }
-/// ```
-public protocol SynchronousFunction: Function {
-    /// Answers one request.
-    /// - Throws: an ``HTTPResponseError`` to answer with its response; anything else becomes a logged 500.
-    func answer(_ request: Request, context: RequestContext) throws -> Response
+/// An ``ImmediateFunction`` as a responder; generic so that each function's calls are direct.
+private func immediateResponder(_ function: some ImmediateFunction) -> any ImmediateResponder {
+    ImmediateFunctionResponder(function: function)
 }
 
-extension SynchronousFunction {
-    public func respond(to request: Request, context: RequestContext) async throws -> Response {
-        try self.answer(request, context: context)
-    }
-
-    public func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
-        try self.answer(request, context: context)
-    }
-}
-
-/// Runs a function as the responder at the end of a route's middleware chain.
-struct FunctionResponder<Body: Function>: Responder {
+/// Runs a function without a fast path (a user's `async` one): every request gets a task.
+private struct FunctionResponder<Body: Function>: ImmediateResponder {
     let function: Body
 
     func respond(to request: Request, context: RequestContext) async throws -> Response {
         try await self.function.respond(to: request, context: context)
+    }
+
+    func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+        nil
+    }
+}
+
+/// Runs a function that never suspends, on whichever path the chain in front of it took.
+private struct ImmediateFunctionResponder<Body: ImmediateFunction>: ImmediateResponder {
+    let function: Body
+
+    func respond(to request: Request, context: RequestContext) async throws -> Response {
+        try self.function.respondImmediately(to: request, context: context)
     }
 
     func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {

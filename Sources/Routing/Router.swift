@@ -22,15 +22,6 @@ public struct Router: Responder {
         }
     }
 
-    public func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
-        switch self.route(request) {
-        case .answer(let response): response
-        case .pass(let route) where route.captures:
-            try route.responder.respondImmediately(to: request, context: Self.context(context, capturedBy: route, in: request))
-        case .pass(let route): try route.responder.respondImmediately(to: request, context: context)
-        }
-    }
-
     /// What the router does with a request: answer it itself (404, 405), or pass it to a route's chain (with the
     /// caller's context as it is unless the route captures parameters: no copy of it on the usual path).
     private enum Routing {
@@ -41,15 +32,19 @@ public struct Router: Responder {
     private func route(_ request: Request) -> Routing {
         switch self.match(method: request.method, path: request.path) {
         case .notFound:
-            return .answer(.problem(status: .notFound, title: "Not found"))
+            return .answer(Self.notFound)
         case .methodNotAllowed(let allow):
-            var response = Response.problem(status: .methodNotAllowed, title: "Method not allowed")
+            var response = Self.methodNotAllowed
             response.head.headerFields[.allow] = allow
             return .answer(response)
         case .found(let route):
             return .pass(route)
         }
     }
+
+    /// The router's own answers, encoded once: a scan of unknown paths gets them on every request.
+    private static let notFound = Response.problem(status: .notFound, title: "Not found")
+    private static let methodNotAllowed = Response.problem(status: .methodNotAllowed, title: "Method not allowed")
 
     /// `context` with the values `route` captures from the request's path.
     private static func context(_ context: RequestContext, capturedBy route: Route, in request: Request) -> RequestContext {
@@ -71,6 +66,17 @@ public struct Router: Responder {
         guard let endpoint = path.withUTF8({ self.table.endpoint(for: $0, from: 0) }) else { return .notFound }
         guard let route = endpoint.route(for: method) else { return .methodNotAllowed(allow: endpoint.allow) }
         return .found(route)
+    }
+}
+
+extension Router: ImmediateResponder {
+    package func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+        switch self.route(request) {
+        case .answer(let response): response
+        case .pass(let route) where route.captures:
+            try route.responder.respondImmediately(to: request, context: Self.context(context, capturedBy: route, in: request))
+        case .pass(let route): try route.responder.respondImmediately(to: request, context: context)
+        }
     }
 }
 

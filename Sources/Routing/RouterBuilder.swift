@@ -27,7 +27,7 @@ public struct RouterBuilder: Sendable {
         middleware: [any Middleware] = []
     ) throws {
         let pattern = try RoutePattern(path)
-        let responder = middleware.chained(to: FunctionResponder(function: function))
+        let responder = middleware.chainedWithFastPath(to: function.responder)
         for method in methods {
             let route = Route(method: method, pattern: pattern, responder: responder)
             try self.root.insert(route, at: pattern.segments[...])
@@ -45,11 +45,11 @@ public struct RouterBuilder: Sendable {
 final class Route: Sendable {
     let method: HTTPRequest.Method
     let pattern: RoutePattern
-    let responder: any Responder
+    let responder: any ImmediateResponder
     /// Whether the pattern has `{captures}` or `*`, i.e. whether a match sets ``RequestContext/parameters``.
     let captures: Bool
 
-    init(method: HTTPRequest.Method, pattern: RoutePattern, responder: any Responder) {
+    init(method: HTTPRequest.Method, pattern: RoutePattern, responder: any ImmediateResponder) {
         self.method = method
         self.pattern = pattern
         self.responder = responder

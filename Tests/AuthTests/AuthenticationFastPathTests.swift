@@ -7,7 +7,7 @@ import Testing
 import GatehouseTransport
 
 /// Answers with the subject of the identity in the context, on both paths.
-private struct SubjectEcho: Responder {
+private struct SubjectEcho: ImmediateResponder {
     func respond(to request: Request, context: RequestContext) async throws -> Response { Self.answer(context) }
     func respondImmediately(to request: Request, context: RequestContext) throws -> Response? { Self.answer(context) }
 
@@ -17,7 +17,7 @@ private struct SubjectEcho: Responder {
 }
 
 /// Answers `<verified subject or -> | <reported subject or -> <reason or ->`, on both paths.
-private struct IdentityAndRefusalEcho: Responder {
+private struct IdentityAndRefusalEcho: ImmediateResponder {
     func respond(to request: Request, context: RequestContext) async throws -> Response { Self.answer(context) }
     func respondImmediately(to request: Request, context: RequestContext) throws -> Response? { Self.answer(context) }
 
@@ -28,9 +28,11 @@ private struct IdentityAndRefusalEcho: Responder {
     }
 }
 
-/// An authenticator written before the fast path existed: only `authenticate`.
+/// A user's authenticator: only `authenticate`, the one requirement.
 private struct AsyncOnlyAuthenticator: Authenticator {
-    func authenticate(_ request: Request, context: RequestContext) async throws -> String? { "someone" }
+    func authenticate(_ request: Request, context: RequestContext) async throws -> AuthenticationResult<String> {
+        .authenticated("someone")
+    }
 }
 
 @Suite struct AuthenticationFastPathTests {
@@ -38,10 +40,10 @@ private struct AsyncOnlyAuthenticator: Authenticator {
     enum Construction: CaseIterable {
         case generic, concrete
 
-        func middleware(_ authenticator: ClientCertificateAuthenticator) -> any Middleware {
+        func middleware(_ authenticator: ClientCertificateAuthenticator) throws -> any ImmediateMiddleware {
             switch self {
             case .generic: AuthenticationMiddleware(authenticator)
-            case .concrete: authenticator.middleware()
+            case .concrete: try #require(authenticator.middleware() as? any ImmediateMiddleware)
             }
         }
     }
@@ -56,7 +58,7 @@ private struct AsyncOnlyAuthenticator: Authenticator {
 
     @Test(arguments: Construction.allCases)
     func aTrustedClientIsIdentifiedWithoutSuspending(_ construction: Construction) async throws {
-        let middleware = construction.middleware(self.authenticator)
+        let middleware = try construction.middleware(self.authenticator)
         let context = context(presenting: self.pki.client.chain)
         let response = try #require(try middleware.handleImmediately(helloRequest, context: context, next: SubjectEcho()))
         #expect(String(buffer: response.body) == self.pki.client.certificate.subject.description)
@@ -66,13 +68,14 @@ private struct AsyncOnlyAuthenticator: Authenticator {
 
     @Test(arguments: Construction.allCases)
     func anUntrustedClientIsRefusedOnTheFastPathAsOnTheSlowOne(_ construction: Construction) async throws {
-        let middleware = construction.middleware(self.authenticator)
+        let middleware = try construction.middleware(self.authenticator)
         let chain = self.pki.identity(.strangerClient).chain
-        #expect(throws: ClientCertificateRejection.self) {
-            try middleware.handleImmediately(helloRequest, context: context(presenting: chain), next: SubjectEcho())
-        }
-        await #expect(throws: ClientCertificateRejection.self) {
-            try await middleware.handle(helloRequest, context: context(presenting: chain), next: SubjectEcho())
+        let fast = try #require(
+            try middleware.handleImmediately(helloRequest, context: context(presenting: chain), next: SubjectEcho()))
+        let slow = try await middleware.handle(helloRequest, context: context(presenting: chain), next: SubjectEcho())
+        for response in [fast, slow] {
+            #expect(response.status.code == 403)
+            #expect(response.status.reasonPhrase == "Invalid client certificate")
         }
     }
 
@@ -85,7 +88,7 @@ private struct AsyncOnlyAuthenticator: Authenticator {
         configuration.mode = .report
         let policy = try ClientCertificatePolicy.load(configuration, name: "report", relativeTo: nil)
         let reporting = ClientCertificateAuthenticator(policy: PolicyHandle(policy), logger: quietLogger)
-        let middleware = construction.middleware(reporting)
+        let middleware = try construction.middleware(reporting)
         let stranger = self.pki.strangerClient
         let expected = "- | \(stranger.certificate.subject) untrusted"
         let fast = try #require(try middleware.handleImmediately(
@@ -93,7 +96,9 @@ private struct AsyncOnlyAuthenticator: Authenticator {
         #expect(String(buffer: fast.body) == expected)
         let slow = try await middleware.handle(helloRequest, context: context(presenting: stranger.chain), next: IdentityAndRefusalEcho())
         #expect(String(buffer: slow.body) == expected)
-        #expect(try await reporting.authenticate(helloRequest, context: context(presenting: stranger.chain)) == nil)
+        guard case .refused(let refusal) = try await reporting.authenticate(helloRequest, context: context(presenting: stranger.chain))
+        else { Issue.record("report mode must refuse, reporting only"); return }
+        #expect(refusal.reason == "untrusted" && refusal.report is ReportedRefusal<ClientCertificateIdentity>)
 
         let trusted = try await middleware.handle(helloRequest, context: context(presenting: self.pki.client.chain), next: IdentityAndRefusalEcho())
         #expect(String(buffer: trusted.body) == "\(self.pki.client.certificate.subject) | - -")

@@ -7,7 +7,7 @@ import Testing
 struct ConnectionDecisionListTests {
     func decision(_ owner: CacheToken, next: ConnectionDecision?) -> ConnectionDecision {
         ConnectionDecision(owner: owner, generation: 1, validUntil: .distantFuture,
-                           answer: .pass(.admittedWithoutIdentity), next: next)
+                           answer: .notApplicable(challenge: .forbidden(reason: "test")), next: next)
     }
 
     func length(_ list: ConnectionDecision?) -> Int {

@@ -1,6 +1,7 @@
 import GatehouseAuth
 import GatehouseCertificates
 import Foundation
+import HTTPTypes
 import NIOCore
 import TestSupport
 import Testing
@@ -22,15 +23,15 @@ struct PolicyHandleTests {
         let store = ConnectionStore()
         let chain = self.pki.base.client.chain
         #expect(handle.current.generation == 1)
-        #expect(try await authenticator.authenticate(helloRequest, context: context(presenting: chain, store: store)) != nil)
+        #expect(try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store)) != nil)
         // Same generation: cached, even though this context's facts differ.
-        #expect(try await authenticator.authenticate(helloRequest, context: context(presenting: [], store: store)) != nil)
+        #expect(try await authenticator.identity(helloRequest, context: context(presenting: [], store: store)) != nil)
         handle.replace(with: try makePolicy { c, _ in c.identities = [identity { $0.commonName = "someone-else" }] })
         #expect(handle.current.generation == 2)
-        let error = await #expect(throws: ClientCertificateRejection.self) {
-            try await authenticator.authenticate(helloRequest, context: context(presenting: chain, store: store))
+        let error = await #expect(throws: AuthenticationRefusal.self) {
+            try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store))
         }
-        #expect(error?.reason == .noIdentityMatched)
+        #expect(error?.reason == ClientCertificateRejection.Reason.noIdentityMatched.description)
     }
 
     @Test func aCertificateRemovedFromTheAllowListIsRefusedOnTheNextRequest() async throws {
@@ -43,13 +44,13 @@ struct PolicyHandleTests {
         let authenticator = self.authenticator(handle)
         let store = ConnectionStore()
         let chain = self.pki.base.client.chain
-        #expect(try await authenticator.authenticate(helloRequest, context: context(presenting: chain, store: store)) != nil)
+        #expect(try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store)) != nil)
         try FileManager.default.removeItem(atPath: listed)
         handle.replace(with: try load())
-        let error = await #expect(throws: ClientCertificateRejection.self) {
-            try await authenticator.authenticate(helloRequest, context: context(presenting: chain, store: store))
+        let error = await #expect(throws: AuthenticationRefusal.self) {
+            try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store))
         }
-        #expect(error?.reason == .notOnAllowList)
+        #expect(error?.reason == ClientCertificateRejection.Reason.notOnAllowList.description)
     }
 
     @Test func reportModeLetsTheRequestThrough() async throws {
@@ -64,16 +65,15 @@ struct PolicyHandleTests {
         let nobody = try await middleware.handle(helloRequest, context: context(presenting: []), next: responder)
         #expect(String(buffer: nobody.body) == "anonymous")
         let enforcing = AuthenticationMiddleware(self.authenticator(PolicyHandle(try makePolicy())))
-        await #expect(throws: ClientCertificateRejection.self) {
-            try await enforcing.handle(helloRequest, context: context(presenting: []), next: responder)
-        }
+        let refused = try await enforcing.handle(helloRequest, context: context(presenting: []), next: responder)
+        #expect(refused.status.code == 403)
     }
 
     @Test func identityCarriesTheMatchedEntryAndDerivedValues() async throws {
         let entry = identity { $0.dnsName = "client.example" }
         let handle = PolicyHandle(try makePolicy { c, _ in c.identities = [identity { $0.commonName = "x" }, entry] })
         let caller = try #require(
-            try await self.authenticator(handle).authenticate(helloRequest, context: context(presenting: self.pki.sanClient.chain)))
+            try await self.authenticator(handle).identity(helloRequest, context: context(presenting: self.pki.sanClient.chain)))
         #expect(caller.matchedIdentity == ClientCertificateIdentity.MatchedIdentity(index: 1, configuration: entry))
         #expect(caller.spkiSHA256 == self.pki.sanClient.certificate.spkiSHA256.hexString)
         #expect(caller.daysUntilExpiry(at: self.pki.base.referenceTime) == 30)

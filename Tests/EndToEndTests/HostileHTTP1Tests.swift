@@ -95,7 +95,7 @@ struct HostileHTTP1Tests {
                 sent += piece.count
                 received = client.receiveWithoutBlocking(timeout: 0.002).bytes
             }
-            let rest = client.receive(timeout: 10) { String(decoding: $0, as: UTF8.self).contains("\"status\":413}") }
+            let rest = client.receive(timeout: 10) { String(decoding: $0, as: UTF8.self).contains("\"type\":\"about:blank\"}") }
             let text = String(decoding: received + rest.bytes, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 413 Content too large\r\n"), "after \(sent) bytes: \(text)")
             // The client learns of the refusal from the answer, not from a reset while it sends (curl gives up then).
@@ -170,8 +170,8 @@ struct HostileHTTP1Tests {
             let requests = [
                 ("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 200 OK", "ok"),
                 ("GET /api/hello?name=date HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 200 OK", "Hello, date."),
-                ("GET /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 404 ", "\"status\":404}"),
-                ("DELETE /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 405 ", "\"status\":405}"),
+                ("GET /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 404 ", "\"type\":\"about:blank\"}"),
+                ("DELETE /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 405 ", "\"type\":\"about:blank\"}"),
                 ("HEAD /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 200 OK", "\r\n\r\n"),
                 ("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", "HTTP/1.1 400 ", "\"status\":400"),
             ]
@@ -183,7 +183,7 @@ struct HostileHTTP1Tests {
             }
             let stranger = try server.connect(withCertificate: false)
             stranger.send("GET /api/hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            let (refused, _) = stranger.receiveText(timeout: 10, containing: "\"status\":403}")
+            let (refused, _) = stranger.receiveText(timeout: 10, containing: "\"type\":\"about:blank\"}")
             #expect(refused.hasPrefix("HTTP/1.1 403 Invalid client certificate\r\n"))
             #expect(HostileHTTP1.hasCurrentDate(refused))
         }
@@ -336,7 +336,7 @@ enum HostileHTTP1 {
             _ = client.receiveText(timeout: 10, containing: "ok")
             // `/` answers only GET and HEAD: a POST's body is read whole, then it gets 405.
             client.send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello")
-            _ = client.receiveText(timeout: 10, containing: "\"status\":405}")
+            _ = client.receiveText(timeout: 10, containing: "\"type\":\"about:blank\"}")
         }
         var last = try server.resources()
         var stableSince = Date()

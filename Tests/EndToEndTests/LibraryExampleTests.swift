@@ -22,7 +22,8 @@ struct LibraryExampleTests {
         let initialized = try await runProcess(try builtExecutable("gatehouse"), ["certs", "init", "--dir", directory + "/pki"])
         try #require(initialized.exitCode == 0, "\(initialized.stderr)")
         let port = try freeLoopbackPort()
-        let process = try ChildProcess(try builtExecutable("HelloServiceExample"), ["\(port)", "pki"], in: directory)
+        let process = try ChildProcess(
+            try builtExecutable("HelloServiceExample"), ["\(port)", "pki", "example-key"], in: directory)
         defer { _ = process.stop(signal: SIGKILL) }
         let base = "https://127.0.0.1:\(port)"
         let ca = directory + "/pki/ca.crt"
@@ -36,8 +37,21 @@ struct LibraryExampleTests {
         let greeting = try await curl.run(base + "/greet")
         #expect(greeting.status == 200)
         #expect(greeting.text.hasPrefix("Hello, CN=client"), "\(greeting.text)")
-        let refused = try await Curl(caFile: ca, clientCertificate: nil).run(base + "/greet")
+        let stranger = Curl(caFile: ca, clientCertificate: nil)
+        let refused = try await stranger.run(base + "/greet")
         #expect(refused.status == 403)
+
+        // `/report` needs the certificate and the example's own authenticator, the API key.
+        let both = try await curl.run(base + "/report", ["-H", "X-API-Key: example-key"])
+        #expect(both.status == 200)
+        #expect(both.text.hasPrefix("Report for CN=client") && both.text.hasSuffix("key reports."), "\(both.text)")
+        let certificateAlone = try await curl.run(base + "/report")
+        #expect(certificateAlone.status == 401)
+        #expect(certificateAlone.headers.lowercased().contains("www-authenticate: apikey"), "\(certificateAlone.headers)")
+        #expect(try await curl.run(base + "/report", ["-H", "X-API-Key: guess"]).status == 401)
+        let keyAlone = try await stranger.run(base + "/report", ["-H", "X-API-Key: example-key"])
+        #expect(keyAlone.status == 403)
+        #expect(keyAlone.text.contains("Invalid client certificate"))
         #expect(process.stop(signal: SIGTERM) == 0)
     }
 }

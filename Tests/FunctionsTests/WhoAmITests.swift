@@ -15,7 +15,7 @@ import GatehouseTransport
         let pki = try TestPKI.shared()
         let leaf = pki.client.certificate
         var context = makeContext()
-        context.identity = ClientCertificateIdentity(certificate: leaf, presentedChain: pki.client.chain)
+        context.addIdentity(ClientCertificateIdentity(certificate: leaf, presentedChain: pki.client.chain))
         let request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "localhost", path: "/api/whoami"))
         let now = pki.referenceTime
         let response = try await WhoAmI(now: { now }).respond(to: request, context: context)
@@ -69,7 +69,7 @@ import GatehouseTransport
             subject: [.organization("q\"uote"), .commonName(hostile)], kind: .client,
             notBefore: pki.referenceTime.addingTimeInterval(-60)))
         var context = makeContext()
-        context.identity = ClientCertificateIdentity(certificate: issued.certificate, presentedChain: [issued.certificate])
+        context.addIdentity(ClientCertificateIdentity(certificate: issued.certificate, presentedChain: [issued.certificate]))
         let response = try await WhoAmI().respond(to: Self.request, context: context)
         let json = try Self.object(response)
         #expect(json["subject"] as? String == issued.certificate.subject)

@@ -4,9 +4,13 @@ import Testing
 import GatehouseTransport
 
 /// Answers with its name and the captured parameters, without suspending.
-private struct NamedNow: SynchronousFunction {
+private struct NamedNow: ImmediateFunction {
     let name: String
-    func answer(_ request: Request, context: RequestContext) throws -> Response {
+    func respond(to request: Request, context: RequestContext) async throws -> Response {
+        try self.respondImmediately(to: request, context: context)
+    }
+
+    func respondImmediately(to request: Request, context: RequestContext) throws -> Response {
         let parameters = context.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         return .text(([self.name] + parameters).joined(separator: " "))
     }

@@ -7,18 +7,18 @@ import Testing
 @testable import GatehouseTransport
 
 /// Answers `fast` without suspending.
-private struct Immediate: Responder {
+private struct Immediate: ImmediateResponder {
     func respond(to request: Request, context: RequestContext) async throws -> Response { .text("fast") }
     func respondImmediately(to request: Request, context: RequestContext) throws -> Response? { .text("fast") }
 }
 
 /// Adds a header on both paths.
-private struct Stamp: Middleware {
+private struct Stamp: ImmediateMiddleware {
     func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {
         Self.stamp(try await next.respond(to: request, context: context))
     }
 
-    func handleImmediately(_ request: Request, context: RequestContext, next: any Responder) throws -> Response? {
+    func handleImmediately(_ request: Request, context: RequestContext, next: any ImmediateResponder) throws -> Response? {
         try next.respondImmediately(to: request, context: context).map(Self.stamp)
     }
 
@@ -29,7 +29,7 @@ private struct Stamp: Middleware {
     }
 }
 
-/// A middleware written before the fast path existed: only `handle`.
+/// A user's middleware: only `handle`, the one requirement.
 private struct AsyncOnly: Middleware {
     func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {
         try await next.respond(to: request, context: context)
@@ -67,29 +67,38 @@ private final class CollectingLogHandler: LogHandler, Sendable {
     }
 
     @Test func aChainThatNeverSuspendsAnswersImmediately() throws {
-        let chain = [Stamp() as any Middleware].chained(to: Immediate())
+        let chain = [Stamp() as any Middleware].chainedWithFastPath(to: Immediate())
         let response = try #require(try chain.respondImmediately(to: self.request, context: self.context()))
         #expect(String(buffer: response.body) == "fast")
         #expect(response.head.headerFields[.server] == "stamped")
     }
 
     @Test func anAsynchronousLinkAnywhereSendsTheRequestToTheTask() throws {
-        let behindAsyncMiddleware = [Stamp() as any Middleware, AsyncOnly()].chained(to: Immediate())
+        let behindAsyncMiddleware = [Stamp() as any Middleware, AsyncOnly()].chainedWithFastPath(to: Immediate())
         #expect(try behindAsyncMiddleware.respondImmediately(to: self.request, context: self.context()) == nil)
-        let asyncEnd = [Stamp() as any Middleware].chained(to: ClosureResponder { _, _ in .text("later") })
+        let asyncEnd = [Stamp() as any Middleware].chainedWithFastPath(to: ClosureResponder { _, _ in .text("later") })
         #expect(try asyncEnd.respondImmediately(to: self.request, context: self.context()) == nil)
     }
 
     @Test func theRequestLoggerLogsOnceOnEitherPathAndNotForAnUnansweredTry() async throws {
         let handler = CollectingLogHandler()
         let logger = Logger(label: "fast-path") { _ in handler }
-        let answered = [RequestLogger(logger: logger) as any Middleware].chained(to: Immediate())
+        let answered = [RequestLogger(logger: logger) as any Middleware].chainedWithFastPath(to: Immediate())
         _ = try answered.respondImmediately(to: self.request, context: self.context())
         #expect(handler.messages.withLock { $0 } == ["GET /x 200"])
 
-        let unanswered = [RequestLogger(logger: logger) as any Middleware].chained(to: ClosureResponder { _, _ in .text("later") })
+        let unanswered = [RequestLogger(logger: logger) as any Middleware].chainedWithFastPath(to: ClosureResponder { _, _ in .text("later") })
         #expect(try unanswered.respondImmediately(to: self.request, context: self.context()) == nil)
         _ = try await unanswered.respond(to: self.request, context: self.context())
         #expect(handler.messages.withLock { $0 } == ["GET /x 200", "GET /x 200"])
+    }
+
+    /// A user's responder knows nothing of the fast path: the fast path declines and `respond` answers it.
+    @Test func aUsersResponderIsAnsweredByItsOwnRequirement() async throws {
+        let user = ClosureResponder { _, _ in .text("mine") }.withFastPath
+        #expect(try user.respondImmediately(to: self.request, context: self.context()) == nil)
+        #expect(String(buffer: try await user.respond(to: self.request, context: self.context()).body) == "mine")
+        // A responder that has a fast path is not wrapped again.
+        #expect(Immediate().withFastPath is Immediate)
     }
 }

@@ -1,4 +1,4 @@
-import GatehouseAuth
+@_spi(Benchmarks) import GatehouseAuth
 import Benchmark
 import GatehouseCertificates
 import Foundation
@@ -15,7 +15,7 @@ func registerPolicyBenchmarks() {
         let context = fixture.context()
         let request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "127.0.0.1",
                                                 path: "/api/hello?name=bench"))
-        guard try await fixture.authenticator.authenticate(request, context: context) != nil else {
+        guard case .authenticated = try await fixture.authenticator.authenticate(request, context: context) else {
             throw BenchmarkFailure("the first evaluation rejected the bench client")
         }
         benchmark.startMeasurement()
@@ -25,18 +25,19 @@ func registerPolicyBenchmarks() {
     }
 
     // The same decision the way requests reach it now: the chain's synchronous fast path
-    // (`Authenticator.decideImmediately`), with no async call around it.
+    // (the package-level `authenticateImmediately`, reached here through `authenticateOnFastPath`), with no async
+    // call around it.
     Benchmark("PolicyDecision.cachedPath.immediate", configuration: .kiloIterations) { benchmark in
         let fixture = try PolicyFixture.make(identities: 0)
         let context = fixture.context()
         let request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "127.0.0.1",
                                                 path: "/api/hello?name=bench"))
-        guard case .identified = try fixture.authenticator.decideImmediately(request, context: context) else {
+        guard case .authenticated = try fixture.authenticator.authenticateOnFastPath(request, context: context) else {
             throw BenchmarkFailure("the first evaluation rejected the bench client")
         }
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            blackHole(try fixture.authenticator.decideImmediately(request, context: context))
+            blackHole(try fixture.authenticator.authenticateOnFastPath(request, context: context))
         }
     }
 

@@ -8,11 +8,12 @@ public import GatehouseTransport
 /// The decision is made once per connection, per authenticator and per policy generation, and reused by every
 /// request and HTTP/2 stream on the connection (it lives in the connection's ``ConnectionStore``). When the
 /// ``PolicyHandle``'s generation moves on (a reload), or when something the acceptance relied on expires (the
-/// leaf's or a verified CA's notAfter, a CRL's nextUpdate), the next request re-evaluates. A failure ends the
-/// request with 403 `Invalid client certificate` (``ClientCertificateRejection``), logged with every failed check,
-/// the certificate's subject and SHA-256 thumbprint; in `report` mode it is logged and the request continues
-/// without an identity, the certificate and reason in ``Transport/RequestContext/reportedRefusal``
-/// (``ReportedRefusal``).
+/// leaf's or a verified CA's notAfter, a CRL's nextUpdate), the next request re-evaluates. A certificate that fails
+/// is refused with 403 `Invalid client certificate` (``ClientCertificateRejection``), logged with every failed check,
+/// the certificate's subject and SHA-256 thumbprint; no certificate at all does not apply (another authenticator of
+/// the route may), and the same 403 is the route's answer when none authenticates. In `report` mode a refusal is
+/// logged and only reported: the request continues without an identity, the certificate and reason in
+/// ``Transport/RequestContext/reportedRefusal`` (``ReportedRefusal``).
 ///
 /// ```swift
 /// let authenticator = try ClientCertificateAuthenticator(trustedCAFiles: ["pki/ca.crt"], logger: logger)
@@ -50,33 +51,13 @@ public struct ClientCertificateAuthenticator: Authenticator {
         self.init(policy: PolicyHandle(policy), logger: logger)
     }
 
-    public func authenticate(_ request: Request, context: RequestContext) async throws -> ClientCertificateIdentity? {
-        switch try self.outcome(for: context) {
-        case .identified(let identity): identity
-        case .admittedWithoutIdentity, .reported, .notAuthenticated: nil
-        }
-    }
-
-    public func decide(
+    /// The connection's decision: authenticated by a certificate that passes the policy; not applicable without a
+    /// certificate (its challenge is the 403); refused otherwise — only reported when the policy is in report mode.
+    public func authenticate(
         _ request: Request,
         context: RequestContext
-    ) async throws -> AuthenticationOutcome<ClientCertificateIdentity> {
-        try self.outcome(for: context)
-    }
-
-    public func decideImmediately(
-        _ request: Request,
-        context: RequestContext
-    ) throws -> AuthenticationOutcome<ClientCertificateIdentity>? {
-        try self.outcome(for: context)
-    }
-
-    /// What the connection's decision answers (synchronous: the cached path makes no async call).
-    private func outcome(for context: RequestContext) throws -> AuthenticationOutcome<ClientCertificateIdentity> {
-        switch self.answer(for: context) {
-        case .pass(let outcome): return outcome
-        case .refuse(let rejection): throw rejection
-        }
+    ) async throws -> AuthenticationResult<ClientCertificateIdentity> {
+        self.answer(for: context)
     }
 
     /// The connection's answer while its decision holds (same policy generation, nothing expired), or a new one.
@@ -120,16 +101,22 @@ public struct ClientCertificateAuthenticator: Authenticator {
         var validUntil = Date.distantFuture
         switch policy.evaluate(chain: connection.tls.peerCertificates, at: now) {
         case .accepted(let identity):
-            answer = .pass(.identified(identity))
+            answer = .authenticated(identity)
             validUntil = policy.expiry(of: identity)
         case .rejected(let rejection):
             self.log(rejection, policy: policy, connection: connection.id)
+            // Built once per decision: every request the decision answers gets the same 403.
+            let error = rejection.error(exposesDetail: policy.exposeFailureReason)
+            let reason = rejection.reason.description
             if policy.mode == .report {
                 // Through, but not as an identity: functions see the certificate only as a reported refusal.
-                let refusal = ReportedRefusal(identity: rejection.unverifiedIdentity, reason: rejection.reason.description)
-                answer = .pass(.reported(refusal))
+                let report = ReportedRefusal(identity: rejection.unverifiedIdentity, reason: reason)
+                answer = .refused(AuthenticationRefusal(reason: reason, response: error.response, reporting: report))
+            } else if rejection.reason == .noCertificate {
+                // No credential of this kind: another authenticator of the route may apply; if none does, the 403.
+                answer = .notApplicable(challenge: AuthenticationRefusal(reason: reason, response: error.response))
             } else {
-                answer = .refuse(rejection.error(exposesDetail: policy.exposeFailureReason))
+                answer = .refused(AuthenticationRefusal(reason: reason, response: error.response))
             }
         }
         return ConnectionDecision(owner: self.cacheToken, generation: snapshot.generation, validUntil: validUntil,
@@ -148,5 +135,26 @@ public struct ClientCertificateAuthenticator: Authenticator {
                 "detail": "\(rejection)", "connection": "\(connection)",
             ]
         )
+    }
+}
+
+extension ClientCertificateAuthenticator: ImmediateAuthenticator {
+    /// The connection's decision, as ``authenticate(_:context:)``: the cached path makes no async call.
+    package func authenticateImmediately(
+        _ request: Request,
+        context: RequestContext
+    ) throws -> AuthenticationResult<ClientCertificateIdentity> {
+        self.answer(for: context)
+    }
+}
+
+extension ClientCertificateAuthenticator {
+    /// ``authenticateImmediately(_:context:)`` for the benchmark package, which lives outside this package. Not for
+    /// services.
+    @_spi(Benchmarks) public func authenticateOnFastPath(
+        _ request: Request,
+        context: RequestContext
+    ) throws -> AuthenticationResult<ClientCertificateIdentity> {
+        self.answer(for: context)
     }
 }

@@ -1,17 +1,14 @@
 import Foundation
 import GatehouseTransport
 
-/// One authenticator's decision on one connection, ready to be answered again: what to return or throw, the
-/// policy generation it was made under, and until when it holds.
+/// One authenticator's decision on one connection, ready to be answered again: its result, the policy generation it
+/// was made under, and until when it holds.
 ///
 /// Immutable; the connection's ``ConnectionStore`` holds a short list of them (one per authenticator that saw
 /// the connection, usually one), and a new decision replaces its authenticator's node by rebuilding the list.
 final class ConnectionDecision: Sendable {
     /// What a request gets while the decision holds.
-    enum Answer: Sendable {
-        case pass(AuthenticationOutcome<ClientCertificateIdentity>)
-        case refuse(ClientCertificateRejection)
-    }
+    typealias Answer = AuthenticationResult<ClientCertificateIdentity>
 
     /// The authenticator that made it.
     let owner: CacheToken

@@ -9,7 +9,7 @@ import NIOCore
 /// loop too. It owns the per-connection store (decisions made once per connection) and the in-flight
 /// request tasks, which it cancels when the peer resets a stream or the connection closes.
 ///
-/// A request whose whole chain can answer without suspending (``Responder/respondImmediately(to:context:)``)
+/// A request whose whole chain can answer without suspending (``ImmediateResponder/respondImmediately(to:context:)``)
 /// is answered right in `dispatch`, on the loop, with no task: most of what a small request cost beyond its I/O
 /// was creating, running and finishing its task. Only the others get a task.
 actor Connection {
@@ -19,7 +19,7 @@ actor Connection {
     /// The connection's fixed facts.
     nonisolated let info: ConnectionInfo
     private let eventLoop: any EventLoop
-    private nonisolated let responder: any Responder
+    private nonisolated let responder: any ImmediateResponder
     private nonisolated let store = ConnectionStore()
     private nonisolated let logger: Logger
     private var inFlight: [StreamID: Task<Void, Never>] = [:]
@@ -27,7 +27,7 @@ actor Connection {
     /// returns, so `received` knows whether to track it.
     private var starting: StreamID?
 
-    init(info: ConnectionInfo, eventLoop: any EventLoop, responder: any Responder, logger: Logger) {
+    init(info: ConnectionInfo, eventLoop: any EventLoop, responder: any ImmediateResponder, logger: Logger) {
         // Requests start inline on both protocols (Benchmarks/README.md): HTTP/2 answers a whole read batch of
         // streams with one write, and HTTP/1.1 writes a response that needs no suspension before its read batch
         // ends, with no job scheduled for it.
@@ -98,7 +98,7 @@ actor Connection {
         }
     }
 
-    /// The chain's answer if it can answer without suspending (``Responder/respondImmediately(to:context:)``),
+    /// The chain's answer if it can answer without suspending (``ImmediateResponder/respondImmediately(to:context:)``),
     /// with errors turned into responses as in ``respond(to:context:)``; `nil` when a task is needed.
     private nonisolated func respondImmediately(to request: Request, context: RequestContext) -> Response? {
         do {

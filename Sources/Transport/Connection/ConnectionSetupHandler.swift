@@ -11,10 +11,10 @@ final class ConnectionSetupHandler: ChannelInboundHandler, RemovableChannelHandl
     private static let nextID = NIOLockedValueBox<UInt64>(0)
 
     private let limits: ConnectionLimits
-    private let responder: any Responder
+    private let responder: any ImmediateResponder
     private let logger: Logger
 
-    init(limits: ConnectionLimits, responder: any Responder, logger: Logger) {
+    init(limits: ConnectionLimits, responder: any ImmediateResponder, logger: Logger) {
         self.limits = limits
         self.responder = responder
         self.logger = logger

@@ -11,9 +11,9 @@ extension Response {
     ///   - title: a short, stable summary of the problem type.
     ///   - detail: an optional explanation of this occurrence.
     public static func problem(status: HTTPResponse.Status, title: String, detail: String? = nil) -> Response {
-        var json = "{\"type\":\"about:blank\",\"title\":\(jsonString(title)),\"status\":\(status.code)"
-        if let detail { json += ",\"detail\":\(jsonString(detail))" }
-        json += "}"
+        let problem = ProblemDetails(title: title, status: status.code, detail: detail)
+        // Strings and an integer always encode; the fallback only keeps the signature non-throwing.
+        let json = (try? jsonText(problem)) ?? #"{"status":500,"title":"Internal server error","type":"about:blank"}"#
         return Response(
             status: HTTPResponse.Status(code: status.code, reasonPhrase: title),
             headerFields: .problemJSON,
@@ -22,22 +22,11 @@ extension Response {
     }
 }
 
-/// Encodes `text` as a JSON string literal.
-package func jsonString(_ text: String) -> String {
-    var out = "\""
-    out.reserveCapacity(text.utf8.count + 2)
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case let s where s.value < 0x20:
-            out += "\\u" + String(repeating: "0", count: 4 - String(s.value, radix: 16).count)
-                + String(s.value, radix: 16)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
+/// The body of an RFC 9457 problem response.
+private struct ProblemDetails: Encodable {
+    var type = "about:blank"
+    let title: String
+    let status: Int
+    /// Left out when `nil`.
+    let detail: String?
 }

@@ -14,18 +14,15 @@
 public protocol Middleware: Sendable {
     /// Handles `request`, usually by calling `next`.
     func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response
-
-    /// Handles `request` without suspending, usually by calling `next.respondImmediately`; `nil` when it cannot
-    /// (for instance because `next` returned `nil`), and then ``handle(_:context:next:)`` handles it. Returning
-    /// `nil` must leave no trace. The default returns `nil`: a middleware that only implements `handle` keeps every
-    /// request on the asynchronous path (see ``Responder/respondImmediately(to:context:)``).
-    func handleImmediately(_ request: Request, context: RequestContext, next: any Responder) throws -> Response?
 }
 
-extension Middleware {
-    public func handleImmediately(_ request: Request, context: RequestContext, next: any Responder) throws -> Response? {
-        nil
-    }
+/// A middleware that can also handle a request without suspending, on the connection's fast path (see
+/// ``ImmediateResponder``). The built-in middleware are; a chain folds them so once, when it is assembled.
+package protocol ImmediateMiddleware: Middleware {
+    /// Handles `request` without suspending, usually by calling `next.respondImmediately`; `nil` when it cannot
+    /// (for instance because `next` returned `nil`), and then ``Middleware/handle(_:context:next:)`` handles it.
+    /// Returning `nil` must leave no trace.
+    func handleImmediately(_ request: Request, context: RequestContext, next: any ImmediateResponder) throws -> Response?
 }
 
 extension Array where Element == any Middleware {
@@ -33,16 +30,25 @@ extension Array where Element == any Middleware {
     ///
     /// Done once when a server or route is assembled, never per request.
     public func chained(to responder: any Responder) -> any Responder {
-        self.reversed().reduce(responder) { next, middleware in
-            MiddlewareResponder(middleware: middleware, next: next)
+        self.chainedWithFastPath(to: responder)
+    }
+
+    /// ``chained(to:)`` as the fast path sees it: whether each link can answer without suspending is decided here,
+    /// once, not per request.
+    package func chainedWithFastPath(to responder: any Responder) -> any ImmediateResponder {
+        self.reversed().reduce(responder.withFastPath) { next, middleware -> any ImmediateResponder in
+            if let immediate = middleware as? any ImmediateMiddleware {
+                return ImmediateMiddlewareResponder(middleware: immediate, next: next)
+            }
+            return MiddlewareResponder(middleware: middleware, next: next)
         }
     }
 }
 
-/// One middleware bound to the responder after it.
-struct MiddlewareResponder: Responder {
-    let middleware: any Middleware
-    let next: any Responder
+/// A middleware with a fast path, bound to the responder after it.
+private struct ImmediateMiddlewareResponder: ImmediateResponder {
+    let middleware: any ImmediateMiddleware
+    let next: any ImmediateResponder
 
     func respond(to request: Request, context: RequestContext) async throws -> Response {
         try await self.middleware.handle(request, context: context, next: self.next)
@@ -50,5 +56,20 @@ struct MiddlewareResponder: Responder {
 
     func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
         try self.middleware.handleImmediately(request, context: context, next: self.next)
+    }
+}
+
+/// A middleware without a fast path (a user's), bound to the responder after it: every request through it takes
+/// the asynchronous path.
+private struct MiddlewareResponder: ImmediateResponder {
+    let middleware: any Middleware
+    let next: any ImmediateResponder
+
+    func respond(to request: Request, context: RequestContext) async throws -> Response {
+        try await self.middleware.handle(request, context: context, next: self.next)
+    }
+
+    func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+        nil
     }
 }

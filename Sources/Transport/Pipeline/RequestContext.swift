@@ -6,9 +6,12 @@ public struct RequestContext: Sendable {
     public let connection: ConnectionInfo
     /// Values of `{param}` path segments (and `*` for a trailing wildcard), set by the router.
     public var parameters: [String: String]
-    /// The caller's verified identity, set by an authenticator. `nil` until one succeeds; never an identity that
-    /// failed a check (see ``reportedRefusal``).
-    public var identity: (any Sendable)?
+    /// The first verified identity an authenticator added (see ``identities``); `nil` until one succeeds. Never an
+    /// identity that failed a check (see ``reportedRefusal``).
+    public private(set) var identity: (any Sendable)?
+    /// The identities added after the first: empty unless a route runs more than one authentication (a client
+    /// certificate and a token, say). Kept apart so that the usual single identity needs no array.
+    private var laterIdentities: [any Sendable]
     /// What an authenticator that only reports (a policy in `report` mode) would have refused, e.g. Auth's
     /// `ReportedRefusal` with the caller's unverified identity and the reason; `nil` when nothing was refused.
     public var reportedRefusal: (any Sendable)?
@@ -21,12 +24,34 @@ public struct RequestContext: Sendable {
         self.connection = connection
         self.parameters = [:]
         self.identity = nil
+        self.laterIdentities = []
         self.reportedRefusal = nil
         self.connectionStore = connectionStore
     }
 
-    /// The identity as `type`, or `nil` when there is none or it is of another type.
+    /// Every verified identity, in the order the authenticators added them.
+    public var identities: [any Sendable] {
+        guard let identity = self.identity else { return [] }
+        return [identity] + self.laterIdentities
+    }
+
+    /// Adds an identity an authenticator verified; earlier ones stay.
+    ///
+    /// Takes the value (`consuming`): the caller's box moves into the context instead of being copied.
+    public mutating func addIdentity(_ identity: consuming any Sendable) {
+        if case .none = self.identity {
+            self.identity = identity
+        } else {
+            self.laterIdentities.append(identity)
+        }
+    }
+
+    /// The first identity of type `type`, or `nil` when there is none.
     public func identity<Identity: Sendable>(as type: Identity.Type) -> Identity? {
-        self.identity as? Identity
+        if let identity = self.identity as? Identity { return identity }
+        for identity in self.laterIdentities {
+            if let identity = identity as? Identity { return identity }
+        }
+        return nil
     }
 }

@@ -29,21 +29,6 @@ public struct RequestLogger: Middleware {
         }
     }
 
-    public func handleImmediately(_ request: Request, context: RequestContext, next: any Responder) throws -> Response? {
-        guard self.logger.logLevel <= self.level else {
-            return try next.respondImmediately(to: request, context: context)
-        }
-        let start = ContinuousClock.now
-        do {
-            guard let response = try next.respondImmediately(to: request, context: context) else { return nil }
-            self.log(request, context: context, status: response.status.code, since: start)
-            return response
-        } catch {
-            self.log(request, context: context, status: Self.status(for: error), since: start)
-            throw error
-        }
-    }
-
     /// The status an error is answered with: its own response's, or 500.
     private static func status(for error: any Error) -> Int {
         (error as? any HTTPResponseError)?.response.status.code ?? 500
@@ -62,5 +47,26 @@ public struct RequestLogger: Middleware {
                 "connection": "\(context.connection.id)",
             ]
         )
+    }
+}
+
+extension RequestLogger: ImmediateMiddleware {
+    package func handleImmediately(
+        _ request: Request,
+        context: RequestContext,
+        next: any ImmediateResponder
+    ) throws -> Response? {
+        guard self.logger.logLevel <= self.level else {
+            return try next.respondImmediately(to: request, context: context)
+        }
+        let start = ContinuousClock.now
+        do {
+            guard let response = try next.respondImmediately(to: request, context: context) else { return nil }
+            self.log(request, context: context, status: response.status.code, since: start)
+            return response
+        } catch {
+            self.log(request, context: context, status: Self.status(for: error), since: start)
+            throw error
+        }
     }
 }

@@ -1,24 +1,45 @@
 /// The end of a middleware chain: turns a request into a response.
 ///
-/// Called once per request, on the connection's event loop.
+/// Called once per request, on the connection's event loop. A ``Server`` answers every request with one
+/// responder, usually a router with a ``RequestLogger`` in front.
 public protocol Responder: Sendable {
     /// Answers one request.
     /// - Throws: an ``HTTPResponseError`` to answer with its response; any other error becomes a
     ///   logged 500 without detail.
     func respond(to request: Request, context: RequestContext) async throws -> Response
+}
 
-    /// Answers `request` without suspending, when this responder and everything after it can; `nil` when it
-    /// cannot, and then ``respond(to:context:)`` answers it.
-    ///
-    /// The connection tries this first: a request answered here needs no Swift task, which is most of what a small
-    /// request costs beyond its I/O. Returning `nil` must leave no trace, since the request then goes through
-    /// `respond` from the start. The default returns `nil`.
-    /// - Throws: as ``respond(to:context:)``.
+/// A responder that can also answer without suspending: the fast path of the built-in links.
+///
+/// The connection tries ``respondImmediately(to:context:)`` first: a request answered there needs no Swift task,
+/// which is most of what a small request costs beyond its I/O (about 1.5–2 µs of CPU). A chain is converted once,
+/// when it is assembled (``Responder/withFastPath``), so a request never asks a responder what it conforms to.
+package protocol ImmediateResponder: Responder {
+    /// Answers `request` without suspending when this responder and everything after it can; `nil` when it cannot,
+    /// and then ``Responder/respond(to:context:)`` answers it. Returning `nil` must leave no trace, since the
+    /// request then goes through `respond` from the start.
+    /// - Throws: as ``Responder/respond(to:context:)``.
     func respondImmediately(to request: Request, context: RequestContext) throws -> Response?
 }
 
 extension Responder {
-    public func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+    /// This responder with a fast path: itself when it has one, else wrapped so that the fast path declines and
+    /// every request takes ``respond(to:context:)``. Called when a chain is assembled, never per request.
+    package var withFastPath: any ImmediateResponder {
+        if let immediate = self as? any ImmediateResponder { return immediate }
+        return AsynchronousResponder(base: self)
+    }
+}
+
+/// A responder that only answers asynchronously (a user's), seen through ``ImmediateResponder``.
+private struct AsynchronousResponder: ImmediateResponder {
+    let base: any Responder
+
+    func respond(to request: Request, context: RequestContext) async throws -> Response {
+        try await self.base.respond(to: request, context: context)
+    }
+
+    func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
         nil
     }
 }
@@ -34,5 +55,21 @@ public struct ClosureResponder: Responder {
 
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
         try await self.body(request, context)
+    }
+}
+
+/// A chain's fast path for the benchmark package, which lives outside this package and so cannot see
+/// ``ImmediateResponder``. Not for services.
+@_spi(Benchmarks) public struct FastPathResponder: Sendable {
+    private let base: any ImmediateResponder
+
+    /// The fast path of `responder`, decided here once.
+    public init(_ responder: any Responder) {
+        self.base = responder.withFastPath
+    }
+
+    /// The chain's answer without suspending, or `nil` when it needs a task.
+    public func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+        try self.base.respondImmediately(to: request, context: context)
     }
 }

@@ -19,8 +19,8 @@ import NIOConcurrencyHelpers
 public actor Server: Service {
     public nonisolated let unownedExecutor: UnownedSerialExecutor
     private let configuration: ServerConfiguration
-    /// One per listener, in listener order.
-    private let responders: [any Responder]
+    /// One per listener, in listener order, each with its fast path decided once (``Responder/withFastPath``).
+    private let responders: [any ImmediateResponder]
     private let logger: Logger
     private let group: any EventLoopGroup
     private let acceptLoop: any EventLoop
@@ -57,7 +57,7 @@ public actor Server: Service {
     ) {
         precondition(responders.count == configuration.listeners.count, "one responder per listener")
         self.configuration = configuration
-        self.responders = responders
+        self.responders = responders.map(\.withFastPath)
         self.logger = logger
         self.group = eventLoopGroup
         self.acceptLoop = eventLoopGroup.next()
@@ -153,7 +153,7 @@ public actor Server: Service {
     private func bind(
         _ listener: ListenerConfiguration,
         tls: NIOLockedValueBox<TLSContext>,
-        responder: any Responder
+        responder: any ImmediateResponder
     ) async throws -> any Channel {
         let logger = self.logger
         let limits = listener.limits

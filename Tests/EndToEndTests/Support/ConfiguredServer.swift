@@ -88,22 +88,27 @@ struct ConfigurationFolder {
 /// listener's port (``withConfiguredListeners(_:logger:_:)`` gives every port), stops it.
 func withConfiguredServer(
     _ file: String,
+    authenticators: AuthenticatorRegistry = AuthenticatorRegistry(),
     logger: Logger = TestServer.quietLogger,
     _ body: (GatehouseService, Int) async throws -> Void
 ) async throws {
-    try await withConfiguredListeners(file, logger: logger) { service, ports in try await body(service, ports[0]) }
+    try await withConfiguredListeners(file, authenticators: authenticators, logger: logger) { service, ports in
+        try await body(service, ports[0])
+    }
 }
 
 /// Like ``withConfiguredServer(_:logger:_:)``, giving `body` every listener's port in listener order.
 func withConfiguredListeners(
     _ file: String,
+    authenticators: AuthenticatorRegistry = AuthenticatorRegistry(),
     logger: Logger = TestServer.quietLogger,
     _ body: (GatehouseService, [Int]) async throws -> Void
 ) async throws {
     var functions = FunctionRegistry.builtIn
     functions.register("connection", ConnectionID())
     functions.register("slow", Slow())
-    let service = try GatehouseService(configurationFile: file, functions: functions, logger: logger)
+    let service = try GatehouseService(
+        configurationFile: file, functions: functions, authenticators: authenticators, logger: logger)
     let ports = try await service.server.start().compactMap(\.port)
     try #require(!ports.isEmpty)
     let group = ServiceGroup(services: await service.services(), gracefulShutdownSignals: [], logger: logger)

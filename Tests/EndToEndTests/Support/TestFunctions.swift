@@ -43,8 +43,12 @@ struct Slow: Function {
 }
 
 /// `GET /task-probe`: answers `no task` when it ran on the connection's fast path, outside any Swift task.
-struct TaskProbe: SynchronousFunction {
-    func answer(_ request: Request, context: RequestContext) throws -> Response {
+struct TaskProbe: ImmediateFunction {
+    func respond(to request: Request, context: RequestContext) async throws -> Response {
+        try self.respondImmediately(to: request, context: context)
+    }
+
+    func respondImmediately(to request: Request, context: RequestContext) throws -> Response {
         .text(withUnsafeCurrentTask { $0 == nil } ? "no task" : "task")
     }
 }
@@ -52,7 +56,7 @@ struct TaskProbe: SynchronousFunction {
 /// `GET /task-probe-async`: the same check from an ordinary (asynchronous) function.
 struct AsyncTaskProbe: Function {
     func respond(to request: Request, context: RequestContext) async throws -> Response {
-        try TaskProbe().answer(request, context: context)
+        try TaskProbe().respondImmediately(to: request, context: context)
     }
 }
 
