@@ -68,11 +68,19 @@ public final class HTTPClient: Sendable {
     ///   certificate: TLS alert certificate required").
     public func execute(_ request: HTTPRequest, body: ByteBuffer? = nil) async throws -> ClientResponse {
         let origin = try Self.origin(of: request)
-        let lease = try await self.pool.lease(origin)
+        let lease: ConnectionPool.Lease
+        do {
+            lease = try await self.pool.lease(origin)
+        } catch let error as ClientError {
+            throw error.sent(to: "\(origin)")
+        }
         do {
             let response = try await lease.connection.execute(request, body: body)
             self.pool.release(lease)
             return response
+        } catch let error as ClientError {
+            self.pool.release(lease)
+            throw error.sent(to: "\(origin)")
         } catch {
             self.pool.release(lease)
             throw error

@@ -1,5 +1,6 @@
 import GatehouseCertificates
 import GatehouseTransport
+import NIOCore
 import Testing
 
 @testable import GatehouseClient
@@ -46,6 +47,14 @@ struct ClientUnitTests {
             host: "example.com"
         )
         #expect(wrongName.message == "the server's certificate is not for example.com: it has no DNS SAN example.com")
+    }
+
+    @Test func connectFailuresSayWhatToCheck() {
+        let timeout = ClientError.connectFailure(ChannelError.connectTimeout(.seconds(2)), timeout: .seconds(2))
+        #expect(timeout.code == .timeout)
+        #expect(timeout.message.hasPrefix("nothing answered within 2"), "\(timeout.message)")
+        #expect(timeout.message.hasSuffix("; check the host and port, and that no firewall drops the connection"))
+        #expect(timeout.sent(to: "192.0.2.1:8443").description.hasPrefix("192.0.2.1:8443: nothing answered"))
     }
 
     /// A failure as OpenSSL reports it: one packed error code and, for a verification failure, the X509_V_ERR code.
