@@ -22,8 +22,13 @@ build: deps
 run: build
 	$(SWIFT) run -c $(CONFIGURATION) --skip-build gatehouse serve --host $(HOST) --port $(PORT)
 
+# With CI set (.ci/run sets it), our targets build with warnings as errors. SwiftPM leaves remote packages out:
+# it drops warning flags from their compile commands and adds -suppress-warnings, so a dependency's warning never
+# fails the build. Local builds keep their flags (and their build cache) unchanged.
+WARNINGS_AS_ERRORS = $(if $(CI),-Xswiftc -warnings-as-errors)
+
 test: test-deps
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(WARNINGS_AS_ERRORS)
 	$(SWIFT) test --skip-build
 
 bench: deps
