@@ -117,6 +117,20 @@ struct CommandErrorTests {
         self.expectNoTypeNames(output.stderr)
     }
 
+    @Test func aDamagedDevelopmentPKISaysHowToMakeANewOne() async throws {
+        let pki = try temporaryDirectory() + "/pki"
+        let created = try await self.gatehouse(["certs", "init", "--dir", pki])
+        try #require(created.exitCode == 0, "\(created.stderr)")
+        try "not a certificate".write(toFile: pki + "/client.crt", atomically: true, encoding: .utf8)
+        let output = try await self.gatehouse(["serve", "--pki-directory", pki, "--port", "0"])
+        #expect(output.exitCode == 1)
+        #expect(
+            output.stderr == "gatehouse: \(pki)/client.crt: no certificate found; `gatehouse certs init --dir \(pki) "
+                + "--force` makes a new development PKI\n",
+            "\(output.stderr)"
+        )
+    }
+
     // MARK: call
 
     @Test func aRefusedConnectionIsNamedWithWhatToCheck() async throws {

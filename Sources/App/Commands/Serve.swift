@@ -81,6 +81,12 @@ struct Serve: AsyncParsableCommand {
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
             throw ExitCode.failure
+        } catch let error as CertificateError {
+            // Only the development PKI of the embedded default is read outside the configuration's errors.
+            let message = "gatehouse: \(error.detail); `gatehouse certs init --dir \(self.pkiDirectory) --force` makes "
+                + "a new development PKI"
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            throw ExitCode.failure
         }
         let addresses: [SocketAddress]
         do {
