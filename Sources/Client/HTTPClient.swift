@@ -65,7 +65,7 @@ public final class HTTPClient: Sendable {
     ///   - request: method, authority, path (with query) and header fields.
     ///   - body: the request body; `nil` for none.
     /// - Throws: ``ClientError`` with a sentence that explains the failure (e.g. "the server refused the client
-    ///   certificate: TLS alert certificate required").
+    ///   certificate: TLS alert certificate required") and the server's `host:port` as its ``ClientError/origin``.
     public func execute(_ request: HTTPRequest, body: ByteBuffer? = nil) async throws -> ClientResponse {
         let origin = try Self.origin(of: request)
         let lease: ConnectionPool.Lease
