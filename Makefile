@@ -23,10 +23,15 @@ build: deps
 run: build
 	$(SWIFT) run -c $(CONFIGURATION) --skip-build gatehouse serve --host $(HOST) --port $(PORT)
 
+# With CI set (.ci/run sets it), our targets build with warnings as errors. SwiftPM leaves remote packages out:
+# it drops warning flags from their compile commands and adds -suppress-warnings, so a dependency's warning never
+# fails the build. Local builds keep their flags (and their build cache) unchanged.
+WARNINGS_AS_ERRORS = $(if $(filter-out false 0,$(CI)),-Xswiftc -warnings-as-errors)
+
 # ExternalPackageTests builds a separate package (the whole dependency tree, the first time) in a `swift build` of its
 # own: run after the rest, so that build does not load the machine under the timing-sensitive tests.
 test: test-deps
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(WARNINGS_AS_ERRORS)
 	$(SWIFT) test --skip-build --skip ExternalPackageTests
 	$(SWIFT) test --skip-build --filter ExternalPackageTests
 

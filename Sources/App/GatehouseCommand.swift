@@ -6,6 +6,7 @@ struct GatehouseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
         abstract: "Serve functions to callers that prove who they are with TLS client certificates.",
+        version: GatehouseVersion.current,
         subcommands: [Serve.self, Certs.self, Call.self]
     )
 }

@@ -56,6 +56,7 @@ public struct DevelopmentPKI: Sendable {
     ///   - clientName: the client certificate's common name.
     ///   - pfxPassword: the PFX password; when `nil`, a random one is generated (or read back from
     ///     `client.pfx.password`).
+    ///   - pfxCompatibility: the algorithms of `client.pfx`.
     ///   - keyType: the key type for all three keys.
     ///   - serverSANs: subjectAlternativeNames for the server certificate besides the three defaults.
     ///   - force: regenerate and overwrite even when all files exist.
@@ -65,6 +66,7 @@ public struct DevelopmentPKI: Sendable {
         in directory: String,
         clientName: String = "client",
         pfxPassword: String? = nil,
+        pfxCompatibility: PKCS12Compatibility = .modern,
         keyType: KeyType = .ecdsaP256,
         serverSANs: [SubjectAlternativeName] = [],
         force: Bool = false,
@@ -75,8 +77,9 @@ public struct DevelopmentPKI: Sendable {
         if allExist && !force && (pfxPassword != nil || FileManager.default.fileExists(atPath: passwordFile)) {
             return try load(directory, pfxPassword: pfxPassword)
         }
-        let options = CreateOptions(clientName: clientName, pfxPassword: pfxPassword, keyType: keyType,
-                                    serverSANs: serverSANs, now: now)
+        let options = CreateOptions(clientName: clientName, pfxPassword: pfxPassword,
+                                    pfxCompatibility: pfxCompatibility, keyType: keyType, serverSANs: serverSANs,
+                                    now: now)
         return try create(directory, options)
     }
 
@@ -105,6 +108,7 @@ extension DevelopmentPKI {
     private struct CreateOptions {
         var clientName: String
         var pfxPassword: String?
+        var pfxCompatibility: PKCS12Compatibility
         var keyType: KeyType
         var serverSANs: [SubjectAlternativeName]
         var now: Date
@@ -130,7 +134,8 @@ extension DevelopmentPKI {
                             notBefore: now, notAfter: now.addingTimeInterval(year), keyType: keyType))
         let password = pfxPassword ?? randomPassword()
         let pfx = try PKCS12Bundle.encode(certificate: client.certificate, key: client.key,
-                                          chain: [ca.certificate], password: password, friendlyName: clientName)
+                                          chain: [ca.certificate], password: password, friendlyName: clientName,
+                                          compatibility: options.pfxCompatibility)
 
         // Each file is a new one renamed over whatever is there (an incomplete PKI is made again), never written
         // through a symbolic link; `certs init` refuses existing files before calling this, unless --force.

@@ -2,14 +2,14 @@ public import GatehouseCertificates
 import Foundation
 
 extension IssuedCertificate {
-    /// The files ``write(prefix:chain:pfxPassword:overwrite:)`` writes for `prefix`: `PREFIX.crt`, `PREFIX.key`
+    /// The files ``write(prefix:chain:pfxPassword:pfxCompatibility:overwrite:)`` writes for `prefix`: `PREFIX.crt`, `PREFIX.key`
     /// and, with a password, `PREFIX.pfx`.
     public static func fileNames(prefix: String, withPFX: Bool) -> [String] {
         [prefix + ".crt", prefix + ".key"] + (withPFX ? [prefix + ".pfx"] : [])
     }
 
     /// Writes the certificate (PEM), its key (PKCS#8 PEM, mode 0600) and, when `pfxPassword` is set, a PKCS#12
-    /// file (mode 0600) holding the certificate, key and `chain` with OpenSSL 3's default algorithms.
+    /// file (mode 0600) holding the certificate, key and `chain` with `pfxCompatibility`'s algorithms.
     ///
     /// Nothing is written when any target file (or symbolic link) exists and `overwrite` is false; with `overwrite`
     /// each file is replaced by renaming a new file over it. Files are never written through a symbolic link.
@@ -23,6 +23,7 @@ extension IssuedCertificate {
         prefix: String,
         chain: [Certificate] = [],
         pfxPassword: String? = nil,
+        pfxCompatibility: PKCS12Compatibility = .modern,
         overwrite: Bool = false
     ) throws -> [String] {
         let files = Self.fileNames(prefix: prefix, withPFX: pfxPassword != nil)
@@ -33,7 +34,8 @@ extension IssuedCertificate {
                 key: self.key,
                 chain: chain,
                 password: $0,
-                friendlyName: self.certificate.commonName
+                friendlyName: self.certificate.commonName,
+                compatibility: pfxCompatibility
             )
         }
         try writeFileBytes(Array(self.certificate.pemString.utf8), to: files[0], mode: 0o644, overwrite: overwrite)

@@ -79,14 +79,46 @@ public enum OpenSSLErrorQueue {
 
     /// Empties the queue and returns its entries as text, oldest first, joined by `; `.
     public static func drain() -> String {
-        var messages: [String] = []
+        self.drainEntries().map(\.description).joined(separator: "; ")
+    }
+
+    /// Empties the queue and returns its entries, oldest first: classify by their codes, log their text.
+    package static func drainEntries() -> [OpenSSLErrorEntry] {
+        var entries: [OpenSSLErrorEntry] = []
         while true {
             let code = ERR_get_error()
             if code == 0 { break }
-            var buffer = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buffer, buffer.count)
-            messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            entries.append(OpenSSLErrorEntry(packedCode: code))
         }
-        return messages.joined(separator: "; ")
+        return entries
+    }
+}
+
+/// One entry of OpenSSL's error queue: the packed code, from which the library and reason come.
+package struct OpenSSLErrorEntry: Hashable, Sendable, CustomStringConvertible {
+    /// The packed code `ERR_get_error` returned.
+    package let packedCode: UInt
+
+    package init(packedCode: UInt) { self.packedCode = packedCode }
+
+    /// The library that raised it (`ERR_LIB_SSL`, `ERR_LIB_X509`, …).
+    package var library: Int32 { ERR_GET_LIB(self.packedCode) }
+
+    /// The reason code within the library: `SSL_R_*`, `X509_R_*`, …
+    package var reason: Int32 { ERR_GET_REASON(self.packedCode) }
+
+    /// Whether it is the SSL library's `reason` (an `SSL_R_*` code).
+    package func isSSL(_ reason: Int32) -> Bool { self.library == ERR_LIB_SSL && self.reason == reason }
+
+    /// OpenSSL's text for the reason alone, e.g. `wrong version number`.
+    package var reasonText: String {
+        ERR_reason_error_string(self.packedCode).map { String(cString: $0) } ?? "reason \(self.reason)"
+    }
+
+    /// OpenSSL's full line, e.g. `error:0A00010B:SSL routines::wrong version number`.
+    package var description: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        ERR_error_string_n(self.packedCode, &buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

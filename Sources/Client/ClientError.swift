@@ -10,7 +10,7 @@ public struct ClientError: Error, CustomStringConvertible, Hashable {
     /// What went wrong, as a stable code.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case invalidRequest, invalidConfiguration, connectFailed, tlsHandshakeFailed, certificateRefused
+            case invalidRequest, invalidConfiguration, connectFailed, hostNotFound, tlsHandshakeFailed, certificateRefused
             case serverCertificateUntrusted, timeout, protocolError, connectionClosed, shutdown
         }
         private let base: Base
@@ -20,8 +20,10 @@ public struct ClientError: Error, CustomStringConvertible, Hashable {
         public static let invalidRequest = Code(base: .invalidRequest)
         /// The identity or a CA file cannot be used.
         public static let invalidConfiguration = Code(base: .invalidConfiguration)
-        /// The TCP connection could not be made.
+        /// The TCP connection could not be made (refused, unreachable).
         public static let connectFailed = Code(base: .connectFailed)
+        /// The host name does not resolve to an address.
+        public static let hostNotFound = Code(base: .hostNotFound)
         /// The TLS handshake failed for a reason other than the certificates below.
         public static let tlsHandshakeFailed = Code(base: .tlsHandshakeFailed)
         /// The server refused the client certificate (or its absence) with a TLS alert.
@@ -40,12 +42,15 @@ public struct ClientError: Error, CustomStringConvertible, Hashable {
 
     /// The kind of failure.
     public let code: Code
-    /// One sentence for people: "the server refused the client certificate: TLS alert certificate required".
+    /// One sentence for people: "the server refused the client certificate: TLS alert certificate required";
+    /// ``description`` puts the server's address before it.
     public let message: String
     /// Detail for logs (OpenSSL's error queue, the underlying error).
     public let detail: String
     /// Where the error was raised.
     public let location: String
+    /// The server the request went to, `host:port`; `nil` when the request named none.
+    public private(set) var origin: String?
 
     /// Creates an error.
     public init(
@@ -61,7 +66,15 @@ public struct ClientError: Error, CustomStringConvertible, Hashable {
         self.location = "\(fileID):\(line)"
     }
 
-    public var description: String { self.message }
+    /// The message, after the server's `host:port` when known: `127.0.0.1:8443: connection refused: ...`.
+    public var description: String { self.origin.map { "\($0): \(self.message)" } ?? self.message }
+
+    /// This error for a request to `origin`.
+    func sent(to origin: String) -> ClientError {
+        var error = self
+        error.origin = origin
+        return error
+    }
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }

@@ -65,14 +65,22 @@ public final class HTTPClient: Sendable {
     ///   - request: method, authority, path (with query) and header fields.
     ///   - body: the request body; `nil` for none.
     /// - Throws: ``ClientError`` with a sentence that explains the failure (e.g. "the server refused the client
-    ///   certificate: TLS alert certificate required").
+    ///   certificate: TLS alert certificate required") and the server's `host:port` as its ``ClientError/origin``.
     public func execute(_ request: HTTPRequest, body: ByteBuffer? = nil) async throws -> ClientResponse {
         let origin = try Self.origin(of: request)
-        let lease = try await self.pool.lease(origin)
+        let lease: ConnectionPool.Lease
+        do {
+            lease = try await self.pool.lease(origin)
+        } catch let error as ClientError {
+            throw error.sent(to: "\(origin)")
+        }
         do {
             let response = try await lease.connection.execute(request, body: body)
             self.pool.release(lease)
             return response
+        } catch let error as ClientError {
+            self.pool.release(lease)
+            throw error.sent(to: "\(origin)")
         } catch {
             self.pool.release(lease)
             throw error

@@ -22,8 +22,8 @@ struct ServiceAssembly {
             do {
                 policies[named.name] = try ClientCertificatePolicy.load(named.configuration, name: named.name, relativeTo: nil)
             } catch let error as PolicyError {
-                let file = error.file.map { " (\($0))" } ?? ""
-                throw ConfigurationError(file: self.configuration.file, keyPath: error.key, problem: error.detail + file)
+                let file = error.file.map { error.detail.contains($0) ? "" : " (\($0))" } ?? ""
+                throw self.error(at: error.key, error.detail + file)
             }
         }
         return policies
@@ -35,10 +35,10 @@ struct ServiceAssembly {
         try self.configuration.listeners.enumerated().map { index, listener in
             do {
                 return try TLSContext(server: listener.tls, limits: listener.limits)
+            } catch let error as TLSError {
+                throw self.error(at: "listeners[\(index)].tls" + (error.key.map { ".\($0)" } ?? ""), error.detail)
             } catch {
-                throw ConfigurationError(
-                    file: self.configuration.file, keyPath: "listeners[\(index)].tls", problem: "\(error)"
-                )
+                throw self.error(at: "listeners[\(index)].tls", "\(error)")
             }
         }
     }
@@ -51,10 +51,7 @@ struct ServiceAssembly {
         for route in self.configuration.routes {
             // The loader checks a file's names with their lines; this catches configurations built in code.
             if let unknown = route.listeners?.first(where: { !names.contains($0) }) {
-                throw ConfigurationError(
-                    file: self.configuration.file, keyPath: route.keyPath + ".listeners",
-                    problem: "unknown listener '\(unknown)'"
-                )
+                throw self.error(at: route.keyPath + ".listeners", "unknown listener '\(unknown)'")
             }
         }
         guard self.configuration.routes.contains(where: { $0.listeners != nil }) else {
@@ -72,18 +69,12 @@ struct ServiceAssembly {
         var routes = RouterBuilder()
         for route in configuredRoutes {
             guard let function = self.functions[route.function] else {
-                throw ConfigurationError(
-                    file: self.configuration.file, keyPath: route.keyPath + ".function",
-                    problem: "unknown function '\(route.function)'"
-                )
+                throw self.error(at: route.keyPath + ".function", "unknown function '\(route.function)'")
             }
             var middleware: [any Middleware] = []
             if let name = route.policy {
                 guard let handle = handles[name] else {
-                    throw ConfigurationError(
-                        file: self.configuration.file, keyPath: route.keyPath + ".policy",
-                        problem: "unknown policy '\(name)'"
-                    )
+                    throw self.error(at: route.keyPath + ".policy", "unknown policy '\(name)'")
                 }
                 middleware.append(ClientCertificateAuthenticator(policy: handle, logger: self.logger).middleware())
             }
@@ -102,13 +93,20 @@ struct ServiceAssembly {
             do {
                 try routes.add(route.path, methods: route.methods, function: function, middleware: middleware)
             } catch {
-                throw ConfigurationError(file: self.configuration.file, keyPath: route.keyPath, problem: "\(error)")
+                throw self.error(at: route.keyPath + ".path", "\(error)")
             }
         }
         // The request log's level is fixed with its logger: when the logger drops info lines, leave the middleware
         // out instead of asking it per request (a reload rebuilds the chain anyway).
         guard self.logger.logLevel <= .info else { return routes.build() }
         return [RequestLogger(logger: self.logger) as any Middleware].chained(to: routes.build())
+    }
+
+    /// An error at `keyPath`, with the line the file holds it on (found again in the file: only errors pay for it).
+    private func error(at keyPath: String, _ problem: String) -> ConfigurationError {
+        let file = self.configuration.file
+        let line = ConfigurationReader.line(of: keyPath, inFile: file)
+        return ConfigurationError(file: file, keyPath: keyPath, line: line, problem: problem)
     }
 
     /// Every file and folder whose change should trigger a reload: the configuration file, each listener's TLS

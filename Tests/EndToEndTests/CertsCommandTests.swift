@@ -149,6 +149,51 @@ struct CertsCommandTests {
         return output.stdout
     }
 
+    /// `--pfx-compatibility legacy` writes 3DES bags and a SHA-1 MAC, which OpenSSL reads with and without its
+    /// legacy provider; the default is AES-256 with a SHA-256 MAC. Both are read back by Gatehouse.
+    @Test func legacyPFXUsesTripleDESAndSHA1AndIsReadBack() async throws {
+        let directory = try temporaryDirectory()
+        let initialized = try await self.gatehouse(["certs", "init", "--dir", directory + "/ca", "--pfx-password", "p"])
+        try #require(initialized.exitCode == 0, "\(initialized.stderr)")
+        for compatibility in ["legacy", "modern"] {
+            let prefix = directory + "/" + compatibility
+            let issued = try await self.gatehouse([
+                "certs", "issue", "--ca-dir", directory + "/ca", "--client", "--name", compatibility, "--out", prefix,
+                "--pfx-password", "secret", "--pfx-compatibility", compatibility,
+            ])
+            try #require(issued.exitCode == 0, "\(issued.stderr)")
+            for extra in [[], ["-legacy"]] {
+                let info = try await self.openssl(
+                    ["pkcs12", "-info", "-in", prefix + ".pfx", "-passin", "pass:secret", "-noout"] + extra)
+                #expect(info.exitCode == 0, "\(compatibility) \(extra): \(info.stderr)")
+                let report = info.stdout + info.stderr
+                if compatibility == "legacy" {
+                    #expect(report.contains("MAC: sha1,"), "\(report)")
+                    #expect(report.contains("Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC"), "\(report)")
+                    #expect(report.contains("PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC"), "\(report)")
+                    #expect(!report.contains("AES"), "\(report)")
+                } else {
+                    #expect(report.contains("MAC: sha256,"), "\(report)")
+                    #expect(report.contains("AES-256-CBC"), "\(report)")
+                }
+            }
+            let inspected = try await self.gatehouse(["certs", "inspect", prefix + ".pfx", "--password", "secret"])
+            #expect(inspected.exitCode == 0, "\(inspected.stderr)")
+            #expect(inspected.stdout.contains("CN=\(compatibility)"), "\(inspected.stdout)")
+        }
+        let withoutPFX = try await self.gatehouse([
+            "certs", "issue", "--ca-dir", directory + "/ca", "--client", "--name", "x", "--out", directory + "/x",
+            "--pfx-compatibility", "legacy",
+        ])
+        #expect(withoutPFX.exitCode == 64, "\(withoutPFX.stderr)")
+        let legacyInit = try await self.gatehouse(
+            ["certs", "init", "--dir", directory + "/legacy-pki", "--pfx-password", "p", "--pfx-compatibility", "legacy"])
+        #expect(legacyInit.exitCode == 0, "\(legacyInit.stderr)")
+        let initInfo = try await self.openssl(
+            ["pkcs12", "-info", "-in", directory + "/legacy-pki/client.pfx", "-passin", "pass:p", "-noout"])
+        #expect((initInfo.stdout + initInfo.stderr).contains("Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC"))
+    }
+
     @Test func revokeWritesACRLThatOpenSSLHonours() async throws {
         let directory = try temporaryDirectory()
         let ca = directory + "/pki"

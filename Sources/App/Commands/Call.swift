@@ -103,7 +103,7 @@ struct Call: AsyncParsableCommand {
             }
             await client.shutdown()
         } catch let error as ClientError {
-            Self.printError(error.message)
+            Self.printError("\(error)" + Self.hint(for: error.code))
             throw ExitCode(1)
         } catch let error as CertificateError {
             Self.printError(error.detail)
@@ -167,6 +167,17 @@ struct Call: AsyncParsableCommand {
         lines.append("< \(response.statusLine)")
         for field in response.head.headerFields { lines.append("< \(field.name.canonicalName): \(field.value)") }
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+
+    /// What to change on the command line for a failure whose sentence says what is wrong.
+    private static func hint(for code: ClientError.Code) -> String {
+        switch code {
+        case .serverCertificateUntrusted: " (--cacert names the CA that issued it; -k skips the check, for tests only)"
+        case .certificateRefused: " (--cert and --key, or --pfx, present a certificate the server trusts)"
+        case .tlsHandshakeFailed: " (check that the port serves HTTPS)"
+        case .timeout: " (--timeout sets how long to wait)"
+        default: ""
+        }
     }
 
     private static func printError(_ message: String) {

@@ -33,6 +33,9 @@ extension Certs {
         @Option(help: "A file whose first line is the client.pfx password.")
         var pfxPasswordFile: String?
 
+        @Option(help: PFXCompatibilityArgument.help)
+        var pfxCompatibility = PFXCompatibilityArgument.modern
+
         @Option(help: "The key type of all three keys: ecdsa (P-256), rsa (2048), rsa3072 or rsa4096.")
         var keyType = KeyTypeArgument.ecdsa
 
@@ -74,6 +77,7 @@ extension Certs {
                     in: self.dir,
                     clientName: self.clientName,
                     pfxPassword: pfxPassword,
+                    pfxCompatibility: self.pfxCompatibility.compatibility,
                     keyType: self.keyType.keyType,
                     serverSANs: sans,
                     force: true

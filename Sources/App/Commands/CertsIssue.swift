@@ -11,7 +11,8 @@ extension Certs {
             discussion: """
                 Writes PREFIX.crt and PREFIX.key (the key with mode 0600) and, with --pfx-password or \
                 --pfx-password-file, PREFIX.pfx (mode 0600; \
-                the certificate, key and CA chain, AES-256 and PBKDF2 as OpenSSL 3 makes them). PREFIX defaults \
+                the certificate, key and CA chain, AES-256 and PBKDF2 as OpenSSL 3 makes them, or 3DES and a \
+                SHA-1 MAC with --pfx-compatibility legacy for older Windows and keychain imports). PREFIX defaults \
                 to the name, with characters other than letters, digits, '.', '-' and '_' replaced by '_'. The \
                 serial number is recorded in the CA's index.json for `certs revoke`.
 
@@ -62,6 +63,9 @@ extension Certs {
         @Option(help: "Also write PREFIX.pfx, with the password in this file's first line.")
         var pfxPasswordFile: String?
 
+        @Option(help: PFXCompatibilityArgument.help)
+        var pfxCompatibility = PFXCompatibilityArgument.modern
+
         @Flag(help: "Sign the certificate with its own key instead of a CA.")
         var selfSigned = false
 
@@ -94,6 +98,9 @@ extension Certs {
             if let days = self.days, !(1...36_500).contains(days) {
                 throw ValidationError("--days must be between 1 and 36500")
             }
+            if self.pfxCompatibility != .modern && self.pfxPassword == nil && self.pfxPasswordFile == nil {
+                throw ValidationError("--pfx-compatibility goes with --pfx-password or --pfx-password-file")
+            }
             if let password = self.pfxPassword, password.isEmpty {
                 throw ValidationError("--pfx-password must not be empty")
             }
@@ -122,7 +129,9 @@ extension Certs {
                 if self.selfSigned {
                     spec.kind = kind == .server ? .server : .client
                     let issued = try IssuedCertificate.selfSigned(spec)
-                    let files = try issued.write(prefix: prefix, pfxPassword: pfxPassword, overwrite: self.force)
+                    let files = try issued.write(
+                        prefix: prefix, pfxPassword: pfxPassword,
+                        pfxCompatibility: self.pfxCompatibility.compatibility, overwrite: self.force)
                     print(Self.summary("a self-signed \(kind.rawValue) certificate", issued.certificate, files))
                     return
                 }
@@ -137,6 +146,7 @@ extension Certs {
                     prefix: prefix,
                     chain: [folder.authority.certificate] + folder.chain,
                     pfxPassword: pfxPassword,
+                    pfxCompatibility: self.pfxCompatibility.compatibility,
                     overwrite: self.force
                 )
                 try folder.recordIssued(issued.certificate, kind: kind.rawValue, at: now)

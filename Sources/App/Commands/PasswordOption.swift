@@ -11,6 +11,24 @@ func resolvePassword(_ value: String?, file: String?) throws -> String? {
     return try readPasswordFile(file)
 }
 
+/// `--pfx-compatibility`: which programs the written PFX must open in.
+enum PFXCompatibilityArgument: String, ExpressibleByArgument, CaseIterable {
+    case modern, legacy
+
+    /// The option's help.
+    static let help = ArgumentHelp(
+        "modern (AES-256, SHA-256 MAC) or legacy (3DES, SHA-1 MAC: for older Windows and keychain imports that "
+            + "refuse the modern file)."
+    )
+
+    var compatibility: PKCS12Compatibility {
+        switch self {
+        case .modern: .modern
+        case .legacy: .legacy
+        }
+    }
+}
+
 /// Refuses a password given both ways.
 func validatePasswordOptions(_ value: String?, file: String?, names: (String, String)) throws {
     if value != nil && file != nil { throw ValidationError("use either \(names.0) or \(names.1), not both") }

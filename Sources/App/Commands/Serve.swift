@@ -82,8 +82,20 @@ struct Serve: AsyncParsableCommand {
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
             throw ExitCode.failure
+        } catch let error as CertificateError {
+            // Only the development PKI of the embedded default is read outside the configuration's errors.
+            let message = "gatehouse: \(error.detail); `gatehouse certs init --dir \(self.pkiDirectory) --force` makes "
+                + "a new development PKI"
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            throw ExitCode.failure
         }
-        let addresses = try await service.server.start()
+        let addresses: [SocketAddress]
+        do {
+            addresses = try await service.server.start()
+        } catch let error as ListenerError {
+            FileHandle.standardError.write(Data("gatehouse: \(self.explain(error))\n".utf8))
+            throw ExitCode.failure
+        }
         let services = await service.services()
         let group = ServiceGroup(
             services: [ReadyBanner(text: banner(addresses))] + services,
@@ -91,6 +103,18 @@ struct Serve: AsyncParsableCommand {
             logger: logger
         )
         try await group.run()
+    }
+
+    /// A listener that cannot listen, located the way a configuration error is (the file and the listener's key)
+    /// or, for the embedded default, with the option that changes the address.
+    private func explain(_ error: ListenerError) -> String {
+        guard let file = self.configurationFile else {
+            let option = error.code == .addressInUse || error.code == .permissionDenied
+                ? "--port sets the port" : "--host sets the address"
+            return "\(error); \(option)"
+        }
+        let path = URL(fileURLWithPath: file).standardizedFileURL.path
+        return "\(path): listeners[\(error.listenerIndex)]: \(error)"
     }
 
     /// The service for a configuration file, with --host/--port applied to its first listener on every read.

@@ -71,7 +71,7 @@ final class ClientConnection: Sendable {
             channel = try await bootstrap.connect(host: origin.host, port: origin.port).get()
         } catch {
             ready.fail(ChannelError.ioOnClosedChannel)
-            throw Self.connectError(error, origin: origin, timeout: configuration.timeout)
+            throw ClientError.connectFailure(error, timeout: configuration.timeout)
         }
         do {
             let facts = try await ready.futureResult.get()
@@ -80,13 +80,6 @@ final class ClientConnection: Sendable {
             channel.close(promise: nil)
             throw (error as? ClientError) ?? state.failure ?? .connectionClosed(detail: "\(error)")
         }
-    }
-
-    private static func connectError(_ error: any Error, origin: Origin, timeout: Duration) -> ClientError {
-        if case ChannelError.connectTimeout = error {
-            return ClientError(.timeout, "could not connect to \(origin) within \(timeout)", detail: "\(error)")
-        }
-        return ClientError(.connectFailed, "could not connect to \(origin): \(error)", detail: "\(error)")
     }
 
     /// Sends one request and waits for its whole response.

@@ -154,15 +154,6 @@ extension Response {
         default: .other
         }
     }
-
-    /// The complete HTTP/1.1 bytes of this response, closing the connection.
-    func http1ClosingBytes(allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 256 + self.body.readableBytes)
-        if self.writeHTTP1(.closing, date: HTTPDate.current.now(), into: &buffer) {
-            buffer.writeImmutableBuffer(self.body)
-        }
-        return buffer
-    }
 }
 
 extension SharedHead {

@@ -29,12 +29,6 @@ final class ConnectionCounter: Sendable {
         self.logger = logger
     }
 
-    /// Connections open now.
-    var openConnections: Int { self.open.load(ordering: .relaxed) }
-
-    /// Connections refused since the listener started.
-    var refusedConnections: Int { self.refusals.withLock { $0.total } }
-
     /// Counts `channel` until it closes, or refuses it when the listener is full.
     /// - Throws: ``Refused`` (the caller's initializer fails and the connection is closed).
     func admit(_ channel: any Channel) throws {

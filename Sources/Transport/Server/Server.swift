@@ -67,7 +67,7 @@ public actor Server: Service {
     /// Binds every listener and starts accepting; returns the bound addresses in listener order.
     ///
     /// Builds each listener's TLS context first (reads certificates and keys), so a bad file fails here.
-    /// - Throws: a TLS or certificate error naming the file, or the bind error.
+    /// - Throws: a ``TLSError`` naming the file, or a ``ListenerError`` naming the address that cannot be bound.
     @discardableResult
     public func start() async throws -> [SocketAddress] {
         guard case .idle = self.state else { return self.listeners.compactMap(\.localAddress) }
@@ -78,7 +78,13 @@ public actor Server: Service {
                 NIOLockedValueBox(try TLSContext(server: $0.tls, limits: $0.limits))
             }
             for (index, listener) in self.configuration.listeners.enumerated() {
-                let channel = try await self.bind(listener, tls: self.tlsContexts[index], responder: self.responders[index])
+                let channel: any Channel
+                do {
+                    channel = try await self.bind(
+                        listener, tls: self.tlsContexts[index], responder: self.responders[index])
+                } catch {
+                    throw ListenerError(binding: listener, index: index, error: error)
+                }
                 self.listeners.append(channel)
                 self.logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             }

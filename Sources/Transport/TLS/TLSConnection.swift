@@ -15,7 +15,7 @@ package final class TLSConnection {
         /// The peer sent close_notify.
         case closed
         /// A fatal error, with OpenSSL's error queue.
-        case failed(String)
+        case failed(TLSFailure)
     }
 
     private let ssl: OpaquePointer  // SSL*, owned; owns the BIO
@@ -93,18 +93,12 @@ package final class TLSConnection {
         self.transport.feed(ciphertext)
     }
 
-    /// Whether ciphertext is waiting to be sent.
-    package var hasPendingOutput: Bool { self.transport.pendingOutput > 0 }
-
     /// Takes every byte of ciphertext waiting to be sent, or `nil` when there is none.
     package func drainOutput() -> ByteBuffer? {
         self.transport.takeOutput()
     }
 
     // MARK: TLS operations
-
-    /// Whether the handshake has finished.
-    package var isHandshakeComplete: Bool { SSL_is_init_finished(self.ssl) == 1 }
 
     /// Advances the handshake as far as the fed ciphertext allows.
     package func handshake() -> Status {
@@ -171,8 +165,11 @@ package final class TLSConnection {
         case SSL_ERROR_ZERO_RETURN:
             return .closed
         case let code:
-            let queue = OpenSSLErrorQueue.drain()
-            return .failed(queue.isEmpty ? "SSL error \(code)" : queue)
+            let entries = OpenSSLErrorQueue.drainEntries()
+            let verifyFailed = entries.contains { $0.isSSL(SSL_R_CERTIFICATE_VERIFY_FAILED) }
+            let verifyResult = verifyFailed
+                ? CertificateVerifyResult(code: Int32(truncatingIfNeeded: SSL_get_verify_result(self.ssl))) : nil
+            return .failed(TLSFailure(entries: entries, verifyResult: verifyResult, sslError: code))
         }
     }
 }

@@ -63,53 +63,64 @@ func applyServerOptions(_ context: OpaquePointer) throws {
     }
 }
 
-/// Installs the certificate chain and key; checks that they belong together.
+/// Installs the certificate chain and key; checks that they belong together. An error names the file and the
+/// configuration key it came from.
 func loadIdentity(_ identity: TLSIdentity, into context: OpaquePointer) throws {
     let chain: [Certificate]
     let key: PrivateKey
     let source: String
-    do {
-        switch identity {
-        case .pem(let chainFile, let keyFile):
-            source = chainFile
-            chain = try Certificate.loadChain(pemFile: chainFile)
-            key = try PrivateKey(pemFile: keyFile)
-        case .pkcs12(let file, let password):
-            source = file
-            let bundle = try PKCS12Bundle.load(file: file, password: password)
-            // PKCS#12 files often carry the root too; sending it is harmless but wasteful, so drop self-issued CAs.
-            chain = [bundle.certificate] + bundle.chain.filter { !$0.isSelfIssued }
-            key = bundle.key
-        }
-    } catch let error as CertificateError {
-        throw TLSError(.invalidConfiguration, error.description)
+    let keySetting: String
+    let mismatch: String
+    switch identity {
+    case .pem(let chainFile, let keyFile):
+        source = chainFile
+        keySetting = "privateKey"
+        mismatch = "\(keyFile): the private key does not match the certificate in \(chainFile)"
+        chain = try settingUp("certificate") { try Certificate.loadChain(pemFile: chainFile) }
+        key = try settingUp("privateKey") { try PrivateKey(pemFile: keyFile) }
+    case .pkcs12(let file, let password):
+        source = file
+        keySetting = "pkcs12"
+        mismatch = "\(file): the private key does not match the certificate"
+        let bundle = try settingUp("pkcs12") { try PKCS12Bundle.load(file: file, password: password) }
+        // PKCS#12 files often carry the root too; sending it is harmless but wasteful, so drop self-issued CAs.
+        chain = [bundle.certificate] + bundle.chain.filter { !$0.isSelfIssued }
+        key = bundle.key
     }
     guard key.matches(chain[0]) else {
-        throw TLSError(.invalidConfiguration, "\(source): the private key does not match the certificate \(chain[0].subject)")
+        throw TLSError(.invalidConfiguration, "\(mismatch) (\(chain[0].subject))").about(keySetting)
     }
     OpenSSLErrorQueue.clear()
     guard chain[0].withUnsafeX509({ SSL_CTX_use_certificate(context, $0) }) == 1,
         key.withUnsafeEVPKey({ SSL_CTX_use_PrivateKey(context, $0) }) == 1,
         SSL_CTX_check_private_key(context) == 1
     else {
-        throw TLSError(.invalidConfiguration, "\(source): \(OpenSSLErrorQueue.drain())")
+        throw TLSError(.invalidConfiguration, "\(source): \(OpenSSLErrorQueue.drain())").about(keySetting)
     }
     for intermediate in chain.dropFirst() {
         let added = intermediate.withUnsafeX509 { x509 in
             X509_up_ref(x509)  // add_extra_chain_cert takes ownership of one reference
             return gatehouse_SSL_CTX_add_extra_chain_cert(context, x509)
         }
-        guard added == 1 else { throw TLSError(.invalidConfiguration, "\(source): \(OpenSSLErrorQueue.drain())") }
+        guard added == 1 else {
+            throw TLSError(.invalidConfiguration, "\(source): \(OpenSSLErrorQueue.drain())").about(keySetting)
+        }
+    }
+}
+
+/// Runs `body`, which reads the file behind the configuration's `key`; a ``CertificateError`` becomes an
+/// ``TLSError/Code/invalidConfiguration`` about that key, with the error's detail (the file and what is wrong).
+private func settingUp<Result>(_ key: String, _ body: () throws -> Result) throws -> Result {
+    do {
+        return try body()
+    } catch let error as CertificateError {
+        throw TLSError(.invalidConfiguration, error.detail).about(key)
     }
 }
 
 /// Reads the CA files into a trust store, mapping file errors to configuration errors.
 func makeTrustStore(_ files: [String]) throws -> TrustStore {
-    do {
-        return try TrustStore(caFiles: files)
-    } catch let error as CertificateError {
-        throw TLSError(.invalidConfiguration, "trusted CAs: \(error.description)")
-    }
+    try settingUp("trustedCAs") { try TrustStore(caFiles: files) }
 }
 
 /// ALPN protocol names in wire format: each one length-prefixed.

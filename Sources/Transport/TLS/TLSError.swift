@@ -31,15 +31,36 @@ public struct TLSError: Error, CustomStringConvertible, Hashable {
     public let detail: String
     /// Where the error was raised.
     public let location: String
+    /// OpenSSL's codes for a failure on a connection; `nil` for one Gatehouse raised itself.
+    package let failure: TLSFailure?
+    /// For ``Code/invalidConfiguration``: the configuration file's key under a listener's `tls` that names what
+    /// cannot be used (`certificate`, `privateKey`, `pkcs12`, `trustedCAs`), when one does.
+    package private(set) var key: String?
 
     /// Creates an error.
     public init(_ code: Code, _ detail: String, fileID: StaticString = #fileID, line: UInt = #line) {
         self.code = code
         self.detail = detail
         self.location = "\(fileID):\(line)"
+        self.failure = nil
+    }
+
+    /// An error for a failure OpenSSL reported; the detail is its error queue.
+    package init(_ code: Code, _ failure: TLSFailure, fileID: StaticString = #fileID, line: UInt = #line) {
+        self.code = code
+        self.detail = failure.detail
+        self.location = "\(fileID):\(line)"
+        self.failure = failure
     }
 
     public var description: String { "TLSError.\(self.code): \(self.detail)" }
+
+    /// This error, about the setting the configuration file calls `key`.
+    func about(_ key: String) -> TLSError {
+        var error = self
+        error.key = key
+        return error
+    }
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }

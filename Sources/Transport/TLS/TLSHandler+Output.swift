@@ -54,8 +54,8 @@ extension TLSHandler {
             let promises = self.batchPromises
             self.batchPromises = []
             promises.forEach { $0.fail(ChannelError.outputClosed) }
-        case .failed(let detail):
-            self.fail(context: context, TLSError(.protocolError, detail))
+        case .failed(let failure):
+            self.fail(context: context, TLSError(.protocolError, failure))
         }
     }
 
@@ -149,12 +149,4 @@ extension TLSHandler {
         writes.forEach { $0.1?.fail(error) }
         promises.forEach { $0.fail(error) }
     }
-}
-
-/// Classifies a handshake failure from OpenSSL's error text.
-func handshakeFailureCode(_ detail: String) -> TLSError.Code {
-    if detail.contains("peer did not return a certificate") || detail.contains("certificate required") {
-        return .peerCertificateRequired
-    }
-    return .handshakeFailed
 }

@@ -133,8 +133,9 @@ public final class TLSHandler: ChannelDuplexHandler {
             self.sendOutput(context: context)
         case .closed:
             self.fail(context: context, TLSError(.handshakeFailed, "the peer closed during the handshake"))
-        case .failed(let detail):
-            self.fail(context: context, TLSError(handshakeFailureCode(detail), detail))
+        case .failed(let failure):
+            let code: TLSError.Code = failure.isPeerCertificateMissing ? .peerCertificateRequired : .handshakeFailed
+            self.fail(context: context, TLSError(code, failure))
         }
     }
 
@@ -152,9 +153,11 @@ public final class TLSHandler: ChannelDuplexHandler {
             break
         case .closed:
             self.closeGracefully(context: context, promise: nil)
-        case .failed(let detail):
-            let code: TLSError.Code = detail.contains("certificate required") ? .peerCertificateRequired : .protocolError
-            self.fail(context: context, TLSError(code, detail))
+        case .failed(let failure):
+            // On TLS 1.3 a server refuses a missing client certificate after the client has finished its handshake.
+            let code: TLSError.Code =
+                failure.receivedAlert == .certificateRequired ? .peerCertificateRequired : .protocolError
+            self.fail(context: context, TLSError(code, failure))
         }
     }
 
