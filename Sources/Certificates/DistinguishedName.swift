@@ -47,8 +47,10 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {
         var currentSet: Int32 = -1
         for index in 0..<X509_NAME_entry_count(name) {
             guard let entry = X509_NAME_get_entry(name, index) else { continue }
-            let attribute = Attribute(oid: objectOID(X509_NAME_ENTRY_get_object(entry)),
-                                      value: normalizeNameValue(entryText(X509_NAME_ENTRY_get_data(entry))))
+            let attribute = Attribute(
+                oid: objectOID(X509_NAME_ENTRY_get_object(entry)),
+                value: normalizeNameValue(entryText(X509_NAME_ENTRY_get_data(entry)))
+            )
             let set = X509_NAME_ENTRY_set(entry)
             if set == currentSet, !groups.isEmpty {
                 groups[groups.count - 1].append(attribute)

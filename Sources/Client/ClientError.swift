@@ -10,7 +10,8 @@ public struct ClientError: Error, CustomStringConvertible, Hashable {
     /// What went wrong, as a stable code.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case invalidRequest, invalidConfiguration, connectFailed, hostNotFound, tlsHandshakeFailed, certificateRefused
+            case invalidRequest, invalidConfiguration, connectFailed, hostNotFound, tlsHandshakeFailed,
+                certificateRefused
             case serverCertificateUntrusted, timeout, protocolError, connectionClosed, shutdown
         }
         private let base: Base

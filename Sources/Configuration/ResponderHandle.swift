@@ -1,5 +1,5 @@
-import Synchronization
 public import GatehouseTransport
+import Synchronization
 
 /// A responder whose chain can be replaced while the server runs (on reload).
 ///

@@ -1,6 +1,6 @@
-import NIOCore
 public import GatehouseRouting
 public import GatehouseTransport
+import NIOCore
 
 /// `GET /api/hello?name=X` → `Hello, X.`; a missing or empty name → `Hello, World.`
 ///

@@ -1,9 +1,9 @@
+public import Foundation
 import GatehouseAuth
 import GatehouseCertificates
-public import Foundation
-import HTTPTypes
 public import GatehouseRouting
 public import GatehouseTransport
+import HTTPTypes
 
 /// `GET /api/whoami` → the caller's client-certificate identity as JSON.
 ///

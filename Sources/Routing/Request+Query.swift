@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 public import GatehouseTransport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension Request {
     /// The query string decoded as an HTML form: `%XX` escapes and `+` as a space.
@@ -92,7 +93,8 @@ public struct QueryParameters: Sendable, Hashable {
         if needsDecoding { return percentDecoded(encodedName, plusAsSpace: true) == name }
         guard encodedName.count == name.utf8.count else { return false }
         let equal = name.utf8.withContiguousStorageIfAvailable { name in
-            name.isEmpty || memcmp(name.baseAddress!, encodedName.base.baseAddress! + encodedName.startIndex, name.count) == 0
+            name.isEmpty
+                || memcmp(name.baseAddress!, encodedName.base.baseAddress! + encodedName.startIndex, name.count) == 0
         }
         return equal ?? encodedName.elementsEqual(name.utf8)
     }

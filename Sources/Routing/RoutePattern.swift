@@ -41,12 +41,13 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        "/" + self.segments.map { segment in
-            switch segment {
-            case .literal(let text): text
-            case .parameter(let name): "{\(name)}"
-            case .wildcard: "*"
-            }
-        }.joined(separator: "/")
+        "/"
+            + self.segments.map { segment in
+                switch segment {
+                case .literal(let text): text
+                case .parameter(let name): "{\(name)}"
+                case .wildcard: "*"
+                }
+            }.joined(separator: "/")
     }
 }

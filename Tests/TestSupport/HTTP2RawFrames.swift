@@ -5,8 +5,16 @@ public enum HTTP2RawFrames {
     public static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
     public enum FrameType: UInt8 {
-        case data = 0x0, headers = 0x1, priority = 0x2, rstStream = 0x3, settings = 0x4, pushPromise = 0x5
-        case ping = 0x6, goaway = 0x7, windowUpdate = 0x8, continuation = 0x9
+        case data = 0x0
+        case headers = 0x1
+        case priority = 0x2
+        case rstStream = 0x3
+        case settings = 0x4
+        case pushPromise = 0x5
+        case ping = 0x6
+        case goaway = 0x7
+        case windowUpdate = 0x8
+        case continuation = 0x9
     }
 
     public static let endStream: UInt8 = 0x1
@@ -70,12 +78,22 @@ public enum HTTP2RawFrames {
         let block = self.headerBlock(fields)
         var flags: UInt8 = endStream ? Self.endStream : 0
         if fragmentLength == nil { flags |= Self.endHeaders }
-        return self.frame(.headers, flags: flags, stream: stream, payload: Array(block.prefix(fragmentLength ?? block.count)))
+        return self.frame(
+            .headers,
+            flags: flags,
+            stream: stream,
+            payload: Array(block.prefix(fragmentLength ?? block.count))
+        )
     }
 
     /// DATA with `count` bytes of `byte`.
     public static func data(stream: UInt32, count: Int, byte: UInt8 = 0x61, endStream: Bool = false) -> [UInt8] {
-        self.frame(.data, flags: endStream ? Self.endStream : 0, stream: stream, payload: [UInt8](repeating: byte, count: count))
+        self.frame(
+            .data,
+            flags: endStream ? Self.endStream : 0,
+            stream: stream,
+            payload: [UInt8](repeating: byte, count: count)
+        )
     }
 
     /// PRIORITY (RFC 9113 §6.3) making `stream` depend on `dependency`, not exclusively, with weight 16.
@@ -95,12 +113,14 @@ public enum HTTP2RawFrames {
             let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
             guard bytes.count - offset >= 9 + length else { break }
             let stream = bytes[offset + 5..<offset + 9].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } & 0x7fff_ffff
-            frames.append(Frame(
-                type: bytes[offset + 3],
-                flags: bytes[offset + 4],
-                stream: stream,
-                payload: Array(bytes[offset + 9..<offset + 9 + length])
-            ))
+            frames.append(
+                Frame(
+                    type: bytes[offset + 3],
+                    flags: bytes[offset + 4],
+                    stream: stream,
+                    payload: Array(bytes[offset + 9..<offset + 9 + length])
+                )
+            )
             offset += 9 + length
         }
         bytes.removeFirst(offset)

@@ -58,7 +58,7 @@ public final class RawTLSClient {
         guard connected == 0 else { throw fail(.connect(errno)) }
         if let certificateChainFile, let keyFile {
             guard SSL_CTX_use_certificate_chain_file(context, certificateChainFile) == 1,
-                  SSL_CTX_use_PrivateKey_file(context, keyFile, SSL_FILETYPE_PEM) == 1
+                SSL_CTX_use_PrivateKey_file(context, keyFile, SSL_FILETYPE_PEM) == 1
             else { throw fail(.handshake("cannot load \(certificateChainFile) / \(keyFile)")) }
         }
         ssl = SSL_new(context)
@@ -131,7 +131,9 @@ public final class RawTLSClient {
 
     /// Reads what arrives within `timeout` seconds, until `isComplete` holds or the server closes.
     /// Returns what was read and whether the server closed the connection.
-    public func receive(timeout: Double, until isComplete: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closed: Bool) {
+    public func receive(timeout: Double, until isComplete: ([UInt8]) -> Bool = { _ in false }) -> (
+        bytes: [UInt8], closed: Bool
+    ) {
         var received: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)

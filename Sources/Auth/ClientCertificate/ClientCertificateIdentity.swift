@@ -1,5 +1,5 @@
-public import GatehouseCertificates
 public import Foundation
+public import GatehouseCertificates
 
 /// Who a client certificate says the caller is, after it passed the policy.
 ///
@@ -30,8 +30,12 @@ public struct ClientCertificateIdentity: Sendable, Hashable {
         verifiedChain: [Certificate] = [],
         matchedIdentity: MatchedIdentity? = nil
     ) {
-        self.facts = Facts(certificate: certificate, presentedChain: presentedChain, verifiedChain: verifiedChain,
-                           matchedIdentity: matchedIdentity)
+        self.facts = Facts(
+            certificate: certificate,
+            presentedChain: presentedChain,
+            verifiedChain: verifiedChain,
+            matchedIdentity: matchedIdentity
+        )
     }
 
     /// The leaf certificate.
@@ -92,8 +96,12 @@ extension ClientCertificateIdentity {
         let verifiedChain: [Certificate]
         let matchedIdentity: MatchedIdentity?
 
-        init(certificate: Certificate, presentedChain: [Certificate], verifiedChain: [Certificate],
-             matchedIdentity: MatchedIdentity?) {
+        init(
+            certificate: Certificate,
+            presentedChain: [Certificate],
+            verifiedChain: [Certificate],
+            matchedIdentity: MatchedIdentity?
+        ) {
             self.certificate = certificate
             self.presentedChain = presentedChain
             self.verifiedChain = verifiedChain

@@ -1,5 +1,5 @@
-import HTTPTypes
 public import GatehouseTransport
+import HTTPTypes
 
 /// Why a client certificate was refused. Stable codes for logs and, when exposed, the problem body.
 public struct ClientCertificateRejection: HTTPResponseError, CustomStringConvertible, Sendable {

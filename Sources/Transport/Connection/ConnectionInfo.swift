@@ -3,6 +3,8 @@ public import NIOCore
 
 /// The HTTP version a connection speaks.
 public enum HTTPVersionKind: String, Sendable, Hashable, CustomStringConvertible {
+    // Version numbers as written (NIO spells them the same way).
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case http1_1 = "HTTP/1.1"
     case http2 = "HTTP/2"
 

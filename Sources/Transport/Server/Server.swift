@@ -1,8 +1,8 @@
 public import Logging
+import NIOConcurrencyHelpers
 public import NIOCore
 public import NIOPosix
 public import ServiceLifecycle
-import NIOConcurrencyHelpers
 
 /// Listens, accepts mutual-TLS connections and answers their requests with one responder, or one per listener.
 ///
@@ -81,7 +81,10 @@ public actor Server: Service {
                 let channel: any Channel
                 do {
                     channel = try await self.bind(
-                        listener, tls: self.tlsContexts[index], responder: self.responders[index])
+                        listener,
+                        tls: self.tlsContexts[index],
+                        responder: self.responders[index]
+                    )
                 } catch {
                     throw ListenerError(binding: listener, index: index, error: error)
                 }
@@ -177,7 +180,9 @@ public actor Server: Service {
                     try pipeline.addHandler(
                         TLSHandler(context: tlsContext, role: .server, handshakeTimeout: limits.handshakeTimeout)
                     )
-                    try pipeline.addHandler(ConnectionSetupHandler(limits: limits, responder: responder, logger: logger))
+                    try pipeline.addHandler(
+                        ConnectionSetupHandler(limits: limits, responder: responder, logger: logger)
+                    )
                     self?.track(channel)
                 }
             }

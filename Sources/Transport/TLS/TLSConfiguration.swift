@@ -11,7 +11,11 @@ public enum ClientCertificateMode: String, Sendable, Hashable, CaseIterable {
 
 /// A TLS protocol version Gatehouse speaks. Nothing older than TLS 1.2 is offered.
 public enum TLSVersion: String, Sendable, Hashable, CaseIterable, Comparable {
+    // Version numbers as written (NIO spells them the same way).
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case v1_2 = "TLSv1.2"
+    // Version numbers as written (NIO spells them the same way).
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case v1_3 = "TLSv1.3"
 
     public static func < (lhs: TLSVersion, rhs: TLSVersion) -> Bool { lhs.rawValue < rhs.rawValue }
