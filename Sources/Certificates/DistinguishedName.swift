@@ -16,6 +16,7 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {
         /// The value, insignificant spaces removed.
         public let value: String
 
+        /// Orders by OID, then value: the canonical order within a multi-valued RDN, so it compares as a set.
         public static func < (lhs: Attribute, rhs: Attribute) -> Bool {
             (lhs.oid, lhs.value) < (rhs.oid, rhs.value)
         }

@@ -9,6 +9,7 @@ public struct Hello: Function {
     /// Creates the function.
     public init() {}
 
+    /// Answers the greeting; never suspends, so it runs on the fast path.
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
         try self.respondImmediately(to: request, context: context)
     }

@@ -53,10 +53,12 @@ public struct QueryParameters: Sendable, Hashable {
         return values
     }
 
+    /// Equal when the decoded pairs are, in order: `a=%41` equals `a=A`.
     public static func == (lhs: QueryParameters, rhs: QueryParameters) -> Bool {
         lhs.pairs.elementsEqual(rhs.pairs) { $0.name == $1.name && $0.value == $1.value }
     }
 
+    /// Hashes the decoded pairs in order, as `==` compares them.
     public func hash(into hasher: inout Hasher) {
         for pair in self.pairs {
             hasher.combine(pair.name)

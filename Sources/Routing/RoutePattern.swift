@@ -40,6 +40,7 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
         self.segments = segments
     }
 
+    /// The pattern as it would be written, e.g. `/users/{id}/keys/*`; empty segments dropped.
     public var description: String {
         "/"
             + self.segments.map { segment in

@@ -13,6 +13,7 @@ public struct Router: Responder {
         self.table = table
     }
 
+    /// Answers 404 or 405 itself, or runs the matching route's chain with its captured parameters in the context.
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
         switch self.route(request) {
         case .answer(let response): response

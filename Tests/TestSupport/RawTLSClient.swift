@@ -11,6 +11,7 @@ public final class RawTLSClient {
         case handshake(String)
         case closed
 
+        /// The failure in words: `connect failed: errno 111`, `TLS handshake failed: …`, `connection closed`.
         public var description: String {
             switch self {
             case .connect(let code): "connect failed: errno \(code)"
@@ -20,6 +21,7 @@ public final class RawTLSClient {
         }
     }
 
+    /// The connected socket's descriptor, for tests that inspect or tune it (`getsockname`, `O_NONBLOCK`).
     public let socket: Int32
     private let context: OpaquePointer
     private let ssl: OpaquePointer
@@ -195,5 +197,6 @@ public struct ProcessResources: Sendable, CustomStringConvertible {
         self.openDescriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
     }
 
+    /// `RSS <n> KiB, <n> descriptors`, for assertion messages.
     public var description: String { "RSS \(self.residentKiB) KiB, \(self.openDescriptors) descriptors" }
 }

@@ -20,6 +20,7 @@ public import Logging
 /// try routes.add("/api/hello", function: Hello(), middleware: [authenticator.middleware()])
 /// ```
 public struct ClientCertificateAuthenticator: Authenticator {
+    /// What an accepted caller is known as: the leaf, its chains and the identity entry it matched.
     public typealias Identity = ClientCertificateIdentity
 
     /// The policy this authenticator applies, swappable by a reload.

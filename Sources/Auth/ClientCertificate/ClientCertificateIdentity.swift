@@ -74,12 +74,14 @@ public struct ClientCertificateIdentity: Sendable, Hashable {
         Int((self.notAfter.timeIntervalSince(now) / 86_400).rounded(.down))
     }
 
+    /// Equal when the leaf, both chains and the matched entry are; copies of one identity are equal without comparing.
     public static func == (lhs: ClientCertificateIdentity, rhs: ClientCertificateIdentity) -> Bool {
         lhs.facts === rhs.facts
             || (lhs.certificate == rhs.certificate && lhs.presentedChain == rhs.presentedChain
                 && lhs.verifiedChain == rhs.verifiedChain && lhs.matchedIdentity == rhs.matchedIdentity)
     }
 
+    /// Hashes what `==` compares: the leaf, both chains and the matched entry.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(self.certificate)
         hasher.combine(self.presentedChain)

@@ -8,6 +8,7 @@ public enum HTTPVersionKind: String, Sendable, Hashable, CustomStringConvertible
     case http1_1 = "HTTP/1.1"
     case http2 = "HTTP/2"
 
+    /// The version as logs and ``ConnectionInfo`` readers show it: `HTTP/1.1` or `HTTP/2`.
     public var description: String { self.rawValue }
 }
 

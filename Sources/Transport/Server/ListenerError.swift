@@ -21,6 +21,7 @@ public struct ListenerError: Error, CustomStringConvertible, Hashable {
             case addressInUse, permissionDenied, addressNotAvailable, unknownHost, bindFailed
         }
         private let base: Base
+        /// The code's name, e.g. `addressInUse`: stable, for logs and matching.
         public var description: String { self.base.rawValue }
 
         /// Another socket is bound to the address and port (`EADDRINUSE`).
@@ -51,6 +52,7 @@ public struct ListenerError: Error, CustomStringConvertible, Hashable {
     /// `host:port`, with brackets around an IPv6 address.
     public var address: String { self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)" }
 
+    /// `cannot listen on <address>: <problem>`, as in the example above.
     public var description: String { "cannot listen on \(self.address): \(self.problem)" }
 
     /// Explains `error`, thrown while binding `listener`.
@@ -94,6 +96,8 @@ public struct ListenerError: Error, CustomStringConvertible, Hashable {
         }
     }
 
+    /// Equal when the codes are: the address and words are for people, so errors compare by code.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    /// Hashes the code alone, as `==` compares it.
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
 }

@@ -17,6 +17,8 @@ public import ServiceLifecycle
 /// try await group.run()
 /// ```
 public actor Server: Service {
+    /// The accept loop's executor: the actor runs on that event loop, so work scheduled there can reach its state
+    /// synchronously (`assumeIsolated`) instead of through a task.
     public nonisolated let unownedExecutor: UnownedSerialExecutor
     private let configuration: ServerConfiguration
     /// One per listener, in listener order, each with its fast path decided once (``Responder/withFastPath``).

@@ -18,6 +18,7 @@ public enum TLSVersion: String, Sendable, Hashable, CaseIterable, Comparable {
     // swift-format-ignore: AlwaysUseLowerCamelCase
     case v1_3 = "TLSv1.3"
 
+    /// Older versions first; the raw values (`TLSv1.2`, `TLSv1.3`) sort that way as text.
     public static func < (lhs: TLSVersion, rhs: TLSVersion) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 

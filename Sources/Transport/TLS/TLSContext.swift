@@ -1,6 +1,7 @@
 import COpenSSL
 public import GatehouseCertificates
 
+// @unchecked: the SSL_CTX is configured in init and only read afterwards (SSL_new takes its own reference).
 /// The OpenSSL context (`SSL_CTX`) for one listener or one client configuration.
 ///
 /// Expensive: reads and parses the identity and every CA file. Build it at startup or on reload, never on an
@@ -12,7 +13,6 @@ public import GatehouseCertificates
 ///     clientCertificateMode: .request, trustedCAFiles: ["pki/ca.crt"]))
 /// try channel.pipeline.syncOperations.addHandler(TLSHandler(context: context, role: .server))
 /// ```
-// @unchecked: the SSL_CTX is configured in init and only read afterwards (SSL_new takes its own reference).
 public final class TLSContext: @unchecked Sendable {
     /// Whether connections made from this context accept or initiate handshakes.
     public enum Role: Sendable, Hashable {
