@@ -65,8 +65,10 @@ let package = Package(
         ),
         .target(
             name: "GatehouseTransport",
-            dependencies: ["GatehouseCertificates", "COpenSSL", "CNghttp2", nioCore, nioPosix, httpTypes, logging,
-                           serviceLifecycle],
+            dependencies: [
+                "GatehouseCertificates", "COpenSSL", "CNghttp2", nioCore, nioPosix, httpTypes, logging,
+                serviceLifecycle,
+            ],
             path: "Sources/Transport",
             swiftSettings: strictSettings
         ),
@@ -90,38 +92,50 @@ let package = Package(
         ),
         .target(
             name: "GatehouseConfiguration",
-            dependencies: ["GatehouseAuth", "GatehouseRouting", "GatehouseFunctions", "GatehouseTransport", httpTypes, logging, serviceLifecycle,
-                           unixSignals, .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "GatehouseAuth", "GatehouseRouting", "GatehouseFunctions", "GatehouseTransport", httpTypes, logging,
+                serviceLifecycle,
+                unixSignals, .product(name: "Yams", package: "Yams"),
+            ],
             path: "Sources/Configuration",
             swiftSettings: strictSettings
         ),
         .target(
             name: "GatehouseClient",
-            dependencies: ["GatehouseTransport", "GatehouseCertificates", "CNghttp2", "COpenSSL", nioCore, nioPosix, httpTypes,
-                           logging],
+            dependencies: [
+                "GatehouseTransport", "GatehouseCertificates", "CNghttp2", "COpenSSL", nioCore, nioPosix, httpTypes,
+                logging,
+            ],
             path: "Sources/Client",
             swiftSettings: strictSettings
         ),
         .target(
             name: "Gatehouse",
-            dependencies: ["GatehouseAuth", "GatehouseCertificates", "GatehouseClient", "GatehouseConfiguration",
-                           "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", httpTypes, logging,
-                           serviceLifecycle],
+            dependencies: [
+                "GatehouseAuth", "GatehouseCertificates", "GatehouseClient", "GatehouseConfiguration",
+                "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", httpTypes, logging,
+                serviceLifecycle,
+            ],
             swiftSettings: strictSettings
         ),
         .target(
             name: "GatehouseTesting",
-            dependencies: ["GatehouseCertificateAuthority", "GatehouseCertificates", "GatehouseClient",
-                           "GatehouseConfiguration", "GatehouseTransport", "COpenSSL", httpTypes, logging, nioCore,
-                           serviceLifecycle],
+            dependencies: [
+                "GatehouseCertificateAuthority", "GatehouseCertificates", "GatehouseClient",
+                "GatehouseConfiguration", "GatehouseTransport", "COpenSSL", httpTypes, logging, nioCore,
+                serviceLifecycle,
+            ],
             path: "Sources/Testing",
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "App",
-            dependencies: ["GatehouseConfiguration", "GatehouseFunctions", "GatehouseRouting", "GatehouseAuth", "GatehouseTransport", "GatehouseCertificates", "GatehouseCertificateAuthority", "GatehouseClient",
-                           argumentParser, logging,
-                           serviceLifecycle, unixSignals, nioCore, nioPosix, httpTypes],
+            dependencies: [
+                "GatehouseConfiguration", "GatehouseFunctions", "GatehouseRouting", "GatehouseAuth",
+                "GatehouseTransport", "GatehouseCertificates", "GatehouseCertificateAuthority", "GatehouseClient",
+                argumentParser, logging,
+                serviceLifecycle, unixSignals, nioCore, nioPosix, httpTypes,
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -132,8 +146,10 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["GatehouseTesting", "GatehouseCertificateAuthority", "GatehouseCertificates",
-                           "GatehouseTransport", "COpenSSL", nioCore, nioPosix],
+            dependencies: [
+                "GatehouseTesting", "GatehouseCertificateAuthority", "GatehouseCertificates",
+                "GatehouseTransport", "COpenSSL", nioCore, nioPosix,
+            ],
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
@@ -144,13 +160,19 @@ let package = Package(
         ),
         .testTarget(
             name: "TransportTests",
-            dependencies: ["GatehouseCertificateAuthority", "GatehouseTransport", "GatehouseCertificates", "TestSupport", "CNghttp2", "COpenSSL", nioCore, nioEmbedded,
-                           nioPosix, nioHTTP1, httpTypes, logging],
+            dependencies: [
+                "GatehouseCertificateAuthority", "GatehouseTransport", "GatehouseCertificates", "TestSupport",
+                "CNghttp2", "COpenSSL", nioCore, nioEmbedded,
+                nioPosix, nioHTTP1, httpTypes, logging,
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "AuthTests",
-            dependencies: ["GatehouseAuth", "GatehouseTransport", "GatehouseCertificates", "TestSupport", httpTypes, logging, nioCore],
+            dependencies: [
+                "GatehouseAuth", "GatehouseTransport", "GatehouseCertificates", "TestSupport", httpTypes, logging,
+                nioCore,
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -160,24 +182,35 @@ let package = Package(
         ),
         .testTarget(
             name: "FunctionsTests",
-            dependencies: ["GatehouseCertificateAuthority", "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", "GatehouseAuth", "GatehouseCertificates", "TestSupport", httpTypes, nioCore],
+            dependencies: [
+                "GatehouseCertificateAuthority", "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport",
+                "GatehouseAuth", "GatehouseCertificates", "TestSupport", httpTypes, nioCore,
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ConfigurationTests",
-            dependencies: ["GatehouseConfiguration", "GatehouseAuth", "GatehouseTransport", "TestSupport", httpTypes, logging],
+            dependencies: [
+                "GatehouseConfiguration", "GatehouseAuth", "GatehouseTransport", "TestSupport", httpTypes, logging,
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ClientTests",
-            dependencies: ["GatehouseCertificateAuthority", "GatehouseClient", "GatehouseTransport", "GatehouseRouting", "GatehouseFunctions", "GatehouseAuth", "GatehouseCertificates", "TestSupport",
-                           nioCore, nioPosix, httpTypes, logging],
+            dependencies: [
+                "GatehouseCertificateAuthority", "GatehouseClient", "GatehouseTransport", "GatehouseRouting",
+                "GatehouseFunctions", "GatehouseAuth", "GatehouseCertificates", "TestSupport",
+                nioCore, nioPosix, httpTypes, logging,
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["GatehouseCertificateAuthority", "GatehouseFunctions", "GatehouseRouting", "GatehouseAuth", "GatehouseTransport", "GatehouseCertificates", "GatehouseConfiguration", "GatehouseClient",
-                           "TestSupport", nioCore, nioPosix, httpTypes, logging, serviceLifecycle],
+            dependencies: [
+                "GatehouseCertificateAuthority", "GatehouseFunctions", "GatehouseRouting", "GatehouseAuth",
+                "GatehouseTransport", "GatehouseCertificates", "GatehouseConfiguration", "GatehouseClient",
+                "TestSupport", nioCore, nioPosix, httpTypes, logging, serviceLifecycle,
+            ],
             swiftSettings: strictSettings
         ),
     ]
@@ -190,7 +223,10 @@ let package = Package(
 package.targets.append(
     .target(
         name: "FuzzTargets",
-        dependencies: ["GatehouseTransport", "GatehouseConfiguration", "GatehouseCertificates", nioCore, nioEmbedded, nioHTTP1, httpTypes],
+        dependencies: [
+            "GatehouseTransport", "GatehouseConfiguration", "GatehouseCertificates", nioCore, nioEmbedded, nioHTTP1,
+            httpTypes,
+        ],
         path: "Fuzz/Targets",
         swiftSettings: strictSettings + [.define("GATEHOUSE_TESTABLE", .when(configuration: .debug))]
     )

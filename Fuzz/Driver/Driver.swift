@@ -1,7 +1,7 @@
 import FuzzTargets
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// libFuzzer's entry point for a program that has its own `main` (`libclang_rt.fuzzer_no_main`): SwiftPM links every

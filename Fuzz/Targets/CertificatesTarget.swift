@@ -1,5 +1,5 @@
-import GatehouseCertificates
 import Foundation
+import GatehouseCertificates
 
 /// Bytes through every loader of certificate material: PEM certificates, a DER certificate, PKCS#12 with the
 /// seeds' password, CRLs, a PEM private key; everything they accept is then read the way `gatehouse certs inspect`,

@@ -1,5 +1,5 @@
-import GatehouseConfiguration
 import Foundation
+import GatehouseConfiguration
 
 /// YAML text through ``ConfigurationLoader/parse(_:file:)``: every input must load or throw a
 /// ``ConfigurationError``; nothing may trap.

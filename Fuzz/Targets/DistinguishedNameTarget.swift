@@ -12,7 +12,9 @@ enum DistinguishedNameTarget {
         do {
             reparsed = try DistinguishedName(parsing: printed)
         } catch {
-            preconditionFailure("\(Array(text.utf8)) parses, but prints as \(Array(printed.utf8)), which does not: \(error)")
+            preconditionFailure(
+                "\(Array(text.utf8)) parses, but prints as \(Array(printed.utf8)), which does not: \(error)"
+            )
         }
         precondition(
             reparsed == name,

@@ -18,9 +18,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The targets this build can run: the HTTP/1.x ones need a testable (debug) build of Transport.
     public static var available: [FuzzTarget] {
         #if GATEHOUSE_TESTABLE
-        Self.allCases
+            Self.allCases
         #else
-        Self.allCases.filter { $0 != .http1 && $0 != .http1Differential }
+            Self.allCases.filter { $0 != .http1 && $0 != .http1Differential }
         #endif
     }
 
@@ -29,15 +29,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         switch self {
         case .http1:
             #if GATEHOUSE_TESTABLE
-            HTTP1ParserTarget.run(input)
+                HTTP1ParserTarget.run(input)
             #else
-            break
+                break
             #endif
         case .http1Differential:
             #if GATEHOUSE_TESTABLE
-            HTTP1DifferentialTarget.run(input)
+                HTTP1DifferentialTarget.run(input)
             #else
-            break
+                break
             #endif
         case .configuration:
             ConfigurationTarget.run(input)

@@ -1,10 +1,10 @@
-import GatehouseAuth
-import GatehouseCertificates
-import GatehouseCertificateAuthority
-import GatehouseConfiguration
 import Foundation
-import NIOCore
+import GatehouseAuth
+import GatehouseCertificateAuthority
+import GatehouseCertificates
+import GatehouseConfiguration
 import GatehouseTransport
+import NIOCore
 
 /// The embedded default of DESIGN.md, as a configuration: one listener, a policy trusting the development CA
 /// in front of `hello` and `whoami`, and an open `health`.

@@ -19,7 +19,9 @@ enum EventLoopCount {
 
     /// The CPUs in the `Cpus_allowed:` line of a `/proc/PID/status` text: a hex mask in comma-separated 32-bit words.
     static func cpuCount(inStatus status: String) -> Int? {
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else { return nil }
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else {
+            return nil
+        }
         var count = 0
         for character in line.dropFirst("Cpus_allowed:".count) where character != "," && !character.isWhitespace {
             guard let nibble = character.hexDigitValue else { return nil }

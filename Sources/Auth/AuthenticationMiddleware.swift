@@ -31,6 +31,8 @@ public struct AuthenticationMiddleware: Middleware {
         self.init([first] + others)
     }
 
+    /// Runs the authenticators until one authenticates, then `next` with its identity in the context; a refusal
+    /// ends the request, and so does the first challenge when none authenticates (unless a refusal was reported).
     public func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {
         var run = AuthenticationRun(context: context)
         for authenticator in self.authenticators {

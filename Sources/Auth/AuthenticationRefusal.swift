@@ -1,5 +1,5 @@
-import HTTPTypes
 public import GatehouseTransport
+import HTTPTypes
 
 /// Why an authenticator did not let a request through, and the response the client gets.
 ///

@@ -1,5 +1,5 @@
-public import GatehouseCertificates
 public import Foundation
+public import GatehouseCertificates
 
 extension CertificateAuthority {
     /// Signs a CRL numbered 1 revoking `certificates` (by serial number), each as of `lastUpdate`.

@@ -1,5 +1,5 @@
-public import GatehouseCertificates
 public import Foundation
+public import GatehouseCertificates
 
 /// A CA kept in a directory: `ca.crt` (the CA certificate), `ca.key` (its key, mode 0600), optionally
 /// `chain.crt` (the certificates above it, for an intermediate CA) and `index.json` (the
@@ -90,7 +90,11 @@ public struct CertificateAuthorityDirectory: Sendable {
         try makePrivateDirectory(path)
         try writeFileBytes(authority.key.pemBytes(), to: folder.keyFile, mode: 0o600, overwrite: overwrite)
         try writeFileBytes(
-            Array(authority.certificate.pemString.utf8), to: folder.certificateFile, mode: 0o644, overwrite: overwrite)
+            Array(authority.certificate.pemString.utf8),
+            to: folder.certificateFile,
+            mode: 0o644,
+            overwrite: overwrite
+        )
         if !chain.isEmpty {
             try writeFileBytes(Array(chain.pemString.utf8), to: folder.chainFile, mode: 0o644, overwrite: overwrite)
         }

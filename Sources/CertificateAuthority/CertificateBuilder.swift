@@ -1,6 +1,6 @@
-import GatehouseCertificates
 import COpenSSL
 import Foundation
+import GatehouseCertificates
 
 /// Builds and signs one X.509 v3 certificate with OpenSSL's API.
 enum CertificateBuilder {
@@ -16,10 +16,14 @@ enum CertificateBuilder {
 
         try check(X509_set_version(x509, 2), "X509_set_version")
         try setRandomSerial(x509)
-        try check(ASN1_TIME_set(X509_getm_notBefore(x509), time_t(spec.notBefore.timeIntervalSince1970)) != nil ? 1 : 0,
-                  "notBefore")
-        try check(ASN1_TIME_set(X509_getm_notAfter(x509), time_t(spec.notAfter.timeIntervalSince1970)) != nil ? 1 : 0,
-                  "notAfter")
+        try check(
+            ASN1_TIME_set(X509_getm_notBefore(x509), time_t(spec.notBefore.timeIntervalSince1970)) != nil ? 1 : 0,
+            "notBefore"
+        )
+        try check(
+            ASN1_TIME_set(X509_getm_notAfter(x509), time_t(spec.notAfter.timeIntervalSince1970)) != nil ? 1 : 0,
+            "notAfter"
+        )
         try setSubject(x509, spec.subject)
         try subjectKey.withUnsafeEVPKey { try check(X509_set_pubkey(x509, $0), "X509_set_pubkey") }
 
@@ -71,12 +75,16 @@ enum CertificateBuilder {
         return lines
     }
 
-    private static func addExtensions(_ lines: [(Int32, String)], to x509: OpaquePointer, issuer: OpaquePointer) throws {
+    private static func addExtensions(_ lines: [(Int32, String)], to x509: OpaquePointer, issuer: OpaquePointer) throws
+    {
         var context = X509V3_CTX()
         X509V3_set_ctx(&context, issuer, x509, nil, nil, 0)
         for (nid, value) in lines {
             guard let ext = X509V3_EXT_nconf_nid(nil, &context, nid, value) else {
-                throw CertificateError.fromOpenSSL(.generationFailed, "extension \(String(cString: OBJ_nid2sn(nid))) = \(value)")
+                throw CertificateError.fromOpenSSL(
+                    .generationFailed,
+                    "extension \(String(cString: OBJ_nid2sn(nid))) = \(value)"
+                )
             }
             defer { X509_EXTENSION_free(ext) }
             try check(X509_add_ext(x509, ext, -1), "X509_add_ext")
@@ -100,8 +108,15 @@ enum CertificateBuilder {
         defer { X509_NAME_free(name) }
         for attribute in attributes {
             let bytes = Array(attribute.value.utf8)
-            let added = X509_NAME_add_entry_by_txt(name, attribute.type, gatehouse_MBSTRING_UTF8(), bytes,
-                                                   Int32(bytes.count), -1, 0)
+            let added = X509_NAME_add_entry_by_txt(
+                name,
+                attribute.type,
+                gatehouse_MBSTRING_UTF8(),
+                bytes,
+                Int32(bytes.count),
+                -1,
+                0
+            )
             try check(added, "subject attribute \(attribute.type)")
         }
         try check(X509_set_subject_name(x509, name), "X509_set_subject_name")

@@ -1,6 +1,6 @@
-public import GatehouseCertificates
 import COpenSSL
 public import Foundation
+public import GatehouseCertificates
 
 extension CertificateRevocationList {
     /// Signs a CRL with SHA-256.

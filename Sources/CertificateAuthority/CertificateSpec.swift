@@ -1,5 +1,5 @@
-public import GatehouseCertificates
 public import Foundation
+public import GatehouseCertificates
 
 /// One attribute of a distinguished name, such as `CN=client`.
 public struct NameAttribute: Sendable, Hashable {

@@ -1,5 +1,5 @@
-public import GatehouseCertificates
 public import Foundation
+public import GatehouseCertificates
 
 /// A development CA with a server and a client certificate, kept in one directory.
 ///
@@ -45,8 +45,10 @@ public struct DevelopmentPKI: Sendable {
     public var clientPFXPasswordFile: String { self.path("client.pfx.password") }
 
     /// The file names this type writes.
-    public static let fileNames = ["ca.crt", "ca.key", "server.crt", "server.key", "client.crt", "client.key",
-                                   "client.pfx"]
+    public static let fileNames = [
+        "ca.crt", "ca.key", "server.crt", "server.key", "client.crt", "client.key",
+        "client.pfx",
+    ]
 
     /// Loads the PKI in `directory`, or creates it when any file is missing (or `force` is set).
     ///
@@ -77,9 +79,14 @@ public struct DevelopmentPKI: Sendable {
         if allExist && !force && (pfxPassword != nil || FileManager.default.fileExists(atPath: passwordFile)) {
             return try load(directory, pfxPassword: pfxPassword)
         }
-        let options = CreateOptions(clientName: clientName, pfxPassword: pfxPassword,
-                                    pfxCompatibility: pfxCompatibility, keyType: keyType, serverSANs: serverSANs,
-                                    now: now)
+        let options = CreateOptions(
+            clientName: clientName,
+            pfxPassword: pfxPassword,
+            pfxCompatibility: pfxCompatibility,
+            keyType: keyType,
+            serverSANs: serverSANs,
+            now: now
+        )
         return try create(directory, options)
     }
 
@@ -101,8 +108,14 @@ extension DevelopmentPKI {
         let ca = try Certificate.loadChain(pemFile: join(directory, "ca.crt"))[0]
         let server = try Certificate.loadChain(pemFile: join(directory, "server.crt"))[0]
         let client = try Certificate.loadChain(pemFile: join(directory, "client.crt"))[0]
-        return DevelopmentPKI(directory: directory, caCertificate: ca, serverCertificate: server,
-                              clientCertificate: client, pfxPassword: password, wasCreated: false)
+        return DevelopmentPKI(
+            directory: directory,
+            caCertificate: ca,
+            serverCertificate: server,
+            clientCertificate: client,
+            pfxPassword: password,
+            wasCreated: false
+        )
     }
 
     private struct CreateOptions {
@@ -123,19 +136,42 @@ extension DevelopmentPKI {
         let year: TimeInterval = 365 * 86_400
         let organization = NameAttribute.organization("Gatehouse Development")
         let ca = try CertificateAuthority.createRoot(
-            CertificateSpec(subject: [organization, .commonName("Gatehouse Development CA")], kind: .rootCA,
-                            notBefore: now, notAfter: now.addingTimeInterval(10 * year), keyType: keyType))
+            CertificateSpec(
+                subject: [organization, .commonName("Gatehouse Development CA")],
+                kind: .rootCA,
+                notBefore: now,
+                notAfter: now.addingTimeInterval(10 * year),
+                keyType: keyType
+            )
+        )
         let server = try ca.issue(
-            CertificateSpec(subject: [organization, .commonName("localhost")], kind: .server,
-                            sans: serverSANs,
-                            notBefore: now, notAfter: now.addingTimeInterval(year), keyType: keyType))
+            CertificateSpec(
+                subject: [organization, .commonName("localhost")],
+                kind: .server,
+                sans: serverSANs,
+                notBefore: now,
+                notAfter: now.addingTimeInterval(year),
+                keyType: keyType
+            )
+        )
         let client = try ca.issue(
-            CertificateSpec(subject: [organization, .commonName(clientName)], kind: .client,
-                            notBefore: now, notAfter: now.addingTimeInterval(year), keyType: keyType))
+            CertificateSpec(
+                subject: [organization, .commonName(clientName)],
+                kind: .client,
+                notBefore: now,
+                notAfter: now.addingTimeInterval(year),
+                keyType: keyType
+            )
+        )
         let password = pfxPassword ?? randomPassword()
-        let pfx = try PKCS12Bundle.encode(certificate: client.certificate, key: client.key,
-                                          chain: [ca.certificate], password: password, friendlyName: clientName,
-                                          compatibility: options.pfxCompatibility)
+        let pfx = try PKCS12Bundle.encode(
+            certificate: client.certificate,
+            key: client.key,
+            chain: [ca.certificate],
+            password: password,
+            friendlyName: clientName,
+            compatibility: options.pfxCompatibility
+        )
 
         // Each file is a new one renamed over whatever is there (an incomplete PKI is made again), never written
         // through a symbolic link; `certs init` refuses existing files before calling this, unless --force.
@@ -160,15 +196,23 @@ extension DevelopmentPKI {
         index.recordIssued(server.certificate, kind: "server", at: now)
         index.recordIssued(client.certificate, kind: "client", at: now)
         try index.save(to: file(CertificateAuthorityDirectory.indexFileName))
-        return DevelopmentPKI(directory: directory, caCertificate: ca.certificate,
-                              serverCertificate: server.certificate, clientCertificate: client.certificate,
-                              pfxPassword: password, wasCreated: true)
+        return DevelopmentPKI(
+            directory: directory,
+            caCertificate: ca.certificate,
+            serverCertificate: server.certificate,
+            clientCertificate: client.certificate,
+            pfxPassword: password,
+            wasCreated: true
+        )
     }
 
     private static func makeDirectory(_ directory: String) throws {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: directory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
         } catch {
             throw CertificateError(.writeFailed, "\(directory): \(error)")
         }

@@ -1,5 +1,5 @@
-public import GatehouseCertificates
 import Foundation
+public import GatehouseCertificates
 
 extension IssuedCertificate {
     /// The files ``write(prefix:chain:pfxPassword:pfxCompatibility:overwrite:)`` writes for `prefix`: `PREFIX.crt`, `PREFIX.key`

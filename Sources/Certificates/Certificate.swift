@@ -1,11 +1,11 @@
 import COpenSSL
 public import Foundation
 
+// @unchecked: the X509 is never mutated after init, and OpenSSL's reference count and read accessors
+// are thread-safe in OpenSSL 3.
 /// An X.509 certificate, parsed once and immutable.
 ///
 /// Wraps OpenSSL's `X509`. Reading from several threads at once is safe.
-// @unchecked: the X509 is never mutated after init, and OpenSSL's reference count and read accessors
-// are thread-safe in OpenSSL 3.
 public final class Certificate: @unchecked Sendable, Hashable, CustomStringConvertible {
     private let x509: OpaquePointer  // X509*, owned
     /// The DER encoding, as it was read or sent.
@@ -123,9 +123,12 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
 
     // MARK: Hashable
 
+    /// Equal when the DER encodings are byte for byte: the same certificate, wherever it was read from.
     public static func == (lhs: Certificate, rhs: Certificate) -> Bool { lhs.derBytes == rhs.derBytes }
+    /// Hashes the DER encoding, as `==` compares it.
     public func hash(into hasher: inout Hasher) { hasher.combine(self.derBytes) }
 
+    /// The type and the subject, for logs: `Certificate(<subject>)`.
     public var description: String { "Certificate(\(self.subject))" }
 }
 

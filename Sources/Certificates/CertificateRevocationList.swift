@@ -1,6 +1,7 @@
 import COpenSSL
 public import Foundation
 
+// @unchecked: the X509_CRL is never mutated after init; OpenSSL 3's read accessors are thread-safe.
 /// An X.509 v2 certificate revocation list, signed by a CA; immutable.
 ///
 /// Wraps OpenSSL's `X509_CRL`. ``parse(_:source:)`` and ``load(file:)`` read them;
@@ -14,7 +15,6 @@ public import Foundation
 ///     thisUpdate: now, nextUpdate: now.addingTimeInterval(30 * 86_400), by: ca)
 /// try Data(crl.pemString.utf8).write(to: URL(fileURLWithPath: "crl.pem"))
 /// ```
-// @unchecked: the X509_CRL is never mutated after init; OpenSSL 3's read accessors are thread-safe.
 public final class CertificateRevocationList: @unchecked Sendable, CustomStringConvertible {
     /// One revoked certificate.
     public struct RevokedCertificate: Sendable, Hashable {
@@ -145,6 +145,7 @@ public final class CertificateRevocationList: @unchecked Sendable, CustomStringC
         }
     }
 
+    /// The type and the issuer's name, for logs: `CertificateRevocationList(<issuer>)`.
     public var description: String { "CertificateRevocationList(\(self.issuer))" }
 }
 

@@ -16,6 +16,7 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {
         /// The value, insignificant spaces removed.
         public let value: String
 
+        /// Orders by OID, then value: the canonical order within a multi-valued RDN, so it compares as a set.
         public static func < (lhs: Attribute, rhs: Attribute) -> Bool {
             (lhs.oid, lhs.value) < (rhs.oid, rhs.value)
         }
@@ -47,8 +48,10 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {
         var currentSet: Int32 = -1
         for index in 0..<X509_NAME_entry_count(name) {
             guard let entry = X509_NAME_get_entry(name, index) else { continue }
-            let attribute = Attribute(oid: objectOID(X509_NAME_ENTRY_get_object(entry)),
-                                      value: normalizeNameValue(entryText(X509_NAME_ENTRY_get_data(entry))))
+            let attribute = Attribute(
+                oid: objectOID(X509_NAME_ENTRY_get_object(entry)),
+                value: normalizeNameValue(entryText(X509_NAME_ENTRY_get_data(entry)))
+            )
             let set = X509_NAME_ENTRY_set(entry)
             if set == currentSet, !groups.isEmpty {
                 groups[groups.count - 1].append(attribute)

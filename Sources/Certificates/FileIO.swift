@@ -71,7 +71,9 @@ package func refuseExisting(_ paths: [String]) throws {
 private func existingEntryError(_ path: String) -> CertificateError {
     if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
         return CertificateError(
-            .fileExists, "\(path) is a symbolic link (to \(target)); files are never written through one")
+            .fileExists,
+            "\(path) is a symbolic link (to \(target)); files are never written through one"
+        )
     }
     return CertificateError(.fileExists, "\(path) already exists")
 }

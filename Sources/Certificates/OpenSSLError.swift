@@ -10,6 +10,7 @@ public struct CertificateError: Error, CustomStringConvertible, Hashable {
             case invalidName, notCertificateAuthority, fileExists, invalidRecord
         }
         private let base: Base
+        /// The code's name, e.g. `invalidPEM`: stable, for logs and matching.
         public var description: String { self.base.rawValue }
 
         /// A file could not be read.
@@ -61,9 +62,12 @@ public struct CertificateError: Error, CustomStringConvertible, Hashable {
         return CertificateError(code, stack.isEmpty ? detail : "\(detail): \(stack)")
     }
 
+    /// The code, then the detail: `invalidPEM: ca.pem: …`.
     public var description: String { "\(self.code): \(self.detail)" }
 
+    /// Equal when the codes are: the detail is for logs only, so errors compare by code.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    /// Hashes the code alone, as `==` compares it.
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
 }
 

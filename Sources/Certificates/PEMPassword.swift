@@ -16,7 +16,8 @@ let pemPasswordCallback: PEMPasswordCallback = { buffer, size, _, userdata in
 }
 
 /// OpenSSL's `pem_password_cb`: fills the buffer, returns the password's length (or -1 for none).
-typealias PEMPasswordCallback = @convention(c) (UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32
+typealias PEMPasswordCallback =
+    @convention(c) (UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32
 
 /// What ``pemPasswordCallback`` gives OpenSSL, and whether OpenSSL asked (the data was encrypted).
 struct PEMPasswordRequest {

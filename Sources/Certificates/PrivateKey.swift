@@ -9,10 +9,10 @@ public enum KeyType: Sendable, Hashable {
     case rsa(bits: Int)
 }
 
+// @unchecked: the EVP_PKEY is never mutated after init; OpenSSL 3 keys are safe to read and sign with concurrently.
 /// A private key (and its public half).
 ///
 /// Wraps OpenSSL's `EVP_PKEY`; immutable after creation.
-// @unchecked: the EVP_PKEY is never mutated after init; OpenSSL 3 keys are safe to read and sign with concurrently.
 public final class PrivateKey: @unchecked Sendable {
     private let key: OpaquePointer  // EVP_PKEY*, owned
 

@@ -11,6 +11,7 @@ public enum VerifyPurpose: Sendable, Hashable {
     case any
 }
 
+// @unchecked: the X509_STORE is never mutated after init; X509_STORE lookups are locked inside OpenSSL.
 /// A set of trusted CA certificates that chains are verified against.
 ///
 /// Immutable once built: a reload builds a new store. Building reads files; do it off the event loop.
@@ -20,7 +21,6 @@ public enum VerifyPurpose: Sendable, Hashable {
 /// let result = store.verify(chain: peerChain)
 /// if result.isOK { … }
 /// ```
-// @unchecked: the X509_STORE is never mutated after init; X509_STORE lookups are locked inside OpenSSL.
 public final class TrustStore: @unchecked Sendable {
     private let store: OpaquePointer  // X509_STORE*, owned
     /// The trusted certificates, in the order they were added.

@@ -16,6 +16,8 @@ public struct ClientConfiguration: Sendable, Hashable {
         /// Offer `h2` and `http/1.1`; the server picks.
         case automatic
         /// Offer only `http/1.1`.
+        // Version numbers as written (NIO spells them the same way).
+        // swift-format-ignore: AlwaysUseLowerCamelCase
         case http1_1
         /// Offer only `h2`; a server that does not choose it is an error.
         case http2

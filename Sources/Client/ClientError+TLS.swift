@@ -63,7 +63,9 @@ extension ClientError {
         host: String?,
         detail: String
     ) -> ClientError {
-        if let host, let code = result?.code, code == X509_V_ERR_HOSTNAME_MISMATCH || code == X509_V_ERR_IP_ADDRESS_MISMATCH {
+        if let host, let code = result?.code,
+            code == X509_V_ERR_HOSTNAME_MISMATCH || code == X509_V_ERR_IP_ADDRESS_MISMATCH
+        {
             let kind = isIPAddressLiteral(host) ? "IP" : "DNS"
             return ClientError(
                 .serverCertificateUntrusted,

@@ -10,10 +10,12 @@ public struct ClientError: Error, CustomStringConvertible, Hashable {
     /// What went wrong, as a stable code.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case invalidRequest, invalidConfiguration, connectFailed, hostNotFound, tlsHandshakeFailed, certificateRefused
+            case invalidRequest, invalidConfiguration, connectFailed, hostNotFound, tlsHandshakeFailed,
+                certificateRefused
             case serverCertificateUntrusted, timeout, protocolError, connectionClosed, shutdown
         }
         private let base: Base
+        /// The code's name, e.g. `certificateRefused`: stable, for logs and matching.
         public var description: String { self.base.rawValue }
 
         /// The URL or request head cannot be sent (not `https`, no host, bad port).
@@ -76,7 +78,9 @@ public struct ClientError: Error, CustomStringConvertible, Hashable {
         return error
     }
 
+    /// Equal when the codes are: the message, detail and origin are for people, so errors compare by code.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    /// Hashes the code alone, as `==` compares it.
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
 }
 

@@ -1,6 +1,6 @@
+public import GatehouseTransport
 public import HTTPTypes
 public import NIOCore
-public import GatehouseTransport
 
 /// A complete response received by an ``HTTPClient``.
 public struct ClientResponse: Sendable {

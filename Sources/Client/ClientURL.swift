@@ -1,5 +1,5 @@
-import GatehouseCertificates
 import Foundation
+import GatehouseCertificates
 
 /// An `https://host[:port][/path][?query]` URL split into what a request needs.
 struct ClientURL: Equatable {

@@ -1,7 +1,7 @@
+import GatehouseTransport
 public import HTTPTypes
 public import NIOCore
 public import NIOPosix
-import GatehouseTransport
 
 /// An HTTPS client with a client certificate: HTTP/1.1 and HTTP/2 over Gatehouse's OpenSSL and nghttp2 code.
 ///

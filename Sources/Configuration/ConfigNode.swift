@@ -12,7 +12,12 @@ struct ConfigNode {
 
     /// An error about this node.
     func error(_ problem: String) -> ConfigurationError {
-        ConfigurationError(file: self.file, keyPath: self.keyPath, line: self.node.mark.map { $0.line }, problem: problem)
+        ConfigurationError(
+            file: self.file,
+            keyPath: self.keyPath,
+            line: self.node.mark.map { $0.line },
+            problem: problem
+        )
     }
 
     /// The child under `key` of a mapping.
@@ -49,7 +54,12 @@ struct ConfigNode {
     func sequence() throws -> [ConfigNode] {
         guard case .sequence(let sequence) = self.node else { throw self.error("expected a list") }
         return sequence.enumerated().map { index, element in
-            ConfigNode(node: element, keyPath: "\(self.keyPath)[\(index)]", file: self.file, environment: self.environment)
+            ConfigNode(
+                node: element,
+                keyPath: "\(self.keyPath)[\(index)]",
+                file: self.file,
+                environment: self.environment
+            )
         }
     }
 
@@ -85,13 +95,16 @@ struct ConfigNode {
     func duration(in range: ClosedRange<Duration> = .milliseconds(1) ... .seconds(24 * 3600)) throws -> Duration {
         let text = try self.string().trimmingCharacters(in: .whitespaces)
         let units: [(suffix: String, scale: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        let parsed = units.first { text.hasSuffix($0.suffix) && Double(text.dropLast($0.suffix.count)) != nil }
+        let parsed =
+            units.first { text.hasSuffix($0.suffix) && Double(text.dropLast($0.suffix.count)) != nil }
             .map { (Double(text.dropLast($0.suffix.count))!, $0.scale) } ?? Double(text).map { ($0, 1) }
         guard let (value, scale) = parsed, value.isFinite else {
             throw self.error("expected a duration such as 10s, 500ms or 2m")
         }
         let milliseconds = value * scale * 1000
-        guard milliseconds >= Double(range.lowerBound.milliseconds), milliseconds <= Double(range.upperBound.milliseconds) else {
+        guard milliseconds >= Double(range.lowerBound.milliseconds),
+            milliseconds <= Double(range.upperBound.milliseconds)
+        else {
             throw self.error("must be between \(range.lowerBound.configText) and \(range.upperBound.configText)")
         }
         return .milliseconds(Int64(milliseconds.rounded()))
@@ -102,7 +115,9 @@ struct ConfigNode {
         let text = try self.string().trimmingCharacters(in: .whitespaces)
         let units: [(suffix: String, scale: Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("", 1)]
         for unit in units where text.hasSuffix(unit.suffix) {
-            guard let number = Int(text.dropLast(unit.suffix.count).trimmingCharacters(in: .whitespaces)) else { continue }
+            guard let number = Int(text.dropLast(unit.suffix.count).trimmingCharacters(in: .whitespaces)) else {
+                continue
+            }
             let (value, overflow) = number.multipliedReportingOverflow(by: unit.scale)
             guard !overflow, range.contains(value) else {
                 throw self.error("must be between \(range.lowerBound) and \(range.upperBound)")

@@ -21,6 +21,7 @@ public struct ConfigurationError: Error, CustomStringConvertible, Hashable, Send
         self.problem = problem
     }
 
+    /// `file:line: key: problem`, as in the example above; the line and key are left out when unknown or empty.
     public var description: String {
         let location = self.line.map { "\(self.file):\($0)" } ?? self.file
         return self.keyPath.isEmpty ? "\(location): \(self.problem)" : "\(location): \(self.keyPath): \(self.problem)"

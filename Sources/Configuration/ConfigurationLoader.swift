@@ -1,5 +1,5 @@
-import GatehouseAuth
 import Foundation
+import GatehouseAuth
 import GatehouseTransport
 import Yams
 
@@ -72,7 +72,9 @@ public struct ConfigurationLoader: Sendable {
                 throw entries["function"]!.error("unknown function '\(route.function)' (known: \(known))")
             }
             if let policy = route.policy, !policyNames.contains(policy) {
-                let known = policyNames.isEmpty ? "none are defined" : "defined: " + policyNames.sorted().joined(separator: ", ")
+                let known =
+                    policyNames.isEmpty
+                    ? "none are defined" : "defined: " + policyNames.sorted().joined(separator: ", ")
                 throw entries["policy"]!.error("unknown policy '\(policy)' (\(known))")
             }
             if let names = entries["listeners"] { try Self.checkListenerNames(names, exist: listeners) }
@@ -106,7 +108,9 @@ extension ConfigurationLoader {
     /// Every name in a route's `authenticators` must be registered: the error names the entry's line.
     private func checkAuthenticatorNames(_ node: ConfigNode) throws {
         var entries: [ConfigNode] = []
-        if case .scalar = node.node { entries = [node] } else {
+        if case .scalar = node.node {
+            entries = [node]
+        } else {
             for step in try node.sequence() {
                 if case .scalar = step.node { entries.append(step) } else { entries += try step.sequence() }
             }
@@ -114,7 +118,8 @@ extension ConfigurationLoader {
         for entry in entries {
             let name = try entry.string()
             guard !self.authenticatorNames.contains(name) else { continue }
-            let known = self.authenticatorNames.isEmpty
+            let known =
+                self.authenticatorNames.isEmpty
                 ? "none are registered" : "registered: " + self.authenticatorNames.sorted().joined(separator: ", ")
             throw entry.error("unknown authenticator '\(name)' (\(known))")
         }

@@ -25,7 +25,9 @@ extension ConfigurationReader {
             // Names (a policy's) may hold dots: the longest key the path starts with, at a boundary, wins.
             var best: (name: String, value: Node)?
             for (key, value) in mapping {
-                guard let name = key.string, rest.hasPrefix(name), name.count > (best?.name.count ?? -1) else { continue }
+                guard let name = key.string, rest.hasPrefix(name), name.count > (best?.name.count ?? -1) else {
+                    continue
+                }
                 let after = rest.dropFirst(name.count)
                 if after.isEmpty || after.first == "." || after.first == "[" { best = (name, value) }
             }

@@ -1,5 +1,5 @@
-import GatehouseCertificates
 import Foundation
+import GatehouseCertificates
 import GatehouseTransport
 
 extension ConfigurationReader {
@@ -36,7 +36,8 @@ extension ConfigurationReader {
     func listenerName(_ node: ConfigNode) throws -> String {
         let name = try node.string()
         let allowed = name.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                || "-_.".unicodeScalars.contains($0)
         }
         guard !name.isEmpty, allowed else { throw node.error("'\(name)': use letters, digits, '-', '_' and '.'") }
         return name
@@ -51,7 +52,9 @@ extension ConfigurationReader {
             }
             identity = .pkcs12(file: try self.existingPath(pkcs12), password: try self.password(entries, in: node))
         } else {
-            guard let certificate = entries["certificate"] else { throw node.error("certificate (or pkcs12): required") }
+            guard let certificate = entries["certificate"] else {
+                throw node.error("certificate (or pkcs12): required")
+            }
             guard let key = entries["privateKey"] else { throw node.error("privateKey: required with certificate") }
             if let stray = entries["password"] ?? entries["passwordFile"] {
                 throw stray.error("goes with pkcs12 (a PEM privateKey is read unencrypted)")
@@ -63,7 +66,9 @@ extension ConfigurationReader {
         let mode = try entries["clientCertificate"]?.choice(ClientCertificateMode.self) ?? .request
         let trustedCAs = try self.existingPaths(entries["trustedCAs"])
         if mode == .require && trustedCAs.isEmpty {
-            throw (entries["clientCertificate"] ?? node).error("require needs trustedCAs to verify client chains against")
+            throw (entries["clientCertificate"] ?? node).error(
+                "require needs trustedCAs to verify client chains against"
+            )
         }
         return TLSConfiguration(identity: identity, clientCertificateMode: mode, trustedCAFiles: trustedCAs)
     }
@@ -93,7 +98,8 @@ extension ConfigurationReader {
         guard PrivateKey.isEncryptedPEM(file: keyFile) else { return }
         throw node.error(
             "\(keyFile): the private key is encrypted; decrypt it (openssl pkey -in KEY -out PLAIN.key, mode 0600) "
-                + "or use pkcs12 with passwordFile")
+                + "or use pkcs12 with passwordFile"
+        )
     }
 
     private func limits(_ node: ConfigNode) throws -> ConnectionLimits {

@@ -1,5 +1,5 @@
-import GatehouseAuth
 import Foundation
+import GatehouseAuth
 
 extension ConfigurationReader {
     static let policyKeys: Set<String> = [

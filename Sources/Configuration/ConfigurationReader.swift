@@ -1,6 +1,6 @@
 import Foundation
-import HTTPTypes
 import GatehouseTransport
+import HTTPTypes
 import Yams
 
 /// Turns configuration nodes into typed values; paths resolve against ``baseDirectory``.
@@ -33,12 +33,15 @@ struct ConfigurationReader {
         let entries = try node.mapping(allowed: Self.routeKeys)
         guard let path = entries["path"] else { throw node.error("path: required") }
         guard let function = entries["function"] else { throw node.error("function: required") }
-        let methods = try entries["methods"].map { list in
-            try list.strings().map { name -> HTTPRequest.Method in
-                guard let method = HTTPRequest.Method(name.uppercased()) else { throw list.error("'\(name)' is not a method") }
-                return method
-            }
-        } ?? [.get]
+        let methods =
+            try entries["methods"].map { list in
+                try list.strings().map { name -> HTTPRequest.Method in
+                    guard let method = HTTPRequest.Method(name.uppercased()) else {
+                        throw list.error("'\(name)' is not a method")
+                    }
+                    return method
+                }
+            } ?? [.get]
         let pathText = try path.string()
         guard pathText.hasPrefix("/") else { throw path.error("must start with /") }
         return RouteConfiguration(
@@ -69,7 +72,9 @@ struct ConfigurationReader {
     /// A route's `listeners`: the names of the listeners it is served on (a name, or a list of at least one).
     private func routeListeners(_ node: ConfigNode) throws -> [String] {
         let names = try node.strings()
-        guard !names.isEmpty else { throw node.error("name at least one listener, or leave the key out to serve on every listener") }
+        guard !names.isEmpty else {
+            throw node.error("name at least one listener, or leave the key out to serve on every listener")
+        }
         return names
     }
 }

@@ -14,7 +14,11 @@ public actor FileWatcher: Service {
     private let onChange: @Sendable ([String]) async -> Void
 
     /// Watches `paths` from now on (their current state is the baseline); `onChange` gets the changed paths.
-    public init(paths: [String], interval: Duration = .milliseconds(500), onChange: @escaping @Sendable ([String]) async -> Void) {
+    public init(
+        paths: [String],
+        interval: Duration = .milliseconds(500),
+        onChange: @escaping @Sendable ([String]) async -> Void
+    ) {
         self.paths = paths
         self.settled = FileSignature(paths: paths)
         self.interval = interval

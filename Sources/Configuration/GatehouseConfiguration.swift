@@ -1,6 +1,6 @@
 public import GatehouseAuth
-public import HTTPTypes
 public import GatehouseTransport
+public import HTTPTypes
 
 /// A parsed, checked configuration file: listeners, named policies and routes.
 ///

@@ -1,8 +1,8 @@
-import GatehouseAuth
 import Foundation
+import GatehouseAuth
+public import GatehouseTransport
 public import Logging
 public import ServiceLifecycle
-public import GatehouseTransport
 import UnixSignals
 
 /// A server run from a configuration, that reloads it — on SIGHUP, and by itself when a watched trust file or

@@ -51,11 +51,16 @@ struct ListenerChanges {
         var paired = Set(counterparts.compactMap { $0 })
         let runningNames = Set(running.compactMap(\.name))
         for (index, listener) in running.enumerated() where counterparts[index] == nil {
-            let atPosition = running.count == new.count && !paired.contains(index)
+            let atPosition =
+                running.count == new.count && !paired.contains(index)
                 && !(new[index].name.map(runningNames.contains) ?? false)
-            let counterpart = atPosition ? index : new.indices.first { candidate in
-                !paired.contains(candidate) && new[candidate].host == listener.host && new[candidate].port == listener.port
-            }
+            let counterpart =
+                atPosition
+                ? index
+                : new.indices.first { candidate in
+                    !paired.contains(candidate) && new[candidate].host == listener.host
+                        && new[candidate].port == listener.port
+                }
             counterparts[index] = counterpart
             if let counterpart { paired.insert(counterpart) }
         }

@@ -1,5 +1,5 @@
-import Synchronization
 public import GatehouseTransport
+import Synchronization
 
 /// A responder whose chain can be replaced while the server runs (on reload).
 ///
@@ -20,6 +20,7 @@ public final class ResponderHandle: Responder {
         self.current.withLock { $0 = responder }
     }
 
+    /// Runs the chain current when the request starts; a replacement meanwhile does not affect it.
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
         try await self.chain.respond(to: request, context: context)
     }

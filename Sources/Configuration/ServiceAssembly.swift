@@ -1,8 +1,8 @@
-import GatehouseAuth
 import Foundation
-import Logging
+import GatehouseAuth
 import GatehouseRouting
 import GatehouseTransport
+import Logging
 
 /// Builds what a configuration describes: its policies (reading every trust file), its request chain and a
 /// check of its listeners' TLS material. Every failure is a ``ConfigurationError`` naming the file and key.
@@ -20,7 +20,11 @@ struct ServiceAssembly {
         var policies: [String: ClientCertificatePolicy] = [:]
         for named in self.configuration.policies {
             do {
-                policies[named.name] = try ClientCertificatePolicy.load(named.configuration, name: named.name, relativeTo: nil)
+                policies[named.name] = try ClientCertificatePolicy.load(
+                    named.configuration,
+                    name: named.name,
+                    relativeTo: nil
+                )
             } catch let error as PolicyError {
                 let file = error.file.map { error.detail.contains($0) ? "" : " (\($0))" } ?? ""
                 throw self.error(at: error.key, error.detail + file)
@@ -82,7 +86,8 @@ struct ServiceAssembly {
                 let authenticators = try step.map { name in
                     guard let authenticator = self.authenticators[name] else {
                         throw ConfigurationError(
-                            file: self.configuration.file, keyPath: route.keyPath + ".authenticators[\(index)]",
+                            file: self.configuration.file,
+                            keyPath: route.keyPath + ".authenticators[\(index)]",
                             problem: "unknown authenticator '\(name)'"
                         )
                     }
@@ -113,7 +118,8 @@ struct ServiceAssembly {
     /// files and each policy's trust material, as configured (a folder is watched as a folder, so the set only
     /// changes when the configuration does and no change slips between two reloads).
     func watchedPaths() -> [String] {
-        var paths: [String] = FileManager.default.fileExists(atPath: self.configuration.file) ? [self.configuration.file] : []
+        var paths: [String] =
+            FileManager.default.fileExists(atPath: self.configuration.file) ? [self.configuration.file] : []
         for listener in self.configuration.listeners {
             switch listener.tls.identity {
             case .pem(let certificate, let key): paths += [certificate, key]

@@ -6,6 +6,7 @@ public struct Health: Function {
     /// Creates the function.
     public init() {}
 
+    /// Answers `200 ok`; never suspends, so it runs on the fast path.
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
         try self.respondImmediately(to: request, context: context)
     }

@@ -1,6 +1,6 @@
-import NIOCore
 public import GatehouseRouting
 public import GatehouseTransport
+import NIOCore
 
 /// `GET /api/hello?name=X` → `Hello, X.`; a missing or empty name → `Hello, World.`
 ///
@@ -9,6 +9,7 @@ public struct Hello: Function {
     /// Creates the function.
     public init() {}
 
+    /// Answers the greeting; never suspends, so it runs on the fast path.
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
         try self.respondImmediately(to: request, context: context)
     }

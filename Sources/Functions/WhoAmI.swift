@@ -1,9 +1,9 @@
+public import Foundation
 import GatehouseAuth
 import GatehouseCertificates
-public import Foundation
-import HTTPTypes
 public import GatehouseRouting
 public import GatehouseTransport
+import HTTPTypes
 
 /// `GET /api/whoami` → the caller's client-certificate identity as JSON.
 ///
@@ -21,6 +21,7 @@ public struct WhoAmI: Function {
         self.now = now
     }
 
+    /// Answers the identity document, or the 403 when there is none; never suspends, so it runs on the fast path.
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
         try self.respondImmediately(to: request, context: context)
     }

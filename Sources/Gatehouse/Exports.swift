@@ -11,5 +11,6 @@
 @_exported public import GatehouseRouting
 @_exported public import GatehouseTransport
 @_exported public import HTTPTypes
+
 @_exported public import struct Logging.Logger
 @_exported public import class ServiceLifecycle.ServiceGroup

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 public import GatehouseTransport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension Request {
     /// The query string decoded as an HTML form: `%XX` escapes and `+` as a space.
@@ -52,10 +53,12 @@ public struct QueryParameters: Sendable, Hashable {
         return values
     }
 
+    /// Equal when the decoded pairs are, in order: `a=%41` equals `a=A`.
     public static func == (lhs: QueryParameters, rhs: QueryParameters) -> Bool {
         lhs.pairs.elementsEqual(rhs.pairs) { $0.name == $1.name && $0.value == $1.value }
     }
 
+    /// Hashes the decoded pairs in order, as `==` compares them.
     public func hash(into hasher: inout Hasher) {
         for pair in self.pairs {
             hasher.combine(pair.name)
@@ -92,7 +95,8 @@ public struct QueryParameters: Sendable, Hashable {
         if needsDecoding { return percentDecoded(encodedName, plusAsSpace: true) == name }
         guard encodedName.count == name.utf8.count else { return false }
         let equal = name.utf8.withContiguousStorageIfAvailable { name in
-            name.isEmpty || memcmp(name.baseAddress!, encodedName.base.baseAddress! + encodedName.startIndex, name.count) == 0
+            name.isEmpty
+                || memcmp(name.baseAddress!, encodedName.base.baseAddress! + encodedName.startIndex, name.count) == 0
         }
         return equal ?? encodedName.elementsEqual(name.utf8)
     }

@@ -40,13 +40,15 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
         self.segments = segments
     }
 
+    /// The pattern as it would be written, e.g. `/users/{id}/keys/*`; empty segments dropped.
     public var description: String {
-        "/" + self.segments.map { segment in
-            switch segment {
-            case .literal(let text): text
-            case .parameter(let name): "{\(name)}"
-            case .wildcard: "*"
-            }
-        }.joined(separator: "/")
+        "/"
+            + self.segments.map { segment in
+                switch segment {
+                case .literal(let text): text
+                case .parameter(let name): "{\(name)}"
+                case .wildcard: "*"
+                }
+            }.joined(separator: "/")
     }
 }

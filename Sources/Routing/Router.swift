@@ -1,5 +1,5 @@
-import HTTPTypes
 public import GatehouseTransport
+import HTTPTypes
 
 /// The frozen route table: finds the route for a request and runs its chain.
 ///
@@ -13,11 +13,15 @@ public struct Router: Responder {
         self.table = table
     }
 
+    /// Answers 404 or 405 itself, or runs the matching route's chain with its captured parameters in the context.
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
         switch self.route(request) {
         case .answer(let response): response
         case .pass(let route) where route.captures:
-            try await route.responder.respond(to: request, context: Self.context(context, capturedBy: route, in: request))
+            try await route.responder.respond(
+                to: request,
+                context: Self.context(context, capturedBy: route, in: request)
+            )
         case .pass(let route): try await route.responder.respond(to: request, context: context)
         }
     }
@@ -47,7 +51,9 @@ public struct Router: Responder {
     private static let methodNotAllowed = Response.problem(status: .methodNotAllowed, title: "Method not allowed")
 
     /// `context` with the values `route` captures from the request's path.
-    private static func context(_ context: RequestContext, capturedBy route: Route, in request: Request) -> RequestContext {
+    private static func context(_ context: RequestContext, capturedBy route: Route, in request: Request)
+        -> RequestContext
+    {
         var context = context
         route.pattern.capture(request.path, into: &context.parameters)
         return context
@@ -74,7 +80,10 @@ extension Router: ImmediateResponder {
         switch self.route(request) {
         case .answer(let response): response
         case .pass(let route) where route.captures:
-            try route.responder.respondImmediately(to: request, context: Self.context(context, capturedBy: route, in: request))
+            try route.responder.respondImmediately(
+                to: request,
+                context: Self.context(context, capturedBy: route, in: request)
+            )
         case .pass(let route): try route.responder.respondImmediately(to: request, context: context)
         }
     }

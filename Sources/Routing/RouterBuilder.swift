@@ -1,5 +1,5 @@
-public import HTTPTypes
 public import GatehouseTransport
+public import HTTPTypes
 
 /// Collects routes, then freezes them into an immutable ``Router``.
 ///

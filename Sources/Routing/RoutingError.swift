@@ -5,6 +5,7 @@ public enum RoutingError: Error, Hashable, CustomStringConvertible {
     /// Two routes claim the same method and path.
     case duplicateRoute(method: String, first: String, second: String)
 
+    /// The problem, naming the pattern or both routes: `invalid route pattern 'x': must start with /`.
     public var description: String {
         switch self {
         case .invalidPattern(let pattern, let problem):

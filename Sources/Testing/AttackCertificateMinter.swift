@@ -1,6 +1,6 @@
-package import GatehouseCertificates
 import COpenSSL
 package import Foundation
+package import GatehouseCertificates
 
 /// Mints the certificates no well-behaved CA issues, for attack tests: a subject and key identifier copied from
 /// another certificate, an extension given as raw DER (malformed on purpose), an intermediate limited to a purpose.

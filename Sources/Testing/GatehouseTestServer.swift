@@ -1,9 +1,9 @@
+import Foundation
 public import GatehouseClient
 public import GatehouseConfiguration
 public import GatehouseTransport
-import Foundation
-import NIOCore
 public import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -61,11 +61,13 @@ public struct GatehouseTestServer: Sendable {
         listener: Int = 0
     ) throws -> TestClient {
         let identity = try certificate.identity(in: self.pki)
-        let client = try HTTPClient(configuration: ClientConfiguration(
-            identity: identity.map { .pem(certificateChainFile: $0.chainFile, privateKeyFile: $0.keyFile) },
-            trustedCAFiles: [self.pki.rootCAFile],
-            httpVersion: httpVersion
-        ))
+        let client = try HTTPClient(
+            configuration: ClientConfiguration(
+                identity: identity.map { .pem(certificateChainFile: $0.chainFile, privateKeyFile: $0.keyFile) },
+                trustedCAFiles: [self.pki.rootCAFile],
+                httpVersion: httpVersion
+            )
+        )
         self.clients.append(client)
         return TestClient(httpClient: client, baseURL: self.url("", listener: listener))
     }
@@ -105,10 +107,20 @@ extension GatehouseTestServer {
             trustedCAFiles: [pki.rootCAFile]
         )
         let listener = ListenerConfiguration(host: host, port: 0, tls: tls, limits: limits ?? Self.patientLimits)
-        let server = Server(configuration: ServerConfiguration(listeners: [listener]), responder: router, logger: logger)
+        let server = Server(
+            configuration: ServerConfiguration(listeners: [listener]),
+            responder: router,
+            logger: logger
+        )
         let ports = try await server.start().compactMap(\.port)
-        let testServer = GatehouseTestServer(pki: pki, host: host, ports: ports, service: nil, directory: nil,
-                                             clients: ClientList())
+        let testServer = GatehouseTestServer(
+            pki: pki,
+            host: host,
+            ports: ports,
+            service: nil,
+            directory: nil,
+            clients: ClientList()
+        )
         do {
             let result = try await body(testServer)
             await testServer.clients.shutdown()
@@ -163,8 +175,13 @@ extension GatehouseTestServer {
         let group = ServiceGroup(services: await service.services(), gracefulShutdownSignals: [], logger: logger)
         let running = Task { try await group.run() }
         let testServer = GatehouseTestServer(
-            pki: pki, host: addresses.first?.ipAddress ?? "127.0.0.1", ports: addresses.compactMap(\.port),
-            service: service, directory: directory, clients: ClientList())
+            pki: pki,
+            host: addresses.first?.ipAddress ?? "127.0.0.1",
+            ports: addresses.compactMap(\.port),
+            service: service,
+            directory: directory,
+            clients: ClientList()
+        )
         func stop() async {
             await testServer.clients.shutdown()
             await group.triggerGracefulShutdown()

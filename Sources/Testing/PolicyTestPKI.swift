@@ -1,7 +1,7 @@
-import GatehouseCertificateAuthority
-public import GatehouseCertificates
 import COpenSSL
 import Foundation
+import GatehouseCertificateAuthority
+public import GatehouseCertificates
 
 /// Extra test material for client-certificate policies, minted once per process on top of ``TestPKI``.
 ///
@@ -63,28 +63,45 @@ public final class PolicyTestPKI: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let writer = TestPKIWriter(directory: directory, referenceTime: base.referenceTime)
         let intermediate = base.intermediateAuthority
-        self.revokedClient = try writer.identity("revoked-client", issuer: intermediate,
-                                                 spec: writer.spec("revoked-client", .client))
+        self.revokedClient = try writer.identity(
+            "revoked-client",
+            issuer: intermediate,
+            spec: writer.spec("revoked-client", .client)
+        )
         let sans: [SubjectAlternativeName] = [
             .dnsName("client.example"), .uri("spiffe://example.org/client"), .email("client@example.org"),
             .ipAddress("10.0.0.7"),
         ]
-        self.sanClient = try writer.identity("san-client", issuer: intermediate,
-                                             spec: writer.spec("san-client", .client, sans: sans))
+        self.sanClient = try writer.identity(
+            "san-client",
+            issuer: intermediate,
+            spec: writer.spec("san-client", .client, sans: sans)
+        )
         self.copycatClient = try writer.identity("copycat-client", issuer: nil, spec: writer.spec("client", .client))
         let rogue = try CertificateAuthority.createRoot(
-            writer.spec("Gatehouse Test Intermediate CA", .rootCA, validity: .long))
+            writer.spec("Gatehouse Test Intermediate CA", .rootCA, validity: .long)
+        )
         self.rogueCA = rogue.certificate
         self.rogueClient = try writer.identity("rogue-client", issuer: rogue, spec: writer.spec("client", .client))
         let day: TimeInterval = 86_400
-        let (from, until) = (base.referenceTime.addingTimeInterval(-day), base.referenceTime.addingTimeInterval(30 * day))
-        self.intermediateCRL = try intermediate.issueCRL(revoking: [self.revokedClient.certificate], lastUpdate: from,
-                                                         nextUpdate: until)
+        let (from, until) = (
+            base.referenceTime.addingTimeInterval(-day), base.referenceTime.addingTimeInterval(30 * day)
+        )
+        self.intermediateCRL = try intermediate.issueCRL(
+            revoking: [self.revokedClient.certificate],
+            lastUpdate: from,
+            nextUpdate: until
+        )
         self.rootCRL = try base.rootAuthority.issueCRL(revoking: [], lastUpdate: from, nextUpdate: until)
-        self.intermediateCRLFile = try writer.write(Array(self.intermediateCRL.pemString.utf8), name: "intermediate.crl")
+        self.intermediateCRLFile = try writer.write(
+            Array(self.intermediateCRL.pemString.utf8),
+            name: "intermediate.crl"
+        )
         self.rootCRLFile = try writer.write(Array(self.rootCRL.pemString.utf8), name: "root.crl")
-        self.intermediateCRLDERFile = try writer.write(try derBytes(of: self.intermediateCRLFile),
-                                                       name: "intermediate-der.crl")
+        self.intermediateCRLDERFile = try writer.write(
+            try derBytes(of: self.intermediateCRLFile),
+            name: "intermediate-der.crl"
+        )
         self.allowListDirectory = (directory as NSString).appendingPathComponent("allow-list")
         self.emptyDirectory = (directory as NSString).appendingPathComponent("empty")
         try FileManager.default.createDirectory(atPath: self.allowListDirectory, withIntermediateDirectories: true)
@@ -105,8 +122,10 @@ public final class PolicyTestPKI: Sendable {
             try AttackCertificateMinter.mint(commonName: "junk \(index)", key: key, issuer: nil, extensions: [])
         }
         let writer = TestPKIWriter(directory: self.directory, referenceTime: self.base.referenceTime)
-        return try writer.writeCertificates([self.base.client.certificate] + certificates,
-                                            name: "junk-chain-\(junk)-\(UUID().uuidString).pem")
+        return try writer.writeCertificates(
+            [self.base.client.certificate] + certificates,
+            name: "junk-chain-\(junk)-\(UUID().uuidString).pem"
+        )
     }
 }
 
@@ -121,14 +140,22 @@ private func mintRootImpostorClient(base: TestPKI, writer: TestPKIWriter) throws
     let rootKey = try PrivateKey.generate()
     let identifier = AttackCertificateMinter.subjectKeyIdentifier(of: base.rootCA) ?? "hash"
     let rogueRoot = try AttackCertificateMinter.mint(
-        subjectOf: base.rootCA, key: rootKey, issuer: nil,
-        extensions: [.config(NID_basic_constraints, "critical,CA:TRUE"),
-                     .config(NID_key_usage, "critical,keyCertSign,cRLSign"),
-                     .config(NID_subject_key_identifier, identifier)])
+        subjectOf: base.rootCA,
+        key: rootKey,
+        issuer: nil,
+        extensions: [
+            .config(NID_basic_constraints, "critical,CA:TRUE"),
+            .config(NID_key_usage, "critical,keyCertSign,cRLSign"),
+            .config(NID_subject_key_identifier, identifier),
+        ]
+    )
     let key = try PrivateKey.generate()
     let leaf = try AttackCertificateMinter.mint(
-        subjectOf: base.client.certificate, key: key, issuer: (rogueRoot, rootKey),
-        extensions: clientExtensions + [.config(NID_ext_key_usage, "clientAuth")])
+        subjectOf: base.client.certificate,
+        key: key,
+        issuer: (rogueRoot, rootKey),
+        extensions: clientExtensions + [.config(NID_ext_key_usage, "clientAuth")]
+    )
     return try attackIdentity("root-impostor-client", leaf: leaf, key: key, chain: [leaf, rogueRoot], writer: writer)
 }
 
@@ -136,40 +163,67 @@ private func mintRootImpostorClient(base: TestPKI, writer: TestPKIWriter) throws
 private func mintServerAuthIntermediateClient(base: TestPKI, writer: TestPKIWriter) throws -> TestIdentity {
     let intermediateKey = try PrivateKey.generate()
     let intermediate = try AttackCertificateMinter.mint(
-        commonName: "Server-only Intermediate CA", key: intermediateKey,
+        commonName: "Server-only Intermediate CA",
+        key: intermediateKey,
         issuer: (base.rootCA, base.rootAuthority.key),
-        extensions: [.config(NID_basic_constraints, "critical,CA:TRUE,pathlen:0"),
-                     .config(NID_key_usage, "critical,keyCertSign,cRLSign"),
-                     .config(NID_ext_key_usage, "serverAuth"),
-                     .config(NID_subject_key_identifier, "hash"),
-                     .config(NID_authority_key_identifier, "keyid:always")])
+        extensions: [
+            .config(NID_basic_constraints, "critical,CA:TRUE,pathlen:0"),
+            .config(NID_key_usage, "critical,keyCertSign,cRLSign"),
+            .config(NID_ext_key_usage, "serverAuth"),
+            .config(NID_subject_key_identifier, "hash"),
+            .config(NID_authority_key_identifier, "keyid:always"),
+        ]
+    )
     let key = try PrivateKey.generate()
     let leaf = try AttackCertificateMinter.mint(
-        commonName: "server-only-intermediate-client", key: key, issuer: (intermediate, intermediateKey),
-        extensions: clientExtensions + [.config(NID_ext_key_usage, "clientAuth")])
-    return try attackIdentity("server-auth-intermediate-client", leaf: leaf, key: key, chain: [leaf, intermediate],
-                              writer: writer)
+        commonName: "server-only-intermediate-client",
+        key: key,
+        issuer: (intermediate, intermediateKey),
+        extensions: clientExtensions + [.config(NID_ext_key_usage, "clientAuth")]
+    )
+    return try attackIdentity(
+        "server-auth-intermediate-client",
+        leaf: leaf,
+        key: key,
+        chain: [leaf, intermediate],
+        writer: writer
+    )
 }
 
 /// A leaf under the intermediate whose extendedKeyUsage value is a truncated SEQUENCE.
 private func mintMalformedEKUClient(base: TestPKI, writer: TestPKIWriter) throws -> TestIdentity {
     let key = try PrivateKey.generate()
     let leaf = try AttackCertificateMinter.mint(
-        commonName: "malformed-eku-client", key: key,
+        commonName: "malformed-eku-client",
+        key: key,
         issuer: (base.intermediateCA, base.intermediateAuthority.key),
-        extensions: clientExtensions + [.raw(NID_ext_key_usage, critical: false, der: [0x30, 0x0A, 0x06, 0x08, 0x2B])])
-    return try attackIdentity("malformed-eku-client", leaf: leaf, key: key, chain: [leaf, base.intermediateCA],
-                              writer: writer)
+        extensions: clientExtensions + [.raw(NID_ext_key_usage, critical: false, der: [0x30, 0x0A, 0x06, 0x08, 0x2B])]
+    )
+    return try attackIdentity(
+        "malformed-eku-client",
+        leaf: leaf,
+        key: key,
+        chain: [leaf, base.intermediateCA],
+        writer: writer
+    )
 }
 
 private func attackIdentity(
-    _ name: String, leaf: Certificate, key: PrivateKey, chain: [Certificate], writer: TestPKIWriter
+    _ name: String,
+    leaf: Certificate,
+    key: PrivateKey,
+    chain: [Certificate],
+    writer: TestPKIWriter
 ) throws -> TestIdentity {
     TestIdentity(
-        name: name, certificate: leaf, key: key, chain: chain,
+        name: name,
+        certificate: leaf,
+        key: key,
+        chain: chain,
         certificateFile: try writer.writeCertificates([leaf], name: "\(name).crt"),
         keyFile: try writer.write(key.pemBytes(), name: "\(name).key"),
-        chainFile: try writer.writeCertificates(chain, name: "\(name)-chain.pem"))
+        chainFile: try writer.writeCertificates(chain, name: "\(name)-chain.pem")
+    )
 }
 
 /// The DER bytes of the single PEM block in `file` (base64 between the armor lines).

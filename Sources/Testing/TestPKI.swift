@@ -1,6 +1,6 @@
+public import Foundation
 public import GatehouseCertificateAuthority
 public import GatehouseCertificates
-public import Foundation
 import Synchronization
 
 /// One test certificate with its key, in memory and on disk.
@@ -118,7 +118,10 @@ public final class TestPKI: Sendable {
         let base = FileManager.default.temporaryDirectory.path
         let directory = (base as NSString).appendingPathComponent("gatehouse-testpki-\(getpid())-\(UUID().uuidString)")
         let now = Date().timeIntervalSince1970
-        return try TestPKI(directory: directory, referenceTime: Date(timeIntervalSince1970: (now / 60).rounded(.down) * 60))
+        return try TestPKI(
+            directory: directory,
+            referenceTime: Date(timeIntervalSince1970: (now / 60).rounded(.down) * 60)
+        )
     }
 
     /// Mints a new PKI into `directory` (created if missing). Prefer ``shared()``.
@@ -129,8 +132,13 @@ public final class TestPKI: Sendable {
         let writer = TestPKIWriter(directory: directory, referenceTime: referenceTime)
 
         let root = try CertificateAuthority.createRoot(writer.spec("Gatehouse Test Root CA", .rootCA, validity: .long))
-        let intermediate = try root.issueIntermediate(writer.spec("Gatehouse Test Intermediate CA", .intermediateCA,
-                                                                  validity: .long))
+        let intermediate = try root.issueIntermediate(
+            writer.spec(
+                "Gatehouse Test Intermediate CA",
+                .intermediateCA,
+                validity: .long
+            )
+        )
         let stranger = try CertificateAuthority.createRoot(writer.spec("Stranger Root CA", .rootCA, validity: .long))
         self.rootCA = root.certificate
         self.rootAuthority = root
@@ -142,24 +150,49 @@ public final class TestPKI: Sendable {
         self.strangerCAFile = try writer.writeCertificates([stranger.certificate], name: "stranger-ca.crt")
 
         let serverSANs: [SubjectAlternativeName] = [.dnsName("localhost"), .ipAddress("127.0.0.1"), .ipAddress("::1")]
-        self.server = try writer.identity("server", issuer: intermediate,
-                                          spec: writer.spec("localhost", .server, sans: serverSANs))
+        self.server = try writer.identity(
+            "server",
+            issuer: intermediate,
+            spec: writer.spec("localhost", .server, sans: serverSANs)
+        )
         self.client = try writer.identity("client", issuer: intermediate, spec: writer.spec("client", .client))
         self.rootClient = try writer.identity("root-client", issuer: root, spec: writer.spec("root-client", .client))
-        self.strangerClient = try writer.identity("stranger-client", issuer: stranger,
-                                                  spec: writer.spec("stranger-client", .client))
-        self.expiredClient = try writer.identity("expired-client", issuer: intermediate,
-                                                 spec: writer.spec("expired-client", .client, validity: .expired))
-        self.notYetValidClient = try writer.identity("not-yet-valid-client", issuer: intermediate,
-                                                     spec: writer.spec("not-yet-valid-client", .client,
-                                                                       validity: .notYetValid))
-        self.serverEKUClient = try writer.identity("server-eku-client", issuer: intermediate,
-                                                   spec: writer.spec("server-eku-client", .server))
-        self.selfSignedClient = try writer.identity("self-signed-client", issuer: nil,
-                                                    spec: writer.spec("self-signed-client", .client))
-        let pfx = try PKCS12Bundle.encode(certificate: self.client.certificate, key: self.client.key,
-                                          chain: [intermediate.certificate], password: self.clientPFXPassword,
-                                          friendlyName: "client")
+        self.strangerClient = try writer.identity(
+            "stranger-client",
+            issuer: stranger,
+            spec: writer.spec("stranger-client", .client)
+        )
+        self.expiredClient = try writer.identity(
+            "expired-client",
+            issuer: intermediate,
+            spec: writer.spec("expired-client", .client, validity: .expired)
+        )
+        self.notYetValidClient = try writer.identity(
+            "not-yet-valid-client",
+            issuer: intermediate,
+            spec: writer.spec(
+                "not-yet-valid-client",
+                .client,
+                validity: .notYetValid
+            )
+        )
+        self.serverEKUClient = try writer.identity(
+            "server-eku-client",
+            issuer: intermediate,
+            spec: writer.spec("server-eku-client", .server)
+        )
+        self.selfSignedClient = try writer.identity(
+            "self-signed-client",
+            issuer: nil,
+            spec: writer.spec("self-signed-client", .client)
+        )
+        let pfx = try PKCS12Bundle.encode(
+            certificate: self.client.certificate,
+            key: self.client.key,
+            chain: [intermediate.certificate],
+            password: self.clientPFXPassword,
+            friendlyName: "client"
+        )
         self.clientPFXFile = try writer.write(pfx, name: "client.pfx")
     }
 
@@ -186,8 +219,11 @@ public final class TestPKI: Sendable {
         return try self.namedClients.withLock { clients in
             if let existing = clients[commonName] { return existing }
             let writer = TestPKIWriter(directory: self.directory, referenceTime: self.referenceTime)
-            let identity = try writer.identity("named-client-\(clients.count + 1)", issuer: self.intermediateAuthority,
-                                               spec: writer.spec(commonName, .client))
+            let identity = try writer.identity(
+                "named-client-\(clients.count + 1)",
+                issuer: self.intermediateAuthority,
+                spec: writer.spec(commonName, .client)
+            )
             clients[commonName] = identity
             return identity
         }

@@ -1,6 +1,6 @@
+import Foundation
 import GatehouseCertificateAuthority
 import GatehouseCertificates
-import Foundation
 
 /// Mints specs relative to a reference time and writes PEM files for ``TestPKI``.
 struct TestPKIWriter {
@@ -23,9 +23,13 @@ struct TestPKIWriter {
             case .expired: (-60 * day, -30 * day)
             case .notYetValid: (30 * day, 60 * day)
             }
-        return CertificateSpec(subject: [.organization("Gatehouse Tests"), .commonName(commonName)], kind: kind,
-                               sans: sans, notBefore: self.referenceTime.addingTimeInterval(start),
-                               notAfter: self.referenceTime.addingTimeInterval(end))
+        return CertificateSpec(
+            subject: [.organization("Gatehouse Tests"), .commonName(commonName)],
+            kind: kind,
+            sans: sans,
+            notBefore: self.referenceTime.addingTimeInterval(start),
+            notAfter: self.referenceTime.addingTimeInterval(end)
+        )
     }
 
     func identity(_ name: String, issuer: CertificateAuthority?, spec: CertificateSpec) throws -> TestIdentity {
@@ -49,8 +53,12 @@ struct TestPKIWriter {
 
     func write(_ bytes: [UInt8], name: String) throws -> String {
         let path = (self.directory as NSString).appendingPathComponent(name)
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes),
-                                             attributes: [.posixPermissions: 0o600])
+        guard
+            FileManager.default.createFile(
+                atPath: path,
+                contents: Data(bytes),
+                attributes: [.posixPermissions: 0o600]
+            )
         else { throw CertificateError(.writeFailed, path) }
         return path
     }

@@ -1,9 +1,9 @@
 import GatehouseAuth
+import GatehouseTransport
 import HTTPTypes
 import NIOCore
 import Synchronization
 import Testing
-import GatehouseTransport
 
 /// Answers a fixed result and counts how often it was asked.
 private final class Scripted: Authenticator {
@@ -58,17 +58,24 @@ struct AuthenticationChainTests {
 
     @Test func whenNoneAppliesTheFirstChallengeIsTheAnswer() async throws {
         let response = try await self.run([
-            AuthenticationMiddleware(Scripted(.notApplicable(challenge: challenge401)), Scripted(.notApplicable(challenge: challenge403)))
+            AuthenticationMiddleware(
+                Scripted(.notApplicable(challenge: challenge401)),
+                Scripted(.notApplicable(challenge: challenge403))
+            )
         ])
         #expect(response.status == .unauthorized)
         #expect(response.head.headerFields[.wwwAuthenticate] == "ApiKey")
-        let forbidden = try await self.run([AuthenticationMiddleware(Scripted(.notApplicable(challenge: challenge403)))])
+        let forbidden = try await self.run([AuthenticationMiddleware(Scripted(.notApplicable(challenge: challenge403)))]
+        )
         #expect(forbidden.status == .forbidden)
     }
 
     @Test func aReportedRefusalLetsTheRequestThroughWithoutAnIdentityUnlessAnotherAuthenticates() async throws {
         let reporting = AuthenticationRefusal(
-            reason: "untrusted", response: .problem(status: .forbidden, title: "x"), reporting: "reported untrusted")
+            reason: "untrusted",
+            response: .problem(status: .forbidden, title: "x"),
+            reporting: "reported untrusted"
+        )
         let alone = try await self.run([AuthenticationMiddleware(Scripted(.refused(reporting)))])
         #expect(alone.text == " | reported untrusted")
         let withAnother = try await self.run([

@@ -1,10 +1,10 @@
 import GatehouseAuth
 import GatehouseCertificates
+import GatehouseTransport
 import HTTPTypes
 import NIOCore
 import TestSupport
 import Testing
-import GatehouseTransport
 
 /// Answers with the subject of the identity in the context, on both paths.
 private struct SubjectEcho: ImmediateResponder {
@@ -53,14 +53,19 @@ private struct AsyncOnlyAuthenticator: Authenticator {
 
     init() throws {
         self.pki = try TestPKI.shared()
-        self.authenticator = try ClientCertificateAuthenticator(trustedCAFiles: [self.pki.rootCAFile], logger: quietLogger)
+        self.authenticator = try ClientCertificateAuthenticator(
+            trustedCAFiles: [self.pki.rootCAFile],
+            logger: quietLogger
+        )
     }
 
     @Test(arguments: Construction.allCases)
     func aTrustedClientIsIdentifiedWithoutSuspending(_ construction: Construction) async throws {
         let middleware = try construction.middleware(self.authenticator)
         let context = context(presenting: self.pki.client.chain)
-        let response = try #require(try middleware.handleImmediately(helloRequest, context: context, next: SubjectEcho()))
+        let response = try #require(
+            try middleware.handleImmediately(helloRequest, context: context, next: SubjectEcho())
+        )
         #expect(String(buffer: response.body) == self.pki.client.certificate.subject.description)
         let slow = try await middleware.handle(helloRequest, context: context, next: SubjectEcho())
         #expect(String(buffer: slow.body) == self.pki.client.certificate.subject.description)
@@ -71,7 +76,8 @@ private struct AsyncOnlyAuthenticator: Authenticator {
         let middleware = try construction.middleware(self.authenticator)
         let chain = self.pki.identity(.strangerClient).chain
         let fast = try #require(
-            try middleware.handleImmediately(helloRequest, context: context(presenting: chain), next: SubjectEcho()))
+            try middleware.handleImmediately(helloRequest, context: context(presenting: chain), next: SubjectEcho())
+        )
         let slow = try await middleware.handle(helloRequest, context: context(presenting: chain), next: SubjectEcho())
         for response in [fast, slow] {
             #expect(response.status.code == 403)
@@ -91,18 +97,42 @@ private struct AsyncOnlyAuthenticator: Authenticator {
         let middleware = try construction.middleware(reporting)
         let stranger = self.pki.strangerClient
         let expected = "- | \(stranger.certificate.subject) untrusted"
-        let fast = try #require(try middleware.handleImmediately(
-            helloRequest, context: context(presenting: stranger.chain), next: IdentityAndRefusalEcho()))
+        let fast = try #require(
+            try middleware.handleImmediately(
+                helloRequest,
+                context: context(presenting: stranger.chain),
+                next: IdentityAndRefusalEcho()
+            )
+        )
         #expect(String(buffer: fast.body) == expected)
-        let slow = try await middleware.handle(helloRequest, context: context(presenting: stranger.chain), next: IdentityAndRefusalEcho())
+        let slow = try await middleware.handle(
+            helloRequest,
+            context: context(presenting: stranger.chain),
+            next: IdentityAndRefusalEcho()
+        )
         #expect(String(buffer: slow.body) == expected)
-        guard case .refused(let refusal) = try await reporting.authenticate(helloRequest, context: context(presenting: stranger.chain))
-        else { Issue.record("report mode must refuse, reporting only"); return }
+        guard
+            case .refused(let refusal) = try await reporting.authenticate(
+                helloRequest,
+                context: context(presenting: stranger.chain)
+            )
+        else {
+            Issue.record("report mode must refuse, reporting only")
+            return
+        }
         #expect(refusal.reason == "untrusted" && refusal.report is ReportedRefusal<ClientCertificateIdentity>)
 
-        let trusted = try await middleware.handle(helloRequest, context: context(presenting: self.pki.client.chain), next: IdentityAndRefusalEcho())
+        let trusted = try await middleware.handle(
+            helloRequest,
+            context: context(presenting: self.pki.client.chain),
+            next: IdentityAndRefusalEcho()
+        )
         #expect(String(buffer: trusted.body) == "\(self.pki.client.certificate.subject) | - -")
-        let nobody = try await middleware.handle(helloRequest, context: context(presenting: []), next: IdentityAndRefusalEcho())
+        let nobody = try await middleware.handle(
+            helloRequest,
+            context: context(presenting: []),
+            next: IdentityAndRefusalEcho()
+        )
         #expect(String(buffer: nobody.body) == "- | - no_certificate")
     }
 

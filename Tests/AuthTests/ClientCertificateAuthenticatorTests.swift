@@ -1,17 +1,21 @@
 import GatehouseAuth
 import GatehouseCertificates
+import GatehouseTransport
 import HTTPTypes
 import Logging
 import NIOCore
 import TestSupport
 import Testing
-import GatehouseTransport
 
 /// A request context for a connection whose client sent `chain`.
 func context(presenting chain: [Certificate], store: ConnectionStore = ConnectionStore()) -> RequestContext {
     let tls = TLSSessionInfo(
-        protocolVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", alpn: "h2", peerCertificates: chain,
-        verifyResult: nil, isResumed: false
+        protocolVersion: "TLSv1.3",
+        cipher: "TLS_AES_128_GCM_SHA256",
+        alpn: "h2",
+        peerCertificates: chain,
+        verifyResult: nil,
+        isResumed: false
     )
     let info = ConnectionInfo(id: 7, remoteAddress: nil, localAddress: nil, httpVersion: .http2, tls: tls)
     return RequestContext(connection: info, connectionStore: store)
@@ -37,11 +41,17 @@ extension ClientCertificateAuthenticator {
 
     init() throws {
         self.pki = try TestPKI.shared()
-        self.authenticator = try ClientCertificateAuthenticator(trustedCAFiles: [self.pki.rootCAFile], logger: quietLogger)
+        self.authenticator = try ClientCertificateAuthenticator(
+            trustedCAFiles: [self.pki.rootCAFile],
+            logger: quietLogger
+        )
     }
 
     @Test func acceptsAChainToTheTrustedRoot() async throws {
-        let identity = try await self.authenticator.identity(helloRequest, context: context(presenting: self.pki.client.chain))
+        let identity = try await self.authenticator.identity(
+            helloRequest,
+            context: context(presenting: self.pki.client.chain)
+        )
         #expect(identity?.subject == self.pki.client.certificate.subject)
         #expect(identity?.sha256Thumbprint == self.pki.client.certificate.sha256.hexString)
     }
@@ -64,8 +74,11 @@ extension ClientCertificateAuthenticator {
 
     /// No certificate is no credential of this kind: another authenticator may apply; the challenge is the 403.
     @Test func noCertificateDoesNotApplyAndItsChallengeIsThe403() async throws {
-        guard case .notApplicable(let challenge) = try await self.authenticator.authenticate(
-            helloRequest, context: context(presenting: []))
+        guard
+            case .notApplicable(let challenge) = try await self.authenticator.authenticate(
+                helloRequest,
+                context: context(presenting: [])
+            )
         else {
             Issue.record("no certificate must not apply")
             return
@@ -77,7 +90,10 @@ extension ClientCertificateAuthenticator {
 
     @Test func leafWithoutItsIntermediateIsUntrusted() async throws {
         let error = await #expect(throws: AuthenticationRefusal.self) {
-            try await self.authenticator.identity(helloRequest, context: context(presenting: [self.pki.client.certificate]))
+            try await self.authenticator.identity(
+                helloRequest,
+                context: context(presenting: [self.pki.client.certificate])
+            )
         }
         #expect(error?.reason == ClientCertificateRejection.Reason.untrusted.description)
     }

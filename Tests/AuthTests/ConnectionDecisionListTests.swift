@@ -6,14 +6,22 @@ import Testing
 @Suite("A connection's decision list stays bounded")
 struct ConnectionDecisionListTests {
     func decision(_ owner: CacheToken, next: ConnectionDecision?) -> ConnectionDecision {
-        ConnectionDecision(owner: owner, generation: 1, validUntil: .distantFuture,
-                           answer: .notApplicable(challenge: .forbidden(reason: "test")), next: next)
+        ConnectionDecision(
+            owner: owner,
+            generation: 1,
+            validUntil: .distantFuture,
+            answer: .notApplicable(challenge: .forbidden(reason: "test")),
+            next: next
+        )
     }
 
     func length(_ list: ConnectionDecision?) -> Int {
         var count = 0
         var node = list
-        while let current = node { count += 1; node = current.next }
+        while let current = node {
+            count += 1
+            node = current.next
+        }
         return count
     }
 
@@ -34,7 +42,8 @@ struct ConnectionDecisionListTests {
     }
 
     @Test func anAuthenticatorsNewDecisionReplacesItsOldOne() {
-        let first = CacheToken(), second = CacheToken()
+        let first = CacheToken()
+        let second = CacheToken()
         var list = self.decision(first, next: nil)
         list = self.decision(second, next: list.removing(second))
         list = self.decision(first, next: list.removing(first))

@@ -1,10 +1,10 @@
+import Foundation
 import GatehouseAuth
 import GatehouseCertificates
-import Foundation
+import GatehouseTransport
 import Synchronization
 import TestSupport
 import Testing
-import GatehouseTransport
 
 /// A clock the test moves by hand.
 final class TestClock: Sendable {
@@ -35,12 +35,16 @@ struct DecisionExpiryTests {
         let store = ConnectionStore()
         let chain = self.pki.base.client.chain
         let notAfter = self.pki.base.client.certificate.notAfter
-        #expect(try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store))
-            != nil)
+        #expect(
+            try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store))
+                != nil
+        )
         clock.now = notAfter
         // Still valid at its last second: answered from the cache (this context's facts differ on purpose).
-        #expect(try await authenticator.identity(helloRequest, context: context(presenting: [], store: store))
-            != nil)
+        #expect(
+            try await authenticator.identity(helloRequest, context: context(presenting: [], store: store))
+                != nil
+        )
         clock.now = notAfter.addingTimeInterval(1)
         let error = await #expect(throws: AuthenticationRefusal.self) {
             try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store))
@@ -54,12 +58,16 @@ struct DecisionExpiryTests {
         let authenticator = self.authenticator(policy, clock: clock)
         let store = ConnectionStore()
         let chain = self.pki.base.client.chain
-        #expect(try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store))
-            != nil)
+        #expect(
+            try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store))
+                != nil
+        )
         // The leaf's end does not count under this policy...
         clock.now = self.pki.base.client.certificate.notAfter.addingTimeInterval(86_400)
-        #expect(try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store))
-            != nil)
+        #expect(
+            try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store))
+                != nil
+        )
         // ...but the intermediate CA's does: chain verification checks it against the clock.
         let caExpiry = min(self.pki.base.intermediateCA.notAfter, self.pki.base.rootCA.notAfter)
         clock.now = caExpiry.addingTimeInterval(1)
@@ -86,7 +94,8 @@ struct DecisionExpiryTests {
     }
 
     @Test func theCoarseClockIsTheWallClock() {
-        let coarse = CoarseClock.now(), precise = Date()
+        let coarse = CoarseClock.now()
+        let precise = Date()
         // Within a kernel tick (a few ms); generous for a loaded machine.
         #expect(abs(coarse.timeIntervalSince(precise)) < 1)
     }

@@ -1,6 +1,6 @@
+import Foundation
 import GatehouseAuth
 import GatehouseCertificates
-import Foundation
 import TestSupport
 import Testing
 
@@ -19,7 +19,9 @@ struct PolicyAttackAndAllowListTests {
 
     @Test func seedPolicy1SubjectName() throws {
         let policy = try self.subjectPolicy()
-        let identity = try #require(policy.evaluate(chain: self.base.client.chain, at: self.base.referenceTime).identity)
+        let identity = try #require(
+            policy.evaluate(chain: self.base.client.chain, at: self.base.referenceTime).identity
+        )
         #expect(identity.matchedIdentity?.index == 0)
         #expect(try reasons(policy, self.base.rootClient.chain) == [.noIdentityMatched])
     }
@@ -66,7 +68,8 @@ struct PolicyAttackAndAllowListTests {
         }
         #expect(policy.configuration.validateTrust)
         let identity = try #require(
-            policy.evaluate(chain: self.base.selfSignedClient.chain, at: self.base.referenceTime).identity)
+            policy.evaluate(chain: self.base.selfSignedClient.chain, at: self.base.referenceTime).identity
+        )
         #expect(identity.verifiedChain == [self.base.selfSignedClient.certificate])
         #expect(try reasons(policy, self.pki.copycatClient.chain) == [.notOnAllowList, .untrusted])
         #expect(try reasons(policy, self.base.client.chain).first == .notOnAllowList)
@@ -90,7 +93,9 @@ struct PolicyAttackAndAllowListTests {
     }
 
     @Test func exactAllowListWithTrustedCAsStillRefusesOthers() throws {
-        let policy = try makePolicy { configuration, pki in configuration.certificates = [pki.base.client.certificateFile] }
+        let policy = try makePolicy { configuration, pki in
+            configuration.certificates = [pki.base.client.certificateFile]
+        }
         #expect(try reasons(policy, self.base.client.chain) == [])
         #expect(try reasons(policy, self.base.rootClient.chain) == [.notOnAllowList])
     }

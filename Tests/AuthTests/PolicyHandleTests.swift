@@ -1,11 +1,11 @@
+import Foundation
 import GatehouseAuth
 import GatehouseCertificates
-import Foundation
+import GatehouseTransport
 import HTTPTypes
 import NIOCore
 import TestSupport
 import Testing
-import GatehouseTransport
 
 @Suite("Decisions per connection, per generation; report mode")
 struct PolicyHandleTests {
@@ -23,7 +23,9 @@ struct PolicyHandleTests {
         let store = ConnectionStore()
         let chain = self.pki.base.client.chain
         #expect(handle.current.generation == 1)
-        #expect(try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store)) != nil)
+        #expect(
+            try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store)) != nil
+        )
         // Same generation: cached, even though this context's facts differ.
         #expect(try await authenticator.identity(helloRequest, context: context(presenting: [], store: store)) != nil)
         handle.replace(with: try makePolicy { c, _ in c.identities = [identity { $0.commonName = "someone-else" }] })
@@ -44,7 +46,9 @@ struct PolicyHandleTests {
         let authenticator = self.authenticator(handle)
         let store = ConnectionStore()
         let chain = self.pki.base.client.chain
-        #expect(try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store)) != nil)
+        #expect(
+            try await authenticator.identity(helloRequest, context: context(presenting: chain, store: store)) != nil
+        )
         try FileManager.default.removeItem(atPath: listed)
         handle.replace(with: try load())
         let error = await #expect(throws: AuthenticationRefusal.self) {
@@ -60,7 +64,10 @@ struct PolicyHandleTests {
             .text(context.identity(as: ClientCertificateIdentity.self)?.subject ?? "anonymous")
         }
         let stranger = try await middleware.handle(
-            helloRequest, context: context(presenting: self.pki.base.strangerClient.chain), next: responder)
+            helloRequest,
+            context: context(presenting: self.pki.base.strangerClient.chain),
+            next: responder
+        )
         #expect(String(buffer: stranger.body) == "anonymous", "a refused certificate is never the identity")
         let nobody = try await middleware.handle(helloRequest, context: context(presenting: []), next: responder)
         #expect(String(buffer: nobody.body) == "anonymous")
@@ -73,7 +80,11 @@ struct PolicyHandleTests {
         let entry = identity { $0.dnsName = "client.example" }
         let handle = PolicyHandle(try makePolicy { c, _ in c.identities = [identity { $0.commonName = "x" }, entry] })
         let caller = try #require(
-            try await self.authenticator(handle).identity(helloRequest, context: context(presenting: self.pki.sanClient.chain)))
+            try await self.authenticator(handle).identity(
+                helloRequest,
+                context: context(presenting: self.pki.sanClient.chain)
+            )
+        )
         #expect(caller.matchedIdentity == ClientCertificateIdentity.MatchedIdentity(index: 1, configuration: entry))
         #expect(caller.spkiSHA256 == self.pki.sanClient.certificate.spkiSHA256.hexString)
         #expect(caller.daysUntilExpiry(at: self.pki.base.referenceTime) == 30)

@@ -1,6 +1,6 @@
+import Foundation
 import GatehouseAuth
 import GatehouseCertificates
-import Foundation
 import TestSupport
 import Testing
 
@@ -45,10 +45,12 @@ struct PolicyLoadingTests {
 
     @Test func trustOffWithNothingPinnedNeedsAllowInsecure() throws {
         #expect(self.loadError { $0.validateTrust = false }?.code == .insecure)
-        #expect(self.loadError {
-            $0.validateTrust = false
-            $0.identities = [identity { $0.subject = "CN=client" }]
-        }?.code == .insecure)
+        #expect(
+            self.loadError {
+                $0.validateTrust = false
+                $0.identities = [identity { $0.subject = "CN=client" }]
+            }?.code == .insecure
+        )
         var configuration = PolicyConfiguration()
         configuration.validateTrust = false
         configuration.allowInsecure = true
@@ -62,8 +64,10 @@ struct PolicyLoadingTests {
 
     @Test func malformedValuesAndEmptyIdentities() {
         #expect(self.loadError { $0.identities = [IdentityConfiguration()] }?.code == .emptyIdentity)
-        #expect(self.loadError { $0.identities = [identity { $0.thumbprint = "ABC" }] }?.key
-                    == "policies.partners.identities[0].thumbprint")
+        #expect(
+            self.loadError { $0.identities = [identity { $0.thumbprint = "ABC" }] }?.key
+                == "policies.partners.identities[0].thumbprint"
+        )
         #expect(self.loadError { $0.identities = [identity { $0.spki = "not base64!" }] }?.code == .invalidValue)
         #expect(self.loadError { $0.identities = [identity { $0.ipAddress = "10.0.0.300" }] }?.code == .invalidValue)
         #expect(self.loadError { $0.identities = [identity { $0.subject = "CN" }] }?.code == .invalidValue)
@@ -78,7 +82,10 @@ struct PolicyLoadingTests {
         #expect(a == (try DistinguishedName(parsing: "commonName=client-a;  2.5.4.10 = Contoso")))
         #expect(a != (try DistinguishedName(parsing: "CN=Client-A, O=Contoso")))
         #expect(a != (try DistinguishedName(parsing: "O=Contoso, CN=client-a")))
-        #expect((try DistinguishedName(parsing: #"CN=a\, b+OU=x,O=C"#)) == (try DistinguishedName(parsing: #"OU=x+CN=a\2C b,O=C"#)))
+        #expect(
+            (try DistinguishedName(parsing: #"CN=a\, b+OU=x,O=C"#))
+                == (try DistinguishedName(parsing: #"OU=x+CN=a\2C b,O=C"#))
+        )
         #expect(a.description == "CN=client-a,O=Contoso")
         #expect(throws: CertificateError.self) { try DistinguishedName(parsing: "XYZ=1") }
         // An OpenSSL name without an OID (an algorithm) is not an attribute type.

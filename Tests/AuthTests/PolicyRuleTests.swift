@@ -1,9 +1,9 @@
+import Foundation
 import GatehouseAuth
 import GatehouseCertificates
-import Foundation
+import GatehouseTransport
 import HTTPTypes
 import NIOCore
-import GatehouseTransport
 import TestSupport
 import Testing
 
@@ -15,7 +15,9 @@ struct PolicyRuleTests {
 
     @Test func defaultPolicyAcceptsAVerifiedClientAndKeepsTheVerifiedChain() throws {
         let policy = try makePolicy()
-        let identity = try #require(policy.evaluate(chain: self.base.client.chain, at: self.base.referenceTime).identity)
+        let identity = try #require(
+            policy.evaluate(chain: self.base.client.chain, at: self.base.referenceTime).identity
+        )
         #expect(identity.verifiedChain == [self.base.client.certificate, self.base.intermediateCA, self.base.rootCA])
         #expect(identity.matchedIdentity == nil)
     }
@@ -26,7 +28,8 @@ struct PolicyRuleTests {
 
     @Test func validateTrust() throws {
         #expect(try reasons(makePolicy(), self.base.strangerClient.chain) == [.untrusted])
-        let detail = try makePolicy().evaluate(chain: self.base.strangerClient.chain, at: self.base.referenceTime)
+        let detail =
+            try makePolicy().evaluate(chain: self.base.strangerClient.chain, at: self.base.referenceTime)
             .rejection?.description ?? ""
         #expect(detail.contains("unable to get local issuer certificate"))
         #expect(detail.contains(self.base.strangerClient.certificate.sha256.hexString))
@@ -117,7 +120,8 @@ struct PolicyRuleTests {
 
     @Test func theReasonIsExposedOnlyWhenConfigured() throws {
         let rejection = try #require(
-            makePolicy().evaluate(chain: self.base.strangerClient.chain, at: self.base.referenceTime).rejection)
+            makePolicy().evaluate(chain: self.base.strangerClient.chain, at: self.base.referenceTime).rejection
+        )
         let hidden = rejection.error(exposesDetail: false).response
         let shown = rejection.error(exposesDetail: true).response
         #expect(hidden.status.code == 403)

@@ -1,6 +1,6 @@
+import Foundation
 import GatehouseAuth
 import GatehouseCertificates
-import Foundation
 import TestSupport
 import Testing
 

@@ -1,6 +1,6 @@
-import GatehouseCertificates
-import GatehouseCertificateAuthority
 import Foundation
+import GatehouseCertificateAuthority
+import GatehouseCertificates
 import Testing
 
 @Suite struct CertificateAuthorityDirectoryTests {

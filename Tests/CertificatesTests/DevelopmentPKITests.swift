@@ -1,6 +1,6 @@
-import GatehouseCertificates
-import GatehouseCertificateAuthority
 import Foundation
+import GatehouseCertificateAuthority
+import GatehouseCertificates
 import Testing
 
 @Suite struct DevelopmentPKITests {
@@ -9,8 +9,10 @@ import Testing
         let created = try DevelopmentPKI.loadOrCreate(in: directory, clientName: "alice")
         #expect(created.wasCreated)
         #expect(created.clientCertificate.commonName == "alice")
-        #expect(created.serverCertificate.subjectAlternativeNames
-            == [.dnsName("localhost"), .ipAddress("127.0.0.1"), .ipAddress("::1")])
+        #expect(
+            created.serverCertificate.subjectAlternativeNames
+                == [.dnsName("localhost"), .ipAddress("127.0.0.1"), .ipAddress("::1")]
+        )
 
         func mode(_ path: String) throws -> Int {
             try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1

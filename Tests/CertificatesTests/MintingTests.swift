@@ -1,6 +1,6 @@
-import GatehouseCertificates
-import GatehouseCertificateAuthority
 import Foundation
+import GatehouseCertificateAuthority
+import GatehouseCertificates
 import TestSupport
 import Testing
 
@@ -8,8 +8,10 @@ import Testing
     @Test func mintedChainsVerifyWithOpenSSL() throws {
         let pki = try TestPKI.shared()
         for identity in [pki.server, pki.client, pki.rootClient] {
-            let result = try runOpenSSL(["verify", "-CAfile", pki.rootCAFile, "-untrusted", pki.intermediateCAFile,
-                                         identity.certificateFile])
+            let result = try runOpenSSL([
+                "verify", "-CAfile", pki.rootCAFile, "-untrusted", pki.intermediateCAFile,
+                identity.certificateFile,
+            ])
             #expect(result.status == 0, "\(identity.name): \(result.output)")
         }
         let stranger = try runOpenSSL(["verify", "-CAfile", pki.rootCAFile, pki.strangerClient.certificateFile])
@@ -18,15 +20,19 @@ import Testing
 
     @Test func extensionsAreAsSpecified() throws {
         let pki = try TestPKI.shared()
-        let root = try runOpenSSL(["x509", "-noout", "-in", pki.rootCAFile, "-ext",
-                                   "basicConstraints,keyUsage,subjectKeyIdentifier"])
+        let root = try runOpenSSL([
+            "x509", "-noout", "-in", pki.rootCAFile, "-ext",
+            "basicConstraints,keyUsage,subjectKeyIdentifier",
+        ])
         #expect(root.output.contains("critical"))
         #expect(root.output.contains("CA:TRUE"))
         #expect(root.output.contains("Certificate Sign, CRL Sign"))
         #expect(root.output.contains("Subject Key Identifier"))
 
-        let server = try runOpenSSL(["x509", "-noout", "-in", pki.server.certificateFile, "-ext",
-                                     "subjectAltName,extendedKeyUsage,keyUsage,authorityKeyIdentifier"])
+        let server = try runOpenSSL([
+            "x509", "-noout", "-in", pki.server.certificateFile, "-ext",
+            "subjectAltName,extendedKeyUsage,keyUsage,authorityKeyIdentifier",
+        ])
         #expect(server.output.contains("DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1"))
         #expect(server.output.contains("TLS Web Server Authentication"))
         #expect(server.output.contains("Digital Signature"))
@@ -38,24 +44,36 @@ import Testing
 
     @Test func parsedFactsMatchTheSpec() throws {
         let pki = try TestPKI.shared()
-        #expect(pki.server.certificate.subjectAlternativeNames
-            == [.dnsName("localhost"), .ipAddress("127.0.0.1"), .ipAddress("::1")])
+        #expect(
+            pki.server.certificate.subjectAlternativeNames
+                == [.dnsName("localhost"), .ipAddress("127.0.0.1"), .ipAddress("::1")]
+        )
         #expect(pki.client.certificate.extendedKeyUsage == [.clientAuth])
         #expect(pki.client.certificate.allowsClientAuthentication)
         #expect(!pki.serverEKUClient.certificate.allowsClientAuthentication)
         #expect(pki.rootCA.isCertificateAuthority && pki.rootCA.isSelfIssued)
-        #expect(pki.client.certificate.subject == "CN=client,O=Gatehouse Tests"
-            || pki.client.certificate.subject == "O=Gatehouse Tests,CN=client")
+        #expect(
+            pki.client.certificate.subject == "CN=client,O=Gatehouse Tests"
+                || pki.client.certificate.subject == "O=Gatehouse Tests,CN=client"
+        )
         #expect(pki.expiredClient.certificate.notAfter < pki.referenceTime)
     }
 
     @Test func customSANsAndRSAKeys() throws {
         let root = try CertificateAuthority.createRoot(
-            CertificateSpec(subject: [.commonName("RSA CA")], kind: .rootCA, keyType: .rsa(bits: 2048)))
-        let sans: [SubjectAlternativeName] = [.dnsName("svc.example"), .uri("spiffe://example.org/a"),
-                                              .email("ops@example.org"), .ipAddress("10.0.0.1")]
-        let leaf = try root.issue(CertificateSpec(subject: [.commonName("svc"), .organizationalUnit("Ops")],
-                                                  kind: .client, sans: sans))
+            CertificateSpec(subject: [.commonName("RSA CA")], kind: .rootCA, keyType: .rsa(bits: 2048))
+        )
+        let sans: [SubjectAlternativeName] = [
+            .dnsName("svc.example"), .uri("spiffe://example.org/a"),
+            .email("ops@example.org"), .ipAddress("10.0.0.1"),
+        ]
+        let leaf = try root.issue(
+            CertificateSpec(
+                subject: [.commonName("svc"), .organizationalUnit("Ops")],
+                kind: .client,
+                sans: sans
+            )
+        )
         #expect(leaf.certificate.subjectAlternativeNames == sans)
         #expect(TrustStore(certificates: [root.certificate]).verify(chain: [leaf.certificate]).isOK)
         #expect(leaf.certificate.serialNumberHex != root.certificate.serialNumberHex)

@@ -1,13 +1,15 @@
-import GatehouseCertificates
 import Foundation
+import GatehouseCertificates
 import TestSupport
 import Testing
 
 @Suite struct PKCS12AndTrustTests {
     @Test func pfxOpensWithOpenSSLAndRoundTrips() throws {
         let pki = try TestPKI.shared()
-        let result = try runOpenSSL(["pkcs12", "-in", pki.clientPFXFile, "-passin", "pass:\(pki.clientPFXPassword)",
-                                     "-noout"])
+        let result = try runOpenSSL([
+            "pkcs12", "-in", pki.clientPFXFile, "-passin", "pass:\(pki.clientPFXPassword)",
+            "-noout",
+        ])
         #expect(result.status == 0, "\(result.output)")
         let bundle = try PKCS12Bundle.load(file: pki.clientPFXFile, password: pki.clientPFXPassword)
         #expect(bundle.certificate == pki.client.certificate)
@@ -39,8 +41,10 @@ import Testing
         let at = pki.referenceTime
         #expect(store.verify(chain: pki.expiredClient.chain, at: at).isExpired)
         #expect(store.verify(chain: pki.notYetValidClient.chain, at: at).isNotYetValid)
-        #expect(store.verify(chain: pki.strangerClient.chain, at: at).code
-            == CertificateVerifyResult(code: 20).code)  // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+        #expect(
+            store.verify(chain: pki.strangerClient.chain, at: at).code
+                == CertificateVerifyResult(code: 20).code
+        )  // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
         #expect(store.verify(chain: [pki.client.certificate], at: at).code == 20)
         #expect(store.verify(chain: pki.selfSignedClient.chain, at: at).code == 18)  // DEPTH_ZERO_SELF_SIGNED_CERT
         #expect(store.verify(chain: pki.serverEKUClient.chain, at: at).code == 26)  // INVALID_PURPOSE

@@ -1,6 +1,6 @@
-import GatehouseCertificates
-import GatehouseCertificateAuthority
 import Foundation
+import GatehouseCertificateAuthority
+import GatehouseCertificates
 import TestSupport
 import Testing
 
@@ -22,8 +22,13 @@ import Testing
     }
 
     @Test func spkiDigestMatchesOpenSSLForRSAKeys() throws {
-        let root = try CertificateAuthority.createRoot(CertificateSpec(
-            subject: [.commonName("SPKI RSA Root")], kind: .rootCA, keyType: .rsa(bits: 2048)))
+        let root = try CertificateAuthority.createRoot(
+            CertificateSpec(
+                subject: [.commonName("SPKI RSA Root")],
+                kind: .rootCA,
+                keyType: .rsa(bits: 2048)
+            )
+        )
         let directory = try makeTemporaryDirectory()
         let file = (directory as NSString).appendingPathComponent("root.crt")
         try root.certificate.pemString.write(toFile: file, atomically: true, encoding: .utf8)

@@ -1,6 +1,6 @@
-import GatehouseCertificates
-import GatehouseCertificateAuthority
 import Foundation
+import GatehouseCertificateAuthority
+import GatehouseCertificates
 import Testing
 
 /// Keys, PFX and certificates are never written through a symbolic link, and never replace a file unasked.
@@ -45,7 +45,10 @@ import Testing
 
     @Test func aDanglingLinkIsAnErrorTooAndNothingIsCreatedAtItsTarget() throws {
         let directory = try makeTemporaryDirectory()
-        try FileManager.default.createSymbolicLink(atPath: directory + "/svc.pfx", withDestinationPath: directory + "/planted")
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/svc.pfx",
+            withDestinationPath: directory + "/planted"
+        )
         let error = #expect(throws: CertificateError.self) {
             try self.issued.write(prefix: directory + "/svc", pfxPassword: "pw")
         }
@@ -72,7 +75,10 @@ import Testing
     /// A link planted where a predictable temporary name would be (`PATH.tmp-PID`) is never written through either.
     @Test func overwriteNeverWritesThroughALinkAtATemporaryName() throws {
         let (directory, victim) = try self.directoryWithLinkedKey()
-        try FileManager.default.createSymbolicLink(atPath: directory + "/svc.key.tmp-\(getpid())", withDestinationPath: victim)
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/svc.key.tmp-\(getpid())",
+            withDestinationPath: victim
+        )
         try self.issued.write(prefix: directory + "/svc", overwrite: true)
         #expect(try self.contents(victim) == "precious\n")
         #expect(try PrivateKey(pemFile: directory + "/svc.key").matches(self.issued.certificate))
@@ -111,10 +117,18 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let victim = directory + "/../victim"
         try Data("precious\n".utf8).write(to: URL(fileURLWithPath: victim))
-        try FileManager.default.createSymbolicLink(atPath: directory + "/client.pfx.password", withDestinationPath: victim)
-        try FileManager.default.createSymbolicLink(atPath: directory + "/server.key", withDestinationPath: "/nonexistent")
-        #expect(DevelopmentPKI.existingFiles(in: directory).map { ($0 as NSString).lastPathComponent }
-            == ["server.key", "client.pfx.password"])
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/client.pfx.password",
+            withDestinationPath: victim
+        )
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/server.key",
+            withDestinationPath: "/nonexistent"
+        )
+        #expect(
+            DevelopmentPKI.existingFiles(in: directory).map { ($0 as NSString).lastPathComponent }
+                == ["server.key", "client.pfx.password"]
+        )
 
         let pki = try DevelopmentPKI.loadOrCreate(in: directory, force: true)
         #expect(try self.contents(victim) == "precious\n")
@@ -127,8 +141,10 @@ import Testing
 
     @Test func passwordFilesGiveTheirFirstLine() throws {
         let directory = try makeTemporaryDirectory()
-        for (text, expected) in [("s3cret\n", "s3cret"), ("s3cret\r\nsecond\n", "s3cret"), ("no newline", "no newline"),
-                                 (" spaced ", " spaced "), ("", "")] {
+        for (text, expected) in [
+            ("s3cret\n", "s3cret"), ("s3cret\r\nsecond\n", "s3cret"), ("no newline", "no newline"),
+            (" spaced ", " spaced "), ("", ""),
+        ] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: directory + "/pw"))
             #expect(try readPasswordFile(directory + "/pw") == expected)
         }
@@ -148,7 +164,10 @@ import Testing
         let arguments =
             traditional
             ? ["ec", "-in", directory + "/plain.key", "-aes256", "-passout", "pass:pw", "-out", directory + "/enc.key"]
-            : ["pkey", "-in", directory + "/plain.key", "-aes256", "-passout", "pass:pw", "-out", directory + "/enc.key"]
+            : [
+                "pkey", "-in", directory + "/plain.key", "-aes256", "-passout", "pass:pw", "-out",
+                directory + "/enc.key",
+            ]
         let result = try runOpenSSL(arguments)
         try #require(result.status == 0, "\(result.output)")
         return (directory + "/enc.key", key)

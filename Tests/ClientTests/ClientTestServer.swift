@@ -1,12 +1,12 @@
 import GatehouseAuth
 import GatehouseFunctions
+import GatehouseRouting
+import GatehouseTransport
 import HTTPTypes
 import Logging
 import NIOCore
-import GatehouseRouting
 import TestSupport
 import Testing
-import GatehouseTransport
 
 /// A real Gatehouse server on a loopback port for the client to call.
 ///
@@ -61,8 +61,13 @@ func withClientTestServer(
     limits.maxBodySize = 8 * 1024 * 1024
     limits.handshakeTimeout = .seconds(60)  // many handshakes at once on a small machine must not time out
     try await GatehouseTestServer.withServer(
-        router: routes.build(), pki: pki, host: host, clientCertificateMode: mode, serverIdentity: identity,
-        limits: limits, logger: logger
+        router: routes.build(),
+        pki: pki,
+        host: host,
+        clientCertificateMode: mode,
+        serverIdentity: identity,
+        limits: limits,
+        logger: logger
     ) { server in
         try await body(ClientTestServer(port: server.port, pki: pki))
     }

@@ -22,7 +22,8 @@ struct ClientUnitTests {
     }
 
     @Test func alertsBecomeSentences() {
-        let required = ClientError.tls(TLSError(.peerCertificateRequired, failure(0x0A00_045C)))  // tlsv13 alert certificate required
+        // tlsv13 alert certificate required
+        let required = ClientError.tls(TLSError(.peerCertificateRequired, failure(0x0A00_045C)))
         #expect(required.code == .certificateRefused)
         #expect(required.message == "the server refused the client certificate: TLS alert certificate required")
         let unknownCA = ClientError.tls(TLSError(.handshakeFailed, failure(0x0A00_0418)))  // tlsv1 alert unknown ca
@@ -36,12 +37,15 @@ struct ClientUnitTests {
 
     @Test func verificationFailuresAreExplainedByTheirX509Code() {
         let untrusted = ClientError.tls(
-            TLSError(.handshakeFailed, failure(0x0A00_0086, verify: 20)),  // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+            // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+            TLSError(.handshakeFailed, failure(0x0A00_0086, verify: 20)),
             host: "127.0.0.1"
         )
         #expect(untrusted.code == .serverCertificateUntrusted)
-        #expect(untrusted.message == "the server's certificate is not trusted: it does not verify against the trusted "
-            + "CAs (unable to get local issuer certificate)")
+        #expect(
+            untrusted.message == "the server's certificate is not trusted: it does not verify against the trusted "
+                + "CAs (unable to get local issuer certificate)"
+        )
         let wrongName = ClientError.tls(
             TLSError(.handshakeFailed, failure(0x0A00_0086, verify: 62)),  // X509_V_ERR_HOSTNAME_MISMATCH
             host: "example.com"

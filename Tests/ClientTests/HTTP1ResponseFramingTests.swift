@@ -123,8 +123,14 @@ struct HTTP1ResponseFramingTests {
             "/next": ("HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n", false),
         ])
         try await server.withClient { client in
-            let head = try await client.execute(HTTPRequest(method: .head, scheme: "https",
-                                                            authority: "127.0.0.1:\(server.port)", path: "/resource"))
+            let head = try await client.execute(
+                HTTPRequest(
+                    method: .head,
+                    scheme: "https",
+                    authority: "127.0.0.1:\(server.port)",
+                    path: "/resource"
+                )
+            )
             #expect(head.status.code == 200)
             #expect(head.body.readableBytes == 0)
             #expect(head.head.headerFields[.contentLength] == "5")
@@ -154,7 +160,9 @@ struct HTTP1ResponseFramingTests {
     func brokenResponsesAreProtocolErrors(response: String, explanation: String) async throws {
         let server = try await CannedServer.start(["/broken": (response, false)])
         try await server.withClient { client in
-            let error = await #expect(throws: ClientError.self) { try await client.execute(.get, server.url("/broken")) }
+            let error = await #expect(throws: ClientError.self) {
+                try await client.execute(.get, server.url("/broken"))
+            }
             #expect(error?.code == .protocolError)
             #expect(error?.message.hasPrefix("the server's HTTP/1.1 response could not be read: ") == true)
             #expect(error?.message.contains(explanation) == true, "\(error?.message ?? "")")
@@ -172,7 +180,8 @@ struct HTTP1ResponseFramingTests {
     }
 
     @Test func anOversizedHeadIsRefused() async throws {
-        let huge = "HTTP/1.1 200 OK\r\nX-Big: " + String(repeating: "b", count: HTTP1ClientHandler.maxResponseHeadSize)
+        let huge =
+            "HTTP/1.1 200 OK\r\nX-Big: " + String(repeating: "b", count: HTTP1ClientHandler.maxResponseHeadSize)
             + "\r\n\r\n"
         let server = try await CannedServer.start(["/huge": (huge, false)])
         try await server.withClient { client in

@@ -1,9 +1,9 @@
 import GatehouseCertificates
+import GatehouseTransport
 import HTTPTypes
 import NIOCore
 import TestSupport
 import Testing
-import GatehouseTransport
 
 @testable import GatehouseClient
 

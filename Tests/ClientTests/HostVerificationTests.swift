@@ -1,11 +1,11 @@
-import GatehouseCertificates
-import GatehouseCertificateAuthority
 import Foundation
+import GatehouseCertificateAuthority
+import GatehouseCertificates
+import GatehouseTransport
 import HTTPTypes
 import NIOPosix
 import TestSupport
 import Testing
-import GatehouseTransport
 
 @testable import GatehouseClient
 
@@ -14,10 +14,13 @@ import GatehouseTransport
 private func serverIdentity(_ sans: [SubjectAlternativeName]) throws -> TLSIdentity {
     let pki = try TestPKI.shared()
     let issued = try pki.intermediateAuthority.issue(
-        CertificateSpec(subject: [.commonName("host-check-server")], kind: .server, sans: sans))
+        CertificateSpec(subject: [.commonName("host-check-server")], kind: .server, sans: sans)
+    )
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("host-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    try Data([issued.certificate, pki.intermediateCA].pemString.utf8).write(to: URL(fileURLWithPath: directory + "/chain.crt"))
+    try Data([issued.certificate, pki.intermediateCA].pemString.utf8).write(
+        to: URL(fileURLWithPath: directory + "/chain.crt")
+    )
     try Data(issued.key.pemBytes()).write(to: URL(fileURLWithPath: directory + "/server.key"))
     return .pem(certificateChainFile: directory + "/chain.crt", privateKeyFile: directory + "/server.key")
 }
@@ -27,7 +30,12 @@ private func serverIdentity(_ sans: [SubjectAlternativeName]) throws -> TLSIdent
 private func get(_ url: String, verifyServer: Bool = true) async throws -> Result<Int, ClientError> {
     let pki = try TestPKI.shared()
     let client = try HTTPClient(
-        configuration: ClientConfiguration(trustedCAFiles: [pki.rootCAFile], httpVersion: .http1_1, verifyServer: verifyServer))
+        configuration: ClientConfiguration(
+            trustedCAFiles: [pki.rootCAFile],
+            httpVersion: .http1_1,
+            verifyServer: verifyServer
+        )
+    )
     let result: Result<Int, ClientError>
     do {
         result = .success(try await client.execute(.get, url).status.code)
@@ -62,7 +70,10 @@ struct HostVerificationTests {
         let identity = try serverIdentity([.dnsName("localhost"), .dnsName("127.0.0.1")])
         try await withClientTestServer(identity: identity) { server in
             let refused = try await get(server.url(host: "127.0.0.1", "/healthz"))
-            guard case .failure(let error) = refused else { Issue.record("accepted: \(refused)"); return }
+            guard case .failure(let error) = refused else {
+                Issue.record("accepted: \(refused)")
+                return
+            }
             #expect(error.code == .serverCertificateUntrusted)
             #expect(error.message.contains("127.0.0.1"), "\(error.message) / \(error.detail)")
             let byName = try await get(server.url(host: "localhost", "/healthz"))
@@ -77,7 +88,10 @@ struct HostVerificationTests {
         let identity = try serverIdentity([.dnsName("localhost"), .ipAddress("127.0.0.1")])
         try await withClientTestServer(identity: identity, host: "::1") { server in
             let refused = try await get(server.url(host: "::1", "/healthz"))
-            guard case .failure(let error) = refused else { Issue.record("accepted: \(refused)"); return }
+            guard case .failure(let error) = refused else {
+                Issue.record("accepted: \(refused)")
+                return
+            }
             #expect(error.code == .serverCertificateUntrusted)
             #expect(error.message.contains("::1"), "\(error.message)")
         }
@@ -87,7 +101,10 @@ struct HostVerificationTests {
         let identity = try serverIdentity([.ipAddress("127.0.0.1")])
         try await withClientTestServer(identity: identity) { server in
             let refused = try await get(server.url(host: "localhost", "/healthz"))
-            guard case .failure(let error) = refused else { Issue.record("accepted: \(refused)"); return }
+            guard case .failure(let error) = refused else {
+                Issue.record("accepted: \(refused)")
+                return
+            }
             #expect(error.code == .serverCertificateUntrusted)
             #expect(error.message.contains("localhost"), "\(error.message)")
             let status = try await get(server.url(host: "127.0.0.1", "/healthz"))
@@ -100,7 +117,10 @@ struct HostVerificationTests {
     func nonCanonicalAddressesAreRefused(host: String) async throws {
         try await withClientTestServer { server in
             let refused = try await get(server.url(host: host, "/healthz"))
-            guard case .failure(let error) = refused else { Issue.record("accepted: \(refused)"); return }
+            guard case .failure(let error) = refused else {
+                Issue.record("accepted: \(refused)")
+                return
+            }
             #expect(error.code == .invalidRequest, "\(error)")
             #expect(error.message.contains(host), "\(error.message)")
         }
@@ -116,12 +136,17 @@ struct HostVerificationTests {
             let context = try TLSContext(client: configuration.tlsConfiguration(serverName: nil))
             let error = await #expect(throws: ClientError.self) {
                 try await ClientConnection.connect(
-                    to: ClientConnection.Origin(host: "127.0.0.1", port: server.port), context: context,
-                    configuration: configuration, group: MultiThreadedEventLoopGroup.singleton)
+                    to: ClientConnection.Origin(host: "127.0.0.1", port: server.port),
+                    context: context,
+                    configuration: configuration,
+                    group: MultiThreadedEventLoopGroup.singleton
+                )
             }
             #expect(error?.code == .serverCertificateUntrusted)
-            #expect(error?.message == "the server's certificate is not for 127.0.0.1: it has no IP SAN 127.0.0.1 "
-                + "(its names: DNS:localhost)")
+            #expect(
+                error?.message == "the server's certificate is not for 127.0.0.1: it has no IP SAN 127.0.0.1 "
+                    + "(its names: DNS:localhost)"
+            )
         }
     }
 }

@@ -1,5 +1,5 @@
-import GatehouseConfiguration
 import Foundation
+import GatehouseConfiguration
 import Logging
 import Testing
 
@@ -28,7 +28,8 @@ import Testing
                   - pki/server.key
             routes:
               - { path: /healthz, function: health, policy: partners.eu }
-            """)
+            """
+        )
         #expect(error?.keyPath == "policies.partners.eu.trustedCAs[1]", "\(error?.description ?? "")")
         #expect(error?.line == 9, "\(error?.description ?? "")")
     }
@@ -43,7 +44,8 @@ import Testing
                   privateKey: pki/server.key
             routes:
               - { path: /healthz, function: health }
-            """)
+            """
+        )
         #expect(error?.keyPath == "listeners[0].tls.privateKey", "\(error?.description ?? "")")
         #expect(error?.line == 5, "\(error?.description ?? "")")
         #expect(error?.problem.contains("the private key does not match the certificate in") == true)
@@ -60,7 +62,8 @@ import Testing
               - { path: /healthz, function: health }
               - path: /files/*/more
                 function: hello
-            """)
+            """
+        )
         #expect(error?.keyPath == "routes[1].path", "\(error?.description ?? "")")
         #expect(error?.line == 6, "\(error?.description ?? "")")
     }

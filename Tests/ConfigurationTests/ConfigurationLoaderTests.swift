@@ -1,11 +1,11 @@
+import Foundation
 import GatehouseAuth
 import GatehouseConfiguration
-import Foundation
+import GatehouseTransport
 import HTTPTypes
 import Logging
 import TestSupport
 import Testing
-import GatehouseTransport
 
 /// Writes `yaml` as `gatehouse.yaml` into a new folder next to copies of the test PKI's files.
 func writeConfiguration(_ yaml: String) throws -> String {
@@ -52,7 +52,8 @@ let validConfiguration = """
     """
 
 /// ``validConfiguration`` with named listeners and routes served on some of them.
-let namedListeners = validConfiguration
+let namedListeners =
+    validConfiguration
     .replacingOccurrences(of: "  - host: 127.0.0.1", with: "  - name: edge\n    host: 127.0.0.1")
     .replacingOccurrences(of: "  - host: \"::1\"", with: "  - name: admin\n    host: \"::1\"")
     .replacingOccurrences(of: "policy: partners }", with: "policy: partners, listeners: [edge, admin] }")
@@ -68,15 +69,20 @@ let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}",
         let directory = (file as NSString).deletingLastPathComponent
         #expect(configuration.listeners.count == 2)
         let first = configuration.listeners[0]
-        #expect(first.tls.identity == .pem(
-            certificateChainFile: directory + "/pki/server.crt",
-            privateKeyFile: directory + "/pki/server.key"
-        ))
+        #expect(
+            first.tls.identity
+                == .pem(
+                    certificateChainFile: directory + "/pki/server.crt",
+                    privateKeyFile: directory + "/pki/server.key"
+                )
+        )
         #expect(first.tls.trustedCAFiles == [directory + "/pki/ca.crt"])
         #expect(first.limits.maxBodySize == 2048)
         #expect(first.limits.idleTimeout == .seconds(5))
         #expect(first.limits.requestHeadTimeout == .milliseconds(500))
-        #expect(configuration.listeners[1].tls.identity == .pkcs12(file: directory + "/pki/server.pfx", password: "s3cret"))
+        #expect(
+            configuration.listeners[1].tls.identity == .pkcs12(file: directory + "/pki/server.pfx", password: "s3cret")
+        )
         #expect(configuration.listeners[1].host == "::1")
         let partners = try #require(configuration.policies.first)
         #expect(partners.name == "partners")
@@ -105,17 +111,22 @@ let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}",
         var configuration = try loader.load(file: try writeConfiguration(assemblable))
         configuration.routes[0].listeners = ["nowhere"]
         let error = #expect(throws: ConfigurationError.self) {
-            try GatehouseService(configuration: configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            try GatehouseService(
+                configuration: configuration,
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            )
         }
         #expect(error?.keyPath == "routes[0].listeners")
         #expect(error?.problem == "unknown listener 'nowhere'")
     }
 
     @Test func jsonIsValidYAML() throws {
-        let file = try writeConfiguration("""
+        let file = try writeConfiguration(
+            """
             {"listeners": [{"port": 0, "tls": {"certificate": "pki/server.crt", "privateKey": "pki/server.key"}}],
              "routes": [{"path": "/healthz", "function": "health"}]}
-            """)
+            """
+        )
         #expect(try loader.load(file: file).listeners[0].port == 0)
     }
 
@@ -129,7 +140,10 @@ let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}",
             "listeners[0].protocol", "unknown key (expected one of: host, limits, name, port, protocols, tls)"
         ),
         (
-            validConfiguration.replacingOccurrences(of: "certificate: pki/server.crt", with: "certificate: pki/missing.crt"),
+            validConfiguration.replacingOccurrences(
+                of: "certificate: pki/server.crt",
+                with: "certificate: pki/missing.crt"
+            ),
             "listeners[0].tls.certificate", "no such file:"
         ),
         (
@@ -145,7 +159,10 @@ let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}",
             "listeners[1].tls.password", "environment variable NOT_SET is not set"
         ),
         (
-            validConfiguration.replacingOccurrences(of: "clientCertificate: request\n      trustedCAs: [pki/ca.crt]", with: "clientCertificate: require"),
+            validConfiguration.replacingOccurrences(
+                of: "clientCertificate: request\n      trustedCAs: [pki/ca.crt]",
+                with: "clientCertificate: require"
+            ),
             "listeners[0].tls.clientCertificate", "require needs trustedCAs"
         ),
         (
@@ -176,7 +193,10 @@ let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}",
             "routes[0].listeners[1]", "unknown listener 'nope' (named: admin, edge)"
         ),
         (
-            validConfiguration.replacingOccurrences(of: "function: health }", with: "function: health, listeners: edge }"),
+            validConfiguration.replacingOccurrences(
+                of: "function: health }",
+                with: "function: health, listeners: edge }"
+            ),
             "routes[1].listeners", "unknown listener 'edge' (no listener has a name)"
         ),
         (
@@ -198,13 +218,22 @@ let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}",
     /// Errors found when the configuration is assembled: trust material is read and combinations are judged.
     static let refusedAtAssembly: [(String, String, String)] = [
         (
-            assemblable.replacingOccurrences(of: "trustedCAs: [pki/ca.crt]\n    certificates:", with: "validateTrust: false\n    certificates:")
-                .replacingOccurrences(of: "    certificates: [pki/clients/]\n", with: "")
-                .replacingOccurrences(of: "      - thumbprint: \"3F:2A:4B:5C:6D:7E:8F:90:1A:2B:3C:4D:5E:6F:70:81:92:A3:B4:C5\"\n", with: ""),
+            assemblable.replacingOccurrences(
+                of: "trustedCAs: [pki/ca.crt]\n    certificates:",
+                with: "validateTrust: false\n    certificates:"
+            )
+            .replacingOccurrences(of: "    certificates: [pki/clients/]\n", with: "")
+            .replacingOccurrences(
+                of: "      - thumbprint: \"3F:2A:4B:5C:6D:7E:8F:90:1A:2B:3C:4D:5E:6F:70:81:92:A3:B4:C5\"\n",
+                with: ""
+            ),
             "policies.partners.validateTrust", "validateTrust is false and nothing is pinned"
         ),
         (
-            assemblable.replacingOccurrences(of: "    trustedCAs: [pki/ca.crt]\n    certificates:", with: "    trustedCAs: [pki/server.key]\n    certificates:"),
+            assemblable.replacingOccurrences(
+                of: "    trustedCAs: [pki/ca.crt]\n    certificates:",
+                with: "    trustedCAs: [pki/server.key]\n    certificates:"
+            ),
             "policies.partners.trustedCAs[0]", ""
         ),
     ]
@@ -213,7 +242,10 @@ let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}",
     func refusedWhenAssembled(yaml: String, keyPath: String, problem: String) throws {
         let file = try writeConfiguration(yaml)
         let error = #expect(throws: ConfigurationError.self) {
-            try GatehouseService(configurationFile: file, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            try GatehouseService(
+                configurationFile: file,
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            )
         }
         #expect(error?.file == file)
         #expect(error?.keyPath == keyPath, "\(error?.description ?? "")")
@@ -222,7 +254,10 @@ let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}",
 
     @Test func aValidConfigurationAssembles() async throws {
         let file = try writeConfiguration(assemblable)
-        let service = try GatehouseService(configurationFile: file, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let service = try GatehouseService(
+            configurationFile: file,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        )
         let watched = await service.watchedPaths
         #expect(watched.contains(file))
         #expect(watched.contains { $0.hasSuffix("/pki/clients") })
@@ -234,8 +269,10 @@ let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}",
     }
 
     @Test func errorsCarryTheLine() throws {
-        let file = try writeConfiguration(validConfiguration.replacingOccurrences(of: "function: goodbye", with: "")
-            .replacingOccurrences(of: "function: health", with: "function: goodbye"))
+        let file = try writeConfiguration(
+            validConfiguration.replacingOccurrences(of: "function: goodbye", with: "")
+                .replacingOccurrences(of: "function: health", with: "function: goodbye")
+        )
         let error = #expect(throws: ConfigurationError.self) { try loader.load(file: file) }
         #expect(error?.line == 23)
     }

@@ -1,5 +1,5 @@
-import GatehouseConfiguration
 import Foundation
+import GatehouseConfiguration
 import Synchronization
 import Testing
 
@@ -32,7 +32,8 @@ func watching(_ paths: [String], _ body: (ChangeLog) async throws -> Void) async
     let directory: String
 
     init() throws {
-        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("watch-\(UUID().uuidString)").path
+        self.directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("watch-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: self.directory + "/clients", withIntermediateDirectories: true)
         try "one".write(toFile: self.directory + "/ca.crt", atomically: true, encoding: .utf8)
     }

@@ -1,11 +1,14 @@
-@testable import GatehouseConfiguration
-import Testing
 import GatehouseTransport
+import Testing
+
+@testable import GatehouseConfiguration
 
 @Suite struct ListenerChangesTests {
     static func listener(_ name: String? = nil, port: Int, certificate: String = "a.crt") -> ListenerConfiguration {
         ListenerConfiguration(
-            name: name, host: "127.0.0.1", port: port,
+            name: name,
+            host: "127.0.0.1",
+            port: port,
             tls: TLSConfiguration(identity: .pem(certificateChainFile: certificate, privateKeyFile: "a.key"))
         )
     }
@@ -17,14 +20,19 @@ import GatehouseTransport
         new[0].limits.maxBodySize = 10
         let changes = ListenerChanges(running: running, new: new)
         #expect(changes.counterparts == [0, 1])
-        #expect(changes.pending.map(\.description) == [
-            "listeners[0]: limits.maxBodySize, limits.idleTimeout",
-            "listeners[1] (admin): port",
-        ])
+        #expect(
+            changes.pending.map(\.description) == [
+                "listeners[0]: limits.maxBodySize, limits.idleTimeout",
+                "listeners[1] (admin): port",
+            ]
+        )
     }
 
     @Test func nothingPendsWhenOnlyTLSChanged() {
-        let changes = ListenerChanges(running: [Self.listener(port: 1)], new: [Self.listener(port: 1, certificate: "b.crt")])
+        let changes = ListenerChanges(
+            running: [Self.listener(port: 1)],
+            new: [Self.listener(port: 1, certificate: "b.crt")]
+        )
         #expect(changes.counterparts == [0])
         #expect(changes.pending.isEmpty)
     }
@@ -32,15 +40,19 @@ import GatehouseTransport
     @Test func whenTheCountChangesListenersPairByNameOrAddress() {
         let running = [Self.listener(port: 1), Self.listener("admin", port: 2), Self.listener(port: 3)]
         // The first listener is gone; admin moved to port 20; new ones on ports 4 and 5.
-        let new = [Self.listener("admin", port: 20), Self.listener(port: 3), Self.listener(port: 4), Self.listener(port: 5)]
+        let new = [
+            Self.listener("admin", port: 20), Self.listener(port: 3), Self.listener(port: 4), Self.listener(port: 5),
+        ]
         let changes = ListenerChanges(running: running, new: new)
         #expect(changes.counterparts == [nil, 0, 1])
-        #expect(changes.pending.map(\.description) == [
-            "listeners[0]: removed",
-            "listeners[1] (admin): port",
-            "listeners[2]: added",
-            "listeners[3]: added",
-        ])
+        #expect(
+            changes.pending.map(\.description) == [
+                "listeners[0]: removed",
+                "listeners[1] (admin): port",
+                "listeners[2]: added",
+                "listeners[3]: added",
+            ]
+        )
     }
 
     @Test func namedListenersPairByNameEvenWhenTheirOrderChanged() {
@@ -50,7 +62,10 @@ import GatehouseTransport
         #expect(changes.counterparts == [1, 0])
         #expect(changes.pending.isEmpty)
         // A renamed listener keeps its position.
-        let renamed = ListenerChanges(running: running, new: [Self.listener("edge", port: 1), Self.listener("admin", port: 2)])
+        let renamed = ListenerChanges(
+            running: running,
+            new: [Self.listener("edge", port: 1), Self.listener("admin", port: 2)]
+        )
         #expect(renamed.counterparts == [0, 1])
     }
 

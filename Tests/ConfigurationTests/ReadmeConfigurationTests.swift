@@ -1,7 +1,7 @@
-import GatehouseConfiguration
 import Foundation
-import Testing
+import GatehouseConfiguration
 import GatehouseTransport
+import Testing
 
 @Suite struct ReadmeConfigurationTests {
     static let packageRoot = URL(fileURLWithPath: #filePath)

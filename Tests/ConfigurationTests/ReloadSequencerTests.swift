@@ -1,6 +1,7 @@
-@testable import GatehouseConfiguration
 import Synchronization
 import Testing
+
+@testable import GatehouseConfiguration
 
 /// Reloads that the test holds open until it releases them, recording what ran and how many ran at once.
 private final class HeldReloads: Sendable {
@@ -71,7 +72,10 @@ private func eventually(_ condition: () async -> Bool) async -> Bool {
         async let late = sequencer.reload(reason: "late") { await held.perform($0) }
         #expect(await eventually { await sequencer.waitingTriggers == 1 })
         held.release()
-        #expect(await burst.value == Array(repeating: false, count: 10), "each gets the result of the reload that served it")
+        #expect(
+            await burst.value == Array(repeating: false, count: 10),
+            "each gets the result of the reload that served it"
+        )
         #expect(await eventually { held.runs.count == 3 })
         held.release()
         #expect(await late == true)

@@ -1,8 +1,8 @@
-import GatehouseConfiguration
 import Foundation
+import GatehouseConfiguration
+import GatehouseTransport
 import TestSupport
 import Testing
-import GatehouseTransport
 
 /// The TLS identity's secrets in the configuration file: `password` (with `${ENV}`), `passwordFile`, and PEM keys
 /// that must not be encrypted.
@@ -27,9 +27,16 @@ import GatehouseTransport
     @Test func passwordFileGivesItsFirstLine() throws {
         let file = try writeConfiguration(self.listener("{ pkcs12: pki/server.pfx, passwordFile: pki/pfx.password }"))
         let directory = (file as NSString).deletingLastPathComponent
-        try "gatehouse-test\nignored\n".write(toFile: directory + "/pki/pfx.password", atomically: false, encoding: .utf8)
+        try "gatehouse-test\nignored\n".write(
+            toFile: directory + "/pki/pfx.password",
+            atomically: false,
+            encoding: .utf8
+        )
         let configuration = try loader.load(file: file)
-        #expect(configuration.listeners[0].tls.identity == .pkcs12(file: directory + "/pki/server.pfx", password: "gatehouse-test"))
+        #expect(
+            configuration.listeners[0].tls.identity
+                == .pkcs12(file: directory + "/pki/server.pfx", password: "gatehouse-test")
+        )
     }
 
     @Test func aMissingPasswordFileIsNamedWithItsKey() throws {
@@ -45,7 +52,9 @@ import GatehouseTransport
 
     @Test(arguments: ["password: x", "passwordFile: pki/ca.crt"])
     func aPasswordForAPEMKeyIsAnError(entry: String) throws {
-        let text = try self.problem(self.listener("{ certificate: pki/server.crt, privateKey: pki/server.key, \(entry) }"))
+        let text = try self.problem(
+            self.listener("{ certificate: pki/server.crt, privateKey: pki/server.key, \(entry) }")
+        )
         let key = entry.prefix { $0 != ":" }
         #expect(text.contains("listeners[0].tls.\(key): goes with pkcs12"), "\(text)")
     }
@@ -57,8 +66,10 @@ import GatehouseTransport
             keyFile = directory + "/pki/encrypted.key"
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["openssl", "pkey", "-in", directory + "/pki/server.key", "-aes256", "-passout", "pass:pw",
-                                 "-out", keyFile]
+            process.arguments = [
+                "openssl", "pkey", "-in", directory + "/pki/server.key", "-aes256", "-passout", "pass:pw",
+                "-out", keyFile,
+            ]
             try process.run()
             process.waitUntilExit()
             try #require(process.terminationStatus == 0)

@@ -1,6 +1,6 @@
+import GatehouseTransport
 import TestSupport
 import Testing
-import GatehouseTransport
 
 @Suite("gatehouse call against a real server")
 struct CallCommandTests {
@@ -108,7 +108,8 @@ struct CallCommandTests {
             #expect(
                 untrusted.stderr.hasPrefix(
                     "gatehouse call: 127.0.0.1:\(server.port): the server's certificate is not trusted: it does not "
-                        + "verify against the trusted CAs (unable to get local issuer certificate) (--cacert names"),
+                        + "verify against the trusted CAs (unable to get local issuer certificate) (--cacert names"
+                ),
                 "\(untrusted.stderr)"
             )
             let insecure = try await runProcess(

@@ -164,7 +164,8 @@ struct CertsCommandTests {
             try #require(issued.exitCode == 0, "\(issued.stderr)")
             for extra in [[], ["-legacy"]] {
                 let info = try await self.openssl(
-                    ["pkcs12", "-info", "-in", prefix + ".pfx", "-passin", "pass:secret", "-noout"] + extra)
+                    ["pkcs12", "-info", "-in", prefix + ".pfx", "-passin", "pass:secret", "-noout"] + extra
+                )
                 #expect(info.exitCode == 0, "\(compatibility) \(extra): \(info.stderr)")
                 let report = info.stdout + info.stderr
                 if compatibility == "legacy" {
@@ -187,7 +188,10 @@ struct CertsCommandTests {
         ])
         #expect(withoutPFX.exitCode == 64, "\(withoutPFX.stderr)")
         let legacyInit = try await self.gatehouse(
-            ["certs", "init", "--dir", directory + "/legacy-pki", "--pfx-password", "p", "--pfx-compatibility", "legacy"])
+            [
+                "certs", "init", "--dir", directory + "/legacy-pki", "--pfx-password", "p", "--pfx-compatibility",
+                "legacy",
+            ])
         #expect(legacyInit.exitCode == 0, "\(legacyInit.stderr)")
         let initInfo = try await self.openssl(
             ["pkcs12", "-info", "-in", directory + "/legacy-pki/client.pfx", "-passin", "pass:p", "-noout"])

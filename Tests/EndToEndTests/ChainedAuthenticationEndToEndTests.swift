@@ -1,5 +1,5 @@
-import GatehouseConfiguration
 import Foundation
+import GatehouseConfiguration
 import HTTPTypes
 import TestSupport
 import Testing
@@ -37,7 +37,10 @@ struct ChainedAuthenticationEndToEndTests {
         try await withConfiguredServer(file, authenticators: Self.authenticators()) { _, port in
             let url = "https://127.0.0.1:\(port)/report"
             let ca = folder.path + "/pki/ca.crt"
-            let withCertificate = Curl(caFile: ca, clientCertificate: (folder.pki.client.chainFile, folder.pki.client.keyFile))
+            let withCertificate = Curl(
+                caFile: ca,
+                clientCertificate: (folder.pki.client.chainFile, folder.pki.client.keyFile)
+            )
             let withoutCertificate = Curl(caFile: ca, clientCertificate: nil)
 
             let both = try await withCertificate.run(url, ["-H", "X-API-Key: s3cret"])
@@ -46,7 +49,10 @@ struct ChainedAuthenticationEndToEndTests {
 
             let certificateAlone = try await withCertificate.run(url)
             #expect(certificateAlone.status == 401)
-            #expect(certificateAlone.headers.lowercased().contains("www-authenticate: apikey"), "\(certificateAlone.headers)")
+            #expect(
+                certificateAlone.headers.lowercased().contains("www-authenticate: apikey"),
+                "\(certificateAlone.headers)"
+            )
 
             let wrongKey = try await withCertificate.run(url, ["-H", "X-API-Key: guess"])
             #expect(wrongKey.status == 401)

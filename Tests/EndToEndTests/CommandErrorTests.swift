@@ -46,12 +46,14 @@ struct CommandErrorTests {
         let folder = try ConfigurationFolder()
         let file = try folder.write(
             ConfigurationFolder.yaml(policy: "trustedCAs: [pki/ca.crt]", testRoutes: false)
-                .replacingOccurrences(of: "port: 0", with: "port: \(busy.port)"))
+                .replacingOccurrences(of: "port: 0", with: "port: \(busy.port)")
+        )
         let output = try await self.gatehouse(["serve", "--config", file])
         #expect(output.exitCode == 1)
         #expect(
             output.stderr.hasPrefix(
-                "gatehouse: \(file): listeners[0]: cannot listen on 127.0.0.1:\(busy.port): the address is already in use"),
+                "gatehouse: \(file): listeners[0]: cannot listen on 127.0.0.1:\(busy.port): the address is already in use"
+            ),
             "\(output.stderr)"
         )
         self.expectNoTypeNames(output.stderr)
@@ -59,7 +61,8 @@ struct CommandErrorTests {
 
     @Test func aPrivilegedPortSaysWhatItNeeds() async throws {
         let port = 443
-        let unprivilegedStart = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8))
+        let unprivilegedStart =
+            (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8))
             .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1024
         guard port < unprivilegedStart else {
             print("skipped: ports from \(unprivilegedStart) need no privilege on this machine")
@@ -76,13 +79,16 @@ struct CommandErrorTests {
         }
         let output = try await runProcess(
             command[0],
-            Array(command.dropFirst()) + ["serve", "--port", "\(port)", "--pki-directory", try temporaryDirectory() + "/pki"]
+            Array(command.dropFirst()) + [
+                "serve", "--port", "\(port)", "--pki-directory", try temporaryDirectory() + "/pki",
+            ]
         )
         #expect(output.exitCode == 1)
         #expect(
             output.stderr.hasPrefix(
                 "gatehouse: cannot listen on 127.0.0.1:443: permission denied: ports below 1024 need root or the "
-                    + "CAP_NET_BIND_SERVICE capability; choose a port of 1024 or above"),
+                    + "CAP_NET_BIND_SERVICE capability; choose a port of 1024 or above"
+            ),
             "\(output.stderr)"
         )
         #expect(output.stderr.hasSuffix("; --port sets the port\n"), "\(output.stderr)")
@@ -107,11 +113,15 @@ struct CommandErrorTests {
 
     @Test func aHostThatDoesNotResolveIsNamed() async throws {
         let output = try await self.gatehouse(
-            ["serve", "--host", "no-such-host.invalid", "--port", "8443",
-             "--pki-directory", try temporaryDirectory() + "/pki"])
+            [
+                "serve", "--host", "no-such-host.invalid", "--port", "8443",
+                "--pki-directory", try temporaryDirectory() + "/pki",
+            ])
         #expect(output.exitCode == 1)
         #expect(
-            output.stderr.hasPrefix("gatehouse: cannot listen on no-such-host.invalid:8443: the host name does not resolve"),
+            output.stderr.hasPrefix(
+                "gatehouse: cannot listen on no-such-host.invalid:8443: the host name does not resolve"
+            ),
             "\(output.stderr)"
         )
         self.expectNoTypeNames(output.stderr)
@@ -149,7 +159,8 @@ struct CommandErrorTests {
         #expect(output.exitCode == 1)
         #expect(
             output.stderr.hasPrefix(
-                "gatehouse call: no-such-host.invalid:8443: the host name no-such-host.invalid does not resolve"),
+                "gatehouse call: no-such-host.invalid:8443: the host name no-such-host.invalid does not resolve"
+            ),
             "\(output.stderr)"
         )
         #expect(output.stderr.hasSuffix("; check its spelling, or use an IP address\n"), "\(output.stderr)")
@@ -171,14 +182,19 @@ struct CommandErrorTests {
         let group = MultiThreadedEventLoopGroup.singleton
         let channel = try await ServerBootstrap(group: group)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(PlainHTTPAnswer()) }
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(PlainHTTPAnswer())
+                }
             }
             .bind(host: "127.0.0.1", port: 0).get()
         let port = try #require(channel.localAddress?.port)
         let output = try await self.gatehouse(["call", "https://127.0.0.1:\(port)/", "--insecure"])
         try await channel.close()
         #expect(output.exitCode == 1)
-        #expect(output.stderr.hasPrefix("gatehouse call: 127.0.0.1:\(port): the TLS handshake failed: "), "\(output.stderr)")
+        #expect(
+            output.stderr.hasPrefix("gatehouse call: 127.0.0.1:\(port): the TLS handshake failed: "),
+            "\(output.stderr)"
+        )
         #expect(output.stderr.hasSuffix(" (check that the port serves HTTPS)\n"), "\(output.stderr)")
         self.expectNoTypeNames(output.stderr)
     }
@@ -192,16 +208,32 @@ struct CommandErrorTests {
         try "not a key".write(toFile: folder.path + "/pki/broken.key", atomically: true, encoding: .utf8)
         let base = ConfigurationFolder.yaml(policy: "trustedCAs: [pki/ca.crt]", testRoutes: false)
         let cases: [(edit: (String) -> String, expected: String)] = [
-            ({ $0.replacingOccurrences(
-                of: "tls: { certificate: pki/server.crt, privateKey: pki/server.key }",
-                with: "tls:\n      pkcs12: pki/server.pfx\n      password: wrong") },
-             ":5: listeners[0].tls.pkcs12: \(folder.path)/pki/server.pfx: the password does not open the file\n"),
-            ({ $0.replacingOccurrences(of: "privateKey: pki/server.key", with: "privateKey: pki/broken.key") },
-             ":4: listeners[0].tls.privateKey: \(folder.path)/pki/broken.key: "),
-            ({ $0.replacingOccurrences(of: "trustedCAs: [pki/ca.crt]", with: "trustedCAs: [pki/ca.crt, pki/server.key]") },
-             ":8: policies.partners.trustedCAs[1]: "),
-            ({ $0.replacingOccurrences(of: "path: /healthz", with: "path: /api/*/x") },
-             ":11: routes[1].path: invalid route pattern '/api/*/x'"),
+            (
+                {
+                    $0.replacingOccurrences(
+                        of: "tls: { certificate: pki/server.crt, privateKey: pki/server.key }",
+                        with: "tls:\n      pkcs12: pki/server.pfx\n      password: wrong"
+                    )
+                },
+                ":5: listeners[0].tls.pkcs12: \(folder.path)/pki/server.pfx: the password does not open the file\n"
+            ),
+            (
+                { $0.replacingOccurrences(of: "privateKey: pki/server.key", with: "privateKey: pki/broken.key") },
+                ":4: listeners[0].tls.privateKey: \(folder.path)/pki/broken.key: "
+            ),
+            (
+                {
+                    $0.replacingOccurrences(
+                        of: "trustedCAs: [pki/ca.crt]",
+                        with: "trustedCAs: [pki/ca.crt, pki/server.key]"
+                    )
+                },
+                ":8: policies.partners.trustedCAs[1]: "
+            ),
+            (
+                { $0.replacingOccurrences(of: "path: /healthz", with: "path: /api/*/x") },
+                ":11: routes[1].path: invalid route pattern '/api/*/x'"
+            ),
         ]
         for (edit, expected) in cases {
             let file = try folder.write(edit(base))

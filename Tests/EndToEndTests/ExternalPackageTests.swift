@@ -20,9 +20,12 @@ struct ExternalPackageTests {
         let package = base + "/hello-user"
         try Self.writePackage(at: package)
         let started = Date()
-        let result = try await runProcess("/usr/bin/env", [
-            "swift", "test", "--package-path", package, "--scratch-path", base + "/scratch",
-        ])
+        let result = try await runProcess(
+            "/usr/bin/env",
+            [
+                "swift", "test", "--package-path", package, "--scratch-path", base + "/scratch",
+            ]
+        )
         let seconds = Int(Date().timeIntervalSince(started))
         #expect(result.exitCode == 0, "swift test in \(package) (\(seconds) s):\n\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("greetsTheCallerByItsCertificate"), "\(result.stdout)")
@@ -46,7 +49,9 @@ struct ExternalPackageTests {
         for (name, text) in files {
             let file = path + "/" + name
             try FileManager.default.createDirectory(
-                atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                atPath: (file as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true
+            )
             // Rewritten only when changed, so a second run builds nothing new.
             if (try? String(contentsOfFile: file, encoding: .utf8)) != text {
                 try text.write(toFile: file, atomically: true, encoding: .utf8)

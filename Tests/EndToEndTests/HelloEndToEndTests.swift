@@ -114,7 +114,10 @@ struct HelloEndToEndTests {
 
     @Test func ipv6Loopback() async throws {
         try await withTestServer(host: "::1") { server in
-            let result = try await server.curl(as: server.pki.client).run(server.url("/api/hello?name=six"), ["--http2"])
+            let result = try await server.curl(as: server.pki.client).run(
+                server.url("/api/hello?name=six"),
+                ["--http2"]
+            )
             #expect(result.text == "Hello, six.")
         }
     }

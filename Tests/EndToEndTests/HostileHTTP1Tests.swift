@@ -95,7 +95,9 @@ struct HostileHTTP1Tests {
                 sent += piece.count
                 received = client.receiveWithoutBlocking(timeout: 0.002).bytes
             }
-            let rest = client.receive(timeout: 10) { String(decoding: $0, as: UTF8.self).contains("\"type\":\"about:blank\"}") }
+            let rest = client.receive(timeout: 10) {
+                String(decoding: $0, as: UTF8.self).contains("\"type\":\"about:blank\"}")
+            }
             let text = String(decoding: received + rest.bytes, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 413 Content too large\r\n"), "after \(sent) bytes: \(text)")
             // The client learns of the refusal from the answer, not from a reset while it sends (curl gives up then).
@@ -145,7 +147,9 @@ struct HostileHTTP1Tests {
                 client.send("GET /healthz HTTP/1.1\r\n\(fields)\r\n")
                 let (text, _) = client.receiveText(timeout: 10, containing: "}")
                 #expect(text.hasPrefix("HTTP/1.1 400 Bad request\r\n"), "\(fields.debugDescription): \(text)")
-                #expect(text.contains("application/problem+json") && text.contains("Host is missing, repeated or invalid"))
+                #expect(
+                    text.contains("application/problem+json") && text.contains("Host is missing, repeated or invalid")
+                )
                 #expect(client.waitForClose(timeout: 10), "\(fields.debugDescription)")
             }
             let client = try server.connect()
@@ -191,7 +195,9 @@ struct HostileHTTP1Tests {
 
     @Test func aClientThatPipelinesAndNeverReadsIsNotBufferedAndLaterGetsEveryAnswerInOrder() async throws {
         try await HostileHTTP1.blocking {
-            let server = try HostileHTTP1.server(extraYAML: "  - { path: /api/whoami, function: whoami, policy: partners }")
+            let server = try HostileHTTP1.server(
+                extraYAML: "  - { path: /api/whoami, function: whoami, policy: partners }"
+            )
             defer { _ = server.stop() }
             let baseline = try HostileHTTP1.settle(server)
             let client = try server.connect()
@@ -208,7 +214,9 @@ struct HostileHTTP1Tests {
             let held = try HostileHTTP1.resourcesOnceIdle(server)
             // The server stopped reading: requests wait unread in its socket (in the kernel, not in the server).
             let unread = try HostileHTTP1.unreadBytes(serverPort: server.port, client: client)
-            print("pipelining without reading: \(next * 50) requests sent, \(unread) bytes unread; \(baseline) -> \(held)")
+            print(
+                "pipelining without reading: \(next * 50) requests sent, \(unread) bytes unread; \(baseline) -> \(held)"
+            )
             #expect(unread > 0, "the server read every request")
             // About 1 MiB of responses waits before the server stops reading (maxPendingOutputBytes), plus 64 KiB of
             // unparsed requests and the TLS and read buffers: 6 MiB leaves room for allocator slack. Without the bound

@@ -34,14 +34,18 @@ struct HostileHTTP2Tests {
 
         /// The response body bytes received on `stream`.
         func body(_ stream: UInt32) -> String {
-            String(decoding: self.frames.filter { $0.type == 0 && $0.stream == stream }.flatMap(\.payload), as: UTF8.self)
+            String(
+                decoding: self.frames.filter { $0.type == 0 && $0.stream == stream }.flatMap(\.payload),
+                as: UTF8.self
+            )
         }
 
         var goaway: Frames.Frame? { self.frames.first { $0.type == Frames.FrameType.goaway.rawValue } }
     }
 
     /// Polls until the server holds at most `descriptors` open descriptors (closing is asynchronous).
-    private static func waitForDescriptors(_ server: ServerProcess, atMost descriptors: Int) throws -> ProcessResources {
+    private static func waitForDescriptors(_ server: ServerProcess, atMost descriptors: Int) throws -> ProcessResources
+    {
         let deadline = Date().addingTimeInterval(10)
         var now = try server.resources()
         while now.openDescriptors > descriptors && Date() < deadline {
@@ -85,9 +89,13 @@ struct HostileHTTP2Tests {
         let during = try server.resources()
         #expect(during.openDescriptors >= before.openDescriptors + 20, "\(during) vs \(before)")
         for connection in connections {
-            let (sawGoaway, _) = connection.read(timeout: 15) { $0.contains { $0.type == Frames.FrameType.goaway.rawValue } }
+            let (sawGoaway, _) = connection.read(timeout: 15) {
+                $0.contains { $0.type == Frames.FrameType.goaway.rawValue }
+            }
             #expect(sawGoaway)
-            #expect(String(decoding: connection.goaway?.payload.dropFirst(8) ?? [], as: UTF8.self) == "request head timeout")
+            #expect(
+                String(decoding: connection.goaway?.payload.dropFirst(8) ?? [], as: UTF8.self) == "request head timeout"
+            )
             #expect(connection.client.waitForClose(timeout: 10))
         }
         let elapsed = Date().timeIntervalSince(start)
@@ -105,7 +113,9 @@ struct HostileHTTP2Tests {
         defer { _ = server.stop() }
         let before = try Self.baseline(server)
         let connection = try RawConnection(server)
-        connection.send(Frames.headers(stream: 1, Frames.requestFields(method: "POST")) + Frames.data(stream: 1, count: 100))
+        connection.send(
+            Frames.headers(stream: 1, Frames.requestFields(method: "POST")) + Frames.data(stream: 1, count: 100)
+        )
         connection.send(Frames.headers(stream: 3, Frames.requestFields(), endStream: true))
         let start = Date()
         let (answered, _) = connection.read(timeout: 10) { frames in
@@ -142,7 +152,9 @@ struct HostileHTTP2Tests {
         for stream in streams { connection.send(Frames.headers(stream: stream, Frames.requestFields(method: "POST"))) }
         // The server's SETTINGS and window increase: stream windows 1 MiB (initialWindowSize), connection 65,535 +
         // the increase.
-        connection.read(timeout: 10) { $0.contains { $0.type == Frames.FrameType.windowUpdate.rawValue && $0.stream == 0 } }
+        connection.read(timeout: 10) {
+            $0.contains { $0.type == Frames.FrameType.windowUpdate.rawValue && $0.stream == 0 }
+        }
         var connectionWindow = 65_535
         // The server's window increase arrived above; fold it in with whatever else came.
         var seen = 0
@@ -187,8 +199,10 @@ struct HostileHTTP2Tests {
         #expect(connection.goaway == nil)
         let during = try server.resources()
         let growthKiB = during.residentKiB - before.residentKiB
-        print("100 stalled uploads: sent \(sent) bytes, \(refused.count) streams refused; before \(before), "
-            + "during \(during): +\(growthKiB) KiB")
+        print(
+            "100 stalled uploads: sent \(sent) bytes, \(refused.count) streams refused; before \(before), "
+                + "during \(during): +\(growthKiB) KiB"
+        )
         #expect(sent > 4 * 1024 * 1024)  // the client did try to push past the budget
         // Bound: the connection window is 4 MiB (maxBufferedBodyBytesPerConnection) + 64 KiB, so at most that
         // many body bytes are held; growing ByteBuffers may hold up to twice their bytes in capacity, and the
@@ -206,14 +220,20 @@ struct HostileHTTP2Tests {
         let before = try Self.baseline(server)
         let connection = try RawConnection(server)
         // Two streams whose bodies start and stop; a third whose header block is complete but has no body yet.
-        connection.send(Frames.headers(stream: 1, Frames.requestFields(method: "POST")) + Frames.data(stream: 1, count: 10))
-        connection.send(Frames.headers(stream: 3, Frames.requestFields(method: "PUT")) + Frames.data(stream: 3, count: 10))
+        connection.send(
+            Frames.headers(stream: 1, Frames.requestFields(method: "POST")) + Frames.data(stream: 1, count: 10)
+        )
+        connection.send(
+            Frames.headers(stream: 3, Frames.requestFields(method: "PUT")) + Frames.data(stream: 3, count: 10)
+        )
         connection.send(Frames.headers(stream: 5, Frames.requestFields(method: "POST")))
         let start = Date()
         // The connection is this server's (tells a server that does not close from a connection gone elsewhere).
         let during = try Self.waitForDescriptors(server, atMost: Int.max)
         #expect(during.openDescriptors == before.openDescriptors + 1, "\(during) vs \(before)")
-        let (sawGoaway, _) = connection.read(timeout: 20) { $0.contains { $0.type == Frames.FrameType.goaway.rawValue } }
+        let (sawGoaway, _) = connection.read(timeout: 20) {
+            $0.contains { $0.type == Frames.FrameType.goaway.rawValue }
+        }
         let elapsed = Date().timeIntervalSince(start)
         #expect(sawGoaway)
         #expect(String(decoding: connection.goaway?.payload.dropFirst(8) ?? [], as: UTF8.self) == "idle timeout")
@@ -244,7 +264,9 @@ struct HostileHTTP2Tests {
             }
             connection.send(flood + Frames.headers(stream: stream, Frames.requestFields(), endStream: true))
             if index % 50 == 49 {
-                connection.read(timeout: 10) { $0.contains { $0.type == 0 && $0.stream == stream && $0.flags & 1 != 0 } }
+                connection.read(timeout: 10) {
+                    $0.contains { $0.type == 0 && $0.stream == stream && $0.flags & 1 != 0 }
+                }
             }
         }
         let last = UInt32(2 * requests - 1)

@@ -1,5 +1,5 @@
-import GatehouseCertificates
 import Foundation
+import GatehouseCertificates
 import TestSupport
 import Testing
 
@@ -17,7 +17,9 @@ struct HostileTLSTests {
     }
 
     /// One full handshake presenting `chainFile`, one request, then the server's answer (or what ended it).
-    private func exchange(_ server: ServerProcess, chainFile: String, keyFile: String) -> (text: String, failure: String?) {
+    private func exchange(_ server: ServerProcess, chainFile: String, keyFile: String) -> (
+        text: String, failure: String?
+    ) {
         do {
             let client = try RawTLSClient(port: server.port, certificateChainFile: chainFile, keyFile: keyFile)
             client.send(Self.request)
@@ -59,7 +61,8 @@ struct HostileTLSTests {
             let server = try ServerProcess()
             defer { _ = server.stop() }
             let before = try self.baseline(server)
-            let results = (0..<10).map { _ in self.exchange(server, chainFile: chain, keyFile: pki.base.client.keyFile) }
+            let results = (0..<10).map { _ in self.exchange(server, chainFile: chain, keyFile: pki.base.client.keyFile)
+            }
             return (results, before, try self.waitForDescriptors(server, atMost: before.openDescriptors))
         }
         for (text, failure) in results {
@@ -90,10 +93,14 @@ struct HostileTLSTests {
             // URL (`Connection: close`), each a full handshake (`--no-sessionid`: no resumption).
             func connect(times count: Int) throws -> [Substring] {
                 let url = "https://127.0.0.1:\(server.port)/api/hello"
-                let output = try runProcessBlocking("/usr/bin/env", [
-                    "curl", "-sk", "--no-sessionid", "--http1.1", "-H", "Connection: close", "--cert", chain, "--key",
-                    pki.base.client.keyFile, "-w", "%{http_code}\\n",
-                ] + Array(repeating: ["-o", "/dev/null", url], count: count).flatMap { $0 })
+                let output = try runProcessBlocking(
+                    "/usr/bin/env",
+                    [
+                        "curl", "-sk", "--no-sessionid", "--http1.1", "-H", "Connection: close", "--cert", chain,
+                        "--key",
+                        pki.base.client.keyFile, "-w", "%{http_code}\\n",
+                    ] + Array(repeating: ["-o", "/dev/null", url], count: count).flatMap { $0 }
+                )
                 return output.stdout.split(separator: "\n")
             }
             _ = try connect(times: 10)  // warms up allocator arenas and the session cache's first pages
@@ -159,7 +166,9 @@ struct HostileTLSTests {
             plain.send(Self.request)
             let text = plain.receiveText(timeout: 10, containing: "Hello").text
             let alpn = plain.negotiatedALPN
-            return (failures, alpn, text, before, try self.waitForDescriptors(server, atMost: before.openDescriptors + 1))
+            return (
+                failures, alpn, text, before, try self.waitForDescriptors(server, atMost: before.openDescriptors + 1)
+            )
         }
         for failure in failures { #expect(failure.contains("no application protocol"), "\(failure)") }
         #expect(plainALPN == nil)
@@ -211,8 +220,16 @@ struct HostileTLSTests {
             }
             again?.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
             let answer = again?.receiveText(timeout: 10, containing: "ok").text ?? "not accepted again"
-            return Admission(before: before, full: full, refused: refused, after: try server.resources(),
-                             firstAnswers: answers, refusals: refusals, log: log, answerAfterClosing: answer)
+            return Admission(
+                before: before,
+                full: full,
+                refused: refused,
+                after: try server.resources(),
+                firstAnswers: answers,
+                refusals: refusals,
+                log: log,
+                answerAfterClosing: answer
+            )
         }
         for answer in seen.firstAnswers { #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)") }
         for (failed, seconds) in seen.refusals {

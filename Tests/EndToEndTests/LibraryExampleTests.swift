@@ -19,18 +19,27 @@ struct LibraryExampleTests {
     @Test func exampleServesItsFunctionBehindTheAuthenticator() async throws {
         let directory = try temporaryDirectory()
         // As the README says: the example reads the files `gatehouse certs init --dir pki` writes.
-        let initialized = try await runProcess(try builtExecutable("gatehouse"), ["certs", "init", "--dir", directory + "/pki"])
+        let initialized = try await runProcess(
+            try builtExecutable("gatehouse"),
+            ["certs", "init", "--dir", directory + "/pki"]
+        )
         try #require(initialized.exitCode == 0, "\(initialized.stderr)")
         let port = try freeLoopbackPort()
         let process = try ChildProcess(
-            try builtExecutable("HelloServiceExample"), ["\(port)", "pki", "example-key"], in: directory)
+            try builtExecutable("HelloServiceExample"),
+            ["\(port)", "pki", "example-key"],
+            in: directory
+        )
         defer { _ = process.stop(signal: SIGKILL) }
         let base = "https://127.0.0.1:\(port)"
         let ca = directory + "/pki/ca.crt"
         var health = ""
         for _ in 0..<200 where health != "ok" {
             try await Task.sleep(for: .milliseconds(50))
-            health = try await runShell("curl -sS --cacert pki/ca.crt \(base)/healthz 2>/dev/null || true", in: directory)
+            health = try await runShell(
+                "curl -sS --cacert pki/ca.crt \(base)/healthz 2>/dev/null || true",
+                in: directory
+            )
         }
         try #require(health == "ok")
         let curl = Curl(caFile: ca, clientCertificate: (directory + "/pki/client.crt", directory + "/pki/client.key"))
@@ -47,7 +56,10 @@ struct LibraryExampleTests {
         #expect(both.text.hasPrefix("Report for CN=client") && both.text.hasSuffix("key reports."), "\(both.text)")
         let certificateAlone = try await curl.run(base + "/report")
         #expect(certificateAlone.status == 401)
-        #expect(certificateAlone.headers.lowercased().contains("www-authenticate: apikey"), "\(certificateAlone.headers)")
+        #expect(
+            certificateAlone.headers.lowercased().contains("www-authenticate: apikey"),
+            "\(certificateAlone.headers)"
+        )
         #expect(try await curl.run(base + "/report", ["-H", "X-API-Key: guess"]).status == 401)
         let keyAlone = try await stranger.run(base + "/report", ["-H", "X-API-Key: example-key"])
         #expect(keyAlone.status == 403)

@@ -1,6 +1,6 @@
+import Foundation
 import GatehouseClient
 import GatehouseConfiguration
-import Foundation
 import HTTPTypes
 import TestSupport
 import Testing
@@ -34,8 +34,12 @@ struct ListenerRoutesEndToEndTests {
     @Test func aRouteIsServedOnlyOnTheListenersItNamesAndAReloadMovesIt() async throws {
         try await GatehouseTestServer.withServer(configuration: Self.yaml(adminHealthOn: "[admin]")) { server in
             #expect(server.ports.count == 2)
-            let (publicListener, admin) = (try server.client(httpVersion: .http2), try server.client(httpVersion: .http2, listener: 1))
-            func status(_ client: TestClient, _ path: String) async throws -> Int { Int(try await client.get(path).status.code) }
+            let (publicListener, admin) = (
+                try server.client(httpVersion: .http2), try server.client(httpVersion: .http2, listener: 1)
+            )
+            func status(_ client: TestClient, _ path: String) async throws -> Int {
+                Int(try await client.get(path).status.code)
+            }
 
             #expect(try await status(admin, "/admin/health") == 200)
             #expect(try await status(publicListener, "/admin/health") == 404, "only on admin")
@@ -45,7 +49,8 @@ struct ListenerRoutesEndToEndTests {
             #expect(try await admin.get("/api/hello?name=b").bodyText == "Hello, b.", "on every listener")
 
             // A reload re-routes each listener; the same connections see the change on their next request.
-            let service = try #require(server.service), directory = try #require(server.directory)
+            let service = try #require(server.service)
+            let directory = try #require(server.directory)
             try Self.yaml(adminHealthOn: "[admin, public]")
                 .write(toFile: directory + "/gatehouse.yaml", atomically: true, encoding: .utf8)
             #expect(await service.reload(reason: "test"))

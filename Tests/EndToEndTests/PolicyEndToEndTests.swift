@@ -1,13 +1,13 @@
+import Foundation
 import GatehouseAuth
 import GatehouseCertificates
 import GatehouseClient
 import GatehouseFunctions
 import GatehouseRouting
-import Foundation
+import GatehouseTransport
 import HTTPTypes
 import TestSupport
 import Testing
-import GatehouseTransport
 
 @Suite("Client-certificate policies over real sockets")
 struct PolicyEndToEndTests {
@@ -31,7 +31,9 @@ struct PolicyEndToEndTests {
             let result = try await server.client(httpVersion: .http2).get("/api/whoami")
             #expect(result.status.code == 200, "\(result.bodyText)")
             #expect(result.httpVersion == .http2)
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.bodyText.utf8)) as? [String: Any])
+            let json = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.bodyText.utf8)) as? [String: Any]
+            )
             #expect(json["sha256"] as? String == server.pki.client.certificate.sha256.hexString)
             #expect((json["matchedIdentity"] as? [String: Any])?["index"] as? Int == 0)
         }

@@ -1,8 +1,8 @@
 import Foundation
+import GatehouseTransport
 import Synchronization
 import TestSupport
 import Testing
-import GatehouseTransport
 
 @Suite("HTTP/1.1 and HTTP/2 behaviour over real sockets")
 struct ProtocolEndToEndTests {
@@ -38,7 +38,11 @@ struct ProtocolEndToEndTests {
 
     @Test func malformedRequestGets400AndClose() async throws {
         try await withTestServer { server in
-            let reply = try await rawTLSExchange(port: server.port, caFile: server.pki.rootCAFile, send: "GARBAGE\r\n\r\n")
+            let reply = try await rawTLSExchange(
+                port: server.port,
+                caFile: server.pki.rootCAFile,
+                send: "GARBAGE\r\n\r\n"
+            )
             #expect(reply.hasPrefix("HTTP/1.1 400"), "\(reply)")
             #expect(reply.lowercased().contains("connection: close"))
         }
@@ -50,7 +54,10 @@ struct ProtocolEndToEndTests {
         try await withTestServer(limits: limits) { server in
             let size = 5 * 1024 * 1024
             let file = try temporaryFile(bytes: size)
-            let upload = try await server.curl(as: nil).run(server.url("/echo"), ["--http2", "--data-binary", "@\(file)"])
+            let upload = try await server.curl(as: nil).run(
+                server.url("/echo"),
+                ["--http2", "--data-binary", "@\(file)"]
+            )
             #expect(upload.status == 200)
             #expect(upload.httpVersion == "2")
             #expect(upload.body == (try Data(contentsOf: URL(fileURLWithPath: file))))
@@ -65,10 +72,11 @@ struct ProtocolEndToEndTests {
     @Test func hundredConcurrentStreamsOnOneHTTP2Connection() async throws {
         try await withTestServer { server in
             let url = server.url("/concurrent?expect=100")
-            let arguments = [
-                "-sS", "--http2", "--parallel", "--parallel-max", "100", "--cacert", server.pki.rootCAFile,
-                "-w", "status=%{http_code} connects=%{num_connects}\\n",
-            ] + Array(repeating: url, count: 100)
+            let arguments =
+                [
+                    "-sS", "--http2", "--parallel", "--parallel-max", "100", "--cacert", server.pki.rootCAFile,
+                    "-w", "status=%{http_code} connects=%{num_connects}\\n",
+                ] + Array(repeating: url, count: 100)
             let output = try await runProcess("/usr/bin/env", ["curl"] + arguments)
             let lines = output.stdout.split(separator: "\n")
             // Each transfer prints the probe's body (the peak of requests in flight at once), then curl's line.

@@ -1,7 +1,7 @@
+import Foundation
 import GatehouseCertificates
 import GatehouseClient
 import GatehouseConfiguration
-import Foundation
 import HTTPTypes
 import Synchronization
 import TestSupport
@@ -11,7 +11,8 @@ import Testing
 struct ReloadEndToEndTests {
     static let allowList = "trustedCAs: [pki/ca.crt]\ncertificates: [pki/clients/]"
 
-    @Test func certificateRemovedFromTheAllowListIsRefusedOnTheSameConnectionThenAcceptedWhenDroppedBack() async throws {
+    @Test func certificateRemovedFromTheAllowListIsRefusedOnTheSameConnectionThenAcceptedWhenDroppedBack() async throws
+    {
         let folder = try ConfigurationFolder()
         let file = try folder.write(ConfigurationFolder.yaml(policy: Self.allowList))
         try await withConfiguredServer(file) { service, port in
@@ -42,7 +43,12 @@ struct ReloadEndToEndTests {
         let folder = try ConfigurationFolder()
         let file = try folder.write(ConfigurationFolder.yaml(policy: Self.allowList))
         try await withConfiguredServer(file) { service, port in
-            try folder.write(ConfigurationFolder.yaml(policy: Self.allowList).replacingOccurrences(of: "policy: partners", with: "policy: nobody"))
+            try folder.write(
+                ConfigurationFolder.yaml(policy: Self.allowList).replacingOccurrences(
+                    of: "policy: partners",
+                    with: "policy: nobody"
+                )
+            )
             #expect(await service.reload(reason: "test") == false)
             let client = try partnerClient(folder.pki)
             defer { Task { await client.shutdown() } }
@@ -61,7 +67,9 @@ struct ReloadEndToEndTests {
             defer { Task { await client.shutdown() } }
             let url = "https://127.0.0.1:\(port)/api/hello?name=reloaded"
             #expect(try await client.execute(.get, url).status.code == 403)
-            try folder.write(ConfigurationFolder.yaml(policy: "trustedCAs: [pki/ca.crt]\nidentities:\n  - commonName: client"))
+            try folder.write(
+                ConfigurationFolder.yaml(policy: "trustedCAs: [pki/ca.crt]\nidentities:\n  - commonName: client")
+            )
             #expect(await service.reload(reason: "SIGHUP"))
             #expect(try await client.execute(.get, url).bodyText == "Hello, reloaded.")
         }
@@ -123,16 +131,24 @@ struct ReloadEndToEndTests {
             #expect(served == folder.pki.server.certificate.derBytes)
 
             let renewed = try folder.writeRenewedServerCertificate(as: "pki/renewed")
-            try folder.write(yaml
-                .replacingOccurrences(of: "pki/server.crt, privateKey: pki/server.key", with: "pki/renewed.crt, privateKey: pki/renewed.key")
-                .replacingOccurrences(of: "handshakeTimeout: 60s", with: "handshakeTimeout: 50s"))
+            try folder.write(
+                yaml
+                    .replacingOccurrences(
+                        of: "pki/server.crt, privateKey: pki/server.key",
+                        with: "pki/renewed.crt, privateKey: pki/renewed.key"
+                    )
+                    .replacingOccurrences(of: "handshakeTimeout: 60s", with: "handshakeTimeout: 50s")
+            )
             #expect(await service.reload(reason: "test"))
 
             let renewedServed = try await onOwnThread { try RawTLSClient(port: port).peerCertificateDER }
             #expect(renewedServed == renewed.derBytes, "the renewed certificate is served")
             #expect(await service.pendingRestart == ["listeners[0]: limits.handshakeTimeout"])
-            #expect(!log.lines(containing: "listener change not applied", "listeners[0]", "changed=limits.handshakeTimeout").isEmpty,
-                    "\(log.lines)")
+            #expect(
+                !log.lines(containing: "listener change not applied", "listeners[0]", "changed=limits.handshakeTimeout")
+                    .isEmpty,
+                "\(log.lines)"
+            )
             let reloaded = log.lines(containing: "configuration reloaded")
             #expect(!reloaded.isEmpty)
             #expect(reloaded.allSatisfy { $0.contains("except listener changes that need a restart") }, "\(reloaded)")
@@ -144,9 +160,13 @@ struct ReloadEndToEndTests {
         let folder = try ConfigurationFolder()
         let yaml = ConfigurationFolder.yaml(policy: Self.allowList)
         try await withConfiguredServer(try folder.write(yaml)) { service, port in
-            let before = try await onOwnThread { try RawTLSClient(port: port, alpn: ["h2", "http/1.1"]).negotiatedALPN }
+            let before = try await onOwnThread {
+                try RawTLSClient(port: port, alpn: ["h2", "http/1.1"]).negotiatedALPN
+            }
             #expect(before == "h2")
-            try folder.write(yaml.replacingOccurrences(of: "    port: 0\n", with: "    port: 0\n    protocols: [http/1.1]\n"))
+            try folder.write(
+                yaml.replacingOccurrences(of: "    port: 0\n", with: "    port: 0\n    protocols: [http/1.1]\n")
+            )
             #expect(await service.reload(reason: "test"))
             #expect(await service.pendingRestart.isEmpty)
             let after = try await onOwnThread { try RawTLSClient(port: port, alpn: ["h2", "http/1.1"]).negotiatedALPN }
@@ -179,7 +199,10 @@ struct ReloadEndToEndTests {
             for index in 0..<triggers { #expect(reasons.contains("burst \(index)")) }
             let client = try partnerClient(folder.pki)
             defer { Task { await client.shutdown() } }
-            #expect(try await client.execute(.get, "https://127.0.0.1:\(port)/api/hello?name=after").bodyText == "Hello, after.")
+            #expect(
+                try await client.execute(.get, "https://127.0.0.1:\(port)/api/hello?name=after").bodyText
+                    == "Hello, after."
+            )
         }
     }
 }

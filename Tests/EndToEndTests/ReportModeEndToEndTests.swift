@@ -1,6 +1,6 @@
-import GatehouseClient
-import GatehouseCertificates
 import Foundation
+import GatehouseCertificates
+import GatehouseClient
 import HTTPTypes
 import TestSupport
 import Testing
@@ -31,7 +31,9 @@ struct ReportModeEndToEndTests {
     }
 
     @Test(arguments: Self.versions)
-    func aStrangerPassesButWhoamiSaysUnverifiedWithTheReason(_ version: ClientConfiguration.HTTPVersionPreference) async throws {
+    func aStrangerPassesButWhoamiSaysUnverifiedWithTheReason(_ version: ClientConfiguration.HTTPVersionPreference)
+        async throws
+    {
         let log = CapturedLog()
         try await GatehouseTestServer.withServer(configuration: Self.yaml, logger: log.logger) { server in
             let stranger = try server.client(.untrusted, httpVersion: version)
@@ -42,7 +44,10 @@ struct ReportModeEndToEndTests {
             #expect(json["reason"] as? String == "untrusted")
             #expect(json["subject"] as? String == server.pki.strangerClient.certificate.subject)
             #expect(json["sha256"] as? String == server.pki.strangerClient.certificate.sha256.hexString)
-            #expect(!log.lines(containing: "would be rejected (report mode)", "reason=untrusted").isEmpty, "\(log.lines)")
+            #expect(
+                !log.lines(containing: "would be rejected (report mode)", "reason=untrusted").isEmpty,
+                "\(log.lines)"
+            )
 
             let hello = try await stranger.get("/api/hello?name=x")
             #expect(hello.status.code == 200, "\(hello.bodyText)")
@@ -66,7 +71,10 @@ struct ReportModeEndToEndTests {
         try await GatehouseTestServer.withServer(configuration: Self.yaml) { server in
             let anonymous = try server.client(.none)
             #expect(try await anonymous.get("/api/whoami").status.code == 403)
-            #expect(try await anonymous.get("/api/hello?name=anonymous").status.code == 200, "report mode lets it through")
+            #expect(
+                try await anonymous.get("/api/hello?name=anonymous").status.code == 200,
+                "report mode lets it through"
+            )
         }
     }
 }

@@ -1,6 +1,6 @@
+import GatehouseTransport
 import TestSupport
 import Testing
-import GatehouseTransport
 
 @Suite("clientCertificate: require refuses at the handshake")
 struct RequireModeEndToEndTests {

@@ -92,12 +92,16 @@ struct SecretsCommandTests {
     @Test func initAndIssueReadThePFXPasswordFromAFile() async throws {
         let path = try temporaryDirectory()
         try "from-a-file\n".write(toFile: path + "/pw", atomically: false, encoding: .utf8)
-        let created = try await self.gatehouse(["certs", "init", "--dir", path + "/pki", "--pfx-password-file", path + "/pw"])
+        let created = try await self.gatehouse([
+            "certs", "init", "--dir", path + "/pki", "--pfx-password-file", path + "/pw",
+        ])
         #expect(created.exitCode == 0, "\(created.stderr)")
         #expect(created.stdout.contains("PFX password: as given with --pfx-password-file (not stored)"))
         #expect(!created.stdout.contains("from-a-file"))
         #expect(!FileManager.default.fileExists(atPath: path + "/pki/client.pfx.password"))
-        let initPFX = try await self.openssl(["pkcs12", "-in", path + "/pki/client.pfx", "-passin", "pass:from-a-file", "-noout"])
+        let initPFX = try await self.openssl([
+            "pkcs12", "-in", path + "/pki/client.pfx", "-passin", "pass:from-a-file", "-noout",
+        ])
         #expect(initPFX.exitCode == 0, "\(initPFX.stderr)")
 
         let issued = try await self.gatehouse([
@@ -106,7 +110,9 @@ struct SecretsCommandTests {
         ])
         #expect(issued.exitCode == 0, "\(issued.stderr)")
         #expect(try self.mode(path + "/svc.pfx") == 0o600)
-        let issuePFX = try await self.openssl(["pkcs12", "-in", path + "/svc.pfx", "-passin", "file:" + path + "/pw", "-noout"])
+        let issuePFX = try await self.openssl([
+            "pkcs12", "-in", path + "/svc.pfx", "-passin", "file:" + path + "/pw", "-noout",
+        ])
         #expect(issuePFX.exitCode == 0, "\(issuePFX.stderr)")
     }
 
@@ -119,12 +125,16 @@ struct SecretsCommandTests {
         #expect(both.exitCode == 64)
         #expect(both.stderr.contains("use either --pfx-password or --pfx-password-file, not both"), "\(both.stderr)")
 
-        let empty = try await self.gatehouse(["certs", "init", "--dir", path + "/b", "--pfx-password-file", path + "/empty"])
+        let empty = try await self.gatehouse([
+            "certs", "init", "--dir", path + "/b", "--pfx-password-file", path + "/empty",
+        ])
         #expect(empty.exitCode == 1)
         #expect(empty.stderr.contains("\(path)/empty: the password file's first line is empty"), "\(empty.stderr)")
         #expect(!FileManager.default.fileExists(atPath: path + "/b"))
 
-        let missing = try await self.gatehouse(["certs", "init", "--dir", path + "/c", "--pfx-password-file", path + "/none"])
+        let missing = try await self.gatehouse([
+            "certs", "init", "--dir", path + "/c", "--pfx-password-file", path + "/none",
+        ])
         #expect(missing.exitCode == 1)
         #expect(missing.stderr.contains("\(path)/none: cannot read the file"), "\(missing.stderr)")
     }
@@ -137,7 +147,9 @@ struct SecretsCommandTests {
         let opened = try await self.gatehouse(["certs", "inspect", pki.clientPFXFile, "--password-file", path + "/pw"])
         #expect(opened.exitCode == 0, "\(opened.stderr)")
         #expect(opened.stdout.contains("CN=client"), "\(opened.stdout)")
-        let refused = try await self.gatehouse(["certs", "inspect", pki.clientPFXFile, "--password-file", path + "/wrong"])
+        let refused = try await self.gatehouse([
+            "certs", "inspect", pki.clientPFXFile, "--password-file", path + "/wrong",
+        ])
         #expect(refused.exitCode == 1)
         #expect(refused.stderr.contains("the password does not open the file"), "\(refused.stderr)")
     }
@@ -168,7 +180,9 @@ struct SecretsCommandTests {
     func encryptedClientKey() async throws -> String {
         let pki = try TestPKI.shared()
         let file = try temporaryDirectory() + "/encrypted.key"
-        let encrypted = try await self.openssl(["pkey", "-in", pki.client.keyFile, "-aes256", "-passout", "pass:pw", "-out", file])
+        let encrypted = try await self.openssl([
+            "pkey", "-in", pki.client.keyFile, "-aes256", "-passout", "pass:pw", "-out", file,
+        ])
         try #require(encrypted.exitCode == 0, "\(encrypted.stderr)")
         return file
     }
@@ -180,21 +194,29 @@ struct SecretsCommandTests {
             "call", "https://127.0.0.1:1/", "--cert", pki.client.chainFile, "--key", key, "--cacert", pki.rootCAFile,
         ])
         #expect(result.exitCode == 1, "exit \(result.exitCode) (124: it waited for a password)")
-        #expect(result.stderr.contains("\(key): the private key is encrypted and no password was given"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("\(key): the private key is encrypted and no password was given"),
+            "\(result.stderr)"
+        )
     }
 
     @Test func serveWithAnEncryptedKeyIsAConfigurationErrorNotAPrompt() async throws {
         let folder = try ConfigurationFolder()
         try FileManager.default.removeItem(atPath: folder.path + "/pki/server.key")
         let encrypted = try await self.openssl([
-            "pkey", "-in", folder.pki.server.keyFile, "-aes256", "-passout", "pass:pw", "-out", folder.path + "/pki/server.key",
+            "pkey", "-in", folder.pki.server.keyFile, "-aes256", "-passout", "pass:pw", "-out",
+            folder.path + "/pki/server.key",
         ])
         try #require(encrypted.exitCode == 0, "\(encrypted.stderr)")
         let file = try folder.write(ConfigurationFolder.yaml(policy: "trustedCAs: [pki/ca.crt]", testRoutes: false))
         let output = try await self.gatehouseWithDeadline(["serve", "--config", file, "--port", "0"])
         #expect(output.exitCode == 1, "exit \(output.exitCode) (124: it waited for a password)")
         #expect(output.stderr.contains("\(file):"), "\(output.stderr)")
-        #expect(output.stderr.contains("listeners[0].tls.privateKey: \(folder.path)/pki/server.key: the private key is encrypted"),
-                "\(output.stderr)")
+        #expect(
+            output.stderr.contains(
+                "listeners[0].tls.privateKey: \(folder.path)/pki/server.key: the private key is encrypted"
+            ),
+            "\(output.stderr)"
+        )
     }
 }

@@ -11,7 +11,8 @@ struct ServeCommandTests {
         pinnedTo cpus: String? = nil
     ) throws -> (process: ChildProcess, directory: String, banner: String) {
         let directory = try temporaryDirectory()
-        let serve = [try builtExecutable("gatehouse"), "serve", "--port", "0", "--log-level", "warning"] + extraArguments
+        let serve =
+            [try builtExecutable("gatehouse"), "serve", "--port", "0", "--log-level", "warning"] + extraArguments
         let process = try ChildProcess(
             cpus == nil ? serve[0] : "/usr/bin/taskset",
             cpus.map { ["-c", $0] + serve } ?? Array(serve.dropFirst()),
@@ -81,7 +82,10 @@ struct ServeCommandTests {
             _ = try await runShell(lines[1] + " -sS \(http)", in: directory)
         }
         _ = try await rawTLSExchange(port: port, caFile: directory + "/.gatehouse/pki/ca.crt", send: "BROKEN\r\n\r\n")
-        _ = try await runShell("timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(port); exec 3>&-' || true", in: directory)
+        _ = try await runShell(
+            "timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(port); exec 3>&-' || true",
+            in: directory
+        )
 
         var current = try process.openFileDescriptors()
         for _ in 0..<100 where current > baseline {

@@ -1,14 +1,18 @@
 import GatehouseFunctions
 import GatehouseRouting
+import GatehouseTransport
 import HTTPTypes
 import NIOCore
 import Testing
-import GatehouseTransport
 
 func makeContext() -> RequestContext {
     let tls = TLSSessionInfo(
-        protocolVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", alpn: nil, peerCertificates: [],
-        verifyResult: nil, isResumed: false
+        protocolVersion: "TLSv1.3",
+        cipher: "TLS_AES_128_GCM_SHA256",
+        alpn: nil,
+        peerCertificates: [],
+        verifyResult: nil,
+        isResumed: false
     )
     let info = ConnectionInfo(id: 1, remoteAddress: nil, localAddress: nil, httpVersion: .http1_1, tls: tls)
     return RequestContext(connection: info, connectionStore: ConnectionStore())

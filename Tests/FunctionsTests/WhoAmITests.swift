@@ -1,14 +1,14 @@
-import GatehouseAuth
-import GatehouseCertificates
-import GatehouseCertificateAuthority
 import Foundation
+import GatehouseAuth
+import GatehouseCertificateAuthority
+import GatehouseCertificates
 import GatehouseFunctions
+import GatehouseRouting
+import GatehouseTransport
 import HTTPTypes
 import NIOCore
-import GatehouseRouting
 import TestSupport
 import Testing
-import GatehouseTransport
 
 @Suite struct WhoAmITests {
     @Test func answersTheIdentityAsJSON() async throws {
@@ -16,12 +16,15 @@ import GatehouseTransport
         let leaf = pki.client.certificate
         var context = makeContext()
         context.addIdentity(ClientCertificateIdentity(certificate: leaf, presentedChain: pki.client.chain))
-        let request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "localhost", path: "/api/whoami"))
+        let request = Request(
+            head: HTTPRequest(method: .get, scheme: "https", authority: "localhost", path: "/api/whoami")
+        )
         let now = pki.referenceTime
         let response = try await WhoAmI(now: { now }).respond(to: request, context: context)
         #expect(response.status == .ok)
         let json = try #require(
-            try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+        )
         #expect(json["subject"] as? String == leaf.subject)
         #expect(json["issuer"] as? String == leaf.issuer)
         #expect(json["serialNumber"] as? String == leaf.serialNumberHex)
@@ -65,11 +68,17 @@ import GatehouseTransport
     @Test func hostileSubjectValuesAreEscaped() async throws {
         let pki = try TestPKI.shared()
         let hostile = "a\"b\\c\nd\u{01}</script>{\"x\":1}"
-        let issued = try pki.intermediateAuthority.issue(CertificateSpec(
-            subject: [.organization("q\"uote"), .commonName(hostile)], kind: .client,
-            notBefore: pki.referenceTime.addingTimeInterval(-60)))
+        let issued = try pki.intermediateAuthority.issue(
+            CertificateSpec(
+                subject: [.organization("q\"uote"), .commonName(hostile)],
+                kind: .client,
+                notBefore: pki.referenceTime.addingTimeInterval(-60)
+            )
+        )
         var context = makeContext()
-        context.addIdentity(ClientCertificateIdentity(certificate: issued.certificate, presentedChain: [issued.certificate]))
+        context.addIdentity(
+            ClientCertificateIdentity(certificate: issued.certificate, presentedChain: [issued.certificate])
+        )
         let response = try await WhoAmI().respond(to: Self.request, context: context)
         let json = try Self.object(response)
         #expect(json["subject"] as? String == issued.certificate.subject)
@@ -78,7 +87,9 @@ import GatehouseTransport
         #expect(json.count == 12, "no field injected: \(json.keys.sorted())")
     }
 
-    static let request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "localhost", path: "/api/whoami"))
+    static let request = Request(
+        head: HTTPRequest(method: .get, scheme: "https", authority: "localhost", path: "/api/whoami")
+    )
 
     static func object(_ response: Response) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any])

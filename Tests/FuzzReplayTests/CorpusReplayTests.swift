@@ -12,7 +12,8 @@ import Testing
     /// Every file under the target's corpus folder, sorted.
     static func inputs(_ target: FuzzTarget) -> [URL] {
         let folder = Self.corpusRoot.appendingPathComponent(target.rawValue)
-        let files = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey])?
+        let files =
+            FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey])?
             .compactMap { $0 as? URL }
             .filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true } ?? []
         return files.sorted { $0.path < $1.path }

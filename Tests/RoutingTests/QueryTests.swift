@@ -1,7 +1,7 @@
-import HTTPTypes
 import GatehouseRouting
-import Testing
 import GatehouseTransport
+import HTTPTypes
+import Testing
 
 @Suite struct QueryTests {
     func query(_ target: String) -> QueryParameters {

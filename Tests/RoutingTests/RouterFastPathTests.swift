@@ -1,7 +1,7 @@
-import HTTPTypes
 import GatehouseRouting
-import Testing
 import GatehouseTransport
+import HTTPTypes
+import Testing
 
 /// Answers with its name and the captured parameters, without suspending.
 private struct NamedNow: ImmediateFunction {

@@ -1,8 +1,8 @@
+import GatehouseRouting
+import GatehouseTransport
 import HTTPTypes
 import NIOCore
-import GatehouseRouting
 import Testing
-import GatehouseTransport
 
 /// A function that answers with its name and the captured parameters, to see which route ran.
 struct Named: Function {
@@ -15,8 +15,12 @@ struct Named: Function {
 
 func makeContext() -> RequestContext {
     let tls = TLSSessionInfo(
-        protocolVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", alpn: "h2", peerCertificates: [],
-        verifyResult: nil, isResumed: false
+        protocolVersion: "TLSv1.3",
+        cipher: "TLS_AES_128_GCM_SHA256",
+        alpn: "h2",
+        peerCertificates: [],
+        verifyResult: nil,
+        isResumed: false
     )
     let info = ConnectionInfo(id: 1, remoteAddress: nil, localAddress: nil, httpVersion: .http2, tls: tls)
     return RequestContext(connection: info, connectionStore: ConnectionStore())

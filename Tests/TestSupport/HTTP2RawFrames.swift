@@ -2,22 +2,39 @@
 /// flow-controlled unless the test does it. Header blocks use HPACK literals without indexing and without Huffman
 /// coding (RFC 7541 §6.2.2), so no compression state is shared with the server.
 public enum HTTP2RawFrames {
+    /// The client connection preface (RFC 9113 §3.4) that must come before the first frame.
     public static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
+    /// The frame types of RFC 9113 §6, by their type codes.
     public enum FrameType: UInt8 {
-        case data = 0x0, headers = 0x1, priority = 0x2, rstStream = 0x3, settings = 0x4, pushPromise = 0x5
-        case ping = 0x6, goaway = 0x7, windowUpdate = 0x8, continuation = 0x9
+        case data = 0x0
+        case headers = 0x1
+        case priority = 0x2
+        case rstStream = 0x3
+        case settings = 0x4
+        case pushPromise = 0x5
+        case ping = 0x6
+        case goaway = 0x7
+        case windowUpdate = 0x8
+        case continuation = 0x9
     }
 
+    /// The END_STREAM flag of DATA and HEADERS.
     public static let endStream: UInt8 = 0x1
+    /// The END_HEADERS flag of HEADERS and CONTINUATION.
     public static let endHeaders: UInt8 = 0x4
+    /// The ACK flag of SETTINGS and PING.
     public static let ack: UInt8 = 0x1
 
     /// One frame as read off the wire.
     public struct Frame: CustomStringConvertible {
+        /// The type code; raw, so a type ``FrameType`` does not name still parses.
         public let type: UInt8
+        /// The flags byte.
         public let flags: UInt8
+        /// The stream identifier, reserved bit cleared.
         public let stream: UInt32
+        /// The payload, padding included.
         public let payload: [UInt8]
 
         /// The 32-bit big-endian integer at `offset` of the payload (GOAWAY, RST_STREAM, WINDOW_UPDATE fields).
@@ -26,6 +43,7 @@ public enum HTTP2RawFrames {
             return self.payload[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
         }
 
+        /// Type, flags, stream and payload length, for assertion messages.
         public var description: String {
             "frame(type \(self.type), flags \(self.flags), stream \(self.stream), \(self.payload.count) bytes)"
         }
@@ -44,6 +62,7 @@ public enum HTTP2RawFrames {
         return self.frame(.settings, stream: 0, payload: payload)
     }
 
+    /// A SETTINGS frame acknowledging the server's settings.
     public static let settingsAck = frame(.settings, flags: ack, stream: 0)
 
     /// The request pseudo-header fields for `method` and `path`, then `extra`.
@@ -70,12 +89,22 @@ public enum HTTP2RawFrames {
         let block = self.headerBlock(fields)
         var flags: UInt8 = endStream ? Self.endStream : 0
         if fragmentLength == nil { flags |= Self.endHeaders }
-        return self.frame(.headers, flags: flags, stream: stream, payload: Array(block.prefix(fragmentLength ?? block.count)))
+        return self.frame(
+            .headers,
+            flags: flags,
+            stream: stream,
+            payload: Array(block.prefix(fragmentLength ?? block.count))
+        )
     }
 
     /// DATA with `count` bytes of `byte`.
     public static func data(stream: UInt32, count: Int, byte: UInt8 = 0x61, endStream: Bool = false) -> [UInt8] {
-        self.frame(.data, flags: endStream ? Self.endStream : 0, stream: stream, payload: [UInt8](repeating: byte, count: count))
+        self.frame(
+            .data,
+            flags: endStream ? Self.endStream : 0,
+            stream: stream,
+            payload: [UInt8](repeating: byte, count: count)
+        )
     }
 
     /// PRIORITY (RFC 9113 §6.3) making `stream` depend on `dependency`, not exclusively, with weight 16.
@@ -83,6 +112,7 @@ public enum HTTP2RawFrames {
         self.frame(.priority, stream: stream, payload: Self.bigEndian(dependency & 0x7fff_ffff) + [15])
     }
 
+    /// WINDOW_UPDATE (RFC 9113 §6.9) growing `stream`'s window (the connection's for stream 0) by `increment`.
     public static func windowUpdate(stream: UInt32, increment: UInt32) -> [UInt8] {
         self.frame(.windowUpdate, stream: stream, payload: Self.bigEndian(increment))
     }
@@ -95,12 +125,14 @@ public enum HTTP2RawFrames {
             let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
             guard bytes.count - offset >= 9 + length else { break }
             let stream = bytes[offset + 5..<offset + 9].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } & 0x7fff_ffff
-            frames.append(Frame(
-                type: bytes[offset + 3],
-                flags: bytes[offset + 4],
-                stream: stream,
-                payload: Array(bytes[offset + 9..<offset + 9 + length])
-            ))
+            frames.append(
+                Frame(
+                    type: bytes[offset + 3],
+                    flags: bytes[offset + 4],
+                    stream: stream,
+                    payload: Array(bytes[offset + 9..<offset + 9 + length])
+                )
+            )
             offset += 9 + length
         }
         bytes.removeFirst(offset)

@@ -11,6 +11,7 @@ public final class RawTLSClient {
         case handshake(String)
         case closed
 
+        /// The failure in words: `connect failed: errno 111`, `TLS handshake failed: …`, `connection closed`.
         public var description: String {
             switch self {
             case .connect(let code): "connect failed: errno \(code)"
@@ -20,6 +21,7 @@ public final class RawTLSClient {
         }
     }
 
+    /// The connected socket's descriptor, for tests that inspect or tune it (`getsockname`, `O_NONBLOCK`).
     public let socket: Int32
     private let context: OpaquePointer
     private let ssl: OpaquePointer
@@ -58,7 +60,7 @@ public final class RawTLSClient {
         guard connected == 0 else { throw fail(.connect(errno)) }
         if let certificateChainFile, let keyFile {
             guard SSL_CTX_use_certificate_chain_file(context, certificateChainFile) == 1,
-                  SSL_CTX_use_PrivateKey_file(context, keyFile, SSL_FILETYPE_PEM) == 1
+                SSL_CTX_use_PrivateKey_file(context, keyFile, SSL_FILETYPE_PEM) == 1
             else { throw fail(.handshake("cannot load \(certificateChainFile) / \(keyFile)")) }
         }
         ssl = SSL_new(context)
@@ -131,7 +133,9 @@ public final class RawTLSClient {
 
     /// Reads what arrives within `timeout` seconds, until `isComplete` holds or the server closes.
     /// Returns what was read and whether the server closed the connection.
-    public func receive(timeout: Double, until isComplete: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closed: Bool) {
+    public func receive(timeout: Double, until isComplete: ([UInt8]) -> Bool = { _ in false }) -> (
+        bytes: [UInt8], closed: Bool
+    ) {
         var received: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
@@ -193,5 +197,6 @@ public struct ProcessResources: Sendable, CustomStringConvertible {
         self.openDescriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
     }
 
+    /// `RSS <n> KiB, <n> descriptors`, for assertion messages.
     public var description: String { "RSS \(self.residentKiB) KiB, \(self.openDescriptors) descriptors" }
 }

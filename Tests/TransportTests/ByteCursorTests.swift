@@ -1,6 +1,6 @@
+import GatehouseTransport
 import NIOCore
 import Testing
-import GatehouseTransport
 
 @Suite("ByteCursor")
 struct ByteCursorTests {

@@ -63,8 +63,13 @@ struct HTTP1ClientCodecComparisonTests {
         var fields = HTTPFields()
         fields[.contentType] = "application/json"
         fields.append(HTTPField(name: HTTPField.Name("X-Trace")!, value: "t1"))
-        let post = HTTPRequest(method: .post, scheme: "https", authority: "localhost:8443", path: "/echo",
-                               headerFields: fields)
+        let post = HTTPRequest(
+            method: .post,
+            scheme: "https",
+            authority: "localhost:8443",
+            path: "/echo",
+            headerFields: fields
+        )
         for (request, body) in [(Self.request, nil), (post, ByteBuffer(string: "{\"a\":1}"))] {
             var ours = try ownSend(OwnClientCodec.channel(), request, body: body)
             var theirs = try nioSend(try NIOHTTP1ClientCodec.channel(), request, body: body)

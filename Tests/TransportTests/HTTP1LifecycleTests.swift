@@ -35,7 +35,10 @@ struct HTTP1LifecycleTests {
     }
 
     @Test func requestInFlightIsNotCutByTheIdleTimeout() throws {
-        let connection = try HTTP1TestConnection(limits: Self.limits(), dispatcher: HTTP1RecordingDispatcher(respond: nil))
+        let connection = try HTTP1TestConnection(
+            limits: Self.limits(),
+            dispatcher: HTTP1RecordingDispatcher(respond: nil)
+        )
         connection.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
         connection.channel.embeddedEventLoop.advanceTime(by: .seconds(120))
         #expect(connection.isOpen)

@@ -16,7 +16,11 @@ struct HTTP1MachineTests {
     }
 
     @Test func timeoutMachineMovesDeadlinesWithoutRearmingTheTimer() {
-        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(60), headTimeout: .seconds(30), bodyTimeout: .seconds(45))
+        var machine = HTTP1TimeoutMachine(
+            idleTimeout: .seconds(60),
+            headTimeout: .seconds(30),
+            bodyTimeout: .seconds(45)
+        )
         #expect(machine.requestBytesPending(now: Self.at(0)) == .none)  // not started yet
         // Armed for the shorter timeout at most, so no later deadline can come before it.
         #expect(machine.start(now: Self.at(0)) == .arm(Self.at(30)))
@@ -33,7 +37,11 @@ struct HTTP1MachineTests {
     }
 
     @Test func timeoutMachineIdlesOutAndNeverTimesOutARequestBeingAnswered() {
-        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(10), headTimeout: .seconds(30), bodyTimeout: .seconds(30))
+        var machine = HTTP1TimeoutMachine(
+            idleTimeout: .seconds(10),
+            headTimeout: .seconds(30),
+            bodyTimeout: .seconds(30)
+        )
         #expect(machine.start(now: Self.at(0)) == .arm(Self.at(10)))
         #expect(machine.requestBytesPending(now: Self.at(1)) == .none)
         machine.requestCompleted()
@@ -43,7 +51,11 @@ struct HTTP1MachineTests {
     }
 
     @Test func timeoutMachineGivesTheHeadItsDeadlineAndTheBodyOneThatEveryByteMoves() {
-        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(60), headTimeout: .seconds(20), bodyTimeout: .seconds(5))
+        var machine = HTTP1TimeoutMachine(
+            idleTimeout: .seconds(60),
+            headTimeout: .seconds(20),
+            bodyTimeout: .seconds(5)
+        )
         #expect(machine.start(now: Self.at(0)) == .arm(Self.at(5)))  // the shortest timeout bounds the wait
         #expect(machine.timerFired(now: Self.at(5)) == .arm(Self.at(10)))
         #expect(machine.requestBytesPending(now: Self.at(6)) == .none)
@@ -60,7 +72,11 @@ struct HTTP1MachineTests {
     }
 
     @Test func timeoutMachineStopsTheBodyDeadlineOnceTheRequestIsComplete() {
-        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(60), headTimeout: .seconds(20), bodyTimeout: .seconds(5))
+        var machine = HTTP1TimeoutMachine(
+            idleTimeout: .seconds(60),
+            headTimeout: .seconds(20),
+            bodyTimeout: .seconds(5)
+        )
         _ = machine.start(now: Self.at(0))
         _ = machine.requestBytesPending(now: Self.at(1))
         _ = machine.headCompleted(now: Self.at(1))
@@ -71,7 +87,11 @@ struct HTTP1MachineTests {
     }
 
     @Test func timeoutMachineCancelsTheArmedTimerOnClose() {
-        var machine = HTTP1TimeoutMachine(idleTimeout: .seconds(10), headTimeout: .seconds(30), bodyTimeout: .seconds(30))
+        var machine = HTTP1TimeoutMachine(
+            idleTimeout: .seconds(10),
+            headTimeout: .seconds(30),
+            bodyTimeout: .seconds(30)
+        )
         #expect(machine.start(now: Self.at(0)) == .arm(Self.at(10)))
         #expect(machine.closed() == .cancel)
         #expect(machine.responseCompleted(now: Self.at(1)) == .none)
@@ -220,7 +240,7 @@ struct HTTP1MachineTests {
         #expect(
             String(buffer: buffer)
                 == "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 5\r\n"
-                    + "Connection: keep-alive\r\n\r\nhello"
+                + "Connection: keep-alive\r\n\r\nhello"
         )
         buffer.clear()
         let head = HTTP1ResponsePlan(version: .http1_1, keepAlive: false, isHeadRequest: true)
@@ -283,7 +303,7 @@ struct HTTP1MachineTests {
         }
         #expect(bytes(.text("x"), .closing).contains("\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"))
         let keepAlive = HTTP1ResponsePlan(version: .http1_1, keepAlive: true, isHeadRequest: false)
-        let http1_0 = HTTP1ResponsePlan(version: .http1_0, keepAlive: false, isHeadRequest: false)
+        let closingHTTP10 = HTTP1ResponsePlan(version: .http1_0, keepAlive: false, isHeadRequest: false)
         func plain(_ fields: HTTPFields, _ body: String) -> Response {
             Response(head: HTTPResponse(status: .ok, headerFields: fields), body: ByteBuffer(string: body))
         }
@@ -295,7 +315,7 @@ struct HTTP1MachineTests {
         for (shared, plain) in pairs {
             #expect(shared.sharedHead != nil && plain.sharedHead == nil)
             #expect(bytes(shared, keepAlive) == bytes(plain, keepAlive))
-            #expect(bytes(shared, http1_0) == bytes(plain, http1_0))
+            #expect(bytes(shared, closingHTTP10) == bytes(plain, closingHTTP10))
             #expect(bytes(shared, .closing) == bytes(plain, .closing))
         }
         #expect(Response.text("x", status: .created).sharedHead == nil)

@@ -113,7 +113,8 @@ struct HTTP1ParserTests {
     }
 
     @Test func eventsDoNotDependOnHowTheBytesArrive() {
-        let text = "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"
+        let text =
+            "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"
             + "PUT /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nT: v\r\n\r\n"
             + "DELETE /c HTTP/1.1\r\nHost: h\r\n\r\n"
         let expected: [HTTP1TestEvent] = [
@@ -141,7 +142,11 @@ struct HTTP1ParserTests {
     }
 
     @Test func emptyLinesBeforeARequestAreIgnored() {
-        #expect(parse("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n") == [.head(method: "GET", path: "/", authority: "h"), .end])
+        #expect(
+            parse("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n") == [
+                .head(method: "GET", path: "/", authority: "h"), .end,
+            ]
+        )
     }
 
     @Test func otherMethodsAndOptionsStar() throws {
@@ -151,7 +156,9 @@ struct HTTP1ParserTests {
     }
 
     @Test func fieldValuesAreTrimmedAndKeepObsText() throws {
-        let parsed = try #require(head("GET / HTTP/1.1\r\nHost: h\r\nX-A: \t a b \t\r\nX-Empty:\r\nX-Utf8: caf\u{E9}\r\n\r\n"))
+        let parsed = try #require(
+            head("GET / HTTP/1.1\r\nHost: h\r\nX-A: \t a b \t\r\nX-Empty:\r\nX-Utf8: caf\u{E9}\r\n\r\n")
+        )
         #expect(parsed.request.headerFields[HTTPField.Name("x-a")!] == "a b")
         #expect(parsed.request.headerFields[HTTPField.Name("x-empty")!] == "")
         #expect(parsed.request.headerFields[HTTPField.Name("x-utf8")!] == "caf\u{E9}")
@@ -179,7 +186,9 @@ struct HTTP1ParserTests {
     }
 
     @Test func expectations() throws {
-        #expect(try #require(head("GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\n\r\n")).expectation == .continue)
+        #expect(
+            try #require(head("GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\n\r\n")).expectation == .continue
+        )
         #expect(try #require(head("GET / HTTP/1.1\r\nHost: h\r\nExpect: teapot\r\n\r\n")).expectation == .unsupported)
         #expect(
             try #require(head("GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue, x\r\n\r\n")).expectation
@@ -219,7 +228,8 @@ struct HTTP1ParserTests {
     }
 
     @Test func chunkedBodyWithTrailers() {
-        let text = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n"
+        let text =
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n"
             + "A\r\n0123456789\r\n00a ; name=\"v\"\r\nabcdefghij\r\n0\r\nX-Checksum: 1\r\nY: 2\r\n\r\n"
         #expect(parse(text) == [.head(method: "POST", path: "/", authority: "h"), .body("0123456789abcdefghij"), .end])
     }

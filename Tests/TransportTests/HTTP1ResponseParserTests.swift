@@ -23,7 +23,9 @@ private func drain(_ parser: inout HTTP1ResponseParser, _ buffer: inout ByteBuff
         case .head(let head):
             let fields = head.response.headerFields.map { "\($0.name.rawName): \($0.value)" }
             let status = head.response.status
-            events.append(.head(code: status.code, reason: status.reasonPhrase, fields: fields, keepAlive: head.keepAlive))
+            events.append(
+                .head(code: status.code, reason: status.reasonPhrase, fields: fields, keepAlive: head.keepAlive)
+            )
         case .body(let piece):
             if case .body(let previous) = events.last {
                 events[events.count - 1] = .body(previous + String(buffer: piece))
@@ -106,7 +108,10 @@ struct HTTP1ResponseParserTests {
             .head(
                 code: 200,
                 reason: "OK",
-                fields: ["Content-Type: text/plain; charset=utf-8", "date: Sun, 06 Nov 1994 08:49:37 GMT", "Content-Length: 13"],
+                fields: [
+                    "Content-Type: text/plain; charset=utf-8", "date: Sun, 06 Nov 1994 08:49:37 GMT",
+                    "Content-Length: 13",
+                ],
                 keepAlive: true
             ),
             .body("Hello, bench."), .end,
@@ -131,7 +136,8 @@ struct HTTP1ResponseParserTests {
     }
 
     @Test func theReasonPhraseAndEveryFieldAreKept() {
-        let text = "HTTP/1.1 403 Invalid client certificate\r\nConnection: keep-alive\r\nX-A: 1\r\nx-a: 2\r\n"
+        let text =
+            "HTTP/1.1 403 Invalid client certificate\r\nConnection: keep-alive\r\nX-A: 1\r\nx-a: 2\r\n"
             + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
         #expect(
             parse(text) == [
@@ -180,7 +186,8 @@ struct HTTP1ResponseParserTests {
     }
 
     @Test func interimResponsesAreSkipped() {
-        let text = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+        let text =
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
             + "HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone"
         let expected: [ResponseEvent] = [
             .head(code: 201, reason: "Created", fields: ["Content-Length: 4"], keepAlive: true), .body("done"), .end,
@@ -199,7 +206,8 @@ struct HTTP1ResponseParserTests {
     }
 
     @Test func aChunkedBodyWithExtensionsAndTrailers() {
-        let text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n6\r\n world\r\n"
+        let text =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n6\r\n world\r\n"
             + "0\r\nX-Checksum: abc\r\nX-Other: d\r\n\r\n"
         let expected: [ResponseEvent] = [
             .head(code: 200, reason: "OK", fields: ["Transfer-Encoding: chunked"], keepAlive: true),
@@ -210,10 +218,15 @@ struct HTTP1ResponseParserTests {
         // The chunk rules are the request parser's.
         #expect(failure("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") == .invalidChunk)
         #expect(failure("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n") == .invalidChunk)
-        #expect(failure("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nbad trailer\r\n\r\n") == .invalidChunk)
+        #expect(
+            failure("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nbad trailer\r\n\r\n") == .invalidChunk
+        )
         let longTrailer = "X-T: " + String(repeating: "t", count: 200) + "\r\n"
         #expect(
-            failure("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + longTrailer + "\r\n", maxHeadSize: 128)
+            failure(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + longTrailer + "\r\n",
+                maxHeadSize: 128
+            )
                 == .headTooLarge
         )
     }
@@ -223,7 +236,8 @@ struct HTTP1ResponseParserTests {
         var buffer = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of ")
         #expect(
             drain(&parser, &buffer) == [
-                .head(code: 200, reason: "OK", fields: ["Content-Type: text/plain"], keepAlive: false), .body("all of "),
+                .head(code: 200, reason: "OK", fields: ["Content-Type: text/plain"], keepAlive: false),
+                .body("all of "),
             ]
         )
         buffer.writeString("it")

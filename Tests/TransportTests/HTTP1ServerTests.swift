@@ -118,7 +118,9 @@ struct HTTP1ServerTests {
     }
 
     @Test func reasonPhraseIsPreservedOnTheStatusLine() throws {
-        let dispatcher = HTTP1RecordingDispatcher { _ in .problem(status: .forbidden, title: "Invalid client certificate") }
+        let dispatcher = HTTP1RecordingDispatcher { _ in
+            .problem(status: .forbidden, title: "Invalid client certificate")
+        }
         let connection = try HTTP1TestConnection(dispatcher: dispatcher)
         connection.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
         #expect(try connection.outboundText().hasPrefix("HTTP/1.1 403 Invalid client certificate\r\n"))
@@ -136,7 +138,9 @@ struct HTTP1ServerTests {
     }
 
     @Test func noContentHasNoContentLength() throws {
-        let connection = try HTTP1TestConnection(dispatcher: HTTP1RecordingDispatcher { _ in Response(status: .noContent) })
+        let connection = try HTTP1TestConnection(
+            dispatcher: HTTP1RecordingDispatcher { _ in Response(status: .noContent) }
+        )
         connection.send("DELETE /x HTTP/1.1\r\nHost: h\r\n\r\n")
         let response = try #require(try connection.responses().first)
         #expect(response.code == 204)

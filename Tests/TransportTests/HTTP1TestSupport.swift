@@ -65,7 +65,10 @@ final class HTTP1TestConnection {
     let dispatcher: HTTP1RecordingDispatcher
     private var unread = ""
 
-    init(limits: ConnectionLimits = ConnectionLimits(), dispatcher: HTTP1RecordingDispatcher = HTTP1RecordingDispatcher()) throws {
+    init(
+        limits: ConnectionLimits = ConnectionLimits(),
+        dispatcher: HTTP1RecordingDispatcher = HTTP1RecordingDispatcher()
+    ) throws {
         self.dispatcher = dispatcher
         try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
         try self.channel.pipeline.syncOperations.configureHTTP1Server(limits: limits, dispatcher: dispatcher)
@@ -110,7 +113,8 @@ final class HTTP1TestConnection {
                 body: ""
             )
             text = text[end.upperBound...]
-            let length = response.code < 200 || headRequests.contains(parsed.count)
+            let length =
+                response.code < 200 || headRequests.contains(parsed.count)
                 ? 0 : Int(response.header("content-length") ?? "0")!
             response.body = String(text.utf8.prefix(length))!
             text = Substring(text.utf8.dropFirst(length))

@@ -1,6 +1,7 @@
 import CNghttp2
 import HTTPTypes
 import Testing
+
 @testable import GatehouseTransport
 
 @Suite("HTTP2HeaderBlock and HTTP2RequestHeadBuilder")
@@ -26,7 +27,11 @@ struct HTTP2HeaderBlockTests {
 
     @Test func responseBlockKeepsItsOwnContentLengthAndOmitsItFor204() {
         let own = HTTPResponse(status: .ok, headerFields: [.contentLength: "7"])
-        #expect(self.pairs(HTTP2HeaderBlock(response: own, bodyLength: 0)).map(\.name) == [":status", "content-length", "date"])
+        #expect(
+            self.pairs(HTTP2HeaderBlock(response: own, bodyLength: 0)).map(\.name) == [
+                ":status", "content-length", "date",
+            ]
+        )
         let noContent = HTTPResponse(status: .noContent)
         #expect(self.pairs(HTTP2HeaderBlock(response: noContent, bodyLength: 0)).map(\.name) == [":status", "date"])
     }
@@ -92,9 +97,10 @@ struct HTTP2HeaderBlockTests {
     @Test func obsTextSurvivesTheRoundTripAsBytes() throws {
         let value: [UInt8] = [0x63, 0x61, 0x66, 0xE9]  // "caf\u{E9}" in Latin-1: not UTF-8
         var builder = HTTP2RequestHeadBuilder(maxHeaderListSize: 1024)
-        for (name, bytes) in [(":method", Array("GET".utf8)), (":scheme", Array("https".utf8)),
-            (":path", Array("/".utf8)), ("x-name", value)]
-        {
+        for (name, bytes) in [
+            (":method", Array("GET".utf8)), (":scheme", Array("https".utf8)),
+            (":path", Array("/".utf8)), ("x-name", value),
+        ] {
             Array(name.utf8).withUnsafeBufferPointer { name in
                 bytes.withUnsafeBufferPointer { builder.append(name: name, value: $0) }
             }
@@ -109,8 +115,10 @@ struct HTTP2HeaderBlockTests {
 
     /// RFC 9113 §8.3.1: `:authority` is a host and optional port, never userinfo; a malformed one makes the request
     /// malformed (a stream error), as an invalid `Host` is a 400 on HTTP/1.1.
-    @Test(arguments: [("localhost:8443", true), ("[::1]:443", true), ("127.0.0.1", true),
-                      ("user@localhost", false), ("a b", false), ("localhost:abc", false), ("", false)])
+    @Test(arguments: [
+        ("localhost:8443", true), ("[::1]:443", true), ("127.0.0.1", true),
+        ("user@localhost", false), ("a b", false), ("localhost:abc", false), ("", false),
+    ])
     func authorityIsValidatedLikeHost(authority: String, valid: Bool) {
         var builder = HTTP2RequestHeadBuilder(maxHeaderListSize: 1024)
         for (name, value) in [(":method", "GET"), (":scheme", "https"), (":authority", authority), (":path", "/")] {

@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import TestSupport
 import Testing
+
 @testable import GatehouseTransport
 
 /// The HTTP/2 deadlines and the body budget, driven by hand-written frames on an `EmbeddedChannel` whose clock
@@ -19,7 +20,9 @@ struct HTTP2ServerHandlerDeadlineTests {
         init(limits: ConnectionLimits, mode: RecordingDispatcher.Mode = .echo) throws {
             self.dispatcher = RecordingDispatcher(mode: mode)
             try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
-            try self.channel.pipeline.syncOperations.addHandler(HTTP2ServerHandler(limits: limits, dispatcher: self.dispatcher))
+            try self.channel.pipeline.syncOperations.addHandler(
+                HTTP2ServerHandler(limits: limits, dispatcher: self.dispatcher)
+            )
             try self.send(Frames.preface + Frames.settings())
         }
 
@@ -63,7 +66,9 @@ struct HTTP2ServerHandlerDeadlineTests {
 
     @Test func trailersWaitingForContinuationGetGoawayAfterRequestHeadTimeout() throws {
         let connection = try RawConnection(limits: Self.limits())
-        try connection.send(Frames.headers(stream: 1, Frames.requestFields(method: "POST")) + Frames.data(stream: 1, count: 10))
+        try connection.send(
+            Frames.headers(stream: 1, Frames.requestFields(method: "POST")) + Frames.data(stream: 1, count: 10)
+        )
         connection.advance(.seconds(5))
         try connection.send(Frames.headers(stream: 1, [("x-trailer", "value")], endStream: true, fragmentLength: 5))
         connection.advance(.seconds(9))
@@ -79,7 +84,9 @@ struct HTTP2ServerHandlerDeadlineTests {
         let block = Frames.headerBlock(Frames.requestFields())
         try connection.send(Frames.frame(.headers, flags: Frames.endStream, stream: 1, payload: Array(block.prefix(8))))
         connection.advance(.seconds(5))
-        try connection.send(Frames.frame(.continuation, flags: Frames.endHeaders, stream: 1, payload: Array(block.dropFirst(8))))
+        try connection.send(
+            Frames.frame(.continuation, flags: Frames.endHeaders, stream: 1, payload: Array(block.dropFirst(8)))
+        )
         #expect(connection.dispatcher.requests.map(\.stream) == [StreamID(1)])
         connection.advance(.seconds(30))
         #expect(try connection.frames().allSatisfy { $0.type != Frames.FrameType.goaway.rawValue })
@@ -88,7 +95,9 @@ struct HTTP2ServerHandlerDeadlineTests {
 
     @Test func stalledBodyGets408OnItsStreamWhileAnotherStreamIsAnswered() throws {
         let connection = try RawConnection(limits: Self.limits())
-        try connection.send(Frames.headers(stream: 1, Frames.requestFields(method: "POST")) + Frames.data(stream: 1, count: 10))
+        try connection.send(
+            Frames.headers(stream: 1, Frames.requestFields(method: "POST")) + Frames.data(stream: 1, count: 10)
+        )
         connection.advance(.seconds(15))
         try connection.send(Frames.headers(stream: 3, Frames.requestFields(path: "/other"), endStream: true))
         #expect(connection.dispatcher.requests.map(\.stream) == [StreamID(3)])
@@ -121,7 +130,9 @@ struct HTTP2ServerHandlerDeadlineTests {
         var limits = Self.limits()
         limits.requestBodyTimeout = .seconds(300)
         let connection = try RawConnection(limits: limits)
-        try connection.send(Frames.headers(stream: 1, Frames.requestFields(method: "POST")) + Frames.data(stream: 1, count: 1))
+        try connection.send(
+            Frames.headers(stream: 1, Frames.requestFields(method: "POST")) + Frames.data(stream: 1, count: 1)
+        )
         connection.advance(.seconds(59))
         #expect(connection.channel.isActive)
         connection.advance(.seconds(1))
@@ -137,7 +148,8 @@ struct HTTP2ServerHandlerDeadlineTests {
         limits.maxBufferedBodyBytesPerConnection = 2 << 20
         let connection = try RawConnection(limits: limits)
         var window = 65_535
-        for frame in try connection.frames() where frame.type == Frames.FrameType.windowUpdate.rawValue && frame.stream == 0 {
+        for frame in try connection.frames()
+        where frame.type == Frames.FrameType.windowUpdate.rawValue && frame.stream == 0 {
             window += Int(frame.integer(at: 0))
         }
         #expect(window == HTTP2ServerSession.connectionWindow(limits))

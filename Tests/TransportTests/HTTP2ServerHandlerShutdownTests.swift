@@ -2,6 +2,7 @@ import CNghttp2
 import NIOCore
 import NIOEmbedded
 import Testing
+
 @testable import GatehouseTransport
 
 @Suite("HTTP2ServerHandler shutdown")

@@ -3,6 +3,7 @@ import HTTPTypes
 import NIOCore
 import NIOEmbedded
 import Testing
+
 @testable import GatehouseTransport
 
 @Suite("HTTP2ServerHandler")

@@ -1,6 +1,7 @@
 import HTTPTypes
 import NIOCore
 import Testing
+
 @testable import GatehouseTransport
 
 @Suite("HTTP2StreamMachine")

@@ -47,7 +47,8 @@ final class HTTP2TestClient {
         headers: [(String, String)] = [],
         body: [UInt8]? = nil
     ) -> Int32 {
-        let fields = [(":method", method), (":scheme", "https"), (":authority", "localhost"), (":path", path)]
+        let fields =
+            [(":method", method), (":scheme", "https"), (":authority", "localhost"), (":path", path)]
             + headers
         let stream = Self.withNameValues(fields) { nva in
             guard let body else {
@@ -101,7 +102,12 @@ final class HTTP2TestClient {
             valuePointer.initialize(from: value, count: value.count)
             return (namePointer, valuePointer)
         }
-        defer { pointers.forEach { $0.0.deallocate(); $0.1.deallocate() } }
+        defer {
+            for (name, value) in pointers {
+                name.deallocate()
+                value.deallocate()
+            }
+        }
         var nva = zip(strings, pointers).map { strings, pointers in
             nghttp2_nv(
                 name: pointers.0,
@@ -119,7 +125,14 @@ final class HTTP2TestClient {
     }
 
     private static let onHeader: nghttp2_on_header_callback = {
-        _, frame, name, nameLength, value, valueLength, _, user in
+        _,
+        frame,
+        name,
+        nameLength,
+        value,
+        valueLength,
+        _,
+        user in
         let client = HTTP2TestClient.client(user)
         let stream = frame!.pointee.hd.stream_id
         let name = String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self)

@@ -1,6 +1,7 @@
 import HTTPTypes
 import NIOCore
 import NIOEmbedded
+
 @testable import GatehouseTransport
 
 /// A dispatcher that records requests and cancellations and answers according to its mode.

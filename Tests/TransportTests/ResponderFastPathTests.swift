@@ -18,7 +18,9 @@ private struct Stamp: ImmediateMiddleware {
         Self.stamp(try await next.respond(to: request, context: context))
     }
 
-    func handleImmediately(_ request: Request, context: RequestContext, next: any ImmediateResponder) throws -> Response? {
+    func handleImmediately(_ request: Request, context: RequestContext, next: any ImmediateResponder) throws
+        -> Response?
+    {
         try next.respondImmediately(to: request, context: context).map(Self.stamp)
     }
 
@@ -59,8 +61,12 @@ private final class CollectingLogHandler: LogHandler, Sendable {
 
     private func context() -> RequestContext {
         let tls = TLSSessionInfo(
-            protocolVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", alpn: "h2", peerCertificates: [],
-            verifyResult: nil, isResumed: false
+            protocolVersion: "TLSv1.3",
+            cipher: "TLS_AES_128_GCM_SHA256",
+            alpn: "h2",
+            peerCertificates: [],
+            verifyResult: nil,
+            isResumed: false
         )
         let info = ConnectionInfo(id: 1, remoteAddress: nil, localAddress: nil, httpVersion: .http2, tls: tls)
         return RequestContext(connection: info, connectionStore: ConnectionStore())
@@ -87,7 +93,9 @@ private final class CollectingLogHandler: LogHandler, Sendable {
         _ = try answered.respondImmediately(to: self.request, context: self.context())
         #expect(handler.messages.withLock { $0 } == ["GET /x 200"])
 
-        let unanswered = [RequestLogger(logger: logger) as any Middleware].chainedWithFastPath(to: ClosureResponder { _, _ in .text("later") })
+        let unanswered = [RequestLogger(logger: logger) as any Middleware].chainedWithFastPath(
+            to: ClosureResponder { _, _ in .text("later") }
+        )
         #expect(try unanswered.respondImmediately(to: self.request, context: self.context()) == nil)
         _ = try await unanswered.respond(to: self.request, context: self.context())
         #expect(handler.messages.withLock { $0 } == ["GET /x 200", "GET /x 200"])

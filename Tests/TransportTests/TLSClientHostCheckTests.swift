@@ -1,5 +1,6 @@
 import TestSupport
 import Testing
+
 @testable import GatehouseTransport
 
 @Suite("The TLS client never connects without checking the host it was given")

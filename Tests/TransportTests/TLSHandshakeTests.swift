@@ -3,14 +3,17 @@ import NIOCore
 import NIOEmbedded
 import TestSupport
 import Testing
+
 @testable import GatehouseTransport
 
 @Suite struct TLSHandshakeTests {
     @Test(arguments: [TLSVersion.v1_2, .v1_3])
     func handshakeAndDataBothWays(version: TLSVersion) throws {
         let pki = try TestPKI.shared()
-        let pair = try TLSChannelPair(server: TLSFixtures.server(version: version),
-                                      client: TLSFixtures.client(version: version))
+        let pair = try TLSChannelPair(
+            server: TLSFixtures.server(version: version),
+            client: TLSFixtures.client(version: version)
+        )
         defer { pair.finish() }
         try pair.shuttle()
         let info = try #require(pair.serverRecorder.handshake)
@@ -45,8 +48,10 @@ import Testing
 
     @Test(arguments: [TLSVersion.v1_2, .v1_3])
     func requestModeWithoutCertificate(version: TLSVersion) throws {
-        let pair = try TLSChannelPair(server: TLSFixtures.server(version: version),
-                                      client: TLSFixtures.client(presenting: nil, version: version))
+        let pair = try TLSChannelPair(
+            server: TLSFixtures.server(version: version),
+            client: TLSFixtures.client(presenting: nil, version: version)
+        )
         defer { pair.finish() }
         try pair.shuttle()
         let info = try #require(pair.serverRecorder.handshake)
@@ -57,8 +62,10 @@ import Testing
     @Test(arguments: [TLSVersion.v1_2, .v1_3])
     func requestModeWithForeignCertificate(version: TLSVersion) throws {
         let pki = try TestPKI.shared()
-        let pair = try TLSChannelPair(server: TLSFixtures.server(version: version),
-                                      client: TLSFixtures.client(presenting: .strangerClient, version: version))
+        let pair = try TLSChannelPair(
+            server: TLSFixtures.server(version: version),
+            client: TLSFixtures.client(presenting: .strangerClient, version: version)
+        )
         defer { pair.finish() }
         try pair.shuttle()
         let info = try #require(pair.serverRecorder.handshake)
@@ -71,8 +78,10 @@ import Testing
 
     @Test(arguments: [TLSVersion.v1_2, .v1_3])
     func requestModeWithoutTrustedCAsStillReportsAVerdict(version: TLSVersion) throws {
-        let pair = try TLSChannelPair(server: TLSFixtures.server(version: version, trusted: false),
-                                      client: TLSFixtures.client(version: version))
+        let pair = try TLSChannelPair(
+            server: TLSFixtures.server(version: version, trusted: false),
+            client: TLSFixtures.client(version: version)
+        )
         defer { pair.finish() }
         try pair.shuttle()
         let info = try #require(pair.serverRecorder.handshake)
@@ -82,8 +91,10 @@ import Testing
 
     @Test(arguments: [TLSVersion.v1_2, .v1_3], [TestPKI.Client?.some(.strangerClient), nil])
     func requireModeRejects(version: TLSVersion, presenting: TestPKI.Client?) throws {
-        let pair = try TLSChannelPair(server: TLSFixtures.server(mode: .require, version: version),
-                                      client: TLSFixtures.client(presenting: presenting, version: version))
+        let pair = try TLSChannelPair(
+            server: TLSFixtures.server(mode: .require, version: version),
+            client: TLSFixtures.client(presenting: presenting, version: version)
+        )
         defer { pair.finish() }
         try pair.shuttle()
         #expect(pair.serverRecorder.handshake == nil)
@@ -100,8 +111,10 @@ import Testing
 
     @Test(arguments: [TLSVersion.v1_2, .v1_3])
     func requireModeAcceptsTrustedClient(version: TLSVersion) throws {
-        let pair = try TLSChannelPair(server: TLSFixtures.server(mode: .require, version: version),
-                                      client: TLSFixtures.client(presenting: .rootClient, version: version))
+        let pair = try TLSChannelPair(
+            server: TLSFixtures.server(mode: .require, version: version),
+            client: TLSFixtures.client(presenting: .rootClient, version: version)
+        )
         defer { pair.finish() }
         try pair.shuttle()
         try pair.send("ping", from: pair.client)
@@ -112,8 +125,10 @@ import Testing
 
     @Test(arguments: [TLSVersion.v1_2, .v1_3])
     func noneModeDoesNotAsk(version: TLSVersion) throws {
-        let pair = try TLSChannelPair(server: TLSFixtures.server(mode: .none, version: version),
-                                      client: TLSFixtures.client(version: version))
+        let pair = try TLSChannelPair(
+            server: TLSFixtures.server(mode: .none, version: version),
+            client: TLSFixtures.client(version: version)
+        )
         defer { pair.finish() }
         try pair.shuttle()
         let info = try #require(pair.serverRecorder.handshake)

@@ -1,33 +1,46 @@
 import COpenSSL
-import GatehouseCertificates
 import Foundation
+import GatehouseCertificates
 import NIOCore
 import TestSupport
 import Testing
+
 @testable import GatehouseTransport
 
 @Suite struct TLSHostileClientTests {
     /// A client context presenting `chainFile` (every certificate in it, as it is) with `keyFile`.
     private func client(chainFile: String, keyFile: String, alpn: [String] = ["h2", "http/1.1"]) throws -> TLSContext {
         let pki = try TestPKI.shared()
-        return try TLSContext(client: TLSClientConfiguration(
-            identity: .pem(certificateChainFile: chainFile, privateKeyFile: keyFile),
-            trustedCAFiles: [pki.rootCAFile], applicationProtocols: alpn, serverName: "localhost"))
+        return try TLSContext(
+            client: TLSClientConfiguration(
+                identity: .pem(certificateChainFile: chainFile, privateKeyFile: keyFile),
+                trustedCAFiles: [pki.rootCAFile],
+                applicationProtocols: alpn,
+                serverName: "localhost"
+            )
+        )
     }
 
     private func server(maxChainSize: Int = 64 * 1024) throws -> TLSContext {
         let pki = try TestPKI.shared()
         var limits = ConnectionLimits()
         limits.maxClientCertificateChainSize = maxChainSize
-        return try TLSContext(server: TLSConfiguration(
-            identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
-            clientCertificateMode: .request, trustedCAFiles: [pki.rootCAFile]), limits: limits)
+        return try TLSContext(
+            server: TLSConfiguration(
+                identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
+                clientCertificateMode: .request,
+                trustedCAFiles: [pki.rootCAFile]
+            ),
+            limits: limits
+        )
     }
 
     @Test(arguments: [TLSVersion.v1_2, .v1_3])
     func aClientOfferingOnlyUnknownProtocolsGetsNoApplicationProtocol(version: TLSVersion) throws {
-        let pair = try TLSChannelPair(server: TLSFixtures.server(version: version),
-                                      client: TLSFixtures.client(version: version, alpn: ["spdy/3", "h3"]))
+        let pair = try TLSChannelPair(
+            server: TLSFixtures.server(version: version),
+            client: TLSFixtures.client(version: version, alpn: ["spdy/3", "h3"])
+        )
         defer { pair.finish() }
         try pair.shuttle()
         #expect(pair.serverRecorder.handshake == nil)
@@ -41,7 +54,8 @@ import Testing
         let impostor = try PolicyTestPKI.shared().rootImpostorClient
         let pair = try TLSChannelPair(
             server: TLSFixtures.server(version: version),
-            client: self.client(chainFile: impostor.chainFile, keyFile: impostor.keyFile))
+            client: self.client(chainFile: impostor.chainFile, keyFile: impostor.keyFile)
+        )
         defer { pair.finish() }
         try pair.shuttle()
         // The policy judges it later (403 untrusted); the handshake itself must not fail without an alert.
@@ -57,21 +71,25 @@ import Testing
         // 60 junk certificates of about 400 bytes: about 24 KiB, over a 16 KiB limit.
         let pair = try TLSChannelPair(
             server: self.server(maxChainSize: 16 * 1024),
-            client: self.client(chainFile: pki.junkChainFile(junk: 60), keyFile: pki.base.client.keyFile))
+            client: self.client(chainFile: pki.junkChainFile(junk: 60), keyFile: pki.base.client.keyFile)
+        )
         defer { pair.finish() }
         try pair.shuttle()
         #expect(pair.serverRecorder.handshake == nil)
         let failure = try #require(pair.serverRecorder.tlsErrors.first)
         #expect(failure.description.contains("excessive message size"), "\(failure)")
-        #expect(pair.clientRecorder.tlsErrors.first?.description.contains("alert") == true,
-                "\(pair.clientRecorder.errors)")
+        #expect(
+            pair.clientRecorder.tlsErrors.first?.description.contains("alert") == true,
+            "\(pair.clientRecorder.errors)"
+        )
     }
 
     @Test func atMostMaxPresentedCertificatesOfAChainAreKept() throws {
         let pki = try PolicyTestPKI.shared()
         let pair = try TLSChannelPair(
             server: self.server(),
-            client: self.client(chainFile: pki.junkChainFile(junk: 40), keyFile: pki.base.client.keyFile))
+            client: self.client(chainFile: pki.junkChainFile(junk: 40), keyFile: pki.base.client.keyFile)
+        )
         defer { pair.finish() }
         try pair.shuttle()
         let info = try #require(pair.serverRecorder.handshake)
@@ -83,10 +101,18 @@ import Testing
     func theSessionKeepsOnlyTheLeafAndAResumptionGetsTheLeaf(version: TLSVersion) throws {
         let pki = try PolicyTestPKI.shared()
         let server = try TLSFixtures.server(version: version)
-        let client = try TLSContext(client: TLSClientConfiguration(
-            identity: .pem(certificateChainFile: pki.junkChainFile(junk: 10), privateKeyFile: pki.base.client.keyFile),
-            trustedCAFiles: [pki.base.rootCAFile], serverName: "localhost", minimumVersion: version,
-            maximumVersion: version))
+        let client = try TLSContext(
+            client: TLSClientConfiguration(
+                identity: .pem(
+                    certificateChainFile: pki.junkChainFile(junk: 10),
+                    privateKeyFile: pki.base.client.keyFile
+                ),
+                trustedCAFiles: [pki.base.rootCAFile],
+                serverName: "localhost",
+                minimumVersion: version,
+                maximumVersion: version
+            )
+        )
         let first = try TLSChannelPair(server: server, client: client)
         defer { first.finish() }
         try first.shuttle()
@@ -134,15 +160,24 @@ import Testing
     @Test func aVerifiedChainPaddedWithJunkKeepsOnlyItsPathInTheCache() throws {
         let pki = try PolicyTestPKI.shared()
         let junk = try (0..<8).map {
-            try AttackCertificateMinter.mint(commonName: "padding \($0)", key: pki.base.client.key, issuer: nil,
-                                             extensions: [])
+            try AttackCertificateMinter.mint(
+                commonName: "padding \($0)",
+                key: pki.base.client.key,
+                issuer: nil,
+                extensions: []
+            )
         }
         let chainFile = (pki.base.directory as NSString).appendingPathComponent("padded-\(UUID().uuidString).pem")
         try (pki.base.client.chain + junk).pemString.write(toFile: chainFile, atomically: true, encoding: .utf8)
         let server = try self.server()
         for _ in 1...2 {
-            let pair = try TLSChannelPair(server: server, client: self.client(chainFile: chainFile,
-                                                                              keyFile: pki.base.client.keyFile))
+            let pair = try TLSChannelPair(
+                server: server,
+                client: self.client(
+                    chainFile: chainFile,
+                    keyFile: pki.base.client.keyFile
+                )
+            )
             defer { pair.finish() }
             try pair.shuttle()
             let info = try #require(pair.serverRecorder.handshake)

@@ -4,6 +4,7 @@ import NIOCore
 import NIOEmbedded
 import TestSupport
 import Testing
+
 @testable import GatehouseTransport
 
 @Suite struct TLSLifecycleTests {
@@ -30,7 +31,8 @@ import Testing
         let handler = TLSHandler(context: try TLSFixtures.server(), role: .server, handshakeTimeout: .seconds(5))
         try channel.pipeline.syncOperations.addHandlers([handler, TLSRecorder()])
         channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 443), promise: nil)
-        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: h\r\n\r\n"))  // not TLS: the handshake fails
+        // not TLS: the handshake fails
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: h\r\n\r\n"))
         for _ in 0..<64 { try channel.writeInbound(ByteBuffer(repeating: 0x16, count: 16 * 1024)) }
         // What stays is the unread rest of the first, failing read (a few bytes), not the 1 MiB that followed.
         #expect((handler.connection?.pendingInputBytes ?? 0) < 1024)
@@ -39,8 +41,10 @@ import Testing
 
     @Test(arguments: [TLSVersion.v1_2, .v1_3])
     func closeSendsCloseNotify(version: TLSVersion) throws {
-        let pair = try TLSChannelPair(server: TLSFixtures.server(version: version),
-                                      client: TLSFixtures.client(version: version))
+        let pair = try TLSChannelPair(
+            server: TLSFixtures.server(version: version),
+            client: TLSFixtures.client(version: version)
+        )
         defer { pair.finish() }
         try pair.shuttle()
         let closed = pair.server.close()
@@ -136,23 +140,35 @@ import Testing
     @Test func configurationErrorsNameTheFile() throws {
         let pki = try TestPKI.shared()
         let mismatch = #expect(throws: TLSError.self) {
-            try TLSContext(server: TLSConfiguration(
-                identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.client.keyFile)))
+            try TLSContext(
+                server: TLSConfiguration(
+                    identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.client.keyFile)
+                )
+            )
         }
         #expect(mismatch?.code == .invalidConfiguration)
         #expect(mismatch?.detail.contains(pki.server.chainFile) == true)
         let missing = #expect(throws: TLSError.self) {
-            try TLSContext(server: TLSConfiguration(
-                identity: .pem(certificateChainFile: "/nonexistent/server.crt", privateKeyFile: pki.server.keyFile)))
+            try TLSContext(
+                server: TLSConfiguration(
+                    identity: .pem(certificateChainFile: "/nonexistent/server.crt", privateKeyFile: pki.server.keyFile)
+                )
+            )
         }
         #expect(missing?.detail.contains("/nonexistent/server.crt") == true)
         #expect(throws: TLSError.self) {
-            try TLSContext(server: TLSConfiguration(
-                identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
-                clientCertificateMode: .require))
+            try TLSContext(
+                server: TLSConfiguration(
+                    identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
+                    clientCertificateMode: .require
+                )
+            )
         }
-        let pkcs12 = try TLSContext(server: TLSConfiguration(
-            identity: .pkcs12(file: pki.clientPFXFile, password: pki.clientPFXPassword)))
+        let pkcs12 = try TLSContext(
+            server: TLSConfiguration(
+                identity: .pkcs12(file: pki.clientPFXFile, password: pki.clientPFXPassword)
+            )
+        )
         #expect(pkcs12.role == .server)
     }
 }

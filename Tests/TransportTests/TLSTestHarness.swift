@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import TestSupport
 import Testing
+
 @testable import GatehouseTransport
 
 /// Records what reaches the top of a TLS pipeline: handshake events, plaintext, errors.
@@ -106,13 +107,16 @@ enum TLSFixtures {
         alpn: [String] = ["h2", "http/1.1"]
     ) throws -> TLSContext {
         let pki = try TestPKI.shared()
-        return try TLSContext(server: TLSConfiguration(
-            identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
-            clientCertificateMode: mode,
-            trustedCAFiles: trusted ? [pki.rootCAFile] : [],
-            applicationProtocols: alpn,
-            minimumVersion: version ?? .v1_2,
-            maximumVersion: version ?? .v1_3))
+        return try TLSContext(
+            server: TLSConfiguration(
+                identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
+                clientCertificateMode: mode,
+                trustedCAFiles: trusted ? [pki.rootCAFile] : [],
+                applicationProtocols: alpn,
+                minimumVersion: version ?? .v1_2,
+                maximumVersion: version ?? .v1_3
+            )
+        )
     }
 
     static func client(
@@ -124,8 +128,15 @@ enum TLSFixtures {
         let identity = client.map { pki.identity($0) }.map {
             TLSIdentity.pem(certificateChainFile: $0.chainFile, privateKeyFile: $0.keyFile)
         }
-        return try TLSContext(client: TLSClientConfiguration(
-            identity: identity, trustedCAFiles: [pki.rootCAFile], applicationProtocols: alpn,
-            serverName: "localhost", minimumVersion: version ?? .v1_2, maximumVersion: version ?? .v1_3))
+        return try TLSContext(
+            client: TLSClientConfiguration(
+                identity: identity,
+                trustedCAFiles: [pki.rootCAFile],
+                applicationProtocols: alpn,
+                serverName: "localhost",
+                minimumVersion: version ?? .v1_2,
+                maximumVersion: version ?? .v1_3
+            )
+        )
     }
 }

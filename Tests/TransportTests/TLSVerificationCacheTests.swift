@@ -1,12 +1,13 @@
 import COpenSSL
-import GatehouseCertificates
-import GatehouseCertificateAuthority
 import Foundation
+import GatehouseCertificateAuthority
+import GatehouseCertificates
 import NIOCore
 import NIOEmbedded
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import GatehouseTransport
 
 @Suite struct TLSVerificationCacheTests {
@@ -91,15 +92,24 @@ import Testing
     /// A client context presenting a new certificate from `issuer`, followed by `chain`.
     private func mintClient(issuer: CertificateAuthority, chain: [Certificate]) throws -> TLSContext {
         let pki = try TestPKI.shared()
-        let issued = try issuer.issue(CertificateSpec(
-            subject: [.commonName("second-client")], kind: .client, notBefore: Date().addingTimeInterval(-60)))
+        let issued = try issuer.issue(
+            CertificateSpec(
+                subject: [.commonName("second-client")],
+                kind: .client,
+                notBefore: Date().addingTimeInterval(-60)
+            )
+        )
         let prefix = (pki.directory as NSString).appendingPathComponent("second-client-\(UUID().uuidString)")
         let files = try issued.write(prefix: prefix)
         let chainFile = prefix + "-chain.pem"
         try ([issued.certificate] + chain).pemString.write(toFile: chainFile, atomically: true, encoding: .utf8)
-        return try TLSContext(client: TLSClientConfiguration(
-            identity: .pem(certificateChainFile: chainFile, privateKeyFile: files[1]),
-            trustedCAFiles: [pki.rootCAFile], serverName: "localhost"))
+        return try TLSContext(
+            client: TLSClientConfiguration(
+                identity: .pem(certificateChainFile: chainFile, privateKeyFile: files[1]),
+                trustedCAFiles: [pki.rootCAFile],
+                serverName: "localhost"
+            )
+        )
     }
 
     @Test func aDifferentChainMisses() throws {
@@ -160,10 +170,15 @@ import Testing
         let server = try TLSFixtures.server(mode: .require)
         let store = try #require(server.trustStore)
         let crl = try pki.intermediateAuthority.issueCRL(
-            revoking: [pki.client.certificate], lastUpdate: Date().addingTimeInterval(-60),
-            nextUpdate: Date().addingTimeInterval(3600))
+            revoking: [pki.client.certificate],
+            lastUpdate: Date().addingTimeInterval(-60),
+            nextUpdate: Date().addingTimeInterval(3600)
+        )
         let rootCRL = try pki.rootAuthority.issueCRL(
-            revoking: [], lastUpdate: Date().addingTimeInterval(-60), nextUpdate: Date().addingTimeInterval(3600))
+            revoking: [],
+            lastUpdate: Date().addingTimeInterval(-60),
+            nextUpdate: Date().addingTimeInterval(3600)
+        )
         for list in [crl, rootCRL] {
             _ = store.withUnsafeStore { store in list.withUnsafeCRL { X509_STORE_add_crl(store, $0) } }
         }
@@ -288,11 +303,12 @@ final class X509FreeWatch: Sendable {
 private let watchedAddress = Atomic<Int>(0)
 private let watchedFreed = Atomic<Bool>(false)
 
-private let x509FreeCallback: @convention(c) (
-    UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<CRYPTO_EX_DATA>?, Int32, Int,
-    UnsafeMutableRawPointer?
-) -> Void = { parent, _, _, _, _, _ in
-    if let parent, Int(bitPattern: parent) == watchedAddress.load(ordering: .relaxed) {
-        watchedFreed.store(true, ordering: .relaxed)
+private let x509FreeCallback:
+    @convention(c) (
+        UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<CRYPTO_EX_DATA>?, Int32, Int,
+        UnsafeMutableRawPointer?
+    ) -> Void = { parent, _, _, _, _, _ in
+        if let parent, Int(bitPattern: parent) == watchedAddress.load(ordering: .relaxed) {
+            watchedFreed.store(true, ordering: .relaxed)
+        }
     }
-}

@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import TestSupport
 import Testing
+
 @testable import GatehouseTransport
 
 @Suite struct TLSWriteCoalescingTests {

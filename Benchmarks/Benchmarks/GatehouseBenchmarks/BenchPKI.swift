@@ -1,6 +1,6 @@
+import Foundation
 import GatehouseCertificateAuthority
 import GatehouseCertificates
-import Foundation
 
 /// A root CA → intermediate CA → client chain minted in memory (ECDSA P-256), with the root written to a
 /// temporary file because policies are loaded from files. A minimal copy of the tests' `TestPKI`, which is
@@ -20,8 +20,12 @@ struct BenchPKI: Sendable {
     static func make() throws -> BenchPKI {
         let now = Date()
         func spec(_ name: String, _ kind: CertificateSpec.Kind) -> CertificateSpec {
-            CertificateSpec(subject: [.organization("Gatehouse Bench"), .commonName(name)], kind: kind,
-                            notBefore: now.addingTimeInterval(-86_400), notAfter: now.addingTimeInterval(30 * 86_400))
+            CertificateSpec(
+                subject: [.organization("Gatehouse Bench"), .commonName(name)],
+                kind: kind,
+                notBefore: now.addingTimeInterval(-86_400),
+                notAfter: now.addingTimeInterval(30 * 86_400)
+            )
         }
         let root = try CertificateAuthority.createRoot(spec("Gatehouse Bench Root CA", .rootCA))
         let intermediate = try root.issueIntermediate(spec("Gatehouse Bench Intermediate CA", .intermediateCA))
@@ -32,7 +36,10 @@ struct BenchPKI: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let rootCAFile = (directory as NSString).appendingPathComponent("root-ca.crt")
         try Data([root.certificate].pemString.utf8).write(to: URL(fileURLWithPath: rootCAFile))
-        return BenchPKI(rootCA: root.certificate, rootCAFile: rootCAFile,
-                        clientChain: [client.certificate, intermediate.certificate])
+        return BenchPKI(
+            rootCA: root.certificate,
+            rootCAFile: rootCAFile,
+            clientChain: [client.certificate, intermediate.certificate]
+        )
     }
 }

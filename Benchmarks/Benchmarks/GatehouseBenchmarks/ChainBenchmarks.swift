@@ -1,10 +1,10 @@
-import GatehouseAuth
 import Benchmark
-import GatehouseFunctions
+import GatehouseAuth
 import GatehouseConfiguration
-import HTTPTypes
+import GatehouseFunctions
 import GatehouseRouting
 @_spi(Benchmarks) import GatehouseTransport
+import HTTPTypes
 
 /// The whole request chain of the default `gatehouse serve` configuration, without the protocol layer.
 func registerChainBenchmarks() {
@@ -47,7 +47,13 @@ private func defaultChain() throws -> (ResponderHandle, Request, RequestContext)
     try routes.add("/api/hello", function: Hello(), middleware: [authentication])
     try routes.add("/api/whoami", function: WhoAmI(), middleware: [authentication])
     try routes.add("/healthz", function: Health())
-    let request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "127.0.0.1",
-                                            path: "/api/hello?name=bench"))
+    let request = Request(
+        head: HTTPRequest(
+            method: .get,
+            scheme: "https",
+            authority: "127.0.0.1",
+            path: "/api/hello?name=bench"
+        )
+    )
     return (ResponderHandle(routes.build()), request, fixture.context())
 }

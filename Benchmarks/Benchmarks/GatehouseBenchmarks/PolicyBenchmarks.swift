@@ -1,10 +1,10 @@
-@_spi(Benchmarks) import GatehouseAuth
 import Benchmark
-import GatehouseCertificates
 import Foundation
+@_spi(Benchmarks) import GatehouseAuth
+import GatehouseCertificates
+import GatehouseTransport
 import HTTPTypes
 import Logging
-import GatehouseTransport
 
 /// The client-certificate decision: once per connection (first evaluation) and per request (cached path).
 func registerPolicyBenchmarks() {
@@ -13,8 +13,14 @@ func registerPolicyBenchmarks() {
     Benchmark("PolicyDecision.cachedPath", configuration: .kiloIterations) { benchmark in
         let fixture = try PolicyFixture.make(identities: 0)
         let context = fixture.context()
-        let request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "127.0.0.1",
-                                                path: "/api/hello?name=bench"))
+        let request = Request(
+            head: HTTPRequest(
+                method: .get,
+                scheme: "https",
+                authority: "127.0.0.1",
+                path: "/api/hello?name=bench"
+            )
+        )
         guard case .authenticated = try await fixture.authenticator.authenticate(request, context: context) else {
             throw BenchmarkFailure("the first evaluation rejected the bench client")
         }
@@ -30,8 +36,14 @@ func registerPolicyBenchmarks() {
     Benchmark("PolicyDecision.cachedPath.immediate", configuration: .kiloIterations) { benchmark in
         let fixture = try PolicyFixture.make(identities: 0)
         let context = fixture.context()
-        let request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "127.0.0.1",
-                                                path: "/api/hello?name=bench"))
+        let request = Request(
+            head: HTTPRequest(
+                method: .get,
+                scheme: "https",
+                authority: "127.0.0.1",
+                path: "/api/hello?name=bench"
+            )
+        )
         guard case .authenticated = try fixture.authenticator.authenticateOnFastPath(request, context: context) else {
             throw BenchmarkFailure("the first evaluation rejected the bench client")
         }
@@ -75,15 +87,23 @@ struct PolicyFixture {
             return identity
         }
         let policy = try ClientCertificatePolicy.load(configuration, name: "bench", relativeTo: nil)
-        let authenticator = ClientCertificateAuthenticator(policy: PolicyHandle(policy),
-                                                           logger: Logger(label: "bench"))
+        let authenticator = ClientCertificateAuthenticator(
+            policy: PolicyHandle(policy),
+            logger: Logger(label: "bench")
+        )
         return PolicyFixture(pki: pki, policy: policy, authenticator: authenticator)
     }
 
     /// The context of a request on a new mutual-TLS connection that presented the bench client's chain.
     func context() -> RequestContext {
-        let tls = TLSSessionInfo(protocolVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", alpn: "h2",
-                                 peerCertificates: self.pki.clientChain, verifyResult: nil, isResumed: false)
+        let tls = TLSSessionInfo(
+            protocolVersion: "TLSv1.3",
+            cipher: "TLS_AES_128_GCM_SHA256",
+            alpn: "h2",
+            peerCertificates: self.pki.clientChain,
+            verifyResult: nil,
+            isResumed: false
+        )
         let connection = ConnectionInfo(id: 1, remoteAddress: nil, localAddress: nil, httpVersion: .http2, tls: tls)
         return RequestContext(connection: connection, connectionStore: ConnectionStore())
     }

@@ -1,7 +1,7 @@
 import Benchmark
+import GatehouseTransport
 import HTTPTypes
 import NIOCore
-import GatehouseTransport
 
 /// HTTP/2 request head → `Request`.
 ///
@@ -28,7 +28,10 @@ func registerRequestHeadBenchmarks() {
 /// The public-API replica of `HTTP2RequestHeadBuilder.append` + `build` + `Request(head:)`.
 @inline(never)
 func makeRequest(_ fields: [(name: [UInt8], value: [UInt8])]) -> Request? {
-    var method: String?, scheme: String?, authority: String?, path: String?
+    var method: String?
+    var scheme: String?
+    var authority: String?
+    var path: String?
     var headerFields = HTTPFields()
     for field in fields {
         if field.name.first == UInt8(ascii: ":") {
@@ -54,7 +57,12 @@ func makeRequest(_ fields: [(name: [UInt8], value: [UInt8])]) -> Request? {
     guard let rawMethod = method, let parsed = HTTPRequest.Method(rawMethod), scheme != nil, path != nil else {
         return nil
     }
-    let head = HTTPRequest(method: parsed, scheme: scheme, authority: authority, path: path,
-                           headerFields: headerFields)
+    let head = HTTPRequest(
+        method: parsed,
+        scheme: scheme,
+        authority: authority,
+        path: path,
+        headerFields: headerFields
+    )
     return Request(head: head)
 }

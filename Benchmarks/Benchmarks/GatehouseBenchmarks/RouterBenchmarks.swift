@@ -1,7 +1,7 @@
 import Benchmark
-import HTTPTypes
 import GatehouseRouting
 import GatehouseTransport
+import HTTPTypes
 
 /// Finding one route among 100 and running its (trivial) function through `Router.respond`.
 func registerRouterBenchmarks() {
@@ -14,8 +14,14 @@ func registerRouterBenchmarks() {
             try routes.add("/api/v2/service\(index)/items/{id}", function: Ok())
         }
         let router = routes.build()
-        let request = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "127.0.0.1",
-                                                path: "/api/v2/service7/items/42?verbose=1"))
+        let request = Request(
+            head: HTTPRequest(
+                method: .get,
+                scheme: "https",
+                authority: "127.0.0.1",
+                path: "/api/v2/service7/items/42?verbose=1"
+            )
+        )
         let context = PolicyFixture.emptyContext()
         guard try await router.respond(to: request, context: context).status == .ok else {
             throw BenchmarkFailure("the router did not find the route")
@@ -37,8 +43,14 @@ struct Ok: Function {
 extension PolicyFixture {
     /// The context of a request on a connection without a client certificate.
     static func emptyContext() -> RequestContext {
-        let tls = TLSSessionInfo(protocolVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", alpn: "h2",
-                                 peerCertificates: [], verifyResult: nil, isResumed: false)
+        let tls = TLSSessionInfo(
+            protocolVersion: "TLSv1.3",
+            cipher: "TLS_AES_128_GCM_SHA256",
+            alpn: "h2",
+            peerCertificates: [],
+            verifyResult: nil,
+            isResumed: false
+        )
         let connection = ConnectionInfo(id: 1, remoteAddress: nil, localAddress: nil, httpVersion: .http2, tls: tls)
         return RequestContext(connection: connection, connectionStore: ConnectionStore())
     }

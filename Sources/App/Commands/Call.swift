@@ -1,10 +1,10 @@
 import ArgumentParser
+import Foundation
 import GatehouseCertificates
 import GatehouseClient
-import Foundation
+import GatehouseTransport
 import HTTPTypes
 import NIOCore
-import GatehouseTransport
 
 /// `gatehouse call`: one HTTPS request with a client certificate, printed like curl prints it.
 struct Call: AsyncParsableCommand {
@@ -41,7 +41,7 @@ struct Call: AsyncParsableCommand {
     var cacert: [String] = []
 
     @Flag(name: .customLong("http1.1"), help: "Speak HTTP/1.1 only.")
-    var http1_1 = false
+    var http1Only = false
 
     @Flag(name: .customLong("http2"), help: "Speak HTTP/2 only.")
     var http2 = false
@@ -78,7 +78,7 @@ struct Call: AsyncParsableCommand {
             throw ValidationError("--password and --password-file go with --pfx")
         }
         try validatePasswordOptions(self.password, file: self.passwordFile, names: ("--password", "--password-file"))
-        if self.http1_1 && self.http2 { throw ValidationError("use either --http1.1 or --http2, not both") }
+        if self.http1Only && self.http2 { throw ValidationError("use either --http1.1 or --http2, not both") }
         if self.timeout <= 0 { throw ValidationError("--timeout must be positive") }
         if let method = self.method, HTTPRequest.Method(method) == nil {
             throw ValidationError("-X \(method) is not a valid method")
@@ -128,7 +128,7 @@ struct Call: AsyncParsableCommand {
         return ClientConfiguration(
             identity: identity,
             trustedCAFiles: self.cacert,
-            httpVersion: self.http2 ? .http2 : self.http1_1 ? .http1_1 : .automatic,
+            httpVersion: self.http2 ? .http2 : self.http1Only ? .http1_1 : .automatic,
             timeout: .seconds(self.timeout),
             verifyServer: !self.insecure
         )

@@ -1,6 +1,6 @@
 import ArgumentParser
-import GatehouseCertificates
 import Foundation
+import GatehouseCertificates
 
 /// `gatehouse certs`: make and look at the certificates a Gatehouse deployment needs.
 struct Certs: ParsableCommand {

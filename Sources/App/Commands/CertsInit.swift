@@ -1,7 +1,7 @@
 import ArgumentParser
-import GatehouseCertificates
-import GatehouseCertificateAuthority
 import Foundation
+import GatehouseCertificateAuthority
+import GatehouseCertificates
 
 extension Certs {
     /// `gatehouse certs init`: the development CA, server and client certificates.
@@ -51,8 +51,11 @@ extension Certs {
             if let password = self.pfxPassword, password.isEmpty {
                 throw ValidationError("--pfx-password must not be empty (leave it out for a random one)")
             }
-            try validatePasswordOptions(self.pfxPassword, file: self.pfxPasswordFile,
-                                        names: ("--pfx-password", "--pfx-password-file"))
+            try validatePasswordOptions(
+                self.pfxPassword,
+                file: self.pfxPasswordFile,
+                names: ("--pfx-password", "--pfx-password-file")
+            )
             _ = try parseSANs(self.sans)
         }
 

@@ -1,6 +1,6 @@
 import ArgumentParser
-import GatehouseCertificates
 import Foundation
+import GatehouseCertificates
 
 extension Certs {
     /// `gatehouse certs inspect`: what a certificate file holds.
@@ -33,7 +33,10 @@ extension Certs {
                 throw ValidationError("\(self.file): no such file")
             }
             try validatePasswordOptions(
-                self.password, file: self.passwordFile, names: ("--password", "--password-file"))
+                self.password,
+                file: self.passwordFile,
+                names: ("--password", "--password-file")
+            )
         }
 
         func run() throws {

@@ -1,7 +1,7 @@
 import ArgumentParser
-import GatehouseCertificates
-import GatehouseCertificateAuthority
 import Foundation
+import GatehouseCertificateAuthority
+import GatehouseCertificates
 
 extension Certs {
     /// `gatehouse certs issue`: one client, server or intermediate CA certificate.
@@ -104,8 +104,11 @@ extension Certs {
             if let password = self.pfxPassword, password.isEmpty {
                 throw ValidationError("--pfx-password must not be empty")
             }
-            try validatePasswordOptions(self.pfxPassword, file: self.pfxPasswordFile,
-                                        names: ("--pfx-password", "--pfx-password-file"))
+            try validatePasswordOptions(
+                self.pfxPassword,
+                file: self.pfxPasswordFile,
+                names: ("--pfx-password", "--pfx-password-file")
+            )
             if let out = self.out, out.isEmpty { throw ValidationError("--out must not be empty") }
             _ = try parseSANs(self.sans)
         }
@@ -125,13 +128,18 @@ extension Certs {
             let prefix = self.out ?? Self.safeFileName(self.name)
             try reportingFailures {
                 let pfxPassword = try nonEmptyPassword(
-                    resolvePassword(self.pfxPassword, file: self.pfxPasswordFile), self.pfxPasswordFile)
+                    resolvePassword(self.pfxPassword, file: self.pfxPasswordFile),
+                    self.pfxPasswordFile
+                )
                 if self.selfSigned {
                     spec.kind = kind == .server ? .server : .client
                     let issued = try IssuedCertificate.selfSigned(spec)
                     let files = try issued.write(
-                        prefix: prefix, pfxPassword: pfxPassword,
-                        pfxCompatibility: self.pfxCompatibility.compatibility, overwrite: self.force)
+                        prefix: prefix,
+                        pfxPassword: pfxPassword,
+                        pfxCompatibility: self.pfxCompatibility.compatibility,
+                        overwrite: self.force
+                    )
                     print(Self.summary("a self-signed \(kind.rawValue) certificate", issued.certificate, files))
                     return
                 }

@@ -1,7 +1,7 @@
 import ArgumentParser
-import GatehouseCertificates
-import GatehouseCertificateAuthority
 import Foundation
+import GatehouseCertificateAuthority
+import GatehouseCertificates
 
 extension Certs {
     /// `gatehouse certs revoke`: record revocations and sign a new CRL.
@@ -69,7 +69,9 @@ extension Certs {
                 )
                 let path = self.crl ?? (self.caDir as NSString).appendingPathComponent("crl.pem")
                 try writePublicFile(Array(list.pemString.utf8), to: path, overwrite: true)
-                print("Wrote CRL number \(number) to \(path): \(revoked.count) revoked, next update \(list.nextUpdate.map { "\($0)" } ?? "none")")
+                print(
+                    "Wrote CRL number \(number) to \(path): \(revoked.count) revoked, next update \(list.nextUpdate.map { "\($0)" } ?? "none")"
+                )
             }
         }
 

@@ -1,13 +1,13 @@
 import ArgumentParser
-import GatehouseCertificates
-import GatehouseCertificateAuthority
-import GatehouseConfiguration
-import NIOCore
 import Foundation
+import GatehouseCertificateAuthority
+import GatehouseCertificates
+import GatehouseConfiguration
+import GatehouseTransport
 import Logging
+import NIOCore
 import ServiceLifecycle
 import UnixSignals
-import GatehouseTransport
 
 /// `gatehouse serve`: runs a configuration file, or the embedded default.
 struct Serve: AsyncParsableCommand {
@@ -57,7 +57,10 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        EventLoopCount.configureSharedGroup(requested: self.eventLoops, environment: ProcessInfo.processInfo.environment)
+        EventLoopCount.configureSharedGroup(
+            requested: self.eventLoops,
+            environment: ProcessInfo.processInfo.environment
+        )
         let level = Logger.Level(rawValue: self.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -71,11 +74,16 @@ struct Serve: AsyncParsableCommand {
             if let file = self.configurationFile {
                 service = try self.serviceFromFile(file, logger: logger)
                 banner = { addresses in
-                    "Gatehouse is listening on " + addresses.map { "https://\(authority(of: $0))" }.joined(separator: ", ")
+                    "Gatehouse is listening on "
+                        + addresses.map { "https://\(authority(of: $0))" }.joined(separator: ", ")
                 }
             } else {
                 let pki = try DevelopmentPKI.loadOrCreate(in: self.pkiDirectory)
-                let configuration = DefaultConfiguration.make(host: self.host ?? "127.0.0.1", port: self.port ?? 8443, pki: pki)
+                let configuration = DefaultConfiguration.make(
+                    host: self.host ?? "127.0.0.1",
+                    port: self.port ?? 8443,
+                    pki: pki
+                )
                 service = try GatehouseService(configuration: configuration, logger: logger)
                 banner = { DefaultConfiguration.banner(pki: pki, boundTo: $0) }
             }
@@ -84,7 +92,8 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode.failure
         } catch let error as CertificateError {
             // Only the development PKI of the embedded default is read outside the configuration's errors.
-            let message = "gatehouse: \(error.detail); `gatehouse certs init --dir \(self.pkiDirectory) --force` makes "
+            let message =
+                "gatehouse: \(error.detail); `gatehouse certs init --dir \(self.pkiDirectory) --force` makes "
                 + "a new development PKI"
             FileHandle.standardError.write(Data((message + "\n").utf8))
             throw ExitCode.failure
@@ -109,7 +118,8 @@ struct Serve: AsyncParsableCommand {
     /// or, for the embedded default, with the option that changes the address.
     private func explain(_ error: ListenerError) -> String {
         guard let file = self.configurationFile else {
-            let option = error.code == .addressInUse || error.code == .permissionDenied
+            let option =
+                error.code == .addressInUse || error.code == .permissionDenied
                 ? "--port sets the port" : "--host sets the address"
             return "\(error); \(option)"
         }

@@ -1,7 +1,7 @@
-import GatehouseCertificates
 public import Foundation
-public import Logging
+import GatehouseCertificates
 public import GatehouseTransport
+public import Logging
 
 /// Accepts a caller whose client certificate passes a ``ClientCertificatePolicy``.
 ///
@@ -20,6 +20,7 @@ public import GatehouseTransport
 /// try routes.add("/api/hello", function: Hello(), middleware: [authenticator.middleware()])
 /// ```
 public struct ClientCertificateAuthenticator: Authenticator {
+    /// What an accepted caller is known as: the leaf, its chains and the identity entry it matched.
     public typealias Identity = ClientCertificateIdentity
 
     /// The policy this authenticator applies, swappable by a reload.
@@ -119,13 +120,19 @@ public struct ClientCertificateAuthenticator: Authenticator {
                 answer = .refused(AuthenticationRefusal(reason: reason, response: error.response))
             }
         }
-        return ConnectionDecision(owner: self.cacheToken, generation: snapshot.generation, validUntil: validUntil,
-                                  answer: answer, next: next)
+        return ConnectionDecision(
+            owner: self.cacheToken,
+            generation: snapshot.generation,
+            validUntil: validUntil,
+            answer: answer,
+            next: next
+        )
     }
 
     private func log(_ rejection: PolicyRejection, policy: ClientCertificatePolicy, connection: UInt64) {
         let message: Logger.Message =
-            policy.mode == .report ? "client certificate would be rejected (report mode)" : "client certificate rejected"
+            policy.mode == .report
+            ? "client certificate would be rejected (report mode)" : "client certificate rejected"
         self.logger.warning(
             message,
             metadata: [

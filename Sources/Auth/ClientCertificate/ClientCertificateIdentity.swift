@@ -1,5 +1,5 @@
-public import GatehouseCertificates
 public import Foundation
+public import GatehouseCertificates
 
 /// Who a client certificate says the caller is, after it passed the policy.
 ///
@@ -30,8 +30,12 @@ public struct ClientCertificateIdentity: Sendable, Hashable {
         verifiedChain: [Certificate] = [],
         matchedIdentity: MatchedIdentity? = nil
     ) {
-        self.facts = Facts(certificate: certificate, presentedChain: presentedChain, verifiedChain: verifiedChain,
-                           matchedIdentity: matchedIdentity)
+        self.facts = Facts(
+            certificate: certificate,
+            presentedChain: presentedChain,
+            verifiedChain: verifiedChain,
+            matchedIdentity: matchedIdentity
+        )
     }
 
     /// The leaf certificate.
@@ -70,12 +74,14 @@ public struct ClientCertificateIdentity: Sendable, Hashable {
         Int((self.notAfter.timeIntervalSince(now) / 86_400).rounded(.down))
     }
 
+    /// Equal when the leaf, both chains and the matched entry are; copies of one identity are equal without comparing.
     public static func == (lhs: ClientCertificateIdentity, rhs: ClientCertificateIdentity) -> Bool {
         lhs.facts === rhs.facts
             || (lhs.certificate == rhs.certificate && lhs.presentedChain == rhs.presentedChain
                 && lhs.verifiedChain == rhs.verifiedChain && lhs.matchedIdentity == rhs.matchedIdentity)
     }
 
+    /// Hashes what `==` compares: the leaf, both chains and the matched entry.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(self.certificate)
         hasher.combine(self.presentedChain)
@@ -92,8 +98,12 @@ extension ClientCertificateIdentity {
         let verifiedChain: [Certificate]
         let matchedIdentity: MatchedIdentity?
 
-        init(certificate: Certificate, presentedChain: [Certificate], verifiedChain: [Certificate],
-             matchedIdentity: MatchedIdentity?) {
+        init(
+            certificate: Certificate,
+            presentedChain: [Certificate],
+            verifiedChain: [Certificate],
+            matchedIdentity: MatchedIdentity?
+        ) {
             self.certificate = certificate
             self.presentedChain = presentedChain
             self.verifiedChain = verifiedChain

@@ -21,7 +21,9 @@ private struct ClientCertificateMiddleware: ImmediateMiddleware {
         return try await next.respond(to: request, context: context)
     }
 
-    func handleImmediately(_ request: Request, context: RequestContext, next: any ImmediateResponder) throws -> Response? {
+    func handleImmediately(_ request: Request, context: RequestContext, next: any ImmediateResponder) throws
+        -> Response?
+    {
         var context = context
         if let refusal = try self.admit(request, into: &context) { return refusal }
         return try next.respondImmediately(to: request, context: context)

@@ -1,11 +1,12 @@
-import HTTPTypes
 public import GatehouseTransport
+import HTTPTypes
 
 /// Why a client certificate was refused. Stable codes for logs and, when exposed, the problem body.
 public struct ClientCertificateRejection: HTTPResponseError, CustomStringConvertible, Sendable {
     /// The reason code.
     public struct Reason: Hashable, Sendable, CustomStringConvertible {
         private let code: String
+        /// The code as it appears in logs and problem bodies, e.g. `not_yet_valid`.
         public var description: String { self.code }
 
         /// The client sent no certificate.
@@ -61,5 +62,6 @@ public struct ClientCertificateRejection: HTTPResponseError, CustomStringConvert
         )
     }
 
+    /// The reason code, then the detail (built now), for the log: `untrusted: …`.
     public var description: String { "\(self.reason): \(self.detail)" }
 }

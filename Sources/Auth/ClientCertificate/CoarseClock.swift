@@ -1,7 +1,7 @@
 public import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The wall clock at the kernel tick's resolution (a few milliseconds), cheap enough to read on every request.
@@ -12,11 +12,11 @@ public enum CoarseClock {
     /// The current time, within one kernel tick.
     @Sendable public static func now() -> Date {
         #if os(Linux)
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME_COARSE, &time)
-        return Date(timeIntervalSince1970: Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9)
+            var time = timespec()
+            clock_gettime(CLOCK_REALTIME_COARSE, &time)
+            return Date(timeIntervalSince1970: Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9)
         #else
-        return Date()
+            return Date()
         #endif
     }
 }

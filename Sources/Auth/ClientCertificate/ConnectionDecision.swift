@@ -50,8 +50,13 @@ final class ConnectionDecision: Sendable {
         if self.owner === owner { return self.next?.removing(owner, keepingAtMost: limit) }
         let rest = self.next?.removing(owner, keepingAtMost: limit - 1)
         if rest === self.next { return self }
-        return ConnectionDecision(owner: self.owner, generation: self.generation, validUntil: self.validUntil,
-                                  answer: self.answer, next: rest)
+        return ConnectionDecision(
+            owner: self.owner,
+            generation: self.generation,
+            validUntil: self.validUntil,
+            answer: self.answer,
+            next: rest
+        )
     }
 }
 

@@ -1,5 +1,5 @@
-import GatehouseCertificates
 import Foundation
+import GatehouseCertificates
 
 /// What the policy compares about a leaf, computed once per evaluation.
 struct CertificateFacts: Sendable {
@@ -29,7 +29,10 @@ struct CertificateFacts: Sendable {
         self.subject = certificate.subjectName
         self.issuer = certificate.issuerName
         self.commonName = certificate.commonName
-        var dns = Set<String>(), uris = Set<String>(), emails = Set<String>(), ips = Set<[UInt8]>()
+        var dns = Set<String>()
+        var uris = Set<String>()
+        var emails = Set<String>()
+        var ips = Set<[UInt8]>()
         for name in certificate.subjectAlternativeNames {
             switch name {
             case .dnsName(let value): dns.insert(PolicyValueParsing.dnsName(value))

@@ -1,5 +1,5 @@
-public import GatehouseCertificates
 public import Foundation
+public import GatehouseCertificates
 
 extension ClientCertificatePolicy {
     /// Decides whether `chain` passes this policy at `now`.
@@ -17,8 +17,14 @@ extension ClientCertificatePolicy {
     public func evaluate(chain: [Certificate], at now: Date) -> PolicyDecision {
         guard let leaf = chain.first else {
             let failure = PolicyFailure(.noCertificate) { "the client sent no certificate" }
-            return .rejected(PolicyRejection(failures: [failure], subject: nil, sha256Thumbprint: nil,
-                                             unverifiedIdentity: nil))
+            return .rejected(
+                PolicyRejection(
+                    failures: [failure],
+                    subject: nil,
+                    sha256Thumbprint: nil,
+                    unverifiedIdentity: nil
+                )
+            )
         }
         let facts = CertificateFacts(leaf)
         var failures = self.ruleFailures(facts, now: now)
@@ -34,7 +40,8 @@ extension ClientCertificatePolicy {
         }
         var matched: ClientCertificateIdentity.MatchedIdentity? = nil
         if !self.identities.isEmpty {
-            let issuer = verifiedChain.count > 1 ? verifiedChain[1] : (leaf.isSelfIssued && !verifiedChain.isEmpty ? leaf : nil)
+            let issuer =
+                verifiedChain.count > 1 ? verifiedChain[1] : (leaf.isSelfIssued && !verifiedChain.isEmpty ? leaf : nil)
             if let index = self.identities.firstMatch(facts, issuer: issuer) {
                 matched = .init(index: index, configuration: self.configuration.identities[index])
             } else {
@@ -44,11 +51,23 @@ extension ClientCertificatePolicy {
         }
         guard failures.isEmpty else {
             let identity = ClientCertificateIdentity(certificate: leaf, presentedChain: chain)
-            return .rejected(PolicyRejection(failures: failures, subject: leaf.subject,
-                                             sha256Thumbprint: facts.sha256.hexString, unverifiedIdentity: identity))
+            return .rejected(
+                PolicyRejection(
+                    failures: failures,
+                    subject: leaf.subject,
+                    sha256Thumbprint: facts.sha256.hexString,
+                    unverifiedIdentity: identity
+                )
+            )
         }
-        return .accepted(ClientCertificateIdentity(certificate: leaf, presentedChain: chain,
-                                                   verifiedChain: verifiedChain, matchedIdentity: matched))
+        return .accepted(
+            ClientCertificateIdentity(
+                certificate: leaf,
+                presentedChain: chain,
+                verifiedChain: verifiedChain,
+                matchedIdentity: matched
+            )
+        )
     }
 
     /// The leaf's validity, usage and allow-list checks.
@@ -66,16 +85,21 @@ extension ClientCertificatePolicy {
             if leaf.isCertificateAuthority {
                 failures.append(PolicyFailure(.notAClientCertificate) { "the certificate is a CA certificate" })
             } else if !leaf.allowsClientAuthentication {
-                failures.append(PolicyFailure(.notAClientCertificate) {
-                    "extendedKeyUsage does not include clientAuth"
-                })
+                failures.append(
+                    PolicyFailure(.notAClientCertificate) {
+                        "extendedKeyUsage does not include clientAuth"
+                    }
+                )
             }
         }
         if let allowList = self.allowList, !allowList.admits(leaf) {
-            let match = allowList.match, count = allowList.count
-            failures.append(PolicyFailure(.notOnAllowList) {
-                "not among the \(count) listed certificates (compared by \(match.rawValue))"
-            })
+            let match = allowList.match
+            let count = allowList.count
+            failures.append(
+                PolicyFailure(.notOnAllowList) {
+                    "not among the \(count) listed certificates (compared by \(match.rawValue))"
+                }
+            )
         }
         return failures
     }
@@ -91,14 +115,19 @@ extension ClientCertificatePolicy {
         // TLS client authentication for every CA of the path (an intermediate limited to other purposes fails);
         // the leaf's own usage is the rule check's (`requireClientAuthEKU`), which also turns the CA check off.
         let options = ChainVerificationOptions(
-            time: now, purpose: self.configuration.requireClientAuthEKU ? .clientAuth : .any, crls: self.crls,
-            revocation: revocation, checksLeafValidity: false, checksLeafPurpose: false,
+            time: now,
+            purpose: self.configuration.requireClientAuthEKU ? .clientAuth : .any,
+            crls: self.crls,
+            revocation: revocation,
+            checksLeafValidity: false,
+            checksLeafPurpose: false,
             maxIntermediates: self.configuration.maxChainDepth
         )
         // The leaf, at most `maxChainDepth` intermediates and the root: anything further cannot be on the path.
         let considered = Array(chain.prefix(self.configuration.maxChainDepth + 2))
         let verification = self.trustStore.verifyChain(considered, untrusted: self.intermediates, options: options)
-        let result = verification.result, depth = verification.errorDepth
+        let result = verification.result
+        let depth = verification.errorDepth
         if result.isRevoked {
             return .failed(PolicyFailure(.revoked) { "\(result) (depth \(depth))" })
         }
@@ -112,7 +141,11 @@ extension ClientCertificatePolicy {
             let limit = self.configuration.maxChainDepth
             return .failed(PolicyFailure(.chainTooDeep) { "\(intermediates) intermediate CAs, at most \(limit)" })
         }
-        self.verificationCache.store(verification.chain, forLeaf: leafSHA256, crls: revocation == .none ? [] : self.crls)
+        self.verificationCache.store(
+            verification.chain,
+            forLeaf: leafSHA256,
+            crls: revocation == .none ? [] : self.crls
+        )
         return .verified(verification.chain)
     }
 }

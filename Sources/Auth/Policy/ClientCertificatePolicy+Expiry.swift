@@ -1,5 +1,5 @@
-import GatehouseCertificates
 import Foundation
+import GatehouseCertificates
 
 extension ClientCertificatePolicy {
     /// Until when an accepted `identity` stays accepted: the earliest time a check that passed would fail.

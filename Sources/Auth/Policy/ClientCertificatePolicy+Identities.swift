@@ -48,8 +48,12 @@ extension ClientCertificatePolicy {
         rule.uri = identity.uri
         rule.email = identity.email.map(PolicyValueParsing.email)
         guard identity != IdentityConfiguration() else {
-            throw PolicyError(.emptyIdentity, policy: policy, key: key,
-                              detail: "an identity needs at least one field; an empty one would match everyone")
+            throw PolicyError(
+                .emptyIdentity,
+                policy: policy,
+                key: key,
+                detail: "an identity needs at least one field; an empty one would match everyone"
+            )
         }
         return rule
     }

@@ -37,13 +37,22 @@ extension ClientCertificatePolicy {
         let trustedCAs = try files.certificates(configuration.trustedCAs, key: "trustedCAs")
         let intermediates = try files.certificates(configuration.intermediates, key: "intermediates")
         let crls = try files.crls(configuration.crls, key: "crls")
-        let allowList = configuration.certificates.isEmpty
+        let allowList =
+            configuration.certificates.isEmpty
             ? nil
-            : AllowList(try files.certificates(configuration.certificates, key: "certificates"),
-                        match: configuration.allowListMatch)
+            : AllowList(
+                try files.certificates(configuration.certificates, key: "certificates"),
+                match: configuration.allowListMatch
+            )
         return ClientCertificatePolicy(
-            name: name, configuration: configuration, sourcePaths: files.sourcePaths, trustedCAs: trustedCAs,
-            intermediates: intermediates, crls: crls, allowList: allowList, identities: rules
+            name: name,
+            configuration: configuration,
+            sourcePaths: files.sourcePaths,
+            trustedCAs: trustedCAs,
+            intermediates: intermediates,
+            crls: crls,
+            allowList: allowList,
+            identities: rules
         )
     }
 
@@ -68,23 +77,37 @@ extension ClientCertificatePolicy {
         let pinsByIdentity = !rules.isEmpty && rules.allSatisfy(\.pinsCertificateOrKey)
         if !configuration.validateTrust, !pinsByAllowList, !pinsByIdentity, !configuration.allowInsecure {
             throw PolicyError(
-                .insecure, policy: name, key: "\(prefix).validateTrust",
+                .insecure,
+                policy: name,
+                key: "\(prefix).validateTrust",
                 detail: "validateTrust is false and nothing is pinned: anyone could mint a passing certificate; "
-                    + "list `certificates`, use thumbprint or spki identities, or set allowInsecure: true")
+                    + "list `certificates`, use thumbprint or spki identities, or set allowInsecure: true"
+            )
         }
         let exactAllowList = !configuration.certificates.isEmpty && configuration.allowListMatch == .certificate
         if configuration.validateTrust, configuration.trustedCAs.isEmpty, !exactAllowList {
             throw PolicyError(
-                .insecure, policy: name, key: "\(prefix).trustedCAs",
-                detail: "validateTrust is on but no trusted CA is configured and no certificate is pinned")
+                .insecure,
+                policy: name,
+                key: "\(prefix).trustedCAs",
+                detail: "validateTrust is on but no trusted CA is configured and no certificate is pinned"
+            )
         }
         if configuration.validateRevocation, configuration.crls.isEmpty {
-            throw PolicyError(.invalidValue, policy: name, key: "\(prefix).crls",
-                              detail: "validateRevocation is on but no CRL is configured")
+            throw PolicyError(
+                .invalidValue,
+                policy: name,
+                key: "\(prefix).crls",
+                detail: "validateRevocation is on but no CRL is configured"
+            )
         }
         if configuration.maxChainDepth < 0 {
-            throw PolicyError(.invalidValue, policy: name, key: "\(prefix).maxChainDepth",
-                              detail: "must be 0 or more, not \(configuration.maxChainDepth)")
+            throw PolicyError(
+                .invalidValue,
+                policy: name,
+                key: "\(prefix).maxChainDepth",
+                detail: "must be 0 or more, not \(configuration.maxChainDepth)"
+            )
         }
     }
 }

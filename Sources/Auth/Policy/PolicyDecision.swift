@@ -15,6 +15,7 @@ public struct PolicyFailure: Sendable, CustomStringConvertible {
     /// What exactly failed, e.g. OpenSSL's text for `untrusted`.
     public var detail: String { self.makeDetail() }
 
+    /// The reason code, then the detail (built now): `untrusted: …`.
     public var description: String { "\(self.reason): \(self.detail)" }
 }
 

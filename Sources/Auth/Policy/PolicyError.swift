@@ -10,6 +10,7 @@ public struct PolicyError: Error, CustomStringConvertible, Hashable {
             case unreadableFile, invalidFile, invalidValue, insecure, emptyIdentity
         }
         private let base: Base
+        /// The code's name, e.g. `unreadableFile`: stable, for logs and matching.
         public var description: String { self.base.rawValue }
 
         /// A file or directory could not be read.
@@ -55,11 +56,14 @@ public struct PolicyError: Error, CustomStringConvertible, Hashable {
         self.location = "\(fileID):\(line)"
     }
 
+    /// The policy, the key, the file if any and what is wrong, as in the example above.
     public var description: String {
         let file = self.file.map { " (\($0))" } ?? ""
         return "policy '\(self.policy)': \(self.key)\(file): \(self.detail)"
     }
 
+    /// Equal when the codes are: the rest is for people reading logs, so errors compare by code.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    /// Hashes the code alone, as `==` compares it.
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
 }

@@ -1,5 +1,5 @@
-import GatehouseCertificates
 import Foundation
+import GatehouseCertificates
 
 /// Reads the files a policy names, recording every path it touched.
 struct PolicyFiles {
@@ -21,8 +21,13 @@ struct PolicyFiles {
                 do {
                     result += try Certificate.loadChain(pemFile: file)
                 } catch let error as CertificateError {
-                    throw PolicyError(.invalidFile, policy: self.policy, key: itemKey, file: file,
-                                      detail: "not a certificate: \(error)")
+                    throw PolicyError(
+                        .invalidFile,
+                        policy: self.policy,
+                        key: itemKey,
+                        file: file,
+                        detail: "not a certificate: \(error)"
+                    )
                 }
             }
         }
@@ -38,8 +43,13 @@ struct PolicyFiles {
                 do {
                     result += try CertificateRevocationList.load(file: file)
                 } catch let error as CertificateError {
-                    throw PolicyError(.invalidFile, policy: self.policy, key: itemKey, file: file,
-                                      detail: "not a CRL: \(error)")
+                    throw PolicyError(
+                        .invalidFile,
+                        policy: self.policy,
+                        key: itemKey,
+                        file: file,
+                        detail: "not a CRL: \(error)"
+                    )
                 }
             }
         }
@@ -51,8 +61,13 @@ struct PolicyFiles {
         let resolved = self.resolve(path)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory) else {
-            throw PolicyError(.unreadableFile, policy: self.policy, key: key, file: resolved,
-                              detail: "no such file or directory")
+            throw PolicyError(
+                .unreadableFile,
+                policy: self.policy,
+                key: key,
+                file: resolved,
+                detail: "no such file or directory"
+            )
         }
         self.sourcePaths.append(resolved)
         guard isDirectory.boolValue else { return [resolved] }

@@ -1,5 +1,5 @@
-import GatehouseCertificates
 import Foundation
+import GatehouseCertificates
 import Synchronization
 
 /// Chains this policy has already verified, by the leaf's SHA-256, so a returning client is not verified again.

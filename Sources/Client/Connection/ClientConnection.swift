@@ -1,7 +1,7 @@
+import GatehouseTransport
 import HTTPTypes
 import NIOCore
 import NIOPosix
-import GatehouseTransport
 
 /// One TLS connection to a server, speaking the HTTP version ALPN chose.
 ///

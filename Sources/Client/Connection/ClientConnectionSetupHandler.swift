@@ -1,6 +1,6 @@
 import GatehouseCertificates
-import NIOCore
 import GatehouseTransport
+import NIOCore
 
 /// Waits for the TLS handshake, checks that the server's certificate names the host, then installs the protocol
 /// handlers ALPN chose and reports the connection ready.

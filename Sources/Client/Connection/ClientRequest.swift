@@ -1,6 +1,6 @@
+import GatehouseTransport
 import HTTPTypes
 import NIOCore
-import GatehouseTransport
 
 /// One request on its way to a protocol handler, with the promise its response completes.
 struct ClientRequest: Sendable {

@@ -1,6 +1,6 @@
+import GatehouseTransport
 import NIOCore
 import Synchronization
-import GatehouseTransport
 
 /// The connections of one ``HTTPClient``, keyed by origin.
 ///

@@ -1,5 +1,5 @@
-import Synchronization
 import GatehouseTransport
+import Synchronization
 
 /// The client's TLS contexts, one per server name (it sets SNI and the name verified), built on first use.
 final class TLSContextCache: Sendable {

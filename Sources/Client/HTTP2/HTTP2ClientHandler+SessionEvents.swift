@@ -1,5 +1,5 @@
-import NIOCore
 import GatehouseTransport
+import NIOCore
 
 /// What the nghttp2 callbacks report, applied to the stream they concern.
 extension HTTP2ClientHandler {

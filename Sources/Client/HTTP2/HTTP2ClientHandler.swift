@@ -1,5 +1,5 @@
-import NIOCore
 import GatehouseTransport
+import NIOCore
 
 /// Sends ``ClientRequest``s as HTTP/2 streams over one nghttp2 client session and completes each with its whole
 /// response.
@@ -144,9 +144,9 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
         let promises = self.promises
         self.promises = [:]
         self.streams = [:]
-        self.timers.values.forEach { $0.cancel() }
+        for timer in self.timers.values { timer.cancel() }
         self.timers = [:]
-        promises.values.forEach { $0.fail(error) }
+        for promise in promises.values { promise.fail(error) }
     }
 }
 

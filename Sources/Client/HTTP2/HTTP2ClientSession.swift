@@ -1,6 +1,6 @@
 import CNghttp2
-import NIOCore
 import GatehouseTransport
+import NIOCore
 
 /// Owns one nghttp2 client session (`nghttp2_session*`) and maps its C results into Swift values.
 ///

@@ -3,9 +3,12 @@ public import NIOCore
 
 /// The HTTP version a connection speaks.
 public enum HTTPVersionKind: String, Sendable, Hashable, CustomStringConvertible {
+    // Version numbers as written (NIO spells them the same way).
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case http1_1 = "HTTP/1.1"
     case http2 = "HTTP/2"
 
+    /// The version as logs and ``ConnectionInfo`` readers show it: `HTTP/1.1` or `HTTP/2`.
     public var description: String { self.rawValue }
 }
 

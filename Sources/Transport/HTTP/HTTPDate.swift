@@ -1,8 +1,9 @@
 import NIOPosix
+
 #if canImport(Glibc)
-package import Glibc
+    package import Glibc
 #elseif canImport(Darwin)
-package import Darwin
+    package import Darwin
 #endif
 
 /// The `Date` field value every response carries (RFC 9110 §6.6.1), in IMF-fixdate form
@@ -43,7 +44,10 @@ package final class HTTPDate {
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         var out: [UInt8] = []
         out.reserveCapacity(29)
-        func two(_ number: Int32) { out.append(UInt8(48 + number / 10)); out.append(UInt8(48 + number % 10)) }
+        func two(_ number: Int32) {
+            out.append(UInt8(48 + number / 10))
+            out.append(UInt8(48 + number % 10))
+        }
         out.append(contentsOf: days[Int(parts.tm_wday)].utf8)
         out.append(contentsOf: ", ".utf8)
         two(parts.tm_mday)

@@ -2,7 +2,11 @@ import HTTPTypes
 
 /// The HTTP/1.x versions a server connection answers; a request's minor version above 1 is answered as 1.1.
 package enum HTTP1Version: Equatable, Sendable {
+    // Version numbers as written (NIO spells them the same way).
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case http1_0
+    // Version numbers as written (NIO spells them the same way).
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case http1_1
 
     /// The version as it appears on a status line.

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The byte classes of RFC 9110 §5.6 and RFC 9112 that the HTTP/1.x parser checks, byte by byte.

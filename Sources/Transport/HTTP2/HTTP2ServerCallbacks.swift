@@ -53,7 +53,14 @@ enum HTTP2ServerCallbacks {
     }
 
     private static let header: nghttp2_on_header_callback = {
-        _, frame, name, nameLength, value, valueLength, _, userData in
+        _,
+        frame,
+        name,
+        nameLength,
+        value,
+        valueLength,
+        _,
+        userData in
         guard let frame, let handler = handler(userData) else { return 0 }
         // Borrowed for the call: the head builder copies what it keeps.
         handler.receivedHeader(

@@ -39,8 +39,7 @@ extension HTTP2ServerHandler {
         case .active, .quiescing, .draining: break
         }
         let now = context.eventLoop.now
-        if let started = self.headerBlockStartedAt, now >= started + TimeAmount(self.limits.requestHeadTimeout)
-        {
+        if let started = self.headerBlockStartedAt, now >= started + TimeAmount(self.limits.requestHeadTimeout) {
             self.closeWithGoaway(reason: "request head timeout")
             return
         }
@@ -99,4 +98,3 @@ extension HTTP2ServerHandler {
     /// The connection window below which the peer counts as blocked: less than one default-size DATA frame.
     private static let refusalThreshold = 16_384
 }
-

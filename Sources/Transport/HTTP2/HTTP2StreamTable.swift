@@ -52,7 +52,9 @@ struct HTTP2StreamTable {
     }
 
     /// `bytes` of `id`'s request body arrived; bytes that no stream keeps are released at once.
-    mutating func receivedData(_ bytes: UnsafeRawBufferPointer, on id: Int32, now: NIODeadline) -> HTTP2StreamMachine.Action? {
+    mutating func receivedData(_ bytes: UnsafeRawBufferPointer, on id: Int32, now: NIODeadline) -> HTTP2StreamMachine
+        .Action?
+    {
         guard let action = self.update(id, incoming: bytes.count, { $0.receivedData(bytes, now: now) }) else {
             self.releasedBodyBytes += bytes.count
             return nil

@@ -22,7 +22,8 @@ package protocol ImmediateMiddleware: Middleware {
     /// Handles `request` without suspending, usually by calling `next.respondImmediately`; `nil` when it cannot
     /// (for instance because `next` returned `nil`), and then ``Middleware/handle(_:context:next:)`` handles it.
     /// Returning `nil` must leave no trace.
-    func handleImmediately(_ request: Request, context: RequestContext, next: any ImmediateResponder) throws -> Response?
+    func handleImmediately(_ request: Request, context: RequestContext, next: any ImmediateResponder) throws
+        -> Response?
 }
 
 extension Array where Element == any Middleware {

@@ -14,6 +14,8 @@ public struct RequestLogger: Middleware {
         self.level = level
     }
 
+    /// Runs `next` and logs the outcome; an error is logged with the status it will be answered with, then rethrown.
+    /// When the logger drops `level`, only runs `next` (no clock reads).
     public func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {
         guard self.logger.logLevel <= self.level else {
             return try await next.respond(to: request, context: context)

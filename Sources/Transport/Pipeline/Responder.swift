@@ -53,6 +53,7 @@ public struct ClosureResponder: Responder {
         self.body = body
     }
 
+    /// Calls the closure.
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
         try await self.body(request, context)
     }

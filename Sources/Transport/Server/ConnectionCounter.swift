@@ -54,8 +54,11 @@ final class ConnectionCounter: Sendable {
             return (refusals.unlogged, refusals.total)
         }
         guard let (refused, total) = report else { return }
-        self.logger.warning("connection refused: maxConnections reached", metadata: [
-            "maxConnections": "\(self.limit)", "refused": "\(refused)", "refusedTotal": "\(total)",
-        ])
+        self.logger.warning(
+            "connection refused: maxConnections reached",
+            metadata: [
+                "maxConnections": "\(self.limit)", "refused": "\(refused)", "refusedTotal": "\(total)",
+            ]
+        )
     }
 }

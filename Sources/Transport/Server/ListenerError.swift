@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A listener that cannot listen: names the address, says why in words and what to do.
 ///
@@ -20,6 +21,7 @@ public struct ListenerError: Error, CustomStringConvertible, Hashable {
             case addressInUse, permissionDenied, addressNotAvailable, unknownHost, bindFailed
         }
         private let base: Base
+        /// The code's name, e.g. `addressInUse`: stable, for logs and matching.
         public var description: String { self.base.rawValue }
 
         /// Another socket is bound to the address and port (`EADDRINUSE`).
@@ -50,6 +52,7 @@ public struct ListenerError: Error, CustomStringConvertible, Hashable {
     /// `host:port`, with brackets around an IPv6 address.
     public var address: String { self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)" }
 
+    /// `cannot listen on <address>: <problem>`, as in the example above.
     public var description: String { "cannot listen on \(self.address): \(self.problem)" }
 
     /// Explains `error`, thrown while binding `listener`.
@@ -62,25 +65,30 @@ public struct ListenerError: Error, CustomStringConvertible, Hashable {
         switch errno {
         case EADDRINUSE?:
             self.code = .addressInUse
-            self.problem = "the address is already in use: another process listens on this port; stop it or choose "
+            self.problem =
+                "the address is already in use: another process listens on this port; stop it or choose "
                 + "another port"
         case EACCES?, EPERM?:
             self.code = .permissionDenied
-            self.problem = listener.port < 1024 && listener.port != 0
+            self.problem =
+                listener.port < 1024 && listener.port != 0
                 ? "permission denied: ports below 1024 need root or the CAP_NET_BIND_SERVICE capability; choose a "
                     + "port of 1024 or above, or grant the capability (setcap cap_net_bind_service=+ep EXECUTABLE)"
                 : "permission denied: the system does not let this process listen there; choose another port"
         case EADDRNOTAVAIL?:
             self.code = .addressNotAvailable
-            self.problem = "the address is not one of this machine's; use one of its addresses, 127.0.0.1 (or ::1) "
+            self.problem =
+                "the address is not one of this machine's; use one of its addresses, 127.0.0.1 (or ::1) "
                 + "for this machine only, or 0.0.0.0 (or ::) for every interface"
         case let code?:
             self.code = .bindFailed
             self.problem = String(cString: strerror(code)).lowercased()
         case nil where error is SocketAddressError.UnknownHost || error is SocketAddressError:
             self.code = .unknownHost
-            let reason = (error as? SocketAddressError.UnknownHost).map { " (\($0.errorDescription.lowercased()))" } ?? ""
-            self.problem = "the host name does not resolve\(reason); use an IP address of this machine, or a name "
+            let reason =
+                (error as? SocketAddressError.UnknownHost).map { " (\($0.errorDescription.lowercased()))" } ?? ""
+            self.problem =
+                "the host name does not resolve\(reason); use an IP address of this machine, or a name "
                 + "that resolves to one"
         case nil:
             self.code = .bindFailed
@@ -88,6 +96,8 @@ public struct ListenerError: Error, CustomStringConvertible, Hashable {
         }
     }
 
+    /// Equal when the codes are: the address and words are for people, so errors compare by code.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    /// Hashes the code alone, as `==` compares it.
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
 }

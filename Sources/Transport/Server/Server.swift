@@ -1,8 +1,8 @@
 public import Logging
+import NIOConcurrencyHelpers
 public import NIOCore
 public import NIOPosix
 public import ServiceLifecycle
-import NIOConcurrencyHelpers
 
 /// Listens, accepts mutual-TLS connections and answers their requests with one responder, or one per listener.
 ///
@@ -17,6 +17,8 @@ import NIOConcurrencyHelpers
 /// try await group.run()
 /// ```
 public actor Server: Service {
+    /// The accept loop's executor: the actor runs on that event loop, so work scheduled there can reach its state
+    /// synchronously (`assumeIsolated`) instead of through a task.
     public nonisolated let unownedExecutor: UnownedSerialExecutor
     private let configuration: ServerConfiguration
     /// One per listener, in listener order, each with its fast path decided once (``Responder/withFastPath``).
@@ -81,7 +83,10 @@ public actor Server: Service {
                 let channel: any Channel
                 do {
                     channel = try await self.bind(
-                        listener, tls: self.tlsContexts[index], responder: self.responders[index])
+                        listener,
+                        tls: self.tlsContexts[index],
+                        responder: self.responders[index]
+                    )
                 } catch {
                     throw ListenerError(binding: listener, index: index, error: error)
                 }
@@ -177,7 +182,9 @@ public actor Server: Service {
                     try pipeline.addHandler(
                         TLSHandler(context: tlsContext, role: .server, handshakeTimeout: limits.handshakeTimeout)
                     )
-                    try pipeline.addHandler(ConnectionSetupHandler(limits: limits, responder: responder, logger: logger))
+                    try pipeline.addHandler(
+                        ConnectionSetupHandler(limits: limits, responder: responder, logger: logger)
+                    )
                     self?.track(channel)
                 }
             }

@@ -96,15 +96,21 @@ private struct ByteBufferBIOMethod: @unchecked Sendable {
         BIO_meth_set_write(method, byteBufferBIOWrite)
         BIO_meth_set_read(method, byteBufferBIORead)
         BIO_meth_set_ctrl(method, byteBufferBIOControl)
-        BIO_meth_set_create(method, { bio in
-            BIO_set_init(bio, 0)
-            return 1
-        })
-        BIO_meth_set_destroy(method, { bio in
-            BIO_set_data(bio, nil)
-            BIO_set_init(bio, 0)
-            return 1
-        })
+        BIO_meth_set_create(
+            method,
+            { bio in
+                BIO_set_init(bio, 0)
+                return 1
+            }
+        )
+        BIO_meth_set_destroy(
+            method,
+            { bio in
+                BIO_set_data(bio, nil)
+                BIO_set_init(bio, 0)
+                return 1
+            }
+        )
         self.method = method
     }
 }
@@ -119,7 +125,9 @@ private func owner(_ bio: OpaquePointer?) -> ByteBufferBIO? {
 private let retryFlags = Int32(BIO_FLAGS_READ | BIO_FLAGS_WRITE | BIO_FLAGS_IO_SPECIAL | BIO_FLAGS_SHOULD_RETRY)
 
 private let byteBufferBIOWrite: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, Int32) -> Int32 = {
-    bio, data, length in
+    bio,
+    data,
+    length in
     BIO_clear_flags(bio, retryFlags)
     guard let owner = owner(bio), let data, length > 0 else { return 0 }
     owner.write(UnsafeRawBufferPointer(start: data, count: Int(length)))
@@ -127,7 +135,9 @@ private let byteBufferBIOWrite: @convention(c) (OpaquePointer?, UnsafePointer<CC
 }
 
 private let byteBufferBIORead: @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?, Int32) -> Int32 = {
-    bio, data, length in
+    bio,
+    data,
+    length in
     BIO_clear_flags(bio, retryFlags)
     guard let owner = owner(bio), let data, length > 0 else { return 0 }
     guard let count = owner.read(into: UnsafeMutableRawBufferPointer(start: data, count: Int(length))) else {
@@ -138,7 +148,10 @@ private let byteBufferBIORead: @convention(c) (OpaquePointer?, UnsafeMutablePoin
 }
 
 private let byteBufferBIOControl: @convention(c) (OpaquePointer?, Int32, Int, UnsafeMutableRawPointer?) -> Int = {
-    bio, command, _, _ in
+    bio,
+    command,
+    _,
+    _ in
     switch command {
     case BIO_CTRL_FLUSH:
         return 1

@@ -2,9 +2,9 @@ import COpenSSL
 import GatehouseCertificates
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A SHA-256, as four words so that hashing and comparing it allocates nothing.
@@ -122,20 +122,25 @@ final class VerifiedChain: @unchecked Sendable {
         let isOnPath = presented.stack.map { untrusted in
             (0..<gatehouse_sk_X509_num(untrusted)).allSatisfy { index in
                 guard let x509 = gatehouse_sk_X509_value(untrusted, index) else { return false }
-                return (0..<gatehouse_sk_X509_num(stack)).contains { X509_cmp(gatehouse_sk_X509_value(stack, $0), x509) == 0 }
-            }
-        }
-        self.presented = isOnPath != true ? nil : presented.stack.map { untrusted in
-            (0..<Int(gatehouse_sk_X509_num(untrusted))).compactMap { index in
-                guard let x509 = gatehouse_sk_X509_value(untrusted, Int32(index)) else { return nil }
-                if index < intermediates.count, let shared = intermediates[index],
-                    shared.withUnsafeX509({ $0 == x509 })
-                {
-                    return shared
+                return (0..<gatehouse_sk_X509_num(stack)).contains {
+                    X509_cmp(gatehouse_sk_X509_value(stack, $0), x509) == 0
                 }
-                return Certificate(copying: x509)
             }
         }
+        self.presented =
+            isOnPath != true
+            ? nil
+            : presented.stack.map { untrusted in
+                (0..<Int(gatehouse_sk_X509_num(untrusted))).compactMap { index in
+                    guard let x509 = gatehouse_sk_X509_value(untrusted, Int32(index)) else { return nil }
+                    if index < intermediates.count, let shared = intermediates[index],
+                        shared.withUnsafeX509({ $0 == x509 })
+                    {
+                        return shared
+                    }
+                    return Certificate(copying: x509)
+                }
+            }
         var validFrom = time_t.min
         var validUntil = time_t.max
         for index in 0..<gatehouse_sk_X509_num(stack) {

@@ -1,9 +1,9 @@
 import GatehouseCertificates
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A ``HandshakeVerificationCache``'s slots, indexes, clock hand and shared intermediates, guarded by its mutex.

@@ -3,9 +3,9 @@ package import GatehouseCertificates
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Client chains a server context has verified during handshakes, so a returning client's chain is not
@@ -66,8 +66,13 @@ package final class HandshakeVerificationCache: @unchecked Sendable {
         precondition(capacity > 0, "a verification cache needs room for one chain")
         self.capacity = capacity
         self.sha256 = EVP_MD_fetch(nil, "SHA256", nil)
-        self.state = Mutex(VerificationCacheState(capacity: capacity, byteCapacity: byteCapacity,
-                                                  intermediateCapacity: Self.intermediateCapacity))
+        self.state = Mutex(
+            VerificationCacheState(
+                capacity: capacity,
+                byteCapacity: byteCapacity,
+                intermediateCapacity: Self.intermediateCapacity
+            )
+        )
     }
 
     deinit { EVP_MD_free(self.sha256) }
@@ -138,7 +143,9 @@ package final class HandshakeVerificationCache: @unchecked Sendable {
         let count = Int(gatehouse_sk_X509_num(stack))
         if count > 0, let leaf = gatehouse_sk_X509_value(stack, 0),
             let cached = self.presentedCertificates(forLeaf: leaf), cached.count == count,
-            cached.indices.allSatisfy({ index in cached[index].withUnsafeX509 { $0 == gatehouse_sk_X509_value(stack, Int32(index)) } })
+            cached.indices.allSatisfy({ index in
+                cached[index].withUnsafeX509 { $0 == gatehouse_sk_X509_value(stack, Int32(index)) }
+            })
         {
             return cached
         }

@@ -11,9 +11,14 @@ public enum ClientCertificateMode: String, Sendable, Hashable, CaseIterable {
 
 /// A TLS protocol version Gatehouse speaks. Nothing older than TLS 1.2 is offered.
 public enum TLSVersion: String, Sendable, Hashable, CaseIterable, Comparable {
+    // Version numbers as written (NIO spells them the same way).
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case v1_2 = "TLSv1.2"
+    // Version numbers as written (NIO spells them the same way).
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case v1_3 = "TLSv1.3"
 
+    /// Older versions first; the raw values (`TLSv1.2`, `TLSv1.3`) sort that way as text.
     public static func < (lhs: TLSVersion, rhs: TLSVersion) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 

@@ -6,7 +6,8 @@ extension TLSConnection {
     package func sessionInfo() -> TLSSessionInfo {
         self.withUnsafeSSL { ssl in
             let version = SSL_get_version(ssl).map { String(cString: $0) } ?? ""
-            let cipher = SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? ""
+            let cipher =
+                SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? ""
             let chain = self.presentedChain ?? peerChain(ssl, shared: self.context.verificationCache)
             self.presentedChain = nil  // the session info holds it from now on
             let verifyResult: CertificateVerifyResult? =

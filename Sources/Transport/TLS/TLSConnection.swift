@@ -167,7 +167,8 @@ package final class TLSConnection {
         case let code:
             let entries = OpenSSLErrorQueue.drainEntries()
             let verifyFailed = entries.contains { $0.isSSL(SSL_R_CERTIFICATE_VERIFY_FAILED) }
-            let verifyResult = verifyFailed
+            let verifyResult =
+                verifyFailed
                 ? CertificateVerifyResult(code: Int32(truncatingIfNeeded: SSL_get_verify_result(self.ssl))) : nil
             return .failed(TLSFailure(entries: entries, verifyResult: verifyResult, sslError: code))
         }

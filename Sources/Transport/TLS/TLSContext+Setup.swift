@@ -2,7 +2,8 @@ import COpenSSL
 import GatehouseCertificates
 
 /// The TLS 1.2 cipher list: forward-secret AEAD suites only.
-private let tls12Ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+private let tls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
     + "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 /// Identifies this server's sessions so tickets (with client certificates) can be resumed.
@@ -11,7 +12,10 @@ private let sessionIDContext: [UInt8] = Array("gatehouse".utf8)
 /// Creates an `SSL_CTX` with the version range set.
 func makeContext(_ method: OpaquePointer?, _ minimum: TLSVersion, _ maximum: TLSVersion) throws -> OpaquePointer {
     guard minimum <= maximum else {
-        throw TLSError(.invalidConfiguration, "minimumVersion \(minimum.rawValue) is above maximumVersion \(maximum.rawValue)")
+        throw TLSError(
+            .invalidConfiguration,
+            "minimumVersion \(minimum.rawValue) is above maximumVersion \(maximum.rawValue)"
+        )
     }
     OpenSSLErrorQueue.clear()
     guard let context = SSL_CTX_new(method) else {

@@ -1,6 +1,7 @@
 import COpenSSL
 public import GatehouseCertificates
 
+// @unchecked: the SSL_CTX is configured in init and only read afterwards (SSL_new takes its own reference).
 /// The OpenSSL context (`SSL_CTX`) for one listener or one client configuration.
 ///
 /// Expensive: reads and parses the identity and every CA file. Build it at startup or on reload, never on an
@@ -12,7 +13,6 @@ public import GatehouseCertificates
 ///     clientCertificateMode: .request, trustedCAFiles: ["pki/ca.crt"]))
 /// try channel.pipeline.syncOperations.addHandler(TLSHandler(context: context, role: .server))
 /// ```
-// @unchecked: the SSL_CTX is configured in init and only read afterwards (SSL_new takes its own reference).
 public final class TLSContext: @unchecked Sendable {
     /// Whether connections made from this context accept or initiate handshakes.
     public enum Role: Sendable, Hashable {
@@ -136,7 +136,11 @@ public final class TLSContext: @unchecked Sendable {
         }
         if let cache = self.verificationCache {
             // The cache lives as long as this context, which every SSL* made from it keeps alive (TLSConnection).
-            SSL_CTX_set_cert_verify_callback(self.context, cachedVerifyCallback, Unmanaged.passUnretained(cache).toOpaque())
+            SSL_CTX_set_cert_verify_callback(
+                self.context,
+                cachedVerifyCallback,
+                Unmanaged.passUnretained(cache).toOpaque()
+            )
         }
         switch mode {
         case .require:
@@ -153,7 +157,8 @@ private let acceptAnyCertificateCallback: @convention(c) (Int32, OpaquePointer?)
 
 /// Verifies a client chain through the context's ``HandshakeVerificationCache`` (instead of `X509_verify_cert`).
 private let cachedVerifyCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = {
-    storeContext, argument in
+    storeContext,
+    argument in
     guard let storeContext, let argument else { return 0 }
     let untrusted = X509_STORE_CTX_get0_untrusted(storeContext)
     if let untrusted { gatehouse_sk_X509_truncate(untrusted, Int32(TLSContext.maxPresentedCertificates)) }
@@ -208,7 +213,9 @@ private func selectALPN(serverWire: [UInt8], clientWire: UnsafeBufferPointer<UIn
         while client < clientWire.count {
             let clientLength = Int(clientWire[client])
             guard client + 1 + clientLength <= clientWire.count else { break }
-            if clientLength == serverLength && clientWire[(client + 1)..<(client + 1 + clientLength)].elementsEqual(wanted) {
+            if clientLength == serverLength
+                && clientWire[(client + 1)..<(client + 1 + clientLength)].elementsEqual(wanted)
+            {
                 return (client + 1, UInt8(clientLength))
             }
             client += 1 + clientLength

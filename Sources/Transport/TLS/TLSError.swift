@@ -9,6 +9,7 @@ public struct TLSError: Error, CustomStringConvertible, Hashable {
             case invalidConfiguration
         }
         private let base: Base
+        /// The code's name, e.g. `handshakeTimeout`: stable, for logs and matching.
         public var description: String { self.base.rawValue }
 
         /// The handshake failed (bad certificate, no shared version or cipher, alert from the peer, …).
@@ -53,6 +54,7 @@ public struct TLSError: Error, CustomStringConvertible, Hashable {
         self.failure = failure
     }
 
+    /// `TLSError.<code>: <detail>`, for logs; the detail is not meant for the peer.
     public var description: String { "TLSError.\(self.code): \(self.detail)" }
 
     /// This error, about the setting the configuration file calls `key`.
@@ -62,6 +64,8 @@ public struct TLSError: Error, CustomStringConvertible, Hashable {
         return error
     }
 
+    /// Equal when the codes are: the detail, location and OpenSSL codes are for logs, so errors compare by code.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    /// Hashes the code alone, as `==` compares it.
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
 }

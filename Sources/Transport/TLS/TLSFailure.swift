@@ -75,7 +75,7 @@ package struct TLSAlert: Hashable, Sendable, CustomStringConvertible {
     package var refusesCertificate: Bool {
         switch self {
         case .badCertificate, .unsupportedCertificate, .certificateRevoked, .certificateExpired, .certificateUnknown,
-             .unknownCA, .accessDenied, .certificateRequired:
+            .unknownCA, .accessDenied, .certificateRequired:
             true
         default:
             false

@@ -53,7 +53,7 @@ extension TLSHandler {
         case .closed:
             let promises = self.batchPromises
             self.batchPromises = []
-            promises.forEach { $0.fail(ChannelError.outputClosed) }
+            for promise in promises { promise.fail(ChannelError.outputClosed) }
         case .failed(let failure):
             self.fail(context: context, TLSError(.protocolError, failure))
         }
@@ -83,7 +83,7 @@ extension TLSHandler {
             self.pendingPromises = []
         }
         guard let output = self.connection?.drainOutput() else {
-            promises.forEach { $0.succeed() }
+            for promise in promises { promise.succeed() }
             return
         }
         var combined: EventLoopPromise<Void>? = nil
@@ -92,7 +92,7 @@ extension TLSHandler {
         } else if !promises.isEmpty {
             let promise = context.eventLoop.makePromise(of: Void.self)
             promise.futureResult.assumeIsolated().whenComplete { result in
-                promises.forEach { $0.completeWith(result) }
+                for promise in promises { promise.completeWith(result) }
             }
             combined = promise
         }
@@ -121,7 +121,7 @@ extension TLSHandler {
         let unsent = self.batchPromises
         self.pendingPlaintext = nil
         self.batchPromises = []
-        unsent.forEach { $0.fail(error) }
+        for promise in unsent { promise.fail(error) }
         self.sendOutput(context: context)
         self.failBuffered(error)
         context.fireErrorCaught(error)
@@ -146,7 +146,7 @@ extension TLSHandler {
         self.pendingPromises = []
         self.batchPromises = []
         self.pendingPlaintext = nil
-        writes.forEach { $0.1?.fail(error) }
-        promises.forEach { $0.fail(error) }
+        for write in writes { write.1?.fail(error) }
+        for promise in promises { promise.fail(error) }
     }
 }

@@ -15,9 +15,13 @@ public import NIOCore
 ///     TLSHandler(context: serverContext, role: .server, handshakeTimeout: .seconds(10)))
 /// ```
 public final class TLSHandler: ChannelDuplexHandler {
+    /// Ciphertext read from the channel.
     public typealias InboundIn = ByteBuffer
+    /// Plaintext passed up to the next handler.
     public typealias InboundOut = ByteBuffer
+    /// Plaintext written by the handlers above.
     public typealias OutboundIn = ByteBuffer
+    /// Ciphertext written to the channel.
     public typealias OutboundOut = ByteBuffer
 
     enum State {
@@ -58,6 +62,7 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     // MARK: Lifecycle
 
+    /// Creates the TLS session (closing the channel if it cannot) and starts the handshake if the channel is active.
     public func handlerAdded(context: ChannelHandlerContext) {
         do {
             self.connection = try TLSConnection(context: self.tlsContext)
@@ -70,16 +75,19 @@ public final class TLSHandler: ChannelDuplexHandler {
         if context.channel.isActive { self.startHandshake(context: context) }
     }
 
+    /// Cancels the handshake timeout and fails the writes not yet sent.
     public func handlerRemoved(context: ChannelHandlerContext) {
         self.timeout?.cancel()
         self.failBuffered(ChannelError.ioOnClosedChannel)
     }
 
+    /// Starts the handshake and its timeout.
     public func channelActive(context: ChannelHandlerContext) {
         self.startHandshake(context: context)
         context.fireChannelActive()
     }
 
+    /// Fails the writes not yet sent; a close during the handshake is reported as ``TLSError/Code/unexpectedEOF``.
     public func channelInactive(context: ChannelHandlerContext) {
         self.timeout?.cancel()
         if case .handshaking = self.state {
@@ -103,6 +111,7 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     // MARK: Inbound
 
+    /// Feeds ciphertext to OpenSSL, then advances the handshake or passes the decrypted plaintext up.
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // A closed (lingering) connection drops what the peer still sends instead of buffering it unread.
         guard let connection = self.connection, self.state != .closed else { return }
@@ -114,6 +123,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Passes the event on; plaintext was already passed up as each read was decrypted.
     public func channelReadComplete(context: ChannelHandlerContext) {
         context.fireChannelReadComplete()
     }
@@ -163,6 +173,7 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     // MARK: Outbound
 
+    /// Queues plaintext: held until the handshake finishes, then gathered (up to a limit) and encrypted on flush.
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let plaintext = self.unwrapOutboundIn(data)
         switch self.state {
@@ -175,6 +186,8 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Encrypts the gathered plaintext and sends it with any pending TLS output as one buffer; during the
+    /// handshake, remembered until it finishes.
     public func flush(context: ChannelHandlerContext) {
         guard case .active = self.state else {
             self.flushRequested = true
@@ -183,6 +196,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         self.sendOutput(context: context)
     }
 
+    /// After the handshake, a full close sends the gathered data and close_notify first; otherwise closes at once.
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         guard mode == .all, case .active = self.state else {
             self.state = .closed

@@ -1,15 +1,15 @@
-import GatehouseCertificates
+import Foundation
 import GatehouseCertificateAuthority
+import GatehouseCertificates
 import GatehouseClient
 import GatehouseConfiguration
-import Foundation
+import GatehouseRouting
+import GatehouseTransport
 import Logging
 import NIOCore
-import GatehouseRouting
 import ServiceLifecycle
 import TestSupport
 import Testing
-import GatehouseTransport
 
 /// `GET /connection`-style function for configured servers: answers the connection's id.
 struct ConnectionID: Function {
@@ -38,13 +38,17 @@ struct ConfigurationFolder {
     /// `prefix.crt` (with the intermediate) and `prefix.key`, as a renewal would; returns the new certificate.
     func writeRenewedServerCertificate(as prefix: String) throws -> Certificate {
         let spec = CertificateSpec(
-            subject: [.organization("Gatehouse Tests"), .commonName("localhost renewed")], kind: .server,
+            subject: [.organization("Gatehouse Tests"), .commonName("localhost renewed")],
+            kind: .server,
             sans: [.dnsName("localhost"), .ipAddress("127.0.0.1"), .ipAddress("::1")],
             notBefore: Date().addingTimeInterval(-3600)
         )
         let issued = try self.pki.intermediateAuthority.issue(spec)
         try [issued.certificate, self.pki.intermediateCA].pemString.write(
-            toFile: self.path + "/" + prefix + ".crt", atomically: true, encoding: .utf8)
+            toFile: self.path + "/" + prefix + ".crt",
+            atomically: true,
+            encoding: .utf8
+        )
         try Data(issued.key.pemBytes()).write(to: URL(fileURLWithPath: self.path + "/" + prefix + ".key"))
         return issued.certificate
     }
@@ -64,23 +68,24 @@ struct ConfigurationFolder {
     /// A configuration with one listener on a free port and `policy` in front of `/api/hello`; with
     /// `testRoutes`, also `/connection` and `/slow` (functions only ``withConfiguredServer`` registers).
     static func yaml(policy: String, testRoutes: Bool = true) -> String {
-        let routes = testRoutes
+        let routes =
+            testRoutes
             ? "\n  - { path: /connection, function: connection, policy: partners }"
                 + "\n  - { path: /slow, function: slow, policy: partners }"
             : ""
         return """
-        listeners:
-          - host: 127.0.0.1
-            port: 0
-            tls: { certificate: pki/server.crt, privateKey: pki/server.key }
-            limits: { handshakeTimeout: 60s }
-        policies:
-          partners:
-        \(policy.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
-        routes:
-          - { path: /api/hello, function: hello, policy: partners }\(routes)
-          - { path: /healthz, function: health }
-        """
+            listeners:
+              - host: 127.0.0.1
+                port: 0
+                tls: { certificate: pki/server.crt, privateKey: pki/server.key }
+                limits: { handshakeTimeout: 60s }
+            policies:
+              partners:
+            \(policy.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+            routes:
+              - { path: /api/hello, function: hello, policy: partners }\(routes)
+              - { path: /healthz, function: health }
+            """
     }
 }
 
@@ -108,7 +113,11 @@ func withConfiguredListeners(
     functions.register("connection", ConnectionID())
     functions.register("slow", Slow())
     let service = try GatehouseService(
-        configurationFile: file, functions: functions, authenticators: authenticators, logger: logger)
+        configurationFile: file,
+        functions: functions,
+        authenticators: authenticators,
+        logger: logger
+    )
     let ports = try await service.server.start().compactMap(\.port)
     try #require(!ports.isEmpty)
     let group = ServiceGroup(services: await service.services(), gracefulShutdownSignals: [], logger: logger)
@@ -126,11 +135,13 @@ func withConfiguredListeners(
 
 /// An HTTP/2 client presenting the test client certificate; it keeps one connection for every request.
 func partnerClient(_ pki: TestPKI) throws -> HTTPClient {
-    try HTTPClient(configuration: ClientConfiguration(
-        identity: .pem(certificateChainFile: pki.client.chainFile, privateKeyFile: pki.client.keyFile),
-        trustedCAFiles: [pki.rootCAFile],
-        httpVersion: .http2
-    ))
+    try HTTPClient(
+        configuration: ClientConfiguration(
+            identity: .pem(certificateChainFile: pki.client.chainFile, privateKeyFile: pki.client.keyFile),
+            trustedCAFiles: [pki.rootCAFile],
+            httpVersion: .http2
+        )
+    )
 }
 
 /// Polls `condition` every 50 ms for up to `seconds`.

@@ -116,7 +116,9 @@ final class ThreadResult<Value: Sendable>: @unchecked Sendable {  // guarded by 
 
 extension Thread {
     /// Runs `body` on a new thread; `wait()` on the result blocks until it is done.
-    static func detachNewThreadWithResult<Value: Sendable>(_ body: @escaping @Sendable () -> Value) -> ThreadResult<Value> {
+    static func detachNewThreadWithResult<Value: Sendable>(_ body: @escaping @Sendable () -> Value) -> ThreadResult<
+        Value
+    > {
         let result = ThreadResult<Value>()
         Thread.detachNewThread { result.set(body()) }
         return result

@@ -6,7 +6,11 @@ func builtExecutable(_ name: String, sourceLocation: SourceLocation = #_sourceLo
     let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent(name).path }
     let found = candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-    return try #require(found, "build \(name) first (`swift build`): looked in \(candidates)", sourceLocation: sourceLocation)
+    return try #require(
+        found,
+        "build \(name) first (`swift build`): looked in \(candidates)",
+        sourceLocation: sourceLocation
+    )
 }
 
 /// A port that was free a moment ago on 127.0.0.1.

@@ -18,20 +18,22 @@ final class ServerProcess {
         self.folder = try ConfigurationFolder()
         self.port = try freeLoopbackPort()
         let limitsLine = limits.isEmpty ? "" : "\n    limits: { \(limits) }"
-        let file = try self.folder.write("""
-        listeners:
-          - host: 127.0.0.1
-            port: \(self.port)
-            tls: { certificate: pki/server.crt, privateKey: pki/server.key, clientCertificate: \(clientCertificate), trustedCAs: [pki/ca.crt] }\(limitsLine)
-        policies:
-          partners:
-            trustedCAs: [pki/ca.crt]
-        routes:
-          - { path: /api/hello, function: hello, policy: partners }
-          - { path: /, function: health }
-          - { path: /healthz, function: health }
-        \(extraYAML)
-        """)
+        let file = try self.folder.write(
+            """
+            listeners:
+              - host: 127.0.0.1
+                port: \(self.port)
+                tls: { certificate: pki/server.crt, privateKey: pki/server.key, clientCertificate: \(clientCertificate), trustedCAs: [pki/ca.crt] }\(limitsLine)
+            policies:
+              partners:
+                trustedCAs: [pki/ca.crt]
+            routes:
+              - { path: /api/hello, function: hello, policy: partners }
+              - { path: /, function: health }
+              - { path: /healthz, function: health }
+            \(extraYAML)
+            """
+        )
         self.process = try ChildProcess(
             try builtExecutable("gatehouse"),
             ["serve", "--config", file, "--log-level", "warning", "--event-loops", "1"],

@@ -13,7 +13,9 @@ struct TestAPIKeyAuthenticator: Authenticator {
         guard let presented = request.head.headerFields[self.header] else {
             return .notApplicable(challenge: .unauthorized(challenge: "ApiKey", reason: "missing_api_key"))
         }
-        guard presented == self.key else { return .refused(.unauthorized(challenge: "ApiKey", reason: "invalid_api_key")) }
+        guard presented == self.key else {
+            return .refused(.unauthorized(challenge: "ApiKey", reason: "invalid_api_key"))
+        }
         return .authenticated(Caller(name: self.header.canonicalName))
     }
 }

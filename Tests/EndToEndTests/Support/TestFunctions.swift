@@ -1,8 +1,8 @@
+import GatehouseRouting
+import GatehouseTransport
 import HTTPTypes
 import NIOCore
-import GatehouseRouting
 import Synchronization
-import GatehouseTransport
 
 /// `POST /echo`: answers with the request body.
 struct Echo: Function {
@@ -16,7 +16,9 @@ struct Download: Function {
     func respond(to request: Request, context: RequestContext) async throws -> Response {
         let count = request.query["bytes"].flatMap { Int($0) } ?? 0
         return Response(
-            status: .ok, headerFields: [.contentType: "application/octet-stream"], body: ByteBuffer(bytes: downloadBytes(count))
+            status: .ok,
+            headerFields: [.contentType: "application/octet-stream"],
+            body: ByteBuffer(bytes: downloadBytes(count))
         )
     }
 }

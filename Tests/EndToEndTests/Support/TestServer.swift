@@ -1,13 +1,13 @@
-import GatehouseAuth
 import Foundation
+import GatehouseAuth
 import GatehouseFunctions
+import GatehouseRouting
+import GatehouseTransport
 import HTTPTypes
 import Logging
 import NIOCore
-import GatehouseRouting
 import TestSupport
 import Testing
-import GatehouseTransport
 
 /// A real Gatehouse server on a loopback port, with the reference routes and a few test functions.
 struct TestServer: Sendable {
