@@ -1,4 +1,4 @@
-# Gatehouse: `make run` serves the embedded default, `make test` runs every test, `make bench` runs the load
+# Gatehouse: `make run` serves the embedded default, `make test` checks the formatting (`make lint`) and runs every test, `make bench` runs the load
 # comparison (Benchmarks/README.md; never part of `make test`), `make fuzz` runs each fuzz target for FUZZ_SECONDS
 # (Fuzz/README.md; `make test` replays the committed corpora), `make docs` builds the DocC documentation of the
 # `Gatehouse` module into .build/docs (Sources/Gatehouse/Gatehouse.docc; swift-docc-plugin).
@@ -30,7 +30,13 @@ WARNINGS_AS_ERRORS = $(if $(filter-out false 0,$(CI)),-Xswiftc -warnings-as-erro
 
 # ExternalPackageTests builds a separate package (the whole dependency tree, the first time) in a `swift build` of its
 # own: run after the rest, so that build does not load the machine under the timing-sensitive tests.
-test: test-deps
+# swift-format with the repository's .swift-format (STYLE.md §12); `swift format format -i -r <paths>` fixes most of it.
+FORMAT_PATHS = Package.swift Sources Tests Examples Fuzz Benchmarks/Package.swift Benchmarks/Benchmarks Benchmarks/Peers
+
+lint:
+	$(SWIFT) format lint --strict --recursive $(FORMAT_PATHS)
+
+test: test-deps lint
 	$(SWIFT) build --build-tests $(WARNINGS_AS_ERRORS)
 	$(SWIFT) test --skip-build --skip ExternalPackageTests
 	$(SWIFT) test --skip-build --filter ExternalPackageTests
