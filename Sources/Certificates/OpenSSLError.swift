@@ -57,7 +57,7 @@ public struct CertificateError: Error, CustomStringConvertible, Hashable {
     }
 
     /// An error with OpenSSL's error queue appended to `detail` (the queue is drained).
-    public static func fromOpenSSL(_ code: Code, _ detail: String) -> CertificateError {
+    package static func fromOpenSSL(_ code: Code, _ detail: String) -> CertificateError {
         let stack = OpenSSLErrorQueue.drain()
         return CertificateError(code, stack.isEmpty ? detail : "\(detail): \(stack)")
     }
@@ -72,17 +72,17 @@ public struct CertificateError: Error, CustomStringConvertible, Hashable {
 }
 
 /// OpenSSL's thread-local error queue.
-public enum OpenSSLErrorQueue {
+package enum OpenSSLErrorQueue {
     /// Empties the queue; call before an OpenSSL call whose failure you will report.
     ///
     /// Looks first: the queue is almost always empty already (this runs before every record's `SSL_read` and
-    /// `SSL_write`), and looking costs a third of clearing all its slots.
-    public static func clear() {
+    /// `SSL_write`), and looking is cheaper than clearing all its slots.
+    package static func clear() {
         if ERR_peek_error() != 0 { ERR_clear_error() }
     }
 
     /// Empties the queue and returns its entries as text, oldest first, joined by `; `.
-    public static func drain() -> String {
+    package static func drain() -> String {
         self.drainEntries().map(\.description).joined(separator: "; ")
     }
 

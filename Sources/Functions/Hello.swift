@@ -18,7 +18,7 @@ public struct Hello: Function {
 extension Hello: ImmediateFunction {
     package func respondImmediately(to request: Request, context: RequestContext) throws -> Response {
         let name = request.query["name"].flatMap { $0.isEmpty ? nil : $0 } ?? "World"
-        // Written straight into the body in one step: interpolating a String first costs as much again.
+        // Written straight into the body in one step: interpolating a String first would write every byte twice.
         let size = 8 + name.utf8.count
         var body = ByteBufferAllocator().buffer(capacity: size)
         body.writeWithCursor(reserving: size) { cursor in

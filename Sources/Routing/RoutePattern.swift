@@ -16,8 +16,8 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
     public let segments: [Segment]
 
     /// Parses `path`.
-    /// - Throws: ``RoutingError`` when the pattern is not absolute, a capture is unnamed or malformed, or `*`
-    ///   is not the last segment.
+    /// - Throws: ``RoutingError`` when the pattern is not absolute, a capture is unnamed, malformed or named
+    ///   twice, or `*` is not the last segment.
     public init(_ path: String) throws {
         guard path.hasPrefix("/") else { throw RoutingError.invalidPattern(path, "must start with /") }
         var segments: [Segment] = []
@@ -32,7 +32,16 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
                 guard part.hasPrefix("{"), part.hasSuffix("}"), part.count > 2 else {
                     throw RoutingError.invalidPattern(path, "a capture is written {name}")
                 }
-                segments.append(.parameter(String(part.dropFirst().dropLast())))
+                let name = String(part.dropFirst().dropLast())
+                // A request's parameters are looked up by name, so a second capture of the same name would be
+                // unreachable.
+                guard !segments.contains(.parameter(name)) else {
+                    throw RoutingError.invalidPattern(
+                        path,
+                        "the capture {\(name)} appears twice; give each its own name"
+                    )
+                }
+                segments.append(.parameter(name))
             } else {
                 segments.append(.literal(String(part)))
             }

@@ -2,7 +2,7 @@
 /// ``RouteNode``s.
 ///
 /// A search walks the UTF-8 bytes of the request's path in place and copies no node (each is one reference).
-/// Literals compare as bytes, as they did as text: paths are ASCII (RFC 3986 percent-encodes the rest).
+/// Literals compare as bytes, which orders them as text would: paths are ASCII (RFC 3986 percent-encodes the rest).
 final class RouteTable: Sendable {
     /// The literal children's texts as UTF-8, sorted by bytes, and the children in the same order: a binary search
     /// of a few byte comparisons, which beats building a `String` from the segment and hashing it.

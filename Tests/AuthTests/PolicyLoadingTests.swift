@@ -43,6 +43,16 @@ struct PolicyLoadingTests {
         #expect(self.loadError { $0.crls = [self.pki.base.rootCAFile] }?.key == "policies.partners.crls[0]")
     }
 
+    @Test func aFileThatIsNotACertificateReadsLikeTheOtherConfigurationErrors() throws {
+        let keyFile = self.pki.base.client.keyFile
+        let error = try #require(self.loadError { $0.trustedCAs = [keyFile] })
+        #expect(error.detail == "not a certificate: \(keyFile): no certificate found")
+        #expect(!error.description.contains("noCertificate"))
+        let crlError = try #require(self.loadError { $0.crls = [keyFile] })
+        #expect(crlError.detail.hasPrefix("not a CRL: \(keyFile)"))
+        #expect(!crlError.description.contains("noCertificate"))
+    }
+
     @Test func trustOffWithNothingPinnedNeedsAllowInsecure() throws {
         #expect(self.loadError { $0.validateTrust = false }?.code == .insecure)
         #expect(

@@ -228,11 +228,17 @@ struct CommandErrorTests {
                         with: "trustedCAs: [pki/ca.crt, pki/server.key]"
                     )
                 },
-                ":8: policies.partners.trustedCAs[1]: "
+                ":8: policies.partners.trustedCAs[1]: not a certificate: \(folder.path)/pki/server.key: "
+                    + "no certificate found\n"
             ),
             (
                 { $0.replacingOccurrences(of: "path: /healthz", with: "path: /api/*/x") },
                 ":11: routes[1].path: invalid route pattern '/api/*/x'"
+            ),
+            (
+                { $0.replacingOccurrences(of: "path: /healthz", with: "path: \"/api/{a}/{a}\"") },
+                ":11: routes[1].path: invalid route pattern '/api/{a}/{a}': the capture {a} appears twice; "
+                    + "give each its own name\n"
             ),
         ]
         for (edit, expected) in cases {

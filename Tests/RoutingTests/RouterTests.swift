@@ -107,6 +107,19 @@ extension Response {
         #expect(throws: RoutingError.self) { try RoutePattern(pattern) }
     }
 
+    @Test func aCaptureNamedTwiceIsRefusedWhenTheRouteIsAdded() {
+        var builder = RouterBuilder()
+        #expect(
+            throws: RoutingError.invalidPattern(
+                "/api/{a}/{a}",
+                "the capture {a} appears twice; give each its own name"
+            )
+        ) {
+            try builder.add("/api/{a}/{a}", function: Named(name: "a"))
+        }
+        #expect(throws: Never.self) { try RoutePattern("/api/{a}/{b}") }
+    }
+
     @Test func routeMiddlewareRunsOnlyForItsRoute() async throws {
         struct Deny: Middleware {
             func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {

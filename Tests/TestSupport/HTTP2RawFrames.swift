@@ -7,15 +7,25 @@ public enum HTTP2RawFrames {
 
     /// The frame types of RFC 9113 §6, by their type codes.
     public enum FrameType: UInt8 {
+        /// DATA: a stream's body bytes.
         case data = 0x0
+        /// HEADERS: opens a stream with a header block.
         case headers = 0x1
+        /// PRIORITY: a stream's priority (deprecated by RFC 9113).
         case priority = 0x2
+        /// RST_STREAM: ends a stream with an error code.
         case rstStream = 0x3
+        /// SETTINGS: the connection's parameters, or their acknowledgement.
         case settings = 0x4
+        /// PUSH_PROMISE: a server push (refused by servers that disable push).
         case pushPromise = 0x5
+        /// PING: a round-trip check, echoed with ACK.
         case ping = 0x6
+        /// GOAWAY: the connection is ending; names the last stream processed.
         case goaway = 0x7
+        /// WINDOW_UPDATE: more flow-control credit.
         case windowUpdate = 0x8
+        /// CONTINUATION: the rest of a header block.
         case continuation = 0x9
     }
 

@@ -7,8 +7,11 @@ import Foundation
 public final class RawTLSClient {
     /// Why a connection or a read ended.
     public enum Failure: Error, CustomStringConvertible {
+        /// `connect` failed with this errno.
         case connect(Int32)
+        /// The TLS handshake failed, with OpenSSL's reason.
         case handshake(String)
+        /// The peer closed the connection.
         case closed
 
         /// The failure in words: `connect failed: errno 111`, `TLS handshake failed: …`, `connection closed`.

@@ -7,6 +7,13 @@ import Testing
 @testable import GatehouseTransport
 
 @Suite struct TLSHandshakeTests {
+    @Test func versionsCompareByTheProtocolsOrder() {
+        #expect(TLSVersion.v1_2 < .v1_3)
+        #expect(!(TLSVersion.v1_3 < .v1_2))
+        #expect(!(TLSVersion.v1_3 < .v1_3))
+        #expect(TLSVersion.allCases.sorted(by: >) == [.v1_3, .v1_2])
+    }
+
     @Test(arguments: [TLSVersion.v1_2, .v1_3])
     func handshakeAndDataBothWays(version: TLSVersion) throws {
         let pki = try TestPKI.shared()

@@ -26,7 +26,7 @@ struct PolicyFiles {
                         policy: self.policy,
                         key: itemKey,
                         file: file,
-                        detail: "not a certificate: \(error)"
+                        detail: "not a certificate: \(error.detail)"
                     )
                 }
             }
@@ -48,7 +48,7 @@ struct PolicyFiles {
                         policy: self.policy,
                         key: itemKey,
                         file: file,
-                        detail: "not a CRL: \(error)"
+                        detail: "not a CRL: \(error.detail)"
                     )
                 }
             }

@@ -3,9 +3,11 @@ public import NIOCore
 
 /// The HTTP version a connection speaks.
 public enum HTTPVersionKind: String, Sendable, Hashable, CustomStringConvertible {
-    // Version numbers as written (NIO spells them the same way).
+    // Case names keep the version numbers as written (NIO spells them the same way).
+    /// HTTP/1.1, negotiated by ALPN `http/1.1` or chosen when the client offers no ALPN.
     // swift-format-ignore: AlwaysUseLowerCamelCase
     case http1_1 = "HTTP/1.1"
+    /// HTTP/2, negotiated by ALPN `h2`.
     case http2 = "HTTP/2"
 
     /// The version as logs and ``ConnectionInfo`` readers show it: `HTTP/1.1` or `HTTP/2`.

@@ -39,9 +39,9 @@ extension Response {
     /// The reason phrase is kept; `date` is the `Date` field's value (RFC 9110 §6.6.1: every response of an
     /// origin server with a clock) unless the response set its own; `Content-Length` describes the body unless
     /// the response set it or its status forbids a body (1xx, 204, 304); the `Connection` field states
-    /// `plan.keepAlive`. The fields written here are spelt as ``HTTP1FieldLines`` says. Hop-by-hop fields the response carried are replaced by ours. `HTTPFields` has already
-    /// refused CR and LF in names and values, and `HTTPResponse.Status` in the reason phrase, so nothing here can
-    /// split the response.
+    /// `plan.keepAlive`. The fields written here are spelt as ``HTTP1FieldLines`` says. Hop-by-hop fields the
+    /// response carried are replaced by ours. `HTTPFields` has already refused CR and LF in names and values, and
+    /// `HTTPResponse.Status` in the reason phrase, so nothing here can split the response.
     func writeHTTP1(_ plan: HTTP1ResponsePlan, date: [UInt8], into buffer: inout ByteBuffer) -> Bool {
         // Read once: `HTTPResponse` decodes its status on every read (a shared head's is known without reading).
         let status = self.status

@@ -37,7 +37,7 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     //
     // `@exclusivity(unchecked)`: the state touched per header field and per frame is only ever accessed
     // briefly, never across a call that could re-enter the handler, so the runtime's dynamic exclusivity
-    // checks (measured at ~3 % of the server's CPU under h2load) guard nothing here.
+    // checks, a visible share of the server's CPU, guard nothing here.
     var phase = Phase.idle
     @exclusivity(unchecked) var streams = HTTP2StreamTable()
     @exclusivity(unchecked) var streamIdentifiers = HTTP2StreamIdentifiers()

@@ -12,8 +12,8 @@ public protocol Responder: Sendable {
 /// A responder that can also answer without suspending: the fast path of the built-in links.
 ///
 /// The connection tries ``respondImmediately(to:context:)`` first: a request answered there needs no Swift task,
-/// which is most of what a small request costs beyond its I/O (about 1.5–2 µs of CPU). A chain is converted once,
-/// when it is assembled (``Responder/withFastPath``), so a request never asks a responder what it conforms to.
+/// which is most of what a small request costs beyond its I/O. A chain is converted once, when it is assembled
+/// (``Responder/withFastPath``), so a request never asks a responder what it conforms to.
 package protocol ImmediateResponder: Responder {
     /// Answers `request` without suspending when this responder and everything after it can; `nil` when it cannot,
     /// and then ``Responder/respond(to:context:)`` answers it. Returning `nil` must leave no trace, since the

@@ -11,15 +11,24 @@ public enum ClientCertificateMode: String, Sendable, Hashable, CaseIterable {
 
 /// A TLS protocol version Gatehouse speaks. Nothing older than TLS 1.2 is offered.
 public enum TLSVersion: String, Sendable, Hashable, CaseIterable, Comparable {
-    // Version numbers as written (NIO spells them the same way).
+    // Case names keep the version numbers as written (NIO spells them the same way).
+    /// TLS 1.2 (RFC 5246).
     // swift-format-ignore: AlwaysUseLowerCamelCase
     case v1_2 = "TLSv1.2"
-    // Version numbers as written (NIO spells them the same way).
+    /// TLS 1.3 (RFC 8446).
     // swift-format-ignore: AlwaysUseLowerCamelCase
     case v1_3 = "TLSv1.3"
 
-    /// Older versions first; the raw values (`TLSv1.2`, `TLSv1.3`) sort that way as text.
-    public static func < (lhs: TLSVersion, rhs: TLSVersion) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// The protocol's order: 1.2 before 1.3.
+    private var order: Int {
+        switch self {
+        case .v1_2: 0
+        case .v1_3: 1
+        }
+    }
+
+    /// Older versions first.
+    public static func < (lhs: TLSVersion, rhs: TLSVersion) -> Bool { lhs.order < rhs.order }
 }
 
 /// The server's certificate and key.
