@@ -6,8 +6,8 @@ import NIOCore
 ///
 /// Its executor is the channel's event loop, so protocol handlers enter it with `assumeIsolated`
 /// (no thread hop), and because middleware and functions are `nonisolated(nonsending)` they run on that
-/// loop too. It owns the per-connection store (decisions made once per connection) and the in-flight
-/// request tasks, which it cancels when the peer resets a stream or the connection closes.
+/// loop too. It owns, as isolated state, the values of its ``ConnectionStore`` (decisions made once per connection)
+/// and the in-flight request tasks, which it cancels when the peer resets a stream or the connection closes.
 ///
 /// A request whose whole chain can answer without suspending (``ImmediateResponder/respondImmediately(to:context:)``)
 /// is answered right in `dispatch`, on the loop, with no task: most of what a small request cost beyond its I/O
@@ -18,10 +18,11 @@ actor Connection {
     private nonisolated let executor: ConnectionExecutor
     /// The connection's fixed facts.
     nonisolated let info: ConnectionInfo
-    private let eventLoop: any EventLoop
+    private nonisolated let eventLoop: any EventLoop
     private nonisolated let responder: any ImmediateResponder
-    private nonisolated let store = ConnectionStore()
     private nonisolated let logger: Logger
+    /// What requests keep for the connection's life, reached through ``ConnectionStore``.
+    private var stored = ConnectionStorage()
     private var inFlight: [StreamID: Task<Void, Never>] = [:]
     /// The stream whose task `received` is starting; cleared by the task when it finishes before `received`
     /// returns, so `received` knows whether to track it.
@@ -123,7 +124,7 @@ actor Connection {
 
 extension Connection: RequestDispatcher {
     nonisolated func dispatch(_ request: Request, on stream: StreamID, writer: any ResponseWriter) {
-        let context = RequestContext(connection: self.info, connectionStore: self.store)
+        let context = RequestContext(connection: self.info, connectionStore: ConnectionStore(connection: self))
         // Most requests never suspend: answered here, on the event loop, they need no task at all.
         if let response = self.respondImmediately(to: request, context: context) {
             writer.write(response, for: stream)
@@ -135,5 +136,22 @@ extension Connection: RequestDispatcher {
 
     nonisolated func cancel(_ stream: StreamID) {
         self.assumeIsolated { $0.cancelStream(stream) }
+    }
+}
+
+extension Connection {
+    /// The value stored under `key`; `nil` off the event loop, where the connection's state cannot be reached.
+    nonisolated func storedBox(for key: ObjectIdentifier) -> (any AnyObject & Sendable)? {
+        guard self.eventLoop.inEventLoop else { return nil }
+        return self.assumeIsolated { $0.stored.box(for: key) }
+    }
+
+    /// Stores `box` under `key` (removes the value when `nil`): at once on the event loop, else on it soon after.
+    nonisolated func store(_ box: (any AnyObject & Sendable)?, for key: ObjectIdentifier) {
+        guard self.eventLoop.inEventLoop else {
+            self.eventLoop.execute { self.assumeIsolated { $0.stored.set(box, for: key) } }
+            return
+        }
+        self.assumeIsolated { $0.stored.set(box, for: key) }
     }
 }
