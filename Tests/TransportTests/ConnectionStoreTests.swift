@@ -60,6 +60,18 @@ struct ConnectionStoreTests {
         #expect(removed == nil)
     }
 
+    @Test func closingTheConnectionLetsGoOfItsValues() async throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let connection = self.connection(on: loop, id: 1)
+        let left = try await loop.submit { () -> Int? in
+            let store = ConnectionStore(connection: connection)
+            store[Counter.self] = 5
+            connection.assumeIsolated { $0.closed() }
+            return store[Counter.self]
+        }.get()
+        #expect(left == nil)
+    }
+
     @Test func offTheLoopNothingIsReadAndWritesLandOnTheLoop() async throws {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let connection = self.connection(on: loop, id: 1)

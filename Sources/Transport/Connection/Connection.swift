@@ -83,10 +83,12 @@ actor Connection {
         self.inFlight.removeValue(forKey: stream)?.cancel()
     }
 
-    /// The channel closed: cancel everything still running.
+    /// The channel closed: cancel everything still running, and let go of what the requests stored (a decision
+    /// holds the caller's identity and certificates) rather than keep it until the last task ends.
     func closed() {
         for task in self.inFlight.values { task.cancel() }
         self.inFlight.removeAll()
+        self.stored = ConnectionStorage()
     }
 
     /// Runs the chain, turning errors into responses: an ``HTTPResponseError`` answers with its own
