@@ -145,7 +145,7 @@ extension Connection {
     /// The value stored under `key`; `nil` off the event loop, where the connection's state cannot be reached.
     nonisolated func storedBox(for key: ObjectIdentifier) -> (any AnyObject & Sendable)? {
         guard self.eventLoop.inEventLoop else { return nil }
-        return self.onLoop { $0.stored.box(for: key) }
+        return self.onLoop(key) { connection, key in connection.stored.box(for: key) }
     }
 
     /// Stores `box` under `key` (removes the value when `nil`): at once on the event loop, else on it soon after.
@@ -154,15 +154,16 @@ extension Connection {
             self.eventLoop.execute { self.assumeIsolated { $0.stored.set(box, for: key) } }
             return
         }
-        self.onLoop { $0.stored.set(box, for: key) }
+        self.onLoop((box, key)) { connection, entry in connection.stored.set(entry.0, for: entry.1) }
     }
 
     /// `assumeIsolated` for a caller that has checked `eventLoop.inEventLoop`, which is what isolation to this
     /// actor means (``ConnectionExecutor/isIsolatingCurrentContext()``). The runtime's own check costs about
     /// 1,500 instructions when no task runs (a request answered in `dispatch`), on every store access.
-    private nonisolated func onLoop<T>(_ operation: (isolated Connection) -> T) -> T {
+    /// The operation takes its input as an argument, not a capture, so that its closure needs no context.
+    private nonisolated func onLoop<Input, T>(_ input: Input, _ operation: (isolated Connection, Input) -> T) -> T {
         withoutActuallyEscaping(operation) { operation in
-            unsafeBitCast(operation, to: ((Connection) -> T).self)(self)
+            unsafeBitCast(operation, to: ((Connection, Input) -> T).self)(self, input)
         }
     }
 }
