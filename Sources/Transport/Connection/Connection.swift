@@ -6,8 +6,8 @@ import NIOCore
 ///
 /// Its executor is the channel's event loop, so protocol handlers enter it with `assumeIsolated`
 /// (no thread hop), and because middleware and functions are `nonisolated(nonsending)` they run on that
-/// loop too. It owns the per-connection store (decisions made once per connection) and the in-flight
-/// request tasks, which it cancels when the peer resets a stream or the connection closes.
+/// loop too. It owns, as isolated state, the values of its ``ConnectionStore`` (decisions made once per connection)
+/// and the in-flight request tasks, which it cancels when the peer resets a stream or the connection closes.
 ///
 /// A request whose whole chain can answer without suspending (``ImmediateResponder/respondImmediately(to:context:)``)
 /// is answered right in `dispatch`, on the loop, with no task: most of what a small request cost beyond its I/O
@@ -18,10 +18,11 @@ actor Connection {
     private nonisolated let executor: ConnectionExecutor
     /// The connection's fixed facts.
     nonisolated let info: ConnectionInfo
-    private let eventLoop: any EventLoop
+    private nonisolated let eventLoop: any EventLoop
     private nonisolated let responder: any ImmediateResponder
-    private nonisolated let store = ConnectionStore()
     private nonisolated let logger: Logger
+    /// What requests keep for the connection's life, reached through ``ConnectionStore``.
+    private var stored = ConnectionStorage()
     private var inFlight: [StreamID: Task<Void, Never>] = [:]
     /// The stream whose task `received` is starting; cleared by the task when it finishes before `received`
     /// returns, so `received` knows whether to track it.
@@ -82,10 +83,12 @@ actor Connection {
         self.inFlight.removeValue(forKey: stream)?.cancel()
     }
 
-    /// The channel closed: cancel everything still running.
+    /// The channel closed: cancel everything still running, and let go of what the requests stored (a decision
+    /// holds the caller's identity and certificates) rather than keep it until the last task ends.
     func closed() {
         for task in self.inFlight.values { task.cancel() }
         self.inFlight.removeAll()
+        self.stored = ConnectionStorage()
     }
 
     /// Runs the chain, turning errors into responses: an ``HTTPResponseError`` answers with its own
@@ -123,7 +126,7 @@ actor Connection {
 
 extension Connection: RequestDispatcher {
     nonisolated func dispatch(_ request: Request, on stream: StreamID, writer: any ResponseWriter) {
-        let context = RequestContext(connection: self.info, connectionStore: self.store)
+        let context = RequestContext(connection: self.info, connectionStore: ConnectionStore(connection: self))
         // Most requests never suspend: answered here, on the event loop, they need no task at all.
         if let response = self.respondImmediately(to: request, context: context) {
             writer.write(response, for: stream)
@@ -135,5 +138,32 @@ extension Connection: RequestDispatcher {
 
     nonisolated func cancel(_ stream: StreamID) {
         self.assumeIsolated { $0.cancelStream(stream) }
+    }
+}
+
+extension Connection {
+    /// The value stored under `key`; `nil` off the event loop, where the connection's state cannot be reached.
+    nonisolated func storedBox(for key: ObjectIdentifier) -> (any AnyObject & Sendable)? {
+        guard self.eventLoop.inEventLoop else { return nil }
+        return self.onLoop(key) { connection, key in connection.stored.box(for: key) }
+    }
+
+    /// Stores `box` under `key` (removes the value when `nil`): at once on the event loop, else on it soon after.
+    nonisolated func store(_ box: (any AnyObject & Sendable)?, for key: ObjectIdentifier) {
+        guard self.eventLoop.inEventLoop else {
+            self.eventLoop.execute { self.assumeIsolated { $0.stored.set(box, for: key) } }
+            return
+        }
+        self.onLoop((box, key)) { connection, entry in connection.stored.set(entry.0, for: entry.1) }
+    }
+
+    /// `assumeIsolated` for a caller that has checked `eventLoop.inEventLoop`, which is what isolation to this
+    /// actor means (``ConnectionExecutor/isIsolatingCurrentContext()``). The runtime's own check costs about
+    /// 1,500 instructions when no task runs (a request answered in `dispatch`), on every store access.
+    /// The operation takes its input as an argument, not a capture, so that its closure needs no context.
+    private nonisolated func onLoop<Input, T>(_ input: Input, _ operation: (isolated Connection, Input) -> T) -> T {
+        withoutActuallyEscaping(operation) { operation in
+            unsafeBitCast(operation, to: ((Connection, Input) -> T).self)(self, input)
+        }
     }
 }

@@ -1,4 +1,4 @@
-public import Synchronization
+import Synchronization
 
 /// A key into a ``ConnectionStore``; the type itself is the key.
 public protocol ConnectionStoreKey {
@@ -8,46 +8,88 @@ public protocol ConnectionStoreKey {
 
 /// Per-connection memory shared by every request and HTTP/2 stream of one connection.
 ///
-/// Used for work that is done once per connection, such as a client-certificate decision.
-/// Lives as long as the connection.
-public final class ConnectionStore: Sendable {
-    /// A connection holds a handful of keys at most, so a short list searched by key identity beats hashing.
-    @usableFromInline let entries = Mutex<[Entry]>([])
+/// Used for work that is done once per connection, such as a client-certificate decision. The values are the
+/// connection actor's own isolated state: every request of a connection runs on the connection's event loop, so a
+/// read or write is an isolation check (`assumeIsolated`), not a lock. Code running off that loop (an `@concurrent`
+/// function, say) finds nothing stored, and what it stores is applied on the loop afterwards.
+///
+/// A store made with ``init()``, for a request context built without a server (a unit test of a middleware or a
+/// function), keeps its values by itself.
+public struct ConnectionStore: Sendable {
+    private enum Owner: Sendable {
+        case connection(Connection)
+        case detached(DetachedStorage)
+    }
 
-    /// Creates an empty store.
-    public init() {}
+    private let owner: Owner
+
+    /// Creates a store of its own, for a request context that no connection serves.
+    public init() {
+        self.owner = .detached(DetachedStorage())
+    }
+
+    /// The store of `connection`: a handle on its isolated state.
+    init(connection: Connection) {
+        self.owner = .connection(connection)
+    }
 
     /// The value stored under `key`, or `nil`.
     public subscript<Key: ConnectionStoreKey>(key: Key.Type) -> Key.Value? {
         // Inlinable so that a read, done on every request by an authenticator, is specialised for its key.
         @inlinable get {
-            let id = ObjectIdentifier(key)
-            guard let box = self.entries.withLock({ entries in entries.first { $0.key == id }?.box }) else {
-                return nil
-            }
+            guard let box = self.box(for: ObjectIdentifier(key)) else { return nil }
             // The key's type fixes the value's type, and `set` boxes exactly that type: no dynamic cast needed.
-            return unsafeDowncast(box, to: Box<Key.Value>.self).value
+            return unsafeDowncast(box, to: ConnectionStorage.Box<Key.Value>.self).value
         }
-        set {
-            let id = ObjectIdentifier(key)
-            let box = newValue.map { Box($0) }
-            self.entries.withLock { entries in
-                if let index = entries.firstIndex(where: { $0.key == id }) {
-                    if let box { entries[index].box = box } else { entries.remove(at: index) }
-                } else if let box {
-                    entries.append(Entry(key: id, box: box))
-                }
-            }
+        @inlinable nonmutating set {
+            self.setBox(newValue.map { ConnectionStorage.Box($0) }, for: ObjectIdentifier(key))
         }
     }
 
-    @usableFromInline struct Entry {
-        @usableFromInline let key: ObjectIdentifier
-        @usableFromInline var box: any AnyObject & Sendable
+    @usableFromInline func box(for key: ObjectIdentifier) -> (any AnyObject & Sendable)? {
+        switch self.owner {
+        case .connection(let connection): connection.storedBox(for: key)
+        case .detached(let storage): storage.storage.withLock { $0.box(for: key) }
+        }
+    }
+
+    @usableFromInline func setBox(_ box: (any AnyObject & Sendable)?, for key: ObjectIdentifier) {
+        switch self.owner {
+        case .connection(let connection): connection.store(box, for: key)
+        case .detached(let storage): storage.storage.withLock { $0.set(box, for: key) }
+        }
+    }
+}
+
+/// The values of a ``ConnectionStore``: a connection holds a handful of keys at most, so a short list searched by
+/// key identity beats hashing.
+@usableFromInline struct ConnectionStorage {
+    private struct Entry {
+        let key: ObjectIdentifier
+        var box: any AnyObject & Sendable
     }
 
     @usableFromInline final class Box<Value: Sendable>: Sendable {
         @usableFromInline let value: Value
         @usableFromInline init(_ value: Value) { self.value = value }
     }
+
+    private var entries: [Entry] = []
+
+    func box(for key: ObjectIdentifier) -> (any AnyObject & Sendable)? {
+        self.entries.first { $0.key == key }?.box
+    }
+
+    mutating func set(_ box: (any AnyObject & Sendable)?, for key: ObjectIdentifier) {
+        if let index = self.entries.firstIndex(where: { $0.key == key }) {
+            if let box { self.entries[index].box = box } else { self.entries.remove(at: index) }
+        } else if let box {
+            self.entries.append(Entry(key: key, box: box))
+        }
+    }
+}
+
+/// The storage of a store that no connection owns; requests of such a context may run anywhere, hence the lock.
+private final class DetachedStorage: Sendable {
+    let storage = Mutex(ConnectionStorage())
 }
