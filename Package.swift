@@ -20,6 +20,9 @@ let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let unixSignals: Target.Dependency = .product(name: "UnixSignals", package: "swift-service-lifecycle")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+let tracing: Target.Dependency = .product(name: "Tracing", package: "swift-distributed-tracing")
 
 let package = Package(
     name: "gatehouse",
@@ -37,6 +40,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Instruments (Metrics), their Prometheus exposition on the admin listener, and request spans (Tracing).
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         // `swift package generate-documentation --target Gatehouse` (`make docs`); a plugin only, never linked.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -67,14 +74,14 @@ let package = Package(
             name: "GatehouseTransport",
             dependencies: [
                 "GatehouseCertificates", "COpenSSL", "CNghttp2", nioCore, nioPosix, httpTypes, logging,
-                serviceLifecycle,
+                serviceLifecycle, metrics, tracing,
             ],
             path: "Sources/Transport",
             swiftSettings: strictSettings
         ),
         .target(
             name: "GatehouseAuth",
-            dependencies: ["GatehouseTransport", "GatehouseCertificates", "COpenSSL", httpTypes, logging],
+            dependencies: ["GatehouseTransport", "GatehouseCertificates", "COpenSSL", httpTypes, logging, metrics],
             path: "Sources/Auth",
             swiftSettings: strictSettings
         ),
@@ -94,8 +101,7 @@ let package = Package(
             name: "GatehouseConfiguration",
             dependencies: [
                 "GatehouseAuth", "GatehouseRouting", "GatehouseFunctions", "GatehouseTransport", httpTypes, logging,
-                serviceLifecycle,
-                unixSignals, .product(name: "Yams", package: "Yams"),
+                serviceLifecycle, unixSignals, metrics, prometheus, .product(name: "Yams", package: "Yams"),
             ],
             path: "Sources/Configuration",
             swiftSettings: strictSettings
@@ -134,7 +140,7 @@ let package = Package(
                 "GatehouseConfiguration", "GatehouseFunctions", "GatehouseRouting", "GatehouseAuth",
                 "GatehouseTransport", "GatehouseCertificates", "GatehouseCertificateAuthority", "GatehouseClient",
                 argumentParser, logging,
-                serviceLifecycle, unixSignals, nioCore, nioPosix, httpTypes,
+                serviceLifecycle, unixSignals, nioCore, nioPosix, httpTypes, metrics, prometheus,
             ],
             swiftSettings: strictSettings
         ),
@@ -209,7 +215,7 @@ let package = Package(
             dependencies: [
                 "GatehouseCertificateAuthority", "GatehouseFunctions", "GatehouseRouting", "GatehouseAuth",
                 "GatehouseTransport", "GatehouseCertificates", "GatehouseConfiguration", "GatehouseClient",
-                "TestSupport", nioCore, nioPosix, httpTypes, logging, serviceLifecycle,
+                "TestSupport", nioCore, nioPosix, httpTypes, logging, serviceLifecycle, metrics, prometheus,
             ],
             swiftSettings: strictSettings
         ),
