@@ -20,6 +20,8 @@
 # Every failed request, non-2xx answer, resumed handshake or closed idle connection fails the run (exit 1).
 # Prints one Markdown table of medians with the ratios Gatehouse/nginx and Gatehouse/Hummingbird and writes it,
 # with the machine, to Benchmarks/results/YYYY-MM-DD-HHMM.md. Raw logs stay in .build/bench/run-*.
+# GATEHOUSE_BINARY=PATH measures that binary instead of building this checkout (another commit's static release
+# build, to compare two builds in one session); the result file's name and header then name it.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -56,7 +58,7 @@ if [[ " ${servers[*]} " == *" hummingbird "* ]]; then
     peer_binary="$(cd "$root" && swift build -c release --package-path Benchmarks --show-bin-path)/HummingbirdPeer"
 fi
 
-out="$work/run-$(date +%Y%m%d-%H%M%S)"
+out="$work/run-$(date +%Y%m%d-%H%M%S)${GATEHOUSE_BINARY:+-$(basename "$GATEHOUSE_BINARY")}"
 mkdir -p "$out"
 printf 'server\tround\trss_before_kib\trss_after_kib\tper_connection_kib\n' > "$out/idle.tsv"
 printf 'server\tround\thandshakes\tseconds\trate\tp99_ms\n' > "$out/handshakes.tsv"
@@ -178,7 +180,7 @@ done
 # ----------------------------------------------------------------------------------------------- the table
 date_tag=$(date +%Y-%m-%d-%H%M)
 mkdir -p "$root/Benchmarks/results"
-result_file="$root/Benchmarks/results/$date_tag.md"
+result_file="$root/Benchmarks/results/$date_tag${GATEHOUSE_BINARY:+-$(basename "$GATEHOUSE_BINARY")}.md"
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 table=$(awk -F'\t' -v idle="$idle" '
     function med(list,   a, n, i, j, x) { n = split(list, a, " "); if (n == 0) return "";
@@ -220,6 +222,7 @@ table=$(awk -F'\t' -v idle="$idle" '
     echo "Rounds: $reps (medians over rounds; server order rotated each round); h1/h2 ${duration} s each after a"
     echo "warm-up; $bursts bursts of $burst_size new connections per round; $idle idle connections. TLS 1.3."
     echo "Commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo -)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')."
+    [ -z "${GATEHOUSE_BINARY:-}" ] || echo "Gatehouse binary: $GATEHOUSE_BINARY (GATEHOUSE_BINARY, not this commit's build)."
     echo
     echo "$table"
     echo

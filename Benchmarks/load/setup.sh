@@ -38,6 +38,12 @@ chmod 600 "$gatehouse_pki"/*.key "$gatehouse_pki/client.pfx.password"
 
 # Built as deployed: release, with the Swift runtime and Foundation linked statically (what Vapor's and
 # Hummingbird's Dockerfile templates do). The dynamic build maps ~9 MiB more of shared libraries at start.
-echo "$(basename "$0"): building gatehouse (release, static Swift stdlib)" >&2
-(cd "$root" && swift build -c release --static-swift-stdlib --product gatehouse >/dev/null)
-gatehouse_binary="$(cd "$root" && swift build -c release --show-bin-path)/gatehouse"
+# GATEHOUSE_BINARY names an already built binary instead (another commit's build, to compare two in one session).
+if [ -n "${GATEHOUSE_BINARY:-}" ]; then
+    [ -x "$GATEHOUSE_BINARY" ] || { echo "$(basename "$0"): GATEHOUSE_BINARY=$GATEHOUSE_BINARY is not executable" >&2; exit 1; }
+    gatehouse_binary=$GATEHOUSE_BINARY
+else
+    echo "$(basename "$0"): building gatehouse (release, static Swift stdlib)" >&2
+    (cd "$root" && swift build -c release --static-swift-stdlib --product gatehouse >/dev/null)
+    gatehouse_binary="$(cd "$root" && swift build -c release --show-bin-path)/gatehouse"
+fi
