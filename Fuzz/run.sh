@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer driver and runs fuzz targets, merging new inputs into the committed corpora (minimized).
 #   Fuzz/run.sh [target|all] [seconds]      (FUZZ_SECONDS, default 60; FUZZ_TARGETS for several)
-# Targets: http1 http1-differential configuration distinguished-name certificates (Fuzz/README.md).
+# Targets: http1 http1-differential http1-response configuration distinguished-name certificates (Fuzz/README.md).
 # One fuzzer at a time, in one process (libFuzzer's default; -jobs would fork and log to fuzz-N.log).
 # Crashes are written to Fuzz/Findings/<target>/.
 set -euo pipefail
@@ -27,7 +27,7 @@ binary="$scratch/debug/GatehouseFuzz"
 # Longest input per target: a few requests; a configuration file; a long name; a certificate bundle.
 max_len() {
     case "$1" in
-        http1|http1-differential) echo 2048 ;;
+        http1|http1-differential|http1-response) echo 2048 ;;
         configuration) echo 4096 ;;
         distinguished-name) echo 512 ;;
         certificates) echo 8192 ;;
@@ -70,7 +70,7 @@ run_target() {
 }
 
 if [ "$target" = all ]; then
-    for name in ${FUZZ_TARGETS:-http1 http1-differential configuration distinguished-name certificates}; do
+    for name in ${FUZZ_TARGETS:-http1 http1-differential http1-response configuration distinguished-name certificates}; do
         run_target "$name"
     done
 else

@@ -8,6 +8,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case http1
     /// HTTP/1.x request bytes through our parser and NIOHTTP1's, compared request by request.
     case http1Differential = "http1-differential"
+    /// HTTP/1.x response bytes through the client's response parser, whole and split.
+    case http1Response = "http1-response"
     /// YAML text through the configuration loader.
     case configuration
     /// RFC 4514 text through the distinguished-name parser, printed and parsed again.
@@ -39,6 +41,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             #else
                 break
             #endif
+        case .http1Response:
+            HTTP1ResponseTarget.run(input)
         case .configuration:
             ConfigurationTarget.run(input)
         case .distinguishedName:
