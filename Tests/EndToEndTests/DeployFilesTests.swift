@@ -127,6 +127,36 @@ struct DeployFilesTests {
         #expect(output.exitCode == 0, "\(output.stdout)\(output.stderr)")
         #expect(!output.stdout.contains("ERROR") && !output.stdout.contains("WARN"), "\(output.stdout)")
     }
+
+    /// The ConfigMap's gatehouse.yaml, its `/etc/gatehouse/` moved to a folder with the Secret's three files (minted
+    /// here), passes `gatehouse check` without a warning. Its `admin:` block is taken out: this is about the
+    /// listener, the policy and the routes.
+    @Test func theKubernetesConfigurationPassesCheck() async throws {
+        let configMap = try Self.read("deploy/kubernetes/configmap.yaml")
+        let start = try #require(configMap.range(of: "  gatehouse.yaml: |\n"))
+        var lines: [String] = []
+        var inAdmin = false
+        for line in configMap[start.upperBound...].split(separator: "\n") {
+            let text = String(line.dropFirst(4))
+            if text == "admin:" {
+                inAdmin = true
+            } else if !inAdmin || !text.hasPrefix("  ") {
+                inAdmin = false
+                lines.append(text)
+            }
+        }
+        let folder = try CheckFolder()
+        try FileManager.default.createDirectory(atPath: folder.path + "/tls", withIntermediateDirectories: true)
+        for (from, to) in [("server.crt", "tls.crt"), ("server.key", "tls.key"), ("ca.crt", "ca.crt")] {
+            try FileManager.default.copyItem(atPath: folder.path + "/pki/" + from, toPath: folder.path + "/tls/" + to)
+        }
+        let yaml = lines.joined(separator: "\n").replacingOccurrences(of: "/etc/gatehouse/", with: folder.path + "/")
+        let file = try folder.write(yaml)
+        let output = try await runProcess(try builtExecutable("gatehouse"), ["check", "--config", file])
+        #expect(output.exitCode == 0, "\(output.stderr)")
+        #expect(output.stdout.hasSuffix("(no warnings).\n"), "\(output.stdout)")
+        #expect(output.stdout.contains("  routes[0]  GET /api/hello → policy partners → function hello\n"))
+    }
 }
 
 /// A systemd unit's `Key=value` settings, each key's values in order.
