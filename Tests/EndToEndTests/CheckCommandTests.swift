@@ -101,6 +101,43 @@ struct CheckCommandTests {
         #expect(self.warnings(try await self.jsonReport(file)) == ["expiresSoon listeners[0].tls.certificate"])
     }
 
+    /// A PKCS#12 identity is read as the listener reads it: the leaf, then its chain without the root; a warning
+    /// about it names the `pkcs12` key.
+    @Test func aPKCS12ListenerIsSummarisedWithItsChain() async throws {
+        let folder = try CheckFolder()
+        let intermediate = try folder.root.issueIntermediate(
+            folder.spec("Check Intermediate CA", .intermediateCA, days: 20)
+        )
+        let server = try intermediate.issue(
+            folder.spec("pfx-server", .server, sans: [.ipAddress("127.0.0.1")], days: 200)
+        )
+        let pfx = try PKCS12Bundle.encode(
+            certificate: server.certificate,
+            key: server.key,
+            chain: [intermediate.certificate, folder.root.certificate],
+            password: "secret"
+        )
+        try Data(pfx).write(to: URL(fileURLWithPath: folder.path + "/pki/server.pfx"))
+        let file = try folder.write(
+            CheckFolder.yaml().replacingOccurrences(
+                of: "{ certificate: pki/server.crt, privateKey: pki/server.key }",
+                with: "{ pkcs12: pki/server.pfx, password: secret }"
+            )
+        )
+        let output = try await self.gatehouse(["check", "--config", file])
+        #expect(output.exitCode == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("    certificate   CN=pfx-server,O=Check Tests  until "), "\(output.stdout)")
+        #expect(output.stdout.contains("    chain         CN=Check Intermediate CA,O=Check Tests  until "))
+        #expect(!output.stdout.contains("    chain         CN=Check Root CA"), "\(output.stdout)")
+        #expect(
+            output.stdout.contains(
+                ":5: listeners[0].tls.pkcs12: the intermediate CA CN=Check Intermediate CA,O=Check Tests expires in "
+                    + "20 days"
+            ),
+            "\(output.stdout)"
+        )
+    }
+
     @Test func anExpiredCAIsAWarning() async throws {
         let folder = try CheckFolder()
         let expired = try CertificateAuthority.createRoot(folder.spec("Old Root CA", .rootCA, days: -3))
