@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages Gatehouse builds and tests with, only when they are missing.
 #   scripts/install-deps.sh          build needs: pkg-config, libssl-dev, libnghttp2-dev
-#   scripts/install-deps.sh --test   also what the tests run: curl (with HTTP/2) and the openssl command
+#   scripts/install-deps.sh --test   also what the tests run: curl (with HTTP/2), the openssl command and
+#                                    systemd-analyze (deploy/systemd's unit is verified with it)
 set -euo pipefail
 
 missing=()
@@ -15,6 +16,7 @@ fi
 if [[ "${1:-}" == "--test" ]]; then
     if ! command -v curl >/dev/null 2>&1 || ! curl --version | grep -q HTTP2; then missing+=(curl); fi
     command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then

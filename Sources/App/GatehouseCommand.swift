@@ -7,6 +7,6 @@ struct GatehouseCommand: AsyncParsableCommand {
         commandName: "gatehouse",
         abstract: "Serve functions to callers that prove who they are with TLS client certificates.",
         version: GatehouseVersion.current,
-        subcommands: [Serve.self, Certs.self, Call.self]
+        subcommands: [Serve.self, Check.self, Certs.self, Call.self]
     )
 }

@@ -8,6 +8,8 @@ struct AllowList: Sendable {
     private let keys: Set<[UInt8]>
     /// How many certificates were listed (0: a configured but empty list admits nobody).
     let count: Int
+    /// The listed certificates, as loaded (for reports of their expiry).
+    let listed: [Certificate]
 
     init(_ listed: [Certificate], match: AllowListMatch) {
         self.match = match
@@ -15,6 +17,7 @@ struct AllowList: Sendable {
         self.subjects = match == .subject ? Set(listed.map(\.subjectName)) : []
         self.keys = match == .spki ? Set(listed.map(\.spkiSHA256)) : []
         self.count = self.certificates.count
+        self.listed = listed
     }
 
     /// Whether `leaf` is on the list by the configured comparison.

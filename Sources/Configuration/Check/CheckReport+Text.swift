@@ -1,0 +1,79 @@
+extension CheckReport {
+    /// The report for people: listeners, routes, policies, warnings, and a last line saying whether `serve` would
+    /// start (it always would: a report exists only for a configuration that passed).
+    public var text: String {
+        var lines = ["Configuration: \(self.configuration)", "", "Listeners"]
+        for listener in self.listeners { lines += Self.lines(listener) }
+        lines += ["", "Routes"]
+        for route in self.routes { lines.append("  \(route.key)  \(Self.line(route))") }
+        if !self.policies.isEmpty {
+            lines += ["", "Policies"]
+            for policy in self.policies { lines += Self.lines(policy) }
+        }
+        if !self.warnings.isEmpty {
+            lines += ["", "Warnings"]
+            for warning in self.warnings { lines.append("  " + self.location(of: warning) + warning.message) }
+        }
+        let count = self.warnings.count
+        let summary = count == 0 ? "no warnings" : count == 1 ? "1 warning" : "\(count) warnings"
+        lines += ["", "OK: gatehouse serve would start with this configuration (\(summary))."]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `file:line: key: `, as configuration errors locate themselves.
+    private func location(of warning: Warning) -> String {
+        let file = warning.line.map { "\(self.configuration):\($0)" } ?? self.configuration
+        return "\(file): \(warning.key): "
+    }
+
+    private static func lines(_ listener: Listener) -> [String] {
+        let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
+        let name = listener.name.map { " \($0)" } ?? ""
+        var lines = [
+            "  \(listener.key)\(name)  \(host):\(listener.port)  \(listener.protocols.joined(separator: ", "))  "
+                + "client certificates: \(listener.clientCertificate)"
+        ]
+        var certificate = "    certificate   " + self.describe(listener.certificate)
+        if !listener.certificate.subjectAlternativeNames.isEmpty {
+            certificate += "  " + listener.certificate.subjectAlternativeNames.joined(separator: ", ")
+        }
+        lines.append(certificate)
+        lines += listener.chain.map { "    chain         " + self.describe($0) }
+        lines += listener.trustedCAs.map { "    trusted CA    " + self.describe($0) }
+        return lines
+    }
+
+    private static func line(_ route: Route) -> String {
+        var steps = ["\(route.methods.joined(separator: ", ")) \(route.path)"]
+        steps.append(route.policy.map { "policy \($0)" } ?? "no policy")
+        if !route.authenticators.isEmpty {
+            steps.append(
+                "authenticators "
+                    + route.authenticators.map { $0.joined(separator: " | ") }.joined(separator: ", then ")
+            )
+        }
+        steps.append("function \(route.function)")
+        let listeners = route.listeners.map { "  (on \($0.joined(separator: ", ")))" } ?? ""
+        return steps.joined(separator: " → ") + listeners
+    }
+
+    private static func lines(_ policy: Policy) -> [String] {
+        let identities = policy.identityCount == 1 ? "1 identity" : "\(policy.identityCount) identities"
+        var lines = ["  \(policy.name)  \(policy.mode), \(identities)"]
+        lines += policy.trustedCAs.map { "    trusted CA    " + self.describe($0) }
+        lines += policy.intermediates.map { "    intermediate  " + self.describe($0) }
+        lines += policy.allowList.map { "    allow-list    " + self.describe($0) + "  (by \(policy.allowListMatch))" }
+        for crl in policy.crls {
+            let next =
+                crl.nextUpdate.map { "next update \($0) (\(self.days(crl.daysRemaining ?? 0)))" } ?? "no next update"
+            lines.append("    CRL           \(crl.issuer)  \(next), \(crl.revokedCount) revoked")
+        }
+        return lines
+    }
+
+    private static func describe(_ certificate: CertificateSummary) -> String {
+        "\(certificate.subject)  until \(certificate.notAfter) (\(self.days(certificate.daysRemaining)))"
+    }
+
+    private static func days(_ count: Int) -> String { count < 0 ? "expired" : dayCount(count) }
+}
