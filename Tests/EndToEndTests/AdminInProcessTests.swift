@@ -63,6 +63,58 @@ struct AdminInProcessTests {
         _ = await running.result
     }
 
+    @Test func anAdminListenerWithTLSGuardsMetricsWithItsPolicyAndLeavesProbesOpen() async throws {
+        let folder = try ConfigurationFolder()
+        let file = try folder.write(
+            """
+            listeners:
+              - host: 127.0.0.1
+                port: 0
+                tls: { certificate: pki/server.crt, privateKey: pki/server.key }
+            policies:
+              monitoring:
+                certificates: [pki/clients/]
+            routes:
+              - { path: /healthz, function: health }
+            admin:
+              host: 127.0.0.1
+              port: 0
+              tls: { certificate: pki/server.crt, privateKey: pki/server.key }
+              policy: monitoring
+            """
+        )
+        let logger = TestServer.quietLogger
+        let service = try GatehouseService(configurationFile: file, logger: logger)
+        _ = try await service.server.start()
+        let admin = try #require(service.admin)
+        let adminPort = try #require(try await admin.start().first?.port)
+        let group = ServiceGroup(services: await service.services(), gracefulShutdownSignals: [], logger: logger)
+        let running = Task { try await group.run() }
+        let pki = folder.pki
+        let url = "https://127.0.0.1:\(adminPort)"
+        let stranger = Curl(
+            caFile: pki.rootCAFile,
+            clientCertificate: (pki.strangerClient.chainFile, pki.strangerClient.keyFile)
+        )
+        let scraper = Curl(caFile: pki.rootCAFile, clientCertificate: (pki.client.chainFile, pki.client.keyFile))
+        #expect(try await Curl(caFile: pki.rootCAFile).run(url + "/metrics").status == 403)
+        #expect(try await stranger.run(url + "/metrics").status == 403)
+        let metrics = try await scraper.run(url + "/metrics")
+        #expect(metrics.status == 200)
+        // The service made its own Prometheus registry (no factory given, none bootstrapped): the admin policy's own
+        // decisions are in it.
+        let text = PrometheusText(metrics.text)
+        let decisions = "gatehouse_client_certificate_decisions_total"
+        #expect(text.value(decisions, ["policy": "monitoring", "result": "refused", "reason": "no_certificate"]) == 1)
+        let strangerRefusals = text.samples(decisions, ["policy": "monitoring", "result": "refused"])
+            .filter { $0.labels["reason"] != "no_certificate" }.map(\.value).reduce(0, +)
+        #expect(strangerRefusals == 1)
+        #expect(text.value(decisions, ["policy": "monitoring", "result": "allowed", "reason": "ok"]) == 1)
+        #expect(try await Curl(caFile: pki.rootCAFile).run(url + "/healthz").status == 200)
+        await group.triggerGracefulShutdown()
+        _ = await running.result
+    }
+
     @Test func theClientCertificateExpirySeriesKeepAtMost1000AndForgetAfterADay() throws {
         let registry = PrometheusCollectorRegistry()
         let gauges = ClientCertificateExpiryGauges(
