@@ -5,6 +5,7 @@ import GatehouseCertificates
 import GatehouseConfiguration
 import GatehouseTransport
 import Logging
+import Metrics
 import NIOCore
 import Prometheus
 import ServiceLifecycle
@@ -161,6 +162,12 @@ struct AdminInProcessTests {
         #expect(PrometheusText(registry.emitToString()).samples(name).count == 2)
         gauges.prune(at: start.addingTimeInterval(2_002 + 86_400))
         #expect(PrometheusText(registry.emitToString()).samples(name).isEmpty)
+        #expect(gauges.count == 0)
+    }
+
+    @Test func withMetricsOffNoExpirySeriesAreKept() throws {
+        let gauges = ClientCertificateExpiryGauges(policy: "partners", factory: NOOPMetricsHandler.instance)
+        gauges.saw(try TestPKI.shared().client.certificate, at: Date())
         #expect(gauges.count == 0)
     }
 

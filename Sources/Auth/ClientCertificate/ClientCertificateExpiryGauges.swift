@@ -18,6 +18,8 @@ public final class ClientCertificateExpiryGauges: Sendable {
     public let capacity: Int
     private let policy: String
     private let factory: any MetricsFactory
+    /// Whether the factory records nothing (no backend bootstrapped): then nothing is kept.
+    private let isDisabled: Bool
     private let entries = Mutex([String: Entry]())
 
     private struct Entry {
@@ -29,6 +31,7 @@ public final class ClientCertificateExpiryGauges: Sendable {
     public init(policy: String, factory: any MetricsFactory, capacity: Int = 1000) {
         self.policy = policy
         self.factory = factory
+        self.isDisabled = factory is NOOPMetricsHandler
         self.capacity = capacity
     }
 
@@ -38,8 +41,9 @@ public final class ClientCertificateExpiryGauges: Sendable {
     /// Records that the policy allowed `leaf` at `now`: a new series, or the existing one marked as seen.
     ///
     /// A certificate already kept costs one digest and one dictionary update; a new one at capacity costs a scan of
-    /// the kept ones to find the least recently seen.
+    /// the kept ones to find the least recently seen. With the no-op factory (metrics off) it costs nothing.
     public func saw(_ leaf: Certificate, at now: Date) {
+        guard !self.isDisabled else { return }
         let sha256 = leaf.sha256.hexString
         self.entries.withLock { entries in
             if entries[sha256] != nil {
