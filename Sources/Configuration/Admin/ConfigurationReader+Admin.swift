@@ -18,11 +18,11 @@ extension ConfigurationReader {
         if let port = entries["port"] {
             admin.port = try port.int()
             guard (0...65535).contains(admin.port) else { throw port.error("must be between 0 and 65535") }
-            if admin.port != 0,
-                let index = listeners.firstIndex(where: { $0.port == admin.port && $0.host == admin.host })
-            {
-                throw port.error("listeners[\(index)] already listens on \(admin.address)")
-            }
+        }
+        if admin.port != 0,
+            let index = listeners.firstIndex(where: { $0.port == admin.port && $0.host == admin.host })
+        {
+            throw (entries["port"] ?? node).error("listeners[\(index)] already listens on \(admin.address)")
         }
         if let tls = entries["tls"] {
             var configuration = try self.tls(tls)
