@@ -90,11 +90,13 @@ struct ConfigNode {
         }
     }
 
-    /// A duration: `10s`, `500ms`, `2m`, `1h`, or a number of seconds, within `range` (an error naming the key
+    /// A duration: `10s`, `500ms`, `2m`, `1h`, `14d`, or a number of seconds, within `range` (an error naming the key
     /// otherwise: a value that does not fit is never rounded or trapped on).
     func duration(in range: ClosedRange<Duration> = .milliseconds(1) ... .seconds(24 * 3600)) throws -> Duration {
         let text = try self.string().trimmingCharacters(in: .whitespaces)
-        let units: [(suffix: String, scale: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(suffix: String, scale: Double)] = [
+            ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400),
+        ]
         let parsed =
             units.first { text.hasSuffix($0.suffix) && Double(text.dropLast($0.suffix.count)) != nil }
             .map { (Double(text.dropLast($0.suffix.count))!, $0.scale) } ?? Double(text).map { ($0, 1) }

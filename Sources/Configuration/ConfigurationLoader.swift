@@ -54,7 +54,9 @@ public struct ConfigurationLoader: Sendable {
         }
         let root = ConfigNode(node: node, keyPath: "", file: file, environment: self.environment)
         let reader = ConfigurationReader(baseDirectory: (file as NSString).deletingLastPathComponent)
-        let top = try root.mapping(allowed: ["listeners", "policies", "routes", "shutdownGracePeriod"])
+        let top = try root.mapping(allowed: [
+            "listeners", "policies", "routes", "shutdownGracePeriod", "admin", "expiryWarning",
+        ])
 
         guard let listenersNode = top["listeners"] else { throw root.error("listeners: at least one is required") }
         let listeners = try listenersNode.sequence().map(reader.listener)
@@ -80,12 +82,16 @@ public struct ConfigurationLoader: Sendable {
             if let names = entries["listeners"] { try Self.checkListenerNames(names, exist: listeners) }
             if let names = entries["authenticators"] { try self.checkAuthenticatorNames(names) }
         }
+        let admin = try top["admin"].map { try reader.admin($0, policies: policyNames, listeners: listeners) }
         return GatehouseConfiguration(
             file: file,
             listeners: listeners,
             policies: policies,
             routes: routes,
-            shutdownGracePeriod: try top["shutdownGracePeriod"]?.duration() ?? .seconds(10)
+            shutdownGracePeriod: try top["shutdownGracePeriod"]?.duration() ?? .seconds(10),
+            admin: admin,
+            expiryWarning: try top["expiryWarning"].map(reader.expiryWarning)
+                ?? GatehouseConfiguration.defaultExpiryWarning
         )
     }
 }

@@ -28,7 +28,7 @@ extension ConfigurationReader {
             guard unknown.isEmpty, !names.isEmpty else { throw protocols.error("expected a list of h2 and http/1.1") }
             tls.applicationProtocols = names
         }
-        let limits = try entries["limits"].map(self.limits) ?? ConnectionLimits()
+        let limits = try entries["limits"].map { try self.limits($0) } ?? ConnectionLimits()
         return ListenerConfiguration(name: name, host: host, port: port, tls: tls, limits: limits)
     }
 
@@ -43,7 +43,8 @@ extension ConfigurationReader {
         return name
     }
 
-    private func tls(_ node: ConfigNode) throws -> TLSConfiguration {
+    /// A `tls` entry: a listener's, or the admin listener's.
+    func tls(_ node: ConfigNode) throws -> TLSConfiguration {
         let entries = try node.mapping(allowed: Self.tlsKeys)
         let identity: TLSIdentity
         if let pkcs12 = entries["pkcs12"] {
@@ -102,9 +103,10 @@ extension ConfigurationReader {
         )
     }
 
-    private func limits(_ node: ConfigNode) throws -> ConnectionLimits {
+    /// A `limits` entry; what it does not set keeps its value in `defaults`.
+    func limits(_ node: ConfigNode, defaults: ConnectionLimits = ConnectionLimits()) throws -> ConnectionLimits {
         let entries = try node.mapping(allowed: Self.limitKeys)
-        var limits = ConnectionLimits()
+        var limits = defaults
         func size(_ key: String, _ range: ClosedRange<Int>, _ field: WritableKeyPath<ConnectionLimits, Int>) throws {
             if let entry = entries[key] { limits[keyPath: field] = try entry.size(in: range) }
         }

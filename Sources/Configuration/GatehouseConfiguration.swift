@@ -16,6 +16,14 @@ public struct GatehouseConfiguration: Sendable {
     public var routes: [RouteConfiguration]
     /// How long a graceful shutdown waits for in-flight requests.
     public var shutdownGracePeriod: Duration
+    /// The admin listener (metrics, health, readiness); `nil` when not configured.
+    public var admin: AdminConfiguration?
+    /// How soon before its notAfter a presented client certificate is warned about in the log (once a day per
+    /// certificate); 0 turns the warnings off. 14 days by default.
+    public var expiryWarning: Duration
+
+    /// The expiry warning's default: 14 days.
+    public static let defaultExpiryWarning: Duration = .seconds(14 * 86_400)
 
     /// Creates a configuration in code; paths should be absolute. `file` names it in errors and logs.
     public init(
@@ -23,13 +31,17 @@ public struct GatehouseConfiguration: Sendable {
         listeners: [ListenerConfiguration],
         policies: [NamedPolicy] = [],
         routes: [RouteConfiguration],
-        shutdownGracePeriod: Duration = .seconds(10)
+        shutdownGracePeriod: Duration = .seconds(10),
+        admin: AdminConfiguration? = nil,
+        expiryWarning: Duration = GatehouseConfiguration.defaultExpiryWarning
     ) {
         self.file = file
         self.listeners = listeners
         self.policies = policies
         self.routes = routes
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.admin = admin
+        self.expiryWarning = expiryWarning
     }
 
     /// A policy and its name.

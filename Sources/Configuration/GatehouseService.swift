@@ -2,6 +2,7 @@ import Foundation
 import GatehouseAuth
 public import GatehouseTransport
 public import Logging
+public import Metrics
 public import ServiceLifecycle
 import UnixSignals
 
@@ -16,6 +17,10 @@ import UnixSignals
 /// added or removed listener — is logged per listener and listed in ``pendingRestart``. Reloads run one at a
 /// time; triggers that arrive during one are served together by one more.
 ///
+/// With `admin:` configured it also runs the admin listener (``admin``): `/metrics`, `/healthz`, `/readyz`. Every
+/// instrument — connections, handshakes, decisions, reloads, expiry series — is created in one `MetricsFactory`
+/// (see ``init(configurationFile:functions:authenticators:logger:metricsFactory:adjust:)``).
+///
 /// ```swift
 /// let service = try GatehouseService(configurationFile: "gatehouse.yaml", logger: logger)
 /// try await ServiceGroup(services: service.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
@@ -23,6 +28,15 @@ import UnixSignals
 public actor GatehouseService {
     /// The server; start it (or run ``services``) to listen.
     public nonisolated let server: Server
+    /// The admin listener's server, when `admin:` is configured; ``services(watchInterval:)`` runs it.
+    public nonisolated let admin: Server?
+    /// What `GET /readyz` answers: ready while the services run, draining once a graceful shutdown started.
+    public nonisolated let readiness: Readiness
+    private let metrics: ServiceMetrics
+    /// The admin listener the service was started with: a change needs a restart.
+    private let runningAdmin: AdminConfiguration?
+    /// The configuration generation: 1 at start, one more per successful reload.
+    private var generation = 1
     private let source: Source
     private let functions: FunctionRegistry
     private let authenticators: AuthenticatorRegistry
@@ -50,14 +64,18 @@ public actor GatehouseService {
     }
 
     /// Reads, checks and assembles `configurationFile`.
-    /// - Parameter adjust: applied to every read of the file, e.g. to replace a listener's port from the
-    ///   command line.
+    /// - Parameters:
+    ///   - metricsFactory: where every instrument is created. By default the bootstrapped `MetricsSystem`'s factory;
+    ///     when that is not Prometheus's and `admin:` is configured, a Prometheus registry of the service's own,
+    ///     which `/metrics` serves.
+    ///   - adjust: applied to every read of the file, e.g. to replace a listener's port from the command line.
     /// - Throws: ``ConfigurationError`` naming the file, the key and what is wrong.
     public init(
         configurationFile: String,
         functions: FunctionRegistry = .builtIn,
         authenticators: AuthenticatorRegistry = AuthenticatorRegistry(),
         logger: Logger,
+        metricsFactory: (any MetricsFactory)? = nil,
         adjust: @escaping @Sendable (inout GatehouseConfiguration) -> Void = { _ in }
     ) throws {
         let loader = ConfigurationLoader(functionNames: functions.names, authenticatorNames: authenticators.names)
@@ -65,23 +83,27 @@ public actor GatehouseService {
             source: .file(configurationFile, loader, adjust: adjust),
             functions: functions,
             authenticators: authenticators,
-            logger: logger
+            logger: logger,
+            metricsFactory: metricsFactory
         )
     }
 
     /// Assembles a configuration built in code (the embedded default); reloads re-read its trust files.
+    /// - Parameter metricsFactory: as for ``init(configurationFile:functions:authenticators:logger:metricsFactory:adjust:)``.
     /// - Throws: ``ConfigurationError``.
     public init(
         configuration: GatehouseConfiguration,
         functions: FunctionRegistry = .builtIn,
         authenticators: AuthenticatorRegistry = AuthenticatorRegistry(),
-        logger: Logger
+        logger: Logger,
+        metricsFactory: (any MetricsFactory)? = nil
     ) throws {
         try self.init(
             source: .embedded(configuration),
             functions: functions,
             authenticators: authenticators,
-            logger: logger
+            logger: logger,
+            metricsFactory: metricsFactory
         )
     }
 
@@ -89,19 +111,41 @@ public actor GatehouseService {
         source: Source,
         functions: FunctionRegistry,
         authenticators: AuthenticatorRegistry,
-        logger: Logger
+        logger: Logger,
+        metricsFactory: (any MetricsFactory)?
     ) throws {
         let configuration = try Self.read(source)
+        let metrics = ServiceMetrics(
+            factory: ServiceMetrics.factory(given: metricsFactory, hasAdmin: configuration.admin != nil),
+            expiryWarning: configuration.expiryWarning,
+            logger: logger
+        )
         let assembly = ServiceAssembly(
             configuration: configuration,
             functions: functions,
             authenticators: authenticators,
-            logger: logger
+            logger: logger,
+            metricsFactory: metrics.factory,
+            monitors: metrics.monitors
         )
         _ = try assembly.tlsContexts()
+        _ = try assembly.adminTLSContext()
         let policies = try assembly.policies()
         let handles = policies.mapValues(PolicyHandle.init)
         let responders = try assembly.chains(handles: handles).map(ResponderHandle.init)
+        let readiness = Readiness()
+        self.readiness = readiness
+        self.admin = try configuration.admin.map { admin in
+            let router = try assembly.adminRouter(handles: handles, metrics: metrics, readiness: readiness)
+            return admin.server(
+                responder: router,
+                shutdownGracePeriod: configuration.shutdownGracePeriod,
+                logger: logger
+            )
+        }
+        self.runningAdmin = configuration.admin
+        self.metrics = metrics
+        metrics.loaded(configuration, generation: 1)
         self.source = source
         self.functions = functions
         self.authenticators = authenticators
@@ -116,20 +160,27 @@ public actor GatehouseService {
                 shutdownGracePeriod: configuration.shutdownGracePeriod
             ),
             responders: responders,
-            logger: logger
+            logger: logger,
+            metricsFactory: metrics.factory
         )
     }
 
-    /// The services to run in a `ServiceGroup`: the server, the file watcher and the SIGHUP listener.
+    /// The services to run in a `ServiceGroup`: the admin listener (when configured), the server, the file
+    /// watcher, the SIGHUP listener and the readiness flag.
     ///
-    /// SIGHUP is trapped from this call on, so call it before announcing the server.
+    /// SIGHUP is trapped from this call on, so call it before announcing the server. A group shuts its services down
+    /// last first: `/readyz` turns to draining, then the server drains while the admin listener still answers.
     public func services(watchInterval: Duration = .milliseconds(500)) async -> [any Service] {
         let watcher = FileWatcher(paths: self.watchedPaths, interval: watchInterval) { [weak self] changed in
             await self?.reload(reason: "changed: \(changed.joined(separator: ", "))")
         }
         self.watcher = watcher
         let hangups = await UnixSignalsSequence(trapping: .sighup)
-        return [self.server, watcher, ReloadOnHangup(service: self, signals: hangups)]
+        let services: [any Service] = [
+            self.server, watcher, ReloadOnHangup(service: self, signals: hangups),
+            ReadinessFlag(server: self.server, readiness: self.readiness),
+        ]
+        return (self.admin.map { [$0] } ?? []) + services
     }
 
     /// Re-reads the configuration and all trust material and applies everything that does not need a restart, or
@@ -159,9 +210,12 @@ public actor GatehouseService {
             for (name, policy) in policies { handles[name] = self.handles[name] ?? PolicyHandle(policy) }
             let chains = try assembly.chains(handles: handles)
             let contexts = try assembly.tlsContexts()
+            let adminContext = try assembly.adminTLSContext()
             let changes = ListenerChanges(running: self.running, new: configuration.listeners)
+            let adminChange = AdminChange.pending(running: self.runningAdmin, new: configuration.admin)
             // Nothing can fail from here on: swap everything.
             await self.server.updateTLS(contexts: changes.counterparts.map { $0.map { contexts[$0] } })
+            if adminChange == nil, let adminContext { await self.admin?.updateTLS(contexts: [adminContext]) }
             for (name, policy) in policies { handles[name]?.replace(with: policy) }
             self.handles = handles
             for (responder, counterpart) in zip(self.responders, changes.counterparts) {
@@ -170,10 +224,15 @@ public actor GatehouseService {
             self.watchedPaths = assembly.watchedPaths()
             await self.watcher?.watch(self.watchedPaths)
             self.reloadCount += 1
-            self.pendingRestart = changes.pending.map(\.description)
-            self.log(reloaded: changes.pending, reason: reason)
+            self.generation += 1
+            let pending = changes.pending + (adminChange.map { [$0] } ?? [])
+            self.pendingRestart = pending.map(\.description)
+            self.metrics.reloaded(succeeded: true)
+            self.metrics.loaded(configuration, generation: self.generation)
+            self.log(reloaded: pending, reason: reason)
             return true
         } catch {
+            self.metrics.reloaded(succeeded: false)
             self.logger.error(
                 "reload refused; the previous configuration keeps serving",
                 metadata: ["reason": "\(reason)", "error": "\(error)"]

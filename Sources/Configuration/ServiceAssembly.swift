@@ -3,6 +3,7 @@ import GatehouseAuth
 import GatehouseRouting
 import GatehouseTransport
 import Logging
+import Metrics
 
 /// Builds what a configuration describes: its policies (reading every trust file), its request chain and a
 /// check of its listeners' TLS material. Every failure is a ``ConfigurationError`` naming the file and key.
@@ -14,6 +15,11 @@ struct ServiceAssembly {
     let functions: FunctionRegistry
     let authenticators: AuthenticatorRegistry
     let logger: Logger
+    /// Where the service's instruments are created; the bootstrapped `MetricsSystem` by default.
+    var metricsFactory: any MetricsFactory = MetricsSystem.factory
+    /// Each policy's monitor, shared by every authenticator of the policy and kept across reloads; `nil` gives
+    /// every authenticator its own.
+    var monitors: PolicyMonitors? = nil
 
     /// Loads every named policy.
     func policies() throws -> [String: ClientCertificatePolicy] {
@@ -80,7 +86,7 @@ struct ServiceAssembly {
                 guard let handle = handles[name] else {
                     throw self.error(at: route.keyPath + ".policy", "unknown policy '\(name)'")
                 }
-                middleware.append(ClientCertificateAuthenticator(policy: handle, logger: self.logger).middleware())
+                middleware.append(self.authenticator(handle, policy: name).middleware())
             }
             for (index, step) in route.authenticators.enumerated() {
                 let authenticators = try step.map { name in
@@ -107,6 +113,33 @@ struct ServiceAssembly {
         return [RequestLogger(logger: self.logger) as any Middleware].chained(to: routes.build())
     }
 
+    /// The client-certificate authenticator of the policy `name`, reporting to its monitor.
+    private func authenticator(_ handle: PolicyHandle, policy name: String) -> ClientCertificateAuthenticator {
+        ClientCertificateAuthenticator(policy: handle, logger: self.logger, monitor: self.monitors?.monitor(for: name))
+    }
+
+    /// The admin listener's TLS context, when it has TLS; an error names `admin.tls`.
+    func adminTLSContext() throws -> TLSContext? {
+        guard let admin = self.configuration.admin, let tls = admin.tls else { return nil }
+        do {
+            return try TLSContext(server: tls, limits: admin.limits)
+        } catch let error as TLSError {
+            throw self.error(at: "admin.tls" + (error.key.map { ".\($0)" } ?? ""), error.detail)
+        } catch {
+            throw self.error(at: "admin.tls", "\(error)")
+        }
+    }
+
+    /// The admin listener's routes, `/metrics` behind the admin policy when it names one.
+    func adminRouter(handles: [String: PolicyHandle], metrics: ServiceMetrics, readiness: Readiness) throws -> Router {
+        var middleware: [any Middleware] = []
+        if let name = self.configuration.admin?.policy {
+            guard let handle = handles[name] else { throw self.error(at: "admin.policy", "unknown policy '\(name)'") }
+            middleware.append(self.authenticator(handle, policy: name).middleware())
+        }
+        return try AdminEndpoints.router(metrics: metrics, readiness: readiness, metricsMiddleware: middleware)
+    }
+
     /// An error at `keyPath`, with the line the file holds it on (found again in the file: only errors pay for it).
     private func error(at keyPath: String, _ problem: String) -> ConfigurationError {
         let file = self.configuration.file
@@ -126,6 +159,13 @@ struct ServiceAssembly {
             case .pkcs12(let file, _): paths.append(file)
             }
             paths += listener.tls.trustedCAFiles
+        }
+        if let tls = self.configuration.admin?.tls {
+            switch tls.identity {
+            case .pem(let certificate, let key): paths += [certificate, key]
+            case .pkcs12(let file, _): paths.append(file)
+            }
+            paths += tls.trustedCAFiles
         }
         for named in self.configuration.policies {
             let policy = named.configuration

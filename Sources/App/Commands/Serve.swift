@@ -99,15 +99,26 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let addresses: [SocketAddress]
+        var adminLine = ""
         do {
             addresses = try await service.server.start()
         } catch let error as ListenerError {
             FileHandle.standardError.write(Data("gatehouse: \(self.explain(error))\n".utf8))
             throw ExitCode.failure
         }
+        if let admin = service.admin {
+            do {
+                let bound = try await admin.start()
+                adminLine = bound.first.map { "\nAdmin (metrics, health, readiness) on \(authority(of: $0))" } ?? ""
+            } catch let error as ListenerError {
+                await service.server.shutdown()
+                FileHandle.standardError.write(Data("gatehouse: \(self.explainAdmin(error))\n".utf8))
+                throw ExitCode.failure
+            }
+        }
         let services = await service.services()
         let group = ServiceGroup(
-            services: [ReadyBanner(text: banner(addresses))] + services,
+            services: [ReadyBanner(text: banner(addresses) + adminLine)] + services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
@@ -125,6 +136,12 @@ struct Serve: AsyncParsableCommand {
         }
         let path = URL(fileURLWithPath: file).standardizedFileURL.path
         return "\(path): listeners[\(error.listenerIndex)]: \(error)"
+    }
+
+    /// The admin listener cannot listen: located at the configuration's `admin` key.
+    private func explainAdmin(_ error: ListenerError) -> String {
+        let path = self.configurationFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "admin"
+        return "\(path): admin: \(error)"
     }
 
     /// The service for a configuration file, with --host/--port applied to its first listener on every read.

@@ -27,6 +27,8 @@ public struct ClientCertificateAuthenticator: Authenticator {
     public let policy: PolicyHandle
     private let logger: Logger
     private let now: @Sendable () -> Date
+    /// Counts the decisions, keeps the allowed certificates' expiry series and warns about expiring certificates.
+    public let monitor: ClientCertificateMonitor
     /// Distinguishes this authenticator's decisions from others' in the connection store.
     private let cacheToken = CacheToken()
 
@@ -36,10 +38,18 @@ public struct ClientCertificateAuthenticator: Authenticator {
     ///   - logger: where rejections (and report-mode findings) are logged.
     ///   - now: the clock validity and CRLs are checked against, read on every request; by default the
     ///     ``CoarseClock`` (a few milliseconds' resolution).
-    public init(policy: PolicyHandle, logger: Logger, now: @escaping @Sendable () -> Date = CoarseClock.now) {
+    ///   - monitor: where decisions are counted; pass the policy's one monitor to every authenticator of a policy.
+    ///     By default a new one for the policy's name, on the bootstrapped `MetricsSystem`.
+    public init(
+        policy: PolicyHandle,
+        logger: Logger,
+        now: @escaping @Sendable () -> Date = CoarseClock.now,
+        monitor: ClientCertificateMonitor? = nil
+    ) {
         self.policy = policy
         self.logger = logger
         self.now = now
+        self.monitor = monitor ?? ClientCertificateMonitor(policy: policy.current.policy.name, logger: logger)
     }
 
     /// Trusts the CA certificates in `trustedCAFiles` (PEM files or directories of them), every other policy
@@ -104,8 +114,15 @@ public struct ClientCertificateAuthenticator: Authenticator {
         case .accepted(let identity):
             answer = .authenticated(identity)
             validUntil = policy.expiry(of: identity)
+            self.monitor.allowed(identity.certificate, at: now)
         case .rejected(let rejection):
             self.log(rejection, policy: policy, connection: connection.id)
+            self.monitor.refused(
+                rejection.reason,
+                reported: policy.mode == .report,
+                leaf: connection.tls.peerCertificate,
+                at: now
+            )
             // Built once per decision: every request the decision answers gets the same 403.
             let error = rejection.error(exposesDetail: policy.exposeFailureReason)
             let reason = rejection.reason.description

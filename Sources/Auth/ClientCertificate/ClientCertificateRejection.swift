@@ -27,6 +27,12 @@ public struct ClientCertificateRejection: HTTPResponseError, CustomStringConvert
         public static let notAClientCertificate = Reason(code: "not_a_client_certificate")
         /// More intermediate CAs than `maxChainDepth` between the leaf and the trusted root.
         public static let chainTooDeep = Reason(code: "chain_too_deep")
+
+        /// Every reason a policy gives, for instruments created once per reason (``ClientCertificateMonitor``).
+        package static let all: [Reason] = [
+            .noCertificate, .untrusted, .expired, .notYetValid, .revoked, .notOnAllowList, .noIdentityMatched,
+            .notAClientCertificate, .chainTooDeep,
+        ]
     }
 
     /// The reason code.

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOCore
 import Synchronization
 
@@ -6,7 +7,8 @@ import Synchronization
 ///
 /// Asked first for every accepted connection, before any TLS handler exists: a refused connection is closed at once
 /// and costs no handshake work. Refusals are counted and logged at most once a second, with how many there were
-/// since the last line (a flood of connections makes one log line a second, not one per connection).
+/// since the last line (a flood of connections makes one log line a second, not one per connection). Admitted
+/// connections move the listener's ``ListenerMetrics`` (open and total).
 final class ConnectionCounter: Sendable {
     /// Thrown from the child channel initializer so the bootstrap closes the refused connection.
     struct Refused: Error, CustomStringConvertible {
@@ -15,6 +17,7 @@ final class ConnectionCounter: Sendable {
 
     private let limit: Int
     private let logger: Logger
+    private let metrics: ListenerMetrics
     private let open = Atomic<Int>(0)
     private let refusals = Mutex(Refusals())
 
@@ -24,9 +27,10 @@ final class ConnectionCounter: Sendable {
         var lastLog: ContinuousClock.Instant? = nil
     }
 
-    init(limit: Int, logger: Logger) {
+    init(limit: Int, logger: Logger, metrics: ListenerMetrics) {
         self.limit = limit
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Counts `channel` until it closes, or refuses it when the listener is full.
@@ -38,7 +42,12 @@ final class ConnectionCounter: Sendable {
             self.refuse()
             throw Refused()
         }
-        channel.closeFuture.whenComplete { _ in self.open.wrappingSubtract(1, ordering: .relaxed) }
+        self.metrics.accepted.increment()
+        self.metrics.open.increment()
+        channel.closeFuture.whenComplete { _ in
+            self.open.wrappingSubtract(1, ordering: .relaxed)
+            self.metrics.open.decrement()
+        }
     }
 
     private func refuse() {

@@ -55,11 +55,11 @@ public struct ListenerError: Error, CustomStringConvertible, Hashable {
     /// `cannot listen on <address>: <problem>`, as in the example above.
     public var description: String { "cannot listen on \(self.address): \(self.problem)" }
 
-    /// Explains `error`, thrown while binding `listener`.
-    init(binding listener: ListenerConfiguration, index: Int, error: any Error) {
+    /// Explains `error`, thrown while binding `host` and `port` (the listener at `index`).
+    init(binding host: String, port: Int, index: Int, error: any Error) {
         self.listenerIndex = index
-        self.host = listener.host
-        self.port = listener.port
+        self.host = host
+        self.port = port
         self.detail = "\(error)"
         let errno: Int32? = (error as? IOError)?.errnoCode
         switch errno {
@@ -71,7 +71,7 @@ public struct ListenerError: Error, CustomStringConvertible, Hashable {
         case EACCES?, EPERM?:
             self.code = .permissionDenied
             self.problem =
-                listener.port < 1024 && listener.port != 0
+                port < 1024 && port != 0
                 ? "permission denied: ports below 1024 need root or the CAP_NET_BIND_SERVICE capability; choose a "
                     + "port of 1024 or above, or grant the capability (setcap cap_net_bind_service=+ep EXECUTABLE)"
                 : "permission denied: the system does not let this process listen there; choose another port"

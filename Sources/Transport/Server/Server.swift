@@ -1,4 +1,5 @@
 public import Logging
+public import Metrics
 import NIOConcurrencyHelpers
 public import NIOCore
 public import NIOPosix
@@ -21,6 +22,10 @@ public actor Server: Service {
     /// synchronously (`assumeIsolated`) instead of through a task.
     public nonisolated let unownedExecutor: UnownedSerialExecutor
     private let configuration: ServerConfiguration
+    /// The one listener of a server that speaks plain HTTP/1.1 (``init(plaintext:responder:logger:shutdownGracePeriod:eventLoopGroup:)``);
+    /// such a server has no TLS listeners.
+    private let plaintextListener: PlaintextListenerConfiguration?
+    private let metricsFactory: any MetricsFactory
     /// One per listener, in listener order, each with its fast path decided once (``Responder/withFastPath``).
     private let responders: [any ImmediateResponder]
     private let logger: Logger
@@ -38,28 +43,62 @@ public actor Server: Service {
     /// - Parameters:
     ///   - responder: the chain every request goes through, e.g. a ``RequestLogger`` in front of a router.
     ///   - eventLoopGroup: the loops for connections; one per core by default.
+    ///   - metricsFactory: where each listener's connection and handshake instruments are created (README's
+    ///     "Operations" lists them); the bootstrapped `MetricsSystem` by default.
     public init(
         configuration: ServerConfiguration,
         responder: any Responder,
         logger: Logger,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         let responders = Array(repeating: responder, count: configuration.listeners.count)
-        self.init(configuration: configuration, responders: responders, logger: logger, eventLoopGroup: eventLoopGroup)
+        self.init(
+            configuration: configuration,
+            responders: responders,
+            logger: logger,
+            eventLoopGroup: eventLoopGroup,
+            metricsFactory: metricsFactory
+        )
     }
 
     /// Creates a server whose listeners answer with responders of their own (e.g. routes served on some
     /// listeners only); nothing is bound until ``start()`` or ``run()``.
-    /// - Parameter responders: one per listener of `configuration`, in listener order.
+    /// - Parameters:
+    ///   - responders: one per listener of `configuration`, in listener order.
+    ///   - metricsFactory: where each listener's connection and handshake instruments are created.
     public init(
         configuration: ServerConfiguration,
         responders: [any Responder],
         logger: Logger,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         precondition(responders.count == configuration.listeners.count, "one responder per listener")
         self.configuration = configuration
+        self.plaintextListener = nil
+        self.metricsFactory = metricsFactory
         self.responders = responders.map(\.withFastPath)
+        self.logger = logger
+        self.group = eventLoopGroup
+        self.acceptLoop = eventLoopGroup.next()
+        self.unownedExecutor = self.acceptLoop.executor.asUnownedSerialExecutor()
+    }
+
+    /// Creates a server with one listener that speaks plain HTTP/1.1 over TCP, without TLS: for an administration
+    /// endpoint on loopback (metrics, health checks). It is bounded like any listener (``ConnectionLimits``) and
+    /// drains the same way; it records no connection metrics of its own.
+    public init(
+        plaintext listener: PlaintextListenerConfiguration,
+        responder: any Responder,
+        logger: Logger,
+        shutdownGracePeriod: Duration = .seconds(10),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = ServerConfiguration(listeners: [], shutdownGracePeriod: shutdownGracePeriod)
+        self.plaintextListener = listener
+        self.metricsFactory = NOOPMetricsHandler.instance
+        self.responders = [responder.withFastPath]
         self.logger = logger
         self.group = eventLoopGroup
         self.acceptLoop = eventLoopGroup.next()
@@ -80,18 +119,42 @@ public actor Server: Service {
                 NIOLockedValueBox(try TLSContext(server: $0.tls, limits: $0.limits))
             }
             for (index, listener) in self.configuration.listeners.enumerated() {
+                let label = ListenerMetrics.label(name: listener.name, host: listener.host, port: listener.port)
                 let channel: any Channel
                 do {
                     channel = try await self.bind(
-                        listener,
+                        host: listener.host,
+                        port: listener.port,
+                        limits: listener.limits,
                         tls: self.tlsContexts[index],
+                        metrics: ListenerMetrics(listener: label, factory: self.metricsFactory),
                         responder: self.responders[index]
                     )
                 } catch {
-                    throw ListenerError(binding: listener, index: index, error: error)
+                    throw ListenerError(binding: listener.host, port: listener.port, index: index, error: error)
                 }
                 self.listeners.append(channel)
                 self.logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+            }
+            if let listener = self.plaintextListener {
+                let channel: any Channel
+                do {
+                    channel = try await self.bind(
+                        host: listener.host,
+                        port: listener.port,
+                        limits: listener.limits,
+                        tls: nil,
+                        metrics: nil,
+                        responder: self.responders[0]
+                    )
+                } catch {
+                    throw ListenerError(binding: listener.host, port: listener.port, index: 0, error: error)
+                }
+                self.listeners.append(channel)
+                self.logger.info(
+                    "listening (plain HTTP/1.1)",
+                    metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"]
+                )
             }
         } catch {
             for listener in self.listeners { try? await listener.close() }
@@ -161,14 +224,21 @@ public actor Server: Service {
     /// connection's TLS records are small. They grow as reads fill them (up to 64 KiB for uploads and HTTP/2).
     private static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
 
+    /// Binds one listener: TLS when `tls` is given (its handshakes counted in `metrics`), plain HTTP/1.1 otherwise.
     private func bind(
-        _ listener: ListenerConfiguration,
-        tls: NIOLockedValueBox<TLSContext>,
+        host: String,
+        port: Int,
+        limits: ConnectionLimits,
+        tls: NIOLockedValueBox<TLSContext>?,
+        metrics: ListenerMetrics?,
         responder: any ImmediateResponder
     ) async throws -> any Channel {
         let logger = self.logger
-        let limits = listener.limits
-        let counter = ConnectionCounter(limit: limits.maxConnections, logger: logger)
+        let counter = ConnectionCounter(
+            limit: limits.maxConnections,
+            logger: logger,
+            metrics: metrics ?? ListenerMetrics(listener: "", factory: NOOPMetricsHandler.instance)
+        )
         return try await ServerBootstrap(group: self.acceptLoop, childGroup: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -178,17 +248,19 @@ public actor Server: Service {
                 channel.eventLoop.makeCompletedFuture {
                     try counter.admit(channel)  // beyond maxConnections: closed at once, before any TLS work
                     let pipeline = channel.pipeline.syncOperations
-                    let tlsContext = tls.withLockedValue { $0 }
+                    if let tls {
+                        let tlsContext = tls.withLockedValue { $0 }
+                        try pipeline.addHandler(
+                            TLSHandler(context: tlsContext, role: .server, handshakeTimeout: limits.handshakeTimeout)
+                        )
+                    }
                     try pipeline.addHandler(
-                        TLSHandler(context: tlsContext, role: .server, handshakeTimeout: limits.handshakeTimeout)
-                    )
-                    try pipeline.addHandler(
-                        ConnectionSetupHandler(limits: limits, responder: responder, logger: logger)
+                        ConnectionSetupHandler(limits: limits, responder: responder, logger: logger, metrics: metrics)
                     )
                     self?.track(channel)
                 }
             }
-            .bind(host: listener.host, port: listener.port)
+            .bind(host: host, port: port)
             .get()
     }
 
