@@ -1,4 +1,5 @@
 public import GatehouseAuth
+public import GatehouseCertificates
 public import GatehouseTransport
 public import HTTPTypes
 
@@ -16,6 +17,8 @@ public struct GatehouseConfiguration: Sendable {
     public var routes: [RouteConfiguration]
     /// How long a graceful shutdown waits for in-flight requests.
     public var shutdownGracePeriod: Duration
+    /// The bounds of the verified-chain cache every listener and policy shares (applied at start).
+    public var verificationCache: VerificationCacheLimits
 
     /// Creates a configuration in code; paths should be absolute. `file` names it in errors and logs.
     public init(
@@ -23,13 +26,15 @@ public struct GatehouseConfiguration: Sendable {
         listeners: [ListenerConfiguration],
         policies: [NamedPolicy] = [],
         routes: [RouteConfiguration],
-        shutdownGracePeriod: Duration = .seconds(10)
+        shutdownGracePeriod: Duration = .seconds(10),
+        verificationCache: VerificationCacheLimits = VerificationCacheLimits()
     ) {
         self.file = file
         self.listeners = listeners
         self.policies = policies
         self.routes = routes
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.verificationCache = verificationCache
     }
 
     /// A policy and its name.

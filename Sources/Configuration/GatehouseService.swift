@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseAuth
+package import GatehouseCertificates
 public import GatehouseTransport
 public import Logging
 public import ServiceLifecycle
@@ -32,6 +33,12 @@ public actor GatehouseService {
     /// The listeners the server was started with: their addresses and limits hold until a restart.
     private let running: [ListenerConfiguration]
     private var handles: [String: PolicyHandle]
+    /// The service's one verified-chain cache: its listeners' and policies' (across reloads).
+    private nonisolated let verifiedChains: VerifiedChainCache
+    /// What the service's verified-chain cache has done and holds, for tests and diagnostics.
+    package nonisolated var verifiedChainStatistics: VerifiedChainCache.Statistics { self.verifiedChains.statistics }
+    /// The bounds the service's verified-chain cache was created with (`verificationCache:` at start).
+    package nonisolated var verifiedChainLimits: VerificationCacheLimits { self.verifiedChains.limits }
     private var watcher: FileWatcher?
     private let reloads = ReloadSequencer()
     /// Files and folders whose change triggers a reload.
@@ -92,11 +99,13 @@ public actor GatehouseService {
         logger: Logger
     ) throws {
         let configuration = try Self.read(source)
+        let verifiedChains = VerifiedChainCache(limits: configuration.verificationCache)
         let assembly = ServiceAssembly(
             configuration: configuration,
             functions: functions,
             authenticators: authenticators,
-            logger: logger
+            logger: logger,
+            verifiedChains: verifiedChains
         )
         _ = try assembly.tlsContexts()
         let policies = try assembly.policies()
@@ -109,6 +118,7 @@ public actor GatehouseService {
         self.responders = responders
         self.running = configuration.listeners
         self.handles = handles
+        self.verifiedChains = verifiedChains
         self.watchedPaths = assembly.watchedPaths()
         self.server = Server(
             configuration: ServerConfiguration(
@@ -116,7 +126,8 @@ public actor GatehouseService {
                 shutdownGracePeriod: configuration.shutdownGracePeriod
             ),
             responders: responders,
-            logger: logger
+            logger: logger,
+            verifiedChains: verifiedChains
         )
     }
 
@@ -152,7 +163,8 @@ public actor GatehouseService {
                 configuration: configuration,
                 functions: self.functions,
                 authenticators: self.authenticators,
-                logger: self.logger
+                logger: self.logger,
+                verifiedChains: self.verifiedChains
             )
             let policies = try assembly.policies()
             var handles: [String: PolicyHandle] = [:]
@@ -171,6 +183,10 @@ public actor GatehouseService {
             await self.watcher?.watch(self.watchedPaths)
             self.reloadCount += 1
             self.pendingRestart = changes.pending.map(\.description)
+            if configuration.verificationCache != self.verifiedChains.limits {
+                // One cache serves every generation of trust material; its bounds hold until a restart.
+                self.pendingRestart.append("verificationCache: maxEntries, maxBytes")
+            }
             self.log(reloaded: changes.pending, reason: reason)
             return true
         } catch {

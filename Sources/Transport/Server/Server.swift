@@ -1,3 +1,4 @@
+package import GatehouseCertificates
 public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
@@ -31,6 +32,8 @@ public actor Server: Service {
     /// Each listener's TLS context, swapped whole by ``updateTLS(_:)``; read once per accepted connection.
     private var tlsContexts: [NIOLockedValueBox<TLSContext>] = []
     private var connections: [ObjectIdentifier: any Channel] = [:]
+    /// The one verified-chain cache of every TLS context this server builds.
+    private let verifiedChains: VerifiedChainCache
 
     private enum State { case idle, starting, listening, draining, stopped }
 
@@ -57,6 +60,25 @@ public actor Server: Service {
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
+        self.init(
+            configuration: configuration,
+            responders: responders,
+            logger: logger,
+            eventLoopGroup: eventLoopGroup,
+            verifiedChains: VerifiedChainCache()
+        )
+    }
+
+    /// Creates a server whose TLS contexts verify client chains through `verifiedChains`, shared with the
+    /// policies of the service that assembles it.
+    package init(
+        configuration: ServerConfiguration,
+        responders: [any Responder],
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        verifiedChains: VerifiedChainCache
+    ) {
+        self.verifiedChains = verifiedChains
         precondition(responders.count == configuration.listeners.count, "one responder per listener")
         self.configuration = configuration
         self.responders = responders.map(\.withFastPath)
@@ -77,7 +99,9 @@ public actor Server: Service {
         do {
             // Build every context before binding anything: a bad certificate fails the start, not a connection.
             self.tlsContexts = try self.configuration.listeners.map {
-                NIOLockedValueBox(try TLSContext(server: $0.tls, limits: $0.limits))
+                NIOLockedValueBox(
+                    try TLSContext(server: $0.tls, limits: $0.limits, verifiedChains: self.verifiedChains)
+                )
             }
             for (index, listener) in self.configuration.listeners.enumerated() {
                 let channel: any Channel
@@ -143,7 +167,9 @@ public actor Server: Service {
     /// - Throws: ``TLSError`` naming the file that failed; the old contexts stay in use.
     public func updateTLS(_ configurations: [TLSConfiguration?]) throws {
         let contexts = try zip(configurations, self.configuration.listeners).map { configuration, listener in
-            try configuration.map { try TLSContext(server: $0, limits: listener.limits) }
+            try configuration.map {
+                try TLSContext(server: $0, limits: listener.limits, verifiedChains: self.verifiedChains)
+            }
         }
         self.updateTLS(contexts: contexts)
     }
