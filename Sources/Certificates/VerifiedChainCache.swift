@@ -88,14 +88,14 @@ package final class VerifiedChainCache: Sendable {
     }
 
     /// The verified entry of `chain` under `generation` at `now`: `known` (a connection's entry) when it is of
-    /// that generation and valid, else a cached one (the newest of the leaf: a verified path stays one whatever else
-    /// the client sends; then by the presented chain), else what `verification` says of the chain's first
-    /// ``maxPresentedCertificates`` certificates, stored when it verified.
+    /// that generation and valid, else the cached one of the presented chain (for a leaf alone, the newest of that
+    /// leaf), else what `verification` says of the chain's first ``maxPresentedCertificates`` certificates, stored
+    /// when it verified.
     ///
     /// - Parameters:
     ///   - chain: the presented chain, leaf first; not empty.
     ///   - known: the entry the connection's handshake verified `chain` into, if any: its digests are reused.
-    ///   - leafSHA256: the leaf's SHA-256 when the caller has it, so that a hit hashes nothing.
+    ///   - leafSHA256: the leaf's SHA-256 when the caller has it (it is not hashed again).
     ///   - crls: the CRLs `verification` checks; their validity bounds the entry's.
     ///   - verification: verifies the chain with leaf time and purpose forgiven, through at most
     ///     ``verificationDepth`` intermediates.
@@ -114,17 +114,15 @@ package final class VerifiedChainCache: Sendable {
             return .verified(known)
         }
         let considered = Array(chain.prefix(Self.maxPresentedCertificates))
-        var keys = known.map { (key: $0.key, leaf: $0.leafDigest) }
-        var leaf = keys?.leaf ?? leafSHA256.flatMap(SHA256Digest.init(bytes:))
-        if leaf == nil {
-            keys = self.keys(of: considered)
-            leaf = keys?.leaf
-        }
-        if let leaf, let cached = self.cached({ $0.lookup(leaf: leaf, generation, at: seconds) }) {
+        let keys = known.map { (key: $0.key, leaf: $0.leafDigest) } ?? self.keys(of: considered, leaf: leafSHA256)
+        if let keys, let cached = self.cached({ $0.lookup(keys.key, generation, at: seconds) }) {
             return .verified(cached)
         }
-        keys = keys ?? self.keys(of: considered)
-        if let keys, let cached = self.cached({ $0.lookup(keys.key, generation, at: seconds) }) {
+        // A leaf alone (a resumed session's) is answered by any verified chain of that leaf; a longer chain only by
+        // its own entry, so a chain's verdict never depends on which chains of its leaf came before.
+        if considered.count == 1, let keys,
+            let cached = self.cached({ $0.lookup(leaf: keys.leaf, generation, at: seconds) })
+        {
             return .verified(cached)
         }
         let result = verification(considered)
@@ -163,12 +161,13 @@ package final class VerifiedChainCache: Sendable {
         return self.state.withLock { $0.lookup(leaf: digest, generation, at: now) }
     }
 
-    /// The presented chain's key and its leaf's digest.
-    private func keys(of chain: [Certificate]) -> (key: SHA256Digest, leaf: SHA256Digest)? {
+    /// The presented chain's key and its leaf's digest (`leaf`, when given, is the leaf's SHA-256).
+    private func keys(of chain: [Certificate], leaf: [UInt8]?) -> (key: SHA256Digest, leaf: SHA256Digest)? {
         var digests: [SHA256Digest] = []
         digests.reserveCapacity(chain.count)
-        for certificate in chain {
-            guard let digest = self.hasher.digest(certificate.derBytes) else { return nil }
+        for (index, certificate) in chain.enumerated() {
+            let given = index == 0 ? leaf.flatMap(SHA256Digest.init(bytes:)) : nil
+            guard let digest = given ?? self.hasher.digest(certificate.derBytes) else { return nil }
             digests.append(digest)
         }
         guard let leaf = digests.first, let key = self.hasher.digest(chain: digests) else { return nil }

@@ -96,6 +96,19 @@ struct VerifiedChainCacheTests {
         #expect(cache.statistics.hits == 1 && cache.statistics.misses == 1)
     }
 
+    @Test func aLongerChainIsAnsweredOnlyByItsOwnEntry() throws {
+        let cache = VerifiedChainCache()
+        _ = self.verify(self.pki.client.chain, in: cache, generation: self.generation)
+        // The client's leaf without its intermediate, padded: it verifies on its own or not at all, whatever chains
+        // of the same leaf verified before.
+        let padded = [self.pki.client.certificate, self.pki.strangerCA]
+        guard case .failed = self.verify(padded, in: cache, generation: self.generation) else {
+            Issue.record("a padded chain was answered from another chain's entry")
+            return
+        }
+        #expect(cache.statistics.hits == 0 && cache.statistics.misses == 2)
+    }
+
     @Test func onlyVerifiedChainsTakeASlot() throws {
         let cache = VerifiedChainCache()
         for client in [self.pki.strangerClient, self.pki.selfSignedClient] {
