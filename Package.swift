@@ -197,7 +197,8 @@ let package = Package(
         .testTarget(
             name: "ConfigurationTests",
             dependencies: [
-                "GatehouseConfiguration", "GatehouseAuth", "GatehouseTransport", "TestSupport", httpTypes, logging,
+                "GatehouseConfiguration", "GatehouseAuth", "GatehouseCertificates", "GatehouseTransport", "TestSupport",
+                httpTypes, logging,
             ],
             swiftSettings: strictSettings
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseAuth
+import GatehouseCertificates
 import GatehouseTransport
 import Yams
 
@@ -55,7 +56,7 @@ public struct ConfigurationLoader: Sendable {
         let root = ConfigNode(node: node, keyPath: "", file: file, environment: self.environment)
         let reader = ConfigurationReader(baseDirectory: (file as NSString).deletingLastPathComponent)
         let top = try root.mapping(allowed: [
-            "listeners", "policies", "routes", "shutdownGracePeriod", "admin", "expiryWarning",
+            "listeners", "policies", "routes", "shutdownGracePeriod", "admin", "expiryWarning", "verificationCache",
         ])
 
         guard let listenersNode = top["listeners"] else { throw root.error("listeners: at least one is required") }
@@ -91,7 +92,8 @@ public struct ConfigurationLoader: Sendable {
             shutdownGracePeriod: try top["shutdownGracePeriod"]?.duration() ?? .seconds(10),
             admin: admin,
             expiryWarning: try top["expiryWarning"].map(reader.expiryWarning)
-                ?? GatehouseConfiguration.defaultExpiryWarning
+                ?? GatehouseConfiguration.defaultExpiryWarning,
+            verificationCache: try top["verificationCache"].map(reader.verificationCache) ?? VerificationCacheLimits()
         )
     }
 }

@@ -103,6 +103,23 @@ extension ConfigurationReader {
         )
     }
 
+    static let verificationCacheKeys: Set<String> = ["maxEntries", "maxBytes"]
+
+    /// The top-level `verificationCache`: the bounds of the one cache of verified client chains that every
+    /// listener and policy shares.
+    func verificationCache(_ node: ConfigNode) throws -> VerificationCacheLimits {
+        let entries = try node.mapping(allowed: Self.verificationCacheKeys)
+        var limits = VerificationCacheLimits()
+        if let entry = entries["maxEntries"] {
+            limits.maxEntries = try entry.int()
+            guard (1...10_000_000).contains(limits.maxEntries) else {
+                throw entry.error("must be between 1 and 10000000")
+            }
+        }
+        if let entry = entries["maxBytes"] { limits.maxBytes = try entry.size(in: (64 << 10)...(16 << 30)) }
+        return limits
+    }
+
     /// A `limits` entry; what it does not set keeps its value in `defaults`.
     func limits(_ node: ConfigNode, defaults: ConnectionLimits = ConnectionLimits()) throws -> ConnectionLimits {
         let entries = try node.mapping(allowed: Self.limitKeys)

@@ -1,4 +1,5 @@
 public import GatehouseAuth
+public import GatehouseCertificates
 public import GatehouseTransport
 public import HTTPTypes
 
@@ -24,6 +25,8 @@ public struct GatehouseConfiguration: Sendable {
 
     /// The expiry warning's default: 14 days.
     public static let defaultExpiryWarning: Duration = .seconds(14 * 86_400)
+    /// The bounds of the verified-chain cache every listener and policy shares (applied at start).
+    public var verificationCache: VerificationCacheLimits
 
     /// Creates a configuration in code; paths should be absolute. `file` names it in errors and logs.
     public init(
@@ -33,7 +36,8 @@ public struct GatehouseConfiguration: Sendable {
         routes: [RouteConfiguration],
         shutdownGracePeriod: Duration = .seconds(10),
         admin: AdminConfiguration? = nil,
-        expiryWarning: Duration = GatehouseConfiguration.defaultExpiryWarning
+        expiryWarning: Duration = GatehouseConfiguration.defaultExpiryWarning,
+        verificationCache: VerificationCacheLimits = VerificationCacheLimits()
     ) {
         self.file = file
         self.listeners = listeners
@@ -42,6 +46,7 @@ public struct GatehouseConfiguration: Sendable {
         self.shutdownGracePeriod = shutdownGracePeriod
         self.admin = admin
         self.expiryWarning = expiryWarning
+        self.verificationCache = verificationCache
     }
 
     /// A policy and its name.

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseAuth
+package import GatehouseCertificates
 public import GatehouseTransport
 public import Logging
 public import Metrics
@@ -46,6 +47,12 @@ public actor GatehouseService {
     /// The listeners the server was started with: their addresses and limits hold until a restart.
     private let running: [ListenerConfiguration]
     private var handles: [String: PolicyHandle]
+    /// The service's one verified-chain cache: its listeners' and policies' (across reloads).
+    private nonisolated let verifiedChains: VerifiedChainCache
+    /// What the service's verified-chain cache has done and holds, for tests and diagnostics.
+    package nonisolated var verifiedChainStatistics: VerifiedChainCache.Statistics { self.verifiedChains.statistics }
+    /// The bounds the service's verified-chain cache was created with (`verificationCache:` at start).
+    package nonisolated var verifiedChainLimits: VerificationCacheLimits { self.verifiedChains.limits }
     private var watcher: FileWatcher?
     private let reloads = ReloadSequencer()
     /// Files and folders whose change triggers a reload.
@@ -120,13 +127,15 @@ public actor GatehouseService {
             expiryWarning: configuration.expiryWarning,
             logger: logger
         )
+        let verifiedChains = VerifiedChainCache(limits: configuration.verificationCache)
         let assembly = ServiceAssembly(
             configuration: configuration,
             functions: functions,
             authenticators: authenticators,
             logger: logger,
             metricsFactory: metrics.factory,
-            monitors: metrics.monitors
+            monitors: metrics.monitors,
+            verifiedChains: verifiedChains
         )
         _ = try assembly.tlsContexts()
         _ = try assembly.adminTLSContext()
@@ -153,6 +162,7 @@ public actor GatehouseService {
         self.responders = responders
         self.running = configuration.listeners
         self.handles = handles
+        self.verifiedChains = verifiedChains
         self.watchedPaths = assembly.watchedPaths()
         self.server = Server(
             configuration: ServerConfiguration(
@@ -161,7 +171,8 @@ public actor GatehouseService {
             ),
             responders: responders,
             logger: logger,
-            metricsFactory: metrics.factory
+            metricsFactory: metrics.factory,
+            verifiedChains: verifiedChains
         )
     }
 
@@ -203,7 +214,8 @@ public actor GatehouseService {
                 configuration: configuration,
                 functions: self.functions,
                 authenticators: self.authenticators,
-                logger: self.logger
+                logger: self.logger,
+                verifiedChains: self.verifiedChains
             )
             let policies = try assembly.policies()
             var handles: [String: PolicyHandle] = [:]
@@ -227,6 +239,10 @@ public actor GatehouseService {
             self.generation += 1
             let pending = changes.pending + (adminChange.map { [$0] } ?? [])
             self.pendingRestart = pending.map(\.description)
+            if configuration.verificationCache != self.verifiedChains.limits {
+                // One cache serves every generation of trust material; its bounds hold until a restart.
+                self.pendingRestart.append("verificationCache: maxEntries, maxBytes")
+            }
             self.metrics.reloaded(succeeded: true)
             self.metrics.loaded(configuration, generation: self.generation)
             self.log(reloaded: pending, reason: reason)

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseAuth
+import GatehouseCertificates
 import GatehouseRouting
 import GatehouseTransport
 import Logging
@@ -20,6 +21,9 @@ struct ServiceAssembly {
     /// Each policy's monitor, shared by every authenticator of the policy and kept across reloads; `nil` gives
     /// every authenticator its own.
     var monitors: PolicyMonitors? = nil
+    /// The service's one verified-chain cache, shared by every TLS context and policy it builds (and kept across
+    /// reloads, so its bound holds across them).
+    let verifiedChains: VerifiedChainCache
 
     /// Loads every named policy.
     func policies() throws -> [String: ClientCertificatePolicy] {
@@ -29,7 +33,8 @@ struct ServiceAssembly {
                 policies[named.name] = try ClientCertificatePolicy.load(
                     named.configuration,
                     name: named.name,
-                    relativeTo: nil
+                    relativeTo: nil,
+                    verifiedChains: self.verifiedChains
                 )
             } catch let error as PolicyError {
                 let file = error.file.map { error.detail.contains($0) ? "" : " (\($0))" } ?? ""
@@ -44,7 +49,11 @@ struct ServiceAssembly {
     func tlsContexts() throws -> [TLSContext] {
         try self.configuration.listeners.enumerated().map { index, listener in
             do {
-                return try TLSContext(server: listener.tls, limits: listener.limits)
+                return try TLSContext(
+                    server: listener.tls,
+                    limits: listener.limits,
+                    verifiedChains: self.verifiedChains
+                )
             } catch let error as TLSError {
                 throw self.error(at: "listeners[\(index)].tls" + (error.key.map { ".\($0)" } ?? ""), error.detail)
             } catch {

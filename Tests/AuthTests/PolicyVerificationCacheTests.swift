@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseAuth
 import GatehouseCertificates
+import GatehouseTransport
 import TestSupport
 import Testing
 
@@ -34,4 +35,105 @@ struct PolicyVerificationCacheTests {
         #expect(try reasons(first, self.base.client.chain) == [])
         #expect(try reasons(makePolicy(), [self.base.client.certificate]) == [.untrusted])
     }
+}
+
+@Suite("One verification per new client: listener and policies share the verified-chain cache")
+struct SharedVerificationTests {
+    let pki: PolicyTestPKI
+    init() throws { self.pki = try PolicyTestPKI.shared() }
+    var base: TestPKI { self.pki.base }
+
+    private func load(
+        _ name: String,
+        in cache: VerifiedChainCache,
+        _ configure: (inout PolicyConfiguration) -> Void = { _ in }
+    ) throws -> ClientCertificatePolicy {
+        var configuration = PolicyConfiguration()
+        configuration.trustedCAs = [self.base.rootCAFile]
+        configure(&configuration)
+        return try ClientCertificatePolicy.load(configuration, name: name, relativeTo: nil, verifiedChains: cache)
+    }
+
+    @Test func policiesWithTheSameTrustMaterialShareOneVerification() throws {
+        let cache = VerifiedChainCache()
+        let partners = try self.load("partners", in: cache)
+        let named = try self.load("named", in: cache) { $0.identities = [identity { $0.commonName = "client" }] }
+        let deeper = try self.load("deeper", in: cache) { $0.maxChainDepth = 8 }
+        for policy in [partners, named, deeper] {
+            #expect(policy.evaluate(chain: self.base.client.chain, at: self.base.referenceTime).identity != nil)
+        }
+        #expect(cache.statistics.misses == 1 && cache.statistics.hits == 2)
+        // Other trust material (here: CA certificates not checked for client authentication) verifies on its own.
+        let lenient = try self.load("lenient", in: cache) { $0.requireClientAuthEKU = false }
+        #expect(lenient.evaluate(chain: self.base.client.chain, at: self.base.referenceTime).identity != nil)
+        #expect(cache.statistics.misses == 2 && cache.statistics.count == 2)
+    }
+
+    @Test func aShallowPolicyRefusesADeepPathItShares() throws {
+        let cache = VerifiedChainCache()
+        let shallow = try self.load("shallow", in: cache) { $0.maxChainDepth = 0 }
+        let normal = try self.load("normal", in: cache)
+        #expect(normal.evaluate(chain: self.base.client.chain, at: self.base.referenceTime).identity != nil)
+        let rejection = shallow.evaluate(chain: self.base.client.chain, at: self.base.referenceTime).rejection
+        #expect(rejection?.reasons == [.chainTooDeep])
+        #expect(cache.statistics.misses == 1)
+    }
+
+    @Test(arguments: [TLSVersion.v1_2, .v1_3])
+    func aListenerAndAPolicyTrustingTheSameCAVerifyANewClientOnce(version: TLSVersion) throws {
+        let cache = VerifiedChainCache()
+        let server = try TLSContext(
+            server: TLSConfiguration(
+                identity: .pem(
+                    certificateChainFile: self.base.server.chainFile,
+                    privateKeyFile: self.base.server.keyFile
+                ),
+                clientCertificateMode: .request,
+                trustedCAFiles: [self.base.rootCAFile],
+                minimumVersion: version,
+                maximumVersion: version
+            ),
+            verifiedChains: cache
+        )
+        let policy = try self.load("default", in: cache)
+        let client = try TLSContext(
+            client: TLSClientConfiguration(
+                identity: .pem(
+                    certificateChainFile: self.base.client.chainFile,
+                    privateKeyFile: self.base.client.keyFile
+                ),
+                trustedCAFiles: [self.base.rootCAFile],
+                serverName: "localhost",
+                minimumVersion: version,
+                maximumVersion: version
+            )
+        )
+        for connection in 1...2 {
+            let info = try handshake(server: server, client: client)
+            let entry = try #require(info.verifiedChain)
+            #expect(info.verifyResult == .ok)
+            #expect(info.peerCertificates == self.base.client.chain)
+            #expect(info.peerCertificates.first === entry.presented?.first)  // the entry's objects, not a copy
+            let identity = policy.evaluate(chain: info.peerCertificates, verifiedChain: entry, at: Date()).identity
+            #expect(identity?.verifiedChain == entry.path)
+            // One X509_verify_cert for the first connection (the handshake's, which the policy reuses); none for
+            // the second (its handshake hits the entry, and the policy takes it from the connection).
+            #expect(cache.statistics.misses == 1 && cache.statistics.hits == 2 * connection - 1, "\(cache.statistics)")
+        }
+    }
+}
+
+/// Runs a TLS handshake between a server and a client session over memory BIOs; the server's session facts.
+private func handshake(server: TLSContext, client: TLSContext) throws -> TLSSessionInfo {
+    let serverSession = try TLSConnection(context: server)
+    let clientSession = try TLSConnection(context: client)
+    var (serverDone, clientDone) = (false, false)
+    for _ in 0..<16 where !(serverDone && clientDone) {
+        if !clientDone { clientDone = clientSession.handshake() == .done }
+        if let bytes = clientSession.drainOutput() { serverSession.feed(bytes) }
+        if !serverDone { serverDone = serverSession.handshake() == .done }
+        if let bytes = serverSession.drainOutput() { clientSession.feed(bytes) }
+    }
+    try #require(serverDone && clientDone)
+    return serverSession.sessionInfo()
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseAuth
+import GatehouseCertificates
 import GatehouseConfiguration
 import GatehouseTransport
 import HTTPTypes
@@ -203,7 +204,28 @@ let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}",
             namedListeners.replacingOccurrences(of: "listeners: [edge, admin]", with: "listeners: []"),
             "routes[0].listeners", "name at least one listener"
         ),
+        (
+            validConfiguration + "\nverificationCache: { maxEntries: 0 }",
+            "verificationCache.maxEntries", "must be between 1 and 10000000"
+        ),
+        (
+            validConfiguration + "\nverificationCache: { maxBytes: 1KiB }",
+            "verificationCache.maxBytes", "must be between 65536 and 17179869184"
+        ),
+        (
+            validConfiguration + "\nverificationCache: { entries: 10 }",
+            "verificationCache.entries", "unknown key (expected one of: maxBytes, maxEntries)"
+        ),
     ]
+
+    @Test func readsTheVerificationCacheBounds() throws {
+        #expect(
+            try loader.load(file: writeConfiguration(validConfiguration)).verificationCache == VerificationCacheLimits()
+        )
+        let yaml = validConfiguration + "\nverificationCache: { maxEntries: 500, maxBytes: 8MiB }"
+        let configuration = try loader.load(file: writeConfiguration(yaml))
+        #expect(configuration.verificationCache == VerificationCacheLimits(maxEntries: 500, maxBytes: 8 << 20))
+    }
 
     @Test(arguments: brokenConfigurations)
     func brokenConfigurationNamesFileKeyAndProblem(yaml: String, keyPath: String, problem: String) throws {

@@ -22,8 +22,8 @@ import Testing
         return pair
     }
 
-    private func statistics(_ context: TLSContext) throws -> HandshakeVerificationCache.Statistics {
-        try #require(context.verificationCache).statistics
+    private func statistics(_ context: TLSContext) throws -> VerifiedChainCache.Statistics {
+        try #require(context.verifiedChains).statistics
     }
 
     @Test(arguments: [TLSVersion.v1_2, .v1_3], [ClientCertificateMode.request, .require])
@@ -138,31 +138,37 @@ import Testing
             let result = try #require(requested.serverRecorder.handshake?.verifyResult)
             #expect(!result.isOK)
         }
+        // A chain from an unknown CA never takes a slot; one whose CA path verifies does (the leaf's own time is
+        // checked at every handshake, from the entry), and fails every time all the same.
+        let verifies = client != .strangerClient
         for server in [requireServer, requestServer] {
             let statistics = try self.statistics(server)
-            #expect(statistics.hits == 0 && statistics.count == 0)
+            #expect(statistics.count == (verifies ? 1 : 0) && statistics.hits == (verifies ? 1 : 0))
         }
     }
 
     @Test func aCachedChainIsReverifiedOutsideItsValidityWindow() throws {
         let pki = try TestPKI.shared()
         let server = try TLSFixtures.server()
-        let first = try self.handshake(server)
-        first.finish()
-        // Move the verification time past the client certificate's end: the entry no longer applies.
-        let afterExpiry = time_t(pki.client.certificate.notAfter.timeIntervalSince1970) + 60
-        server.withUnsafeContext { X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param($0), afterExpiry) }
-        let late = try self.handshake(server)
-        defer { late.finish() }
-        #expect(try #require(late.serverRecorder.handshake?.verifyResult).isExpired)
-        #expect(try self.statistics(server).hits == 0)
+        func verify(at time: Date) throws -> CertificateVerifyResult {
+            server.withUnsafeContext {
+                X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param($0), time_t(time.timeIntervalSince1970))
+            }
+            let pair = try self.handshake(server)
+            defer { pair.finish() }
+            return try #require(pair.serverRecorder.handshake?.verifyResult)
+        }
+        let inside = pki.client.certificate.notBefore.addingTimeInterval(60)
+        #expect(try verify(at: inside) == .ok)
+        // Past the leaf's end the entry still answers for the CA path, and the leaf's own time fails the chain.
+        #expect(try verify(at: pki.client.certificate.notAfter.addingTimeInterval(60)).isExpired)
+        #expect(try self.statistics(server).hits == 1 && self.statistics(server).misses == 1)
+        // Past the intermediate's end the entry no longer applies: verified again, and refused.
+        #expect(try !verify(at: pki.intermediateCA.notAfter.addingTimeInterval(60)).isOK)
+        #expect(try self.statistics(server).hits == 1 && self.statistics(server).misses == 2)
         // Back inside the window, the entry answers again.
-        let inside = time_t(pki.client.certificate.notBefore.timeIntervalSince1970) + 60
-        server.withUnsafeContext { X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param($0), inside) }
-        let again = try self.handshake(server)
-        defer { again.finish() }
-        #expect(try #require(again.serverRecorder.handshake?.verifyResult) == .ok)
-        #expect(try self.statistics(server).hits == 1)
+        #expect(try verify(at: inside) == .ok)
+        #expect(try self.statistics(server).hits == 2)
     }
 
     @Test func revocationChecksBypassTheCache() throws {
@@ -200,7 +206,8 @@ import Testing
     @Test func theOldestUnusedChainIsEvictedWhenFull() throws {
         let pki = try TestPKI.shared()
         let store = pki.makeTrustStore()
-        let cache = HandshakeVerificationCache(capacity: 2)
+        let cache = VerifiedChainCache(limits: VerificationCacheLimits(maxEntries: 2))
+        let generation = TrustGeneration.of(trustedCAs: store.certificates, purpose: .clientAuth)
         func verify(_ chain: [Certificate]) -> Int32 {
             store.withUnsafeStore { x509Store in
                 let context = X509_STORE_CTX_new()!
@@ -216,7 +223,8 @@ import Testing
                 }
                 return chain[0].withUnsafeX509 { leaf in
                     _ = X509_STORE_CTX_init(context, x509Store, leaf, untrusted)
-                    return cache.verify(storeContext: context)
+                    return cache.verifyHandshake(storeContext: context, generation: generation, failsOnError: false)
+                        .result
                 }
             }
         }

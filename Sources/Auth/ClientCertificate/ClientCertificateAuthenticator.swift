@@ -110,7 +110,8 @@ public struct ClientCertificateAuthenticator: Authenticator {
         let policy = snapshot.policy
         let answer: ConnectionDecision.Answer
         var validUntil = Date.distantFuture
-        switch policy.evaluate(chain: connection.tls.peerCertificates, at: now) {
+        let tls = connection.tls
+        switch policy.evaluate(chain: tls.peerCertificates, verifiedChain: tls.verifiedChain, at: now) {
         case .accepted(let identity):
             answer = .authenticated(identity)
             validUntil = policy.expiry(of: identity)

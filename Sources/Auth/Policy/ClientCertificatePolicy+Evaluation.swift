@@ -6,8 +6,10 @@ extension ClientCertificatePolicy {
     ///
     /// Checks run in a fixed order and every failure is recorded: the leaf's notBefore and notAfter, the
     /// clientAuth EKU and "not a CA", the allow-list, trust (`X509_verify_cert` against `trustedCAs` with the
-    /// client's next `maxChainDepth + 1` certificates and `intermediates` as untrusted, every CA allowed to issue
-    /// client certificates, CRLs when `validateRevocation`, and `maxChainDepth`), then the identities: all rules must pass, then one identity must match.
+    /// client's next certificates and `intermediates` as untrusted, every CA allowed to issue client certificates,
+    /// CRLs when `validateRevocation`, and `maxChainDepth`), then the identities: all rules must pass, then one
+    /// identity must match. A chain verified before under the same trust material is answered from the
+    /// verified-chain cache while its CA certificates and CRLs are valid at `now`.
     ///
     /// The leaf's own validity is this method's check, so the chain verification forgives only the leaf's
     /// time errors: CA certificates and CRLs are always checked against `now`.
@@ -15,6 +17,18 @@ extension ClientCertificatePolicy {
     ///   - chain: the client's chain, leaf first, as sent; empty when it sent no certificate.
     ///   - now: the time to check validity and CRLs at.
     public func evaluate(chain: [Certificate], at now: Date) -> PolicyDecision {
+        self.evaluate(chain: chain, verifiedChain: nil, at: now)
+    }
+
+    /// Decides whether `chain` passes this policy at `now`, as ``evaluate(chain:at:)``; `verifiedChain` is the
+    /// connection's entry of the verified-chain cache (its handshake's verification), taken as this policy's
+    /// verification when its trust generation is the policy's, and looked up without hashing the chain again
+    /// otherwise.
+    package func evaluate(
+        chain: [Certificate],
+        verifiedChain entry: VerifiedChainCache.Entry?,
+        at now: Date
+    ) -> PolicyDecision {
         guard let leaf = chain.first else {
             let failure = PolicyFailure(.noCertificate) { "the client sent no certificate" }
             return .rejected(
@@ -31,7 +45,7 @@ extension ClientCertificatePolicy {
         let isPinned = self.allowList?.pins(facts) ?? false
         var verifiedChain: [Certificate] = isPinned ? [leaf] : []
         if self.configuration.validateTrust, !isPinned {
-            switch self.verifyTrust(chain, leafSHA256: facts.sha256, now: now) {
+            switch self.verifyTrust(chain, known: entry, leafSHA256: facts.sha256, now: now) {
             case .verified(let verified): verifiedChain = verified
             case .failed(let failure): failures.append(failure)
             }
@@ -104,49 +118,65 @@ extension ClientCertificatePolicy {
         return failures
     }
 
-    /// Verifies the chain to `trustedCAs`; the verified chain, or why not. A leaf verified before (by any
-    /// chain, including the original chain of a resumed session that now presents only the leaf) is answered
-    /// from the ``VerificationCache`` while its path's CA certificates and CRLs are valid at `now`.
-    private func verifyTrust(_ chain: [Certificate], leafSHA256: [UInt8], now: Date) -> TrustOutcome {
-        if let cached = self.verificationCache.chain(forLeaf: leafSHA256, at: now) { return .verified(cached) }
-        let revocation: RevocationCheck =
-            !self.configuration.validateRevocation
-            ? .none : self.configuration.validateRevocationForWholeChain ? .wholeChain : .leaf
-        // TLS client authentication for every CA of the path (an intermediate limited to other purposes fails);
-        // the leaf's own usage is the rule check's (`requireClientAuthEKU`), which also turns the CA check off.
+    /// Verifies the chain to `trustedCAs` through the verified-chain cache; the verified chain, or why not.
+    ///
+    /// The verification is the one every user of the cache shares for this trust material: the leaf's own time and
+    /// purpose are forgiven (they are this policy's rule checks), CA certificates must allow TLS client
+    /// authentication when `requireClientAuthEKU` (an intermediate limited to other purposes fails), and the path
+    /// may have up to ``VerifiedChainCache/verificationDepth`` intermediates; `maxChainDepth` is checked on it.
+    private func verifyTrust(
+        _ chain: [Certificate],
+        known: VerifiedChainCache.Entry?,
+        leafSHA256: [UInt8],
+        now: Date
+    ) -> TrustOutcome {
+        let revocation = self.configuration.revocationCheck
+        let crls = revocation == .none ? [] : self.crls
         let options = ChainVerificationOptions(
             time: now,
             purpose: self.configuration.requireClientAuthEKU ? .clientAuth : .any,
-            crls: self.crls,
+            crls: crls,
             revocation: revocation,
             checksLeafValidity: false,
             checksLeafPurpose: false,
-            maxIntermediates: self.configuration.maxChainDepth
+            maxIntermediates: VerifiedChainCache.verificationDepth
         )
-        // The leaf, at most `maxChainDepth` intermediates and the root: anything further cannot be on the path.
-        let considered = Array(chain.prefix(self.configuration.maxChainDepth + 2))
-        let verification = self.trustStore.verifyChain(considered, untrusted: self.intermediates, options: options)
-        let result = verification.result
-        let depth = verification.errorDepth
-        if result.isRevoked {
-            return .failed(PolicyFailure(.revoked) { "\(result) (depth \(depth))" })
+        let outcome = self.verifiedChains.verify(
+            chain,
+            known: known,
+            leafSHA256: leafSHA256,
+            generation: self.trustGeneration,
+            at: now,
+            crls: crls
+        ) { considered in
+            self.trustStore.verifyChain(considered, untrusted: self.intermediates, options: options)
         }
-        if result.code == CertificateVerifyResult.chainTooLong.code {
-            let limit = self.configuration.maxChainDepth
-            return .failed(PolicyFailure(.chainTooDeep) { "more than \(limit) intermediate CAs: \(result)" })
+        let limit = self.configuration.maxChainDepth
+        switch outcome {
+        case .verified(let entry):
+            let intermediates = entry.intermediateCount
+            guard intermediates <= limit else {
+                return .failed(PolicyFailure(.chainTooDeep) { "\(intermediates) intermediate CAs, at most \(limit)" })
+            }
+            return .verified(entry.path)
+        case .failed(let verification):
+            let result = verification.result
+            let depth = verification.errorDepth
+            if result.isRevoked {
+                return .failed(PolicyFailure(.revoked) { "\(result) (depth \(depth))" })
+            }
+            if result.code == CertificateVerifyResult.chainTooLong.code {
+                return .failed(PolicyFailure(.chainTooDeep) { "more than \(limit) intermediate CAs: \(result)" })
+            }
+            return .failed(PolicyFailure(.untrusted) { "\(result) (depth \(depth))" })
         }
-        guard result.isOK else { return .failed(PolicyFailure(.untrusted) { "\(result) (depth \(depth))" }) }
-        let intermediates = max(0, verification.chain.count - 2)
-        if intermediates > self.configuration.maxChainDepth {
-            let limit = self.configuration.maxChainDepth
-            return .failed(PolicyFailure(.chainTooDeep) { "\(intermediates) intermediate CAs, at most \(limit)" })
-        }
-        self.verificationCache.store(
-            verification.chain,
-            forLeaf: leafSHA256,
-            crls: revocation == .none ? [] : self.crls
-        )
-        return .verified(verification.chain)
+    }
+}
+
+extension PolicyConfiguration {
+    /// Which certificates of a chain the policy checks against its CRLs.
+    var revocationCheck: RevocationCheck {
+        !self.validateRevocation ? .none : self.validateRevocationForWholeChain ? .wholeChain : .leaf
     }
 }
 

@@ -1,4 +1,4 @@
-import GatehouseCertificates
+package import GatehouseCertificates
 
 extension ClientCertificatePolicy {
     /// Builds a policy from its configuration, reading every file it names.
@@ -29,6 +29,18 @@ extension ClientCertificatePolicy {
         name: String,
         relativeTo baseDirectory: String?
     ) throws -> ClientCertificatePolicy {
+        try load(configuration, name: name, relativeTo: baseDirectory, verifiedChains: VerifiedChainCache())
+    }
+
+    /// Builds a policy, as ``load(_:name:relativeTo:)``, that verifies through `verifiedChains`: the server's one
+    /// cache, shared with its listeners and other policies.
+    /// - Throws: ``PolicyError`` naming the policy, the key, the file and what is wrong.
+    package static func load(
+        _ configuration: PolicyConfiguration,
+        name: String,
+        relativeTo baseDirectory: String?,
+        verifiedChains: VerifiedChainCache
+    ) throws -> ClientCertificatePolicy {
         var files = PolicyFiles(policy: name, baseDirectory: baseDirectory)
         let rules = try configuration.identities.enumerated().map { index, identity in
             try parseIdentity(identity, key: "policies.\(name).identities[\(index)]", policy: name)
@@ -52,7 +64,8 @@ extension ClientCertificatePolicy {
             intermediates: intermediates,
             crls: crls,
             allowList: allowList,
-            identities: rules
+            identities: rules,
+            verifiedChains: verifiedChains
         )
     }
 

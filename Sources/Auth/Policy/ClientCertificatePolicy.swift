@@ -18,8 +18,12 @@ public struct ClientCertificatePolicy: Sendable {
     /// `nil` when `certificates` is not configured.
     let allowList: AllowList?
     let identities: IdentityIndex
-    /// Paths already verified under this policy's trust material; see ``VerificationCache``.
-    let verificationCache = VerificationCache()
+    /// The verified-chain cache this policy verifies through: the server's one cache, or its own when the policy
+    /// was built alone.
+    let verifiedChains: VerifiedChainCache
+    /// The generation of this policy's trust material (trusted CAs, intermediates, CRLs when revocation is
+    /// checked, the purpose): a policy or listener with the same material shares its verifications.
+    let trustGeneration: TrustGeneration
 
     /// `enforce` or `report`.
     public var mode: PolicyMode { self.configuration.mode }
@@ -34,7 +38,8 @@ public struct ClientCertificatePolicy: Sendable {
         intermediates: [Certificate],
         crls: [CertificateRevocationList],
         allowList: AllowList?,
-        identities: [IdentityRule]
+        identities: [IdentityRule],
+        verifiedChains: VerifiedChainCache
     ) {
         self.name = name
         self.configuration = configuration
@@ -44,5 +49,13 @@ public struct ClientCertificatePolicy: Sendable {
         self.crls = crls
         self.allowList = allowList
         self.identities = IdentityIndex(identities)
+        self.verifiedChains = verifiedChains
+        self.trustGeneration = TrustGeneration.of(
+            trustedCAs: self.trustStore.certificates,
+            intermediates: intermediates,
+            crls: crls,
+            purpose: configuration.requireClientAuthEKU ? .clientAuth : .any,
+            revocation: configuration.revocationCheck
+        )
     }
 }

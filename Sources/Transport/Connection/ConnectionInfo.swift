@@ -87,8 +87,15 @@ public struct TLSSessionInfo: Sendable {
     public let alpn: String?
     /// The client's certificate chain exactly as sent, leaf first; empty when it sent none.
     ///
-    /// A presented certificate is not a verified one: read ``verifyResult`` too.
-    public let peerCertificates: [Certificate]
+    /// A presented certificate is not a verified one: read ``verifyResult`` too. When the chain verified, these are
+    /// the objects of its ``verifiedChain`` entry, shared by every connection that presents the same chain.
+    public var peerCertificates: [Certificate] { self.verifiedChain?.presented ?? self.ownPeerCertificates }
+    /// The peer's certificates when the entry does not hold them (none verified, or a chain padded with others).
+    private let ownPeerCertificates: [Certificate]
+    /// The verified-chain cache's entry for the client's chain, when the handshake verified it (or a resumed
+    /// session's leaf has one): the verified path under the listener's trust generation. The connection keeps this
+    /// reference, not a copy; a policy with the same trust material takes its verdict from it.
+    package let verifiedChain: VerifiedChainCache.Entry?
     /// OpenSSL's verdict on ``peerCertificates`` against the listener's trusted CAs; `nil` when no
     /// certificate was sent or the listener does not ask for one.
     public let verifyResult: CertificateVerifyResult?
@@ -104,14 +111,37 @@ public struct TLSSessionInfo: Sendable {
         verifyResult: CertificateVerifyResult?,
         isResumed: Bool
     ) {
+        self.init(
+            protocolVersion: protocolVersion,
+            cipher: cipher,
+            alpn: alpn,
+            verifiedChain: nil,
+            peerCertificates: peerCertificates,
+            verifyResult: verifyResult,
+            isResumed: isResumed
+        )
+    }
+
+    /// Creates TLS facts whose peer certificates are `verifiedChain`'s presented ones when it has them, else
+    /// `peerCertificates`.
+    package init(
+        protocolVersion: String,
+        cipher: String,
+        alpn: String?,
+        verifiedChain: VerifiedChainCache.Entry?,
+        peerCertificates: [Certificate],
+        verifyResult: CertificateVerifyResult?,
+        isResumed: Bool
+    ) {
         self.protocolVersion = protocolVersion
         self.cipher = cipher
         self.alpn = alpn
-        self.peerCertificates = peerCertificates
+        self.verifiedChain = verifiedChain
+        self.ownPeerCertificates = verifiedChain?.presented == nil ? peerCertificates : []
         self.verifyResult = verifyResult
         self.isResumed = isResumed
     }
 
     /// The client's leaf certificate, if it sent one.
-    public var peerCertificate: Certificate? { self.peerCertificates.first }
+    public var peerCertificate: Certificate? { self.verifiedChain?.path.first ?? self.ownPeerCertificates.first }
 }

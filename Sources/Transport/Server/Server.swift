@@ -1,3 +1,4 @@
+package import GatehouseCertificates
 public import Logging
 public import Metrics
 import NIOConcurrencyHelpers
@@ -36,6 +37,8 @@ public actor Server: Service {
     /// Each listener's TLS context, swapped whole by ``updateTLS(_:)``; read once per accepted connection.
     private var tlsContexts: [NIOLockedValueBox<TLSContext>] = []
     private var connections: [ObjectIdentifier: any Channel] = [:]
+    /// The one verified-chain cache of every TLS context this server builds.
+    private let verifiedChains: VerifiedChainCache
 
     private enum State { case idle, starting, listening, draining, stopped }
 
@@ -74,6 +77,27 @@ public actor Server: Service {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
+        self.init(
+            configuration: configuration,
+            responders: responders,
+            logger: logger,
+            eventLoopGroup: eventLoopGroup,
+            metricsFactory: metricsFactory,
+            verifiedChains: VerifiedChainCache()
+        )
+    }
+
+    /// Creates a server whose TLS contexts verify client chains through `verifiedChains`, shared with the
+    /// policies of the service that assembles it.
+    package init(
+        configuration: ServerConfiguration,
+        responders: [any Responder],
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        verifiedChains: VerifiedChainCache
+    ) {
+        self.verifiedChains = verifiedChains
         precondition(responders.count == configuration.listeners.count, "one responder per listener")
         self.configuration = configuration
         self.plaintextListener = nil
@@ -98,6 +122,7 @@ public actor Server: Service {
         self.configuration = ServerConfiguration(listeners: [], shutdownGracePeriod: shutdownGracePeriod)
         self.plaintextListener = listener
         self.metricsFactory = NOOPMetricsHandler.instance
+        self.verifiedChains = VerifiedChainCache()
         self.responders = [responder.withFastPath]
         self.logger = logger
         self.group = eventLoopGroup
@@ -116,7 +141,9 @@ public actor Server: Service {
         do {
             // Build every context before binding anything: a bad certificate fails the start, not a connection.
             self.tlsContexts = try self.configuration.listeners.map {
-                NIOLockedValueBox(try TLSContext(server: $0.tls, limits: $0.limits))
+                NIOLockedValueBox(
+                    try TLSContext(server: $0.tls, limits: $0.limits, verifiedChains: self.verifiedChains)
+                )
             }
             for (index, listener) in self.configuration.listeners.enumerated() {
                 let label = ListenerMetrics.label(name: listener.name, host: listener.host, port: listener.port)
@@ -206,7 +233,9 @@ public actor Server: Service {
     /// - Throws: ``TLSError`` naming the file that failed; the old contexts stay in use.
     public func updateTLS(_ configurations: [TLSConfiguration?]) throws {
         let contexts = try zip(configurations, self.configuration.listeners).map { configuration, listener in
-            try configuration.map { try TLSContext(server: $0, limits: listener.limits) }
+            try configuration.map {
+                try TLSContext(server: $0, limits: listener.limits, verifiedChains: self.verifiedChains)
+            }
         }
         self.updateTLS(contexts: contexts)
     }

@@ -1,6 +1,12 @@
 import COpenSSL
 import GatehouseCertificates
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 extension TLSConnection {
     /// The facts of the finished handshake: version, cipher, ALPN, the peer's chain and verify result.
     package func sessionInfo() -> TLSSessionInfo {
@@ -8,34 +14,44 @@ extension TLSConnection {
             let version = SSL_get_version(ssl).map { String(cString: $0) } ?? ""
             let cipher =
                 SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? ""
-            let chain = self.presentedChain ?? peerChain(ssl, shared: self.context.verificationCache)
+            let entry = self.verifiedChain ?? self.resumedEntry(ssl)
+            // The entry holds the presented chain when it can; the connection's own copy only when it cannot.
+            let chain = entry?.presented == nil ? self.presentedChain ?? peerChain(ssl) : []
             self.presentedChain = nil  // the session info holds it from now on
+            self.verifiedChain = nil
+            let hasCertificate = !chain.isEmpty || entry != nil
             let verifyResult: CertificateVerifyResult? =
-                chain.isEmpty || !self.context.verifiesPeer
+                !hasCertificate || !self.context.verifiesPeer
                 ? nil : CertificateVerifyResult(code: Int32(truncatingIfNeeded: SSL_get_verify_result(ssl)))
             return TLSSessionInfo(
                 protocolVersion: version,
                 cipher: cipher,
                 alpn: selectedALPN(ssl),
+                verifiedChain: entry,
                 peerCertificates: chain,
                 verifyResult: verifyResult,
                 isResumed: SSL_session_reused(ssl) == 1
             )
         }
     }
+
+    /// A resumed session's entry: its session keeps only the leaf (see ``presentedChain``), and the newest entry
+    /// of that leaf under this context's trust generation has its verified path and, usually, the whole chain as
+    /// first presented.
+    private func resumedEntry(_ ssl: OpaquePointer) -> VerifiedChainCache.Entry? {
+        guard SSL_session_reused(ssl) == 1, let cache = self.context.verifiedChains,
+            let generation = self.context.trustGeneration, let leaf = SSL_get0_peer_certificate(ssl)
+        else { return nil }
+        return cache.entry(forLeaf: leaf, generation: generation, at: Int(time(nil)))
+    }
 }
 
 /// The peer's chain from the session, leaf first: a client's view of the server, or a server's resumed session
 /// (whose session keeps only the leaf; see ``TLSConnection/presentedChain``). On a server `SSL_get_peer_cert_chain`
-/// omits the leaf; on a client it includes it: add the leaf only when it is not already first. When the leaf is
-/// that of a chain in `shared` (verified through the verification cache), that chain's ``Certificate`` objects,
-/// as first presented, are reused.
-private func peerChain(_ ssl: OpaquePointer, shared: HandshakeVerificationCache?) -> [Certificate] {
+/// omits the leaf; on a client it includes it: add the leaf only when it is not already first.
+private func peerChain(_ ssl: OpaquePointer) -> [Certificate] {
     guard let leaf = SSL_get0_peer_certificate(ssl) else { return [] }
     let stack = SSL_get_peer_cert_chain(ssl)
-    if let cached = shared?.presentedCertificates(forLeaf: leaf), cached.first?.withUnsafeX509({ $0 == leaf }) == true {
-        return cached
-    }
     var chain = [Certificate(copying: leaf)]
     guard let stack else { return chain }
     for index in 0..<gatehouse_sk_X509_num(stack) {

@@ -25,7 +25,10 @@ package final class TLSConnection {
     /// The client's chain as presented in this handshake (a server's full handshake), set by the verify callback,
     /// which then leaves only the leaf in the session: the chain lives as long as the connection, not as long as
     /// its session in the cache. `nil` when no chain was verified in this handshake (none sent, or resumed).
+    /// `nil` too when the chain's ``verifiedChain`` entry holds it.
     var presentedChain: [Certificate]?
+    /// The entry the verify callback verified the client's chain into (a server's full handshake that verified).
+    var verifiedChain: VerifiedChainCache.Entry?
 
     /// Creates a session for `context`'s role.
     /// - Throws: ``TLSError/Code/handshakeFailed`` when OpenSSL cannot allocate it.

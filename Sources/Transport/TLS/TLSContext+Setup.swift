@@ -53,7 +53,7 @@ let sessionCacheCapacity = 10_000
 /// and TLS 1.2 resumes by session ID. OpenSSL 3.0 parses the client certificate again for every stateless ticket it
 /// seals and every one it opens, which is most of a resumption's cost; a cached session costs about 1 KiB, shares
 /// the leaf of the live connections and keeps nothing else of the client's chain (the verify callback leaves it
-/// only the leaf; a resumed connection gets the rest from the verification cache, or from the policy's cache).
+/// only the leaf; a resumed connection gets its entry in the verified-chain cache, found by the leaf).
 /// The cache is bounded in entries here and in bytes by ``SessionCacheBudget``. One ticket per full handshake
 /// (OpenSSL's default is two; a resumption always gets one).
 func applyServerOptions(_ context: OpaquePointer) throws {

@@ -37,16 +37,19 @@ public final class TLSContext: @unchecked Sendable {
     package let serverName: String?
     /// ALPN in wire format (length-prefixed), for the select callback and `SSL_set_alpn_protos`.
     package let alpnWire: [UInt8]
-    /// Client chains this server context has verified (`nil` when it verifies none): a returning client's chain
-    /// is not verified again while the context lives.
-    package let verificationCache: HandshakeVerificationCache?
+    /// The verified-chain cache this server context verifies client chains through (`nil` when it verifies none),
+    /// shared with the server's other contexts and its policies: a returning client's chain is not verified again.
+    package let verifiedChains: VerifiedChainCache?
+    /// The generation of this context's trust material (its trusted CAs, for TLS client authentication), under
+    /// which its verifications are cached; `nil` when it verifies none.
+    package let trustGeneration: TrustGeneration?
     /// The bound in bytes on this server context's session cache (`nil` for a client context).
     let sessionCacheBudget: SessionCacheBudget?
 
     /// The most certificates of a client's chain a server keeps and verifies (the leaf first, then the next
     /// ones as sent; the rest are dropped unread): the deepest chain a policy accepts (`maxChainDepth` 16) plus
     /// the leaf and the root.
-    package static let maxPresentedCertificates = 18
+    package static let maxPresentedCertificates = VerifiedChainCache.maxPresentedCertificates
 
     /// Builds a server context from a listener's settings.
     ///
@@ -58,7 +61,20 @@ public final class TLSContext: @unchecked Sendable {
     /// `limits.maxClientCertificateChainSize` fails the handshake with an alert; of a chain, at most
     /// ``maxPresentedCertificates`` certificates are kept and verified.
     /// - Throws: ``TLSError/Code/invalidConfiguration`` naming the file or setting that failed.
-    public init(server configuration: TLSConfiguration, limits: ConnectionLimits = ConnectionLimits()) throws {
+    public convenience init(server configuration: TLSConfiguration, limits: ConnectionLimits = ConnectionLimits())
+        throws
+    {
+        try self.init(server: configuration, limits: limits, verifiedChains: VerifiedChainCache())
+    }
+
+    /// Builds a server context that verifies client chains through `verifiedChains`, the server's one cache
+    /// (shared with its other contexts, its policies and the contexts a reload builds).
+    /// - Throws: ``TLSError/Code/invalidConfiguration`` naming the file or setting that failed.
+    package init(
+        server configuration: TLSConfiguration,
+        limits: ConnectionLimits = ConnectionLimits(),
+        verifiedChains: VerifiedChainCache
+    ) throws {
         if configuration.clientCertificateMode == .require && configuration.trustedCAFiles.isEmpty {
             throw TLSError(.invalidConfiguration, "clientCertificate: require needs at least one trusted CA file")
         }
@@ -72,7 +88,9 @@ public final class TLSContext: @unchecked Sendable {
         self.verifiesPeer = configuration.clientCertificateMode != .none
         self.serverName = nil
         self.alpnWire = try encodeALPN(configuration.applicationProtocols)
-        self.verificationCache = store == nil ? nil : HandshakeVerificationCache()
+        self.verifiedChains = store == nil ? nil : verifiedChains
+        // The handshake checks CA certificates for TLS client authentication (OpenSSL's `ssl_client` purpose).
+        self.trustGeneration = store.map { TrustGeneration.of(trustedCAs: $0.certificates, purpose: .clientAuth) }
         self.sessionCacheBudget = SessionCacheBudget()
 
         try applyServerOptions(self.context)
@@ -98,7 +116,8 @@ public final class TLSContext: @unchecked Sendable {
         self.verifiesPeer = configuration.verifyServer
         self.serverName = configuration.serverName
         self.alpnWire = try encodeALPN(configuration.applicationProtocols)
-        self.verificationCache = nil
+        self.verifiedChains = nil
+        self.trustGeneration = nil
         self.sessionCacheBudget = nil
 
         try applyCommonOptions(self.context)
@@ -134,12 +153,12 @@ public final class TLSContext: @unchecked Sendable {
         if let names = store.makeClientCANameList() {
             SSL_CTX_set_client_CA_list(self.context, names)  // takes ownership
         }
-        if let cache = self.verificationCache {
-            // The cache lives as long as this context, which every SSL* made from it keeps alive (TLSConnection).
+        if self.verifiedChains != nil {
+            // Every SSL* made from this context keeps it alive (TLSConnection), so the callback may borrow it.
             SSL_CTX_set_cert_verify_callback(
                 self.context,
                 cachedVerifyCallback,
-                Unmanaged.passUnretained(cache).toOpaque()
+                Unmanaged.passUnretained(self).toOpaque()
             )
         }
         switch mode {
@@ -155,19 +174,26 @@ public final class TLSContext: @unchecked Sendable {
 /// A verify callback that accepts every chain so `request` mode never fails the handshake.
 private let acceptAnyCertificateCallback: @convention(c) (Int32, OpaquePointer?) -> Int32 = { _, _ in 1 }
 
-/// Verifies a client chain through the context's ``HandshakeVerificationCache`` (instead of `X509_verify_cert`).
+/// Verifies a client chain through the context's ``VerifiedChainCache`` (instead of `X509_verify_cert`).
 private let cachedVerifyCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = {
     storeContext,
     argument in
     guard let storeContext, let argument else { return 0 }
+    let context = Unmanaged<TLSContext>.fromOpaque(argument).takeUnretainedValue()
+    guard let cache = context.verifiedChains, let generation = context.trustGeneration else { return 0 }
     let untrusted = X509_STORE_CTX_get0_untrusted(storeContext)
     if let untrusted { gatehouse_sk_X509_truncate(untrusted, Int32(TLSContext.maxPresentedCertificates)) }
-    let cache = Unmanaged<HandshakeVerificationCache>.fromOpaque(argument).takeUnretainedValue()
-    let result = cache.verify(storeContext: storeContext)
-    // The untrusted stack becomes the session's peer chain: hand the chain to the connection and leave the
-    // session (which the session cache may keep for hours) only the leaf.
+    let verification = cache.verifyHandshake(
+        storeContext: storeContext,
+        generation: generation,
+        failsOnError: context.clientCertificateMode == .require
+    )
+    let result = verification.result
+    // The untrusted stack becomes the session's peer chain: hand the chain (its entry's, when it has one) to the
+    // connection and leave the session (which the session cache may keep for hours) only the leaf.
     if let untrusted, let connection = connection(of: storeContext) {
-        connection.presentedChain = cache.presentedCertificates(of: untrusted)
+        connection.verifiedChain = verification.entry
+        connection.presentedChain = verification.entry?.presented == nil ? certificates(of: untrusted) : nil
         gatehouse_sk_X509_truncate(untrusted, 1)
     }
     // A chain the handshake goes on with (`request` mode accepts every verdict) can leave errors on the queue, e.g.
@@ -175,6 +201,13 @@ private let cachedVerifyCallback: @convention(c) (OpaquePointer?, UnsafeMutableR
     // a failure of the handshake, which would then end without an alert. The verdict is in the store context.
     if result == 1 { OpenSSLErrorQueue.clear() }
     return result
+}
+
+/// The certificates of `stack` (a `STACK_OF(X509)*`, leaf first) as new ``Certificate`` objects.
+private func certificates(of stack: OpaquePointer) -> [Certificate] {
+    (0..<gatehouse_sk_X509_num(stack)).compactMap {
+        gatehouse_sk_X509_value(stack, $0).map { Certificate(copying: $0) }
+    }
 }
 
 /// The ``TLSConnection`` whose handshake `storeContext` verifies, when it is one (not a verification of its own).

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# instructions-per-handshake.sh - Gatehouse's instructions per full mutual-TLS handshake, counted by callgrind.
+#
+#   Benchmarks/load/instructions-per-handshake.sh [--clients 20] [--binary PATH] [--port 8448]
+#
+# Runs the release `gatehouse serve` (the embedded default: one listener and one policy trusting the bench CA)
+# under `valgrind --tool=callgrind` on CPU 0 with instrumentation off, warms it up with two connections, then counts
+# two rounds of --clients connections, one after another, each a new HTTP/1.1 connection (h2load --h1 through the
+# client-certificate shim) with a full handshake and one `GET /api/hello`:
+# - new clients: each connection presents a client certificate minted for it (same intermediate), so its chain has
+#   never been verified;
+# - a returning client: every connection presents the bench client's certificate (verified before).
+# Prints the instructions per connection of each round: handshake, verification, one request and the close.
+# Like instructions-per-request.sh, the count hardly moves between runs, so it compares two builds exactly: pass
+# --binary for the other.
+set -euo pipefail
+
+clients=20 binary="" port=8448
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --clients) clients=$2; shift ;;
+        --port) port=$2; shift ;;
+        --binary) binary=$2; shift ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+        *) echo "instructions-per-handshake.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+missing=()
+command -v valgrind >/dev/null || missing+=(valgrind)
+command -v objcopy >/dev/null || missing+=(binutils)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "instructions-per-handshake.sh: installing ${missing[*]} with apt-get" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# shellcheck source=setup.sh
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+binary=${binary:-$gatehouse_binary}
+out="$work/handshakes-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$out/clients"
+objcopy --strip-debug "$binary" "$out/gatehouse"
+
+# One new client certificate per counted connection, from the bench intermediate (as make-pki.sh issues them).
+for i in $(seq "$clients"); do
+    c="$out/clients/client-$i"
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$c.key" 2>/dev/null
+    openssl req -config "$pki/openssl-ext.cnf" -new -key "$c.key" -subj "/O=mTLS bench (throwaway)/CN=new-client-$i" \
+        -out "$c.csr"
+    openssl x509 -req -sha256 -days 30 -in "$c.csr" -CA "$pki/intermediate-ca.pem" -CAkey "$pki/intermediate-ca.key" \
+        -set_serial "0x$(openssl rand -hex 15)" -extfile "$pki/openssl-ext.cnf" -extensions v3_client \
+        -out "$c.pem" 2>/dev/null
+    cat "$c.pem" "$pki/intermediate-ca.pem" > "$c-chain.pem"
+done
+
+url="https://127.0.0.1:$port/api/hello?name=bench"
+if [ -n "$(ss -tlnH "( sport = :$port )")" ]; then
+    echo "instructions-per-handshake.sh: port $port is in use; choose another with --port" >&2
+    exit 1
+fi
+taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out" \
+    "$out/gatehouse" serve --port "$port" --pki-directory "$gatehouse_pki" --log-level warning \
+    > "$out/gatehouse.log" 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 240); do
+    curl -sk -o /dev/null "https://127.0.0.1:$port/health" 2>/dev/null && break
+    kill -0 "$server_pid" 2>/dev/null || { echo "instructions-per-handshake.sh: the server died" >&2; exit 1; }
+    sleep 0.5
+done
+
+connect() {  # CHAIN KEY: one connection, one request
+    taskset -c 1 env LD_PRELOAD="$MTLS_SHIM" MTLS_CERT="$1" MTLS_KEY="$2" h2load --h1 -c1 -n1 "$url" \
+        >> "$out/load.log" 2>&1
+    grep -q '^status codes: 1 2xx' <(tail -n 20 "$out/load.log") || {
+        echo "instructions-per-handshake.sh: a request failed (log: $out/load.log)" >&2
+        exit 1
+    }
+}
+count() {  # NAME: the instructions counted since the last dump
+    callgrind_control --dump="$1" "$server_pid" > /dev/null
+    awk '/^totals:/ { print $2 }' "$(ls -t "$out"/callgrind.out.* | head -1)"
+}
+
+connect "$pki/client-chain.pem" "$pki/client.key"
+connect "$pki/client-chain.pem" "$pki/client.key"
+callgrind_control -i on "$server_pid" > /dev/null
+callgrind_control -z "$server_pid" > /dev/null
+for i in $(seq "$clients"); do connect "$out/clients/client-$i-chain.pem" "$out/clients/client-$i.key"; done
+new_total=$(count new-clients)
+for _ in $(seq "$clients"); do connect "$pki/client-chain.pem" "$pki/client.key"; done
+returning_total=$(count returning-client)
+callgrind_control -i off "$server_pid" > /dev/null
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+trap - EXIT
+
+echo "instructions per connection (full mutual-TLS handshake + one HTTP/1.1 request), $clients connections each:"
+echo "  new clients:      $((new_total / clients))"
+echo "  returning client: $((returning_total / clients))"
+echo "callgrind output: $out (callgrind_annotate callgrind.out.*)"
