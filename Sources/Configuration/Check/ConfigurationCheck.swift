@@ -60,7 +60,8 @@ public struct ConfigurationCheck: Sendable {
             configuration: configuration,
             functions: self.functions,
             authenticators: self.authenticators,
-            logger: logger
+            logger: logger,
+            verifiedChains: VerifiedChainCache(limits: configuration.verificationCache)
         )
         let policies = try assembly.policies()
         var warnings = CheckWarnings(configuration: configuration, now: now, window: self.expiryWarningWindow)
