@@ -1,0 +1,71 @@
+import Foundation
+import Histogram
+
+/// Reads h2load `--log-file` files (one line per request: start time in µs since the epoch, HTTP status or -1 for a
+/// failed request, duration in µs; tab-separated), records each answered request's duration in an HdrHistogram
+/// (1 µs to 60 s, three significant digits) and prints one line of `key=value` fields:
+///
+///     requests=N failed=N non2xx=N p50_ms=.. p99_ms=.. p999_ms=.. max_ms=.. seconds=.. rate=..
+///
+/// `seconds` runs from the first request's start to the last response, `rate` is requests / seconds (what the client
+/// achieved, to compare with the rate it was asked to offer). Exits 1 when no request was answered, 2 on bad input.
+@main
+enum Percentiles {
+    static func main() {
+        let paths = CommandLine.arguments.dropFirst()
+        guard !paths.isEmpty else {
+            fail("usage: percentiles H2LOAD_LOG_FILE...", status: 2)
+        }
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        var failed = 0
+        var non2xx = 0
+        var first = UInt64.max
+        var last = UInt64.min
+        for path in paths {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                fail("percentiles: cannot read \(path)", status: 2)
+            }
+            for (index, line) in text.split(separator: "\n").enumerated() {
+                let fields = line.split(separator: "\t")
+                guard fields.count >= 3, let start = UInt64(fields[0]), let status = Int(fields[1]),
+                    let duration = UInt64(fields[2])
+                else {
+                    fail("percentiles: \(path) line \(index + 1) is not `start<TAB>status<TAB>duration`", status: 2)
+                }
+                guard status >= 0 else {
+                    failed += 1
+                    continue
+                }
+                if !(200..<300).contains(status) { non2xx += 1 }
+                _ = histogram.record(Swift.max(duration, 1))
+                first = Swift.min(first, start)
+                last = Swift.max(last, start + duration)
+            }
+        }
+        guard histogram.totalCount > 0 else {
+            fail("percentiles: no answered request in \(paths.joined(separator: " "))", status: 1)
+        }
+        let seconds = Double(last - first) / 1_000_000
+        let fields = [
+            "requests=\(histogram.totalCount)", "failed=\(failed)", "non2xx=\(non2xx)",
+            "p50_ms=\(milliseconds(histogram.valueAtPercentile(50)))",
+            "p99_ms=\(milliseconds(histogram.valueAtPercentile(99)))",
+            "p999_ms=\(milliseconds(histogram.valueAtPercentile(99.9)))",
+            "max_ms=\(milliseconds(histogram.max))",
+            String(format: "seconds=%.3f", seconds),
+            String(format: "rate=%.1f", seconds > 0 ? Double(histogram.totalCount) / seconds : 0),
+        ]
+        print(fields.joined(separator: " "))
+    }
+
+    /// A duration in µs as milliseconds with three decimals.
+    static func milliseconds(_ microseconds: UInt64) -> String {
+        String(format: "%.3f", Double(microseconds) / 1000)
+    }
+
+    /// Prints the message on stderr and exits.
+    static func fail(_ message: String, status: Int32) -> Never {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        exit(status)
+    }
+}
