@@ -13,7 +13,12 @@ let package = Package(
         .executableTarget(
             name: "Percentiles",
             dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
-            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("InternalImportsByDefault"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+                .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+            ]
         )
     ]
 )

@@ -296,5 +296,9 @@ echo "bench.sh: written to ${result_file#"$root"/} (raw output in $out)"
 
 if [ "$scaling" = 1 ]; then
     stop_server
-    PEER_BINARY=${peer_binary:-} "$here/scaling.sh" --servers "${servers[*]}" --duration "$scaling_duration" --tag "$date_tag"
+    PEER_BINARY=${peer_binary:-} "$here/scaling.sh" --servers "${servers[*]}" --duration "$scaling_duration" \
+        --tag "$date_tag${GATEHOUSE_BINARY:+-$(basename "$GATEHOUSE_BINARY")}"
+    scaling_file="$date_tag${GATEHOUSE_BINARY:+-$(basename "$GATEHOUSE_BINARY")}-scaling.md"
+    printf '\nScaling curve (`--scaling --scaling-duration %s`): [%s](%s).\n' "$scaling_duration" "$scaling_file" \
+        "$scaling_file" >> "$result_file"
 fi
