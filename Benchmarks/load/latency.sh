@@ -23,16 +23,25 @@ build_percentiles() {  # builds Benchmarks/Percentiles once (release; seconds wh
 # Prints the percentiles' key=value line, with offered=RATE; fails the run (exit 1) on any failed or non-2xx request.
 latency_run() {
     local name=$1 mode=$2 conns=$3 streams=$4 secs=$5 warmup=$6 rate=$7 logf=$8 reqlog="$8.requests.tsv" args=() line rc=0
+    local hung=""
     [ "$mode" = h1 ] && args+=(--h1)
     [ "$rate" = 0 ] || args+=(--rps="$(awk -v r="$rate" -v c="$conns" 'BEGIN { printf "%.3f", r / c }')")
     env LD_PRELOAD="$MTLS_SHIM" MTLS_CERT="$pki/client-chain.pem" MTLS_KEY="$pki/client.key" MTLS_TLS=1.3 \
-        MTLS_STATS=1 timeout -k 5 $((secs + warmup + 120)) taskset -c 1 \
+        MTLS_STATS=1 timeout -k 5 $((secs + warmup + 30)) taskset -c 1 \
         h2load "${args[@]}" -t1 -c "$conns" -m "$streams" -D "$secs" --warm-up-time="$warmup" \
         --log-file="$reqlog" "$(url_of "$name")" > "$logf" 2>&1 || rc=$?
-    # 124: the timeout; h2load 1.52 does not stop a -D run whose clients were still handshaking when it ended.
-    [ "$rc" = 0 ] || { echo "FAIL $(basename "$0"): $name $mode: h2load exited with status $rc (see $logf)" >&2; exit 1; }
-    grep -q 'mtls-preload: stats' "$logf" ||
-        { echo "FAIL $(basename "$0"): $name $mode: the shim's statistics are missing (see $logf)" >&2; exit 1; }
+    # h2load 1.52 sometimes never exits after a -D run in which many connections were still handshaking when the
+    # warm-up ended (seen at 1,000 connections on a loaded machine): it has stopped its clients and written every
+    # measured request to the log (one write per line), so the log is used and the run is flagged; the answers'
+    # 2xx statuses (which the servers give only to a client certificate) stand in for the shim's statistics.
+    if { [ "$rc" = 124 ] || [ "$rc" = 137 ]; } && grep -q '^Stopped all clients' "$logf"; then
+        echo "WARN $(basename "$0"): $name $mode $conns connections: h2load did not exit after its run; killed (see $logf)" >&2
+        hung=" h2load_killed=1"
+    else
+        [ "$rc" = 0 ] || { echo "FAIL $(basename "$0"): $name $mode: h2load exited with status $rc (see $logf)" >&2; exit 1; }
+        grep -q 'mtls-preload: stats' "$logf" ||
+            { echo "FAIL $(basename "$0"): $name $mode: the shim's statistics are missing (see $logf)" >&2; exit 1; }
+    fi
     line=$("$percentiles_binary" "$reqlog") ||
         { echo "FAIL $(basename "$0"): $name $mode: no answered request (see $logf)" >&2; exit 1; }
     rm -f "$reqlog"
@@ -40,5 +49,5 @@ latency_run() {
         *" failed=0 non2xx=0 "*) ;;
         *) echo "FAIL $(basename "$0"): $name $mode: $line (see $logf)" >&2; exit 1 ;;
     esac
-    echo "$line offered=$rate"
+    echo "$line offered=$rate$hung"
 }
