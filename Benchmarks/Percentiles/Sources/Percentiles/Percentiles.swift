@@ -41,7 +41,9 @@ enum Percentiles {
                     continue
                 }
                 if !(200..<300).contains(status) { non2xx += 1 }
-                _ = histogram.record(Swift.max(duration, 1))
+                guard histogram.record(Swift.max(duration, 1)) else {
+                    fail("percentiles: \(path) line \(lineNumber): a duration above 60 s", status: 2)
+                }
                 first = Swift.min(first, start)
                 last = Swift.max(last, start + duration)
             }
