@@ -35,7 +35,7 @@ WARNINGS_AS_ERRORS = $(if $(filter-out false 0,$(CI)),-Xswiftc -warnings-as-erro
 # ExternalPackageTests builds a separate package (the whole dependency tree, the first time) in a `swift build` of its
 # own: run after the rest, so that build does not load the machine under the timing-sensitive tests.
 # swift-format with the repository's .swift-format (STYLE.md §12); `swift format format -i -r <paths>` fixes most of it.
-FORMAT_PATHS = Package.swift Sources Tests Examples Fuzz Benchmarks/Package.swift Benchmarks/Benchmarks Benchmarks/Peers
+FORMAT_PATHS = Package.swift Sources Tests Examples Fuzz Benchmarks/Package.swift Benchmarks/Benchmarks Benchmarks/Peers Benchmarks/Percentiles
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(FORMAT_PATHS)

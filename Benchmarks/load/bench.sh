@@ -2,6 +2,7 @@
 # bench.sh - `make bench`: Gatehouse, nginx and the Hummingbird 2 peer under the same mutual-TLS load, in one run.
 #
 #   Benchmarks/load/bench.sh [--reps 3] [--duration 10] [--bursts 10] [--idle 5000] [--resumed 20000] [--servers "gatehouse nginx hummingbird"]
+#                            [--latency-load 0.5 | --no-latency] [--scaling [--scaling-duration 5]]
 #
 # Prepares like compare-nginx.sh (setup.sh: apt installs when missing, the shim and a PKI under .build/bench,
 # gatehouse in release mode), builds the peer (Benchmarks/Peers) in release mode, then for each round (--reps)
@@ -10,6 +11,9 @@
 #      in a process of its own (the server is restarted for the load);
 #   2. ../shared/bench/mtls-load.sh h1 and h2 (wrk 64 connections; h2load 16 connections x 32 streams), TLS 1.3,
 #      --duration seconds each, each in a freshly started server, with its pre-flight checks in the first round;
+#      then, in the same server, latency (latency.sh; skipped with --no-latency): h2load with the same connections
+#      and streams, closed loop (the peak), then open loop at --latency-load times that peak (`h2load --rps`),
+#      --duration seconds each; p50/p99/p99.9 from h2load's per-request log through HdrHistogram (Percentiles);
 #   3. full mutual-TLS handshakes: --bursts bursts of `h2load --h1 -c 500 -n 500` under the shim with
 #      MTLS_NO_RESUME=1 (every connection a full handshake; h2load's `Connection: close` mode is not used because
 #      the Hummingbird peer mishandles it);
@@ -17,6 +21,8 @@
 #      -H 'Connection: close'` under the shim without MTLS_NO_RESUME, so each client's connections after its
 #      first resume its session; at least 90 % must be resumptions and every answer 2xx (Gatehouse's answer is
 #      after the policy, so a resumed session that lost its identity would fail the run with a 403).
+# With --scaling, scaling.sh then measures throughput and p99 at 1, 10, 100 and 1,000 connections (its own table and
+# PNG plot in Benchmarks/results/, --scaling-duration seconds a point).
 # Every failed request, non-2xx answer, resumed handshake or closed idle connection fails the run (exit 1).
 # Prints one Markdown table of medians with the ratios Gatehouse/nginx and Gatehouse/Hummingbird and writes it,
 # with the machine, to Benchmarks/results/YYYY-MM-DD-HHMM.md. Raw logs stay in .build/bench/run-*.
@@ -26,6 +32,7 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 reps=3 duration=10 bursts=10 burst_size=500 idle=5000 resumed_count=20000
+latency_load=0.5 scaling=0 scaling_duration=5
 servers=(gatehouse nginx hummingbird)
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -35,6 +42,10 @@ while [ $# -gt 0 ]; do
         --idle) idle=$2; shift ;;
         --resumed) resumed_count=$2; shift ;;
         --servers) read -r -a servers <<< "$2"; shift ;;
+        --latency-load) latency_load=$2; shift ;;
+        --no-latency) latency_load=0 ;;
+        --scaling) scaling=1 ;;
+        --scaling-duration) scaling_duration=$2; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -63,12 +74,16 @@ mkdir -p "$out"
 printf 'server\tround\trss_before_kib\trss_after_kib\tper_connection_kib\n' > "$out/idle.tsv"
 printf 'server\tround\thandshakes\tseconds\trate\tp99_ms\n' > "$out/handshakes.tsv"
 printf 'server\tround\tconnections\tresumed\tseconds\trate\n' > "$out/resumed.tsv"
+printf 'server\tround\tmode\tload\toffered\trate\tp50_ms\tp99_ms\tp999_ms\n' > "$out/latency.tsv"
 
 port_of() { case "$1" in nginx) echo 8443 ;; gatehouse) echo 8444 ;; hummingbird) echo 8445 ;; esac; }
 url_of() { echo "https://127.0.0.1:$(port_of "$1")/api/hello?name=bench"; }
 
 # shellcheck source=servers.sh
 source "$here/servers.sh"
+# shellcheck source=latency.sh
+source "$here/latency.sh"
+if [ "$latency_load" != 0 ]; then build_percentiles; fi
 trap stop_server EXIT
 trap 'stop_server; exit 130' INT TERM
 
@@ -131,6 +146,22 @@ handshakes() {  # NAME ROUND: a warm-up burst, then $bursts measured ones
     echo "HANDSHAKES label=$name round=$round $(awk -F'\t' '{ printf "handshakes=%s seconds=%s rate=%s", $1, $2, $3 }' <<< "$line") p99_ms=$p99"
 }
 
+latency() {  # NAME ROUND MODE: percentiles at peak, then at $latency_load of that peak, in the running server
+    local name=$1 round=$2 mode=$3 conns=64 streams=1 peak fixed rate
+    [ "$mode" = h2 ] && conns=16 streams=32
+    peak=$(latency_run "$name" "$mode" "$conns" "$streams" "$duration" 2 0 "$out/latency-$name-$round-$mode-peak.log") || exit 1
+    rate=$(awk -v l="$peak" -v f="$latency_load" 'BEGIN { n = split(l, a, " "); for (i = 1; i <= n; i++) {
+        split(a[i], kv, "="); if (kv[1] == "rate") printf "%d", kv[2] * f } }')
+    fixed=$(latency_run "$name" "$mode" "$conns" "$streams" "$duration" 2 "$rate" "$out/latency-$name-$round-$mode-fixed.log") || exit 1
+    awk -v s="$name" -v r="$round" -v m="$mode" -v f="$latency_load" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        if (v["offered"] + 0 > 0 && v["rate"] < 0.95 * v["offered"])
+            printf "WARN bench.sh: %s %s: offered %s req/s, achieved %s: the client fell behind\n", s, m, v["offered"], v["rate"] > "/dev/stderr"
+        printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s, r, m, (v["offered"] == 0) ? "peak" : f, v["offered"], v["rate"],
+            v["p50_ms"], v["p99_ms"], v["p999_ms"] }' <<< "$peak"$'\n'"$fixed" >> "$out/latency.tsv"
+    echo "LATENCY label=$name round=$round mode=$mode peak: $peak"
+    echo "LATENCY label=$name round=$round mode=$mode fixed: $fixed"
+}
+
 resumed_handshakes() {  # NAME ROUND: $resumed_count connections from 16 clients, each resuming its session
     local name=$1 round=$2 logf="$out/resumed-$1-$2.log" line
     env LD_PRELOAD="$MTLS_SHIM" MTLS_CERT="$pki/client-chain.pem" MTLS_KEY="$pki/client.key" MTLS_TLS=1.3 \
@@ -166,10 +197,11 @@ for round in $(seq "$reps"); do
             "$bench/mtls-load.sh" --pki "$pki" --server-pid "$server_pid" --label "$name" --out "$out/$name-$round" \
                 --reps 1 --duration "$duration" --tls 1.3 "${check[@]}" "$(url_of "$name")" "$mode" \
                 >> "$out/load-$name-$round.out"
+            if [ "$latency_load" != 0 ]; then latency "$name" "$round" "$mode" >> "$out/load-$name-$round.out"; fi
             check=(--no-check)
             [ "$mode" = h2 ] || stop_server
         done
-        grep '^RESULT' "$out/load-$name-$round.out"
+        grep -E '^(RESULT|LATENCY)' "$out/load-$name-$round.out"
         handshakes "$name" "$round"
         # The Hummingbird peer mishandles h2load's `Connection: close` mode (see the header).
         [ "$name" = hummingbird ] || resumed_handshakes "$name" "$round"
@@ -182,7 +214,8 @@ date_tag=$(date +%Y-%m-%d-%H%M)
 mkdir -p "$root/Benchmarks/results"
 result_file="$root/Benchmarks/results/$date_tag${GATEHOUSE_BINARY:+-$(basename "$GATEHOUSE_BINARY")}.md"
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-table=$(awk -F'\t' -v idle="$idle" '
+load_pct=$(awk -v f="$latency_load" 'BEGIN { printf "%g", f * 100 }')
+table=$(awk -F'\t' -v idle="$idle" -v load_pct="$load_pct" '
     function med(list,   a, n, i, j, x) { n = split(list, a, " "); if (n == 0) return "";
         for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
         return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
@@ -192,10 +225,22 @@ table=$(awk -F'\t' -v idle="$idle" '
     FILENAME ~ /handshakes.tsv$/ && FNR > 1 { add($1 SUBSEP "hs_rps", $5); add($1 SUBSEP "hs_p99", $6) }
     FILENAME ~ /idle.tsv$/ && FNR > 1 { add($1 SUBSEP "idle_rss", $4 / 1024); add($1 SUBSEP "idle_per", $5) }
     FILENAME ~ /resumed.tsv$/ && FNR > 1 { add($1 SUBSEP "resumed_rps", $6) }
+    FILENAME ~ /latency.tsv$/ && FNR > 1 { k = $1 SUBSEP $3 "_" (($4 == "peak") ? "peak" : "fixed")
+        add(k "_rate", $6); add(k "_p50", $7); add(k "_p99", $8); add(k "_p999", $9) }
     function row(title, key, fmt,   g, n, h) {
         g = med(vals["gatehouse" SUBSEP key]); n = med(vals["nginx" SUBSEP key]); h = med(vals["hummingbird" SUBSEP key])
         printf "| %s | %s | %s | %s | %s | %s |\n", title, f(g, fmt), f(n, fmt), f(h, fmt),
             (g != "" && n + 0 > 0) ? sprintf("%.2f", g / n) : "-", (g != "" && h + 0 > 0) ? sprintf("%.2f", g / h) : "-" }
+    function latency_rows(mode, title, clients,   load, name) {
+        if (vals["nginx" SUBSEP mode "_peak_rate"] vals["gatehouse" SUBSEP mode "_peak_rate"] vals["hummingbird" SUBSEP mode "_peak_rate"] == "") return
+        for (load = 1; load >= 0; load--) {
+            name = load ? "peak" : "fixed"
+            if (load) row(title " req/s at peak (h2load, " clients ")", mode "_peak_rate", "%.0f")
+            else row(title " req/s achieved, " load_pct " % of peak offered (h2load --rps, " clients ")", mode "_fixed_rate", "%.0f")
+            row(title " p50 latency ms at " (load ? "peak" : load_pct " % of peak"), mode "_" name "_p50", "%.2f")
+            row(title " p99 latency ms at " (load ? "peak" : load_pct " % of peak"), mode "_" name "_p99", "%.2f")
+            row(title " p99.9 latency ms at " (load ? "peak" : load_pct " % of peak"), mode "_" name "_p999", "%.2f")
+        } }
     function f(v, fmt) { return (v == "") ? "-" : sprintf(fmt, v) }
     END {
         print "| figure (median) | Gatehouse | nginx | Hummingbird | Gatehouse / nginx | Gatehouse / Hummingbird |"
@@ -209,11 +254,13 @@ table=$(awk -F'\t' -v idle="$idle" '
         row("resumed mutual-TLS handshakes/s (TLS 1.3 tickets, 16 clients)", "resumed_rps", "%.0f")
         g = med(vals["gatehouse" SUBSEP "resumed_rps"]); h = med(vals["gatehouse" SUBSEP "hs_rps"])
         if (g != "" && h + 0 > 0) printf "| Gatehouse resumed / full handshakes | %.1f | | | | |\n", g / h
+        latency_rows("h1", "HTTP/1.1", "64 connections")
+        latency_rows("h2", "HTTP/2", "16 connections x 32 streams")
         row("peak RSS MiB, HTTP/1.1 load", "h1_rss", "%.1f")
         row("peak RSS MiB, HTTP/2 load", "h2_rss", "%.1f")
         row("RSS MiB with " idle " idle mutual-TLS connections", "idle_rss", "%.1f")
         row("KiB per idle mutual-TLS connection (above the baseline)", "idle_per", "%.1f")
-    }' "$out"/*/results.tsv "$out/handshakes.tsv" "$out/resumed.tsv" "$out/idle.tsv")
+    }' "$out"/*/results.tsv "$out/handshakes.tsv" "$out/resumed.tsv" "$out/idle.tsv" "$out/latency.tsv")
 
 {
     echo "# Load comparison, $(date '+%Y-%m-%d %H:%M %Z')"
@@ -229,13 +276,15 @@ table=$(awk -F'\t' -v idle="$idle" '
     awk -F'\t' 'FNR > 1 && $4 ~ /^[0-9]+$/ { n++; if ($13 != "-" && $13 + 0 >= 5) d++ }
         END { if (d) printf "**Disturbed:** in %d of %d load runs other processes used >= 5%% of a CPU (other_cpu below).\n\n", d, n }' \
         "$out"/*/results.tsv
-    echo "Command: \`Benchmarks/load/bench.sh --reps $reps --duration $duration --bursts $bursts --idle $idle\`."
+    echo "Command: \`Benchmarks/load/bench.sh --reps $reps --duration $duration --bursts $bursts --idle $idle$([ "$latency_load" = 0 ] && echo ' --no-latency' || echo " --latency-load $latency_load")\`."
+    [ "$latency_load" = 0 ] || echo "Latency: h2load's per-request log through HdrHistogram; the fixed-load runs are open loop (\`h2load --rps\`) but prone to coordinated omission (Benchmarks/README.md)."
     echo "What each figure means: Benchmarks/README.md. Every run:"
     echo
     echo '```'
     grep -h '^RESULT' "$out"/load-*.out | sed 's/ negotiated=.*//'
     grep -h '' "$out/handshakes.tsv" | tail -n +2 | awk -F'\t' '{ printf "HANDSHAKES label=%s round=%s handshakes=%s seconds=%s rate=%s p99_ms=%s\n", $1, $2, $3, $4, $5, $6 }'
     tail -n +2 "$out/resumed.tsv" | awk -F'\t' '{ printf "RESUMED label=%s round=%s connections=%s resumed=%s seconds=%s rate=%s\n", $1, $2, $3, $4, $5, $6 }'
+    grep -h '^LATENCY' "$out"/load-*.out || true
     tail -n +2 "$out/idle.tsv" | awk -F'\t' '{ printf "IDLE label=%s round=%s rss_before_kib=%s rss_after_kib=%s per_connection_kib=%s\n", $1, $2, $3, $4, $5 }'
     echo '```'
 } > "$result_file"
@@ -244,3 +293,12 @@ echo
 echo "$table"
 echo
 echo "bench.sh: written to ${result_file#"$root"/} (raw output in $out)"
+
+if [ "$scaling" = 1 ]; then
+    stop_server
+    PEER_BINARY=${peer_binary:-} "$here/scaling.sh" --servers "${servers[*]}" --duration "$scaling_duration" \
+        --tag "$date_tag${GATEHOUSE_BINARY:+-$(basename "$GATEHOUSE_BINARY")}"
+    scaling_file="$date_tag${GATEHOUSE_BINARY:+-$(basename "$GATEHOUSE_BINARY")}-scaling.md"
+    printf '\nScaling curve (`--scaling --scaling-duration %s`): [%s](%s).\n' "$scaling_duration" "$scaling_file" \
+        "$scaling_file" >> "$result_file"
+fi
