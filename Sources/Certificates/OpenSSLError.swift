@@ -116,13 +116,21 @@ package struct OpenSSLErrorEntry: Hashable, Sendable, CustomStringConvertible {
 
     /// OpenSSL's text for the reason alone, e.g. `wrong version number`.
     package var reasonText: String {
-        ERR_reason_error_string(self.packedCode).map { String(cString: $0) } ?? "reason \(self.reason)"
+        _ = errorStringsLoaded
+        return ERR_reason_error_string(self.packedCode).map { String(cString: $0) } ?? "reason \(self.reason)"
     }
 
     /// OpenSSL's full line, e.g. `error:0A00010B:SSL routines::wrong version number`.
     package var description: String {
+        _ = errorStringsLoaded
         var buffer = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(self.packedCode, &buffer, buffer.count)
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
+
+/// OpenSSL loads the SSL library's error texts with the first `SSL_CTX_new`; an error described before any context
+/// exists (a unit test, a client that failed early) would read `reason 267` instead. Loaded once, on first use.
+private let errorStringsLoaded: Bool = {
+    OPENSSL_init_ssl(UInt64(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS), nil) == 1
+}()
