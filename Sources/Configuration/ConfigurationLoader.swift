@@ -54,7 +54,7 @@ public struct ConfigurationLoader: Sendable {
         }
         let root = ConfigNode(node: node, keyPath: "", file: file, environment: self.environment)
         let reader = ConfigurationReader(baseDirectory: (file as NSString).deletingLastPathComponent)
-        let top = try root.mapping(allowed: ["listeners", "policies", "routes", "shutdownGracePeriod"])
+        let top = try root.mapping(allowed: ["listeners", "policies", "routes", "shutdownGracePeriod", "accessLog"])
 
         guard let listenersNode = top["listeners"] else { throw root.error("listeners: at least one is required") }
         let listeners = try listenersNode.sequence().map(reader.listener)
@@ -85,7 +85,8 @@ public struct ConfigurationLoader: Sendable {
             listeners: listeners,
             policies: policies,
             routes: routes,
-            shutdownGracePeriod: try top["shutdownGracePeriod"]?.duration() ?? .seconds(10)
+            shutdownGracePeriod: try top["shutdownGracePeriod"]?.duration() ?? .seconds(10),
+            accessLog: try top["accessLog"].map(reader.accessLog)
         )
     }
 }

@@ -16,6 +16,8 @@ public struct GatehouseConfiguration: Sendable {
     public var routes: [RouteConfiguration]
     /// How long a graceful shutdown waits for in-flight requests.
     public var shutdownGracePeriod: Duration
+    /// Where one line per request goes; `nil` (the default) for no access log.
+    public var accessLog: AccessLogConfiguration?
 
     /// Creates a configuration in code; paths should be absolute. `file` names it in errors and logs.
     public init(
@@ -23,13 +25,15 @@ public struct GatehouseConfiguration: Sendable {
         listeners: [ListenerConfiguration],
         policies: [NamedPolicy] = [],
         routes: [RouteConfiguration],
-        shutdownGracePeriod: Duration = .seconds(10)
+        shutdownGracePeriod: Duration = .seconds(10),
+        accessLog: AccessLogConfiguration? = nil
     ) {
         self.file = file
         self.listeners = listeners
         self.policies = policies
         self.routes = routes
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.accessLog = accessLog
     }
 
     /// A policy and its name.

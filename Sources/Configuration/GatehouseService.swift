@@ -2,6 +2,7 @@ import Foundation
 import GatehouseAuth
 public import GatehouseTransport
 public import Logging
+public import Metrics
 public import ServiceLifecycle
 import UnixSignals
 
@@ -26,7 +27,8 @@ public actor GatehouseService {
     private let source: Source
     private let functions: FunctionRegistry
     private let authenticators: AuthenticatorRegistry
-    private let logger: Logger
+    let logger: Logger
+    private let metricsFactory: any MetricsFactory
     /// Each running listener's request chain, swapped by a reload.
     private let responders: [ResponderHandle]
     /// The listeners the server was started with: their addresses and limits hold until a restart.
@@ -43,6 +45,10 @@ public actor GatehouseService {
     /// The configured listener changes the running server has not applied because they need a restart, as of
     /// the last successful reload: `listeners[0]: port, limits.maxBodySize`.
     public private(set) var pendingRestart: [String] = []
+    /// The access log, while one is configured.
+    public internal(set) var accessLog: AccessLog?
+    /// The request metrics; `nil` when the metrics factory is the no-op one.
+    let requestMetrics: RequestMetrics?
 
     private enum Source {
         case file(String, ConfigurationLoader, adjust: @Sendable (inout GatehouseConfiguration) -> Void)
@@ -50,14 +56,17 @@ public actor GatehouseService {
     }
 
     /// Reads, checks and assembles `configurationFile`.
-    /// - Parameter adjust: applied to every read of the file, e.g. to replace a listener's port from the
-    ///   command line.
+    /// - Parameters:
+    ///   - metricsFactory: makes the request metrics (``GatehouseTransport/RequestMetrics``); none are made when it
+    ///     is the no-op factory.
+    ///   - adjust: applied to every read of the file, e.g. to replace a listener's port from the command line.
     /// - Throws: ``ConfigurationError`` naming the file, the key and what is wrong.
     public init(
         configurationFile: String,
         functions: FunctionRegistry = .builtIn,
         authenticators: AuthenticatorRegistry = AuthenticatorRegistry(),
         logger: Logger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
         adjust: @escaping @Sendable (inout GatehouseConfiguration) -> Void = { _ in }
     ) throws {
         let loader = ConfigurationLoader(functionNames: functions.names, authenticatorNames: authenticators.names)
@@ -65,23 +74,27 @@ public actor GatehouseService {
             source: .file(configurationFile, loader, adjust: adjust),
             functions: functions,
             authenticators: authenticators,
-            logger: logger
+            logger: logger,
+            metricsFactory: metricsFactory
         )
     }
 
     /// Assembles a configuration built in code (the embedded default); reloads re-read its trust files.
+    /// - Parameter metricsFactory: makes the request metrics; none are made when it is the no-op factory.
     /// - Throws: ``ConfigurationError``.
     public init(
         configuration: GatehouseConfiguration,
         functions: FunctionRegistry = .builtIn,
         authenticators: AuthenticatorRegistry = AuthenticatorRegistry(),
-        logger: Logger
+        logger: Logger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) throws {
         try self.init(
             source: .embedded(configuration),
             functions: functions,
             authenticators: authenticators,
-            logger: logger
+            logger: logger,
+            metricsFactory: metricsFactory
         )
     }
 
@@ -89,23 +102,30 @@ public actor GatehouseService {
         source: Source,
         functions: FunctionRegistry,
         authenticators: AuthenticatorRegistry,
-        logger: Logger
+        logger: Logger,
+        metricsFactory: any MetricsFactory
     ) throws {
         let configuration = try Self.read(source)
         let assembly = ServiceAssembly(
             configuration: configuration,
             functions: functions,
             authenticators: authenticators,
-            logger: logger
+            logger: logger,
+            metricsFactory: metricsFactory
         )
         _ = try assembly.tlsContexts()
         let policies = try assembly.policies()
         let handles = policies.mapValues(PolicyHandle.init)
         let responders = try assembly.chains(handles: handles).map(ResponderHandle.init)
+        let accessLog = try assembly.accessLog()
+        let requestMetrics = assembly.requestMetrics()
+        self.accessLog = accessLog
+        self.requestMetrics = requestMetrics
         self.source = source
         self.functions = functions
         self.authenticators = authenticators
         self.logger = logger
+        self.metricsFactory = metricsFactory
         self.responders = responders
         self.running = configuration.listeners
         self.handles = handles
@@ -116,7 +136,8 @@ public actor GatehouseService {
                 shutdownGracePeriod: configuration.shutdownGracePeriod
             ),
             responders: responders,
-            logger: logger
+            logger: logger,
+            observer: Self.observer(accessLog: accessLog, metrics: requestMetrics)
         )
     }
 
@@ -129,7 +150,12 @@ public actor GatehouseService {
         }
         self.watcher = watcher
         let hangups = await UnixSignalsSequence(trapping: .sighup)
-        return [self.server, watcher, ReloadOnHangup(service: self, signals: hangups)]
+        let userSignals = await UnixSignalsSequence(trapping: .sigusr1)
+        // A group shuts its services down in reverse order: the access log closes last, after the server drained.
+        return [
+            AccessLogCloser(service: self), self.server, watcher, ReloadOnHangup(service: self, signals: hangups),
+            ReopenAccessLogOnUserSignal(service: self, signals: userSignals),
+        ]
     }
 
     /// Re-reads the configuration and all trust material and applies everything that does not need a restart, or
@@ -152,7 +178,8 @@ public actor GatehouseService {
                 configuration: configuration,
                 functions: self.functions,
                 authenticators: self.authenticators,
-                logger: self.logger
+                logger: self.logger,
+                metricsFactory: self.metricsFactory
             )
             let policies = try assembly.policies()
             var handles: [String: PolicyHandle] = [:]
@@ -160,6 +187,7 @@ public actor GatehouseService {
             let chains = try assembly.chains(handles: handles)
             let contexts = try assembly.tlsContexts()
             let changes = ListenerChanges(running: self.running, new: configuration.listeners)
+            try await self.applyAccessLog(configuration.accessLog, file: configuration.file)
             // Nothing can fail from here on: swap everything.
             await self.server.updateTLS(contexts: changes.counterparts.map { $0.map { contexts[$0] } })
             for (name, policy) in policies { handles[name]?.replace(with: policy) }
@@ -192,7 +220,7 @@ public actor GatehouseService {
         }
         var metadata: Logger.Metadata = [
             "reason": "\(reason)", "reloads": "\(self.reloadCount)",
-            "applied": "certificates, keys, trust material, protocols, policies, routes",
+            "applied": "certificates, keys, trust material, protocols, policies, routes, access log",
         ]
         if pending.isEmpty {
             self.logger.notice("configuration reloaded", metadata: metadata)

@@ -3,6 +3,7 @@ import GatehouseAuth
 import GatehouseRouting
 import GatehouseTransport
 import Logging
+import Metrics
 
 /// Builds what a configuration describes: its policies (reading every trust file), its request chain and a
 /// check of its listeners' TLS material. Every failure is a ``ConfigurationError`` naming the file and key.
@@ -14,6 +15,8 @@ struct ServiceAssembly {
     let functions: FunctionRegistry
     let authenticators: AuthenticatorRegistry
     let logger: Logger
+    /// Makes the request metrics; none when it is the no-op factory.
+    let metricsFactory: any MetricsFactory
 
     /// Loads every named policy.
     func policies() throws -> [String: ClientCertificatePolicy] {
@@ -105,6 +108,23 @@ struct ServiceAssembly {
         // out instead of asking it per request (a reload rebuilds the chain anyway).
         guard self.logger.logLevel <= .info else { return routes.build() }
         return [RequestLogger(logger: self.logger) as any Middleware].chained(to: routes.build())
+    }
+
+    /// The access log the configuration asks for, its file opened; `nil` when it has no `accessLog`.
+    func accessLog() throws -> AccessLog? {
+        guard let configuration = self.configuration.accessLog else { return nil }
+        do {
+            return try AccessLog(configuration, logger: self.logger)
+        } catch {
+            throw self.error(at: "accessLog.path", "\(error)")
+        }
+    }
+
+    /// The request metrics, made with ``metricsFactory``; `nil` when that is the no-op factory, so that a server
+    /// without metrics observes nothing.
+    func requestMetrics() -> RequestMetrics? {
+        if self.metricsFactory is NOOPMetricsHandler { return nil }
+        return RequestMetrics(factory: self.metricsFactory)
     }
 
     /// An error at `keyPath`, with the line the file holds it on (found again in the file: only errors pay for it).

@@ -13,11 +13,13 @@ final class ConnectionSetupHandler: ChannelInboundHandler, RemovableChannelHandl
     private let limits: ConnectionLimits
     private let responder: any ImmediateResponder
     private let logger: Logger
+    private let observing: RequestObserving?
 
-    init(limits: ConnectionLimits, responder: any ImmediateResponder, logger: Logger) {
+    init(limits: ConnectionLimits, responder: any ImmediateResponder, logger: Logger, observing: RequestObserving?) {
         self.limits = limits
         self.responder = responder
         self.logger = logger
+        self.observing = observing
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -53,7 +55,8 @@ final class ConnectionSetupHandler: ChannelInboundHandler, RemovableChannelHandl
             info: info,
             eventLoop: context.eventLoop,
             responder: self.responder,
-            logger: self.logger
+            logger: self.logger,
+            observing: self.observing
         )
         let pipeline = context.pipeline.syncOperations
         switch httpVersion {

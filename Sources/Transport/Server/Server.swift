@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 public import NIOCore
 public import NIOPosix
 public import ServiceLifecycle
+public import Tracing
 
 /// Listens, accepts mutual-TLS connections and answers their requests with one responder, or one per listener.
 ///
@@ -31,6 +32,11 @@ public actor Server: Service {
     /// Each listener's TLS context, swapped whole by ``updateTLS(_:)``; read once per accepted connection.
     private var tlsContexts: [NIOLockedValueBox<TLSContext>] = []
     private var connections: [ObjectIdentifier: any Channel] = [:]
+    /// Where connections report their requests; read once per accepted connection, swapped by
+    /// ``updateObserver(_:)``.
+    private let observer: NIOLockedValueBox<(any RequestObserver)?>
+    /// The request spans' tracer; `nil` when none is given or bootstrapped (decided once, here).
+    private let tracer: RequestTracer?
 
     private enum State { case idle, starting, listening, draining, stopped }
 
@@ -38,24 +44,42 @@ public actor Server: Service {
     /// - Parameters:
     ///   - responder: the chain every request goes through, e.g. a ``RequestLogger`` in front of a router.
     ///   - eventLoopGroup: the loops for connections; one per core by default.
+    ///   - observer: told of every request once it is answered (an access log, request metrics); `nil` for none.
+    ///   - tracer: starts a server span per request; by default the bootstrapped `InstrumentationSystem.tracer`,
+    ///     and none when that is the no-op tracer.
     public init(
         configuration: ServerConfiguration,
         responder: any Responder,
         logger: Logger,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        observer: (any RequestObserver)? = nil,
+        tracer: (any Tracer)? = nil
     ) {
         let responders = Array(repeating: responder, count: configuration.listeners.count)
-        self.init(configuration: configuration, responders: responders, logger: logger, eventLoopGroup: eventLoopGroup)
+        self.init(
+            configuration: configuration,
+            responders: responders,
+            logger: logger,
+            eventLoopGroup: eventLoopGroup,
+            observer: observer,
+            tracer: tracer
+        )
     }
 
     /// Creates a server whose listeners answer with responders of their own (e.g. routes served on some
     /// listeners only); nothing is bound until ``start()`` or ``run()``.
-    /// - Parameter responders: one per listener of `configuration`, in listener order.
+    /// - Parameters:
+    ///   - responders: one per listener of `configuration`, in listener order.
+    ///   - observer: told of every request once it is answered (an access log, request metrics); `nil` for none.
+    ///   - tracer: starts a server span per request; by default the bootstrapped `InstrumentationSystem.tracer`,
+    ///     and none when that is the no-op tracer.
     public init(
         configuration: ServerConfiguration,
         responders: [any Responder],
         logger: Logger,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        observer: (any RequestObserver)? = nil,
+        tracer: (any Tracer)? = nil
     ) {
         precondition(responders.count == configuration.listeners.count, "one responder per listener")
         self.configuration = configuration
@@ -64,6 +88,13 @@ public actor Server: Service {
         self.group = eventLoopGroup
         self.acceptLoop = eventLoopGroup.next()
         self.unownedExecutor = self.acceptLoop.executor.asUnownedSerialExecutor()
+        self.observer = NIOLockedValueBox(observer)
+        self.tracer = RequestTracer(tracer)
+    }
+
+    /// Replaces the request observer for connections accepted from now on (open connections keep theirs).
+    public nonisolated func updateObserver(_ observer: (any RequestObserver)?) {
+        self.observer.withLockedValue { $0 = observer }
     }
 
     /// Binds every listener and starts accepting; returns the bound addresses in listener order.
@@ -169,6 +200,8 @@ public actor Server: Service {
         let logger = self.logger
         let limits = listener.limits
         let counter = ConnectionCounter(limit: limits.maxConnections, logger: logger)
+        let observer = self.observer
+        let tracer = self.tracer
         return try await ServerBootstrap(group: self.acceptLoop, childGroup: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -183,13 +216,40 @@ public actor Server: Service {
                         TLSHandler(context: tlsContext, role: .server, handshakeTimeout: limits.handshakeTimeout)
                     )
                     try pipeline.addHandler(
-                        ConnectionSetupHandler(limits: limits, responder: responder, logger: logger)
+                        ConnectionSetupHandler(
+                            limits: limits,
+                            responder: responder,
+                            logger: logger,
+                            observing: Self.observing(listener, channel, observer.withLockedValue { $0 }, tracer)
+                        )
                     )
                     self?.track(channel)
                 }
             }
             .bind(host: listener.host, port: listener.port)
             .get()
+    }
+
+    /// What a new connection on `listener` reports its requests to; `nil` when nothing observes or traces them.
+    private static func observing(
+        _ listener: ListenerConfiguration,
+        _ channel: any Channel,
+        _ observer: (any RequestObserver)?,
+        _ tracer: RequestTracer?
+    ) -> RequestObserving? {
+        guard observer != nil || tracer != nil else { return nil }
+        return RequestObserving(
+            listener: Self.recordName(of: listener, boundTo: channel.localAddress),
+            observer: observer,
+            tracer: tracer
+        )
+    }
+
+    /// A listener's name in request records: its configured name, else `host:port` with the port it is bound to.
+    private static func recordName(of listener: ListenerConfiguration, boundTo address: SocketAddress?) -> String {
+        if let name = listener.name { return name }
+        let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
+        return "\(host):\(address?.port ?? listener.port)"
     }
 
     /// Records a new connection, from its own event loop; forgets it when it closes.
