@@ -26,6 +26,7 @@ public final class AccessLog: RequestObserver, @unchecked Sendable {
     private var isClosing = false
     private var isClosed = false
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    private var clock = AccessLogClock()
     private let logger: Logger
 
     /// Opens the log's file (or takes standard output) and starts its writer thread.
@@ -66,7 +67,13 @@ public final class AccessLog: RequestObserver, @unchecked Sendable {
             return
         }
         let before = self.buffer.count
-        AccessLogLine.append(record, format: self.configuration.format, time: now, to: &self.buffer)
+        AccessLogLine.append(
+            record,
+            format: self.configuration.format,
+            time: now,
+            clock: &self.clock,
+            to: &self.buffer
+        )
         if self.buffer.count > self.configuration.maxBufferedBytes {
             self.buffer.removeSubrange(before...)
             self.droppedSinceReport += 1

@@ -13,18 +13,24 @@ enum AccessLogLine {
         _ record: RequestRecord,
         format: AccessLogConfiguration.Format,
         time: timespec,
+        clock: inout AccessLogClock,
         to out: inout [UInt8]
     ) {
         switch format {
-        case .json: Self.appendJSON(record, time: time, to: &out)
-        case .text: Self.appendText(record, time: time, to: &out)
+        case .json: Self.appendJSON(record, time: time, clock: &clock, to: &out)
+        case .text: Self.appendText(record, time: time, clock: &clock, to: &out)
         }
     }
 
-    private static func appendJSON(_ record: RequestRecord, time: timespec, to out: inout [UInt8]) {
+    private static func appendJSON(
+        _ record: RequestRecord,
+        time: timespec,
+        clock: inout AccessLogClock,
+        to out: inout [UInt8]
+    ) {
         let connection = record.connection
         out.append(contentsOf: #"{"time":""#.utf8)
-        appendTime(time, to: &out)
+        clock.append(time, to: &out)
         out.append(contentsOf: #"","remote":"#.utf8)
         appendJSONString(record.remote, to: &out)
         out.append(contentsOf: #","listener":"#.utf8)
@@ -58,9 +64,14 @@ enum AccessLogLine {
         out.append(contentsOf: "}\n".utf8)
     }
 
-    private static func appendText(_ record: RequestRecord, time: timespec, to out: inout [UInt8]) {
+    private static func appendText(
+        _ record: RequestRecord,
+        time: timespec,
+        clock: inout AccessLogClock,
+        to out: inout [UInt8]
+    ) {
         let connection = record.connection
-        appendTime(time, to: &out)
+        clock.append(time, to: &out)
         out.append(contentsOf: " remote=".utf8)
         out.append(contentsOf: record.remote.utf8)
         out.append(contentsOf: " listener=".utf8)
@@ -94,27 +105,6 @@ enum AccessLogLine {
         out.append(UInt8(ascii: "\n"))
     }
 
-    /// `time` in RFC 3339, UTC, with milliseconds: `2026-12-03T11:03:48.123Z`.
-    static func appendTime(_ time: timespec, to out: inout [UInt8]) {
-        var seconds = time.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        appendDigits(Int(parts.tm_year) + 1900, count: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(Int(parts.tm_mon) + 1, count: 2, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(Int(parts.tm_mday), count: 2, to: &out)
-        out.append(UInt8(ascii: "T"))
-        appendDigits(Int(parts.tm_hour), count: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(Int(parts.tm_min), count: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(Int(parts.tm_sec), count: 2, to: &out)
-        out.append(UInt8(ascii: "."))
-        appendDigits(Int(time.tv_nsec) / 1_000_000, count: 3, to: &out)
-        out.append(UInt8(ascii: "Z"))
-    }
-
     /// `duration` in milliseconds with three decimals (microsecond resolution): `0.412`.
     static func appendMilliseconds(_ duration: Duration, to out: inout [UInt8]) {
         let (seconds, attoseconds) = duration.components
@@ -128,7 +118,7 @@ enum AccessLogLine {
         out.append(contentsOf: String(value).utf8)
     }
 
-    private static func appendDigits(_ value: Int, count: Int, to out: inout [UInt8]) {
+    static func appendDigits(_ value: Int, count: Int, to out: inout [UInt8]) {
         var divisor = 1
         for _ in 1..<count { divisor *= 10 }
         var value = value
@@ -142,25 +132,21 @@ enum AccessLogLine {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// `text` as a JSON string (`null` when `nil`): `"` and `\` escaped, control characters as `\u00XX`. Swift
-    /// strings hold valid UTF-8, so the rest is copied as it is.
+    /// strings hold valid UTF-8, so the rest is copied as it is, in runs between the bytes that need escaping.
     static func appendJSONString(_ text: (some StringProtocol)?, to out: inout [UInt8]) {
         guard let text else {
             out.append(contentsOf: "null".utf8)
             return
         }
         out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
+        Self.appendEscaped(text, to: &out) { byte, out in
             switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
             case 0x0A: out.append(contentsOf: #"\n"#.utf8)
             case 0x0D: out.append(contentsOf: #"\r"#.utf8)
             case 0x09: out.append(contentsOf: #"\t"#.utf8)
-            case 0..<0x20, 0x7F:
-                out.append(contentsOf: #"\u00"#.utf8)
-                out.append(Self.hexDigits[Int(byte >> 4)])
-                out.append(Self.hexDigits[Int(byte & 0x0F)])
-            default: out.append(byte)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
+            default:
+                out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")] + Self.hex(byte)
             }
         }
         out.append(UInt8(ascii: "\""))
@@ -174,17 +160,88 @@ enum AccessLogLine {
             return
         }
         out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
+        Self.appendEscaped(text, to: &out) { byte, out in
             switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-            case 0..<0x20, 0x7F:
-                out.append(contentsOf: #"\x"#.utf8)
-                out.append(Self.hexDigits[Int(byte >> 4)])
-                out.append(Self.hexDigits[Int(byte & 0x0F)])
-            default: out.append(byte)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
+            default: out += [UInt8(ascii: "\\"), UInt8(ascii: "x")] + Self.hex(byte)
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Copies `text`'s UTF-8 into `out`, the runs without `"`, `\` or control characters in one copy each, and each
+    /// of those bytes through `escape`.
+    private static func appendEscaped(
+        _ text: some StringProtocol,
+        to out: inout [UInt8],
+        escape: (UInt8, inout [UInt8]) -> Void
+    ) {
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            Self.appendEscaped(bytes, to: &out, escape: escape)
+        }
+        guard copied == nil else { return }
+        var native = String(text)  // a bridged or foreign string: made contiguous first
+        native.withUTF8 { bytes in Self.appendEscaped(bytes, to: &out, escape: escape) }
+    }
+
+    private static func appendEscaped(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        to out: inout [UInt8],
+        escape: (UInt8, inout [UInt8]) -> Void
+    ) {
+        var start = 0
+        for index in bytes.indices {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+                continue
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            escape(byte, &out)
+            start = index + 1
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+    }
+
+    private static func hex(_ byte: UInt8) -> [UInt8] {
+        [Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 0x0F)]]
+    }
+}
+
+/// Writes access-log times: the date and time to the second are formatted once per second, then copied.
+struct AccessLogClock {
+    private var second = -1
+    private var prefix: [UInt8] = []
+
+    /// `time` in RFC 3339, UTC, with milliseconds: `2026-12-03T11:03:48.123Z`.
+    mutating func append(_ time: timespec, to out: inout [UInt8]) {
+        if time.tv_sec != self.second {
+            self.second = time.tv_sec
+            self.prefix = Self.format(time.tv_sec)
+        }
+        out.append(contentsOf: self.prefix)
+        AccessLogLine.appendDigits(Int(time.tv_nsec) / 1_000_000, count: 3, to: &out)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// `2026-12-03T11:03:48.` for `seconds` since the epoch.
+    private static func format(_ seconds: Int) -> [UInt8] {
+        var seconds = seconds
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var out: [UInt8] = []
+        out.reserveCapacity(20)
+        AccessLogLine.appendDigits(Int(parts.tm_year) + 1900, count: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        AccessLogLine.appendDigits(Int(parts.tm_mon) + 1, count: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        AccessLogLine.appendDigits(Int(parts.tm_mday), count: 2, to: &out)
+        out.append(UInt8(ascii: "T"))
+        AccessLogLine.appendDigits(Int(parts.tm_hour), count: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        AccessLogLine.appendDigits(Int(parts.tm_min), count: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        AccessLogLine.appendDigits(Int(parts.tm_sec), count: 2, to: &out)
+        out.append(UInt8(ascii: "."))
+        return out
     }
 }
