@@ -30,6 +30,8 @@ public struct ConnectionInfo: Sendable {
         let clientSubject: String?
         /// The leaf's SHA-256 thumbprint, computed the first time a request record asks for it.
         let clientSHA256 = Mutex<String?>(nil)
+        /// The remote address as `ip:port`, written the first time a request record asks for it.
+        let remoteText = Mutex<String?>(nil)
 
         init(
             id: UInt64,
@@ -70,6 +72,21 @@ public struct ConnectionInfo: Sendable {
             let thumbprint = certificate.sha256.hexString
             cached = thumbprint
             return thumbprint
+        }
+    }
+
+    /// The client's `ip:port` (`[ip]:port` for IPv6), `-` when unknown; written once per connection when first asked
+    /// for (an access log asks on every request).
+    public var remoteAddressText: String {
+        self.storage.remoteText.withLock { cached in
+            if let cached { return cached }
+            var text = "-"
+            if let address = self.remoteAddress, let ip = address.ipAddress {
+                let port = address.port ?? 0
+                if case .v6 = address { text = "[\(ip)]:\(port)" } else { text = "\(ip):\(port)" }
+            }
+            cached = text
+            return text
         }
     }
 

@@ -1,5 +1,4 @@
 public import HTTPTypes
-import NIOCore
 
 /// What the client-certificate policy of a request's route decided, as the access log and metrics name it.
 public enum RequestDecision: String, Sendable, Hashable, CustomStringConvertible {
@@ -72,13 +71,8 @@ public struct RequestRecord: Sendable {
         self.reason = reason
     }
 
-    /// The client's `ip:port` (`[ip]:port` for IPv6); `-` when unknown.
-    public var remote: String {
-        guard let address = self.connection.remoteAddress, let ip = address.ipAddress else { return "-" }
-        let port = address.port ?? 0
-        if case .v6 = address { return "[\(ip)]:\(port)" }
-        return "\(ip):\(port)"
-    }
+    /// The client's `ip:port` (`[ip]:port` for IPv6); `-` when unknown. Written once per connection.
+    public var remote: String { self.connection.remoteAddressText }
 
     /// `http/1.1` or `h2`, as ALPN names them.
     public var protocolName: String {
