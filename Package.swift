@@ -216,7 +216,8 @@ let package = Package(
             dependencies: [
                 "GatehouseCertificateAuthority", "GatehouseFunctions", "GatehouseRouting", "GatehouseAuth",
                 "GatehouseTransport", "GatehouseCertificates", "GatehouseConfiguration", "GatehouseClient",
-                "TestSupport", nioCore, nioPosix, httpTypes, logging, serviceLifecycle, metrics, prometheus,
+                "TestSupport", nioCore, nioPosix, httpTypes, logging, serviceLifecycle, metrics, prometheus, tracing,
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strictSettings
         ),

@@ -57,6 +57,7 @@ public struct ConfigurationLoader: Sendable {
         let reader = ConfigurationReader(baseDirectory: (file as NSString).deletingLastPathComponent)
         let top = try root.mapping(allowed: [
             "listeners", "policies", "routes", "shutdownGracePeriod", "admin", "expiryWarning", "verificationCache",
+            "accessLog",
         ])
 
         guard let listenersNode = top["listeners"] else { throw root.error("listeners: at least one is required") }
@@ -93,7 +94,8 @@ public struct ConfigurationLoader: Sendable {
             admin: admin,
             expiryWarning: try top["expiryWarning"].map(reader.expiryWarning)
                 ?? GatehouseConfiguration.defaultExpiryWarning,
-            verificationCache: try top["verificationCache"].map(reader.verificationCache) ?? VerificationCacheLimits()
+            verificationCache: try top["verificationCache"].map(reader.verificationCache) ?? VerificationCacheLimits(),
+            accessLog: try top["accessLog"].map(reader.accessLog)
         )
     }
 }

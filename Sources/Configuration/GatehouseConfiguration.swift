@@ -27,6 +27,8 @@ public struct GatehouseConfiguration: Sendable {
     public static let defaultExpiryWarning: Duration = .seconds(14 * 86_400)
     /// The bounds of the verified-chain cache every listener and policy shares (applied at start).
     public var verificationCache: VerificationCacheLimits
+    /// Where one line per request goes; `nil` (the default) for no access log.
+    public var accessLog: AccessLogConfiguration?
 
     /// Creates a configuration in code; paths should be absolute. `file` names it in errors and logs.
     public init(
@@ -37,7 +39,8 @@ public struct GatehouseConfiguration: Sendable {
         shutdownGracePeriod: Duration = .seconds(10),
         admin: AdminConfiguration? = nil,
         expiryWarning: Duration = GatehouseConfiguration.defaultExpiryWarning,
-        verificationCache: VerificationCacheLimits = VerificationCacheLimits()
+        verificationCache: VerificationCacheLimits = VerificationCacheLimits(),
+        accessLog: AccessLogConfiguration? = nil
     ) {
         self.file = file
         self.listeners = listeners
@@ -47,6 +50,7 @@ public struct GatehouseConfiguration: Sendable {
         self.admin = admin
         self.expiryWarning = expiryWarning
         self.verificationCache = verificationCache
+        self.accessLog = accessLog
     }
 
     /// A policy and its name.

@@ -41,7 +41,7 @@ public actor GatehouseService {
     private let source: Source
     private let functions: FunctionRegistry
     private let authenticators: AuthenticatorRegistry
-    private let logger: Logger
+    let logger: Logger
     /// Each running listener's request chain, swapped by a reload.
     private let responders: [ResponderHandle]
     /// The listeners the server was started with: their addresses and limits hold until a restart.
@@ -64,6 +64,10 @@ public actor GatehouseService {
     /// The configured listener changes the running server has not applied because they need a restart, as of
     /// the last successful reload: `listeners[0]: port, limits.maxBodySize`.
     public private(set) var pendingRestart: [String] = []
+    /// The access log, while one is configured.
+    public internal(set) var accessLog: AccessLog?
+    /// The request metrics; `nil` when the metrics factory is the no-op one.
+    let requestMetrics: RequestMetrics?
 
     private enum Source {
         case file(String, ConfigurationLoader, adjust: @Sendable (inout GatehouseConfiguration) -> Void)
@@ -155,6 +159,10 @@ public actor GatehouseService {
         self.runningAdmin = configuration.admin
         self.metrics = metrics
         metrics.loaded(configuration, generation: 1)
+        let accessLog = try assembly.accessLog()
+        let requestMetrics = assembly.requestMetrics()
+        self.accessLog = accessLog
+        self.requestMetrics = requestMetrics
         self.source = source
         self.functions = functions
         self.authenticators = authenticators
@@ -172,6 +180,7 @@ public actor GatehouseService {
             responders: responders,
             logger: logger,
             metricsFactory: metrics.factory,
+            observer: Self.observer(accessLog: accessLog, metrics: requestMetrics),
             verifiedChains: verifiedChains
         )
     }
@@ -187,11 +196,15 @@ public actor GatehouseService {
         }
         self.watcher = watcher
         let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let userSignals = await UnixSignalsSequence(trapping: .sigusr1)
+        // A group shuts its services down in reverse order: the admin listener answers (`/readyz` 503) while the
+        // server drains, and the access log closes last.
         let services: [any Service] = [
             self.server, watcher, ReloadOnHangup(service: self, signals: hangups),
             ReadinessFlag(server: self.server, readiness: self.readiness),
+            ReopenAccessLogOnUserSignal(service: self, signals: userSignals),
         ]
-        return (self.admin.map { [$0] } ?? []) + services
+        return [AccessLogCloser(service: self)] + (self.admin.map { [$0] } ?? []) + services
     }
 
     /// Re-reads the configuration and all trust material and applies everything that does not need a restart, or
@@ -215,6 +228,8 @@ public actor GatehouseService {
                 functions: self.functions,
                 authenticators: self.authenticators,
                 logger: self.logger,
+                metricsFactory: self.metrics.factory,
+                monitors: self.metrics.monitors,
                 verifiedChains: self.verifiedChains
             )
             let policies = try assembly.policies()
@@ -225,6 +240,7 @@ public actor GatehouseService {
             let adminContext = try assembly.adminTLSContext()
             let changes = ListenerChanges(running: self.running, new: configuration.listeners)
             let adminChange = AdminChange.pending(running: self.runningAdmin, new: configuration.admin)
+            try await self.applyAccessLog(configuration.accessLog, file: configuration.file)
             // Nothing can fail from here on: swap everything.
             await self.server.updateTLS(contexts: changes.counterparts.map { $0.map { contexts[$0] } })
             if adminChange == nil, let adminContext { await self.admin?.updateTLS(contexts: [adminContext]) }
@@ -267,7 +283,7 @@ public actor GatehouseService {
         }
         var metadata: Logger.Metadata = [
             "reason": "\(reason)", "reloads": "\(self.reloadCount)",
-            "applied": "certificates, keys, trust material, protocols, policies, routes",
+            "applied": "certificates, keys, trust material, protocols, policies, routes, access log",
         ]
         if pending.isEmpty {
             self.logger.notice("configuration reloaded", metadata: metadata)

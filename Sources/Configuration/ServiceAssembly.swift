@@ -149,6 +149,23 @@ struct ServiceAssembly {
         return try AdminEndpoints.router(metrics: metrics, readiness: readiness, metricsMiddleware: middleware)
     }
 
+    /// The access log the configuration asks for, its file opened; `nil` when it has no `accessLog`.
+    func accessLog() throws -> AccessLog? {
+        guard let configuration = self.configuration.accessLog else { return nil }
+        do {
+            return try AccessLog(configuration, logger: self.logger)
+        } catch {
+            throw self.error(at: "accessLog.path", "\(error)")
+        }
+    }
+
+    /// The request metrics, made with ``metricsFactory``; `nil` when that is the no-op factory, so that a server
+    /// without metrics observes nothing.
+    func requestMetrics() -> RequestMetrics? {
+        if self.metricsFactory is NOOPMetricsHandler { return nil }
+        return RequestMetrics(factory: self.metricsFactory)
+    }
+
     /// An error at `keyPath`, with the line the file holds it on (found again in the file: only errors pay for it).
     private func error(at keyPath: String, _ problem: String) -> ConfigurationError {
         let file = self.configuration.file

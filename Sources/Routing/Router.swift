@@ -15,7 +15,7 @@ public struct Router: Responder {
 
     /// Answers 404 or 405 itself, or runs the matching route's chain with its captured parameters in the context.
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
-        switch self.route(request) {
+        switch self.route(request, noting: context.observation) {
         case .answer(let response): response
         case .pass(let route) where route.captures:
             try await route.responder.respond(
@@ -33,7 +33,8 @@ public struct Router: Responder {
         case pass(Route)
     }
 
-    private func route(_ request: Request) -> Routing {
+    /// Finds the route; notes its pattern in `observation` for the request's record.
+    private func route(_ request: Request, noting observation: RequestObservation?) -> Routing {
         switch self.match(method: request.method, path: request.path) {
         case .notFound:
             return .answer(Self.notFound)
@@ -42,6 +43,7 @@ public struct Router: Responder {
             response.head.headerFields[.allow] = allow
             return .answer(response)
         case .found(let route):
+            observation?.route = route.patternText
             return .pass(route)
         }
     }
@@ -77,7 +79,7 @@ public struct Router: Responder {
 
 extension Router: ImmediateResponder {
     package func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
-        switch self.route(request) {
+        switch self.route(request, noting: context.observation) {
         case .answer(let response): response
         case .pass(let route) where route.captures:
             try route.responder.respondImmediately(

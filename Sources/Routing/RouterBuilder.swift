@@ -45,6 +45,8 @@ public struct RouterBuilder: Sendable {
 final class Route: Sendable {
     let method: HTTPRequest.Method
     let pattern: RoutePattern
+    /// The pattern as configured (`/users/{id}`), written once for request records.
+    let patternText: String
     let responder: any ImmediateResponder
     /// Whether the pattern has `{captures}` or `*`, i.e. whether a match sets ``RequestContext/parameters``.
     let captures: Bool
@@ -52,6 +54,7 @@ final class Route: Sendable {
     init(method: HTTPRequest.Method, pattern: RoutePattern, responder: any ImmediateResponder) {
         self.method = method
         self.pattern = pattern
+        self.patternText = pattern.description
         self.responder = responder
         self.captures = pattern.segments.contains { segment in
             if case .literal = segment { return false }

@@ -68,13 +68,13 @@ public struct ClientCertificateAuthenticator: Authenticator {
         _ request: Request,
         context: RequestContext
     ) async throws -> AuthenticationResult<ClientCertificateIdentity> {
-        self.answer(for: context)
+        self.observedAnswer(for: context)
     }
 
     /// The connection's answer while its decision holds (same policy generation, nothing expired), or a new one.
     ///
     /// The cached path is one store lookup, one coarse clock read and one atomic load.
-    private func answer(for context: RequestContext) -> ConnectionDecision.Answer {
+    func answer(for context: RequestContext) -> ConnectionDecision.Answer {
         let now = self.now()
         let generation = self.policy.generation
         guard let decisions = context.connectionStore[ConnectionDecisions.self] else {
@@ -169,7 +169,7 @@ extension ClientCertificateAuthenticator: ImmediateAuthenticator {
         _ request: Request,
         context: RequestContext
     ) throws -> AuthenticationResult<ClientCertificateIdentity> {
-        self.answer(for: context)
+        self.observedAnswer(for: context)
     }
 }
 

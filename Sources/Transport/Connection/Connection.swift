@@ -18,17 +18,27 @@ actor Connection {
     private nonisolated let executor: ConnectionExecutor
     /// The connection's fixed facts.
     nonisolated let info: ConnectionInfo
-    private nonisolated let eventLoop: any EventLoop
+    nonisolated let eventLoop: any EventLoop
     private nonisolated let responder: any ImmediateResponder
     private nonisolated let logger: Logger
+    /// Where each request's record goes; `nil` when nothing observes (no clock read, no record).
+    nonisolated let observing: RequestObserving?
     /// What requests keep for the connection's life, reached through ``ConnectionStore``.
     private var stored = ConnectionStorage()
     private var inFlight: [StreamID: Task<Void, Never>] = [:]
     /// The stream whose task `received` is starting; cleared by the task when it finishes before `received`
     /// returns, so `received` knows whether to track it.
     private var starting: StreamID?
+    /// The observed requests that went to a task, until their response is written or they are cancelled.
+    var observedInFlight: [StreamID: ObservedRequest] = [:]
 
-    init(info: ConnectionInfo, eventLoop: any EventLoop, responder: any ImmediateResponder, logger: Logger) {
+    init(
+        info: ConnectionInfo,
+        eventLoop: any EventLoop,
+        responder: any ImmediateResponder,
+        logger: Logger,
+        observing: RequestObserving? = nil
+    ) {
         // Requests start inline on both protocols (Benchmarks/README.md): HTTP/2 answers a whole read batch of
         // streams with one write, and HTTP/1.1 writes a response that needs no suspension before its read batch
         // ends, with no job scheduled for it.
@@ -38,6 +48,7 @@ actor Connection {
         self.eventLoop = eventLoop
         self.responder = responder
         self.logger = logger
+        self.observing = observing
     }
 
     /// Starts answering `request`; the response goes to `writer` on the event loop.
@@ -49,8 +60,10 @@ actor Connection {
         _ request: Request,
         context: RequestContext,
         on stream: StreamID,
-        writer: NIOLoopBound<any ResponseWriter>
+        writer: NIOLoopBound<any ResponseWriter>,
+        observed: ObservedRequest? = nil
     ) {
+        if let observed { self.observedInFlight[stream] = observed }
         self.starting = stream
         // Unstructured on purpose: one task per request, isolated to this actor (so on the event loop).
         // A suspended one is cancelled by `cancelStream(_:)` when the peer resets the stream, and by `closed()`.
@@ -76,11 +89,13 @@ actor Connection {
             guard self.inFlight.removeValue(forKey: stream) != nil, !Task.isCancelled else { return }
         }
         writer.value.write(response, for: stream)
+        if let observed = self.observedInFlight.removeValue(forKey: stream) { self.finish(observed, with: response) }
     }
 
     /// Stops work on `stream`; no response will be written for it.
     func cancelStream(_ stream: StreamID) {
         self.inFlight.removeValue(forKey: stream)?.cancel()
+        if let observed = self.observedInFlight.removeValue(forKey: stream) { self.finishUnanswered(observed) }
     }
 
     /// The channel closed: cancel everything still running, and let go of what the requests stored (a decision
@@ -88,6 +103,8 @@ actor Connection {
     func closed() {
         for task in self.inFlight.values { task.cancel() }
         self.inFlight.removeAll()
+        for observed in self.observedInFlight.values { self.finishUnanswered(observed) }
+        self.observedInFlight.removeAll()
         self.stored = ConnectionStorage()
     }
 
@@ -103,7 +120,7 @@ actor Connection {
 
     /// The chain's answer if it can answer without suspending (``ImmediateResponder/respondImmediately(to:context:)``),
     /// with errors turned into responses as in ``respond(to:context:)``; `nil` when a task is needed.
-    private nonisolated func respondImmediately(to request: Request, context: RequestContext) -> Response? {
+    nonisolated func respondImmediately(to request: Request, context: RequestContext) -> Response? {
         do {
             return try self.responder.respondImmediately(to: request, context: context)
         } catch {
@@ -126,6 +143,10 @@ actor Connection {
 
 extension Connection: RequestDispatcher {
     nonisolated func dispatch(_ request: Request, on stream: StreamID, writer: any ResponseWriter) {
+        if let observing = self.observing {
+            self.dispatchObserved(request, on: stream, writer: writer, observing: observing)
+            return
+        }
         let context = RequestContext(connection: self.info, connectionStore: ConnectionStore(connection: self))
         // Most requests never suspend: answered here, on the event loop, they need no task at all.
         if let response = self.respondImmediately(to: request, context: context) {

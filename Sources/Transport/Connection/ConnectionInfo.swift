@@ -1,5 +1,6 @@
 public import GatehouseCertificates
 public import NIOCore
+import Synchronization
 
 /// The HTTP version a connection speaks.
 public enum HTTPVersionKind: String, Sendable, Hashable, CustomStringConvertible {
@@ -27,6 +28,10 @@ public struct ConnectionInfo: Sendable {
         let httpVersion: HTTPVersionKind
         let tls: TLSSessionInfo
         let clientSubject: String?
+        /// The leaf's SHA-256 thumbprint, computed the first time a request record asks for it.
+        let clientSHA256 = Mutex<String?>(nil)
+        /// The remote address as `ip:port`, written the first time a request record asks for it.
+        let remoteText = Mutex<String?>(nil)
 
         init(
             id: UInt64,
@@ -58,6 +63,32 @@ public struct ConnectionInfo: Sendable {
     public var tls: TLSSessionInfo { self.storage.tls }
     /// The subject of the client's leaf certificate (RFC 4514), read once per connection for logs.
     public var clientSubject: String? { self.storage.clientSubject }
+    /// The SHA-256 thumbprint of the client's leaf certificate (upper-case hex), computed once per connection when
+    /// first asked for (an access log asks on every request); `nil` without a certificate.
+    public var clientSHA256: String? {
+        guard let certificate = self.tls.peerCertificate else { return nil }
+        return self.storage.clientSHA256.withLock { cached in
+            if let cached { return cached }
+            let thumbprint = certificate.sha256.hexString
+            cached = thumbprint
+            return thumbprint
+        }
+    }
+
+    /// The client's `ip:port` (`[ip]:port` for IPv6), `-` when unknown; written once per connection when first asked
+    /// for (an access log asks on every request).
+    public var remoteAddressText: String {
+        self.storage.remoteText.withLock { cached in
+            if let cached { return cached }
+            var text = "-"
+            if let address = self.remoteAddress, let ip = address.ipAddress {
+                let port = address.port ?? 0
+                if case .v6 = address { text = "[\(ip)]:\(port)" } else { text = "\(ip):\(port)" }
+            }
+            cached = text
+            return text
+        }
+    }
 
     /// Creates connection facts.
     public init(

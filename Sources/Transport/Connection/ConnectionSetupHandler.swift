@@ -21,14 +21,23 @@ final class ConnectionSetupHandler: ChannelInboundHandler, RemovableChannelHandl
     private let isPlaintext: Bool
     /// Whether the handshake's end was counted (an error and the close that follows it are one failure).
     private var counted = false
+    private let observing: RequestObserving?
 
-    /// Sets up a TLS connection (handshakes counted in `metrics`), or, without `metrics`, a plaintext one.
-    init(limits: ConnectionLimits, responder: any ImmediateResponder, logger: Logger, metrics: ListenerMetrics?) {
+    /// Sets up a TLS connection (handshakes counted in `metrics`), or, without `metrics`, a plaintext one; requests
+    /// are reported to `observing` when set.
+    init(
+        limits: ConnectionLimits,
+        responder: any ImmediateResponder,
+        logger: Logger,
+        metrics: ListenerMetrics?,
+        observing: RequestObserving?
+    ) {
         self.limits = limits
         self.responder = responder
         self.logger = logger
         self.metrics = metrics
         self.isPlaintext = metrics == nil
+        self.observing = observing
     }
 
     /// On a plaintext listener, sets up HTTP/1.1 at once: there is no handshake to wait for.
@@ -106,7 +115,8 @@ final class ConnectionSetupHandler: ChannelInboundHandler, RemovableChannelHandl
             info: info,
             eventLoop: context.eventLoop,
             responder: self.responder,
-            logger: self.logger
+            logger: self.logger,
+            observing: self.observing
         )
         let pipeline = context.pipeline.syncOperations
         switch httpVersion {

@@ -1,3 +1,4 @@
+import HTTPTypes
 import NIOCore
 
 /// Identifies one request on its connection: the HTTP/2 stream id, or for HTTP/1.1 the request's
@@ -27,4 +28,13 @@ protocol RequestDispatcher: AnyObject {
 
     /// The peer reset `stream`, or the connection is closing: stop working on it; no response is expected.
     func cancel(_ stream: StreamID)
+
+    /// The protocol handler answered a request itself instead of dispatching it (a malformed, oversized or too slow
+    /// one): `request` is its head when one was read.
+    func answeredItself(status: HTTPResponse.Status, bodyBytes: Int, request: HTTPRequest?)
+}
+
+extension RequestDispatcher {
+    /// Ignores what the handler answered itself (a dispatcher that observes nothing).
+    func answeredItself(status: HTTPResponse.Status, bodyBytes: Int, request: HTTPRequest?) {}
 }

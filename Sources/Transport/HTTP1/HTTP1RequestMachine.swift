@@ -54,6 +54,8 @@ struct HTTP1RequestMachine {
     private var state: State = .idle
     private var lastStream: Int32 = 0
     private let maxBodySize: Int
+    /// The head of the request whose body was refused (``Action/refuseBody(_:_:)``), for its record.
+    private(set) var refusedRequest: HTTPRequest?
 
     /// Creates the machine for a connection whose request bodies may hold at most `maxBodySize` bytes.
     init(maxBodySize: Int) {
@@ -129,10 +131,12 @@ struct HTTP1RequestMachine {
         // A refused head may still be followed by its body.
         if head.expectation == .unsupported {
             self.state = .closing
+            self.refusedRequest = head.request
             return .rejected(.refuseBody(.problem(status: .expectationFailed, title: "Expectation failed"), closing))
         }
         if case .length(let declared) = head.framing, declared > self.maxBodySize {
             self.state = .closing
+            self.refusedRequest = head.request
             return .rejected(.refuseBody(.problem(status: .contentTooLarge, title: "Content too large"), closing))
         }
         let plan = HTTP1ResponsePlan(
@@ -148,6 +152,7 @@ struct HTTP1RequestMachine {
         guard case .receiving(var receiving) = self.state else { return .none }
         guard receiving.body.readableBytes + chunk.readableBytes <= self.maxBodySize else {
             self.state = .closing
+            self.refusedRequest = receiving.head
             var plan = receiving.plan
             plan.keepAlive = false
             return .refuseBody(.problem(status: .contentTooLarge, title: "Content too large"), plan)

@@ -243,11 +243,13 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
             context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
         case .reject(let response, let plan):
             self.send(response, plan: plan, context: context)
+            self.answeredItself(response, request: nil)
         case .refuseBody(let response, let plan):
             self.perform(self.timeouts.closed(), context: context)  // this is the last answer: no 408 after it
             self.inbound = ByteBuffer()  // nothing more is parsed: the read buffer is not held while draining
             self.startDraining(context: context)
             self.send(response, plan: plan, context: context)
+            self.answeredItself(response, request: self.machine.refusedRequest)
         case .dispatch(let request, let stream):
             self.timeouts.requestCompleted()
             self.dispatcher.dispatch(request, on: stream, writer: self)
@@ -356,8 +358,16 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
             context.close(promise: nil)
         case .answerRequestTimeout:
             self.machine.abort()
-            self.send(.problem(status: .requestTimeout, title: "Request timeout"), plan: .closing, context: context)
+            let response = Response.problem(status: .requestTimeout, title: "Request timeout")
+            self.send(response, plan: .closing, context: context)
+            self.answeredItself(response, request: nil)
         }
+    }
+
+    /// Tells the dispatcher (and so the request's observers) of an answer given without dispatching.
+    private func answeredItself(_ response: Response, request: HTTPRequest?) {
+        let bodyBytes = request?.method == .head ? 0 : response.body.readableBytes
+        self.dispatcher.answeredItself(status: response.status, bodyBytes: bodyBytes, request: request)
     }
 }
 

@@ -1,3 +1,4 @@
+import HTTPTypes
 import NIOCore
 
 /// The HTTP/2 server protocol handler: nghttp2 decodes requests from plaintext bytes, a
@@ -65,6 +66,8 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) var output = ByteBuffer()
     /// The response body slice that the next DATA frame carries, between nghttp2's two body callbacks.
     var outgoingBody: (stream: Int32, bytes: ByteBuffer)?
+    /// Inside ``write(_:for:)``: a response submitted now is the dispatcher's, any other one Transport's own.
+    var isWritingResponse = false
     /// The `date` of every response: the event loop thread's, looked up once per connection when it starts.
     @exclusivity(unchecked) private var date: HTTPDate?
 
@@ -230,8 +233,16 @@ extension HTTP2ServerHandler {
         case .submit(let head, let bodyLength, let hasBody):
             let headers = HTTP2HeaderBlock(response: head, bodyLength: bodyLength, date: self.date ?? .current)
             self.session?.submitResponse(stream: stream, headers: headers, hasBody: hasBody)
+            if !self.isWritingResponse {
+                let request = self.streams.update(stream) { $0.answeredRequest } ?? nil
+                let bodyBytes = hasBody ? bodyLength : 0
+                self.dispatcher.answeredItself(status: head.status, bodyBytes: bodyBytes, request: request)
+            }
         case .reset(let code):
             self.session?.submitReset(stream: stream, code: code)
+            if code == .protocolError, self.streams.update(stream, { $0.isMalformed }) == true {
+                self.dispatcher.answeredItself(status: .badRequest, bodyBytes: 0, request: nil)
+            }
         case .cancel:
             self.dispatcher.cancel(StreamID(stream))
         }

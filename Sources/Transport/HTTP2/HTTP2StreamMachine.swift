@@ -42,6 +42,11 @@ struct HTTP2StreamMachine {
     /// True when our answer ends the exchange: the stream is reset (NO_ERROR) once the response went out, so a
     /// peer that stopped sending does not keep it open (408).
     private var resetsAfterResponse = false
+    /// The head of a request answered before it was dispatched (413, 408), for its record.
+    private(set) var answeredRequest: HTTPRequest?
+    /// The request's head was malformed: the stream was reset (PROTOCOL_ERROR) instead of answered, and is recorded
+    /// as a 400.
+    private(set) var isMalformed = false
 
     /// How much body a peer may keep sending after an early answer before the stream is reset.
     ///
@@ -89,6 +94,7 @@ struct HTTP2StreamMachine {
         }
         guard let request = head.build() else {
             self.state = .reset
+            self.isMalformed = true
             return .reset(.protocolError)
         }
         if endStream {
@@ -110,6 +116,7 @@ struct HTTP2StreamMachine {
         guard case .receivingBody(let head, var body) = self.state else { return self.discard(bytes.count) }
         self.lastBodyActivity = now
         if body.readableBytes + bytes.count > self.maxBodySize {
+            self.answeredRequest = head
             let problem = Response.problem(status: .contentTooLarge, title: "Request body too large")
             return self.answer(problem, includeBody: head.method != .head, peerEnded: false)
         }
@@ -140,6 +147,7 @@ struct HTTP2StreamMachine {
     mutating func bodyTimedOut() -> Action {
         guard case .receivingBody(let head, _) = self.state else { return .none }
         self.resetsAfterResponse = true
+        self.answeredRequest = head
         let problem = Response.problem(status: .requestTimeout, title: "Request body timeout")
         return self.answer(problem, includeBody: head.method != .head, peerEnded: false)
     }

@@ -18,15 +18,23 @@ public struct RequestContext: Sendable {
     /// Per-connection memory shared by every request on the connection, e.g. an authentication
     /// decision that is made once per connection.
     public let connectionStore: ConnectionStore
+    /// Where the router and the authenticators note the matched route and the policy's decision for the request's
+    /// record (access log, metrics, span); `nil` when nothing observes requests.
+    public let observation: RequestObservation?
 
-    /// Creates a context for one request on `connection`.
-    public init(connection: ConnectionInfo, connectionStore: ConnectionStore) {
+    /// Creates a context for one request on `connection`; `observation` when something observes it.
+    public init(
+        connection: ConnectionInfo,
+        connectionStore: ConnectionStore,
+        observation: RequestObservation? = nil
+    ) {
         self.connection = connection
         self.parameters = [:]
         self.identity = nil
         self.laterIdentities = []
         self.reportedRefusal = nil
         self.connectionStore = connectionStore
+        self.observation = observation
     }
 
     /// Every verified identity, in the order the authenticators added them.

@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 public import NIOCore
 public import NIOPosix
 public import ServiceLifecycle
+public import Tracing
 
 /// Listens, accepts mutual-TLS connections and answers their requests with one responder, or one per listener.
 ///
@@ -39,6 +40,11 @@ public actor Server: Service {
     private var connections: [ObjectIdentifier: any Channel] = [:]
     /// The one verified-chain cache of every TLS context this server builds.
     private let verifiedChains: VerifiedChainCache
+    /// Where connections report their requests; read once per accepted connection, swapped by
+    /// ``updateObserver(_:)``.
+    private let observer: NIOLockedValueBox<(any RequestObserver)?>
+    /// The request spans' tracer; `nil` when none is given or bootstrapped (decided once, here).
+    private let tracer: RequestTracer?
 
     private enum State { case idle, starting, listening, draining, stopped }
 
@@ -48,12 +54,17 @@ public actor Server: Service {
     ///   - eventLoopGroup: the loops for connections; one per core by default.
     ///   - metricsFactory: where each listener's connection and handshake instruments are created (README's
     ///     "Operations" lists them); the bootstrapped `MetricsSystem` by default.
+    ///   - observer: told of every request once it is answered (an access log, request metrics); `nil` for none.
+    ///   - tracer: starts a server span per request; by default the bootstrapped `InstrumentationSystem.tracer`,
+    ///     and none when that is the no-op tracer.
     public init(
         configuration: ServerConfiguration,
         responder: any Responder,
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        metricsFactory: any MetricsFactory = MetricsSystem.factory
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        observer: (any RequestObserver)? = nil,
+        tracer: (any Tracer)? = nil
     ) {
         let responders = Array(repeating: responder, count: configuration.listeners.count)
         self.init(
@@ -61,7 +72,9 @@ public actor Server: Service {
             responders: responders,
             logger: logger,
             eventLoopGroup: eventLoopGroup,
-            metricsFactory: metricsFactory
+            metricsFactory: metricsFactory,
+            observer: observer,
+            tracer: tracer
         )
     }
 
@@ -70,12 +83,17 @@ public actor Server: Service {
     /// - Parameters:
     ///   - responders: one per listener of `configuration`, in listener order.
     ///   - metricsFactory: where each listener's connection and handshake instruments are created.
+    ///   - observer: told of every request once it is answered (an access log, request metrics); `nil` for none.
+    ///   - tracer: starts a server span per request; by default the bootstrapped `InstrumentationSystem.tracer`,
+    ///     and none when that is the no-op tracer.
     public init(
         configuration: ServerConfiguration,
         responders: [any Responder],
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        metricsFactory: any MetricsFactory = MetricsSystem.factory
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        observer: (any RequestObserver)? = nil,
+        tracer: (any Tracer)? = nil
     ) {
         self.init(
             configuration: configuration,
@@ -83,6 +101,8 @@ public actor Server: Service {
             logger: logger,
             eventLoopGroup: eventLoopGroup,
             metricsFactory: metricsFactory,
+            observer: observer,
+            tracer: tracer,
             verifiedChains: VerifiedChainCache()
         )
     }
@@ -95,6 +115,8 @@ public actor Server: Service {
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        observer: (any RequestObserver)? = nil,
+        tracer: (any Tracer)? = nil,
         verifiedChains: VerifiedChainCache
     ) {
         self.verifiedChains = verifiedChains
@@ -107,6 +129,13 @@ public actor Server: Service {
         self.group = eventLoopGroup
         self.acceptLoop = eventLoopGroup.next()
         self.unownedExecutor = self.acceptLoop.executor.asUnownedSerialExecutor()
+        self.observer = NIOLockedValueBox(observer)
+        self.tracer = RequestTracer(tracer)
+    }
+
+    /// Replaces the request observer for connections accepted from now on (open connections keep theirs).
+    public nonisolated func updateObserver(_ observer: (any RequestObserver)?) {
+        self.observer.withLockedValue { $0 = observer }
     }
 
     /// Creates a server with one listener that speaks plain HTTP/1.1 over TCP, without TLS: for an administration
@@ -123,6 +152,8 @@ public actor Server: Service {
         self.plaintextListener = listener
         self.metricsFactory = NOOPMetricsHandler.instance
         self.verifiedChains = VerifiedChainCache()
+        self.observer = NIOLockedValueBox(nil)
+        self.tracer = nil
         self.responders = [responder.withFastPath]
         self.logger = logger
         self.group = eventLoopGroup
@@ -150,6 +181,7 @@ public actor Server: Service {
                 let channel: any Channel
                 do {
                     channel = try await self.bind(
+                        name: listener.name,
                         host: listener.host,
                         port: listener.port,
                         limits: listener.limits,
@@ -255,6 +287,7 @@ public actor Server: Service {
 
     /// Binds one listener: TLS when `tls` is given (its handshakes counted in `metrics`), plain HTTP/1.1 otherwise.
     private func bind(
+        name: String? = nil,
         host: String,
         port: Int,
         limits: ConnectionLimits,
@@ -268,6 +301,8 @@ public actor Server: Service {
             logger: logger,
             metrics: metrics ?? ListenerMetrics(listener: "", factory: NOOPMetricsHandler.instance)
         )
+        let observer = self.observer
+        let tracer = self.tracer
         return try await ServerBootstrap(group: self.acceptLoop, childGroup: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -284,13 +319,53 @@ public actor Server: Service {
                         )
                     }
                     try pipeline.addHandler(
-                        ConnectionSetupHandler(limits: limits, responder: responder, logger: logger, metrics: metrics)
+                        ConnectionSetupHandler(
+                            limits: limits,
+                            responder: responder,
+                            logger: logger,
+                            metrics: metrics,
+                            // Requests on a plaintext (admin) listener are not observed.
+                            observing: tls == nil
+                                ? nil
+                                : Self.observing(
+                                    name: name,
+                                    host: host,
+                                    port: port,
+                                    channel,
+                                    observer.withLockedValue { $0 },
+                                    tracer
+                                )
+                        )
                     )
                     self?.track(channel)
                 }
             }
             .bind(host: host, port: port)
             .get()
+    }
+
+    /// What a new connection on a listener reports its requests to; `nil` when nothing observes or traces them.
+    private static func observing(
+        name: String?,
+        host: String,
+        port: Int,
+        _ channel: any Channel,
+        _ observer: (any RequestObserver)?,
+        _ tracer: RequestTracer?
+    ) -> RequestObserving? {
+        guard observer != nil || tracer != nil else { return nil }
+        return RequestObserving(
+            listener: Self.recordName(name: name, host: host, port: port, boundTo: channel.localAddress),
+            observer: observer,
+            tracer: tracer
+        )
+    }
+
+    /// A listener's name in request records: its configured name, else `host:port` with the port it is bound to.
+    private static func recordName(name: String?, host: String, port: Int, boundTo address: SocketAddress?) -> String {
+        if let name { return name }
+        let host = host.contains(":") ? "[\(host)]" : host
+        return "\(host):\(address?.port ?? port)"
     }
 
     /// Records a new connection, from its own event loop; forgets it when it closes.

@@ -1,0 +1,29 @@
+import GatehouseTransport
+
+extension ClientCertificateAuthenticator {
+    /// The connection's answer, noted in the request's observation (for its access-log line, metrics and span) when
+    /// something observes requests.
+    func observedAnswer(for context: RequestContext) -> ConnectionDecision.Answer {
+        let answer = self.answer(for: context)
+        if let observation = context.observation { self.note(answer, in: observation) }
+        return answer
+    }
+
+    /// Records the policy's name and what it decided: `allowed` (reason `ok`), `reported` (report mode) or `refused`
+    /// (with the reason code; no certificate is `no_certificate`).
+    private func note(_ answer: ConnectionDecision.Answer, in observation: RequestObservation) {
+        let policy = self.policy.current.policy.name
+        switch answer {
+        case .authenticated:
+            observation.recordDecision(.allowed, policy: policy, reason: "ok")
+        case .notApplicable(let challenge):
+            observation.recordDecision(.refused, policy: policy, reason: challenge.reason)
+        case .refused(let refusal):
+            observation.recordDecision(
+                refusal.report == nil ? .refused : .reported,
+                policy: policy,
+                reason: refusal.reason
+            )
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/// What the chain learns about one request for its record: the matched route and the policy's decision.
+///
+/// Present in ``RequestContext/observation`` only while something observes requests (else `nil`, and nothing is
+/// allocated). The router writes ``route``, the client-certificate authenticator the policy's outcome; the
+/// connection reads them once the response is written.
+///
+/// `@unchecked Sendable`: written by the request's chain and read by its connection after the chain returned, both
+/// on the connection's event loop; the chain's return orders the reads after the writes.
+public final class RequestObservation: @unchecked Sendable {
+    /// The matched route's configured pattern; empty when no route matched.
+    public var route = ""
+    /// The name of the client-certificate policy that decided.
+    public var policy: String?
+    /// What the policy decided.
+    public var decision = RequestDecision.none
+    /// The policy's reason code (`ok` when allowed).
+    public var reason: String?
+
+    /// An empty observation: no route, no decision.
+    public init() {}
+
+    /// Records a policy's outcome; the first decision of a request stands (a route's policy runs first).
+    public func recordDecision(_ decision: RequestDecision, policy: String, reason: String) {
+        guard case .none = self.decision else { return }
+        self.decision = decision
+        self.policy = policy
+        self.reason = reason
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import GatehouseClient
+import GatehouseConfiguration
+import GatehouseTransport
+import HTTPTypes
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+/// `gatehouse_requests_total` and `gatehouse_request_duration_seconds` as a Prometheus registry shows them, after
+/// real requests on both HTTP versions: allowed, refused, reported, without a certificate, unknown paths.
+@Suite("Request metrics")
+struct RequestMetricsEndToEndTests {
+    static let yaml = """
+        listeners:
+          - name: public
+            host: 127.0.0.1
+            port: 0
+            tls: { certificate: pki/server.crt, privateKey: pki/server.key }
+            limits: { handshakeTimeout: 60s }
+        policies:
+          partners:
+            trustedCAs: [pki/ca.crt]
+          watching:
+            trustedCAs: [pki/ca.crt]
+            mode: report
+        routes:
+          - { path: /api/hello, function: hello, policy: partners }
+          - { path: "/api/watched/{name}", function: hello, policy: watching }
+          - { path: /healthz, function: health }
+        """
+
+    @Test func bothSeriesCountEveryOutcomeWithBoundedLabels() async throws {
+        let folder = try ConfigurationFolder()
+        let file = try folder.write(Self.yaml)
+        let registry = PrometheusCollectorRegistry()
+        let service = try GatehouseService(
+            configurationFile: file,
+            logger: TestServer.quietLogger,
+            metricsFactory: PrometheusMetricsFactory(registry: registry)
+        )
+        let port = try await service.server.start().first?.port ?? 0
+        let pki = folder.pki
+        do {
+            try await Self.makeRequests(port: port, pki: pki)
+        } catch {
+            await service.server.shutdown()
+            throw error
+        }
+        await service.server.shutdown()
+        let exposition = registry.emitToString()
+        let samples = PrometheusSamples(exposition)
+        for name in ["http/1.1", "h2"] {
+            let labels = ["listener": "public", "protocol": name]
+            #expect(
+                samples.value(
+                    "gatehouse_requests_total",
+                    labels + ["route": "/api/hello", "method": "GET", "status": "200"]
+                ) == 2
+            )
+            #expect(
+                samples.value(
+                    "gatehouse_requests_total",
+                    labels + ["route": "/api/hello", "method": "GET", "status": "403"]
+                ) == 2
+            )
+            #expect(
+                samples.value(
+                    "gatehouse_requests_total",
+                    labels + ["route": "/api/watched/{name}", "method": "GET", "status": "200"]
+                ) == 1
+            )
+            #expect(
+                samples.value("gatehouse_requests_total", labels + ["route": "", "method": "GET", "status": "404"]) == 1
+            )
+            #expect(
+                samples.value("gatehouse_requests_total", labels + ["route": "", "method": "DELETE", "status": "405"])
+                    == 1
+            )
+            #expect(
+                samples.value("gatehouse_requests_total", labels + ["route": "", "method": "OTHER", "status": "405"])
+                    == 1
+            )
+            #expect(samples.value("gatehouse_request_duration_seconds_count", labels + ["route": "/api/hello"]) == 4)
+            #expect(samples.value("gatehouse_request_duration_seconds_count", labels + ["route": ""]) == 3)
+            #expect(
+                samples.value(
+                    "gatehouse_request_duration_seconds_bucket",
+                    labels + ["route": "/api/hello", "le": "+Inf"]
+                ) == 4
+            )
+        }
+        #expect(!exposition.contains("/random/"), "never the raw path")
+        #expect(!exposition.contains("BREW"), "unknown methods are OTHER")
+    }
+
+    /// The requests the test counts, on each HTTP version.
+    static func makeRequests(port: Int, pki: TestPKI) async throws {
+        for version in [ClientConfiguration.HTTPVersionPreference.http1_1, .http2] {
+            let partner = try Self.client(version, pki: pki, identity: pki.client)
+            let stranger = try Self.client(version, pki: pki, identity: pki.strangerClient)
+            let anonymous = try Self.client(version, pki: pki, identity: nil)
+            let base = "https://127.0.0.1:\(port)"
+            #expect(try await partner.execute(.get, base + "/api/hello").head.status.code == 200)
+            #expect(try await partner.execute(.get, base + "/api/hello?name=b").head.status.code == 200)
+            #expect(try await stranger.execute(.get, base + "/api/hello").head.status.code == 403)
+            #expect(try await anonymous.execute(.get, base + "/api/hello").head.status.code == 403)
+            #expect(try await stranger.execute(.get, base + "/api/watched/x").head.status.code == 200)
+            #expect(try await partner.execute(.get, base + "/random/\(UUID())").head.status.code == 404)
+            #expect(try await partner.execute(.delete, base + "/api/hello").head.status.code == 405)
+            #expect(try await partner.execute(HTTPRequest.Method("BREW")!, base + "/healthz").head.status.code == 405)
+            for client in [partner, stranger, anonymous] { await client.shutdown() }
+        }
+    }
+
+    static func client(
+        _ version: ClientConfiguration.HTTPVersionPreference,
+        pki: TestPKI,
+        identity: TestIdentity?
+    ) throws -> HTTPClient {
+        try HTTPClient(
+            configuration: ClientConfiguration(
+                identity: identity.map { .pem(certificateChainFile: $0.chainFile, privateKeyFile: $0.keyFile) },
+                trustedCAFiles: [pki.rootCAFile],
+                httpVersion: version
+            )
+        )
+    }
+}
+
+/// Samples of a Prometheus text exposition, by name and labels.
+struct PrometheusSamples {
+    private var samples: [(name: String, labels: [String: String], value: Double)] = []
+
+    init(_ text: String) {
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                continue
+            }
+            let series = line[..<space]
+            guard let brace = series.firstIndex(of: "{") else {
+                self.samples.append((String(series), [:], value))
+                continue
+            }
+            self.samples.append(
+                (String(series[..<brace]), Self.labels(series[series.index(after: brace)...].dropLast()), value)
+            )
+        }
+    }
+
+    /// `a="x",b="y"` as a dictionary (values hold no quotes or commas here).
+    private static func labels(_ text: Substring) -> [String: String] {
+        var labels: [String: String] = [:]
+        var rest = text[...]
+        while let equals = rest.firstIndex(of: "=") {
+            let name = String(rest[..<equals]).trimmingCharacters(in: CharacterSet(charactersIn: ","))
+            let afterQuote = rest.index(equals, offsetBy: 2)
+            guard let closing = rest[afterQuote...].firstIndex(of: "\"") else { break }
+            labels[name] = String(rest[afterQuote..<closing])
+            rest = rest[rest.index(after: closing)...]
+        }
+        return labels
+    }
+
+    /// The value of the one sample named `name` with exactly `labels`; `nil` when there is none.
+    func value(_ name: String, _ labels: [String: String]) -> Double? {
+        self.samples.first { $0.name == name && $0.labels == labels }?.value
+    }
+}
+
+extension Dictionary where Key == String, Value == String {
+    static func + (lhs: Self, rhs: Self) -> Self { lhs.merging(rhs) { $1 } }
+}
