@@ -116,6 +116,49 @@ struct AdminInProcessTests {
         _ = await running.result
     }
 
+    @Test func decisionsAreStillCountedAfterAReload() async throws {
+        let folder = try ConfigurationFolder()
+        let file = try folder.write(
+            """
+            listeners:
+              - host: 127.0.0.1
+                port: 0
+                tls: { certificate: pki/server.crt, privateKey: pki/server.key }
+            policies:
+              partners:
+                trustedCAs: [pki/ca.crt]
+            routes:
+              - { path: /api/hello, function: hello, policy: partners }
+            admin: { host: 127.0.0.1, port: 0 }
+            """
+        )
+        let registry = PrometheusCollectorRegistry()
+        let service = try GatehouseService(
+            configurationFile: file,
+            logger: TestServer.quietLogger,
+            metricsFactory: PrometheusMetricsFactory(registry: registry)
+        )
+        let port = try #require(try await service.server.start().first?.port)
+        let pki = folder.pki
+        // A new curl process per request: a new connection, so a new decision each time.
+        let client = Curl(caFile: pki.rootCAFile, clientCertificate: (pki.client.chainFile, pki.client.keyFile))
+        func allowed() -> Double? {
+            var buffer = [UInt8]()
+            registry.emit(into: &buffer)
+            return PrometheusText(String(decoding: buffer, as: UTF8.self)).value(
+                "gatehouse_client_certificate_decisions_total",
+                ["policy": "partners", "result": "allowed", "reason": "ok"]
+            )
+        }
+        #expect(try await client.run("https://127.0.0.1:\(port)/api/hello").status == 200)
+        #expect(allowed() == 1)
+        // The reload builds new authenticators; they report to the same monitor, into the same registry.
+        #expect(await service.reload(reason: "test"))
+        #expect(try await client.run("https://127.0.0.1:\(port)/api/hello").status == 200)
+        #expect(allowed() == 2)
+        await service.server.shutdown()
+    }
+
     @Test func theClientCertificateExpirySeriesKeepAtMost1000AndForgetAfterADay() throws {
         let registry = PrometheusCollectorRegistry()
         let gauges = ClientCertificateExpiryGauges(
