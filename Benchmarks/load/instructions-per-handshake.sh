@@ -27,14 +27,8 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-missing=()
-command -v valgrind >/dev/null || missing+=(valgrind)
-command -v objcopy >/dev/null || missing+=(binutils)
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "instructions-per-handshake.sh: installing ${missing[*]} with apt-get" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-
+# valgrind counts, objcopy strips the debug information callgrind need not read (setup.sh installs them).
+setup_tools="valgrind:valgrind objcopy:binutils"
 # shellcheck source=setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 binary=${binary:-$gatehouse_binary}

@@ -43,14 +43,8 @@ case "$protocol" in
     *) echo "instructions-per-request.sh: --protocol is http/1.1 or h2, not $protocol" >&2; exit 2 ;;
 esac
 
-missing=()
-command -v valgrind >/dev/null || missing+=(valgrind)
-command -v objcopy >/dev/null || missing+=(binutils)
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "instructions-per-request.sh: installing ${missing[*]} with apt-get" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-
+# valgrind counts, objcopy strips the debug information callgrind need not read (setup.sh installs them).
+setup_tools="valgrind:valgrind objcopy:binutils"
 # shellcheck source=setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 binary=${binary:-$gatehouse_binary}

@@ -11,7 +11,8 @@ work=${WORK_DIR:-$root/.build/bench}
 mkdir -p "$work"
 
 setup_missing=()
-for tool in nginx:nginx wrk:wrk h2load:nghttp2-client curl:curl taskset:util-linux; do
+# A script may name more tools in setup_tools ("command:debian-package ...") before sourcing this file.
+for tool in nginx:nginx wrk:wrk h2load:nghttp2-client curl:curl taskset:util-linux ${setup_tools:-}; do
     command -v "${tool%%:*}" >/dev/null || setup_missing+=("${tool#*:}")
 done
 if [ ${#setup_missing[@]} -gt 0 ]; then

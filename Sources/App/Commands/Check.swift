@@ -43,17 +43,11 @@ struct Check: ParsableCommand {
                     )
                 }
             }
-        } catch let error as ConfigurationError {
-            if self.json { print(try CheckFailure(error).json(), terminator: "") }
-            FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
-            throw ExitCode.failure
-        } catch let error as CertificateError {
-            // Only the development PKI of the embedded default is read outside the configuration's errors.
-            let message =
-                "gatehouse: \(error.detail); `gatehouse certs init --dir \(self.pkiDirectory) --force` makes "
-                + "a new development PKI"
-            FileHandle.standardError.write(Data((message + "\n").utf8))
-            throw ExitCode.failure
+        } catch {
+            if self.json, let error = error as? ConfigurationError {
+                print(try CheckFailure(error).json(), terminator: "")
+            }
+            try failStartup(error, pkiDirectory: self.pkiDirectory)
         }
         print(self.json ? try report.json() : report.text, terminator: "")
     }

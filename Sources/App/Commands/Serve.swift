@@ -87,16 +87,8 @@ struct Serve: AsyncParsableCommand {
                 service = try GatehouseService(configuration: configuration, logger: logger)
                 banner = { DefaultConfiguration.banner(pki: pki, boundTo: $0) }
             }
-        } catch let error as ConfigurationError {
-            FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
-            throw ExitCode.failure
-        } catch let error as CertificateError {
-            // Only the development PKI of the embedded default is read outside the configuration's errors.
-            let message =
-                "gatehouse: \(error.detail); `gatehouse certs init --dir \(self.pkiDirectory) --force` makes "
-                + "a new development PKI"
-            FileHandle.standardError.write(Data((message + "\n").utf8))
-            throw ExitCode.failure
+        } catch {
+            try failStartup(error, pkiDirectory: self.pkiDirectory)
         }
         let addresses: [SocketAddress]
         var adminLine = ""
