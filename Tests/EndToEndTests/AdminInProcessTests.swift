@@ -159,6 +159,43 @@ struct AdminInProcessTests {
         await service.server.shutdown()
     }
 
+    @Test func connectionsRefusedByMaxConnectionsAreCounted() async throws {
+        let folder = try ConfigurationFolder()
+        let file = try folder.write(
+            """
+            listeners:
+              - name: public
+                host: 127.0.0.1
+                port: 0
+                tls: { certificate: pki/server.crt, privateKey: pki/server.key }
+                limits: { maxConnections: 2 }
+            routes:
+              - { path: /healthz, function: health }
+            admin: { host: 127.0.0.1, port: 0 }
+            """
+        )
+        let registry = PrometheusCollectorRegistry()
+        let service = try GatehouseService(
+            configurationFile: file,
+            logger: TestServer.quietLogger,
+            metricsFactory: PrometheusMetricsFactory(registry: registry)
+        )
+        let port = try #require(try await service.server.start().first?.port)
+        func value(_ name: String) -> Double? {
+            var buffer = [UInt8]()
+            registry.emit(into: &buffer)
+            return PrometheusText(String(decoding: buffer, as: UTF8.self)).value(name, ["listener": "public"])
+        }
+        // Plain TCP connections that send nothing: admitted (or refused) at accept, before any TLS.
+        let connections = try (0..<5).map { _ in try TCPConnection(port: port) }
+        let counted = await eventually(seconds: 5) { value("gatehouse_connections_refused_total") == 3 }
+        #expect(counted, "refused: \(String(describing: value("gatehouse_connections_refused_total")))")
+        #expect(value("gatehouse_connections_total") == 2)
+        #expect(value("gatehouse_connections_open") == 2)
+        for connection in connections { connection.close() }
+        await service.server.shutdown()
+    }
+
     @Test func theClientCertificateExpirySeriesKeepAtMost1000AndForgetAfterADay() throws {
         let registry = PrometheusCollectorRegistry()
         let gauges = ClientCertificateExpiryGauges(

@@ -8,7 +8,7 @@ import Synchronization
 /// Asked first for every accepted connection, before any TLS handler exists: a refused connection is closed at once
 /// and costs no handshake work. Refusals are counted and logged at most once a second, with how many there were
 /// since the last line (a flood of connections makes one log line a second, not one per connection). Admitted
-/// connections move the listener's ``ListenerMetrics`` (open and total).
+/// connections move the listener's ``ListenerMetrics`` (open and total), refused ones its refused counter.
 final class ConnectionCounter: Sendable {
     /// Thrown from the child channel initializer so the bootstrap closes the refused connection.
     struct Refused: Error, CustomStringConvertible {
@@ -51,6 +51,7 @@ final class ConnectionCounter: Sendable {
     }
 
     private func refuse() {
+        self.metrics.refused.increment()
         let now = ContinuousClock.now
         let report: (Int, Int)? = self.refusals.withLock { refusals in
             refusals.total += 1

@@ -3,8 +3,9 @@ package import Metrics
 /// One listener's connection and handshake instruments, created once when the listener is bound and kept: accepting
 /// a connection or finishing a handshake touches instruments it already holds, never the factory.
 ///
-/// Series (README's "Operations"): `gatehouse_connections_open{listener}`, `gatehouse_connections_total{listener}`
-/// and `gatehouse_tls_handshakes_total{listener,result,resumed}` with `result` `ok`, `failed` or `timeout`.
+/// Series (README's "Operations"): `gatehouse_connections_open{listener}`, `gatehouse_connections_total{listener}`,
+/// `gatehouse_connections_refused_total{listener}` and `gatehouse_tls_handshakes_total{listener,result,resumed}` with
+/// `result` `ok`, `failed` or `timeout`.
 package final class ListenerMetrics: Sendable {
     /// How a TLS handshake ended.
     package enum HandshakeResult: Sendable {
@@ -20,6 +21,8 @@ package final class ListenerMetrics: Sendable {
     let open: Meter
     /// Connections accepted and admitted (not those refused by `maxConnections`).
     let accepted: Counter
+    /// Connections closed at once because the listener held `maxConnections`.
+    let refused: Counter
     private let handshakeOK: Counter
     private let handshakeResumed: Counter
     private let handshakeFailed: Counter
@@ -30,6 +33,7 @@ package final class ListenerMetrics: Sendable {
         let labels = [("listener", listener)]
         self.open = Meter(label: "gatehouse_connections_open", dimensions: labels, factory: factory)
         self.accepted = Counter(label: "gatehouse_connections_total", dimensions: labels, factory: factory)
+        self.refused = Counter(label: "gatehouse_connections_refused_total", dimensions: labels, factory: factory)
         func handshakes(_ result: String, resumed: Bool) -> Counter {
             Counter(
                 label: "gatehouse_tls_handshakes_total",
