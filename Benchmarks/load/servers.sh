@@ -24,7 +24,11 @@ start_server() {  # NAME PORT: starts it on CPU 0 and waits until it answers; se
             "$bench/nginx-baseline.sh" start "$pki" --cpu 0 --port "$port" --dir "$out/nginx" >/dev/null
             server_pid=$("$bench/nginx-baseline.sh" pid --dir "$out/nginx") ;;
         gatehouse)
-            taskset -c 0 "$gatehouse_binary" serve --port "$port" --pki-directory "$gatehouse_pki" \
+            # GATEHOUSE_CONFIG serves that file (its first listener moved to the port) instead of the embedded
+            # default; setup.sh writes two beside the PKI: gatehouse-metrics-off.yaml and gatehouse-metrics-on.yaml.
+            local source=(--pki-directory "$gatehouse_pki")
+            [ -z "${GATEHOUSE_CONFIG:-}" ] || source=(--config "$GATEHOUSE_CONFIG")
+            taskset -c 0 "$gatehouse_binary" serve --port "$port" "${source[@]}" \
                 --log-level warning >> "$out/gatehouse.log" 2>&1 &
             started_pid=$! server_pid=$! ;;
         hummingbird)
