@@ -19,6 +19,14 @@ public final class RequestObservation: @unchecked Sendable {
     /// An empty observation: no route, no decision.
     public init() {}
 
+    /// Empties the observation for another request of its connection (``SpareObservation``).
+    func reset() {
+        self.route = ""
+        self.policy = nil
+        self.decision = .none
+        self.reason = nil
+    }
+
     /// Records a policy's outcome; the first decision of a request stands (a route's policy runs first).
     public func recordDecision(_ decision: RequestDecision, policy: String, reason: String) {
         guard case .none = self.decision else { return }
