@@ -3,7 +3,10 @@ import NIOCore
 import Tracing
 
 /// What one connection reports each request to.
-struct RequestObserving: Sendable {
+///
+/// A class: a connection reads it several times per request, and a reference is one count where the struct's
+/// copies were one per field.
+final class RequestObserving: Sendable {
     /// The listener's name for records: its configured name, or `host:port`.
     let listener: String
     /// The observers that take a ``RequestRecord``; `nil` when request metrics are all that observe.
@@ -28,7 +31,8 @@ struct RequestObserving: Sendable {
 /// An observed request between its dispatch and its response.
 struct ObservedRequest: Sendable {
     let method: HTTPRequest.Method
-    let path: Substring
+    /// `nil` when nothing but request metrics observes (they do not need it).
+    let path: Substring?
     /// When the request was dispatched, `NIODeadline`'s monotonic nanoseconds.
     let start: UInt64
     /// Filled in by the chain: route and decision.
@@ -60,7 +64,7 @@ extension Connection {
     ) {
         let observed = ObservedRequest(
             method: request.method,
-            path: request.path,
+            path: observing.observer != nil || observing.tracer != nil ? request.path : nil,
             start: NIODeadline.now().uptimeNanoseconds,
             observation: observation,
             span: observing.tracer?.start(request)
