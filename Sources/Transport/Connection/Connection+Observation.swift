@@ -14,6 +14,9 @@ final class RequestObserving: Sendable {
     /// The request metrics, recorded without a record; `nil` when none observe.
     let metrics: ConnectionRequestMetrics?
     let tracer: RequestTracer?
+    /// Whether a request's ``RequestRecord`` is wanted (an observer other than the metrics, or a tracer): decided
+    /// once, as a flag, because testing the optional existentials copies them.
+    let wantsRecords: Bool
     /// The observation the connection's next request fills.
     let spareObservation = SpareObservation()
 
@@ -25,6 +28,7 @@ final class RequestObserving: Sendable {
         self.observer = others
         self.metrics = metrics.map { ConnectionRequestMetrics(metrics: $0, listener: listener) }
         self.tracer = tracer
+        self.wantsRecords = others != nil || tracer != nil
     }
 }
 
@@ -64,7 +68,7 @@ extension Connection {
     ) {
         let observed = ObservedRequest(
             method: request.method,
-            path: observing.observer != nil || observing.tracer != nil ? request.path : nil,
+            path: observing.wantsRecords ? request.path : nil,
             start: NIODeadline.now().uptimeNanoseconds,
             observation: observation,
             span: observing.tracer?.start(request)
@@ -117,7 +121,7 @@ extension Connection {
             http2: self.info.httpVersion == .http2,
             nanoseconds: nanoseconds
         )
-        guard observing.observer != nil || observed.span != nil else { return }
+        guard observing.wantsRecords else { return }
         let record = RequestRecord(
             listener: observing.listener,
             connection: self.info,
