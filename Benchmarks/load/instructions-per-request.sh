@@ -3,6 +3,7 @@
 #
 #   Benchmarks/load/instructions-per-request.sh [--protocol http/1.1|h2] [--connections N] [--streams 32]
 #                                               [--duration 12] [--top 25] [--binary PATH] [--port 8447]
+#                                               [--config FILE]
 #
 # Runs the release `gatehouse serve` under `valgrind --tool=callgrind` on CPU 0 with instrumentation off, and
 # the load from CPU 1 (through the client-certificate shim), every request `GET /api/hello?name=bench`:
@@ -13,6 +14,10 @@
 # seconds and divides by the responses written in that window, so no handshake is in the figure: the calls of
 # `Response.writeHTTP1` for http/1.1, of libnghttp2's `nghttp2_submit_response` for h2 (made once per response by
 # `HTTP2ServerSession.submitResponse`; a call into the shared library, so never inlined away).
+# Without --config it serves the embedded default (`serve --pki-directory`); --config FILE serves FILE instead, with
+# ${BENCH_PKI} set to the development PKI folder and ${BENCH_OUT} to the run's output folder (the first listener's
+# port is replaced by --port). observe/*.yaml are the embedded default as a file with nothing, request metrics
+# (`admin:`, which makes the service create its Prometheus factory), the JSON access log, or both switched on.
 # Prints instructions per request, their split by component (OpenSSL, NIO, our modules, reference counting,
 # exclusivity checks, libc, nghttp2) and the --top functions by their own instructions. Unlike time, the count
 # hardly moves between runs on a noisy VM (0.5 %), so it compares two builds exactly: pass --binary for the other.
@@ -22,7 +27,7 @@
 # binutils from apt when missing; prepares like bench.sh (setup.sh).
 set -euo pipefail
 
-duration=12 top=25 binary="" protocol=http/1.1 connections="" streams=32 port=8447
+duration=12 top=25 binary="" protocol=http/1.1 connections="" streams=32 port=8447 config=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --protocol) protocol=$2; shift ;;
@@ -32,11 +37,16 @@ while [ $# -gt 0 ]; do
         --duration) duration=$2; shift ;;
         --top) top=$2; shift ;;
         --binary) binary=$2; shift ;;
+        --config) config=$2; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "instructions-per-request.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
+if [ -n "$config" ]; then
+    [ -r "$config" ] || { echo "instructions-per-request.sh: cannot read --config $config" >&2; exit 2; }
+    config=$(cd "$(dirname "$config")" && pwd)/$(basename "$config")
+fi
 case "$protocol" in
     http/1.1|h1|http1.1) protocol=http/1.1 connections=${connections:-8} ;;
     h2|http/2) protocol=h2 connections=${connections:-16} ;;
@@ -58,9 +68,10 @@ if [ -n "$(ss -tlnH "( sport = :$port )")" ]; then
     echo "instructions-per-request.sh: port $port is in use; choose another with --port" >&2
     exit 1
 fi
-taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out" \
-    "$out/gatehouse" serve --port "$port" --pki-directory "$gatehouse_pki" --log-level warning \
-    > "$out/gatehouse.log" 2>&1 &
+if [ -n "$config" ]; then served=(--config "$config"); else served=(--pki-directory "$gatehouse_pki"); fi
+BENCH_PKI=$gatehouse_pki BENCH_OUT=$out taskset -c 0 valgrind --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$out/callgrind.out" \
+    "$out/gatehouse" serve --port "$port" "${served[@]}" --log-level warning > "$out/gatehouse.log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 240); do

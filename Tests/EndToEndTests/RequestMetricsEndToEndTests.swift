@@ -96,6 +96,106 @@ struct RequestMetricsEndToEndTests {
         #expect(!exposition.contains("BREW"), "unknown methods are OTHER")
     }
 
+    /// A connection keeps the instruments of at most `ConnectionRequestMetrics.maxEntries` (16) label sets; the
+    /// requests of others are counted through the shared cache, as exactly.
+    @Test(arguments: [ClientConfiguration.HTTPVersionPreference.http1_1, .http2])
+    func moreLabelSetsOnOneConnectionThanItKeepsAreAllCounted(
+        _ version: ClientConfiguration.HTTPVersionPreference
+    ) async throws {
+        let folder = try ConfigurationFolder()
+        let file = try folder.write(Self.yaml)
+        let registry = PrometheusCollectorRegistry()
+        let service = try GatehouseService(
+            configurationFile: file,
+            logger: TestServer.quietLogger,
+            metricsFactory: PrometheusMetricsFactory(registry: registry)
+        )
+        let port = try await service.server.start().first?.port ?? 0
+        let base = "https://127.0.0.1:\(port)"
+        let partner = try Self.client(version, pki: folder.pki, identity: folder.pki.client)
+        do {
+            // 20 method tokens, each a label set of its own on the connection, all counted as OTHER.
+            for index in 0..<20 {
+                let method = HTTPRequest.Method("BREW\(index)")!
+                #expect(try await partner.execute(method, base + "/healthz").head.status.code == 405)
+                #expect(try await partner.execute(.get, base + "/api/hello").head.status.code == 200)
+            }
+        } catch {
+            await partner.shutdown()
+            await service.server.shutdown()
+            throw error
+        }
+        await partner.shutdown()
+        await service.server.shutdown()
+        let samples = PrometheusSamples(registry.emitToString())
+        let labels = ["listener": "public", "protocol": version == .http2 ? "h2" : "http/1.1"]
+        #expect(samples.value("gatehouse_connections_total", ["listener": "public"]) == 1, "one connection")
+        #expect(
+            samples.value("gatehouse_requests_total", labels + ["route": "", "method": "OTHER", "status": "405"])
+                == 20
+        )
+        #expect(
+            samples.value(
+                "gatehouse_requests_total",
+                labels + ["route": "/api/hello", "method": "GET", "status": "200"]
+            )
+                == 20
+        )
+        #expect(samples.value("gatehouse_request_duration_seconds_count", labels + ["route": ""]) == 20)
+        #expect(samples.value("gatehouse_request_duration_seconds_count", labels + ["route": "/api/hello"]) == 20)
+    }
+
+    /// With the access log too (connections record the metrics without a record, and the log gets the records):
+    /// each request on one connection is counted and logged with its own route and decision, never the previous
+    /// request's (a connection reuses the observation of a request answered at once).
+    @Test(arguments: [ClientConfiguration.HTTPVersionPreference.http1_1, .http2])
+    func withTheAccessLogEachRequestOnAConnectionHasItsOwnRouteAndDecision(
+        _ version: ClientConfiguration.HTTPVersionPreference
+    ) async throws {
+        let folder = try ConfigurationFolder()
+        let file = try folder.write(Self.yaml + "\naccessLog: { path: access.log }\n")
+        let registry = PrometheusCollectorRegistry()
+        let service = try GatehouseService(
+            configurationFile: file,
+            logger: TestServer.quietLogger,
+            metricsFactory: PrometheusMetricsFactory(registry: registry)
+        )
+        let port = try await service.server.start().first?.port ?? 0
+        let base = "https://127.0.0.1:\(port)"
+        let partner = try Self.client(version, pki: folder.pki, identity: folder.pki.client)
+        let lines: [[String: Any]]
+        do {
+            #expect(try await partner.execute(.get, base + "/api/hello").head.status.code == 200)
+            #expect(try await partner.execute(.get, base + "/random/1").head.status.code == 404)
+            #expect(try await partner.execute(.get, base + "/api/hello").head.status.code == 200)
+            lines = try await AccessLogFile(path: folder.path + "/access.log").waitForLines(3)
+        } catch {
+            await partner.shutdown()
+            await service.server.shutdown()
+            throw error
+        }
+        await partner.shutdown()
+        await service.server.shutdown()
+        await service.accessLog?.close()
+        #expect(lines.map { $0["path"] as? String } == ["/api/hello", "/random/1", "/api/hello"])
+        #expect(lines.map { $0["decision"] as? String } == ["allowed", "none", "allowed"])
+        #expect(lines.map { $0["policy"] as? String } == ["partners", nil, "partners"])
+        #expect(lines.map { $0["reason"] as? String } == ["ok", nil, "ok"])
+        let samples = PrometheusSamples(registry.emitToString())
+        let labels = ["listener": "public", "protocol": version == .http2 ? "h2" : "http/1.1"]
+        #expect(samples.value("gatehouse_connections_total", ["listener": "public"]) == 1, "one connection")
+        #expect(
+            samples.value(
+                "gatehouse_requests_total",
+                labels + ["route": "/api/hello", "method": "GET", "status": "200"]
+            )
+                == 2
+        )
+        #expect(
+            samples.value("gatehouse_requests_total", labels + ["route": "", "method": "GET", "status": "404"]) == 1
+        )
+    }
+
     /// The requests the test counts, on each HTTP version.
     static func makeRequests(port: Int, pki: TestPKI) async throws {
         for version in [ClientConfiguration.HTTPVersionPreference.http1_1, .http2] {

@@ -16,17 +16,20 @@ public final class AccessLog: RequestObserver, @unchecked Sendable {
     static let eagerFlushBytes = 64 * 1024
 
     private let condition = NSCondition()
-    private var configuration: AccessLogConfiguration
-    private var buffer: [UInt8] = []
-    private var droppedSinceReport = 0
-    private var droppedTotal = 0
+    // `@exclusivity(unchecked)` on what every request touches: `condition` already serializes the accesses, and the
+    // runtime's dynamic check costs more than the rest of a short line's bookkeeping.
+    @exclusivity(unchecked) private var configuration: AccessLogConfiguration
+    @exclusivity(unchecked) private var buffer: [UInt8] = []
+    @exclusivity(unchecked) private var droppedSinceReport = 0
+    @exclusivity(unchecked) private var droppedTotal = 0
     /// A destination opened by ``reconfigure(_:)``, for the thread to switch to after writing what is buffered.
     private var replacement: AccessLogDestination?
     private var isReopenRequested = false
     private var isClosing = false
-    private var isClosed = false
+    @exclusivity(unchecked) private var isClosed = false
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
-    private var clock = AccessLogClock()
+    @exclusivity(unchecked) private var clock = AccessLogClock()
+    @exclusivity(unchecked) private var connections = AccessLogConnectionCache()
     private let logger: Logger
 
     /// Opens the log's file (or takes standard output) and starts its writer thread.
@@ -67,9 +70,11 @@ public final class AccessLog: RequestObserver, @unchecked Sendable {
             return
         }
         let before = self.buffer.count
+        let format = self.configuration.format
         AccessLogLine.append(
             record,
-            format: self.configuration.format,
+            format: format,
+            parts: self.connections.parts(for: record, format: format),
             time: now,
             clock: &self.clock,
             to: &self.buffer
@@ -119,6 +124,7 @@ public final class AccessLog: RequestObserver, @unchecked Sendable {
                 self.closeWaiters.append(continuation)
                 self.isClosing = true
                 self.isClosed = true
+                self.connections.removeAll()
                 self.condition.signal()
             }
         }

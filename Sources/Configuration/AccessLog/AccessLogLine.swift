@@ -8,36 +8,85 @@ import HTTPTypes
 /// (Benchmarks/README.md). Strings from the client (path, certificate subject) are escaped, so every line is valid
 /// JSON (or one text line) whatever bytes they hold.
 enum AccessLogLine {
-    /// Appends `record`'s line, ending in `\n`, to `out`.
+    /// The parts of a line that are the same for every request of a connection (its address, listener, protocol,
+    /// TLS facts and client certificate), encoded once per connection (``AccessLogConnectionCache``).
+    struct ConnectionParts {
+        /// From the end of `time` to the start of `method`'s value.
+        let leading: [UInt8]
+        /// From the end of `duration_ms`'s value to the start of `policy`'s value.
+        let middle: [UInt8]
+    }
+
+    /// Appends `record`'s line, ending in `\n`, to `out`, with `parts` made for its connection and `format`.
     static func append(
         _ record: RequestRecord,
         format: AccessLogConfiguration.Format,
+        parts: ConnectionParts,
         time: timespec,
         clock: inout AccessLogClock,
         to out: inout [UInt8]
     ) {
         switch format {
-        case .json: Self.appendJSON(record, time: time, clock: &clock, to: &out)
-        case .text: Self.appendText(record, time: time, clock: &clock, to: &out)
+        case .json: Self.appendJSON(record, parts: parts, time: time, clock: &clock, to: &out)
+        case .text: Self.appendText(record, parts: parts, time: time, clock: &clock, to: &out)
         }
+    }
+
+    /// The parts of `record`'s line that its connection's other requests share.
+    static func connectionParts(_ record: RequestRecord, format: AccessLogConfiguration.Format) -> ConnectionParts {
+        let connection = record.connection
+        let tls = connection.tls
+        var leading: [UInt8] = []
+        var middle: [UInt8] = []
+        switch format {
+        case .json:
+            appendStatic(#"","remote":"#, to: &leading)
+            appendJSONString(record.remote, to: &leading)
+            appendStatic(#","listener":"#, to: &leading)
+            appendJSONString(record.listener, to: &leading)
+            appendStatic(#","protocol":""#, to: &leading)
+            leading.append(contentsOf: record.protocolName.utf8)
+            appendStatic(#"","method":"#, to: &leading)
+            appendStatic(#","tls_version":"#, to: &middle)
+            appendJSONString(tls.protocolVersion, to: &middle)
+            appendStatic(#","tls_resumed":"#, to: &middle)
+            appendStatic(tls.isResumed ? "true" : "false", to: &middle)
+            appendStatic(#","client_subject":"#, to: &middle)
+            appendJSONString(connection.clientSubject, to: &middle)
+            appendStatic(#","client_sha256":"#, to: &middle)
+            appendJSONString(connection.clientSHA256, to: &middle)
+            appendStatic(#","policy":"#, to: &middle)
+        case .text:
+            appendStatic(" remote=", to: &leading)
+            leading.append(contentsOf: record.remote.utf8)
+            appendStatic(" listener=", to: &leading)
+            appendQuotedText(record.listener, to: &leading)
+            appendStatic(" protocol=", to: &leading)
+            leading.append(contentsOf: record.protocolName.utf8)
+            appendStatic(" method=", to: &leading)
+            appendStatic(" tls_version=", to: &middle)
+            middle.append(contentsOf: tls.protocolVersion.utf8)
+            appendStatic(" tls_resumed=", to: &middle)
+            appendStatic(tls.isResumed ? "true" : "false", to: &middle)
+            appendStatic(" client_subject=", to: &middle)
+            appendQuotedText(connection.clientSubject, to: &middle)
+            appendStatic(" client_sha256=", to: &middle)
+            middle.append(contentsOf: (connection.clientSHA256 ?? "-").utf8)
+            appendStatic(" policy=", to: &middle)
+        }
+        return ConnectionParts(leading: leading, middle: middle)
     }
 
     private static func appendJSON(
         _ record: RequestRecord,
+        parts: ConnectionParts,
         time: timespec,
         clock: inout AccessLogClock,
         to out: inout [UInt8]
     ) {
-        let connection = record.connection
         appendStatic(#"{"time":""#, to: &out)
         clock.append(time, to: &out)
-        appendStatic(#"","remote":"#, to: &out)
-        appendJSONString(record.remote, to: &out)
-        appendStatic(#","listener":"#, to: &out)
-        appendJSONString(record.listener, to: &out)
-        appendStatic(#","protocol":""#, to: &out)
-        out.append(contentsOf: record.protocolName.utf8)
-        appendStatic(#"","method":"#, to: &out)
+        out.append(contentsOf: parts.leading)
         appendJSONString(record.method?.rawValue, to: &out)
         appendStatic(#","path":"#, to: &out)
         appendJSONString(record.path, to: &out)
@@ -47,15 +96,7 @@ enum AccessLogLine {
         appendInteger(record.bodyBytes, to: &out)
         appendStatic(#","duration_ms":"#, to: &out)
         appendMilliseconds(record.duration, to: &out)
-        appendStatic(#","tls_version":"#, to: &out)
-        appendJSONString(connection.tls.protocolVersion, to: &out)
-        appendStatic(#","tls_resumed":"#, to: &out)
-        appendStatic(connection.tls.isResumed ? "true" : "false", to: &out)
-        appendStatic(#","client_subject":"#, to: &out)
-        appendJSONString(connection.clientSubject, to: &out)
-        appendStatic(#","client_sha256":"#, to: &out)
-        appendJSONString(connection.clientSHA256, to: &out)
-        appendStatic(#","policy":"#, to: &out)
+        out.append(contentsOf: parts.middle)
         appendJSONString(record.policy, to: &out)
         appendStatic(#","decision":""#, to: &out)
         out.append(contentsOf: record.decision.rawValue.utf8)
@@ -66,19 +107,13 @@ enum AccessLogLine {
 
     private static func appendText(
         _ record: RequestRecord,
+        parts: ConnectionParts,
         time: timespec,
         clock: inout AccessLogClock,
         to out: inout [UInt8]
     ) {
-        let connection = record.connection
         clock.append(time, to: &out)
-        appendStatic(" remote=", to: &out)
-        out.append(contentsOf: record.remote.utf8)
-        appendStatic(" listener=", to: &out)
-        appendQuotedText(record.listener, to: &out)
-        appendStatic(" protocol=", to: &out)
-        out.append(contentsOf: record.protocolName.utf8)
-        appendStatic(" method=", to: &out)
+        out.append(contentsOf: parts.leading)
         appendQuotedText(record.method?.rawValue, to: &out)
         appendStatic(" path=", to: &out)
         appendQuotedText(record.path, to: &out)
@@ -88,15 +123,7 @@ enum AccessLogLine {
         appendInteger(record.bodyBytes, to: &out)
         appendStatic(" duration_ms=", to: &out)
         appendMilliseconds(record.duration, to: &out)
-        appendStatic(" tls_version=", to: &out)
-        out.append(contentsOf: connection.tls.protocolVersion.utf8)
-        appendStatic(" tls_resumed=", to: &out)
-        appendStatic(connection.tls.isResumed ? "true" : "false", to: &out)
-        appendStatic(" client_subject=", to: &out)
-        appendQuotedText(connection.clientSubject, to: &out)
-        appendStatic(" client_sha256=", to: &out)
-        out.append(contentsOf: (connection.clientSHA256 ?? "-").utf8)
-        appendStatic(" policy=", to: &out)
+        out.append(contentsOf: parts.middle)
         appendQuotedText(record.policy, to: &out)
         appendStatic(" decision=", to: &out)
         out.append(contentsOf: record.decision.rawValue.utf8)
@@ -114,8 +141,17 @@ enum AccessLogLine {
         appendDigits(microseconds % 1000, count: 3, to: &out)
     }
 
-    private static func appendInteger(_ value: Int, to out: inout [UInt8]) {
-        out.append(contentsOf: String(value).utf8)
+    /// `value` in decimal, its digits written straight into `out` (no `String` made).
+    static func appendInteger(_ value: Int, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var divisor: UInt = 1
+        while magnitude / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude / divisor))
+            magnitude %= divisor
+            divisor /= 10
+        }
     }
 
     /// Appends a literal's bytes in one copy (a `String` literal's `utf8` would be appended byte by byte).

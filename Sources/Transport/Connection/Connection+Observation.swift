@@ -2,27 +2,43 @@ import HTTPTypes
 import NIOCore
 import Tracing
 
-/// What a listener's connections report each request to.
-struct RequestObserving: Sendable {
+/// What one connection reports each request to.
+///
+/// A class: a connection reads it several times per request, and a reference is one count where the struct's
+/// copies were one per field.
+final class RequestObserving: Sendable {
     /// The listener's name for records: its configured name, or `host:port`.
     let listener: String
+    /// The observers that take a ``RequestRecord``; `nil` when request metrics are all that observe.
     let observer: (any RequestObserver)?
+    /// The request metrics, recorded without a record; `nil` when none observe.
+    let metrics: ConnectionRequestMetrics?
     let tracer: RequestTracer?
+    /// Whether a request's ``RequestRecord`` is wanted (an observer other than the metrics, or a tracer): decided
+    /// once, as a flag, because testing the optional existentials copies them.
+    let wantsRecords: Bool
+    /// The observation the connection's next request fills.
+    let spareObservation = SpareObservation()
 
     /// `nil` when neither an observer nor a tracer would see anything: connections then observe nothing.
     init?(listener: String, observer: (any RequestObserver)?, tracer: RequestTracer?) {
         guard observer != nil || tracer != nil else { return nil }
+        let (metrics, others) = RequestObservers.separatingMetrics(observer)
         self.listener = listener
-        self.observer = observer
+        self.observer = others
+        self.metrics = metrics.map { ConnectionRequestMetrics(metrics: $0, listener: listener) }
         self.tracer = tracer
+        self.wantsRecords = others != nil || tracer != nil
     }
 }
 
 /// An observed request between its dispatch and its response.
 struct ObservedRequest: Sendable {
     let method: HTTPRequest.Method
-    let path: Substring
-    let start: ContinuousClock.Instant
+    /// `nil` when nothing but request metrics observes (they do not need it).
+    let path: Substring?
+    /// When the request was dispatched, `NIODeadline`'s monotonic nanoseconds.
+    let start: UInt64
     /// Filled in by the chain: route and decision.
     let observation: RequestObservation
     let span: (any Span)?
@@ -31,17 +47,30 @@ struct ObservedRequest: Sendable {
 extension Connection {
     /// ``dispatch(_:on:writer:)`` when something observes: the chain runs with a ``RequestObservation`` in its
     /// context (and inside the request's span when tracing), and the record goes out once the response is written.
+    /// The observation of a request answered at once is the next request's (``SpareObservation``).
     nonisolated func dispatchObserved(
         _ request: Request,
         on stream: StreamID,
         writer: any ResponseWriter,
         observing: RequestObserving
     ) {
+        var observation = observing.spareObservation.take()
+        self.dispatchObserved(request, on: stream, writer: writer, observing: observing, observation: observation)
+        observing.spareObservation.keep(&observation)
+    }
+
+    private nonisolated func dispatchObserved(
+        _ request: Request,
+        on stream: StreamID,
+        writer: any ResponseWriter,
+        observing: RequestObserving,
+        observation: RequestObservation
+    ) {
         let observed = ObservedRequest(
             method: request.method,
-            path: request.path,
-            start: .now,
-            observation: RequestObservation(),
+            path: observing.wantsRecords ? request.path : nil,
+            start: NIODeadline.now().uptimeNanoseconds,
+            observation: observation,
             span: observing.tracer?.start(request)
         )
         let context = RequestContext(
@@ -84,6 +113,15 @@ extension Connection {
     private nonisolated func report(_ observed: ObservedRequest, status: Int, bodyBytes: Int) {
         guard let observing = self.observing else { return }
         let observation = observed.observation
+        let nanoseconds = Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds &- observed.start)
+        observing.metrics?.record(
+            route: observation.route,
+            method: observed.method,
+            status: status,
+            http2: self.info.httpVersion == .http2,
+            nanoseconds: nanoseconds
+        )
+        guard observing.wantsRecords else { return }
         let record = RequestRecord(
             listener: observing.listener,
             connection: self.info,
@@ -92,7 +130,7 @@ extension Connection {
             route: observation.route,
             status: status,
             bodyBytes: bodyBytes,
-            duration: .now - observed.start,
+            duration: .nanoseconds(nanoseconds),
             policy: observation.policy,
             decision: observation.decision,
             reason: observation.reason
@@ -103,7 +141,15 @@ extension Connection {
 
     /// Transport answered a request itself, before or instead of dispatching it (400, 408, 413, 431, …).
     nonisolated func answeredItself(status: HTTPResponse.Status, bodyBytes: Int, request: HTTPRequest?) {
-        guard let observing = self.observing, let observer = observing.observer else { return }
+        guard let observing = self.observing else { return }
+        observing.metrics?.record(
+            route: "",
+            method: request?.method,
+            status: status.code,
+            http2: self.info.httpVersion == .http2,
+            nanoseconds: 0
+        )
+        guard let observer = observing.observer else { return }
         let target = request.map { Request(head: $0) }
         observer.observe(
             RequestRecord(

@@ -51,6 +51,11 @@ public struct ConnectionInfo: Sendable {
 
     private let storage: Storage
 
+    /// Whether `other` is a copy of these facts (the same connection), not merely equal ones.
+    package func isSame(as other: ConnectionInfo) -> Bool {
+        self.storage === other.storage
+    }
+
     /// A number unique to this connection within the process, for logs.
     public var id: UInt64 { self.storage.id }
     /// The client's address.

@@ -5,19 +5,28 @@
 /// connection reads them once the response is written.
 ///
 /// `@unchecked Sendable`: written by the request's chain and read by its connection after the chain returned, both
-/// on the connection's event loop; the chain's return orders the reads after the writes.
+/// on the connection's event loop; the chain's return orders the reads after the writes. For the same reason its
+/// fields skip the runtime's exclusivity checks (`@exclusivity(unchecked)`), which cost more than the writes.
 public final class RequestObservation: @unchecked Sendable {
     /// The matched route's configured pattern; empty when no route matched.
-    public var route = ""
+    @exclusivity(unchecked) public var route = ""
     /// The name of the client-certificate policy that decided.
-    public var policy: String?
+    @exclusivity(unchecked) public var policy: String?
     /// What the policy decided.
-    public var decision = RequestDecision.none
+    @exclusivity(unchecked) public var decision = RequestDecision.none
     /// The policy's reason code (`ok` when allowed).
-    public var reason: String?
+    @exclusivity(unchecked) public var reason: String?
 
     /// An empty observation: no route, no decision.
     public init() {}
+
+    /// Empties the observation for another request of its connection (``SpareObservation``).
+    func reset() {
+        self.route = ""
+        self.policy = nil
+        self.decision = .none
+        self.reason = nil
+    }
 
     /// Records a policy's outcome; the first decision of a request stands (a route's policy runs first).
     public func recordDecision(_ decision: RequestDecision, policy: String, reason: String) {

@@ -21,6 +21,20 @@ public struct RequestObservers: RequestObserver {
         }
     }
 
+    /// `observer` without its request metrics (the first ``RequestMetrics`` in it), which a server's connections
+    /// record without building a record, and those metrics; `nil` for what there is none of.
+    static func separatingMetrics(
+        _ observer: (any RequestObserver)?
+    ) -> (metrics: RequestMetrics?, others: (any RequestObserver)?) {
+        if let metrics = observer as? RequestMetrics { return (metrics, nil) }
+        guard let combined = observer as? RequestObservers,
+            let index = combined.observers.firstIndex(where: { $0 is RequestMetrics })
+        else { return (nil, observer) }
+        var others = combined.observers
+        let metrics = others.remove(at: index) as? RequestMetrics
+        return (metrics, Self.combining(others))
+    }
+
     /// Passes `record` to every observer.
     public func observe(_ record: RequestRecord) {
         for observer in self.observers { observer.observe(record) }
