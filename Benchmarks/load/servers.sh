@@ -25,11 +25,12 @@ start_server() {  # NAME PORT: starts it on CPU 0 and waits until it answers; se
             server_pid=$("$bench/nginx-baseline.sh" pid --dir "$out/nginx") ;;
         gatehouse)
             # GATEHOUSE_CONFIG serves that file (its first listener moved to the port) instead of the embedded
-            # default; setup.sh writes two beside the PKI: gatehouse-metrics-off.yaml and gatehouse-metrics-on.yaml.
+            # default: Benchmarks/load/observe/{nothing,metrics,access-log,both}.yaml are the default as a file with
+            # request metrics and/or the access log on (they name ${BENCH_PKI} and ${BENCH_OUT}).
             local source=(--pki-directory "$gatehouse_pki")
             [ -z "${GATEHOUSE_CONFIG:-}" ] || source=(--config "$GATEHOUSE_CONFIG")
-            taskset -c 0 "$gatehouse_binary" serve --port "$port" "${source[@]}" \
-                --log-level warning >> "$out/gatehouse.log" 2>&1 &
+            BENCH_PKI=$gatehouse_pki BENCH_OUT=$out taskset -c 0 "$gatehouse_binary" serve --port "$port" \
+                "${source[@]}" --log-level warning >> "$out/gatehouse.log" 2>&1 &
             started_pid=$! server_pid=$! ;;
         hummingbird)
             taskset -c 0 "$peer_binary" --port "$port" --cert "$pki/server-chain.pem" --key "$pki/server.key" \

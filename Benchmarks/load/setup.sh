@@ -36,21 +36,6 @@ cp "$pki/client.key" "$gatehouse_pki/client.key"
 cp "$pki/client.pfx" "$gatehouse_pki/client.pfx"
 printf 'bench\n' > "$gatehouse_pki/client.pfx.password"
 chmod 600 "$gatehouse_pki"/*.key "$gatehouse_pki/client.pfx.password"
-# The embedded default as a file (GATEHOUSE_CONFIG=…-metrics-off.yaml), and the same with the admin listener, whose
-# Prometheus registry then receives every metric (…-metrics-on.yaml): to measure what metrics cost under load.
-for admin in off on; do
-    {
-        echo "listeners:"
-        echo "  - { host: 127.0.0.1, port: 8443, tls: { certificate: server.crt, privateKey: server.key } }"
-        echo "policies:"
-        echo "  development: { trustedCAs: [ca.crt] }"
-        echo "routes:"
-        echo "  - { path: /api/hello, function: hello, policy: development }"
-        echo "  - { path: /api/whoami, function: whoami, policy: development }"
-        echo "  - { path: /healthz, function: health }"
-        [ "$admin" = off ] || echo "admin: { host: 127.0.0.1, port: 9108 }"
-    } > "$gatehouse_pki/gatehouse-metrics-$admin.yaml"
-done
 
 # Built as deployed: release, with the Swift runtime and Foundation linked statically (what Vapor's and
 # Hummingbird's Dockerfile templates do). The dynamic build maps ~9 MiB more of shared libraries at start.
