@@ -116,6 +116,17 @@ struct AdminInProcessTests {
         _ = await running.result
     }
 
+    /// A service for `file` whose metrics go to a registry of the test's own.
+    private static func serviceWithRegistry(_ file: String) throws -> (GatehouseService, PrometheusCollectorRegistry) {
+        let registry = PrometheusCollectorRegistry()
+        let service = try GatehouseService(
+            configurationFile: file,
+            logger: TestServer.quietLogger,
+            metricsFactory: PrometheusMetricsFactory(registry: registry)
+        )
+        return (service, registry)
+    }
+
     @Test func decisionsAreStillCountedAfterAReload() async throws {
         let folder = try ConfigurationFolder()
         let file = try folder.write(
@@ -132,20 +143,13 @@ struct AdminInProcessTests {
             admin: { host: 127.0.0.1, port: 0 }
             """
         )
-        let registry = PrometheusCollectorRegistry()
-        let service = try GatehouseService(
-            configurationFile: file,
-            logger: TestServer.quietLogger,
-            metricsFactory: PrometheusMetricsFactory(registry: registry)
-        )
+        let (service, registry) = try Self.serviceWithRegistry(file)
         let port = try #require(try await service.server.start().first?.port)
         let pki = folder.pki
         // A new curl process per request: a new connection, so a new decision each time.
         let client = Curl(caFile: pki.rootCAFile, clientCertificate: (pki.client.chainFile, pki.client.keyFile))
         func allowed() -> Double? {
-            var buffer = [UInt8]()
-            registry.emit(into: &buffer)
-            return PrometheusText(String(decoding: buffer, as: UTF8.self)).value(
+            PrometheusText(registry.emitToString()).value(
                 "gatehouse_client_certificate_decisions_total",
                 ["policy": "partners", "result": "allowed", "reason": "ok"]
             )
@@ -174,17 +178,10 @@ struct AdminInProcessTests {
             admin: { host: 127.0.0.1, port: 0 }
             """
         )
-        let registry = PrometheusCollectorRegistry()
-        let service = try GatehouseService(
-            configurationFile: file,
-            logger: TestServer.quietLogger,
-            metricsFactory: PrometheusMetricsFactory(registry: registry)
-        )
+        let (service, registry) = try Self.serviceWithRegistry(file)
         let port = try #require(try await service.server.start().first?.port)
         func value(_ name: String) -> Double? {
-            var buffer = [UInt8]()
-            registry.emit(into: &buffer)
-            return PrometheusText(String(decoding: buffer, as: UTF8.self)).value(name, ["listener": "public"])
+            PrometheusText(registry.emitToString()).value(name, ["listener": "public"])
         }
         // Plain TCP connections that send nothing: admitted (or refused) at accept, before any TLS.
         let connections = try (0..<5).map { _ in try TCPConnection(port: port) }
