@@ -63,11 +63,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n "$want_files"
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((idle + 256)) ] ||
     { echo "bench.sh: ulimit -n is $(ulimit -n), too low for $idle idle connections" >&2; exit 1; }
 
-if [[ " ${servers[*]} " == *" hummingbird "* ]]; then
-    echo "bench.sh: building the Hummingbird peer (release, static Swift stdlib like gatehouse)" >&2
-    (cd "$root" && swift build -c release --static-swift-stdlib --package-path Benchmarks --product HummingbirdPeer >/dev/null)
-    peer_binary="$(cd "$root" && swift build -c release --package-path Benchmarks --show-bin-path)/HummingbirdPeer"
-fi
+build_peer_if_named "${servers[@]}"
 
 out="$work/run-$(date +%Y%m%d-%H%M%S)${GATEHOUSE_BINARY:+-$(basename "$GATEHOUSE_BINARY")}"
 mkdir -p "$out"

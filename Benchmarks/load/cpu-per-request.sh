@@ -27,10 +27,7 @@ case "$mode" in h1|h2) ;; *) echo "cpu-per-request.sh: --mode is h1 or h2" >&2; 
 
 # shellcheck source=setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-if [[ " ${servers[*]} " == *" hummingbird "* ]]; then
-    (cd "$root" && swift build -c release --static-swift-stdlib --package-path Benchmarks --product HummingbirdPeer >/dev/null)
-    peer_binary="$(cd "$root" && swift build -c release --package-path Benchmarks --show-bin-path)/HummingbirdPeer"
-fi
+build_peer_if_named "${servers[@]}"
 out="$work/cpu-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 port=8446 url="https://127.0.0.1:8446/api/hello?name=bench"

@@ -35,13 +35,10 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+setup_tools="gnuplot:gnuplot-nox"  # the plot; setup.sh installs it with the rest
 # shellcheck source=setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 here="$root/Benchmarks/load"
-command -v gnuplot >/dev/null || {
-    echo "scaling.sh: installing gnuplot-nox with apt-get" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null
-}
 
 max_conns=0
 for c in "${connections[@]}"; do [ "$c" -gt "$max_conns" ] && max_conns=$c; done
@@ -49,12 +46,7 @@ want_files=$((max_conns * 2 + 1024))
 if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$want_files" ]; then ulimit -Hn "$want_files" || true; fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n "$want_files"
 
-peer_binary=${PEER_BINARY:-}
-if [ -z "$peer_binary" ] && [[ " ${servers[*]} " == *" hummingbird "* ]]; then
-    echo "scaling.sh: building the Hummingbird peer (release, static Swift stdlib like gatehouse)" >&2
-    (cd "$root" && swift build -c release --static-swift-stdlib --package-path Benchmarks --product HummingbirdPeer >/dev/null)
-    peer_binary="$(cd "$root" && swift build -c release --package-path Benchmarks --show-bin-path)/HummingbirdPeer"
-fi
+build_peer_if_named "${servers[@]}"
 
 out="$work/scaling-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"

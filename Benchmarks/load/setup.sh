@@ -48,3 +48,13 @@ else
     (cd "$root" && swift build -c release --static-swift-stdlib --product gatehouse >/dev/null)
     gatehouse_binary="$(cd "$root" && swift build -c release --show-bin-path)/gatehouse"
 fi
+
+# Sets peer_binary when the servers named ($@) include hummingbird: PEER_BINARY when given, else the Hummingbird
+# peer built in release mode with the static Swift stdlib, like gatehouse.
+build_peer_if_named() {
+    peer_binary=${PEER_BINARY:-}
+    [ -z "$peer_binary" ] && [[ " $* " == *" hummingbird "* ]] || return 0
+    echo "$(basename "$0"): building the Hummingbird peer (release, static Swift stdlib like gatehouse)" >&2
+    (cd "$root" && swift build -c release --static-swift-stdlib --package-path Benchmarks --product HummingbirdPeer >/dev/null)
+    peer_binary="$(cd "$root" && swift build -c release --package-path Benchmarks --show-bin-path)/HummingbirdPeer"
+}
