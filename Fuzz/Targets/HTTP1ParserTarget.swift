@@ -14,15 +14,7 @@
         static let maxBodySize = 256
 
         static func run(_ input: UnsafeRawBufferPointer) {
-            let whole = Self.events(input, pieceSizes: { _ in input.count })
-            let byteByByte = Self.events(input, pieceSizes: { _ in 1 })
-            var state = input.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 }  // FNV-1a
-            let varied = Self.events(input) { _ in
-                state = state &* 1_103_515_245 &+ 12_345
-                return Int(state >> 16) % 64 + 1
-            }
-            precondition(whole == byteByByte, "split into bytes: \(byteByByte)\nin one piece: \(whole)")
-            precondition(whole == varied, "split into pieces: \(varied)\nin one piece: \(whole)")
+            let whole = InputSplits.sameEvents(input) { Self.events(input, pieceSizes: $0) }
             Self.drive(whole)
         }
 
@@ -30,14 +22,9 @@
         /// pieces merged (how the bytes arrive may split a body differently, never change it).
         static func events(_ input: UnsafeRawBufferPointer, pieceSizes: (Int) -> Int) -> [ParserEvent] {
             var parser = HTTP1RequestParser(maxHeadSize: Self.maxHeadSize)
-            var buffer = ByteBuffer()
             var events: [ParserEvent] = []
-            var offset = 0
-            while offset < input.count {
-                let end = min(input.count, offset + max(1, pieceSizes(offset)))
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: input[offset..<end]))
-                offset = end
-                if Self.drain(&parser, &buffer, into: &events) { return events }
+            _ = InputSplits.feed(input, pieceSizes: pieceSizes) { buffer in
+                Self.drain(&parser, &buffer, into: &events)
             }
             return events
         }

@@ -15,15 +15,7 @@ enum HTTP1ResponseTarget {
 
     static func run(_ input: UnsafeRawBufferPointer) {
         for toHead in [false, true] {
-            let whole = Self.events(input, toHead: toHead, pieceSizes: { _ in input.count })
-            let byteByByte = Self.events(input, toHead: toHead, pieceSizes: { _ in 1 })
-            var state = input.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 }  // FNV-1a
-            let varied = Self.events(input, toHead: toHead) { _ in
-                state = state &* 1_103_515_245 &+ 12_345
-                return Int(state >> 16) % 64 + 1
-            }
-            precondition(whole == byteByByte, "split into bytes: \(byteByByte)\nin one piece: \(whole)")
-            precondition(whole == varied, "split into pieces: \(varied)\nin one piece: \(whole)")
+            let whole = InputSplits.sameEvents(input) { Self.events(input, toHead: toHead, pieceSizes: $0) }
             Self.checkGrammar(whole, toHead: toHead)
         }
     }
@@ -37,15 +29,11 @@ enum HTTP1ResponseTarget {
     ) -> [ResponseEvent] {
         var parser = HTTP1ResponseParser(maxHeadSize: Self.maxHeadSize)
         parser.expectResponse(toHead: toHead)
-        var buffer = ByteBuffer()
         var events: [ResponseEvent] = []
-        var offset = 0
-        while offset < input.count {
-            let end = min(input.count, offset + max(1, pieceSizes(offset)))
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: input[offset..<end]))
-            offset = end
-            if Self.drain(&parser, &buffer, toHead: toHead, into: &events) { return events }
+        let failed = InputSplits.feed(input, pieceSizes: pieceSizes) { buffer in
+            Self.drain(&parser, &buffer, toHead: toHead, into: &events)
         }
+        if failed { return events }
         events.append(.closed(completesResponse: parser.connectionClosed()))
         return events
     }
