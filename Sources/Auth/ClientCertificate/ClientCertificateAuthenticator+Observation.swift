@@ -12,7 +12,8 @@ extension ClientCertificateAuthenticator {
     /// Records the policy's name and what it decided: `allowed` (reason `ok`), `reported` (report mode) or `refused`
     /// (with the reason code; no certificate is `no_certificate`).
     private func note(_ answer: ConnectionDecision.Answer, in observation: RequestObservation) {
-        let policy = self.policy.current.policy.name
+        // The monitor's name is the policy's, fixed at start: no lock on the policy handle per request.
+        let policy = self.monitor.policy
         switch answer {
         case .authenticated:
             observation.recordDecision(.allowed, policy: policy, reason: "ok")
