@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCertificateAuthority
 import GatehouseCertificates
+import GatehouseTransport
 import TestSupport
 import Testing
 
@@ -184,6 +185,15 @@ struct AdminEndToEndTests {
                 == server.crl.nextUpdate?.timeIntervalSince1970
         )
 
+        // The request histogram of the service's own factory has the bounds for seconds, 1 ms to 5 s.
+        let duration = "gatehouse_request_duration_seconds_bucket"
+        let hello = ["listener": "public", "route": "/api/hello", "protocol": "h2"]
+        let bounds = metrics.samples(duration, hello).compactMap { $0.labels["le"] }
+        #expect(bounds == RequestMetrics.durationBuckets.map { "\($0)" } + ["+Inf"], "\(bounds)")
+        #expect(metrics.value(duration, hello.merging(["le": "5.0"]) { $1 }) == 3)
+        #expect(
+            metrics.value("gatehouse_requests_total", hello.merging(["method": "GET", "status": "403"]) { $1 }) == 2
+        )
         #expect(metrics.value("gatehouse_config_reloads_total", ["result": "success"]) == 0)
         #expect(metrics.value("gatehouse_config_reloads_total", ["result": "failure"]) == 0)
         #expect(metrics.value("gatehouse_config_generation") == 1)

@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseClient
 import GatehouseConfiguration
+import GatehouseRouting
 import GatehouseTransport
 import HTTPTypes
 import NIOCore
@@ -194,6 +195,50 @@ struct RequestMetricsEndToEndTests {
         #expect(
             samples.value("gatehouse_requests_total", labels + ["route": "", "method": "GET", "status": "404"]) == 1
         )
+    }
+
+    /// A function that suspends gets a task: with nothing but metrics observing, such a request is counted when its
+    /// task's response is written, with the time it took.
+    @Test(arguments: [ClientConfiguration.HTTPVersionPreference.http1_1, .http2])
+    func aRequestAnsweredByATaskIsCountedWithItsDuration(_ version: ClientConfiguration.HTTPVersionPreference)
+        async throws
+    {
+        struct Pause: Function {
+            func respond(to request: Request, context: RequestContext) async throws -> Response {
+                try await Task.sleep(for: .milliseconds(20))
+                return .text("later")
+            }
+        }
+        let folder = try ConfigurationFolder()
+        let file = try folder.write(Self.yaml + "\n  - { path: /api/pause, function: pause, policy: partners }\n")
+        var functions = FunctionRegistry.builtIn
+        functions.register("pause", Pause())
+        let registry = PrometheusCollectorRegistry()
+        let service = try GatehouseService(
+            configurationFile: file,
+            functions: functions,
+            logger: TestServer.quietLogger,
+            metricsFactory: PrometheusMetricsFactory(registry: registry)
+        )
+        let port = try await service.server.start().first?.port ?? 0
+        let partner = try Self.client(version, pki: folder.pki, identity: folder.pki.client)
+        do {
+            for _ in 0..<3 {
+                #expect(try await partner.execute(.get, "https://127.0.0.1:\(port)/api/pause").bodyText == "later")
+            }
+        } catch {
+            await partner.shutdown()
+            await service.server.shutdown()
+            throw error
+        }
+        await partner.shutdown()
+        await service.server.shutdown()
+        let samples = PrometheusSamples(registry.emitToString())
+        let labels = ["listener": "public", "protocol": version == .http2 ? "h2" : "http/1.1", "route": "/api/pause"]
+        #expect(samples.value("gatehouse_requests_total", labels + ["method": "GET", "status": "200"]) == 3)
+        #expect(samples.value("gatehouse_request_duration_seconds_count", labels) == 3)
+        let seconds = try #require(samples.value("gatehouse_request_duration_seconds_sum", labels))
+        #expect(seconds >= 0.06, "the three pauses are in the durations: \(seconds)")
     }
 
     /// The requests the test counts, on each HTTP version.

@@ -1,11 +1,11 @@
 import GatehouseTransport
 
 extension ClientCertificateAuthenticator {
-    /// The connection's answer, noted in the request's observation (for its access-log line, metrics and span) when
-    /// something observes requests.
+    /// The connection's answer, noted in the request's observation (for its access-log line and span) when something
+    /// reads it.
     func observedAnswer(for context: RequestContext) -> ConnectionDecision.Answer {
         let answer = self.answer(for: context)
-        if let observation = context.observation { self.note(answer, in: observation) }
+        if let observation = context.observation, observation.wantsDecision { self.note(answer, in: observation) }
         return answer
     }
 

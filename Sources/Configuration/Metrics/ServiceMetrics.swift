@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseAuth
+import GatehouseTransport
 import Logging
 import Metrics
 
@@ -33,7 +34,9 @@ final class ServiceMetrics: Sendable {
         if let factory { return factory }
         let system = MetricsSystem.factory
         if system is PrometheusMetricsFactory || !hasAdmin { return system }
-        return PrometheusMetricsFactory(registry: PrometheusCollectorRegistry())
+        var own = PrometheusMetricsFactory(registry: PrometheusCollectorRegistry())
+        own.valueHistogramBuckets[RequestMetrics.requestDuration] = RequestMetrics.durationBuckets
+        return own
     }
 
     init(factory: any MetricsFactory, expiryWarning: Duration, logger: Logger) {

@@ -46,7 +46,8 @@ struct ObservedRequest: Sendable {
 
 extension Connection {
     /// ``dispatch(_:on:writer:)`` when something observes: the chain runs with a ``RequestObservation`` in its
-    /// context (and inside the request's span when tracing), and the record goes out once the response is written.
+    /// context (and inside the request's span when tracing), and the record (or, with nothing but request metrics,
+    /// the count) goes out once the response is written.
     /// The observation of a request answered at once is the next request's (``SpareObservation``).
     nonisolated func dispatchObserved(
         _ request: Request,
@@ -54,9 +55,51 @@ extension Connection {
         writer: any ResponseWriter,
         observing: RequestObserving
     ) {
-        var observation = observing.spareObservation.take()
-        self.dispatchObserved(request, on: stream, writer: writer, observing: observing, observation: observation)
+        var observation = observing.spareObservation.take(wantsDecision: observing.wantsRecords)
+        if observing.wantsRecords {
+            self.dispatchObserved(request, on: stream, writer: writer, observing: observing, observation: observation)
+        } else {
+            self.dispatchMetered(request, on: stream, writer: writer, observing: observing, observation: observation)
+        }
         observing.spareObservation.keep(&observation)
+    }
+
+    /// ``dispatchObserved(_:on:writer:observing:)`` when request metrics are all that observe: no record, no span,
+    /// so a request answered at once is counted straight from its route and status.
+    private nonisolated func dispatchMetered(
+        _ request: Request,
+        on stream: StreamID,
+        writer: any ResponseWriter,
+        observing: RequestObserving,
+        observation: RequestObservation
+    ) {
+        let start = NIODeadline.now().uptimeNanoseconds
+        let context = RequestContext(
+            connection: self.info,
+            connectionStore: ConnectionStore(connection: self),
+            observation: observation
+        )
+        if let response = self.respondImmediately(to: request, context: context) {
+            let status = response.status.code
+            writer.write(response, for: stream)
+            observing.metrics?.record(
+                route: observation.route,
+                method: request.method,
+                status: status,
+                http2: self.info.httpVersion == .http2,
+                nanoseconds: Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds &- start)
+            )
+            return
+        }
+        let observed = ObservedRequest(
+            method: request.method,
+            path: nil,
+            start: start,
+            observation: observation,
+            span: nil
+        )
+        let writer = NIOLoopBound(writer, eventLoop: self.eventLoop)
+        self.assumeIsolated { $0.received(request, context: context, on: stream, writer: writer, observed: observed) }
     }
 
     private nonisolated func dispatchObserved(

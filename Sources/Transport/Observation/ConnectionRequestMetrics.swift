@@ -10,28 +10,46 @@ import Metrics
 ///
 /// `@unchecked Sendable`: used only on its connection's event loop.
 final class ConnectionRequestMetrics: @unchecked Sendable {
-    /// The most label sets kept per instrument kind and connection.
+    /// The most label sets kept per connection.
     static let maxEntries = 16
 
-    private struct CounterEntry {
+    /// The instruments of one label set: the counter's labels decide, the histogram's are a subset of them.
+    ///
+    /// A class: the lookup copies one reference per entry it looks at, where copying a struct retained each field.
+    private final class Entry {
         let route: String
-        let method: String?
+        let method: HTTPRequest.Method?
         let status: Int
         let http2: Bool
         let counter: Counter
-    }
+        let histogram: any RecorderHandler
 
-    private struct TimerEntry {
-        let route: String
-        let http2: Bool
-        let timer: CoreMetrics.Timer
+        init(
+            route: String,
+            method: HTTPRequest.Method?,
+            status: Int,
+            http2: Bool,
+            counter: Counter,
+            histogram: any RecorderHandler
+        ) {
+            self.route = route
+            self.method = method
+            self.status = status
+            self.http2 = http2
+            self.counter = counter
+            self.histogram = histogram
+        }
+
+        func matches(route: String, method: HTTPRequest.Method?, status: Int, http2: Bool) -> Bool {
+            self.status == status && self.http2 == http2 && self.route == route && self.method == method
+        }
     }
 
     private let metrics: RequestMetrics
     private let listener: String
     // `@exclusivity(unchecked)`: only ever accessed from the connection's event loop, never re-entrantly.
-    @exclusivity(unchecked) private var counters: [CounterEntry] = []
-    @exclusivity(unchecked) private var timers: [TimerEntry] = []
+    @exclusivity(unchecked) private var entries: [Entry] = []
+    @exclusivity(unchecked) private var last: Entry?
 
     /// The instruments of a connection on `listener` (its name in records).
     init(metrics: RequestMetrics, listener: String) {
@@ -41,41 +59,39 @@ final class ConnectionRequestMetrics: @unchecked Sendable {
 
     /// Counts a request and records its duration, as ``RequestMetrics/observe(_:)`` does for a record.
     func record(route: String, method: HTTPRequest.Method?, status: Int, http2: Bool, nanoseconds: Int64) {
-        self.counter(route: route, method: method?.rawValue, status: status, http2: http2).increment()
-        self.timer(route: route, http2: http2).recordNanoseconds(nanoseconds)
+        let entry = self.entry(route: route, method: method, status: status, http2: http2)
+        entry.counter.increment()
+        entry.histogram.record(Double(nanoseconds) / 1e9)
     }
 
-    private func counter(route: String, method: String?, status: Int, http2: Bool) -> Counter {
-        for index in self.counters.indices {
-            let entry = self.counters[index]
-            if entry.status == status && entry.http2 == http2 && entry.route == route && entry.method == method {
-                return entry.counter
-            }
+    /// The instruments of a label set: the last request's (a connection's requests mostly repeat), a kept one, or
+    /// new ones from ``RequestMetrics`` (kept while there is room).
+    private func entry(route: String, method: HTTPRequest.Method?, status: Int, http2: Bool) -> Entry {
+        if let last = self.last, last.matches(route: route, method: method, status: status, http2: http2) {
+            return last
         }
-        let counter = self.metrics.counter(
-            listener: self.listener,
+        for entry in self.entries where entry.matches(route: route, method: method, status: status, http2: http2) {
+            self.last = entry
+            return entry
+        }
+        let entry = Entry(
             route: route,
-            method: RequestMetrics.methodLabel(method),
+            method: method,
             status: status,
-            http2: http2
+            http2: http2,
+            counter: self.metrics.counter(
+                listener: self.listener,
+                route: route,
+                method: RequestMetrics.methodLabel(method?.rawValue),
+                status: status,
+                http2: http2
+            ),
+            histogram: self.metrics.histogram(listener: self.listener, route: route, http2: http2)
         )
-        if self.counters.count < Self.maxEntries {
-            self.counters.append(
-                CounterEntry(route: route, method: method, status: status, http2: http2, counter: counter)
-            )
+        if self.entries.count < Self.maxEntries {
+            self.entries.append(entry)
+            self.last = entry
         }
-        return counter
-    }
-
-    private func timer(route: String, http2: Bool) -> CoreMetrics.Timer {
-        for index in self.timers.indices {
-            let entry = self.timers[index]
-            if entry.http2 == http2 && entry.route == route { return entry.timer }
-        }
-        let timer = self.metrics.timer(listener: self.listener, route: route, http2: http2)
-        if self.timers.count < Self.maxEntries {
-            self.timers.append(TimerEntry(route: route, http2: http2, timer: timer))
-        }
-        return timer
+        return entry
     }
 }

@@ -17,8 +17,14 @@ public final class RequestObservation: @unchecked Sendable {
     /// The policy's reason code (`ok` when allowed).
     @exclusivity(unchecked) public var reason: String?
 
-    /// An empty observation: no route, no decision.
-    public init() {}
+    /// Whether anything reads the decision (``policy``, ``decision``, ``reason``): an access log or a tracer does,
+    /// request metrics do not (the policy's own monitor counts decisions), so authenticators skip noting it.
+    public let wantsDecision: Bool
+
+    /// An empty observation: no route, no decision; `wantsDecision` when something reads the decision.
+    public init(wantsDecision: Bool = true) {
+        self.wantsDecision = wantsDecision
+    }
 
     /// Empties the observation for another request of its connection (``SpareObservation``).
     func reset() {

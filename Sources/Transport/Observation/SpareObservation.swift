@@ -7,9 +7,10 @@ final class SpareObservation: @unchecked Sendable {
     // `@exclusivity(unchecked)`: only ever accessed from the connection's event loop, never re-entrantly.
     @exclusivity(unchecked) private var spare: RequestObservation?
 
-    /// An empty observation: the spare one, or a new one when there is none.
-    func take() -> RequestObservation {
-        guard let observation = self.spare else { return RequestObservation() }
+    /// An empty observation: the spare one, or a new one when there is none (``RequestObservation/wantsDecision``:
+    /// the same for every request of the connection).
+    func take(wantsDecision: Bool) -> RequestObservation {
+        guard let observation = self.spare else { return RequestObservation(wantsDecision: wantsDecision) }
         self.spare = nil
         return observation
     }
