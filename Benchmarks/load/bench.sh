@@ -2,7 +2,7 @@
 # bench.sh - `make bench`: Gatehouse, nginx and the Hummingbird 2 peer under the same mutual-TLS load, in one run.
 #
 #   Benchmarks/load/bench.sh [--reps 3] [--duration 10] [--bursts 10] [--idle 5000] [--resumed 20000] [--servers "gatehouse nginx hummingbird"]
-#                            [--latency-load 0.5 | --no-latency] [--scaling [--scaling-duration 5]]
+#                            [--latency-load 0.5 | --no-latency] [--scaling [--scaling-duration 5]] [--no-gateway]
 #
 # Prepares like compare-nginx.sh (setup.sh: apt installs when missing, the shim and a PKI under .build/bench,
 # gatehouse in release mode), builds the peer (Benchmarks/Peers) in release mode, then for each round (--reps)
@@ -21,6 +21,9 @@
 #      -H 'Connection: close'` under the shim without MTLS_NO_RESUME, so each client's connections after its
 #      first resume its session; at least 90 % must be resumptions and every answer 2xx (Gatehouse's answer is
 #      after the policy, so a resumed session that lost its identity would fail the run with a 403).
+# Then, unless --no-gateway, gateway.sh: Gatehouse as a gateway against nginx as a reverse proxy (client -> proxy ->
+# upstream, the client's certificate forwarded), --reps rounds of --duration seconds, its own table in
+# Benchmarks/results/*-gateway.md, linked from this run's file.
 # With --scaling, scaling.sh then measures throughput and p99 at 1, 10, 100 and 1,000 connections (its own table and
 # PNG plot in Benchmarks/results/, --scaling-duration seconds a point).
 # Every failed request, non-2xx answer, resumed handshake or closed idle connection fails the run (exit 1).
@@ -32,7 +35,7 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 reps=3 duration=10 bursts=10 burst_size=500 idle=5000 resumed_count=20000
-latency_load=0.5 scaling=0 scaling_duration=5
+latency_load=0.5 scaling=0 scaling_duration=5 gateway=1
 servers=(gatehouse nginx hummingbird)
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -46,6 +49,7 @@ while [ $# -gt 0 ]; do
         --no-latency) latency_load=0 ;;
         --scaling) scaling=1 ;;
         --scaling-duration) scaling_duration=$2; shift ;;
+        --no-gateway) gateway=0 ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -289,6 +293,14 @@ echo
 echo "$table"
 echo
 echo "bench.sh: written to ${result_file#"$root"/} (raw output in $out)"
+
+if [ "$gateway" = 1 ] && [[ " ${servers[*]} " == *" gatehouse "* ]] && [[ " ${servers[*]} " == *" nginx "* ]]; then
+    stop_server
+    "$here/gateway.sh" --reps "$reps" --duration "$duration" --tag "$date_tag${GATEHOUSE_BINARY:+-$(basename "$GATEHOUSE_BINARY")}"
+    gateway_file="$date_tag${GATEHOUSE_BINARY:+-$(basename "$GATEHOUSE_BINARY")}-gateway.md"
+    printf '\nGateway run (client -> proxy -> upstream, against nginx as a reverse proxy): [%s](%s).\n' "$gateway_file" \
+        "$gateway_file" >> "$result_file"
+fi
 
 if [ "$scaling" = 1 ]; then
     stop_server
