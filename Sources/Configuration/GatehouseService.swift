@@ -33,7 +33,7 @@ public actor GatehouseService {
     public nonisolated let admin: Server?
     /// What `GET /readyz` answers: ready while the services run, draining once a graceful shutdown started.
     public nonisolated let readiness: Readiness
-    private let metrics: ServiceMetrics
+    let metrics: ServiceMetrics
     /// The admin listener the service was started with: a change needs a restart.
     private let runningAdmin: AdminConfiguration?
     /// The configuration generation: 1 at start, one more per successful reload.

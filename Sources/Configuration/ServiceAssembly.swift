@@ -153,7 +153,7 @@ struct ServiceAssembly {
     func accessLog() throws -> AccessLog? {
         guard let configuration = self.configuration.accessLog else { return nil }
         do {
-            return try AccessLog(configuration, logger: self.logger)
+            return try AccessLog(configuration, logger: self.logger, metricsFactory: self.metricsFactory)
         } catch {
             throw self.error(at: "accessLog.path", "\(error)")
         }

@@ -6,6 +6,7 @@ import GatehouseTransport
 import HTTPTypes
 import Logging
 import NIOCore
+import Prometheus
 import TestSupport
 import Testing
 
@@ -50,9 +51,11 @@ struct AccessLogFileTests {
         let reader = open(fifo, O_RDONLY | O_NONBLOCK)  // held open, never read
         #expect(reader >= 0)
         let limit = 256 * 1024
+        let registry = PrometheusCollectorRegistry()
         let log = try AccessLog(
             AccessLogConfiguration(path: fifo, format: .json, maxBufferedBytes: limit),
-            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            metricsFactory: PrometheusMetricsFactory(registry: registry)
         )
         let record = try Self.record(path: "/api/hello", subject: nil)
         for _ in 0..<20_000 { log.observe(record) }  // about 8 MiB of lines
@@ -67,6 +70,8 @@ struct AccessLogFileTests {
         }
         await log.close()
         close(reader)
+        let dropped = PrometheusText(registry.emitToString()).value(AccessLog.droppedLinesTotal)
+        #expect(dropped == Double(log.droppedLines), "every dropped line is counted in the metric")
     }
 
     @Test func hostilePathsAndSubjectsStayValidJSON() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 public import GatehouseTransport
 public import Logging
+public import Metrics
 
 /// The access log: one line per request (``AccessLogConfiguration``), written by a thread of its own so that an
 /// event loop never waits for the disk.
@@ -31,13 +32,24 @@ public final class AccessLog: RequestObserver, @unchecked Sendable {
     @exclusivity(unchecked) private var clock = AccessLogClock()
     @exclusivity(unchecked) private var connections = AccessLogConnectionCache()
     private let logger: Logger
+    /// `gatehouse_access_log_dropped_lines_total`, counted by the writer thread when it reports drops.
+    private let droppedCounter: Counter?
 
-    /// Opens the log's file (or takes standard output) and starts its writer thread.
+    /// The counter of lines dropped (buffer full) or not written (the file failed).
+    public static let droppedLinesTotal = "gatehouse_access_log_dropped_lines_total"
+
+    /// Opens the log's file (or takes standard output) and starts its writer thread; with `metricsFactory`, dropped
+    /// lines are also counted in ``droppedLinesTotal``.
     /// - Throws: ``AccessLogError`` when the file cannot be opened for appending.
-    public init(_ configuration: AccessLogConfiguration, logger: Logger) throws {
+    public init(
+        _ configuration: AccessLogConfiguration,
+        logger: Logger,
+        metricsFactory: (any MetricsFactory)? = nil
+    ) throws {
         let destination = try AccessLogDestination(path: configuration.path)
         self.configuration = configuration
         self.logger = logger
+        self.droppedCounter = metricsFactory.map { Counter(label: Self.droppedLinesTotal, dimensions: [], factory: $0) }
         self.buffer.reserveCapacity(Self.eagerFlushBytes)
         let thread = Thread { [self] in self.run(writingTo: destination) }
         thread.name = "gatehouse-access-log"
@@ -189,6 +201,7 @@ public final class AccessLog: RequestObserver, @unchecked Sendable {
     private func countUnwritten(_ bytes: [UInt8]) {
         let lines = bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
         self.condition.withLock { self.droppedTotal += lines }
+        self.droppedCounter?.increment(by: lines)
         self.logger.error(
             "access log lines could not be written",
             metadata: [
@@ -198,6 +211,7 @@ public final class AccessLog: RequestObserver, @unchecked Sendable {
     }
 
     private func reportDropped(_ count: Int) {
+        self.droppedCounter?.increment(by: count)
         self.logger.warning(
             "access log lines dropped: the buffer is full (the log is written slower than requests arrive)",
             metadata: ["dropped": "\(count)", "maxBufferedBytes": "\(self.current.maxBufferedBytes)"]

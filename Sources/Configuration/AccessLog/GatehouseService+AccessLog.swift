@@ -28,7 +28,7 @@ extension GatehouseService {
         case (nil, let configuration?):
             let log: AccessLog
             do {
-                log = try AccessLog(configuration, logger: self.logger)
+                log = try AccessLog(configuration, logger: self.logger, metricsFactory: self.metrics.factory)
             } catch {
                 throw ConfigurationError(file: file, keyPath: "accessLog.path", problem: "\(error)")
             }
