@@ -1,0 +1,137 @@
+public import Foundation
+public import GatehouseAuth
+public import GatehouseTransport
+import HTTPTypes
+import JWTKit
+public import Logging
+
+/// Authenticates `Authorization: Bearer <JWT>` access tokens bound to the client certificate (RFC 8705 §3).
+///
+/// A token passes when its signature verifies with a key of the JWKS (ES256 or RS256, chosen by the header's `kid`,
+/// the header's `alg` the key's own), its `iss` is the configured issuer, its `aud` names a configured audience,
+/// `exp` and `nbf` hold within the leeway, it has a `sub`, and its `cnf` claim's `x5t#S256` is the thumbprint of the
+/// client certificate on the connection. The identity is a ``BoundTokenIdentity``.
+///
+/// No bearer token: not applicable, with the challenge 401 `WWW-Authenticate: Bearer`. Any other failure refuses
+/// with 401 `WWW-Authenticate: Bearer error="invalid_token", error_description="…"` and a problem body whose
+/// `reason` is a ``TokenProblem`` code (`token_expired`, `token_binding_mismatch`, …).
+///
+/// ```swift
+/// let tokens = try BoundTokenAuthenticator(
+///     BoundTokenConfiguration(jwks: "/etc/gatehouse/idp.jwks.json", issuer: "https://idp.example", audiences: ["orders-api"]),
+///     logger: logger
+/// )
+/// try routes.add("/api/orders", function: Orders(), middleware: [certificates.middleware(), AuthenticationMiddleware(tokens)])
+/// ```
+public struct BoundTokenAuthenticator: Authenticator {
+    /// The configuration it was made from.
+    public let configuration: BoundTokenConfiguration
+    /// The keys read from ``BoundTokenConfiguration/jwks``.
+    public let keySet: TokenKeySet
+    private let logger: Logger
+    private let now: @Sendable () -> Date
+
+    /// Reads the JWKS file and makes the authenticator.
+    ///
+    /// Reads a file: call at start-up or on reload, never on an event loop.
+    /// - Parameter now: the clock `exp` and `nbf` are checked against.
+    /// - Throws: ``BoundTokenError`` when the JWKS file cannot be read or holds a key it cannot use.
+    public init(
+        _ configuration: BoundTokenConfiguration,
+        logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
+        self.configuration = configuration
+        self.keySet = try TokenKeySet(file: configuration.jwks)
+        self.logger = logger
+        self.now = now
+    }
+
+    /// Checks the request's bearer token; see the type's description.
+    public func authenticate(
+        _ request: Request,
+        context: RequestContext
+    ) async throws -> AuthenticationResult<BoundTokenIdentity> {
+        guard let token = Self.bearerToken(in: request.head.headerFields) else {
+            return .notApplicable(challenge: TokenProblem.missingToken.refusal())
+        }
+        switch await self.validate(token, context: context) {
+        case .success(let identity):
+            return .authenticated(identity)
+        case .failure(let problem):
+            self.logger.info(
+                "bearer token refused",
+                metadata: [
+                    "reason": "\(problem.code)", "client_sha256": "\(context.connection.clientSHA256 ?? "-")",
+                ]
+            )
+            return .refused(problem.refusal())
+        }
+    }
+
+    /// The token of the first `Authorization: Bearer` field (the scheme compared without case, RFC 9110 §11.1).
+    static func bearerToken(in fields: HTTPFields) -> Substring? {
+        for value in fields[values: .authorization] {
+            guard value.count > 7, value.prefix(7).lowercased() == "bearer " else { continue }
+            return value.dropFirst(7).drop(while: { $0 == " " })
+        }
+        return nil
+    }
+
+    /// Every check of the type's description, in order; the first failure is the answer.
+    private func validate(_ token: Substring, context: RequestContext) async -> Result<BoundTokenIdentity, TokenProblem>
+    {
+        guard token.utf8.count <= self.configuration.maxTokenSize else { return .failure(.tokenTooLarge) }
+        let text = String(token)
+        // The header decides the key; jwt-kit parses it (unverified) so that the key set can refuse an unknown kid or
+        // another algorithm before the signature is checked.
+        let header: JWTHeader
+        do {
+            header = try DefaultJWTParser().parse(Array(text.utf8), as: TokenClaims.self).header
+        } catch {
+            return .failure(.malformedToken)
+        }
+        guard let algorithm = header.alg, ["ES256", "RS256"].contains(algorithm) else {
+            return .failure(.unsupportedAlgorithm)
+        }
+        guard header.fields["crit"] == nil else { return .failure(.unsupportedCritical) }
+        guard let kid = header.kid, let keyAlgorithm = self.keySet.algorithm(ofKey: kid) else {
+            return .failure(.unknownKey)
+        }
+        guard keyAlgorithm == algorithm else { return .failure(.unsupportedAlgorithm) }
+        let claims: TokenClaims
+        do {
+            claims = try await self.keySet.verify(text, as: TokenClaims.self)
+        } catch let error as JWTError where error.errorType == .malformedToken {
+            return .failure(.malformedToken)
+        } catch {
+            return .failure(.invalidSignature)
+        }
+        let valid: TokenClaims.Valid
+        switch claims.check(
+            issuer: self.configuration.issuer,
+            audiences: self.configuration.audiences,
+            leeway: self.configuration.leeway,
+            now: self.now()
+        ) {
+        case .success(let checked): valid = checked
+        case .failure(let problem): return .failure(problem)
+        }
+        guard let presented = CertificateBinding.clientThumbprint(context) else {
+            return .failure(.noClientCertificate)
+        }
+        guard presented == valid.confirmation else { return .failure(.bindingMismatch) }
+        return .success(
+            BoundTokenIdentity(
+                subject: valid.subject,
+                issuer: valid.issuer,
+                audiences: valid.audiences,
+                expiresAt: valid.expiresAt,
+                keyID: kid,
+                algorithm: algorithm,
+                certificateThumbprint: valid.confirmation,
+                claims: claims.claims
+            )
+        )
+    }
+}
