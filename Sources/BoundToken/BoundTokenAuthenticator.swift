@@ -52,10 +52,11 @@ public struct BoundTokenAuthenticator: Authenticator {
         _ request: Request,
         context: RequestContext
     ) async throws -> AuthenticationResult<BoundTokenIdentity> {
-        guard let token = Self.bearerToken(in: request.head.headerFields) else {
-            return .notApplicable(challenge: TokenProblem.missingToken.refusal())
-        }
-        switch await self.validate(token, context: context) {
+        let tokens = Self.bearerTokens(in: request.head.headerFields)
+        guard let token = tokens.first else { return .notApplicable(challenge: TokenProblem.missingToken.refusal()) }
+        let result: Result<BoundTokenIdentity, TokenProblem> =
+            tokens.count > 1 ? .failure(.multipleTokens) : await self.validate(token, context: context)
+        switch result {
         case .success(let identity):
             return .authenticated(identity)
         case .failure(let problem):
@@ -69,13 +70,13 @@ public struct BoundTokenAuthenticator: Authenticator {
         }
     }
 
-    /// The token of the first `Authorization: Bearer` field (the scheme compared without case, RFC 9110 §11.1).
-    static func bearerToken(in fields: HTTPFields) -> Substring? {
-        for value in fields[values: .authorization] {
-            guard value.count > 7, value.prefix(7).lowercased() == "bearer " else { continue }
+    /// The tokens of the `Authorization: Bearer` fields (the scheme compared without case, RFC 9110 §11.1); other
+    /// schemes are not this authenticator's.
+    static func bearerTokens(in fields: HTTPFields) -> [Substring] {
+        fields[values: .authorization].compactMap { value in
+            guard value.count > 7, value.prefix(7).lowercased() == "bearer " else { return nil }
             return value.dropFirst(7).drop(while: { $0 == " " })
         }
-        return nil
     }
 
     /// Every check of the type's description, in order; the first failure is the answer.

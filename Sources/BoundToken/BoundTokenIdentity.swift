@@ -20,7 +20,7 @@ public struct BoundTokenIdentity: Sendable, Hashable {
     /// The `cnf` claim's `x5t#S256`: the base64url SHA-256 thumbprint of the certificate the token is bound to.
     public let certificateThumbprint: String
     /// Every claim of the token, by name, as it carried them (`scope`, `client_id`, custom claims).
-    public let claims: [String: ClaimValue]
+    public let claims: [String: TokenClaimValue]
 
     /// Creates an identity; the authenticator makes them from verified tokens.
     public init(
@@ -31,7 +31,7 @@ public struct BoundTokenIdentity: Sendable, Hashable {
         keyID: String,
         algorithm: String,
         certificateThumbprint: String,
-        claims: [String: ClaimValue]
+        claims: [String: TokenClaimValue]
     ) {
         self.subject = subject
         self.issuer = issuer

@@ -6,10 +6,10 @@ import JWTKit
 /// `verify(using:)` checks nothing: ``TokenClaims/check(issuer:audiences:leeway:now:)`` does, with the
 /// authenticator's clock and leeway, so that each failure has its own reason.
 struct TokenClaims: JWTPayload {
-    let claims: [String: ClaimValue]
+    let claims: [String: TokenClaimValue]
 
     init(from decoder: any Decoder) throws {
-        self.claims = try [String: ClaimValue](from: decoder)
+        self.claims = try [String: TokenClaimValue](from: decoder)
     }
 
     func encode(to encoder: any Encoder) throws {

@@ -14,6 +14,12 @@ public struct TokenProblem: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The request has no `Authorization: Bearer` credential.
     public static let missingToken = TokenProblem(code: "missing_token", message: "A bearer token is required")
+    /// More than one `Authorization: Bearer` field: which one counts would be a guess (RFC 6750 §3.1
+    /// `invalid_request`, 400).
+    public static let multipleTokens = TokenProblem(
+        code: "multiple_tokens",
+        message: "The request carries more than one bearer token"
+    )
     /// The token is longer than `maxTokenSize`.
     public static let tokenTooLarge = TokenProblem(code: "token_too_large", message: "The token is too large")
     /// Not a JWS compact serialisation, or its header or claims are not JSON objects.
@@ -76,20 +82,26 @@ public struct TokenProblem: Error, Sendable, Hashable, CustomStringConvertible {
     /// The code and the message.
     public var description: String { "\(self.code): \(self.message)" }
 
-    /// The 401 for this problem: `WWW-Authenticate: Bearer` — with `error="invalid_token"` and the message, unless
-    /// the request had no token (RFC 6750 §3.1) — and an `application/problem+json` body whose `reason` is ``code``.
+    /// The response for this problem (RFC 6750 §3.1): 401 `WWW-Authenticate: Bearer` when the request had no token,
+    /// 400 with `error="invalid_request"` for several, else 401 with `error="invalid_token"`; each with the message
+    /// as `error_description` and an `application/problem+json` body whose `reason` is ``code``.
     func refusal() -> AuthenticationRefusal {
         var challenge = "Bearer"
-        if self != .missingToken {
+        var status = 401
+        var title = "Unauthorized"
+        if self == .multipleTokens {
+            (status, title) = (400, "Invalid request")
+            challenge += #" error="invalid_request", error_description="\#(self.message)""#
+        } else if self != .missingToken {
+            title = "Invalid token"
             challenge += #" error="invalid_token", error_description="\#(self.message)""#
         }
-        let title = self == .missingToken ? "Unauthorized" : "Invalid token"
-        let body = TokenProblemBody(title: title, status: 401, detail: self.message, reason: self.code)
+        let body = TokenProblemBody(title: title, status: status, detail: self.message, reason: self.code)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = (try? encoder.encode(body)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let response = Response(
-            status: HTTPResponse.Status(code: 401, reasonPhrase: title),
+            status: HTTPResponse.Status(code: status, reasonPhrase: title),
             headerFields: [.contentType: "application/problem+json", .wwwAuthenticate: challenge],
             body: ByteBuffer(string: json)
         )

@@ -95,6 +95,31 @@ import Testing
             #expect(response.head.headerFields[.wwwAuthenticate] == "Bearer")
             #expect(response.head.headerFields[.contentType] == "application/problem+json")
             #expect(response.bodyText.contains(#""reason":"missing_token""#))
+            // Another scheme is not a bearer token: the same challenge.
+            let basic = try await server.client(.client("alice"), httpVersion: version).get(
+                "/api/orders",
+                headerFields: [.authorization: "Basic YWxpY2U6c2VjcmV0"]
+            )
+            #expect(basic.status.code == 401)
+            #expect(basic.head.headerFields[.wwwAuthenticate] == "Bearer")
+        }
+    }
+
+    @Test(arguments: versions)
+    func twoBearerTokensAreAnInvalidRequest(version: ClientConfiguration.HTTPVersionPreference) async throws {
+        try await self.withTokenServer { server, issuer in
+            let token = try await issuer.token(boundTo: try server.pki.client(named: "alice").certificate)
+            var fields = HTTPFields()
+            fields.append(HTTPField(name: .authorization, value: "Bearer \(token)"))
+            fields.append(HTTPField(name: .authorization, value: "Bearer \(token)"))
+            let response = try await server.client(.client("alice"), httpVersion: version).get(
+                "/api/orders",
+                headerFields: fields
+            )
+            #expect(response.status.code == 400)
+            let challenge = response.head.headerFields[.wwwAuthenticate] ?? ""
+            #expect(challenge.hasPrefix(#"Bearer error="invalid_request""#))
+            #expect(response.bodyText.contains(#""reason":"multiple_tokens""#))
         }
     }
 

@@ -1,6 +1,6 @@
 /// One JSON value of a token's claims, as the token carried it: what a function reads from
 /// ``BoundTokenIdentity/claims``.
-public enum ClaimValue: Sendable, Hashable, Codable {
+public enum TokenClaimValue: Sendable, Hashable, Codable {
     /// A JSON string.
     case string(String)
     /// A JSON number.
@@ -8,9 +8,9 @@ public enum ClaimValue: Sendable, Hashable, Codable {
     /// `true` or `false`.
     case bool(Bool)
     /// A JSON array.
-    case array([ClaimValue])
+    case array([TokenClaimValue])
     /// A JSON object.
-    case object([String: ClaimValue])
+    case object([String: TokenClaimValue])
     /// `null`.
     case null
 
@@ -25,10 +25,10 @@ public enum ClaimValue: Sendable, Hashable, Codable {
             self = .number(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
-        } else if let value = try? container.decode([ClaimValue].self) {
+        } else if let value = try? container.decode([TokenClaimValue].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: ClaimValue].self))
+            self = .object(try container.decode([String: TokenClaimValue].self))
         }
     }
 
@@ -58,7 +58,7 @@ public enum ClaimValue: Sendable, Hashable, Codable {
     }
 
     /// The members, when the value is an object.
-    public var objectValue: [String: ClaimValue]? {
+    public var objectValue: [String: TokenClaimValue]? {
         if case .object(let value) = self { return value }
         return nil
     }
