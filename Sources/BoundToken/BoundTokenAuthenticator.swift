@@ -70,6 +70,27 @@ public struct BoundTokenAuthenticator: Authenticator {
         }
     }
 
+    /// The key the token's header names, when the key set has it and the header's `alg` is that key's. jwt-kit parses
+    /// the header (unverified) so that an unknown `kid` or another algorithm is refused before any signature is
+    /// checked.
+    private func signingKey(of token: String) -> Result<TokenKeySet.Key, TokenProblem> {
+        let header: JWTHeader
+        do {
+            header = try DefaultJWTParser().parse(Array(token.utf8), as: TokenClaims.self).header
+        } catch {
+            return .failure(.malformedToken)
+        }
+        guard let algorithm = header.alg, ["ES256", "RS256"].contains(algorithm) else {
+            return .failure(.unsupportedAlgorithm)
+        }
+        guard header.fields["crit"] == nil else { return .failure(.unsupportedCritical) }
+        guard let kid = header.kid, let keyAlgorithm = self.keySet.algorithm(ofKey: kid) else {
+            return .failure(.unknownKey)
+        }
+        guard keyAlgorithm == algorithm else { return .failure(.unsupportedAlgorithm) }
+        return .success(TokenKeySet.Key(id: kid, algorithm: algorithm))
+    }
+
     /// The tokens of the `Authorization: Bearer` fields (the scheme compared without case, RFC 9110 §11.1); other
     /// schemes are not this authenticator's.
     static func bearerTokens(in fields: HTTPFields) -> [Substring] {
@@ -84,22 +105,12 @@ public struct BoundTokenAuthenticator: Authenticator {
     {
         guard token.utf8.count <= self.configuration.maxTokenSize else { return .failure(.tokenTooLarge) }
         let text = String(token)
-        // The header decides the key; jwt-kit parses it (unverified) so that the key set can refuse an unknown kid or
-        // another algorithm before the signature is checked.
-        let header: JWTHeader
-        do {
-            header = try DefaultJWTParser().parse(Array(text.utf8), as: TokenClaims.self).header
-        } catch {
-            return .failure(.malformedToken)
+        let kid: String
+        let algorithm: String
+        switch self.signingKey(of: text) {
+        case .success(let key): (kid, algorithm) = (key.id, key.algorithm)
+        case .failure(let problem): return .failure(problem)
         }
-        guard let algorithm = header.alg, ["ES256", "RS256"].contains(algorithm) else {
-            return .failure(.unsupportedAlgorithm)
-        }
-        guard header.fields["crit"] == nil else { return .failure(.unsupportedCritical) }
-        guard let kid = header.kid, let keyAlgorithm = self.keySet.algorithm(ofKey: kid) else {
-            return .failure(.unknownKey)
-        }
-        guard keyAlgorithm == algorithm else { return .failure(.unsupportedAlgorithm) }
         let claims: TokenClaims
         do {
             claims = try await self.keySet.verify(text, as: TokenClaims.self)
