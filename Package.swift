@@ -23,6 +23,7 @@ let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 let tracing: Target.Dependency = .product(name: "Tracing", package: "swift-distributed-tracing")
+let jwtKit: Target.Dependency = .product(name: "JWTKit", package: "jwt-kit")
 
 let package = Package(
     name: "gatehouse",
@@ -44,6 +45,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        // Certificate-bound access tokens (RFC 8705): JWT and JWKS parsing and ES256/RS256 signatures.
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         // `swift package generate-documentation --target Gatehouse` (`make docs`); a plugin only, never linked.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -86,6 +89,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "GatehouseBoundToken",
+            dependencies: [
+                "GatehouseAuth", "GatehouseTransport", "GatehouseCertificates", httpTypes, logging, nioCore, jwtKit,
+            ],
+            path: "Sources/BoundToken",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "GatehouseRouting",
             dependencies: ["GatehouseTransport", httpTypes],
             path: "Sources/Routing",
@@ -102,6 +113,7 @@ let package = Package(
             dependencies: [
                 "GatehouseAuth", "GatehouseRouting", "GatehouseFunctions", "GatehouseTransport", httpTypes, logging,
                 serviceLifecycle, unixSignals, metrics, prometheus, .product(name: "Yams", package: "Yams"),
+                "GatehouseBoundToken",
             ],
             path: "Sources/Configuration",
             swiftSettings: strictSettings
@@ -120,7 +132,7 @@ let package = Package(
             dependencies: [
                 "GatehouseAuth", "GatehouseCertificates", "GatehouseClient", "GatehouseConfiguration",
                 "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", httpTypes, logging,
-                serviceLifecycle,
+                serviceLifecycle, "GatehouseBoundToken",
             ],
             swiftSettings: strictSettings
         ),
@@ -203,6 +215,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "BoundTokenTests",
+            dependencies: [
+                "GatehouseBoundToken", "GatehouseConfiguration", "GatehouseAuth", "GatehouseTransport",
+                "GatehouseCertificates", "GatehouseClient", "GatehouseTesting", "TestSupport", "GatehouseRouting",
+                httpTypes, logging, nioCore, jwtKit,
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ClientTests",
             dependencies: [
                 "GatehouseCertificateAuthority", "GatehouseClient", "GatehouseTransport", "GatehouseRouting",
@@ -217,7 +238,7 @@ let package = Package(
                 "GatehouseCertificateAuthority", "GatehouseFunctions", "GatehouseRouting", "GatehouseAuth",
                 "GatehouseTransport", "GatehouseCertificates", "GatehouseConfiguration", "GatehouseClient",
                 "TestSupport", nioCore, nioPosix, httpTypes, logging, serviceLifecycle, metrics, prometheus, tracing,
-                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"), jwtKit,
             ],
             swiftSettings: strictSettings
         ),

@@ -168,6 +168,7 @@ extension Duration {
     /// `10s`, `500ms`, `24h`: how the configuration file writes it.
     var configText: String {
         let ms = self.milliseconds
+        if ms == 0 { return "0s" }
         if ms % 3_600_000 == 0 { return "\(ms / 3_600_000)h" }
         if ms % 1000 == 0 { return "\(ms / 1000)s" }
         return "\(ms)ms"

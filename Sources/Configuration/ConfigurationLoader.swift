@@ -57,7 +57,7 @@ public struct ConfigurationLoader: Sendable {
         let reader = ConfigurationReader(baseDirectory: (file as NSString).deletingLastPathComponent)
         let top = try root.mapping(allowed: [
             "listeners", "policies", "routes", "shutdownGracePeriod", "admin", "expiryWarning", "verificationCache",
-            "accessLog",
+            "accessLog", "authenticators",
         ])
 
         guard let listenersNode = top["listeners"] else { throw root.error("listeners: at least one is required") }
@@ -65,6 +65,8 @@ public struct ConfigurationLoader: Sendable {
         guard !listeners.isEmpty else { throw listenersNode.error("at least one listener is required") }
         try Self.checkNamesAreUnique(listeners, in: listenersNode)
         let policies = try top["policies"].map { try $0.namedEntries().map(reader.policy) } ?? []
+        let defined = try top["authenticators"].map { try self.definedAuthenticators($0, reader: reader) } ?? []
+        let authenticatorNames = self.authenticatorNames.union(defined.map(\.name))
         guard let routesNode = top["routes"] else { throw root.error("routes: at least one is required") }
         let routes = try routesNode.sequence().map(reader.route)
 
@@ -82,7 +84,9 @@ public struct ConfigurationLoader: Sendable {
                 throw entries["policy"]!.error("unknown policy '\(policy)' (\(known))")
             }
             if let names = entries["listeners"] { try Self.checkListenerNames(names, exist: listeners) }
-            if let names = entries["authenticators"] { try self.checkAuthenticatorNames(names) }
+            if let names = entries["authenticators"] {
+                try Self.checkAuthenticatorNames(names, known: authenticatorNames)
+            }
         }
         let admin = try top["admin"].map { try reader.admin($0, policies: policyNames, listeners: listeners) }
         return GatehouseConfiguration(
@@ -95,7 +99,8 @@ public struct ConfigurationLoader: Sendable {
             expiryWarning: try top["expiryWarning"].map(reader.expiryWarning)
                 ?? GatehouseConfiguration.defaultExpiryWarning,
             verificationCache: try top["verificationCache"].map(reader.verificationCache) ?? VerificationCacheLimits(),
-            accessLog: try top["accessLog"].map(reader.accessLog)
+            accessLog: try top["accessLog"].map(reader.accessLog),
+            authenticators: defined
         )
     }
 }
@@ -114,9 +119,18 @@ extension ConfigurationLoader {
         }
     }
 
-    /// Every name in a route's `listeners` must be a listener's name: the error names the entry.
+    /// The `authenticators` the file defines; a name registered in code is taken, and the error names the entry.
+    private func definedAuthenticators(_ node: ConfigNode, reader: ConfigurationReader) throws -> [NamedAuthenticator] {
+        try node.namedEntries().map { name, entry in
+            guard !self.authenticatorNames.contains(name) else {
+                throw entry.error("'\(name)' is already the name of an authenticator registered in code")
+            }
+            return try reader.authenticator(name: name, node: entry)
+        }
+    }
+
     /// Every name in a route's `authenticators` must be registered: the error names the entry's line.
-    private func checkAuthenticatorNames(_ node: ConfigNode) throws {
+    private static func checkAuthenticatorNames(_ node: ConfigNode, known: Set<String>) throws {
         var entries: [ConfigNode] = []
         if case .scalar = node.node {
             entries = [node]
@@ -127,14 +141,13 @@ extension ConfigurationLoader {
         }
         for entry in entries {
             let name = try entry.string()
-            guard !self.authenticatorNames.contains(name) else { continue }
-            let known =
-                self.authenticatorNames.isEmpty
-                ? "none are registered" : "registered: " + self.authenticatorNames.sorted().joined(separator: ", ")
-            throw entry.error("unknown authenticator '\(name)' (\(known))")
+            guard !known.contains(name) else { continue }
+            let names = known.isEmpty ? "none are registered" : "registered: " + known.sorted().joined(separator: ", ")
+            throw entry.error("unknown authenticator '\(name)' (\(names))")
         }
     }
 
+    /// Every name in a route's `listeners` must be a listener's name: the error names the entry.
     private static func checkListenerNames(_ node: ConfigNode, exist listeners: [ListenerConfiguration]) throws {
         let names = Set(listeners.compactMap(\.name))
         let entries: [ConfigNode]

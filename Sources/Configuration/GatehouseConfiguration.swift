@@ -29,6 +29,9 @@ public struct GatehouseConfiguration: Sendable {
     public var verificationCache: VerificationCacheLimits
     /// Where one line per request goes; `nil` (the default) for no access log.
     public var accessLog: AccessLogConfiguration?
+    /// The authenticators the file defines (`authenticators:`), in file order; routes name them beside those
+    /// registered in code.
+    public var authenticators: [NamedAuthenticator]
 
     /// Creates a configuration in code; paths should be absolute. `file` names it in errors and logs.
     public init(
@@ -40,7 +43,8 @@ public struct GatehouseConfiguration: Sendable {
         admin: AdminConfiguration? = nil,
         expiryWarning: Duration = GatehouseConfiguration.defaultExpiryWarning,
         verificationCache: VerificationCacheLimits = VerificationCacheLimits(),
-        accessLog: AccessLogConfiguration? = nil
+        accessLog: AccessLogConfiguration? = nil,
+        authenticators: [NamedAuthenticator] = []
     ) {
         self.file = file
         self.listeners = listeners
@@ -51,6 +55,7 @@ public struct GatehouseConfiguration: Sendable {
         self.expiryWarning = expiryWarning
         self.verificationCache = verificationCache
         self.accessLog = accessLog
+        self.authenticators = authenticators
     }
 
     /// A policy and its name.
@@ -78,7 +83,7 @@ public struct RouteConfiguration: Sendable, Hashable {
     public var function: String
     /// The name of the client-certificate policy in front of it, if any; it runs before ``authenticators``.
     public var policy: String?
-    /// The registered authenticators (``AuthenticatorRegistry``) it runs after the policy, one step after another:
+    /// The authenticators (registered in an ``AuthenticatorRegistry``, or defined under `authenticators:`) it runs after the policy, one step after another:
     /// each step must authenticate, and a step of several names is satisfied by the first that authenticates
     /// (``AuthenticationMiddleware``). `[["apiKey"]]` needs the API key; `[["token", "apiKey"]]` either.
     public var authenticators: [[String]]

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseAuth
+import GatehouseBoundToken
 import GatehouseCertificates
 import GatehouseRouting
 import GatehouseTransport
@@ -73,18 +74,26 @@ struct ServiceAssembly {
                 throw self.error(at: route.keyPath + ".listeners", "unknown listener '\(unknown)'")
             }
         }
+        let defined = try self.definedAuthenticators()
         guard self.configuration.routes.contains(where: { $0.listeners != nil }) else {
-            return Array(repeating: try self.chain(self.configuration.routes, handles: handles), count: listeners.count)
+            let chain = try self.chain(self.configuration.routes, handles: handles, defined: defined)
+            return Array(repeating: chain, count: listeners.count)
         }
         return try listeners.map { listener in
-            try self.chain(self.configuration.routes.filter { $0.isServed(on: listener) }, handles: handles)
+            let routes = self.configuration.routes.filter { $0.isServed(on: listener) }
+            return try self.chain(routes, handles: handles, defined: defined)
         }
     }
 
     /// The request chain for `routes`: a request log line (unless the logger's level is above info), then the
     /// router; each route runs its policy's authenticator (through `handles`, so a reload can swap the policy),
-    /// then one ``AuthenticationMiddleware`` per step of its `authenticators`, before its function.
-    func chain(_ configuredRoutes: [RouteConfiguration], handles: [String: PolicyHandle]) throws -> any Responder {
+    /// then one ``AuthenticationMiddleware`` per step of its `authenticators` (registered in code, or `defined` by the
+    /// file), before its function.
+    func chain(
+        _ configuredRoutes: [RouteConfiguration],
+        handles: [String: PolicyHandle],
+        defined: [String: any Authenticator] = [:]
+    ) throws -> any Responder {
         var routes = RouterBuilder()
         for route in configuredRoutes {
             guard let function = self.functions[route.function] else {
@@ -99,7 +108,7 @@ struct ServiceAssembly {
             }
             for (index, step) in route.authenticators.enumerated() {
                 let authenticators = try step.map { name in
-                    guard let authenticator = self.authenticators[name] else {
+                    guard let authenticator = self.authenticators[name] ?? defined[name] else {
                         throw ConfigurationError(
                             file: self.configuration.file,
                             keyPath: route.keyPath + ".authenticators[\(index)]",
@@ -120,6 +129,23 @@ struct ServiceAssembly {
         // out instead of asking it per request (a reload rebuilds the chain anyway).
         guard self.logger.logLevel <= .info else { return routes.build() }
         return [RequestLogger(logger: self.logger) as any Middleware].chained(to: routes.build())
+    }
+
+    /// Makes every authenticator the file defines under `authenticators:`, reading their key files: at start and at
+    /// every reload, so a changed JWKS applies and a broken one refuses the reload. An error names the entry's key.
+    func definedAuthenticators() throws -> [String: any Authenticator] {
+        var authenticators: [String: any Authenticator] = [:]
+        for named in self.configuration.authenticators {
+            switch named.definition {
+            case .boundToken(let configuration):
+                do {
+                    authenticators[named.name] = try BoundTokenAuthenticator(configuration, logger: self.logger)
+                } catch let error as BoundTokenError {
+                    throw self.error(at: named.keyPath + "." + error.key, error.detail)
+                }
+            }
+        }
+        return authenticators
     }
 
     /// The client-certificate authenticator of the policy `name`, reporting to its monitor.
@@ -196,6 +222,11 @@ struct ServiceAssembly {
         for named in self.configuration.policies {
             let policy = named.configuration
             paths += policy.trustedCAs + policy.intermediates + policy.crls + policy.certificates
+        }
+        for named in self.configuration.authenticators {
+            switch named.definition {
+            case .boundToken(let configuration): paths.append(configuration.jwks)
+            }
         }
         var seen = Set<String>()
         return paths.filter { seen.insert($0).inserted }

@@ -4,6 +4,7 @@
 // (GatehouseCertificateAuthority) and GatehouseTesting are imported on their own by the tools and tests that need them.
 
 @_exported public import GatehouseAuth
+@_exported public import GatehouseBoundToken
 @_exported public import GatehouseCertificates
 @_exported public import GatehouseClient
 @_exported public import GatehouseConfiguration

@@ -10,6 +10,10 @@ extension CheckReport {
             lines += ["", "Policies"]
             for policy in self.policies { lines += Self.lines(policy) }
         }
+        if !self.authenticators.isEmpty {
+            lines += ["", "Authenticators"]
+            for authenticator in self.authenticators { lines += Self.lines(authenticator) }
+        }
         if !self.warnings.isEmpty {
             lines += ["", "Warnings"]
             for warning in self.warnings { lines.append("  " + self.location(of: warning) + warning.message) }
@@ -68,6 +72,17 @@ extension CheckReport {
                 crl.nextUpdate.map { "next update \($0) (\(self.days(crl.daysRemaining ?? 0)))" } ?? "no next update"
             lines.append("    CRL           \(crl.issuer)  \(next), \(crl.revokedCount) revoked")
         }
+        return lines
+    }
+
+    private static func lines(_ authenticator: Authenticator) -> [String] {
+        let used = authenticator.routes.isEmpty ? "no route" : authenticator.routes.joined(separator: ", ")
+        var lines = [
+            "  \(authenticator.name)  \(authenticator.type), issuer \(authenticator.issuer), audience "
+                + "\(authenticator.audiences.joined(separator: " | ")), leeway \(authenticator.leeway)  (used by \(used))"
+        ]
+        lines.append("    JWKS          \(authenticator.jwks)")
+        lines += authenticator.keys.map { "    key           kid \($0.kid)  \($0.alg)" }
         return lines
     }
 

@@ -19,6 +19,36 @@ public struct CheckReport: Sendable, Hashable, Codable {
     public var policies: [Policy]
     /// Everything that works today but needs attention; empty when there is nothing to say.
     public var warnings: [Warning]
+    /// Each authenticator the file defines (`authenticators:`), in file order.
+    public var authenticators: [Authenticator] = []
+
+    /// One authenticator the file defines: what it accepts and the routes that use it.
+    public struct Authenticator: Sendable, Hashable, Codable {
+        /// One key of its JWKS.
+        public struct Key: Sendable, Hashable, Codable {
+            /// The key's `kid`.
+            public var kid: String
+            /// `ES256` or `RS256`.
+            public var alg: String
+        }
+
+        /// Its name under `authenticators:`.
+        public var name: String
+        /// Its `type` (`boundToken`).
+        public var type: String
+        /// The `iss` a token must carry.
+        public var issuer: String
+        /// The audiences a token's `aud` must name one of.
+        public var audiences: [String]
+        /// The leeway for `exp` and `nbf`, as the file writes durations (`30s`).
+        public var leeway: String
+        /// The JWKS file (absolute).
+        public var jwks: String
+        /// The keys the JWKS holds, in file order.
+        public var keys: [Key]
+        /// The key paths of the routes that use it (`routes[0]`).
+        public var routes: [String]
+    }
 
     /// One certificate: who it is for and until when.
     public struct CertificateSummary: Sendable, Hashable, Codable {

@@ -1,5 +1,6 @@
 public import Foundation
 import GatehouseAuth
+import GatehouseBoundToken
 import GatehouseCertificates
 import GatehouseTransport
 import Logging
@@ -70,7 +71,7 @@ public struct ConfigurationCheck: Sendable {
             Self.policyReport(policy, warnings: &warnings, now: now)
         }
         warnings.routesWithoutPolicy()
-        return CheckReport(
+        var report = CheckReport(
             configuration: configuration.file,
             checkedAt: isoDate(now),
             ok: true,
@@ -79,6 +80,30 @@ public struct ConfigurationCheck: Sendable {
             policies: reports,
             warnings: warnings.warnings
         )
+        report.authenticators = try Self.authenticatorReports(configuration, assembly: assembly)
+        return report
+    }
+
+    /// Each authenticator the file defines, with the keys it loaded and the routes that name it.
+    private static func authenticatorReports(
+        _ configuration: GatehouseConfiguration,
+        assembly: ServiceAssembly
+    ) throws -> [CheckReport.Authenticator] {
+        let made = try assembly.definedAuthenticators()
+        return configuration.authenticators.compactMap { named in
+            guard let tokens = made[named.name] as? BoundTokenAuthenticator else { return nil }
+            let routes = configuration.routes.enumerated().filter { $1.authenticators.joined().contains(named.name) }
+            return CheckReport.Authenticator(
+                name: named.name,
+                type: "boundToken",
+                issuer: tokens.configuration.issuer,
+                audiences: tokens.configuration.audiences,
+                leeway: tokens.configuration.leeway.configText,
+                jwks: tokens.configuration.jwks,
+                keys: tokens.keySet.keys.map { CheckReport.Authenticator.Key(kid: $0.id, alg: $0.algorithm) },
+                routes: routes.map { "routes[\($0.offset)]" }
+            )
+        }
     }
 
     /// Each listener's summary, warning about its certificates and its host.
