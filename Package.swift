@@ -23,6 +23,10 @@ let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 let tracing: Target.Dependency = .product(name: "Tracing", package: "swift-distributed-tracing")
+let structuredFieldValues: Target.Dependency = .product(
+    name: "StructuredFieldValues",
+    package: "swift-http-structured-headers"
+)
 
 let package = Package(
     name: "gatehouse",
@@ -44,6 +48,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        // RFC 9440 `Client-Cert` / `Client-Cert-Chain` (structured fields: sf-binary, sf-list).
+        .package(url: "https://github.com/apple/swift-http-structured-headers", from: "1.7.0"),
         // `swift package generate-documentation --target Gatehouse` (`make docs`); a plugin only, never linked.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -81,7 +87,10 @@ let package = Package(
         ),
         .target(
             name: "GatehouseAuth",
-            dependencies: ["GatehouseTransport", "GatehouseCertificates", "COpenSSL", httpTypes, logging, metrics],
+            dependencies: [
+                "GatehouseTransport", "GatehouseCertificates", "COpenSSL", httpTypes, logging, metrics,
+                structuredFieldValues,
+            ],
             path: "Sources/Auth",
             swiftSettings: strictSettings
         ),

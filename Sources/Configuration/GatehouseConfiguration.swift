@@ -29,6 +29,9 @@ public struct GatehouseConfiguration: Sendable {
     public var verificationCache: VerificationCacheLimits
     /// Where one line per request goes; `nil` (the default) for no access log.
     public var accessLog: AccessLogConfiguration?
+    /// The listeners that believe a TLS-terminating proxy's forwarded client certificate (their
+    /// `trustForwardedClientCertificate`), by index in ``listeners``; a listener without an entry believes none.
+    public var trustForwardedClientCertificate: [Int: ForwardedCertificateTrust]
 
     /// Creates a configuration in code; paths should be absolute. `file` names it in errors and logs.
     public init(
@@ -40,7 +43,8 @@ public struct GatehouseConfiguration: Sendable {
         admin: AdminConfiguration? = nil,
         expiryWarning: Duration = GatehouseConfiguration.defaultExpiryWarning,
         verificationCache: VerificationCacheLimits = VerificationCacheLimits(),
-        accessLog: AccessLogConfiguration? = nil
+        accessLog: AccessLogConfiguration? = nil,
+        trustForwardedClientCertificate: [Int: ForwardedCertificateTrust] = [:]
     ) {
         self.file = file
         self.listeners = listeners
@@ -51,6 +55,7 @@ public struct GatehouseConfiguration: Sendable {
         self.expiryWarning = expiryWarning
         self.verificationCache = verificationCache
         self.accessLog = accessLog
+        self.trustForwardedClientCertificate = trustForwardedClientCertificate
     }
 
     /// A policy and its name.
