@@ -11,7 +11,8 @@ import TestSupport
 import Testing
 
 /// The `gatehouse_client_certificate_*` series for forwarded certificates: the route's policy counts one decision per
-/// forwarded request (the proxy's connection carries many clients), the proxy policy one per connection.
+/// forwarded request (the proxy's connection carries many clients), the proxy policy one per connection; and the
+/// verified-chain cache verifies a repeated forwarded chain once.
 @Suite("Behind a TLS-terminating proxy: metrics")
 struct ForwardedClientCertificateMetricsTests {
     @Test func theRoutesPolicyCountsEachForwardedRequestAndTheProxyPolicyItsConnection() async throws {
@@ -37,7 +38,13 @@ struct ForwardedClientCertificateMetricsTests {
         let proxy = TestClient(httpClient: httpClient, baseURL: "https://127.0.0.1:\(port)")
         let alice = try pki.client(named: "fwd-alice")
         let aliceFields = ForwardedCertificateHeaders.fields(.rfc9440, chain: alice.chain)
-        for _ in 0..<3 { #expect(try await proxy.get("/api/hello", headerFields: aliceFields).status.code == 200) }
+        #expect(try await proxy.get("/api/hello", headerFields: aliceFields).status.code == 200)
+        let first = service.verifiedChainStatistics
+        for _ in 0..<2 { #expect(try await proxy.get("/api/hello", headerFields: aliceFields).status.code == 200) }
+        // A repeated forwarded chain is answered by the verified-chain cache, not verified again.
+        let repeated = service.verifiedChainStatistics
+        #expect(repeated.misses == first.misses, "\(first) → \(repeated)")
+        #expect(repeated.hits == first.hits + 2, "\(first) → \(repeated)")
         let expired = ForwardedCertificateHeaders.fields(.rfc9440, chain: pki.expiredClient.chain)
         #expect(try await proxy.get("/api/hello", headerFields: expired).status.code == 403)
 
