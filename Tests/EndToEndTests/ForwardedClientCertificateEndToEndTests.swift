@@ -188,6 +188,32 @@ struct ForwardedClientCertificateEndToEndTests {
         }
     }
 
+    @Test func aReloadThatAddsTheKeyStartsBelievingTheProxy() async throws {
+        let without = Self.yaml(header: .rfc9440).replacingOccurrences(
+            of: "    trustForwardedClientCertificate: { header: rfc9440, fromPolicy: edge-proxies }\n",
+            with: ""
+        )
+        try await GatehouseTestServer.withServer(configuration: without, functions: Self.functions) { server in
+            let directory = try #require(server.directory)
+            let service = try #require(server.service)
+            let proxy = try server.client(.client("edge-proxy"))
+            let alice = try server.pki.client(named: "fwd-alice")
+            let fields = ForwardedCertificateHeaders.fields(.rfc9440, chain: alice.chain)
+            // Not trusted yet: the proxy is just another client, judged by its own certificate.
+            let before = try self.json(try await proxy.get("/api/whoami", headerFields: fields))
+            #expect(before["subject"] as? String == (try server.pki.client(named: "edge-proxy").certificate.subject))
+
+            try Self.yaml(header: .rfc9440).write(
+                toFile: directory + "/gatehouse.yaml",
+                atomically: true,
+                encoding: .utf8
+            )
+            #expect(await service.reload(reason: "test"))
+            let after = try self.json(try await proxy.get("/api/whoami", headerFields: fields))
+            #expect(after["subject"] as? String == alice.certificate.subject, "\(after)")
+        }
+    }
+
     @Test func xfccBelievesTheLastElementTheProxyAppended() async throws {
         try await self.withServer(.xfcc) { server in
             let proxy = try server.client(.client("edge-proxy"), httpVersion: .http2)
