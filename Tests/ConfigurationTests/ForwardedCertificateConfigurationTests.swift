@@ -72,6 +72,23 @@ import Testing
         #expect(error?.problem.contains(mistake.problem) == true, "\(error?.description ?? "")")
     }
 
+    /// The README's "Behind a TLS-terminating proxy" example is a working configuration.
+    @Test func theReadmeExampleLoads() throws {
+        let readme = try String(
+            contentsOf: ReadmeConfigurationTests.packageRoot.appendingPathComponent("README.md"),
+            encoding: .utf8
+        )
+        let section = try #require(readme.range(of: "### Behind a TLS-terminating proxy"))
+        let start = try #require(readme.range(of: "```yaml\n", range: section.upperBound..<readme.endIndex))
+        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
+        let configuration = try loader.load(
+            file: try writeConfiguration(String(readme[start.upperBound..<end.lowerBound]))
+        )
+        let trust = try #require(configuration.trustForwardedClientCertificate[0])
+        #expect(trust.header == .rfc9440)
+        #expect(trust.fromPolicy == "edge-proxies")
+    }
+
     @Test func checkShowsItOnTheListener() throws {
         let file = try writeConfiguration(Self.yaml(trust: "{ header: xfcc, fromPolicy: edge-proxies }"))
         let report = try ConfigurationCheck().check(configurationFile: file)

@@ -13,7 +13,9 @@ public import Logging
 /// the certificate's subject and SHA-256 thumbprint; no certificate at all does not apply (another authenticator of
 /// the route may), and the same 403 is the route's answer when none authenticates. In `report` mode a refusal is
 /// logged and only reported: the request continues without an identity, the certificate and reason in
-/// ``Transport/RequestContext/reportedRefusal`` (``ReportedRefusal``).
+/// ``Transport/RequestContext/reportedRefusal`` (``ReportedRefusal``). A request that carries a certificate a trusted
+/// TLS-terminating proxy forwarded (``Transport/RequestContext/forwardedClientCertificate``, set by
+/// ``ForwardedClientCertificateMiddleware``) is judged by that certificate instead, per request.
 ///
 /// ```swift
 /// let authenticator = try ClientCertificateAuthenticator(trustedCAFiles: ["pki/ca.crt"], logger: logger)
