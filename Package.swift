@@ -24,6 +24,10 @@ let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metri
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 let tracing: Target.Dependency = .product(name: "Tracing", package: "swift-distributed-tracing")
 let jwtKit: Target.Dependency = .product(name: "JWTKit", package: "jwt-kit")
+let structuredFieldValues: Target.Dependency = .product(
+    name: "StructuredFieldValues",
+    package: "swift-http-structured-headers"
+)
 
 let package = Package(
     name: "gatehouse",
@@ -47,6 +51,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         // Certificate-bound access tokens (RFC 8705): JWT and JWKS parsing and ES256/RS256 signatures.
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        // RFC 9440 `Client-Cert` / `Client-Cert-Chain` (structured fields: sf-binary, sf-list).
+        .package(url: "https://github.com/apple/swift-http-structured-headers", from: "1.7.0"),
         // `swift package generate-documentation --target Gatehouse` (`make docs`); a plugin only, never linked.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -84,7 +90,10 @@ let package = Package(
         ),
         .target(
             name: "GatehouseAuth",
-            dependencies: ["GatehouseTransport", "GatehouseCertificates", "COpenSSL", httpTypes, logging, metrics],
+            dependencies: [
+                "GatehouseTransport", "GatehouseCertificates", "COpenSSL", httpTypes, logging, metrics,
+                structuredFieldValues,
+            ],
             path: "Sources/Auth",
             swiftSettings: strictSettings
         ),

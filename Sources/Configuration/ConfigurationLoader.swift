@@ -89,6 +89,16 @@ public struct ConfigurationLoader: Sendable {
             }
         }
         let admin = try top["admin"].map { try reader.admin($0, policies: policyNames, listeners: listeners) }
+        var trustForwarded: [Int: ForwardedCertificateTrust] = [:]
+        for (index, node) in try listenersNode.sequence().enumerated() {
+            let entries = try node.mapping(allowed: ConfigurationReader.listenerKeys)
+            guard let trust = entries["trustForwardedClientCertificate"] else { continue }
+            trustForwarded[index] = try reader.forwardedCertificateTrust(
+                trust,
+                listener: listeners[index],
+                policies: policyNames
+            )
+        }
         return GatehouseConfiguration(
             file: file,
             listeners: listeners,
@@ -100,7 +110,8 @@ public struct ConfigurationLoader: Sendable {
                 ?? GatehouseConfiguration.defaultExpiryWarning,
             verificationCache: try top["verificationCache"].map(reader.verificationCache) ?? VerificationCacheLimits(),
             accessLog: try top["accessLog"].map(reader.accessLog),
-            authenticators: defined
+            authenticators: defined,
+            trustForwardedClientCertificate: trustForwarded
         )
     }
 }

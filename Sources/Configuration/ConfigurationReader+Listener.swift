@@ -3,7 +3,9 @@ import GatehouseCertificates
 import GatehouseTransport
 
 extension ConfigurationReader {
-    static let listenerKeys: Set<String> = ["name", "host", "port", "protocols", "tls", "limits"]
+    static let listenerKeys: Set<String> = [
+        "name", "host", "port", "protocols", "tls", "limits", "trustForwardedClientCertificate",
+    ]
     static let tlsKeys: Set<String> = [
         "certificate", "privateKey", "pkcs12", "password", "passwordFile", "clientCertificate", "trustedCAs",
     ]

@@ -32,6 +32,9 @@ public struct GatehouseConfiguration: Sendable {
     /// The authenticators the file defines (`authenticators:`), in file order; routes name them beside those
     /// registered in code.
     public var authenticators: [NamedAuthenticator]
+    /// The listeners that believe a TLS-terminating proxy's forwarded client certificate (their
+    /// `trustForwardedClientCertificate`), by index in ``listeners``; a listener without an entry believes none.
+    public var trustForwardedClientCertificate: [Int: ForwardedCertificateTrust]
 
     /// Creates a configuration in code; paths should be absolute. `file` names it in errors and logs.
     public init(
@@ -44,7 +47,8 @@ public struct GatehouseConfiguration: Sendable {
         expiryWarning: Duration = GatehouseConfiguration.defaultExpiryWarning,
         verificationCache: VerificationCacheLimits = VerificationCacheLimits(),
         accessLog: AccessLogConfiguration? = nil,
-        authenticators: [NamedAuthenticator] = []
+        authenticators: [NamedAuthenticator] = [],
+        trustForwardedClientCertificate: [Int: ForwardedCertificateTrust] = [:]
     ) {
         self.file = file
         self.listeners = listeners
@@ -56,6 +60,7 @@ public struct GatehouseConfiguration: Sendable {
         self.verificationCache = verificationCache
         self.accessLog = accessLog
         self.authenticators = authenticators
+        self.trustForwardedClientCertificate = trustForwardedClientCertificate
     }
 
     /// A policy and its name.

@@ -75,24 +75,49 @@ struct ServiceAssembly {
             }
         }
         let defined = try self.definedAuthenticators()
-        guard self.configuration.routes.contains(where: { $0.listeners != nil }) else {
+        let trusts = self.configuration.trustForwardedClientCertificate
+        guard self.configuration.routes.contains(where: { $0.listeners != nil }) || !trusts.isEmpty else {
             let chain = try self.chain(self.configuration.routes, handles: handles, defined: defined)
             return Array(repeating: chain, count: listeners.count)
         }
-        return try listeners.map { listener in
-            let routes = self.configuration.routes.filter { $0.isServed(on: listener) }
-            return try self.chain(routes, handles: handles, defined: defined)
+        return try listeners.enumerated().map { index, listener in
+            try self.chain(
+                self.configuration.routes.filter { $0.isServed(on: listener) },
+                handles: handles,
+                defined: defined,
+                forwarded: try trusts[index].map { try self.forwardedCertificates($0, on: listener, handles: handles) }
+            )
         }
+    }
+
+    /// The first step of a listener that trusts a proxy's forwarded client certificate: the proxy policy's
+    /// authenticator decides which connections are the proxy's.
+    private func forwardedCertificates(
+        _ trust: ForwardedCertificateTrust,
+        on listener: ListenerConfiguration,
+        handles: [String: PolicyHandle]
+    ) throws -> ForwardedClientCertificateMiddleware {
+        guard let handle = handles[trust.fromPolicy] else {
+            throw self.error(at: trust.keyPath + ".fromPolicy", "unknown policy '\(trust.fromPolicy)'")
+        }
+        return ForwardedClientCertificateMiddleware(
+            header: trust.header,
+            proxies: self.authenticator(handle, policy: trust.fromPolicy),
+            limits: ForwardedChainLimits(maxBytes: listener.limits.maxClientCertificateChainSize),
+            logger: self.logger
+        )
     }
 
     /// The request chain for `routes`: a request log line (unless the logger's level is above info), then the
     /// router; each route runs its policy's authenticator (through `handles`, so a reload can swap the policy),
     /// then one ``AuthenticationMiddleware`` per step of its `authenticators` (registered in code, or `defined` by the
-    /// file), before its function.
+    /// file), before its function. `forwarded`, when the listener trusts a proxy's forwarded certificates, comes
+    /// first, in front of the request log.
     func chain(
         _ configuredRoutes: [RouteConfiguration],
         handles: [String: PolicyHandle],
-        defined: [String: any Authenticator] = [:]
+        defined: [String: any Authenticator] = [:],
+        forwarded: ForwardedClientCertificateMiddleware? = nil
     ) throws -> any Responder {
         var routes = RouterBuilder()
         for route in configuredRoutes {
@@ -127,8 +152,10 @@ struct ServiceAssembly {
         }
         // The request log's level is fixed with its logger: when the logger drops info lines, leave the middleware
         // out instead of asking it per request (a reload rebuilds the chain anyway).
-        guard self.logger.logLevel <= .info else { return routes.build() }
-        return [RequestLogger(logger: self.logger) as any Middleware].chained(to: routes.build())
+        var front: [any Middleware] = forwarded.map { [$0] } ?? []
+        if self.logger.logLevel <= .info { front.append(RequestLogger(logger: self.logger)) }
+        guard !front.isEmpty else { return routes.build() }
+        return front.chained(to: routes.build())
     }
 
     /// Makes every authenticator the file defines under `authenticators:`, reading their key files: at start and at

@@ -11,8 +11,10 @@ import HTTPTypes
 /// `sha1`, `sha256`, `spki`, `sans` (`dns`, `uri`, `email`, `ip`), `notBefore`/`notAfter` (ISO 8601),
 /// `daysUntilExpiry` and `matchedIdentity` (`null`, or the matched entry's `index` and `identity`). Behind a
 /// policy in report mode, a certificate the policy would refuse is described too, with `"verified": false` and
-/// `reason`, the refusal's code (`untrusted`, `expired`, …). Without a certificate to describe (no
-/// authenticator in front, or none sent) it answers the policy's 403 `Invalid client certificate`.
+/// `reason`, the refusal's code (`untrusted`, `expired`, …). A certificate a trusted TLS-terminating proxy forwarded
+/// adds `forwarded`: the `header` it came in (`rfc9440`, `xfcc`) and the proxy's certificate (`by`: its `subject`
+/// and `sha256`). Without a certificate to describe (no authenticator in front, or none sent) it answers the
+/// policy's 403 `Invalid client certificate`.
 public struct WhoAmI: Function {
     private let now: @Sendable () -> Date
 
@@ -30,10 +32,12 @@ public struct WhoAmI: Function {
 extension WhoAmI: ImmediateFunction {
     package func respondImmediately(to request: Request, context: RequestContext) throws -> Response {
         if let identity = context.identity(as: ClientCertificateIdentity.self) {
-            return try .json(encoding: WhoAmIDocument(identity, refusedFor: nil, now: self.now()))
+            return try .json(encoding: WhoAmIDocument(identity, refusedFor: nil, now: self.now(), context: context))
         }
         if let refusal = context.reportedRefusal(of: ClientCertificateIdentity.self), let identity = refusal.identity {
-            return try .json(encoding: WhoAmIDocument(identity, refusedFor: refusal.reason, now: self.now()))
+            return try .json(
+                encoding: WhoAmIDocument(identity, refusedFor: refusal.reason, now: self.now(), context: context)
+            )
         }
         return .problem(status: .forbidden, title: ClientCertificateRejection.title)
     }
@@ -55,6 +59,19 @@ struct WhoAmIDocument: Encodable {
         let identity: IdentityConfiguration
     }
 
+    /// How a certificate a trusted proxy forwarded came in.
+    struct Forwarded: Encodable {
+        /// The proxy's own certificate.
+        struct Proxy: Encodable {
+            let subject: String
+            let sha256: String
+        }
+
+        /// `rfc9440` or `xfcc`.
+        let header: String
+        let by: Proxy
+    }
+
     let verified: Bool
     /// The refusal's code; left out for a verified identity.
     let reason: String?
@@ -70,8 +87,10 @@ struct WhoAmIDocument: Encodable {
     let daysUntilExpiry: Int
     /// Written as `null` when no identity entry matched, so the key is always there.
     let matchedIdentity: MatchedIdentity?
+    /// Left out unless a trusted proxy forwarded the certificate.
+    let forwarded: Forwarded?
 
-    init(_ identity: ClientCertificateIdentity, refusedFor reason: String?, now: Date) {
+    init(_ identity: ClientCertificateIdentity, refusedFor reason: String?, now: Date, context: RequestContext) {
         var sans = SubjectAlternativeNames()
         for name in identity.subjectAlternativeNames {
             switch name {
@@ -96,11 +115,17 @@ struct WhoAmIDocument: Encodable {
         self.matchedIdentity = identity.matchedIdentity.map {
             MatchedIdentity(index: $0.index, identity: $0.configuration)
         }
+        self.forwarded = identity.forwardedBy.map { proxy in
+            Forwarded(
+                header: context.forwardedClientCertificate?.header ?? "-",
+                by: Forwarded.Proxy(subject: proxy.subject, sha256: proxy.sha256.hexString)
+            )
+        }
     }
 
     private enum CodingKeys: String, CodingKey {
         case verified, reason, subject, issuer, serialNumber, sha1, sha256, spki, sans, notBefore, notAfter
-        case daysUntilExpiry, matchedIdentity
+        case daysUntilExpiry, matchedIdentity, forwarded
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -118,5 +143,6 @@ struct WhoAmIDocument: Encodable {
         try container.encode(self.notAfter, forKey: .notAfter)
         try container.encode(self.daysUntilExpiry, forKey: .daysUntilExpiry)
         try container.encode(self.matchedIdentity, forKey: .matchedIdentity)
+        try container.encodeIfPresent(self.forwarded, forKey: .forwarded)
     }
 }

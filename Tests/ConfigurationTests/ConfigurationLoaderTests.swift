@@ -138,7 +138,8 @@ let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}",
         ),
         (
             validConfiguration.replacingOccurrences(of: "protocols:", with: "protocol:"),
-            "listeners[0].protocol", "unknown key (expected one of: host, limits, name, port, protocols, tls)"
+            "listeners[0].protocol",
+            "unknown key (expected one of: host, limits, name, port, protocols, tls, trustForwardedClientCertificate)"
         ),
         (
             validConfiguration.replacingOccurrences(

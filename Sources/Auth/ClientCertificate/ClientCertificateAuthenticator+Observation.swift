@@ -1,10 +1,15 @@
 import GatehouseTransport
 
 extension ClientCertificateAuthenticator {
-    /// The connection's answer, noted in the request's observation (for its access-log line and span) when something
-    /// reads it.
+    /// The connection's answer — or, when a trusted proxy forwarded a client certificate with the request, that
+    /// certificate's — noted in the request's observation (for its access-log line and span) when something reads it.
     func observedAnswer(for context: RequestContext) -> ConnectionDecision.Answer {
-        let answer = self.answer(for: context)
+        let answer: ConnectionDecision.Answer
+        if let forwarded = context.forwardedClientCertificate {
+            answer = self.forwardedAnswer(forwarded, context: context)
+        } else {
+            answer = self.answer(for: context)
+        }
         if let observation = context.observation, observation.wantsDecision { self.note(answer, in: observation) }
         return answer
     }

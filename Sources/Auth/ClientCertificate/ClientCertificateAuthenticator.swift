@@ -13,7 +13,9 @@ public import Logging
 /// the certificate's subject and SHA-256 thumbprint; no certificate at all does not apply (another authenticator of
 /// the route may), and the same 403 is the route's answer when none authenticates. In `report` mode a refusal is
 /// logged and only reported: the request continues without an identity, the certificate and reason in
-/// ``Transport/RequestContext/reportedRefusal`` (``ReportedRefusal``).
+/// ``Transport/RequestContext/reportedRefusal`` (``ReportedRefusal``). A request that carries a certificate a trusted
+/// TLS-terminating proxy forwarded (``Transport/RequestContext/forwardedClientCertificate``, set by
+/// ``ForwardedClientCertificateMiddleware``) is judged by that certificate instead, per request.
 ///
 /// ```swift
 /// let authenticator = try ClientCertificateAuthenticator(trustedCAFiles: ["pki/ca.crt"], logger: logger)
@@ -25,8 +27,8 @@ public struct ClientCertificateAuthenticator: Authenticator {
 
     /// The policy this authenticator applies, swappable by a reload.
     public let policy: PolicyHandle
-    private let logger: Logger
-    private let now: @Sendable () -> Date
+    let logger: Logger
+    let now: @Sendable () -> Date
     /// Counts the decisions, keeps the allowed certificates' expiry series and warns about expiring certificates.
     public let monitor: ClientCertificateMonitor
     /// Distinguishes this authenticator's decisions from others' in the connection store.
@@ -107,37 +109,15 @@ public struct ClientCertificateAuthenticator: Authenticator {
     private func evaluate(_ connection: ConnectionInfo, at now: Date, next: ConnectionDecision?) -> ConnectionDecision {
         // One read: the decision keeps the policy and generation it was made under even if a reload follows.
         let snapshot = self.policy.snapshot
-        let policy = snapshot.policy
-        let answer: ConnectionDecision.Answer
-        var validUntil = Date.distantFuture
         let tls = connection.tls
-        switch policy.evaluate(chain: tls.peerCertificates, verifiedChain: tls.verifiedChain, at: now) {
-        case .accepted(let identity):
-            answer = .authenticated(identity)
-            validUntil = policy.expiry(of: identity)
-            self.monitor.allowed(identity.certificate, at: now)
-        case .rejected(let rejection):
-            self.log(rejection, policy: policy, connection: connection.id)
-            self.monitor.refused(
-                rejection.reason,
-                reported: policy.mode == .report,
-                leaf: connection.tls.peerCertificate,
-                at: now
-            )
-            // Built once per decision: every request the decision answers gets the same 403.
-            let error = rejection.error(exposesDetail: policy.exposeFailureReason)
-            let reason = rejection.reason.description
-            if policy.mode == .report {
-                // Through, but not as an identity: functions see the certificate only as a reported refusal.
-                let report = ReportedRefusal(identity: rejection.unverifiedIdentity, reason: reason)
-                answer = .refused(AuthenticationRefusal(reason: reason, response: error.response, reporting: report))
-            } else if rejection.reason == .noCertificate {
-                // No credential of this kind: another authenticator of the route may apply; if none does, the 403.
-                answer = .notApplicable(challenge: AuthenticationRefusal(reason: reason, response: error.response))
-            } else {
-                answer = .refused(AuthenticationRefusal(reason: reason, response: error.response))
-            }
-        }
+        let decision = snapshot.policy.evaluate(chain: tls.peerCertificates, verifiedChain: tls.verifiedChain, at: now)
+        let (answer, validUntil) = self.answer(
+            for: decision,
+            policy: snapshot.policy,
+            leaf: tls.peerCertificate,
+            connection: connection.id,
+            at: now
+        )
         return ConnectionDecision(
             owner: self.cacheToken,
             generation: snapshot.generation,
@@ -147,19 +127,62 @@ public struct ClientCertificateAuthenticator: Authenticator {
         )
     }
 
-    private func log(_ rejection: PolicyRejection, policy: ClientCertificatePolicy, connection: UInt64) {
+    /// What `decision` answers, and until when it holds; counts it and logs a rejection.
+    /// - Parameters:
+    ///   - leaf: the evaluated leaf, for the expiry warning of a refused one.
+    ///   - proxy: the trusted proxy that forwarded the chain, if one did: named in the log.
+    func answer(
+        for decision: PolicyDecision,
+        policy: ClientCertificatePolicy,
+        leaf: Certificate?,
+        connection: UInt64,
+        forwardedBy proxy: Certificate? = nil,
+        at now: Date
+    ) -> (ConnectionDecision.Answer, validUntil: Date) {
+        switch decision {
+        case .accepted(let identity):
+            self.monitor.allowed(identity.certificate, at: now)
+            return (.authenticated(identity), policy.expiry(of: identity))
+        case .rejected(let rejection):
+            self.log(rejection, policy: policy, connection: connection, forwardedBy: proxy)
+            self.monitor.refused(rejection.reason, reported: policy.mode == .report, leaf: leaf, at: now)
+            // Built once per decision: every request the decision answers gets the same 403.
+            let error = rejection.error(exposesDetail: policy.exposeFailureReason)
+            let reason = rejection.reason.description
+            if policy.mode == .report {
+                // Through, but not as an identity: functions see the certificate only as a reported refusal.
+                let identity = rejection.unverifiedIdentity.map { identity in
+                    proxy.map(identity.forwarded(by:)) ?? identity
+                }
+                let report = ReportedRefusal(identity: identity, reason: reason)
+                let refusal = AuthenticationRefusal(reason: reason, response: error.response, reporting: report)
+                return (.refused(refusal), .distantFuture)
+            } else if rejection.reason == .noCertificate {
+                // No credential of this kind: another authenticator of the route may apply; if none does, the 403.
+                let challenge = AuthenticationRefusal(reason: reason, response: error.response)
+                return (.notApplicable(challenge: challenge), .distantFuture)
+            }
+            return (.refused(AuthenticationRefusal(reason: reason, response: error.response)), .distantFuture)
+        }
+    }
+
+    private func log(
+        _ rejection: PolicyRejection,
+        policy: ClientCertificatePolicy,
+        connection: UInt64,
+        forwardedBy proxy: Certificate?
+    ) {
         let message: Logger.Message =
             policy.mode == .report
             ? "client certificate would be rejected (report mode)" : "client certificate rejected"
-        self.logger.warning(
-            message,
-            metadata: [
-                "policy": "\(policy.name)", "reason": "\(rejection.reason)",
-                "reasons": "\(rejection.reasons.map(\.description).joined(separator: ","))",
-                "subject": "\(rejection.subject ?? "-")", "sha256": "\(rejection.sha256Thumbprint ?? "-")",
-                "detail": "\(rejection)", "connection": "\(connection)",
-            ]
-        )
+        var metadata: Logger.Metadata = [
+            "policy": "\(policy.name)", "reason": "\(rejection.reason)",
+            "reasons": "\(rejection.reasons.map(\.description).joined(separator: ","))",
+            "subject": "\(rejection.subject ?? "-")", "sha256": "\(rejection.sha256Thumbprint ?? "-")",
+            "detail": "\(rejection)", "connection": "\(connection)",
+        ]
+        if let proxy { metadata["forwardedBy"] = "\(proxy.subject)" }
+        self.logger.warning(message, metadata: metadata)
     }
 }
 

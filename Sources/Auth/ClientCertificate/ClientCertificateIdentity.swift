@@ -28,13 +28,26 @@ public struct ClientCertificateIdentity: Sendable, Hashable {
         certificate: Certificate,
         presentedChain: [Certificate],
         verifiedChain: [Certificate] = [],
-        matchedIdentity: MatchedIdentity? = nil
+        matchedIdentity: MatchedIdentity? = nil,
+        forwardedBy proxy: Certificate? = nil
     ) {
         self.facts = Facts(
             certificate: certificate,
             presentedChain: presentedChain,
             verifiedChain: verifiedChain,
-            matchedIdentity: matchedIdentity
+            matchedIdentity: matchedIdentity,
+            forwardedBy: proxy
+        )
+    }
+
+    /// This identity as forwarded by the trusted proxy whose certificate is `proxy`.
+    public func forwarded(by proxy: Certificate) -> ClientCertificateIdentity {
+        ClientCertificateIdentity(
+            certificate: self.certificate,
+            presentedChain: self.presentedChain,
+            verifiedChain: self.verifiedChain,
+            matchedIdentity: self.matchedIdentity,
+            forwardedBy: proxy
         )
     }
 
@@ -47,6 +60,9 @@ public struct ClientCertificateIdentity: Sendable, Hashable {
     public var verifiedChain: [Certificate] { self.facts.verifiedChain }
     /// The identity entry that matched; `nil` when the policy has no identities.
     public var matchedIdentity: MatchedIdentity? { self.facts.matchedIdentity }
+    /// The certificate of the trusted TLS-terminating proxy that forwarded this client's certificate in a header;
+    /// `nil` when the client presented it in its own handshake.
+    public var forwardedBy: Certificate? { self.facts.forwardedBy }
 
     /// The subject, RFC 4514.
     public var subject: String { self.certificate.subject }
@@ -74,19 +90,22 @@ public struct ClientCertificateIdentity: Sendable, Hashable {
         Int((self.notAfter.timeIntervalSince(now) / 86_400).rounded(.down))
     }
 
-    /// Equal when the leaf, both chains and the matched entry are; copies of one identity are equal without comparing.
+    /// Equal when the leaf, both chains, the matched entry and the forwarding proxy are; copies of one identity are
+    /// equal without comparing.
     public static func == (lhs: ClientCertificateIdentity, rhs: ClientCertificateIdentity) -> Bool {
         lhs.facts === rhs.facts
             || (lhs.certificate == rhs.certificate && lhs.presentedChain == rhs.presentedChain
-                && lhs.verifiedChain == rhs.verifiedChain && lhs.matchedIdentity == rhs.matchedIdentity)
+                && lhs.verifiedChain == rhs.verifiedChain && lhs.matchedIdentity == rhs.matchedIdentity
+                && lhs.forwardedBy == rhs.forwardedBy)
     }
 
-    /// Hashes what `==` compares: the leaf, both chains and the matched entry.
+    /// Hashes what `==` compares: the leaf, both chains, the matched entry and the forwarding proxy.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(self.certificate)
         hasher.combine(self.presentedChain)
         hasher.combine(self.verifiedChain)
         hasher.combine(self.matchedIdentity)
+        hasher.combine(self.forwardedBy)
     }
 }
 
@@ -97,17 +116,20 @@ extension ClientCertificateIdentity {
         let presentedChain: [Certificate]
         let verifiedChain: [Certificate]
         let matchedIdentity: MatchedIdentity?
+        let forwardedBy: Certificate?
 
         init(
             certificate: Certificate,
             presentedChain: [Certificate],
             verifiedChain: [Certificate],
-            matchedIdentity: MatchedIdentity?
+            matchedIdentity: MatchedIdentity?,
+            forwardedBy: Certificate?
         ) {
             self.certificate = certificate
             self.presentedChain = presentedChain
             self.verifiedChain = verifiedChain
             self.matchedIdentity = matchedIdentity
+            self.forwardedBy = forwardedBy
         }
     }
 }

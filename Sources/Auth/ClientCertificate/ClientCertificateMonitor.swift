@@ -7,8 +7,9 @@ public import Metrics
 /// presented certificate expires soon.
 ///
 /// Share one monitor between every authenticator of a policy (routes, reloads): its expiry series are the policy's.
-/// Called once per decision (per connection and policy generation), never per request on a cached decision; the
-/// counters are created once, here, for every result and reason.
+/// Called once per decision (per connection and policy generation; per request for a certificate a trusted proxy
+/// forwarded), never per request on a cached decision; the counters are created once, here, for every result and
+/// reason.
 ///
 /// Series: `gatehouse_client_certificate_decisions_total{policy,result,reason}` (`allowed`/`ok`, `refused` or
 /// `reported` with the reason code) and `gatehouse_client_certificate_expiry_timestamp_seconds{policy,subject,sha256}`

@@ -24,6 +24,8 @@ struct AccessLogConnectionCache {
         for record: RequestRecord,
         format: AccessLogConfiguration.Format
     ) -> AccessLogLine.ConnectionParts {
+        // A forwarded client certificate is the request's, not the connection's: encoded for this line only.
+        if record.forwardedClientCertificate != nil { return AccessLogLine.connectionParts(record, format: format) }
         let slot = Int(truncatingIfNeeded: record.connection.id % UInt64(Self.slotCount))
         if let entry = self.slots[slot], entry.format == format, entry.connection.isSame(as: record.connection),
             entry.listener == record.listener

@@ -32,7 +32,8 @@ enum AccessLogLine {
         }
     }
 
-    /// The parts of `record`'s line that its connection's other requests share.
+    /// The parts of `record`'s line that its connection's other requests share (the client certificate is a
+    /// forwarded one's when a trusted proxy forwarded one: then the parts are this request's alone).
     static func connectionParts(_ record: RequestRecord, format: AccessLogConfiguration.Format) -> ConnectionParts {
         let connection = record.connection
         let tls = connection.tls
@@ -52,9 +53,9 @@ enum AccessLogLine {
             appendStatic(#","tls_resumed":"#, to: &middle)
             appendStatic(tls.isResumed ? "true" : "false", to: &middle)
             appendStatic(#","client_subject":"#, to: &middle)
-            appendJSONString(connection.clientSubject, to: &middle)
+            appendJSONString(record.clientSubject, to: &middle)
             appendStatic(#","client_sha256":"#, to: &middle)
-            appendJSONString(connection.clientSHA256, to: &middle)
+            appendJSONString(record.clientSHA256, to: &middle)
             appendStatic(#","policy":"#, to: &middle)
         case .text:
             appendStatic(" remote=", to: &leading)
@@ -69,9 +70,9 @@ enum AccessLogLine {
             appendStatic(" tls_resumed=", to: &middle)
             appendStatic(tls.isResumed ? "true" : "false", to: &middle)
             appendStatic(" client_subject=", to: &middle)
-            appendQuotedText(connection.clientSubject, to: &middle)
+            appendQuotedText(record.clientSubject, to: &middle)
             appendStatic(" client_sha256=", to: &middle)
-            middle.append(contentsOf: (connection.clientSHA256 ?? "-").utf8)
+            middle.append(contentsOf: (record.clientSHA256 ?? "-").utf8)
             appendStatic(" policy=", to: &middle)
         }
         return ConnectionParts(leading: leading, middle: middle)

@@ -44,6 +44,12 @@ extension CheckReport {
         lines.append(certificate)
         lines += listener.chain.map { "    chain         " + self.describe($0) }
         lines += listener.trustedCAs.map { "    trusted CA    " + self.describe($0) }
+        if let trust = listener.trustForwardedClientCertificate {
+            lines.append(
+                "    forwarded     client certificates in \(trust.header) headers from proxies passing policy "
+                    + trust.fromPolicy
+            )
+        }
         return lines
     }
 

@@ -100,6 +100,16 @@ public struct CheckReport: Sendable, Hashable, Codable {
         public var chain: [CertificateSummary]
         /// The listener's own `trustedCAs` (for `require`, and the CA names sent to clients).
         public var trustedCAs: [CertificateSummary]
+        /// The proxy whose forwarded client certificates it believes; `nil` (left out of the JSON) for none.
+        public var trustForwardedClientCertificate: ForwardedCertificateTrust? = nil
+    }
+
+    /// A listener's `trustForwardedClientCertificate`.
+    public struct ForwardedCertificateTrust: Sendable, Hashable, Codable {
+        /// `rfc9440` or `xfcc`.
+        public var header: String
+        /// The policy the proxy's own certificate must pass.
+        public var fromPolicy: String
     }
 
     /// One route: path → policy → function.

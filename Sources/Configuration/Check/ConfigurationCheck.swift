@@ -124,7 +124,11 @@ public struct ConfigurationCheck: Sendable {
             warnings.expiry(of: identity.chain, role: "the intermediate CA", key: identityKey)
             warnings.expiry(of: identity.trustedCAs, role: "the trusted CA", key: key + ".trustedCAs")
             warnings.hostCoverage(of: listener, index: index, leaf: identity.leaf)
-            return CheckReport.Listener(listener, index: index, identity: identity, now: now)
+            var report = CheckReport.Listener(listener, index: index, identity: identity, now: now)
+            report.trustForwardedClientCertificate = configuration.trustForwardedClientCertificate[index].map {
+                CheckReport.ForwardedCertificateTrust(header: $0.header.rawValue, fromPolicy: $0.fromPolicy)
+            }
+            return report
         }
     }
 

@@ -165,7 +165,7 @@ extension Connection {
             nanoseconds: nanoseconds
         )
         guard observing.wantsRecords else { return }
-        let record = RequestRecord(
+        var record = RequestRecord(
             listener: observing.listener,
             connection: self.info,
             method: observed.method,
@@ -178,6 +178,7 @@ extension Connection {
             decision: observation.decision,
             reason: observation.reason
         )
+        record.forwardedClientCertificate = observation.forwardedClientCertificate
         observing.observer?.observe(record)
         if let span = observed.span { RequestTracer.end(span, with: record) }
     }

@@ -16,6 +16,9 @@ public final class RequestObservation: @unchecked Sendable {
     @exclusivity(unchecked) public var decision = RequestDecision.none
     /// The policy's reason code (`ok` when allowed).
     @exclusivity(unchecked) public var reason: String?
+    /// The client certificate a trusted proxy forwarded with the request: the record's client then is its leaf, not
+    /// the connection's (the proxy's).
+    @exclusivity(unchecked) public var forwardedClientCertificate: ForwardedClientCertificate?
 
     /// Whether anything reads the decision (``policy``, ``decision``, ``reason``): an access log or a tracer does,
     /// request metrics do not (the policy's own monitor counts decisions), so authenticators skip noting it.
@@ -32,6 +35,7 @@ public final class RequestObservation: @unchecked Sendable {
         self.policy = nil
         self.decision = .none
         self.reason = nil
+        self.forwardedClientCertificate = nil
     }
 
     /// Records a policy's outcome; the first decision of a request stands (a route's policy runs first).

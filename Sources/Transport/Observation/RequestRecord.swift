@@ -1,3 +1,4 @@
+import GatehouseCertificates
 public import HTTPTypes
 
 /// What the client-certificate policy of a request's route decided, as the access log and metrics name it.
@@ -43,6 +44,9 @@ public struct RequestRecord: Sendable {
     public var decision: RequestDecision
     /// The policy's reason code (`ok` when allowed, `untrusted`, `no_certificate`, …); `nil` when none decided.
     public var reason: String?
+    /// The client certificate a trusted proxy forwarded with the request; `nil` when the connection's own
+    /// certificate is the client's (see ``clientSubject``).
+    public var forwardedClientCertificate: ForwardedClientCertificate?
 
     /// Creates a record.
     public init(
@@ -69,6 +73,20 @@ public struct RequestRecord: Sendable {
         self.policy = policy
         self.decision = decision
         self.reason = reason
+        self.forwardedClientCertificate = nil
+    }
+
+    /// The client's subject (RFC 4514): the forwarded leaf's when a trusted proxy forwarded a certificate, `nil`
+    /// when it forwarded none, else the connection's.
+    public var clientSubject: String? {
+        guard let forwarded = self.forwardedClientCertificate else { return self.connection.clientSubject }
+        return forwarded.leaf?.subject
+    }
+
+    /// The client's SHA-256 thumbprint (upper-case hex), chosen as ``clientSubject`` is.
+    public var clientSHA256: String? {
+        guard let forwarded = self.forwardedClientCertificate else { return self.connection.clientSHA256 }
+        return forwarded.leaf?.sha256.hexString
     }
 
     /// The client's `ip:port` (`[ip]:port` for IPv6); `-` when unknown. Written once per connection.

@@ -36,7 +36,7 @@ struct RequestTracer: Sendable {
         attributes["network.protocol.name"] = "http"
         attributes["network.protocol.version"] = record.connection.httpVersion == .http2 ? "2" : "1.1"
         attributes["tls.protocol.version"] = record.connection.tls.protocolVersion
-        if let subject = record.connection.clientSubject { attributes["tls.client.subject"] = subject }
+        if let subject = record.clientSubject { attributes["tls.client.subject"] = subject }
         attributes["gatehouse.listener"] = record.listener
         attributes["gatehouse.decision"] = record.decision.rawValue
         if let policy = record.policy { attributes["gatehouse.policy"] = policy }

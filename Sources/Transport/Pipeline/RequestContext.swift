@@ -15,6 +15,9 @@ public struct RequestContext: Sendable {
     /// What an authenticator that only reports (a policy in `report` mode) would have refused, e.g. Auth's
     /// `ReportedRefusal` with the caller's unverified identity and the reason; `nil` when nothing was refused.
     public var reportedRefusal: (any Sendable)?
+    /// The client certificate a trusted TLS-terminating proxy forwarded with this request; `nil` on a connection
+    /// that is not a trusted proxy's. When set, client-certificate policies evaluate it instead of the connection's.
+    public var forwardedClientCertificate: ForwardedClientCertificate?
     /// Per-connection memory shared by every request on the connection, e.g. an authentication
     /// decision that is made once per connection.
     public let connectionStore: ConnectionStore
@@ -33,6 +36,7 @@ public struct RequestContext: Sendable {
         self.identity = nil
         self.laterIdentities = []
         self.reportedRefusal = nil
+        self.forwardedClientCertificate = nil
         self.connectionStore = connectionStore
         self.observation = observation
     }

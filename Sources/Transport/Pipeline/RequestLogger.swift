@@ -1,3 +1,4 @@
+import GatehouseCertificates
 import HTTPTypes
 public import Logging
 
@@ -36,6 +37,13 @@ public struct RequestLogger: Middleware {
         (error as? any HTTPResponseError)?.response.status.code ?? 500
     }
 
+    /// The client's subject: a forwarded certificate's when a trusted proxy forwarded one (none when it forwarded
+    /// none), else the connection's.
+    private func clientSubject(_ context: RequestContext) -> String? {
+        guard let forwarded = context.forwardedClientCertificate else { return context.connection.clientSubject }
+        return forwarded.leaf?.subject
+    }
+
     private func log(_ request: Request, context: RequestContext, status: Int, since start: ContinuousClock.Instant) {
         let (seconds, attoseconds) = (ContinuousClock.now - start).components
         let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
@@ -44,7 +52,7 @@ public struct RequestLogger: Middleware {
             "\(request.method.rawValue) \(request.path) \(status)",
             metadata: [
                 "protocol": "\(context.connection.httpVersion)",
-                "client": "\(context.connection.clientSubject ?? "-")",
+                "client": "\(self.clientSubject(context) ?? "-")",
                 "ms": "\((milliseconds * 1000).rounded() / 1000)",
                 "connection": "\(context.connection.id)",
             ]
