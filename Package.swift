@@ -81,7 +81,10 @@ let package = Package(
         ),
         .target(
             name: "GatehouseAuth",
-            dependencies: ["GatehouseTransport", "GatehouseCertificates", "COpenSSL", httpTypes, logging, metrics],
+            dependencies: [
+                "GatehouseTransport", "GatehouseCertificates", "COpenSSL", httpTypes, logging, metrics,
+                nioCore, nioPosix, nioHTTP1,
+            ],
             path: "Sources/Auth",
             swiftSettings: strictSettings
         ),

@@ -3,15 +3,16 @@ import GatehouseTransport
 extension ClientCertificateAuthenticator {
     /// The connection's answer, noted in the request's observation (for its access-log line, metrics and span) when
     /// something observes requests.
-    func observedAnswer(for context: RequestContext) -> ConnectionDecision.Answer {
-        let answer = self.answer(for: context)
+    /// `nil` (and nothing noted) when the policy's OCSP responder must be asked first.
+    func observedAnswer(for context: RequestContext) -> ConnectionDecision.Answer? {
+        guard let answer = self.answer(for: context) else { return nil }
         if let observation = context.observation { self.note(answer, in: observation) }
         return answer
     }
 
     /// Records the policy's name and what it decided: `allowed` (reason `ok`), `reported` (report mode) or `refused`
     /// (with the reason code; no certificate is `no_certificate`).
-    private func note(_ answer: ConnectionDecision.Answer, in observation: RequestObservation) {
+    func note(_ answer: ConnectionDecision.Answer, in observation: RequestObservation) {
         // The monitor's name is the policy's, fixed at start: no lock on the policy handle per request.
         let policy = self.monitor.policy
         switch answer {
