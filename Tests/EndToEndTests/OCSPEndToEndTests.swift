@@ -25,12 +25,13 @@ struct OCSPEndToEndTests {
         """
     }
 
-    /// Runs `body` with a fresh PKI, its responder (signed by `signer`) and a server; stops both.
+    /// Runs `body` with a fresh PKI, its responder (signed by `signer`) and a server whose policy has `ocsp`
+    /// (`RESPONDER` replaced by the responder's URL); stops both.
     private func withResponder(
         signer: OCSPTestPKI.Signer = .delegated,
         responderArguments: [String] = [],
         startsResponder: Bool = true,
-        ocsp: (OCSPTestPKI) -> String = { _ in "{ mode: hardFail, timeout: 2s }" },
+        ocsp: String = "{ mode: hardFail, timeout: 2s }",
         logger: CapturedLog? = nil,
         _ body: (GatehouseTestServer, OCSPTestPKI, OCSPResponderProcess?) async throws -> Void
     ) async throws {
@@ -44,7 +45,10 @@ struct OCSPEndToEndTests {
             ) : nil
         defer { responder?.stop() }
         try await GatehouseTestServer.withServer(
-            configuration: self.configuration(pki, ocsp: ocsp(pki)),
+            configuration: self.configuration(
+                pki,
+                ocsp: ocsp.replacingOccurrences(of: "RESPONDER", with: pki.responderURL)
+            ),
             logger: logger?.logger ?? GatehouseTestServer.silentLogger
         ) { server in
             try await body(server, pki, responder)
@@ -128,7 +132,7 @@ struct OCSPEndToEndTests {
         let log = CapturedLog()
         try await self.withResponder(
             startsResponder: false,
-            ocsp: { _ in "{ mode: softFail, timeout: 2s }" },
+            ocsp: "{ mode: softFail, timeout: 2s }",
             logger: log
         ) { server, pki, _ in
             for _ in 0..<3 {
@@ -162,7 +166,7 @@ struct OCSPEndToEndTests {
             #expect(result.status.code == 403)
             #expect(result.bodyText.contains("noResponder"), "\(result.bodyText)")
         }
-        try await self.withResponder(ocsp: { "{ responder: \"\($0.responderURL)\" }" }) { server, pki, responder in
+        try await self.withResponder(ocsp: "{ responder: \"RESPONDER\" }") { server, pki, responder in
             #expect(await self.status(server, as: pki.withoutAIA) == 200)
             #expect(responder?.requestCount == 1)
         }
@@ -173,7 +177,7 @@ struct OCSPEndToEndTests {
         defer { silent.close() }
         try await self.withResponder(
             startsResponder: false,
-            ocsp: { _ in "{ responder: \"http://127.0.0.1:\(silent.port)/\", timeout: 300ms }" }
+            ocsp: "{ responder: \"http://127.0.0.1:\(silent.port)/\", timeout: 300ms }"
         ) { server, pki, _ in
             let started = ContinuousClock.now
             let result = try await self.hello(server, as: pki.good)
