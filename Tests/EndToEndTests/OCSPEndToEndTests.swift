@@ -187,6 +187,45 @@ struct OCSPEndToEndTests {
         }
     }
 
+    @Test(arguments: [
+        ("big", "more than 65536 bytes"), ("error", "answered HTTP 500"), ("garbage", "badResponse"),
+    ])
+    func misbehavingResponderIsRevocationUnknown(behaviour: String, detail: String) async throws {
+        let responder = try OCSPResponderProcess(command: ["python3", "-c", Self.misbehavingResponder, behaviour])
+        defer { responder.stop() }
+        let port = try #require(responder.port)
+        try await self.withResponder(
+            startsResponder: false,
+            ocsp: "{ responder: \"http://127.0.0.1:\(port)\" }"
+        ) { server, pki, _ in
+            let result = try await self.hello(server, as: pki.good)
+            #expect(result.status.code == 403)
+            #expect(result.bodyText.contains("revocation_unknown"), "\(result.bodyText)")
+            #expect(result.bodyText.contains(detail), "\(result.bodyText)")
+        }
+    }
+
+    /// An HTTP server that answers every POST with 100 KiB (`big`), a 500 (`error`) or a body that is not an OCSP
+    /// response (`garbage`).
+    static let misbehavingResponder = """
+        import http.server, sys
+        behaviour = sys.argv[1]
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = {"big": b"0" * 102400, "error": b"no", "garbage": b"<html>"}[behaviour]
+                self.send_response(500 if behaviour == "error" else 200)
+                self.send_header("Content-Type", "application/ocsp-response")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            def log_message(self, *arguments):
+                pass
+        server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        print("ACCEPT 127.0.0.1:%d" % server.server_address[1], flush=True)
+        server.serve_forever()
+        """
+
     @Test func reloadWithTheSameTrustMaterialKeepsTheCache() async throws {
         try await self.withResponder { server, pki, responder in
             #expect(await self.status(server, as: pki.good) == 200)

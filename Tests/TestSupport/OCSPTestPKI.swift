@@ -163,9 +163,15 @@ public final class OCSPResponderProcess: @unchecked Sendable {  // `errors` is g
     private var output = ""
 
     /// Starts `openssl` with `arguments` plus `-port PORT` and waits until it accepts connections.
-    public init(arguments: [String], port: Int) throws {
+    public convenience init(arguments: [String], port: Int) throws {
+        try self.init(command: ["openssl"] + arguments + ["-port", "\(port)"])
+    }
+
+    /// Starts `command` (found on the `PATH`) and waits until it prints `ACCEPT …:PORT` on standard output, as
+    /// `openssl ocsp` does.
+    public init(command: [String]) throws {
         self.process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        self.process.arguments = ["openssl"] + arguments + ["-port", "\(port)"]
+        self.process.arguments = command
         let standardOutput = Pipe()
         let standardError = Pipe()
         self.process.standardOutput = standardOutput
@@ -195,6 +201,15 @@ public final class OCSPResponderProcess: @unchecked Sendable {  // `errors` is g
                 if chunk.isEmpty { return }
             }
         }
+    }
+
+    /// The port from the `ACCEPT …:PORT` line.
+    public var port: Int? {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        let line = self.output.split(separator: "\n").first { $0.hasPrefix("ACCEPT") } ?? ""
+        return line.split(separator: " ").dropFirst().first.flatMap { $0.split(separator: ":").last }
+            .flatMap { Int($0) }
     }
 
     /// The process id.
