@@ -39,7 +39,7 @@ struct OCSPEndToEndTests {
         defer { pki.remove() }
         let responder =
             startsResponder
-            ? try OCSPResponderProcess(
+            ? try await OCSPResponderProcess.start(
                 arguments: pki.responderArguments(signer: signer, responderArguments),
                 port: pki.port
             ) : nil
@@ -191,7 +191,9 @@ struct OCSPEndToEndTests {
         ("big", "more than 65536 bytes"), ("error", "answered HTTP 500"), ("garbage", "badResponse"),
     ])
     func misbehavingResponderIsRevocationUnknown(behaviour: String, detail: String) async throws {
-        let responder = try OCSPResponderProcess(command: ["python3", "-c", Self.misbehavingResponder, behaviour])
+        let responder = try await OCSPResponderProcess.start(command: [
+            "python3", "-c", Self.misbehavingResponder, behaviour,
+        ])
         defer { responder.stop() }
         let port = try #require(responder.port)
         try await self.withResponder(

@@ -222,12 +222,30 @@ public final class OCSPResponderProcess: @unchecked Sendable {  // `errors` is g
         return self.errors.components(separatedBy: "Received request").count - 1
     }
 
-    /// Stops the responder and waits for it. SIGKILL: it keeps no state, and a child of the test runner may
-    /// inherit SIGTERM ignored.
+    /// Stops the responder: SIGKILL (it keeps no state, and a child of the test runner may inherit SIGTERM
+    /// ignored), without waiting, so that no thread of the concurrency pool blocks.
     public func stop() {
         guard self.process.isRunning else { return }
         kill(self.pid, SIGKILL)
-        self.process.waitUntilExit()
+    }
+
+    /// Starts `openssl` as ``init(arguments:port:)`` does, waiting on a thread of its own: a wait for a slow child
+    /// must never hold one of the concurrency pool's few threads (every other test's server would stall).
+    public static func start(arguments: [String], port: Int) async throws -> OCSPResponderProcess {
+        try await Self.onOwnThread { try OCSPResponderProcess(arguments: arguments, port: port) }
+    }
+
+    /// Starts `command` as ``init(command:)`` does, waiting on a thread of its own.
+    public static func start(command: [String]) async throws -> OCSPResponderProcess {
+        try await Self.onOwnThread { try OCSPResponderProcess(command: command) }
+    }
+
+    private static func onOwnThread(
+        _ body: @escaping @Sendable () throws -> OCSPResponderProcess
+    ) async throws -> OCSPResponderProcess {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
     }
 
     deinit {
