@@ -93,6 +93,7 @@ let package = Package(
             dependencies: [
                 "GatehouseTransport", "GatehouseCertificates", "COpenSSL", httpTypes, logging, metrics,
                 structuredFieldValues,
+                nioCore, nioPosix, nioHTTP1,
             ],
             path: "Sources/Auth",
             swiftSettings: strictSettings

@@ -53,7 +53,8 @@ extension AuthenticationMiddleware: ImmediateMiddleware {
         guard let authenticators = self.immediateAuthenticators else { return nil }
         var run = AuthenticationRun(context: context)
         for authenticator in authenticators {
-            if let response = run.record(try authenticator.authenticate(request, context)) { return response }
+            guard let result = try authenticator.authenticate(request, context) else { return nil }
+            if let response = run.record(result) { return response }
             if run.isAuthenticated { break }
         }
         if let response = run.refusal { return response }
@@ -109,11 +110,12 @@ private struct AnyAuthenticator: Sendable {
 
 /// A synchronous authenticator with its identity type erased.
 private struct ImmediateAnyAuthenticator: Sendable {
-    let authenticate: @Sendable (Request, RequestContext) throws -> AuthenticationResult<any Sendable>
+    /// `nil` when the authenticator needs the asynchronous path for this request.
+    let authenticate: @Sendable (Request, RequestContext) throws -> AuthenticationResult<any Sendable>?
 
     init(_ base: some ImmediateAuthenticator) {
         self.authenticate = { request, context in
-            erased(try base.authenticateImmediately(request, context: context))
+            try base.authenticateImmediately(request, context: context).map(erased)
         }
     }
 }

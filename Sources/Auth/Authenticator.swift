@@ -42,6 +42,7 @@ public enum AuthenticationResult<Identity: Sendable>: Sendable {
 /// A synchronous authenticator: decided without suspending, so that ``AuthenticationMiddleware`` can answer on the
 /// connection's fast path (see ``ImmediateResponder``). The client-certificate authenticator is.
 package protocol ImmediateAuthenticator: Authenticator {
-    /// As ``Authenticator/authenticate(_:context:)``, without suspending.
-    func authenticateImmediately(_ request: Request, context: RequestContext) throws -> AuthenticationResult<Identity>
+    /// As ``Authenticator/authenticate(_:context:)``, without suspending; `nil` when this request needs the
+    /// asynchronous path (e.g. an OCSP responder must be asked), which must then leave no trace.
+    func authenticateImmediately(_ request: Request, context: RequestContext) throws -> AuthenticationResult<Identity>?
 }

@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 #include <openssl/ec.h>
 #include <openssl/rsa.h>
+#include <openssl/ocsp.h>
 
 // Macros and variadic functions Swift cannot import, wrapped as `gatehouse_` + the C name (STYLE.md §2).
 
@@ -188,6 +189,16 @@ static inline int gatehouse_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *st
 
 static inline X509_REVOKED *gatehouse_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *stack, int index) {
     return sk_X509_REVOKED_value(stack, index);
+}
+
+// Added for OCSP (Certificates/OCSP): the leaf's AIA OCSP URLs.
+
+static inline int gatehouse_sk_OPENSSL_STRING_num(const STACK_OF(OPENSSL_STRING) *stack) {
+    return sk_OPENSSL_STRING_num(stack);
+}
+
+static inline const char *gatehouse_sk_OPENSSL_STRING_value(const STACK_OF(OPENSSL_STRING) *stack, int index) {
+    return sk_OPENSSL_STRING_value(stack, index);
 }
 
 #endif

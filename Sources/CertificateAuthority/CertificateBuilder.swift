@@ -66,11 +66,18 @@ enum CertificateBuilder {
             lines.append((NID_basic_constraints, "critical,CA:FALSE"))
             lines.append((NID_key_usage, leafUsage))
             lines.append((NID_ext_key_usage, "clientAuth"))
+        case .ocspResponder:
+            lines.append((NID_basic_constraints, "critical,CA:FALSE"))
+            lines.append((NID_key_usage, "critical,digitalSignature"))
+            lines.append((NID_ext_key_usage, "OCSPSigning"))
         }
         lines.append((NID_subject_key_identifier, "hash"))
         lines.append((NID_authority_key_identifier, selfSigned ? "keyid" : "keyid:always"))
         if !spec.sans.isEmpty {
             lines.append((NID_subject_alt_name, spec.sans.map(\.description).joined(separator: ",")))
+        }
+        if let url = spec.ocspResponderURL {
+            lines.append((NID_info_access, "OCSP;URI:\(url)"))
         }
         return lines
     }

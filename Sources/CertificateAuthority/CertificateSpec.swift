@@ -41,6 +41,8 @@ public struct CertificateSpec: Sendable, Hashable {
         case server
         /// A TLS client: keyUsage critical digitalSignature (+ keyEncipherment for RSA); EKU clientAuth.
         case client
+        /// A delegated OCSP responder (RFC 6960 §4.2.2.2): keyUsage critical digitalSignature; EKU OCSPSigning.
+        case ocspResponder
     }
 
     /// The subject name in encoding order, most general first (`[.organization("Example"), .commonName("client")]`),
@@ -56,6 +58,8 @@ public struct CertificateSpec: Sendable, Hashable {
     public var notAfter: Date
     /// The key to generate when none is supplied.
     public var keyType: KeyType
+    /// The OCSP responder URL put into the Authority Information Access extension; none when `nil`.
+    public var ocspResponderURL: String? = nil
 
     /// Creates a specification. The default validity is one year from now.
     public init(

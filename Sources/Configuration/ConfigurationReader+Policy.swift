@@ -6,6 +6,7 @@ extension ConfigurationReader {
         "validateTrust", "validateNotBefore", "validateNotAfter", "validateRevocation",
         "validateRevocationForWholeChain", "trustedCAs", "intermediates", "crls", "certificates", "allowListMatch",
         "identities", "requireClientAuthEKU", "maxChainDepth", "mode", "allowInsecure", "exposeFailureReason",
+        "ocsp",
     ]
     static let identityKeys: Set<String> = [
         "thumbprint", "serialNumber", "commonName", "subject", "dnsName", "uri", "email", "ipAddress",
@@ -40,6 +41,7 @@ extension ConfigurationReader {
         if let identities = entries["identities"] {
             policy.identities = try identities.sequence().map(self.identity)
         }
+        if let ocsp = entries["ocsp"] { policy.ocsp = try self.ocsp(ocsp) }
         return GatehouseConfiguration.NamedPolicy(name: name, configuration: policy)
     }
 

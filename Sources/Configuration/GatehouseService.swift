@@ -49,6 +49,8 @@ public actor GatehouseService {
     private var handles: [String: PolicyHandle]
     /// The service's one verified-chain cache: its listeners' and policies' (across reloads).
     private nonisolated let verifiedChains: VerifiedChainCache
+    /// Each policy's OCSP statuses, kept across reloads (see ``OCSPStatusCaches``).
+    private nonisolated let ocspCaches: OCSPStatusCaches
     /// What the service's verified-chain cache has done and holds, for tests and diagnostics.
     package nonisolated var verifiedChainStatistics: VerifiedChainCache.Statistics { self.verifiedChains.statistics }
     /// The bounds the service's verified-chain cache was created with (`verificationCache:` at start).
@@ -132,7 +134,7 @@ public actor GatehouseService {
             logger: logger
         )
         let verifiedChains = VerifiedChainCache(limits: configuration.verificationCache)
-        let assembly = ServiceAssembly(
+        var assembly = ServiceAssembly(
             configuration: configuration,
             functions: functions,
             authenticators: authenticators,
@@ -141,6 +143,8 @@ public actor GatehouseService {
             monitors: metrics.monitors,
             verifiedChains: verifiedChains
         )
+        let ocspCaches = OCSPStatusCaches()
+        assembly.ocspCaches = ocspCaches
         _ = try assembly.tlsContexts()
         _ = try assembly.adminTLSContext()
         let policies = try assembly.policies()
@@ -171,6 +175,7 @@ public actor GatehouseService {
         self.running = configuration.listeners
         self.handles = handles
         self.verifiedChains = verifiedChains
+        self.ocspCaches = ocspCaches
         self.watchedPaths = assembly.watchedPaths()
         self.server = Server(
             configuration: ServerConfiguration(
@@ -223,7 +228,7 @@ public actor GatehouseService {
         let reason = reasons.filter { seen.insert($0).inserted }.joined(separator: "; ")
         do {
             let configuration = try Self.read(self.source)
-            let assembly = ServiceAssembly(
+            var assembly = ServiceAssembly(
                 configuration: configuration,
                 functions: self.functions,
                 authenticators: self.authenticators,
@@ -232,6 +237,7 @@ public actor GatehouseService {
                 monitors: self.metrics.monitors,
                 verifiedChains: self.verifiedChains
             )
+            assembly.ocspCaches = self.ocspCaches
             let policies = try assembly.policies()
             var handles: [String: PolicyHandle] = [:]
             for (name, policy) in policies { handles[name] = self.handles[name] ?? PolicyHandle(policy) }

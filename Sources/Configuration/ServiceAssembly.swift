@@ -25,6 +25,8 @@ struct ServiceAssembly {
     /// The service's one verified-chain cache, shared by every TLS context and policy it builds (and kept across
     /// reloads, so its bound holds across them).
     let verifiedChains: VerifiedChainCache
+    /// Each policy's OCSP status cache, kept across reloads; `nil` gives every `ocsp` policy a new one.
+    var ocspCaches: OCSPStatusCaches? = nil
 
     /// Loads every named policy.
     func policies() throws -> [String: ClientCertificatePolicy] {
@@ -35,7 +37,8 @@ struct ServiceAssembly {
                     named.configuration,
                     name: named.name,
                     relativeTo: nil,
-                    verifiedChains: self.verifiedChains
+                    verifiedChains: self.verifiedChains,
+                    ocspCaches: self.ocspCaches
                 )
             } catch let error as PolicyError {
                 let file = error.file.map { error.detail.contains($0) ? "" : " (\($0))" } ?? ""

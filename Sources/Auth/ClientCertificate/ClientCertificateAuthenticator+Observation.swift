@@ -3,12 +3,15 @@ import GatehouseTransport
 extension ClientCertificateAuthenticator {
     /// The connection's answer — or, when a trusted proxy forwarded a client certificate with the request, that
     /// certificate's — noted in the request's observation (for its access-log line and span) when something reads it.
-    func observedAnswer(for context: RequestContext) -> ConnectionDecision.Answer {
+    /// `nil` (and nothing noted) when the policy's OCSP responder must be asked first.
+    func observedAnswer(for context: RequestContext) -> ConnectionDecision.Answer? {
         let answer: ConnectionDecision.Answer
         if let forwarded = context.forwardedClientCertificate {
-            answer = self.forwardedAnswer(forwarded, context: context)
+            guard let forwardedAnswer = self.forwardedAnswer(forwarded, context: context) else { return nil }
+            answer = forwardedAnswer
         } else {
-            answer = self.answer(for: context)
+            guard let connectionAnswer = self.answer(for: context) else { return nil }
+            answer = connectionAnswer
         }
         if let observation = context.observation, observation.wantsDecision { self.note(answer, in: observation) }
         return answer
@@ -16,7 +19,7 @@ extension ClientCertificateAuthenticator {
 
     /// Records the policy's name and what it decided: `allowed` (reason `ok`), `reported` (report mode) or `refused`
     /// (with the reason code; no certificate is `no_certificate`).
-    private func note(_ answer: ConnectionDecision.Answer, in observation: RequestObservation) {
+    func note(_ answer: ConnectionDecision.Answer, in observation: RequestObservation) {
         // The monitor's name is the policy's, fixed at start: no lock on the policy handle per request.
         let policy = self.monitor.policy
         switch answer {

@@ -66,17 +66,29 @@ public struct ClientCertificateAuthenticator: Authenticator {
 
     /// The connection's decision: authenticated by a certificate that passes the policy; not applicable without a
     /// certificate (its challenge is the 403); refused otherwise — only reported when the policy is in report mode.
+    ///
+    /// With `ocsp` and no status known for the certificate, asks the responder first (sharing the request with
+    /// concurrent callers about the same certificate) without blocking the event loop.
     public func authenticate(
         _ request: Request,
         context: RequestContext
     ) async throws -> AuthenticationResult<ClientCertificateIdentity> {
-        self.observedAnswer(for: context)
+        if let answer = self.observedAnswer(for: context) { return answer }
+        let answer: ConnectionDecision.Answer
+        if let forwarded = context.forwardedClientCertificate {
+            answer = await self.forwardedAnswerAskingResponder(forwarded, context: context)
+        } else {
+            answer = await self.answerAskingResponder(for: context)
+        }
+        if let observation = context.observation, observation.wantsDecision { self.note(answer, in: observation) }
+        return answer
     }
 
-    /// The connection's answer while its decision holds (same policy generation, nothing expired), or a new one.
+    /// The connection's answer while its decision holds (same policy generation, nothing expired), or a new one;
+    /// `nil` when the policy's OCSP responder must be asked first (``answerAskingResponder(for:)``).
     ///
     /// The cached path is one store lookup, one coarse clock read and one atomic load.
-    func answer(for context: RequestContext) -> ConnectionDecision.Answer {
+    func answer(for context: RequestContext) -> ConnectionDecision.Answer? {
         let now = self.now()
         let generation = self.policy.generation
         guard let decisions = context.connectionStore[ConnectionDecisions.self] else {
@@ -90,40 +102,113 @@ public struct ClientCertificateAuthenticator: Authenticator {
     }
 
     /// The answer of this authenticator's decision further down the connection's list, or of a new decision that
-    /// takes its place.
+    /// takes its place; `nil` (and nothing stored) when the OCSP status must be asked for first.
     @inline(never)  // keeps the cached path above small
     private func answer(
         for context: RequestContext,
         at now: Date,
         in decisions: ConnectionDecision?
-    ) -> ConnectionDecision.Answer {
+    ) -> ConnectionDecision.Answer? {
         if let cached = decisions?.find(self.cacheToken), cached.holds(generation: self.policy.generation, at: now) {
             return cached.answer
         }
-        let decision = self.evaluate(context.connection, at: now, next: decisions?.removing(self.cacheToken))
-        context.connectionStore[ConnectionDecisions.self] = decision
-        return decision.answer
-    }
-
-    /// Evaluates the connection's chain under the current policy (logging a rejection once).
-    private func evaluate(_ connection: ConnectionInfo, at now: Date, next: ConnectionDecision?) -> ConnectionDecision {
         // One read: the decision keeps the policy and generation it was made under even if a reload follows.
         let snapshot = self.policy.snapshot
-        let tls = connection.tls
-        let decision = snapshot.policy.evaluate(chain: tls.peerCertificates, verifiedChain: tls.verifiedChain, at: now)
-        let (answer, validUntil) = self.answer(
+        let tls = context.connection.tls
+        let evaluation = snapshot.policy.evaluate(
+            chain: tls.peerCertificates,
+            verifiedChain: tls.verifiedChain,
+            at: now,
+            revocation: nil
+        )
+        guard case .decided(let decision, let validUntil, let softFailure) = evaluation else { return nil }
+        return self.store(
+            decision,
+            validUntil: validUntil,
+            softFailure: softFailure,
+            under: snapshot,
+            in: context,
+            at: now
+        )
+    }
+
+    /// The answer after asking the policy's OCSP responder about the connection's certificate (or finding its
+    /// status cached meanwhile).
+    private func answerAskingResponder(for context: RequestContext) async -> ConnectionDecision.Answer {
+        let now = self.now()
+        let snapshot = self.policy.snapshot
+        let tls = context.connection.tls
+        var revocation: OCSPStatusCache.Entry? = nil
+        while true {
+            let evaluation = snapshot.policy.evaluate(
+                chain: tls.peerCertificates,
+                verifiedChain: tls.verifiedChain,
+                at: now,
+                revocation: revocation
+            )
+            switch evaluation {
+            case .pending(let identity, let checker):
+                // Given the entry, the next evaluation decides: the loop runs at most twice.
+                revocation = await checker.resolve(identity, at: now)
+            case .decided(let decision, let validUntil, let softFailure):
+                // Re-read the store: other requests of the connection may have decided while this one waited.
+                return self.store(
+                    decision,
+                    validUntil: validUntil,
+                    softFailure: softFailure,
+                    under: snapshot,
+                    in: context,
+                    at: now
+                )
+            }
+        }
+    }
+
+    /// Turns a policy decision into the connection's decision (logging a rejection, counting it), stores it in
+    /// the connection's list in place of this authenticator's earlier one and returns its answer.
+    private func store(
+        _ decision: PolicyDecision,
+        validUntil: Date,
+        softFailure: OCSPError?,
+        under snapshot: PolicyHandle.Snapshot,
+        in context: RequestContext,
+        at now: Date
+    ) -> ConnectionDecision.Answer {
+        let tls = context.connection.tls
+        let (answer, _) = self.answer(
             for: decision,
             policy: snapshot.policy,
             leaf: tls.peerCertificate,
-            connection: connection.id,
+            connection: context.connection.id,
+            softFailure: softFailure,
             at: now
         )
-        return ConnectionDecision(
+        let decisions = context.connectionStore[ConnectionDecisions.self]
+        context.connectionStore[ConnectionDecisions.self] = ConnectionDecision(
             owner: self.cacheToken,
             generation: snapshot.generation,
             validUntil: validUntil,
             answer: answer,
-            next: next
+            next: decisions?.removing(self.cacheToken)
+        )
+        return answer
+    }
+
+    /// Logs that a `softFail` OCSP check let a certificate through without a status, at most once a minute per
+    /// policy (with how many such warnings were held back).
+    private func warn(
+        _ failure: OCSPError,
+        identity: ClientCertificateIdentity,
+        policy: ClientCertificatePolicy,
+        at now: Date
+    ) {
+        guard let suppressed = policy.ocsp?.softFailureWarnings.admit(at: now) else { return }
+        self.logger.warning(
+            "client certificate allowed without an OCSP status (softFail)",
+            metadata: [
+                "policy": "\(policy.name)", "reason": "\(failure)", "subject": "\(identity.subject)",
+                "sha256": "\(identity.sha256Thumbprint)", "suppressed": "\(suppressed)",
+            ]
         )
     }
 
@@ -131,17 +216,20 @@ public struct ClientCertificateAuthenticator: Authenticator {
     /// - Parameters:
     ///   - leaf: the evaluated leaf, for the expiry warning of a refused one.
     ///   - proxy: the trusted proxy that forwarded the chain, if one did: named in the log.
+    ///   - softFailure: why a `softFail` OCSP check let an accepted certificate through without a status (warned).
     func answer(
         for decision: PolicyDecision,
         policy: ClientCertificatePolicy,
         leaf: Certificate?,
         connection: UInt64,
         forwardedBy proxy: Certificate? = nil,
+        softFailure: OCSPError? = nil,
         at now: Date
     ) -> (ConnectionDecision.Answer, validUntil: Date) {
         switch decision {
         case .accepted(let identity):
             self.monitor.allowed(identity.certificate, at: now)
+            if let softFailure { self.warn(softFailure, identity: identity, policy: policy, at: now) }
             return (.authenticated(identity), policy.expiry(of: identity))
         case .rejected(let rejection):
             self.log(rejection, policy: policy, connection: connection, forwardedBy: proxy)
@@ -188,21 +276,22 @@ public struct ClientCertificateAuthenticator: Authenticator {
 
 extension ClientCertificateAuthenticator: ImmediateAuthenticator {
     /// The connection's decision, as ``authenticate(_:context:)``: the cached path makes no async call.
+    /// `nil` when the policy's OCSP responder must be asked first.
     package func authenticateImmediately(
         _ request: Request,
         context: RequestContext
-    ) throws -> AuthenticationResult<ClientCertificateIdentity> {
+    ) throws -> AuthenticationResult<ClientCertificateIdentity>? {
         self.observedAnswer(for: context)
     }
 }
 
 extension ClientCertificateAuthenticator {
     /// ``authenticateImmediately(_:context:)`` for the benchmark package, which lives outside this package. Not for
-    /// services.
+    /// services. `nil` when the policy's OCSP responder must be asked first.
     @_spi(Benchmarks) public func authenticateOnFastPath(
         _ request: Request,
         context: RequestContext
-    ) throws -> AuthenticationResult<ClientCertificateIdentity> {
+    ) throws -> AuthenticationResult<ClientCertificateIdentity>? {
         self.answer(for: context)
     }
 }

@@ -17,22 +17,30 @@ private struct ClientCertificateMiddleware: ImmediateMiddleware {
 
     func handle(_ request: Request, context: RequestContext, next: any Responder) async throws -> Response {
         var context = context
-        if let refusal = try self.admit(request, into: &context) { return refusal }
+        let result = try await self.authenticator.authenticate(request, context: context)
+        if let refusal = Self.admit(result, into: &context) { return refusal }
         return try await next.respond(to: request, context: context)
     }
 
     func handleImmediately(_ request: Request, context: RequestContext, next: any ImmediateResponder) throws
         -> Response?
     {
+        // `nil`: the policy's OCSP responder must be asked first, on the asynchronous path.
+        guard let result = try self.authenticator.authenticateImmediately(request, context: context) else {
+            return nil
+        }
         var context = context
-        if let refusal = try self.admit(request, into: &context) { return refusal }
+        if let refusal = Self.admit(result, into: &context) { return refusal }
         return try next.respondImmediately(to: request, context: context)
     }
 
     /// What ``AuthenticationMiddleware`` does with this one authenticator's result: the identity or a reported
     /// refusal goes into `context` and the request goes on (`nil`), or the answer that ends it.
-    private func admit(_ request: Request, into context: inout RequestContext) throws -> Response? {
-        switch try self.authenticator.authenticateImmediately(request, context: context) {
+    private static func admit(
+        _ result: AuthenticationResult<ClientCertificateIdentity>,
+        into context: inout RequestContext
+    ) -> Response? {
+        switch result {
         case .authenticated(let identity):
             context.addIdentity(identity)
             return nil

@@ -27,11 +27,14 @@ public struct ClientCertificateRejection: HTTPResponseError, CustomStringConvert
         public static let notAClientCertificate = Reason(code: "not_a_client_certificate")
         /// More intermediate CAs than `maxChainDepth` between the leaf and the trusted root.
         public static let chainTooDeep = Reason(code: "chain_too_deep")
+        /// The policy's OCSP check (`hardFail`) could not learn the leaf's status: the responder is unreachable or
+        /// slow, its answer does not verify, or it answered `unknown`.
+        public static let revocationUnknown = Reason(code: "revocation_unknown")
 
         /// Every reason a policy gives, for instruments created once per reason (``ClientCertificateMonitor``).
         package static let all: [Reason] = [
             .noCertificate, .untrusted, .expired, .notYetValid, .revoked, .notOnAllowList, .noIdentityMatched,
-            .notAClientCertificate, .chainTooDeep,
+            .notAClientCertificate, .chainTooDeep, .revocationUnknown,
         ]
     }
 

@@ -33,13 +33,15 @@ extension ClientCertificatePolicy {
     }
 
     /// Builds a policy, as ``load(_:name:relativeTo:)``, that verifies through `verifiedChains`: the server's one
-    /// cache, shared with its listeners and other policies.
+    /// cache, shared with its listeners and other policies. With `ocspCaches`, an `ocsp` check keeps its statuses in
+    /// the policy's cache there (which outlives reloads); otherwise in a new one.
     /// - Throws: ``PolicyError`` naming the policy, the key, the file and what is wrong.
     package static func load(
         _ configuration: PolicyConfiguration,
         name: String,
         relativeTo baseDirectory: String?,
-        verifiedChains: VerifiedChainCache
+        verifiedChains: VerifiedChainCache,
+        ocspCaches: OCSPStatusCaches? = nil
     ) throws -> ClientCertificatePolicy {
         var files = PolicyFiles(policy: name, baseDirectory: baseDirectory)
         let rules = try configuration.identities.enumerated().map { index, identity in
@@ -65,7 +67,8 @@ extension ClientCertificatePolicy {
             crls: crls,
             allowList: allowList,
             identities: rules,
-            verifiedChains: verifiedChains
+            verifiedChains: verifiedChains,
+            ocspCache: configuration.ocsp.flatMap { ocsp in ocspCaches?.cache(for: name, capacity: ocsp.cacheSize) }
         )
     }
 
@@ -114,12 +117,46 @@ extension ClientCertificatePolicy {
                 detail: "validateRevocation is on but no CRL is configured"
             )
         }
+        if let ocsp = configuration.ocsp {
+            try checkOCSP(ocsp, validatesTrust: configuration.validateTrust, name: name)
+        }
         if configuration.maxChainDepth < 0 {
             throw PolicyError(
                 .invalidValue,
                 policy: name,
                 key: "\(prefix).maxChainDepth",
                 detail: "must be 0 or more, not \(configuration.maxChainDepth)"
+            )
+        }
+    }
+
+    private static func checkOCSP(_ ocsp: OCSPConfiguration, validatesTrust: Bool, name: String) throws {
+        let prefix = "policies.\(name).ocsp"
+        if !validatesTrust {
+            throw PolicyError(
+                .invalidValue,
+                policy: name,
+                key: prefix,
+                detail: "ocsp needs validateTrust: the request names the leaf's issuer from the verified chain"
+            )
+        }
+        if let responder = ocsp.responder, OCSPResponderURL(responder) == nil {
+            throw PolicyError(
+                .invalidValue,
+                policy: name,
+                key: "\(prefix).responder",
+                detail: "'\(responder)' is not an http:// URL with a host"
+            )
+        }
+        if ocsp.timeout <= .zero {
+            throw PolicyError(.invalidValue, policy: name, key: "\(prefix).timeout", detail: "must be more than 0")
+        }
+        if !(1...1_000_000).contains(ocsp.cacheSize) {
+            throw PolicyError(
+                .invalidValue,
+                policy: name,
+                key: "\(prefix).cacheSize",
+                detail: "must be between 1 and 1000000, not \(ocsp.cacheSize)"
             )
         }
     }

@@ -24,6 +24,8 @@ public struct ClientCertificatePolicy: Sendable {
     /// The generation of this policy's trust material (trusted CAs, intermediates, CRLs when revocation is
     /// checked, the purpose): a policy or listener with the same material shares its verifications.
     let trustGeneration: TrustGeneration
+    /// The online revocation check; `nil` when the policy has no `ocsp`.
+    let ocsp: OCSPChecker?
 
     /// `enforce` or `report`.
     public var mode: PolicyMode { self.configuration.mode }
@@ -39,7 +41,8 @@ public struct ClientCertificatePolicy: Sendable {
         crls: [CertificateRevocationList],
         allowList: AllowList?,
         identities: [IdentityRule],
-        verifiedChains: VerifiedChainCache
+        verifiedChains: VerifiedChainCache,
+        ocspCache: OCSPStatusCache? = nil
     ) {
         self.name = name
         self.configuration = configuration
@@ -57,5 +60,16 @@ public struct ClientCertificatePolicy: Sendable {
             purpose: configuration.requireClientAuthEKU ? .clientAuth : .any,
             revocation: configuration.revocationCheck
         )
+        let trustStore = self.trustStore
+        let trustGeneration = self.trustGeneration
+        self.ocsp = configuration.ocsp.map { ocsp in
+            OCSPChecker(
+                configuration: ocsp,
+                responder: ocsp.responder.flatMap(OCSPResponderURL.init),
+                cache: ocspCache ?? OCSPStatusCache(capacity: ocsp.cacheSize),
+                trustStore: trustStore,
+                generation: trustGeneration
+            )
+        }
     }
 }

@@ -33,6 +33,8 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable {
     public var allowInsecure: Bool = false
     /// Put the detailed reason into the 403 body (the log always has it).
     public var exposeFailureReason: Bool = false
+    /// The online revocation check (OCSP); `nil` when the policy does not ask responders.
+    public var ocsp: OCSPConfiguration? = nil
 
     /// A policy with DESIGN.md's defaults.
     public init() {}

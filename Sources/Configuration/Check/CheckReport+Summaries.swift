@@ -66,6 +66,15 @@ extension CheckReport.Policy {
         self.intermediates = policy.intermediateCertificates.map { CheckReport.CertificateSummary($0, now: now) }
         self.allowList = policy.allowListedCertificates.map { CheckReport.CertificateSummary($0, now: now) }
         self.crls = policy.revocationLists.map { CheckReport.CRLSummary($0, now: now) }
+        self.ocsp = policy.configuration.ocsp.map { ocsp in
+            CheckReport.OCSPSummary(
+                mode: ocsp.mode.rawValue,
+                responder: ocsp.responder,
+                timeoutMilliseconds: ocsp.timeout.components.seconds * 1000
+                    + ocsp.timeout.components.attoseconds / 1_000_000_000_000_000,
+                cacheSize: ocsp.cacheSize
+            )
+        }
     }
 }
 

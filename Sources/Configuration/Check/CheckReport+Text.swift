@@ -78,6 +78,13 @@ extension CheckReport {
                 crl.nextUpdate.map { "next update \($0) (\(self.days(crl.daysRemaining ?? 0)))" } ?? "no next update"
             lines.append("    CRL           \(crl.issuer)  \(next), \(crl.revokedCount) revoked")
         }
+        if let ocsp = policy.ocsp {
+            let responder = ocsp.responder ?? "each certificate's AIA responder"
+            lines.append(
+                "    OCSP          \(ocsp.mode), \(responder), timeout \(ocsp.timeoutMilliseconds) ms, "
+                    + "cache \(ocsp.cacheSize) statuses"
+            )
+        }
         return lines
     }
 

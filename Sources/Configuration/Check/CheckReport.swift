@@ -148,6 +148,20 @@ public struct CheckReport: Sendable, Hashable, Codable {
         public var allowList: [CertificateSummary]
         /// The CRLs of `crls`.
         public var crls: [CRLSummary]
+        /// The online revocation check; `nil` when the policy has no `ocsp`.
+        public var ocsp: OCSPSummary?
+    }
+
+    /// A policy's `ocsp` settings.
+    public struct OCSPSummary: Sendable, Hashable, Codable {
+        /// `hardFail` or `softFail`.
+        public var mode: String
+        /// The configured responder; `nil` when each certificate's Authority Information Access names it.
+        public var responder: String?
+        /// The timeout of one exchange, in milliseconds.
+        public var timeoutMilliseconds: Int64
+        /// The most statuses cached.
+        public var cacheSize: Int
     }
 
     /// Something that works today but needs attention.
