@@ -44,6 +44,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        // RFC 9440's Client-Cert and Client-Cert-Chain are structured fields (RFC 9651), written by the gateway.
+        .package(url: "https://github.com/apple/swift-http-structured-headers", from: "1.7.0"),
         // `swift package generate-documentation --target Gatehouse` (`make docs`); a plugin only, never linked.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -102,6 +104,7 @@ let package = Package(
             dependencies: [
                 "GatehouseAuth", "GatehouseRouting", "GatehouseFunctions", "GatehouseTransport", httpTypes, logging,
                 serviceLifecycle, unixSignals, metrics, prometheus, .product(name: "Yams", package: "Yams"),
+                "GatehouseGateway", "GatehouseClient",
             ],
             path: "Sources/Configuration",
             swiftSettings: strictSettings
@@ -116,8 +119,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "GatehouseGateway",
+            dependencies: [
+                "GatehouseClient", "GatehouseRouting", "GatehouseTransport", "GatehouseCertificates", "GatehouseAuth",
+                httpTypes, nioCore, logging,
+                .product(name: "StructuredFieldValues", package: "swift-http-structured-headers"),
+            ],
+            path: "Sources/Gateway",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Gatehouse",
             dependencies: [
+                "GatehouseGateway",
                 "GatehouseAuth", "GatehouseCertificates", "GatehouseClient", "GatehouseConfiguration",
                 "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", httpTypes, logging,
                 serviceLifecycle,
@@ -208,6 +222,15 @@ let package = Package(
                 "GatehouseCertificateAuthority", "GatehouseClient", "GatehouseTransport", "GatehouseRouting",
                 "GatehouseFunctions", "GatehouseAuth", "GatehouseCertificates", "TestSupport",
                 nioCore, nioPosix, httpTypes, logging,
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "GatehouseGateway", "GatehouseClient", "GatehouseConfiguration", "GatehouseCertificateAuthority",
+                "GatehouseRouting", "GatehouseTransport", "GatehouseCertificates", "TestSupport", nioCore, nioPosix,
+                httpTypes, logging, .product(name: "StructuredFieldValues", package: "swift-http-structured-headers"),
             ],
             swiftSettings: strictSettings
         ),

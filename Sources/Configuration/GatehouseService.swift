@@ -55,6 +55,8 @@ public actor GatehouseService {
     package nonisolated var verifiedChainLimits: VerificationCacheLimits { self.verifiedChains.limits }
     private var watcher: FileWatcher?
     private let reloads = ReloadSequencer()
+    /// The upstreams' HTTP clients, kept across reloads while an upstream's settings stay the same.
+    nonisolated let upstreamClients: UpstreamClients
     /// Files and folders whose change triggers a reload.
     public private(set) var watchedPaths: [String]
     /// How many reloads succeeded.
@@ -132,7 +134,7 @@ public actor GatehouseService {
             logger: logger
         )
         let verifiedChains = VerifiedChainCache(limits: configuration.verificationCache)
-        let assembly = ServiceAssembly(
+        var assembly = ServiceAssembly(
             configuration: configuration,
             functions: functions,
             authenticators: authenticators,
@@ -141,6 +143,9 @@ public actor GatehouseService {
             monitors: metrics.monitors,
             verifiedChains: verifiedChains
         )
+        let upstreamClients = UpstreamClients()
+        assembly.upstreamClients = upstreamClients
+        self.upstreamClients = upstreamClients
         _ = try assembly.tlsContexts()
         _ = try assembly.adminTLSContext()
         let policies = try assembly.policies()
@@ -204,7 +209,8 @@ public actor GatehouseService {
             ReadinessFlag(server: self.server, readiness: self.readiness),
             ReopenAccessLogOnUserSignal(service: self, signals: userSignals),
         ]
-        return [AccessLogCloser(service: self)] + (self.admin.map { [$0] } ?? []) + services
+        return [UpstreamClientsCloser(clients: self.upstreamClients), AccessLogCloser(service: self)]
+            + (self.admin.map { [$0] } ?? []) + services
     }
 
     /// Re-reads the configuration and all trust material and applies everything that does not need a restart, or
@@ -223,7 +229,7 @@ public actor GatehouseService {
         let reason = reasons.filter { seen.insert($0).inserted }.joined(separator: "; ")
         do {
             let configuration = try Self.read(self.source)
-            let assembly = ServiceAssembly(
+            var assembly = ServiceAssembly(
                 configuration: configuration,
                 functions: self.functions,
                 authenticators: self.authenticators,
@@ -232,6 +238,7 @@ public actor GatehouseService {
                 monitors: self.metrics.monitors,
                 verifiedChains: self.verifiedChains
             )
+            assembly.upstreamClients = self.upstreamClients
             let policies = try assembly.policies()
             var handles: [String: PolicyHandle] = [:]
             for (name, policy) in policies { handles[name] = self.handles[name] ?? PolicyHandle(policy) }
@@ -251,6 +258,7 @@ public actor GatehouseService {
             }
             self.watchedPaths = assembly.watchedPaths()
             await self.watcher?.watch(self.watchedPaths)
+            self.upstreamClients.retire(keeping: configuration.upstreams)
             self.reloadCount += 1
             self.generation += 1
             let pending = changes.pending + (adminChange.map { [$0] } ?? [])

@@ -1,6 +1,8 @@
 import Foundation
 import GatehouseAuth
 import GatehouseCertificates
+import GatehouseClient
+import GatehouseGateway
 import GatehouseRouting
 import GatehouseTransport
 import Logging
@@ -24,6 +26,8 @@ struct ServiceAssembly {
     /// The service's one verified-chain cache, shared by every TLS context and policy it builds (and kept across
     /// reloads, so its bound holds across them).
     let verifiedChains: VerifiedChainCache
+    /// The upstreams' clients, kept across reloads; `nil` makes new ones (`gatehouse check`).
+    var upstreamClients: UpstreamClients? = nil
 
     /// Loads every named policy.
     func policies() throws -> [String: ClientCertificatePolicy] {
@@ -87,7 +91,12 @@ struct ServiceAssembly {
     func chain(_ configuredRoutes: [RouteConfiguration], handles: [String: PolicyHandle]) throws -> any Responder {
         var routes = RouterBuilder()
         for route in configuredRoutes {
-            guard let function = self.functions[route.function] else {
+            let function: any Function
+            if let upstream = route.upstream {
+                function = try self.upstreamProxy(upstream, for: route)
+            } else if let registered = self.functions[route.function] {
+                function = registered
+            } else {
                 throw self.error(at: route.keyPath + ".function", "unknown function '\(route.function)'")
             }
             var middleware: [any Middleware] = []
@@ -120,6 +129,23 @@ struct ServiceAssembly {
         // out instead of asking it per request (a reload rebuilds the chain anyway).
         guard self.logger.logLevel <= .info else { return routes.build() }
         return [RequestLogger(logger: self.logger) as any Middleware].chained(to: routes.build())
+    }
+
+    /// The proxy of an upstream route: the upstream's client (shared by its routes, kept across reloads while its
+    /// settings stay the same) and the route's `stripPrefix`.
+    private func upstreamProxy(_ name: String, for route: RouteConfiguration) throws -> UpstreamProxy {
+        guard let upstream = self.configuration.upstreams.first(where: { $0.name == name }) else {
+            throw self.error(at: route.keyPath + ".upstream", "unknown upstream '\(name)'")
+        }
+        let client: HTTPClient
+        do {
+            client =
+                try self.upstreamClients?.client(for: upstream)
+                ?? HTTPClient(configuration: upstream.clientConfiguration)
+        } catch let error as ClientError {
+            throw self.error(at: upstream.keyPath + ".tls", error.message)
+        }
+        return UpstreamProxy(upstream: upstream, client: client, stripPrefix: route.stripPrefix, logger: self.logger)
     }
 
     /// The client-certificate authenticator of the policy `name`, reporting to its monitor.
@@ -196,6 +222,9 @@ struct ServiceAssembly {
         for named in self.configuration.policies {
             let policy = named.configuration
             paths += policy.trustedCAs + policy.intermediates + policy.crls + policy.certificates
+        }
+        for upstream in self.configuration.upstreams {
+            paths += upstream.tls.trustedCAs + [upstream.tls.certificate, upstream.tls.privateKey].compactMap { $0 }
         }
         var seen = Set<String>()
         return paths.filter { seen.insert($0).inserted }
