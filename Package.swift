@@ -229,6 +229,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "GatehouseGateway", "GatehouseClient", "GatehouseConfiguration", "GatehouseCertificateAuthority",
+                "GatehouseTesting",
                 "GatehouseRouting", "GatehouseTransport", "GatehouseCertificates", "TestSupport", nioCore, nioPosix,
                 httpTypes, logging, .product(name: "StructuredFieldValues", package: "swift-http-structured-headers"),
             ],
