@@ -198,3 +198,10 @@ func eventually(
     }
     return condition()
 }
+
+/// Header fields from a dictionary, for unit tests.
+enum HTTPFieldsFixture {
+    static func make(_ values: [String: String]) -> HTTPFields {
+        HTTPFields(values.map { HTTPField(name: HTTPField.Name($0.key)!, value: $0.value) })
+    }
+}
