@@ -3,35 +3,50 @@ import GatehouseGateway
 import ServiceLifecycle
 import Synchronization
 
-/// The HTTP clients of the configured upstreams, one per upstream's settings, kept across reloads so that an
-/// unchanged upstream keeps its pooled connections.
+/// The HTTP clients of the configured upstreams, one per upstream's settings and TLS files as they are on disk,
+/// kept across reloads so that an unchanged upstream keeps its pooled connections (and a renewed gateway
+/// certificate gets a new client).
 final class UpstreamClients: Sendable {
-    private let clients = Mutex<[UpstreamConfiguration: HTTPClient]>([:])
+    /// An upstream's settings and the state of its TLS files.
+    private struct Key: Hashable {
+        let upstream: UpstreamConfiguration
+        let files: FileSignature
 
-    /// The client for `upstream`: the one its unchanged settings already have, or a new one.
+        init(_ upstream: UpstreamConfiguration) {
+            self.upstream = upstream
+            let tls = upstream.tls
+            self.files = FileSignature(paths: tls.trustedCAs + [tls.certificate, tls.privateKey].compactMap { $0 })
+        }
+    }
+
+    private let clients = Mutex<[Key: HTTPClient]>([:])
+
+    /// The client for `upstream`: the one its unchanged settings and files already have, or a new one.
     ///
     /// Expensive for new settings: reads the gateway's certificate, key and trusted CAs.
     /// - Throws: ``ClientError`` when those files cannot be used.
     func client(for upstream: UpstreamConfiguration) throws -> HTTPClient {
-        if let client = self.clients.withLock({ $0[upstream] }) { return client }
+        let key = Key(upstream)
+        if let client = self.clients.withLock({ $0[key] }) { return client }
         let client = try HTTPClient(configuration: upstream.clientConfiguration)
         return self.clients.withLock { clients in
-            if let existing = clients[upstream] { return existing }
-            clients[upstream] = client
+            if let existing = clients[key] { return existing }
+            clients[key] = client
             return client
         }
     }
 
-    /// After a reload: forgets the clients of settings no longer configured and shuts each down once the requests
-    /// it may still carry had their response timeout to finish.
+    /// After a reload: forgets the clients of settings (or files) no longer configured and shuts each down once
+    /// the requests it may still carry had their response timeout to finish.
     func retire(keeping upstreams: [UpstreamConfiguration]) {
-        let kept = Set(upstreams)
+        let kept = Set(upstreams.map(Key.init))
         let retired = self.clients.withLock { clients in
             let retired = clients.filter { !kept.contains($0.key) }
             for key in retired.keys { clients[key] = nil }
             return retired
         }
-        for (upstream, client) in retired {
+        for (key, client) in retired {
+            let upstream = key.upstream
             // Ends by itself: sleeps out the retired upstream's response timeout, then closes its connections.
             Task {
                 try? await Task.sleep(for: upstream.responseTimeout + .seconds(1))
