@@ -238,6 +238,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "GatehouseTesting",
                 "GatehouseCertificateAuthority", "GatehouseFunctions", "GatehouseRouting", "GatehouseAuth",
                 "GatehouseTransport", "GatehouseCertificates", "GatehouseConfiguration", "GatehouseClient",
                 "TestSupport", nioCore, nioPosix, httpTypes, logging, serviceLifecycle, metrics, prometheus, tracing,

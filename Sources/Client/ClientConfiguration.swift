@@ -44,7 +44,7 @@ public struct ClientConfiguration: Sendable, Hashable {
     /// The longest the TCP connection and TLS handshake may take; `nil` uses ``timeout``.
     public var connectTimeout: Duration?
     /// The longest a request may wait for its response (a collected response: all of it; a streamed one: its
-    /// head); `nil` uses ``timeout``.
+    /// head, then each next piece of its body the reader waits for); `nil` uses ``timeout``.
     public var responseTimeout: Duration?
     /// The most connections open to one origin at a time; a request that finds them all busy waits for one.
     /// HTTP/2 needs one; `nil` sets no bound.

@@ -48,6 +48,19 @@ struct FailureTests {
         await raw.stop()
     }
 
+    @Test func aBodyThatStallsIs504() async throws {
+        let raw = try await RawUpstream.start(reply: "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+        let configuration = gatewayConfiguration(
+            url: "http://127.0.0.1:\(raw.port)",
+            upstream: "responseTimeout: 500ms"
+        )
+        try await withGateway(configuration) { gateway in
+            let response = try await gateway.client().get("/open/x")
+            #expect(response.status == .gatewayTimeout)
+        }
+        await raw.stop()
+    }
+
     @Test func oversizedResponseIs502() async throws {
         try await withEchoUpstream { port in
             let configuration = gatewayConfiguration(

@@ -84,12 +84,18 @@ extension HTTP1ClientHandler {
         switch event {
         case .head(let head):
             self.perform(self.machine.received(event), context: context)
-            self.timer?.cancel()
+            self.restartTimer(context: context)
             streamed.exchange.head.succeed(head.response)
             return true
         case .body(let chunk):
             guard chunk.readableBytes > 0 else { return true }
-            if streamed.exchange.source.yield(chunk) == .stopProducing { self.readsPaused = true }
+            if streamed.exchange.source.yield(chunk) == .stopProducing {
+                // The reader is behind: the server is not the one keeping us waiting.
+                self.readsPaused = true
+                self.timer?.cancel()
+            } else {
+                self.restartTimer(context: context)
+            }
             return true
         case .needMoreData, .end, .failed:
             return false
@@ -115,7 +121,14 @@ extension HTTP1ClientHandler {
     /// The reader of exchange `id` wants more.
     func resumeReading(for id: ExchangeID, context: ChannelHandlerContext) {
         guard self.streamed?.exchange.id == id else { return }
+        if self.readsPaused { self.restartTimer(context: context) }
         self.resumeReading(context: context)
+    }
+
+    /// The response timeout starts again: it bounds each wait for the server while the reader wants more.
+    private func restartTimer(context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        self.startTimer(context: context)
     }
 
     private func resumeReading(context: ChannelHandlerContext) {

@@ -101,8 +101,11 @@ extension HTTP2ClientHandler {
         switch exchange.exchange.source.yield(chunk) {
         case .produceMore:
             self.session?.consumeStream(stream, bytes.count)
+            self.restartTimer(stream: stream)
         case .stopProducing:
+            // The reader is behind: the server is not the one keeping us waiting.
             self.streamed[stream]?.unconsumed += bytes.count
+            self.timers.removeValue(forKey: stream)?.cancel()
         case .dropped:
             break
         }
@@ -115,7 +118,7 @@ extension HTTP2ClientHandler {
         switch state {
         case .receivingBody(let head, _), .complete(let head, _):
             self.streamed[stream]?.isHeadDelivered = true
-            self.timers.removeValue(forKey: stream)?.cancel()
+            self.restartTimer(stream: stream)
             exchange.exchange.head.succeed(head)
         case .awaitingHead, .malformed:
             break
@@ -129,6 +132,7 @@ extension HTTP2ClientHandler {
         }
         self.streamed[stream]?.unconsumed = 0
         self.session?.consumeStream(stream, exchange.unconsumed)
+        self.restartTimer(stream: stream)
         if let context = self.context { self.flushOutput(context: context) }
     }
 
@@ -140,6 +144,13 @@ extension HTTP2ClientHandler {
         self.timers.removeValue(forKey: stream)?.cancel()
         self.session?.cancel(stream: stream)
         if let context = self.context { self.flushOutput(context: context) }
+    }
+
+    /// The response timeout of `stream` starts again: it bounds each wait for the server while the reader wants
+    /// more.
+    private func restartTimer(stream: Int32) {
+        self.timers.removeValue(forKey: stream)?.cancel()
+        if let context = self.context { self.startTimer(stream: stream, context: context) }
     }
 
     /// Forgets the streamed request on `stream` and returns it.

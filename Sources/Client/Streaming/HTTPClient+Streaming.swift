@@ -10,7 +10,8 @@ extension HTTPClient {
     /// response body is read from the connection only as `handleResponse` iterates it. Cancelling the calling task,
     /// throwing from `handleResponse`, returning before the body ended, or a failing `body` abandons the request:
     /// HTTP/1.1 closes its connection, HTTP/2 resets its stream (RST_STREAM CANCEL). The response timeout bounds the
-    /// wait for the head.
+    /// wait for the head and each wait for more of the body while the reader is waiting for it (never while the
+    /// reader is behind).
     ///
     /// ```swift
     /// let size = try await client.execute(request, body: chunks) { response in
