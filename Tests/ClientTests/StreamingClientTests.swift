@@ -84,6 +84,23 @@ struct StreamingClientTests {
         await firehose.stop()
     }
 
+    @Test func aCancelledReaderGetsAnErrorNotAShortBody() async throws {
+        let firehose = try await Firehose.start()
+        let client = try HTTPClient(configuration: ClientConfiguration(httpVersion: .http1_1))
+        let request = HTTPRequest(method: .get, scheme: "http", authority: "127.0.0.1:\(firehose.port)", path: "/")
+        let reading = Task {
+            try await client.execute(request) { response in
+                try await response.body.collect(upTo: 2 << 30).readableBytes
+            }
+        }
+        #expect(try await waitUntil { firehose.written > 1 << 20 })
+        reading.cancel()
+        await #expect(throws: (any Error).self) { _ = try await reading.value }
+        #expect(try await waitUntil { firehose.closed == 1 })
+        await client.shutdown()
+        await firehose.stop()
+    }
+
     @Test func plaintextHTTP1IsSpoken() async throws {
         let firehose = try await Firehose.start(size: 5)
         let client = try HTTPClient(configuration: ClientConfiguration(httpVersion: .http1_1))

@@ -29,24 +29,28 @@ public struct ClientResponseBody: AsyncSequence, Sendable {
     /// A ``ClientError`` when the connection failed before the body was complete.
     public typealias Failure = any Error
 
-    let producer: ClientExchange.Producer
+    let exchange: ClientExchange
 
     /// Iterates the chunks.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: ClientExchange.Producer.AsyncIterator
+        let exchange: ClientExchange
 
         /// The next chunk; `nil` at the end of the body.
         ///
         /// Runs off the caller's executor, as NIO's producer does: the iterator is used by one task at a time.
         /// - Throws: ``ClientError`` when the connection failed or the request was cancelled.
         @concurrent public mutating func next() async throws -> ByteBuffer? {
-            try await self.base.next()
+            if let chunk = try await self.base.next() { return chunk }
+            // The sequence also ends when the reading task is cancelled: that is no complete body.
+            guard self.exchange.isComplete else { throw ClientError.cancelled() }
+            return nil
         }
     }
 
     /// Makes the one iterator the body supports.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: self.producer.makeAsyncIterator())
+        AsyncIterator(base: self.exchange.body.makeAsyncIterator(), exchange: self.exchange)
     }
 
     /// Collects the whole body, refusing one longer than `maxBytes`.

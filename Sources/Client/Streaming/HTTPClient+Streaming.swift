@@ -53,7 +53,7 @@ extension HTTPClient {
                 }
                 let response = ClientStreamingResponse(
                     head: head,
-                    body: ClientResponseBody(producer: exchange.body),
+                    body: ClientResponseBody(exchange: exchange),
                     httpVersion: connection.httpVersion,
                     tls: connection.facts.tls
                 )
