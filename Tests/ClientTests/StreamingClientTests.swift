@@ -196,3 +196,71 @@ private final class FirehoseHandler: ChannelInboundHandler {
         }
     }
 }
+
+@Suite("HTTPClient uploads with backpressure")
+struct StreamingUploadTests {
+    @Test func anUploadToAServerThatDoesNotReadStopsReadingTheBody() async throws {
+        let sink = try await Sink.start()
+        let client = try HTTPClient(configuration: ClientConfiguration(httpVersion: .http1_1, timeout: .seconds(3)))
+        let produced = Produced()
+        let request = HTTPRequest(
+            method: .put,
+            scheme: "http",
+            authority: "127.0.0.1:\(sink.port)",
+            path: "/",
+            headerFields: [.contentLength: "\(1 << 30)"]
+        )
+        // The server never reads and never answers: the response timeout ends the request.
+        await #expect(throws: ClientError.self) {
+            try await client.execute(request, body: CountedChunks(produced: produced)) { _ in () }
+        }
+        // What left the body sequence fits in the socket buffers and one chunk, not the gigabyte it could give.
+        #expect(produced.bytes.load(ordering: .relaxed) < 24 << 20, "\(produced.bytes.load(ordering: .relaxed))")
+        await client.shutdown()
+        await sink.stop()
+    }
+}
+
+/// Bytes handed out by ``CountedChunks``.
+private final class Produced: Sendable {
+    let bytes = Atomic<Int>(0)
+}
+
+/// 64 KiB chunks without end, counted as they are taken.
+private struct CountedChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    typealias Failure = any Error
+    let produced: Produced
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let produced: Produced
+        mutating func next() async throws -> ByteBuffer? {
+            self.produced.bytes.wrappingAdd(64 * 1024, ordering: .relaxed)
+            return ByteBuffer(repeating: UInt8(ascii: "u"), count: 64 * 1024)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(produced: self.produced) }
+}
+
+/// A TCP server that accepts and never reads.
+private final class Sink: Sendable {
+    let port: Int
+    private let channel: any Channel
+
+    private init(port: Int, channel: any Channel) {
+        self.port = port
+        self.channel = channel
+    }
+
+    static func start() async throws -> Sink {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelOption(.autoRead, value: false)
+            .bind(host: "127.0.0.1", port: 0).get()
+        return Sink(port: channel.localAddress?.port ?? 0, channel: channel)
+    }
+
+    func stop() async {
+        try? await self.channel.close()
+    }
+}

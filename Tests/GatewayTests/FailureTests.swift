@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseClient
+import GatehouseConfiguration
 import GatehouseTesting
 import GatehouseTransport
 import HTTPTypes
@@ -160,5 +161,29 @@ struct FailureTests {
             #expect(try await eventually(within: .seconds(8)) { raw.accepted == 1 && raw.closed == 1 })
         }
         await raw.stop()
+    }
+}
+
+@Suite("Upstreams across a reload")
+struct UpstreamReloadTests {
+    @Test func aChangedUpstreamAppliesToTheNextRequest() async throws {
+        let broken = try await RawUpstream.start(reply: "not HTTP\r\n\r\n")
+        try await withEchoUpstream { port in
+            let before = gatewayConfiguration(url: "http://127.0.0.1:\(broken.port)")
+            try await withGateway(before) { gateway in
+                let client = try gateway.client()
+                #expect(try await client.get("/open/x").status == .badGateway)
+                let after = gatewayConfiguration(
+                    url: "https://127.0.0.1:\(port)",
+                    upstream: "tls: { trustedCAs: [pki/ca.crt] }"
+                )
+                let file = try #require(gateway.directory) + "/gatehouse.yaml"
+                try after.write(toFile: file, atomically: true, encoding: .utf8)
+                let service = try #require(gateway.service)
+                #expect(await service.reload(reason: "test"))
+                #expect(try echoed(try await client.get("/open/x")).path == "/open/x")
+            }
+        }
+        await broken.stop()
     }
 }
