@@ -48,7 +48,10 @@ public struct UpstreamProxy: Function {
                 return Response(head: head, body: collected)
             }
         } catch let error as UpstreamFailure {
-            self.logger?.warning(
+            // A client that went away cancelled the upstream request: nobody reads the answer, nothing is wrong.
+            let level: Logger.Level = error.clientError?.code == .cancelled ? .debug : .warning
+            self.logger?.log(
+                level: level,
                 "upstream request failed",
                 metadata: [
                     "upstream": "\(self.upstream.name)", "status": "\(error.status.code)", "reason": "\(error.reason)",
