@@ -124,6 +124,7 @@ let package = Package(
                 "GatehouseAuth", "GatehouseRouting", "GatehouseFunctions", "GatehouseTransport", httpTypes, logging,
                 serviceLifecycle, unixSignals, metrics, prometheus, .product(name: "Yams", package: "Yams"),
                 "GatehouseBoundToken",
+                "GatehouseGateway", "GatehouseClient",
             ],
             path: "Sources/Configuration",
             swiftSettings: strictSettings
@@ -138,8 +139,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "GatehouseGateway",
+            dependencies: [
+                "GatehouseClient", "GatehouseRouting", "GatehouseTransport", "GatehouseCertificates", "GatehouseAuth",
+                httpTypes, nioCore, logging,
+                structuredFieldValues,
+            ],
+            path: "Sources/Gateway",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Gatehouse",
             dependencies: [
+                "GatehouseGateway",
                 "GatehouseAuth", "GatehouseCertificates", "GatehouseClient", "GatehouseConfiguration",
                 "GatehouseFunctions", "GatehouseRouting", "GatehouseTransport", httpTypes, logging,
                 serviceLifecycle, "GatehouseBoundToken",
@@ -243,8 +255,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "GatehouseGateway", "GatehouseClient", "GatehouseConfiguration", "GatehouseCertificateAuthority",
+                "GatehouseTesting",
+                "GatehouseRouting", "GatehouseTransport", "GatehouseCertificates", "TestSupport", nioCore, nioPosix,
+                httpTypes, logging, structuredFieldValues,
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "GatehouseTesting",
                 "GatehouseCertificateAuthority", "GatehouseFunctions", "GatehouseRouting", "GatehouseAuth",
                 "GatehouseTransport", "GatehouseCertificates", "GatehouseConfiguration", "GatehouseClient",
                 "TestSupport", nioCore, nioPosix, httpTypes, logging, serviceLifecycle, metrics, prometheus, tracing,

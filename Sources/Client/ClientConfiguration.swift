@@ -38,6 +38,17 @@ public struct ClientConfiguration: Sendable, Hashable {
     public var minimumTLSVersion: TLSVersion
     /// The highest TLS version offered.
     public var maximumTLSVersion: TLSVersion
+    /// The name sent with SNI and checked against the server's certificate, when it differs from the URL's host
+    /// (a gateway that connects to `127.0.0.1` and expects `orders.internal`); `nil` uses the URL's host.
+    public var serverName: String?
+    /// The longest the TCP connection and TLS handshake may take; `nil` uses ``timeout``.
+    public var connectTimeout: Duration?
+    /// The longest a request may wait for its response (a collected response: all of it; a streamed one: its
+    /// head, then each next piece of its body the reader waits for); `nil` uses ``timeout``.
+    public var responseTimeout: Duration?
+    /// The most connections open to one origin at a time; a request that finds them all busy waits for one.
+    /// HTTP/2 needs one; `nil` sets no bound.
+    public var maxConnectionsPerOrigin: Int?
 
     /// Creates client settings.
     public init(
@@ -58,6 +69,12 @@ public struct ClientConfiguration: Sendable, Hashable {
         self.maximumTLSVersion = maximumTLSVersion
     }
 
+    /// The connect and handshake timeout in effect.
+    var effectiveConnectTimeout: Duration { self.connectTimeout ?? self.timeout }
+
+    /// The response timeout in effect.
+    var effectiveResponseTimeout: Duration { self.responseTimeout ?? self.timeout }
+
     /// The ALPN protocols offered for ``httpVersion``.
     var applicationProtocols: [String] {
         switch self.httpVersion {
@@ -74,7 +91,7 @@ public struct ClientConfiguration: Sendable, Hashable {
             trustedCAFiles: self.trustedCAFiles,
             verifyServer: self.verifyServer,
             applicationProtocols: self.applicationProtocols,
-            serverName: serverName,
+            serverName: self.serverName ?? serverName,
             minimumVersion: self.minimumTLSVersion,
             maximumVersion: self.maximumTLSVersion
         )

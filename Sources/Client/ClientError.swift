@@ -12,7 +12,8 @@ public struct ClientError: Error, CustomStringConvertible, Hashable {
         private enum Base: String, Hashable, Sendable {
             case invalidRequest, invalidConfiguration, connectFailed, hostNotFound, tlsHandshakeFailed,
                 certificateRefused
-            case serverCertificateUntrusted, timeout, protocolError, connectionClosed, shutdown
+            case serverCertificateUntrusted, timeout, protocolError, connectionClosed, shutdown, cancelled,
+                responseTooLarge
         }
         private let base: Base
         /// The code's name, e.g. `certificateRefused`: stable, for logs and matching.
@@ -40,6 +41,11 @@ public struct ClientError: Error, CustomStringConvertible, Hashable {
         public static let connectionClosed = Code(base: .connectionClosed)
         /// The client was shut down.
         public static let shutdown = Code(base: .shutdown)
+        /// The caller stopped reading a streamed response or was cancelled: the request was abandoned (HTTP/1.1:
+        /// its connection closed; HTTP/2: its stream reset).
+        public static let cancelled = Code(base: .cancelled)
+        /// A response body was longer than the reader allowed (``ClientResponseBody/collect(upTo:)``).
+        public static let responseTooLarge = Code(base: .responseTooLarge)
     }
 
     /// The kind of failure.
@@ -91,6 +97,10 @@ extension ClientError {
             "the server closed the connection before the response was complete",
             detail: detail
         )
+    }
+
+    static func cancelled() -> ClientError {
+        ClientError(.cancelled, "the request was cancelled")
     }
 
     static func timeout(_ duration: Duration) -> ClientError {

@@ -1,26 +1,29 @@
 import Foundation
 import GatehouseCertificates
 
-/// An `https://host[:port][/path][?query]` URL split into what a request needs.
+/// An `https://` or `http://host[:port][/path][?query]` URL split into what a request needs.
 struct ClientURL: Equatable {
+    /// `https` or `http`, lower-case.
+    var scheme: String
     /// `host:port` as given (brackets kept for IPv6).
     var authority: String
     /// The path with its query; `/` when the URL has none.
     var path: String
 
     /// Splits `url`.
-    /// - Throws: ``ClientError/Code/invalidRequest`` for anything but an `https` URL with a host.
+    /// - Throws: ``ClientError/Code/invalidRequest`` for anything but an `https` or `http` URL with a host.
     init(_ url: String) throws {
-        let invalid = ClientError(.invalidRequest, "not an https URL: \(url)")
-        guard let schemeEnd = url.range(of: "://"), url[..<schemeEnd.lowerBound].lowercased() == "https" else {
-            throw invalid
-        }
+        let invalid = ClientError(.invalidRequest, "not an https or http URL: \(url)")
+        guard let schemeEnd = url.range(of: "://") else { throw invalid }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        guard scheme == "https" || scheme == "http" else { throw invalid }
         let rest = url[schemeEnd.upperBound...]
         let pathStart = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
         let authority = String(rest[..<pathStart])
-        guard Self.origin(authority: authority) != nil else { throw invalid }
+        guard Self.origin(authority: authority, isSecure: scheme == "https") != nil else { throw invalid }
         var path = String(rest[pathStart...].prefix { $0 != "#" })
         if path.isEmpty { path = "/" } else if path.hasPrefix("?") { path = "/" + path }
+        self.scheme = scheme
         self.authority = authority
         self.path = path
     }
@@ -46,8 +49,8 @@ struct ClientURL: Equatable {
         }
     }
 
-    /// The host (without brackets) and port of an authority; port 443 when absent. `nil` when malformed.
-    static func origin(authority: String) -> ClientConnection.Origin? {
+    /// The host (without brackets) and port of an authority; port 443 (`http`: 80) when absent. `nil` when malformed.
+    static func origin(authority: String, isSecure: Bool = true) -> ClientConnection.Origin? {
         let hostPort = authority.split(separator: "@").last.map(String.init) ?? authority
         var host: Substring
         var portText: Substring?
@@ -66,8 +69,8 @@ struct ClientURL: Equatable {
             host = hostPort[...]
         }
         guard !host.isEmpty else { return nil }
-        let port = portText.map { Int($0) } ?? 443
+        let port = portText.map { Int($0) } ?? (isSecure ? 443 : 80)
         guard let port, (1...65535).contains(port) else { return nil }
-        return ClientConnection.Origin(host: String(host), port: port)
+        return ClientConnection.Origin(host: String(host), port: port, isSecure: isSecure)
     }
 }

@@ -3,10 +3,13 @@ public import HTTPTypes
 public import NIOCore
 public import NIOPosix
 
-/// An HTTPS client with a client certificate: HTTP/1.1 and HTTP/2 over Gatehouse's OpenSSL and nghttp2 code.
+/// An HTTPS client with a client certificate: HTTP/1.1 and HTTP/2 over Gatehouse's OpenSSL and nghttp2 code; also
+/// plaintext `http://` (HTTP/1.1, or HTTP/2 with prior knowledge when only HTTP/2 is asked for).
 ///
 /// Connections are pooled per origin: one HTTP/2 connection carries concurrent requests, HTTP/1.1 connections are
-/// reused when a response leaves them open. Call ``shutdown()`` when done.
+/// reused when a response leaves them open, at most ``ClientConfiguration/maxConnectionsPerOrigin`` at a time.
+/// Responses come collected (``execute(_:body:)``) or streamed (``execute(_:body:handleResponse:)``). Call
+/// ``shutdown()`` when done.
 ///
 /// ```swift
 /// let client = try HTTPClient(configuration: ClientConfiguration(
@@ -20,7 +23,7 @@ public final class HTTPClient: Sendable {
     public let configuration: ClientConfiguration
     private let group: any EventLoopGroup
     private let contexts: TLSContextCache
-    private let pool: ConnectionPool
+    let pool: ConnectionPool
 
     /// Creates a client; loads the identity and CA files once to check them.
     ///
@@ -48,10 +51,13 @@ public final class HTTPClient: Sendable {
         let contexts = TLSContextCache(configuration: configuration)
         self.contexts = contexts
         _ = context  // built only to report a bad identity or CA file now rather than on the first request
-        self.pool = ConnectionPool(sharesConnections: configuration.httpVersion != .http1_1) { origin in
+        self.pool = ConnectionPool(
+            sharesConnections: configuration.httpVersion != .http1_1,
+            maxConnections: configuration.maxConnectionsPerOrigin
+        ) { origin in
             try await ClientConnection.connect(
                 to: origin,
-                context: try contexts.context(for: origin.host),
+                context: origin.isSecure ? try contexts.context(for: origin.host) : nil,
                 configuration: configuration,
                 group: eventLoopGroup
             )
@@ -60,7 +66,8 @@ public final class HTTPClient: Sendable {
 
     /// Sends `request` and returns its whole response.
     ///
-    /// The request's scheme must be `https` and its authority names the server (`host:port`, port 443 when absent).
+    /// The request's scheme is `https` or `http` and its authority names the server (`host:port`, port 443 or 80 when
+    /// absent).
     /// - Parameters:
     ///   - request: method, authority, path (with query) and header fields.
     ///   - body: the request body; `nil` for none.
@@ -92,7 +99,7 @@ public final class HTTPClient: Sendable {
     /// ```swift
     /// let response = try await client.execute(.post, "https://localhost:8443/echo", body: ByteBuffer(string: "hi"))
     /// ```
-    /// - Throws: ``ClientError`` (`invalidRequest` for a URL that is not `https://host[:port][/path][?query]`).
+    /// - Throws: ``ClientError`` (`invalidRequest` for a URL that is not `https://` or `http://host[:port][/path]`).
     public func execute(
         _ method: HTTPRequest.Method,
         _ url: String,
@@ -102,7 +109,7 @@ public final class HTTPClient: Sendable {
         let target = try ClientURL(url)
         let request = HTTPRequest(
             method: method,
-            scheme: "https",
+            scheme: target.scheme,
             authority: target.authority,
             path: target.path,
             headerFields: headerFields
@@ -115,11 +122,14 @@ public final class HTTPClient: Sendable {
         await self.pool.shutdown()
     }
 
-    private static func origin(of request: HTTPRequest) throws -> ClientConnection.Origin {
-        guard request.scheme?.lowercased() == "https" else {
-            throw ClientError(.invalidRequest, "only https is supported (scheme: \(request.scheme ?? "none"))")
+    static func origin(of request: HTTPRequest) throws -> ClientConnection.Origin {
+        let scheme = request.scheme?.lowercased()
+        guard scheme == "https" || scheme == "http" else {
+            throw ClientError(.invalidRequest, "only https and http are supported (scheme: \(scheme ?? "none"))")
         }
-        guard let authority = request.authority, let origin = ClientURL.origin(authority: authority) else {
+        guard let authority = request.authority,
+            let origin = ClientURL.origin(authority: authority, isSecure: scheme == "https")
+        else {
             throw ClientError(.invalidRequest, "the request names no valid host and port")
         }
         try ClientURL.checkHost(origin, bracketed: authority.split(separator: "@").last?.hasPrefix("[") == true)

@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseAuth
 import GatehouseCertificates
+import GatehouseGateway
 import GatehouseTransport
 import Yams
 
@@ -57,7 +58,7 @@ public struct ConfigurationLoader: Sendable {
         let reader = ConfigurationReader(baseDirectory: (file as NSString).deletingLastPathComponent)
         let top = try root.mapping(allowed: [
             "listeners", "policies", "routes", "shutdownGracePeriod", "admin", "expiryWarning", "verificationCache",
-            "accessLog", "authenticators",
+            "accessLog", "authenticators", "upstreams",
         ])
 
         guard let listenersNode = top["listeners"] else { throw root.error("listeners: at least one is required") }
@@ -69,11 +70,22 @@ public struct ConfigurationLoader: Sendable {
         let authenticatorNames = self.authenticatorNames.union(defined.map(\.name))
         guard let routesNode = top["routes"] else { throw root.error("routes: at least one is required") }
         let routes = try routesNode.sequence().map(reader.route)
+        let upstreams =
+            try top["upstreams"].map { node in
+                try node.namedEntries().map { try reader.upstream(name: $0.name, node: $0.node) }
+            } ?? []
 
         let policyNames = Set(policies.map(\.name))
         for (node, route) in zip(try routesNode.sequence(), routes) {
             let entries = try node.mapping(allowed: ConfigurationReader.routeKeys)
-            if !self.functionNames.contains(route.function) {
+            if let upstream = route.upstream {
+                if !upstreams.contains(where: { $0.name == upstream }) {
+                    let known =
+                        upstreams.isEmpty
+                        ? "none are defined" : "defined: " + upstreams.map(\.name).sorted().joined(separator: ", ")
+                    throw entries["upstream"]!.error("unknown upstream '\(upstream)' (\(known))")
+                }
+            } else if !self.functionNames.contains(route.function) {
                 let known = self.functionNames.sorted().joined(separator: ", ")
                 throw entries["function"]!.error("unknown function '\(route.function)' (known: \(known))")
             }
@@ -99,7 +111,7 @@ public struct ConfigurationLoader: Sendable {
                 policies: policyNames
             )
         }
-        return GatehouseConfiguration(
+        var configuration = GatehouseConfiguration(
             file: file,
             listeners: listeners,
             policies: policies,
@@ -113,6 +125,8 @@ public struct ConfigurationLoader: Sendable {
             authenticators: defined,
             trustForwardedClientCertificate: trustForwarded
         )
+        configuration.upstreams = upstreams
+        return configuration
     }
 }
 

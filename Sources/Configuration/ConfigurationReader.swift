@@ -7,7 +7,9 @@ import Yams
 struct ConfigurationReader {
     let baseDirectory: String
 
-    static let routeKeys: Set<String> = ["path", "methods", "function", "policy", "authenticators", "listeners"]
+    static let routeKeys: Set<String> = [
+        "path", "methods", "function", "policy", "authenticators", "listeners", "upstream", "stripPrefix",
+    ]
 
     /// A path from `node`, made absolute; it must exist (as a file, or a folder when `allowDirectory`).
     func existingPath(_ node: ConfigNode, allowDirectory: Bool = false) throws -> String {
@@ -32,7 +34,15 @@ struct ConfigurationReader {
     func route(_ node: ConfigNode) throws -> RouteConfiguration {
         let entries = try node.mapping(allowed: Self.routeKeys)
         guard let path = entries["path"] else { throw node.error("path: required") }
-        guard let function = entries["function"] else { throw node.error("function: required") }
+        let function = entries["function"]
+        let upstream = entries["upstream"]
+        if function != nil && upstream != nil {
+            throw upstream!.error("a route names a function or an upstream, not both")
+        }
+        guard function != nil || upstream != nil else { throw node.error("function: required (or upstream:)") }
+        if let strip = entries["stripPrefix"], upstream == nil {
+            throw strip.error("stripPrefix applies to upstream routes only")
+        }
         let methods =
             try entries["methods"].map { list in
                 try list.strings().map { name -> HTTPRequest.Method in
@@ -44,15 +54,18 @@ struct ConfigurationReader {
             } ?? [.get]
         let pathText = try path.string()
         guard pathText.hasPrefix("/") else { throw path.error("must start with /") }
-        return RouteConfiguration(
+        var route = RouteConfiguration(
             path: pathText,
             methods: methods,
-            function: try function.string(),
+            function: try function?.string() ?? "",
             policy: try entries["policy"]?.string(),
             authenticators: try entries["authenticators"].map(self.routeAuthenticators) ?? [],
             listeners: try entries["listeners"].map(self.routeListeners),
             keyPath: node.keyPath
         )
+        route.upstream = try upstream?.string()
+        route.stripPrefix = try entries["stripPrefix"].map(self.stripPrefix)
+        return route
     }
 
     /// A route's `authenticators`: a name, or a list whose entries are a name (that authenticator must

@@ -1,5 +1,6 @@
 public import GatehouseAuth
 public import GatehouseCertificates
+public import GatehouseGateway
 public import GatehouseTransport
 public import HTTPTypes
 
@@ -35,6 +36,8 @@ public struct GatehouseConfiguration: Sendable {
     /// The listeners that believe a TLS-terminating proxy's forwarded client certificate (their
     /// `trustForwardedClientCertificate`), by index in ``listeners``; a listener without an entry believes none.
     public var trustForwardedClientCertificate: [Int: ForwardedCertificateTrust]
+    /// The upstreams gateway routes forward to, in file order.
+    public var upstreams: [UpstreamConfiguration] = []
 
     /// Creates a configuration in code; paths should be absolute. `file` names it in errors and logs.
     public init(
@@ -84,8 +87,13 @@ public struct RouteConfiguration: Sendable, Hashable {
     public var path: String
     /// The methods; `[GET]` when not given.
     public var methods: [HTTPRequest.Method]
-    /// The name of the function that answers (`hello`, `health`, `whoami`, or one registered by the host app).
+    /// The name of the function that answers (`hello`, `health`, `whoami`, or one registered by the host app);
+    /// empty for an upstream route.
     public var function: String
+    /// The name of the upstream it forwards to instead of a function (gateway mode); `nil` for a function route.
+    public var upstream: String? = nil
+    /// The path prefix removed before an upstream route forwards (`/orders` sends `/orders/1` as `/1`).
+    public var stripPrefix: String? = nil
     /// The name of the client-certificate policy in front of it, if any; it runs before ``authenticators``.
     public var policy: String?
     /// The authenticators (registered in an ``AuthenticatorRegistry``, or defined under `authenticators:`) it runs after the policy, one step after another:

@@ -57,6 +57,8 @@ public actor GatehouseService {
     package nonisolated var verifiedChainLimits: VerificationCacheLimits { self.verifiedChains.limits }
     private var watcher: FileWatcher?
     private let reloads = ReloadSequencer()
+    /// The upstreams' HTTP clients, kept across reloads while an upstream's settings stay the same.
+    nonisolated let upstreamClients: UpstreamClients
     /// Files and folders whose change triggers a reload.
     public private(set) var watchedPaths: [String]
     /// How many reloads succeeded.
@@ -145,6 +147,9 @@ public actor GatehouseService {
         )
         let ocspCaches = OCSPStatusCaches()
         assembly.ocspCaches = ocspCaches
+        let upstreamClients = UpstreamClients()
+        assembly.upstreamClients = upstreamClients
+        self.upstreamClients = upstreamClients
         _ = try assembly.tlsContexts()
         _ = try assembly.adminTLSContext()
         let policies = try assembly.policies()
@@ -209,7 +214,8 @@ public actor GatehouseService {
             ReadinessFlag(server: self.server, readiness: self.readiness),
             ReopenAccessLogOnUserSignal(service: self, signals: userSignals),
         ]
-        return [AccessLogCloser(service: self)] + (self.admin.map { [$0] } ?? []) + services
+        return [UpstreamClientsCloser(clients: self.upstreamClients), AccessLogCloser(service: self)]
+            + (self.admin.map { [$0] } ?? []) + services
     }
 
     /// Re-reads the configuration and all trust material and applies everything that does not need a restart, or
@@ -238,6 +244,7 @@ public actor GatehouseService {
                 verifiedChains: self.verifiedChains
             )
             assembly.ocspCaches = self.ocspCaches
+            assembly.upstreamClients = self.upstreamClients
             let policies = try assembly.policies()
             var handles: [String: PolicyHandle] = [:]
             for (name, policy) in policies { handles[name] = self.handles[name] ?? PolicyHandle(policy) }
@@ -257,6 +264,7 @@ public actor GatehouseService {
             }
             self.watchedPaths = assembly.watchedPaths()
             await self.watcher?.watch(self.watchedPaths)
+            self.upstreamClients.retire(keeping: configuration.upstreams)
             self.reloadCount += 1
             self.generation += 1
             let pending = changes.pending + (adminChange.map { [$0] } ?? [])

@@ -2,6 +2,8 @@ import Foundation
 import GatehouseAuth
 import GatehouseBoundToken
 import GatehouseCertificates
+import GatehouseClient
+import GatehouseGateway
 import GatehouseRouting
 import GatehouseTransport
 import Logging
@@ -27,6 +29,8 @@ struct ServiceAssembly {
     let verifiedChains: VerifiedChainCache
     /// Each policy's OCSP status cache, kept across reloads; `nil` gives every `ocsp` policy a new one.
     var ocspCaches: OCSPStatusCaches? = nil
+    /// The upstreams' clients, kept across reloads; `nil` makes new ones (`gatehouse check`).
+    var upstreamClients: UpstreamClients? = nil
 
     /// Loads every named policy.
     func policies() throws -> [String: ClientCertificatePolicy] {
@@ -124,7 +128,12 @@ struct ServiceAssembly {
     ) throws -> any Responder {
         var routes = RouterBuilder()
         for route in configuredRoutes {
-            guard let function = self.functions[route.function] else {
+            let function: any Function
+            if let upstream = route.upstream {
+                function = try self.upstreamProxy(upstream, for: route)
+            } else if let registered = self.functions[route.function] {
+                function = registered
+            } else {
                 throw self.error(at: route.keyPath + ".function", "unknown function '\(route.function)'")
             }
             var middleware: [any Middleware] = []
@@ -176,6 +185,23 @@ struct ServiceAssembly {
             }
         }
         return authenticators
+    }
+
+    /// The proxy of an upstream route: the upstream's client (shared by its routes, kept across reloads while its
+    /// settings stay the same) and the route's `stripPrefix`.
+    private func upstreamProxy(_ name: String, for route: RouteConfiguration) throws -> UpstreamProxy {
+        guard let upstream = self.configuration.upstreams.first(where: { $0.name == name }) else {
+            throw self.error(at: route.keyPath + ".upstream", "unknown upstream '\(name)'")
+        }
+        let client: HTTPClient
+        do {
+            client =
+                try self.upstreamClients?.client(for: upstream)
+                ?? HTTPClient(configuration: upstream.clientConfiguration)
+        } catch let error as ClientError {
+            throw self.error(at: upstream.keyPath + ".tls", error.message)
+        }
+        return UpstreamProxy(upstream: upstream, client: client, stripPrefix: route.stripPrefix, logger: self.logger)
     }
 
     /// The client-certificate authenticator of the policy `name`, reporting to its monitor.
@@ -257,6 +283,9 @@ struct ServiceAssembly {
             switch named.definition {
             case .boundToken(let configuration): paths.append(configuration.jwks)
             }
+        }
+        for upstream in self.configuration.upstreams {
+            paths += upstream.tls.trustedCAs + [upstream.tls.certificate, upstream.tls.privateKey].compactMap { $0 }
         }
         var seen = Set<String>()
         return paths.filter { seen.insert($0).inserted }

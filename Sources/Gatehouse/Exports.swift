@@ -9,6 +9,7 @@
 @_exported public import GatehouseClient
 @_exported public import GatehouseConfiguration
 @_exported public import GatehouseFunctions
+@_exported public import GatehouseGateway
 @_exported public import GatehouseRouting
 @_exported public import GatehouseTransport
 @_exported public import HTTPTypes

@@ -16,7 +16,9 @@ struct ClientUnitTests {
         #expect(ipv6.authority == "[::1]:9" && ipv6.path == "/?a=b")
         #expect(ClientURL.origin(authority: "[::1]:9") == ClientConnection.Origin(host: "::1", port: 9))
         #expect(ClientURL.origin(authority: "example.com") == ClientConnection.Origin(host: "example.com", port: 443))
-        #expect(throws: ClientError.self) { try ClientURL("http://localhost/") }
+        #expect(try ClientURL("http://localhost/").scheme == "http")
+        #expect(ClientURL.origin(authority: "localhost", isSecure: false)?.port == 80)
+        #expect(throws: ClientError.self) { try ClientURL("ftp://localhost/") }
         #expect(throws: ClientError.self) { try ClientURL("https://localhost:99999/") }
         #expect(throws: ClientError.self) { try ClientURL("https:///path") }
     }

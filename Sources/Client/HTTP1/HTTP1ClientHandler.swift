@@ -2,27 +2,35 @@ import GatehouseTransport
 import HTTPTypes
 import NIOCore
 
-/// Sends ``ClientRequest``s as HTTP/1.1 and completes each with its whole response, one at a time.
+/// Sends requests as HTTP/1.1, one at a time, and completes each with its response: collected whole
+/// (``ClientOutbound/collected(_:)``) or streamed (``ClientOutbound/streamed(_:)``).
 ///
 /// Encodes requests and parses responses with the server's own HTTP/1.1 code (``HTTPRequest/writeHTTP1Head`` and
 /// ``HTTP1ResponseParser``), straight on the TLS plaintext. A response that does not keep the connection alive
-/// closes it; a request that gets no complete response within the timeout closes it too.
+/// closes it; a request that gets no complete response (a streamed one: no head) within the timeout closes it too.
+/// A streamed response is read from the socket only while its reader keeps up: the handler holds back `read`
+/// while the reader's buffer is full.
 final class HTTP1ClientHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ClientRequest
+    typealias OutboundIn = ClientOutbound
     typealias OutboundOut = ByteBuffer
 
     /// A response head (status line and fields) may be this long, as NIOHTTP1's decoder allowed.
     static let maxResponseHeadSize = 80 * 1024
 
-    private let facts: ClientConnectionFacts
-    private let state: ClientConnectionState
-    private var machine = HTTP1ClientMachine()
-    private var parser = HTTP1ResponseParser(maxHeadSize: HTTP1ClientHandler.maxResponseHeadSize)
+    let facts: ClientConnectionFacts
+    let state: ClientConnectionState
+    var machine = HTTP1ClientMachine()
+    var parser = HTTP1ResponseParser(maxHeadSize: HTTP1ClientHandler.maxResponseHeadSize)
     /// Received bytes the parser has not consumed yet.
     private var pending = ByteBuffer()
     private var inFlight: EventLoopPromise<ClientResponse>?
-    private var timer: Scheduled<Void>?
+    /// The streamed request in flight, if the request in flight is one.
+    var streamed: HTTP1StreamedExchange?
+    var timer: Scheduled<Void>?
+    /// Reads held back while a streamed response's reader is behind.
+    var readsPaused = false
+    var readPending = false
 
     init(facts: ClientConnectionFacts, state: ClientConnectionState) {
         self.facts = facts
@@ -30,7 +38,33 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let request = self.unwrapOutboundIn(data)
+        switch self.unwrapOutboundIn(data) {
+        case .collected(let request):
+            self.send(request, context: context, promise: promise)
+        case .streamed(let request):
+            self.send(request, context: context, promise: promise)
+        case .bodyPart(let id, let bytes):
+            self.writeBodyPart(bytes, for: id, context: context, promise: promise)
+        case .bodyEnd(let id):
+            self.endBody(for: id, context: context, promise: promise)
+        case .produceMore(let id):
+            promise?.succeed()
+            self.resumeReading(for: id, context: context)
+        case .cancel(let id):
+            promise?.succeed()
+            self.cancel(id, context: context)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.readsPaused {
+            self.readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func send(_ request: ClientRequest, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         switch self.machine.requestStarted() {
         case .send:
             self.inFlight = request.promise
@@ -69,10 +103,11 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
     }
 
     /// Hands the parser's events to the machine until it needs more bytes or the response is complete.
-    private func parsePending(context: ChannelHandlerContext) {
+    func parsePending(context: ChannelHandlerContext) {
         while self.machine.isAwaitingResponse {
             let event = self.parser.next(from: &self.pending)
             if case .needMoreData = event { break }
+            if self.streamed != nil, self.deliverStreamed(event, context: context) { continue }
             self.perform(self.machine.received(event), context: context)
         }
         // Bytes behind a complete response were not asked for: the next request's answer cannot be told apart.
@@ -99,22 +134,25 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
-    private func perform(_ action: HTTP1ClientMachine.Action, context: ChannelHandlerContext) {
+    func perform(_ action: HTTP1ClientMachine.Action, context: ChannelHandlerContext) {
         switch action {
         case .none, .send, .reject:
             break
         case .complete(let head, let body, let close):
             self.timer?.cancel()
-            let response = ClientResponse(head: head.response, body: body, httpVersion: .http1_1, tls: self.facts.tls)
-            if close {
+            // A request body still being sent cannot be told apart from the next request: close.
+            if close || self.streamed?.isRequestBodyOpen == true {
                 self.state.stopAcceptingRequests()
                 context.close(promise: nil)
             }
+            self.finishStreamed(context: context)
+            let response = ClientResponse(head: head.response, body: body, httpVersion: .http1_1, tls: self.facts.tls)
             self.takeInFlight()?.succeed(response)
         case .fail(let error):
             self.timer?.cancel()
             self.state.stopAcceptingRequests()
             self.takeInFlight()?.fail(error)
+            self.failStreamed(error)
             context.close(promise: nil)
         }
     }
@@ -124,7 +162,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
         return self.inFlight
     }
 
-    private func startTimer(context: ChannelHandlerContext) {
+    func startTimer(context: ChannelHandlerContext) {
         let timeout = self.facts.requestTimeout
         self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
             let error = ClientError.timeout(timeout)

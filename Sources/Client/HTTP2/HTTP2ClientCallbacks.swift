@@ -72,6 +72,7 @@ enum HTTP2ClientCallbacks {
             stream: stream,
             into: UnsafeMutableRawBufferPointer(start: buffer, count: length)
         )
+        if count < 0 { return count }  // NGHTTP2_ERR_DEFERRED: a streamed body with nothing waiting
         if isEnd { flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue }
         return count
     }

@@ -9,10 +9,19 @@ extension HTTP2ClientHandler {
 
     func receivedEndOfHeaders(stream: Int32, endStream: Bool) {
         self.streams[stream]?.receivedEndOfHeaders(endStream: endStream)
+        if self.streamed[stream] != nil { self.deliverHeadIfReady(stream: stream) }
     }
 
     func receivedData(_ bytes: UnsafeRawBufferPointer, stream: Int32) {
-        self.streams[stream]?.receivedData(bytes)
+        // Windows are reopened by hand (no automatic WINDOW_UPDATE): the connection's at once, a stream's once
+        // its bytes are taken.
+        self.session?.consumeConnection(bytes.count)
+        if self.streamed[stream] != nil {
+            self.receivedStreamedData(bytes, stream: stream)
+        } else if self.streams[stream] != nil {
+            self.streams[stream]?.receivedData(bytes)
+            self.session?.consumeStream(stream, bytes.count)
+        }
     }
 
     func receivedEndOfStream(_ stream: Int32) {
@@ -26,6 +35,16 @@ extension HTTP2ClientHandler {
     func streamClosed(_ stream: Int32, errorCode: UInt32) {
         guard let closed = self.streams.removeValue(forKey: stream) else { return }
         self.timers.removeValue(forKey: stream)?.cancel()
+        if let exchange = self.removeStreamed(stream) {
+            switch closed.closed(errorCode: errorCode) {
+            case .succeed:
+                exchange.bodyPartTaken?.fail(ClientError.connectionClosed())
+                exchange.exchange.finish()
+            case .fail(let error):
+                exchange.fail(error)
+            }
+            return
+        }
         guard let promise = self.promises.removeValue(forKey: stream) else { return }
         switch closed.closed(errorCode: errorCode) {
         case .succeed(let head, let body):
@@ -37,6 +56,7 @@ extension HTTP2ClientHandler {
 
     /// Copies the next slice of `stream`'s request body into nghttp2's buffer.
     func readRequestBody(stream: Int32, into destination: UnsafeMutableRawBufferPointer) -> (Int, isEnd: Bool) {
+        if self.streamed[stream] != nil { return self.readStreamedBody(stream: stream, into: destination) }
         guard var body = self.streams[stream]?.pendingBody else { return (0, true) }
         let count = min(destination.count, body.readableBytes)
         body.readWithUnsafeReadableBytes { source in

@@ -1,24 +1,29 @@
 import GatehouseTransport
 import NIOCore
 
-/// Sends ``ClientRequest``s as HTTP/2 streams over one nghttp2 client session and completes each with its whole
-/// response.
+/// Sends requests as HTTP/2 streams over one nghttp2 client session and completes each with its response,
+/// collected whole or streamed.
 ///
-/// Concurrent requests are multiplexed; nghttp2 does flow control (request bodies are pulled as the server's
-/// windows allow, and WINDOW_UPDATEs for responses are sent automatically). Output is drained on `flush` and after
-/// each read batch, as one write and one flush.
+/// Concurrent requests are multiplexed; nghttp2 does flow control: request bodies are pulled as the server's
+/// windows allow (a streamed body's next part is taken only once the previous one is), and a stream's receive
+/// window reopens as its response is consumed — at once when collected, as the reader pulls when streamed. Output
+/// is drained on `flush` and after each read batch, as one write and one flush.
 final class HTTP2ClientHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ClientRequest
+    typealias OutboundIn = ClientOutbound
     typealias OutboundOut = ByteBuffer
 
     let facts: ClientConnectionFacts
     let state: ClientConnectionState
-    private var session: HTTP2ClientSession?
+    var session: HTTP2ClientSession?
     var streams: [Int32: HTTP2ClientStream] = [:]
     var promises: [Int32: EventLoopPromise<ClientResponse>] = [:]
     var timers: [Int32: Scheduled<Void>] = [:]
-    private var context: ChannelHandlerContext?
+    /// The streamed requests in flight, by stream.
+    var streamed: [Int32: HTTP2StreamedExchange] = [:]
+    /// The stream of each streamed request in flight.
+    var streamIDs: [ExchangeID: Int32] = [:]
+    var context: ChannelHandlerContext?
 
     init(facts: ClientConnectionFacts, state: ClientConnectionState) {
         self.facts = facts
@@ -67,8 +72,27 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
     // MARK: Outbound
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let request = self.unwrapOutboundIn(data)
-        promise?.succeed()
+        switch self.unwrapOutboundIn(data) {
+        case .collected(let request):
+            promise?.succeed()
+            self.send(request, context: context)
+        case .streamed(let request):
+            promise?.succeed()
+            self.send(request, context: context)
+        case .bodyPart(let id, let bytes):
+            self.writeBodyPart(bytes, for: id, promise: promise)
+        case .bodyEnd(let id):
+            self.endBody(for: id, promise: promise)
+        case .produceMore(let id):
+            promise?.succeed()
+            self.resumeReading(for: id)
+        case .cancel(let id):
+            promise?.succeed()
+            self.cancel(id)
+        }
+    }
+
+    private func send(_ request: ClientRequest, context: ChannelHandlerContext) {
         guard let session = self.session, self.state.isAcceptingRequests else {
             request.promise.fail(self.state.failure ?? .connectionClosed())
             return
@@ -110,7 +134,7 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
     // MARK: Output
 
     /// Drains nghttp2's output as one write and one flush; closes the channel once the session is done.
-    private func flushOutput(context: ChannelHandlerContext) {
+    func flushOutput(context: ChannelHandlerContext) {
         guard let session = self.session else { return }
         var buffer = context.channel.allocator.buffer(capacity: 0)
         let isHealthy = session.drainOutput(into: &buffer)
@@ -123,11 +147,12 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
         }
     }
 
-    private func startTimer(stream: Int32, context: ChannelHandlerContext) {
+    func startTimer(stream: Int32, context: ChannelHandlerContext) {
         let timeout = self.facts.requestTimeout
         self.timers[stream] = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
             self.timers[stream] = nil
             self.promises.removeValue(forKey: stream)?.fail(ClientError.timeout(timeout))
+            self.removeStreamed(stream)?.fail(ClientError.timeout(timeout))
             self.session?.cancel(stream: stream)
             self.flushOutput(context: context)
         }
@@ -146,7 +171,11 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
         self.streams = [:]
         for timer in self.timers.values { timer.cancel() }
         self.timers = [:]
+        let streamed = self.streamed
+        self.streamed = [:]
+        self.streamIDs = [:]
         for promise in promises.values { promise.fail(error) }
+        for exchange in streamed.values { exchange.fail(error) }
     }
 }
 

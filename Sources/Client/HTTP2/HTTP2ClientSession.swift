@@ -29,8 +29,13 @@ final class HTTP2ClientSession {
     init?(userData: UnsafeMutableRawPointer) {
         guard let callbacks = HTTP2ClientCallbacks.make() else { return nil }
         defer { nghttp2_session_callbacks_del(callbacks) }
+        var option: OpaquePointer?
+        guard nghttp2_option_new(&option) == 0, let option else { return nil }
+        defer { nghttp2_option_del(option) }
+        // Windows reopen as data is consumed: at once for collected responses, as the reader pulls for streamed ones.
+        nghttp2_option_set_no_auto_window_update(option, 1)
         var session: OpaquePointer?
-        guard nghttp2_session_client_new(&session, callbacks, userData) == 0, let session else { return nil }
+        guard nghttp2_session_client_new2(&session, callbacks, userData, option) == 0, let session else { return nil }
         self.session = session
         var entries = [
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0),
@@ -67,6 +72,24 @@ final class HTTP2ClientSession {
             return nghttp2_submit_request(session, nil, nva.baseAddress, nva.count, &provider, nil)
         }
         return stream > 0 ? .submitted(stream: stream) : .refused(code: stream)
+    }
+
+    /// Reopens the connection's receive window by `count` bytes (they have been taken off nghttp2's hands).
+    func consumeConnection(_ count: Int) {
+        guard let session = self.session, count > 0 else { return }
+        _ = nghttp2_session_consume_connection(session, count)
+    }
+
+    /// Reopens `stream`'s receive window by `count` bytes (its reader has taken them).
+    func consumeStream(_ stream: Int32, _ count: Int) {
+        guard let session = self.session, count > 0 else { return }
+        _ = nghttp2_session_consume_stream(session, stream, count)
+    }
+
+    /// Asks nghttp2 to call the body provider of `stream` again (it deferred: no body bytes were waiting).
+    func resumeData(stream: Int32) {
+        guard let session = self.session else { return }
+        _ = nghttp2_session_resume_data(session, stream)
     }
 
     /// Submits RST_STREAM with CANCEL for `stream`.

@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseAuth
 import GatehouseCertificates
+import GatehouseGateway
 import GatehouseTransport
 import HTTPTypes
 
@@ -44,13 +45,17 @@ extension CheckReport.Listener {
 
 extension CheckReport.Route {
     /// Summarises route `index` of a configuration.
-    init(_ route: RouteConfiguration, index: Int) {
+    init(_ route: RouteConfiguration, index: Int, upstreams: [UpstreamConfiguration] = []) {
         self.key = "routes[\(index)]"
         self.path = route.path
         self.methods = route.methods.map(\.rawValue)
         self.policy = route.policy
         self.authenticators = route.authenticators
         self.function = route.function
+        self.upstream = route.upstream.map { name in
+            let url = upstreams.first { $0.name == name }.map { " (\($0.url))" } ?? ""
+            return name + url
+        }
         self.listeners = route.listeners
     }
 }

@@ -62,7 +62,7 @@ extension CheckReport {
                     + route.authenticators.map { $0.joined(separator: " | ") }.joined(separator: ", then ")
             )
         }
-        steps.append("function \(route.function)")
+        steps.append(route.upstream.map { "upstream \($0)" } ?? "function \(route.function)")
         let listeners = route.listeners.map { "  (on \($0.joined(separator: ", ")))" } ?? ""
         return steps.joined(separator: " → ") + listeners
     }

@@ -124,8 +124,11 @@ public struct CheckReport: Sendable, Hashable, Codable {
         public var policy: String?
         /// The authenticator steps after the policy (see `RouteConfiguration.authenticators`).
         public var authenticators: [[String]]
-        /// The function that answers.
+        /// The function that answers; empty for an upstream route.
         public var function: String
+        /// The upstream it forwards to (gateway mode), with its URL: `orders (https://10.0.0.5:9000)`; `nil` for a
+        /// function route.
+        public var upstream: String? = nil
         /// The listeners it is served on; `nil` for every listener.
         public var listeners: [String]?
     }

@@ -83,7 +83,7 @@ struct CheckWarnings {
                 .routeWithoutPolicy,
                 "routes[\(index)]",
                 "\(route.path) has no policy on \(names), which asks for client certificates: anyone who connects "
-                    + "can call \(route.function); add policy: NAME to the route"
+                    + "can call \(route.upstream.map { "upstream \($0)" } ?? route.function); add policy: NAME to the route"
             )
         }
     }

@@ -76,7 +76,9 @@ public struct ConfigurationCheck: Sendable {
             checkedAt: isoDate(now),
             ok: true,
             listeners: listeners,
-            routes: configuration.routes.enumerated().map { CheckReport.Route($1, index: $0) },
+            routes: configuration.routes.enumerated().map {
+                CheckReport.Route($1, index: $0, upstreams: configuration.upstreams)
+            },
             policies: reports,
             warnings: warnings.warnings
         )

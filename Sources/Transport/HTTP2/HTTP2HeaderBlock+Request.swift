@@ -2,9 +2,10 @@ package import HTTPTypes
 
 extension HTTP2HeaderBlock {
     /// A request block for `head` (RFC 9113 §8.3.1): `:method`, `:scheme`, `:authority`, `:path`, then the
-    /// fields; `content-length` is added for a body (or a POST, PUT, PATCH) when the head has none.
-    package init(request head: HTTPRequest, bodyLength: Int) {
-        let needsLength = bodyLength > 0 || [.post, .put, .patch].contains(head.method)
+    /// fields; `content-length` is added for a body (or a POST, PUT, PATCH) when the head has none. A `nil`
+    /// `bodyLength` is a streamed body of unknown length, framed by END_STREAM alone: nothing is added.
+    package init(request head: HTTPRequest, bodyLength: Int?) {
+        let needsLength = bodyLength.map { $0 > 0 || [.post, .put, .patch].contains(head.method) } ?? false
         self.init(
             pseudoHeaders: .request(
                 method: head.method.rawValue,
@@ -13,7 +14,7 @@ extension HTTP2HeaderBlock {
                 path: head.path ?? "/"
             ),
             fields: head.headerFields,
-            addedContentLength: needsLength && !Self.hasContentLength(head.headerFields) ? bodyLength : nil
+            addedContentLength: needsLength && !Self.hasContentLength(head.headerFields) ? bodyLength ?? 0 : nil
         )
     }
 }

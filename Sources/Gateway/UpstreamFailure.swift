@@ -1,0 +1,49 @@
+public import GatehouseClient
+public import GatehouseTransport
+public import HTTPTypes
+
+/// An upstream that could not be reached or did not answer properly, answered with 502 or 504
+/// (`application/problem+json`); the client sees which, the log sees why.
+public struct UpstreamFailure: HTTPResponseError, CustomStringConvertible {
+    /// 502 Bad Gateway or 504 Gateway Timeout.
+    public let status: HTTPResponse.Status
+    /// The upstream's name.
+    public let upstream: String
+    /// Why, for the log (the client error's sentence).
+    public let reason: String
+    /// The client error behind it, when there is one.
+    public let clientError: ClientError?
+
+    /// The failure for `error`: a timeout is a 504, anything else a 502.
+    public init(_ error: ClientError, upstream: String) {
+        self.status = error.code == .timeout ? .gatewayTimeout : .badGateway
+        self.upstream = upstream
+        self.reason = error.description
+        self.clientError = error
+    }
+
+    private init(status: HTTPResponse.Status, upstream: String, reason: String) {
+        self.status = status
+        self.upstream = upstream
+        self.reason = reason
+        self.clientError = nil
+    }
+
+    /// A 502 for a reason that is no client error.
+    static func badGateway(_ reason: String, upstream: String) -> UpstreamFailure {
+        UpstreamFailure(status: .badGateway, upstream: upstream, reason: reason)
+    }
+
+    /// The problem response: `Bad Gateway` or `Gateway Timeout`, with a detail naming the upstream (never the
+    /// reason, which may name internal addresses).
+    public var response: Response {
+        let title = self.status == .gatewayTimeout ? "Gateway Timeout" : "Bad Gateway"
+        let detail =
+            self.status == .gatewayTimeout
+            ? "upstream '\(self.upstream)' did not answer in time" : "upstream '\(self.upstream)' failed to answer"
+        return .problem(status: self.status, title: title, detail: detail)
+    }
+
+    /// The upstream and the reason.
+    public var description: String { "upstream \(self.upstream): \(self.reason)" }
+}

@@ -1,0 +1,266 @@
+import GatehouseTransport
+import HTTPTypes
+import NIOCore
+import NIOPosix
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import GatehouseClient
+
+/// Chunks of `size` bytes, `count` of them, produced only as they are asked for.
+private struct Chunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    typealias Failure = any Error
+    let count: Int
+    let size: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var left: Int
+        let size: Int
+        mutating func next() async throws -> ByteBuffer? {
+            guard self.left > 0 else { return nil }
+            self.left -= 1
+            return ByteBuffer(repeating: UInt8(ascii: "a") + UInt8(self.left % 26), count: self.size)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(left: self.count, size: self.size) }
+}
+
+@Suite("HTTPClient streams request and response bodies")
+struct StreamingClientTests {
+    @Test(arguments: [ClientConfiguration.HTTPVersionPreference.http1_1, .http2])
+    func streamedUploadComesBackStreamed(version: ClientConfiguration.HTTPVersionPreference) async throws {
+        try await withClientTestServer { server in
+            let client = try HTTPClient(
+                configuration: ClientConfiguration(trustedCAFiles: [server.pki.rootCAFile], httpVersion: version)
+            )
+            defer { Task { await client.shutdown() } }
+            let request = HTTPRequest(
+                method: .post,
+                scheme: "https",
+                authority: "127.0.0.1:\(server.port)",
+                path: "/echo"
+            )
+            let chunks = Chunks(count: 64, size: 64 * 1024)
+            let (status, received, parts) = try await client.execute(request, body: chunks) { response in
+                var received = 0
+                var parts = 0
+                for try await chunk in response.body {
+                    received += chunk.readableBytes
+                    parts += 1
+                }
+                return (response.status, received, parts)
+            }
+            #expect(status == .ok)
+            #expect(received == 64 * 64 * 1024)
+            #expect(parts > 1)
+            // The connection is reused (HTTP/1.1: it went back to the pool once the response was complete).
+            let again = try await client.execute(.get, server.url("/connection"))
+            #expect(again.status == .ok)
+            await client.shutdown()
+        }
+    }
+
+    @Test func aReaderThatStopsStopsTheSocketReads() async throws {
+        let firehose = try await Firehose.start()
+        let client = try HTTPClient(configuration: ClientConfiguration(httpVersion: .http1_1))
+        let request = HTTPRequest(method: .get, scheme: "http", authority: "127.0.0.1:\(firehose.port)", path: "/")
+        let writtenWhilePaused = try await client.execute(request) { response in
+            var iterator = response.body.makeAsyncIterator()
+            _ = try await iterator.next()
+            try await Task.sleep(for: .seconds(1))
+            let before = firehose.written
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(firehose.written - before < 1 << 20, "the server kept writing while nobody read")
+            return firehose.written
+        }
+        // Socket buffers and a few chunks, not the gigabyte the server would send to a reader that buffered it all.
+        #expect(writtenWhilePaused < 24 << 20, "\(writtenWhilePaused) bytes left the server")
+        // Leaving the body unread abandoned the request: the connection closed.
+        #expect(try await waitUntil { firehose.closed == 1 })
+        await client.shutdown()
+        await firehose.stop()
+    }
+
+    @Test func aCancelledReaderGetsAnErrorNotAShortBody() async throws {
+        let firehose = try await Firehose.start()
+        let client = try HTTPClient(configuration: ClientConfiguration(httpVersion: .http1_1))
+        let request = HTTPRequest(method: .get, scheme: "http", authority: "127.0.0.1:\(firehose.port)", path: "/")
+        let reading = Task {
+            try await client.execute(request) { response in
+                try await response.body.collect(upTo: 2 << 30).readableBytes
+            }
+        }
+        #expect(try await waitUntil { firehose.written > 1 << 20 })
+        reading.cancel()
+        await #expect(throws: (any Error).self) { _ = try await reading.value }
+        #expect(try await waitUntil { firehose.closed == 1 })
+        await client.shutdown()
+        await firehose.stop()
+    }
+
+    @Test func plaintextHTTP1IsSpoken() async throws {
+        let firehose = try await Firehose.start(size: 5)
+        let client = try HTTPClient(configuration: ClientConfiguration(httpVersion: .http1_1))
+        let response = try await client.execute(.get, "http://127.0.0.1:\(firehose.port)/")
+        #expect(response.status == .ok && response.bodyText == "xxxxx")
+        #expect(response.tls.protocolVersion.isEmpty)
+        await client.shutdown()
+        await firehose.stop()
+    }
+}
+
+/// Waits until `condition` holds, at most 5 s.
+private func waitUntil(_ condition: () -> Bool) async throws -> Bool {
+    for _ in 0..<250 where !condition() { try await Task.sleep(for: .milliseconds(20)) }
+    return condition()
+}
+
+/// A plaintext HTTP/1.1 server that answers any request with `size` bytes of `x`, written as fast as the
+/// connection takes them, and counts what it wrote.
+private final class Firehose: Sendable {
+    final class Counts: Sendable {
+        let written = Atomic<Int>(0)
+        let closed = Atomic<Int>(0)
+    }
+
+    let port: Int
+    private let channel: any Channel
+    private let counts: Counts
+
+    var written: Int { self.counts.written.load(ordering: .relaxed) }
+    var closed: Int { self.counts.closed.load(ordering: .relaxed) }
+
+    private init(port: Int, channel: any Channel, counts: Counts) {
+        self.port = port
+        self.channel = channel
+        self.counts = counts
+    }
+
+    static func start(size: Int = 1 << 30) async throws -> Firehose {
+        let counts = Counts()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(FirehoseHandler(size: size, counts: counts))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return Firehose(port: channel.localAddress?.port ?? 0, channel: channel, counts: counts)
+    }
+
+    func stop() async {
+        try? await self.channel.close()
+    }
+}
+
+private final class FirehoseHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let size: Int
+    let counts: Firehose.Counts
+    var left = -1
+
+    init(size: Int, counts: Firehose.Counts) {
+        self.size = size
+        self.counts = counts
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard self.left < 0 else { return }
+        self.left = self.size
+        let head = "HTTP/1.1 200 OK\r\nContent-Length: \(self.size)\r\n\r\n"
+        context.write(self.wrapOutboundOut(ByteBuffer(string: head)), promise: nil)
+        self.pump(context: context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { self.pump(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.counts.closed.wrappingAdd(1, ordering: .relaxed)
+        context.fireChannelInactive()
+    }
+
+    private func pump(context: ChannelHandlerContext) {
+        while self.left > 0 && context.channel.isWritable {
+            let count = min(self.left, 64 * 1024)
+            self.left -= count
+            self.counts.written.wrappingAdd(count, ordering: .relaxed)
+            context.write(self.wrapOutboundOut(ByteBuffer(repeating: UInt8(ascii: "x"), count: count)), promise: nil)
+            context.flush()
+        }
+    }
+}
+
+@Suite("HTTPClient uploads with backpressure")
+struct StreamingUploadTests {
+    @Test func anUploadToAServerThatDoesNotReadStopsReadingTheBody() async throws {
+        let sink = try await Sink.start()
+        let client = try HTTPClient(configuration: ClientConfiguration(httpVersion: .http1_1, timeout: .seconds(3)))
+        let produced = Produced()
+        let request = HTTPRequest(
+            method: .put,
+            scheme: "http",
+            authority: "127.0.0.1:\(sink.port)",
+            path: "/",
+            headerFields: [.contentLength: "\(1 << 30)"]
+        )
+        // The server never reads and never answers: the response timeout ends the request.
+        await #expect(throws: ClientError.self) {
+            try await client.execute(request, body: CountedChunks(produced: produced)) { _ in () }
+        }
+        // What left the body sequence fits in the socket buffers and one chunk, not the gigabyte it could give.
+        #expect(produced.bytes.load(ordering: .relaxed) < 24 << 20, "\(produced.bytes.load(ordering: .relaxed))")
+        await client.shutdown()
+        await sink.stop()
+    }
+}
+
+/// Bytes handed out by ``CountedChunks``.
+private final class Produced: Sendable {
+    let bytes = Atomic<Int>(0)
+}
+
+/// 64 KiB chunks without end, counted as they are taken.
+private struct CountedChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    typealias Failure = any Error
+    let produced: Produced
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let produced: Produced
+        mutating func next() async throws -> ByteBuffer? {
+            self.produced.bytes.wrappingAdd(64 * 1024, ordering: .relaxed)
+            return ByteBuffer(repeating: UInt8(ascii: "u"), count: 64 * 1024)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(produced: self.produced) }
+}
+
+/// A TCP server that accepts and never reads.
+private final class Sink: Sendable {
+    let port: Int
+    private let channel: any Channel
+
+    private init(port: Int, channel: any Channel) {
+        self.port = port
+        self.channel = channel
+    }
+
+    static func start() async throws -> Sink {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelOption(.autoRead, value: false)
+            .bind(host: "127.0.0.1", port: 0).get()
+        return Sink(port: channel.localAddress?.port ?? 0, channel: channel)
+    }
+
+    func stop() async {
+        try? await self.channel.close()
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import GatehouseClient
+import GatehouseConfiguration
+import GatehouseTesting
+import GatehouseTransport
+import HTTPTypes
+import NIOCore
+import NIOPosix
+import Synchronization
+import TestSupport
+import Testing
+
+@Suite("The gateway answers upstream failures with 502 and 504, bounds its pool, and cancels")
+struct FailureTests {
+    @Test func nothingListeningIs502() async throws {
+        let raw = try await RawUpstream.start(reply: nil)
+        let port = raw.port
+        await raw.stop()
+        try await withGateway(gatewayConfiguration(url: "http://127.0.0.1:\(port)")) { gateway in
+            let response = try await gateway.client().get("/open/x")
+            #expect(response.status == .badGateway)
+            #expect(response.head.headerFields[.contentType] == "application/problem+json")
+            #expect(response.bodyText.contains("\"status\":502"))
+        }
+    }
+
+    @Test func garbageIs502() async throws {
+        let raw = try await RawUpstream.start(reply: "this is not HTTP\r\n\r\n")
+        defer { Task { await raw.stop() } }
+        try await withGateway(gatewayConfiguration(url: "http://127.0.0.1:\(raw.port)")) { gateway in
+            let response = try await gateway.client().get("/open/x")
+            #expect(response.status == .badGateway)
+        }
+        await raw.stop()
+    }
+
+    @Test func noAnswerIs504() async throws {
+        let raw = try await RawUpstream.start(reply: nil)
+        let configuration = gatewayConfiguration(
+            url: "http://127.0.0.1:\(raw.port)",
+            upstream: "responseTimeout: 500ms"
+        )
+        try await withGateway(configuration) { gateway in
+            let response = try await gateway.client().get("/open/x")
+            #expect(response.status == .gatewayTimeout)
+            #expect(response.head.headerFields[.contentType] == "application/problem+json")
+            #expect(response.bodyText.contains("\"status\":504"))
+        }
+        await raw.stop()
+    }
+
+    @Test func aBodyThatStallsIs504() async throws {
+        let raw = try await RawUpstream.start(reply: "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+        let configuration = gatewayConfiguration(
+            url: "http://127.0.0.1:\(raw.port)",
+            upstream: "responseTimeout: 500ms"
+        )
+        try await withGateway(configuration) { gateway in
+            let response = try await gateway.client().get("/open/x")
+            #expect(response.status == .gatewayTimeout)
+        }
+        await raw.stop()
+    }
+
+    @Test func oversizedResponseIs502() async throws {
+        try await withEchoUpstream { port in
+            let configuration = gatewayConfiguration(
+                url: "https://127.0.0.1:\(port)",
+                upstream: "tls: { trustedCAs: [pki/ca.crt] }\nmaxResponseBodySize: 4KiB"
+            )
+            try await withGateway(configuration) { gateway in
+                let client = try gateway.client()
+                #expect(try await client.get("/orders/big?bytes=4096").body.readableBytes == 4096)
+                #expect(try await client.get("/orders/big?bytes=4097").status == .badGateway)
+            }
+        }
+    }
+
+    @Test func concurrentRequestsShareAtMostMaxConnections() async throws {
+        try await withEchoUpstream { port in
+            let configuration = gatewayConfiguration(
+                url: "https://127.0.0.1:\(port)",
+                upstream: "tls: { trustedCAs: [pki/ca.crt] }\nprotocols: [http/1.1]\nmaxConnections: 2"
+            )
+            try await withGateway(configuration) { gateway in
+                let client = try gateway.client(httpVersion: .http2)
+                let connections = try await withThrowingTaskGroup(of: UInt64.self) { group in
+                    for _ in 0..<8 {
+                        group.addTask {
+                            let response = try await client.get(
+                                "/orders/slow",
+                                headerFields: [HTTPField.Name("x-delay-ms")!: "200"]
+                            )
+                            return try echoed(response).connection
+                        }
+                    }
+                    var seen: [UInt64] = []
+                    for try await connection in group { seen.append(connection) }
+                    return seen
+                }
+                #expect(connections.count == 8)
+                #expect(Set(connections).count <= 2, "the upstream saw \(Set(connections).count) connections")
+            }
+        }
+    }
+
+    @Test(arguments: [ClientConfiguration.HTTPVersionPreference.http2, .http1_1])
+    func aClientThatGoesAwayCancelsTheUpstreamRequest(upstreamVersion: ClientConfiguration.HTTPVersionPreference)
+        async throws
+    {
+        let protocols = upstreamVersion == .http2 ? "[h2]" : "[http/1.1]"
+        try await withEchoUpstream { port in
+            let configuration = gatewayConfiguration(
+                url: "https://127.0.0.1:\(port)",
+                upstream: "tls: { trustedCAs: [pki/ca.crt] }\nprotocols: \(protocols)"
+            )
+            try await withGateway(configuration) { gateway in
+                let pki = gateway.pki
+                let impatient = try HTTPClient(
+                    configuration: ClientConfiguration(
+                        identity: .pem(certificateChainFile: pki.client.chainFile, privateKeyFile: pki.client.keyFile),
+                        trustedCAFiles: [pki.rootCAFile],
+                        httpVersion: .http1_1,
+                        timeout: .seconds(1)
+                    )
+                )
+                let tag = UUID().uuidString
+                await #expect(throws: ClientError.self) {
+                    _ = try await impatient.execute(
+                        .get,
+                        gateway.url("/orders/wait"),
+                        headerFields: [HTTPField.Name("x-delay-ms")!: "20000", HTTPField.Name("x-cancel-tag")!: tag]
+                    )
+                }
+                await impatient.shutdown()
+                // The upstream's request is cancelled long before its 20 s answer: HTTP/1.1 closed the upstream
+                // connection, HTTP/2 reset the stream.
+                let cancelled = try await eventually(within: .seconds(8)) {
+                    cancelledEchoes.withLock { $0.contains(tag) }
+                }
+                #expect(cancelled)
+            }
+        }
+    }
+
+    @Test func aClientThatGoesAwayClosesTheUpstreamConnection() async throws {
+        let raw = try await RawUpstream.start(reply: nil)
+        let configuration = gatewayConfiguration(url: "http://127.0.0.1:\(raw.port)")
+        try await withGateway(configuration) { gateway in
+            let pki = gateway.pki
+            let impatient = try HTTPClient(
+                configuration: ClientConfiguration(
+                    identity: .pem(certificateChainFile: pki.client.chainFile, privateKeyFile: pki.client.keyFile),
+                    trustedCAFiles: [pki.rootCAFile],
+                    httpVersion: .http1_1,
+                    timeout: .seconds(1)
+                )
+            )
+            await #expect(throws: ClientError.self) { _ = try await impatient.execute(.get, gateway.url("/open/x")) }
+            await impatient.shutdown()
+            #expect(try await eventually(within: .seconds(8)) { raw.accepted == 1 && raw.closed == 1 })
+        }
+        await raw.stop()
+    }
+}
+
+@Suite("Upstreams across a reload")
+struct UpstreamReloadTests {
+    @Test func aChangedUpstreamAppliesToTheNextRequest() async throws {
+        let broken = try await RawUpstream.start(reply: "not HTTP\r\n\r\n")
+        try await withEchoUpstream { port in
+            let before = gatewayConfiguration(url: "http://127.0.0.1:\(broken.port)")
+            try await withGateway(before) { gateway in
+                let client = try gateway.client()
+                #expect(try await client.get("/open/x").status == .badGateway)
+                let after = gatewayConfiguration(
+                    url: "https://127.0.0.1:\(port)",
+                    upstream: "tls: { trustedCAs: [pki/ca.crt] }"
+                )
+                let file = try #require(gateway.directory) + "/gatehouse.yaml"
+                try after.write(toFile: file, atomically: true, encoding: .utf8)
+                let service = try #require(gateway.service)
+                #expect(await service.reload(reason: "test"))
+                #expect(try echoed(try await client.get("/open/x")).path == "/open/x")
+            }
+        }
+        await broken.stop()
+    }
+}
