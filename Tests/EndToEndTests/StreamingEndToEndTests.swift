@@ -125,6 +125,33 @@ struct StreamingEndToEndTests {
             #expect(outcome == "cancelled", "the function saw: \(outcome ?? "nothing")")
         }
     }
+
+    @Test func aClientThatStopsSendingAStreamedBodyIsCutOffByTheBodyTimeout() async throws {
+        var limits = ConnectionLimits.patient
+        limits.requestBodyTimeout = .seconds(1)
+        let tag = UUID().uuidString
+        try await withTestServer(limits: limits) { server in
+            let client = try RawTLSClient(
+                port: server.port,
+                certificateChainFile: server.pki.client.chainFile,
+                keyFile: server.pki.client.keyFile
+            )
+            #expect(
+                client.send(
+                    "PUT /stream/probe?tag=\(tag) HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "5\r\nhello\r\n"
+                )
+            )
+            // Nothing more is sent: the server answers 408 and closes, and the function's body breaks off.
+            let answer = client.receiveText(timeout: 20, containing: "\r\n\r\n")
+            #expect(answer.text.hasPrefix("HTTP/1.1 408"), "\(answer.text)")
+            let ended = await eventually { StreamingProbe.outcomes.withLock { $0[tag] != nil } }
+            #expect(ended)
+            let outcome = StreamingProbe.outcomes.withLock { $0[tag] } ?? ""
+            #expect(!outcome.hasPrefix("complete"), "the function saw: \(outcome)")
+            #expect(StreamingProbe.received.withLock { $0[tag] } == 5)
+        }
+    }
 }
 
 /// The streaming routes of a `StreamingTestServer` process: what a gibibyte streamed through it costs in memory.
