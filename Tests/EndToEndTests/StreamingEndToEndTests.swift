@@ -152,6 +152,42 @@ struct StreamingEndToEndTests {
             #expect(StreamingProbe.received.withLock { $0[tag] } == 5)
         }
     }
+
+    @Test func aClientThatTakesNothingOfAStreamedResponseForTheIdleTimeoutIsCutOff() async throws {
+        typealias Frames = HTTP2RawFrames
+        var limits = ConnectionLimits.patient
+        limits.idleTimeout = .seconds(1)
+        let total = 32 * 1024 * 1024
+        try await withTestServer(limits: limits) { server in
+            // HTTP/1.1: the connection closes short of the body.
+            let client = try RawTLSClient(
+                port: server.port,
+                certificateChainFile: server.pki.client.chainFile,
+                keyFile: server.pki.client.keyFile
+            )
+            #expect(client.send("GET /stream/produce?bytes=\(total) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+            try await Task.sleep(for: .seconds(4))
+            let rest = client.receive(timeout: 30)
+            #expect(rest.closed)
+            #expect(rest.bytes.count < total)
+
+            // HTTP/2: the stream is reset (INTERNAL_ERROR); the client's 64 KiB window was never opened further.
+            let h2 = try RawTLSClient(
+                port: server.port,
+                certificateChainFile: server.pki.client.chainFile,
+                keyFile: server.pki.client.keyFile,
+                alpn: ["h2"]
+            )
+            let fields = Frames.requestFields(path: "/stream/produce?bytes=\(total)")
+            #expect(h2.send(Frames.preface + Frames.settings() + Frames.headers(stream: 1, fields, endStream: true)))
+            var pending: [UInt8] = []
+            let frames = h2.receiveFrames(timeout: 20, pending: &pending) { frames in
+                frames.contains { $0.type == Frames.FrameType.rstStream.rawValue && $0.stream == 1 }
+            }
+            let reset = frames.frames.first { $0.type == Frames.FrameType.rstStream.rawValue && $0.stream == 1 }
+            #expect(reset?.integer(at: 0) == 2)
+        }
+    }
 }
 
 /// The streaming routes of a `StreamingTestServer` process: what a gibibyte streamed through it costs in memory.

@@ -55,6 +55,7 @@ extension HTTP1ServerHandler: ResponseBodyTarget {
             target: self,
             stream: stream,
             contentLength: framing == .length ? response.streamedContentLength : nil,
+            stallTimeout: self.responseStallTimeout,
             eventLoop: context.eventLoop
         )
         self.responseSink = sink

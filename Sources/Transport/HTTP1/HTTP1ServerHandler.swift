@@ -64,6 +64,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     var responseSink: ResponseBodySink?
     /// How the streamed response body in flight is framed.
     var responseFraming = HTTP1BodyFraming.none
+    /// How long a streamed response body may wait for a client that takes nothing: ``ConnectionLimits/idleTimeout``.
+    let responseStallTimeout: TimeAmount
 
     /// Creates the handler for one connection.
     init(limits: ConnectionLimits, dispatcher: any RequestDispatcher) {
@@ -76,6 +78,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         )
         self.dispatcher = dispatcher
         self.maxPendingOutputBytes = limits.maxPendingOutputBytes
+        self.responseStallTimeout = TimeAmount(limits.idleTimeout)
     }
 
     // MARK: Lifecycle

@@ -117,6 +117,7 @@ extension HTTP2ServerHandler: ResponseBodyTarget {
                 target: self,
                 stream: stream,
                 contentLength: contentLength,
+                stallTimeout: TimeAmount(self.limits.idleTimeout),
                 eventLoop: context.eventLoop
             )
             self.responseBodies[stream.rawValue] = StreamedResponseBody(sink: bodySink)

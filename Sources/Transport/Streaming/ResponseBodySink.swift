@@ -23,17 +23,28 @@ final class ResponseBodySink: @unchecked Sendable {
     let stream: StreamID
     private weak var target: (any ResponseBodyTarget)?
     private let contentLength: Int?
+    /// How long a write may wait for the client to take bytes before the response is broken off.
+    private let stallTimeout: TimeAmount
     private var waiting: EventLoopPromise<Void>?
+    private var stallTimer: Scheduled<Void>?
     private var failure: StreamingBodyError?
     private var isEnded = false
     /// Body bytes handed to the handler.
     private(set) var bytesWritten = 0
 
-    /// A sink for `stream`'s body on `target`; `contentLength` when the head announced one.
-    init(target: any ResponseBodyTarget, stream: StreamID, contentLength: Int?, eventLoop: any EventLoop) {
+    /// A sink for `stream`'s body on `target`; `contentLength` when the head announced one. A client that takes
+    /// nothing for `stallTimeout` while the producer waits gets the response broken off.
+    init(
+        target: any ResponseBodyTarget,
+        stream: StreamID,
+        contentLength: Int?,
+        stallTimeout: TimeAmount,
+        eventLoop: any EventLoop
+    ) {
         self.target = target
         self.stream = stream
         self.contentLength = contentLength
+        self.stallTimeout = stallTimeout
         self.eventLoop = eventLoop
     }
 
@@ -65,7 +76,16 @@ final class ResponseBodySink: @unchecked Sendable {
         if let failure = self.failure { return self.eventLoop.makeFailedFuture(failure) }
         let promise = self.eventLoop.makePromise(of: Void.self)
         self.waiting = promise
+        self.stallTimer = self.eventLoop.scheduleTask(in: self.stallTimeout) { [self] in self.stalled() }
         return promise.futureResult
+    }
+
+    /// The client took nothing for the stall timeout: the response is broken off, the producer's write throws.
+    private func stalled() {
+        self.stallTimer = nil
+        guard self.waiting != nil, let target = self.target else { return }
+        self.fail(StreamingBodyError(.timedOut))
+        target.abortBody(for: self.stream)
     }
 
     /// The producer returned: the body is complete, unless it fell short of its `Content-Length`. On the loop.
@@ -88,6 +108,7 @@ final class ResponseBodySink: @unchecked Sendable {
 
     /// The handler may take more: a waiting producer goes on. On the loop.
     func resume() {
+        self.stallTimer.take()?.cancel()
         self.waiting.take()?.succeed()
     }
 
@@ -95,6 +116,7 @@ final class ResponseBodySink: @unchecked Sendable {
     func fail(_ error: StreamingBodyError) {
         guard self.failure == nil else { return }
         self.failure = error
+        self.stallTimer.take()?.cancel()
         self.waiting.take()?.fail(error)
     }
 }

@@ -17,7 +17,7 @@ public struct StreamingBodyError: Error, Hashable, CustomStringConvertible {
         public static let connectionClosed = Code(base: .connectionClosed)
         /// The HTTP/2 stream was reset, by the client or because the exchange ended.
         public static let streamReset = Code(base: .streamReset)
-        /// The client sent no body bytes for `requestBodyTimeout`.
+        /// The client sent no body bytes for `requestBodyTimeout`, or took no response bytes for `idleTimeout`.
         public static let timedOut = Code(base: .timedOut)
         /// The body's framing was broken (a bad chunk).
         public static let malformed = Code(base: .malformed)
