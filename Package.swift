@@ -184,6 +184,12 @@ let package = Package(
             path: "Examples/HelloService",
             swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
         ),
+        .executableTarget(
+            name: "StreamingTestServer",
+            dependencies: ["GatehouseRouting", "GatehouseTransport", nioCore, httpTypes, logging],
+            path: "Tests/StreamingTestServer",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: [

@@ -89,6 +89,8 @@
                     return
                 case .close:
                     preconditionFailure("the machine closed without answering on \(event): events out of order")
+                case .dispatchStreamed, .streamBody, .endStreamedBody:
+                    preconditionFailure("a streamed body without a streaming route on \(event)")
                 }
             }
         }

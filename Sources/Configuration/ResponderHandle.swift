@@ -1,4 +1,5 @@
 public import GatehouseTransport
+public import HTTPTypes
 import Synchronization
 
 /// A responder whose chain can be replaced while the server runs (on reload).
@@ -23,6 +24,11 @@ public final class ResponderHandle: Responder {
     /// Runs the chain current when the request starts; a replacement meanwhile does not affect it.
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
         try await self.chain.respond(to: request, context: context)
+    }
+
+    /// The current chain's body mode for the request with `head`.
+    public func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode {
+        self.chain.requestBodyMode(for: head)
     }
 
     /// The chain current when the request starts; the request finishes on it.

@@ -1,8 +1,13 @@
 public import GatehouseTransport
+import HTTPTypes
 
 /// A unit of application logic behind a route: the "function" of a function app.
 ///
 /// One small `Sendable` type per function; it sees the request and its context, never the protocol.
+///
+/// A function reads a collected body (``Request/body``) unless it asks for the body to stream
+/// (``requestBodyMode``: then ``Request/bodyStream``, without `maxBodySize`); either kind may answer with a
+/// complete body or one produced while it is sent (``ResponseBody``).
 ///
 /// ```swift
 /// struct Greeting: Function {
@@ -15,6 +20,15 @@ public protocol Function: Sendable {
     /// Answers one request.
     /// - Throws: an ``HTTPResponseError`` to answer with its response; anything else becomes a logged 500.
     func respond(to request: Request, context: RequestContext) async throws -> Response
+
+    /// How request bodies reach the function: ``RequestBodyMode/collected`` (the default) or
+    /// ``RequestBodyMode/streamed``. Read once, when the route is added.
+    var requestBodyMode: RequestBodyMode { get }
+}
+
+extension Function {
+    /// Collected, within the listener's `maxBodySize`.
+    public var requestBodyMode: RequestBodyMode { .collected }
 }
 
 /// A function that never suspends, answered on the connection's fast path without a Swift task per request
@@ -36,12 +50,22 @@ extension Function {
 
 /// An ``ImmediateFunction`` as a responder; generic so that each function's calls are direct.
 private func immediateResponder(_ function: some ImmediateFunction) -> any ImmediateResponder {
-    ImmediateFunctionResponder(function: function)
+    ImmediateFunctionResponder(function: function, bodyMode: function.requestBodyMode)
 }
 
 /// Runs a function without a fast path (a user's `async` one): every request gets a task.
 private struct FunctionResponder<Body: Function>: ImmediateResponder {
     let function: Body
+    let bodyMode: RequestBodyMode
+
+    init(function: Body) {
+        self.function = function
+        self.bodyMode = function.requestBodyMode
+    }
+
+    func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode {
+        self.bodyMode
+    }
 
     func respond(to request: Request, context: RequestContext) async throws -> Response {
         try await self.function.respond(to: request, context: context)
@@ -55,6 +79,11 @@ private struct FunctionResponder<Body: Function>: ImmediateResponder {
 /// Runs a function that never suspends, on whichever path the chain in front of it took.
 private struct ImmediateFunctionResponder<Body: ImmediateFunction>: ImmediateResponder {
     let function: Body
+    let bodyMode: RequestBodyMode
+
+    func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode {
+        self.bodyMode
+    }
 
     func respond(to request: Request, context: RequestContext) async throws -> Response {
         try self.function.respondImmediately(to: request, context: context)

@@ -1,5 +1,5 @@
 public import GatehouseTransport
-import HTTPTypes
+public import HTTPTypes
 
 /// The frozen route table: finds the route for a request and runs its chain.
 ///
@@ -24,6 +24,14 @@ public struct Router: Responder {
             )
         case .pass(let route): try await route.responder.respond(to: request, context: context)
         }
+    }
+
+    /// The body mode of the route `head` matches; ``RequestBodyMode/collected`` when none does (a 404 or 405 needs
+    /// no body).
+    public func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode {
+        let path = Request(head: head).path
+        guard case .found(let route) = self.match(method: head.method, path: path) else { return .collected }
+        return route.responder.requestBodyMode(for: head)
     }
 
     /// What the router does with a request: answer it itself (404, 405), or pass it to a route's chain (with the

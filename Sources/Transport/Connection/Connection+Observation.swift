@@ -122,7 +122,7 @@ extension Connection {
             observation: observed.observation
         )
         let immediate = Self.within(observed.span) { self.respondImmediately(to: request, context: context) }
-        if let response = immediate {
+        if let response = immediate, response.streamedBody == nil {
             writer.write(response, for: stream)
             self.finish(observed, with: response)
             return
@@ -130,7 +130,14 @@ extension Connection {
         let writer = NIOLoopBound(writer, eventLoop: self.eventLoop)
         Self.within(observed.span) {
             self.assumeIsolated {
-                $0.received(request, context: context, on: stream, writer: writer, observed: observed)
+                $0.received(
+                    request,
+                    context: context,
+                    on: stream,
+                    writer: writer,
+                    observed: observed,
+                    response: immediate
+                )
             }
         }
     }
@@ -141,9 +148,9 @@ extension Connection {
         return InstrumentationContext.withValue(span.context, operation: body)
     }
 
-    /// Reports `observed`, answered with `response`.
-    nonisolated func finish(_ observed: ObservedRequest, with response: Response) {
-        let bodyBytes = observed.method == .head ? 0 : response.body.readableBytes
+    /// Reports `observed`, answered with `response`; `streamedBytes` is what went out of a streamed body.
+    nonisolated func finish(_ observed: ObservedRequest, with response: Response, streamedBytes: Int? = nil) {
+        let bodyBytes = observed.method == .head ? 0 : streamedBytes ?? response.body.readableBytes
         self.report(observed, status: response.status.code, bodyBytes: bodyBytes)
     }
 

@@ -55,41 +55,74 @@ actor Connection {
     ///
     /// The task starts synchronously (we are on the loop, see ``ConnectionExecutor``): a chain that never
     /// suspends answers before this method returns, inside the protocol handler's read batch, and is never
-    /// tracked. A task that suspends is tracked in `inFlight` until it finishes.
+    /// tracked. A task that suspends is tracked in `inFlight` until it finishes, its streamed body included.
+    /// `response` is the chain's answer when the fast path already produced one whose body streams: the task then
+    /// only sends it.
     func received(
         _ request: Request,
         context: RequestContext,
         on stream: StreamID,
         writer: NIOLoopBound<any ResponseWriter>,
-        observed: ObservedRequest? = nil
+        observed: ObservedRequest? = nil,
+        response: Response? = nil
     ) {
         if let observed { self.observedInFlight[stream] = observed }
         self.starting = stream
         // Unstructured on purpose: one task per request, isolated to this actor (so on the event loop).
         // A suspended one is cancelled by `cancelStream(_:)` when the peer resets the stream, and by `closed()`.
-        let task = Task.immediate { await self.answer(request, context: context, on: stream, writer: writer) }
+        let task = Task.immediate {
+            await self.answer(request, context: context, on: stream, writer: writer, response: response)
+        }
         if self.starting == stream {
             self.starting = nil
             self.inFlight[stream] = task
         }
     }
 
-    /// The body of a request's task: runs the chain and writes the response unless the stream was reset.
+    /// The body of a request's task: runs the chain (unless `response` is given) and sends the response, its
+    /// streamed body included, unless the stream was reset.
     private func answer(
         _ request: Request,
         context: RequestContext,
         on stream: StreamID,
-        writer: NIOLoopBound<any ResponseWriter>
+        writer: NIOLoopBound<any ResponseWriter>,
+        response: Response?
     ) async {
-        let response = await self.respond(to: request, context: context)
-        if self.starting == stream {
-            self.starting = nil  // finished inline: never tracked, nothing can have cancelled it
+        let response = if let response { response } else { await self.respond(to: request, context: context) }
+        // Re-check after the suspension: the stream may have been reset meanwhile.
+        guard self.starting == stream || (self.inFlight[stream] != nil && !Task.isCancelled) else { return }
+        var streamedBytes: Int?
+        if let body = response.streamedBody {
+            streamedBytes = 0
+            if let sink = writer.value.writeHead(response, for: stream) {
+                await Self.send(body, to: sink, logger: self.logger)
+                streamedBytes = sink.bytesWritten
+            }
         } else {
-            // Re-check after the suspension: the stream may have been reset meanwhile.
-            guard self.inFlight.removeValue(forKey: stream) != nil, !Task.isCancelled else { return }
+            writer.value.write(response, for: stream)
         }
-        writer.value.write(response, for: stream)
-        if let observed = self.observedInFlight.removeValue(forKey: stream) { self.finish(observed, with: response) }
+        if self.starting == stream {
+            self.starting = nil  // finished inline: never tracked
+        } else {
+            self.inFlight.removeValue(forKey: stream)
+        }
+        if let observed = self.observedInFlight.removeValue(forKey: stream) {
+            self.finish(observed, with: response, streamedBytes: streamedBytes)
+        }
+    }
+
+    /// Runs a streamed body's producer into `sink`: it completes the body when the producer returns, and breaks it
+    /// off when the producer throws.
+    private static func send(_ body: ResponseBody, to sink: ResponseBodySink, logger: Logger) async {
+        do {
+            try await body.write(to: ResponseBodyWriter(sink: sink))
+            sink.finish()
+        } catch {
+            if !(error is StreamingBodyError) && !(error is CancellationError) {
+                logger.error("response body failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            sink.abort()
+        }
     }
 
     /// Stops work on `stream`; no response will be written for it.
@@ -149,16 +182,22 @@ extension Connection: RequestDispatcher {
         }
         let context = RequestContext(connection: self.info, connectionStore: ConnectionStore(connection: self))
         // Most requests never suspend: answered here, on the event loop, they need no task at all.
-        if let response = self.respondImmediately(to: request, context: context) {
+        let immediate = self.respondImmediately(to: request, context: context)
+        if let response = immediate, response.streamedBody == nil {
             writer.write(response, for: stream)
             return
         }
+        // A task: the chain suspends, or its answer's body streams.
         let writer = NIOLoopBound(writer, eventLoop: self.eventLoop)
-        self.assumeIsolated { $0.received(request, context: context, on: stream, writer: writer) }
+        self.assumeIsolated { $0.received(request, context: context, on: stream, writer: writer, response: immediate) }
     }
 
     nonisolated func cancel(_ stream: StreamID) {
         self.assumeIsolated { $0.cancelStream(stream) }
+    }
+
+    nonisolated func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode {
+        self.responder.requestBodyMode(for: head)
     }
 }
 

@@ -17,6 +17,11 @@ struct StreamID: Hashable, Sendable, CustomStringConvertible {
 protocol ResponseWriter: AnyObject {
     /// Sends the response for `stream`. Called exactly once per dispatched request that was not cancelled.
     func write(_ response: Response, for stream: StreamID)
+
+    /// Sends the head of a response whose body streams (``Response/streamedBody``), and returns the sink its body
+    /// goes through; `nil` when no body is to be sent (a `HEAD` request, 204, 304: the response is then complete)
+    /// or the stream is gone. Called instead of ``write(_:for:)``.
+    func writeHead(_ response: Response, for stream: StreamID) -> ResponseBodySink?
 }
 
 /// Where protocol handlers hand complete requests; the connection actor in production, a recorder in tests.
@@ -25,6 +30,9 @@ protocol ResponseWriter: AnyObject {
 protocol RequestDispatcher: AnyObject {
     /// Starts answering `request`; the response arrives later through `writer.write(_:for:)`, on the event loop.
     func dispatch(_ request: Request, on stream: StreamID, writer: any ResponseWriter)
+
+    /// How the body of the request with `head` is to arrive: asked before any body byte is read.
+    func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode
 
     /// The peer reset `stream`, or the connection is closing: stop working on it; no response is expected.
     func cancel(_ stream: StreamID)
@@ -37,4 +45,7 @@ protocol RequestDispatcher: AnyObject {
 extension RequestDispatcher {
     /// Ignores what the handler answered itself (a dispatcher that observes nothing).
     func answeredItself(status: HTTPResponse.Status, bodyBytes: Int, request: HTTPRequest?) {}
+
+    /// Collects every body (a dispatcher without routes).
+    func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode { .collected }
 }

@@ -3,15 +3,20 @@ public import NIOCore
 
 /// One HTTP request, the same for HTTP/1.1 and HTTP/2.
 ///
-/// The body is collected completely (up to the listener's `maxBodySize`) before the request
-/// reaches the middleware chain.
+/// On a route whose body mode is ``RequestBodyMode/collected`` (the default) the body is collected completely (up
+/// to the listener's `maxBodySize`) before the request reaches the middleware chain, as ``body``. On a
+/// ``RequestBodyMode/streamed`` route the request arrives as soon as its head does, ``body`` is empty, and the
+/// body follows through ``bodyStream``.
 public struct Request: Sendable {
     /// Method, scheme, authority, path (with query) and header fields.
     public var head: HTTPRequest {
         didSet { self.target = Target(self.head.path) }
     }
-    /// The request body; empty when the request had none.
+    /// The collected request body; empty when the request had none, or when its body is streamed
+    /// (``isBodyStreamed``).
     public var body: ByteBuffer
+    /// The streamed body's source; `nil` for a collected body.
+    private let bodySource: RequestBodySource?
     /// The `:path` split at its first `?`, found once: the router reads the path and functions the query, and
     /// `HTTPRequest` hands out its path as a new `String` on every read.
     private var target: Target
@@ -20,8 +25,27 @@ public struct Request: Sendable {
     public init(head: HTTPRequest, body: ByteBuffer = ByteBuffer()) {
         self.head = head
         self.body = body
+        self.bodySource = nil
         self.target = Target(head.path)
     }
+
+    /// A request whose body streams from `bodySource`.
+    init(head: HTTPRequest, bodySource: RequestBodySource) {
+        self.head = head
+        self.body = ByteBuffer()
+        self.bodySource = bodySource
+        self.target = Target(head.path)
+    }
+
+    /// The body as an `AsyncSequence` of buffers: the pieces of a streamed body as they arrive (read once), or
+    /// ``body`` as one piece.
+    public var bodyStream: RequestBody {
+        if let bodySource = self.bodySource { return RequestBody(source: bodySource) }
+        return RequestBody(buffer: self.body)
+    }
+
+    /// Whether the body streams (``RequestBodyMode/streamed``): read it through ``bodyStream``.
+    public var isBodyStreamed: Bool { self.bodySource != nil }
 
     /// The request method.
     public var method: HTTPRequest.Method { self.head.method }

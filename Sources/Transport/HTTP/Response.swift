@@ -8,8 +8,10 @@ public struct Response: Sendable {
         didSet { self.sharedHead = nil }
     }
     /// The complete response body. For `HEAD` requests it is dropped by the protocol layer
-    /// while `content-length` still describes it.
+    /// while `content-length` still describes it. Not sent when ``streamedBody`` is set.
     public var body: ByteBuffer
+    /// A body produced while it is sent, instead of ``body``; `nil` for a complete body.
+    public var streamedBody: ResponseBody?
     /// Which of the shared 200 OK heads `head` is, while it has not been changed: encoders then write bytes
     /// prepared once instead of reading the head (`HTTPResponse` decodes its status on every read).
     private(set) var sharedHead: SharedHead?
@@ -18,6 +20,13 @@ public struct Response: Sendable {
     public init(head: HTTPResponse, body: ByteBuffer = ByteBuffer()) {
         self.head = head
         self.body = body
+    }
+
+    /// Creates a response whose body is produced while it is sent (``ResponseBody``).
+    public init(head: HTTPResponse, body: ResponseBody) {
+        self.head = head
+        self.body = ByteBuffer()
+        self.streamedBody = body
     }
 
     /// Creates a response with a status, header fields and body.

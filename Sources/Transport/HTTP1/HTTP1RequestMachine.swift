@@ -21,6 +21,13 @@ struct HTTP1RequestMachine {
         case refuseBody(Response, HTTP1ResponsePlan)
         /// The request is complete: hand it to the dispatcher.
         case dispatch(Request, StreamID)
+        /// A request on a streaming route: hand it to the dispatcher now, with a body source the following body
+        /// pieces go into; write `100 Continue` first when `sendsContinue`.
+        case dispatchStreamed(HTTPRequest, StreamID, sendsContinue: Bool)
+        /// A piece of the streamed body: into the source.
+        case streamBody(ByteBuffer)
+        /// The streamed body is complete.
+        case endStreamedBody
         /// Close the connection without answering.
         case close
     }
@@ -29,8 +36,21 @@ struct HTTP1RequestMachine {
     enum WriteAction {
         /// Write it following the plan, then close the connection unless `plan.keepAlive`.
         case write(Response, HTTP1ResponsePlan)
+        /// Write it following the plan (which closes), having given up on the rest of the streamed request body:
+        /// the connection drops what still arrives of it for a while, then closes.
+        case writeAbandoningBody(Response, HTTP1ResponsePlan)
         /// The stream is not the one awaiting a response (cancelled or stale): drop it.
         case drop
+    }
+
+    /// What to do once a streamed response body is complete.
+    enum BodyEndAction: Equatable {
+        /// The exchange is over: go on with the next request, or close unless `plan.keepAlive`.
+        case completed(HTTP1ResponsePlan)
+        /// The response is complete but the request body is not: drop what still arrives of it, then close.
+        case completedAbandoningBody
+        /// Not the stream awaited: nothing.
+        case none
     }
 
     private struct Receiving {
@@ -47,6 +67,11 @@ struct HTTP1RequestMachine {
         case receiving(Receiving)
         /// The request was dispatched; its response has not been written yet.
         case awaitingResponse(StreamID, HTTP1ResponsePlan)
+        /// A request on a streaming route was dispatched at its head and its body is arriving; `isResponding` once
+        /// its response's head went out and the response body streams.
+        case streamingRequest(StreamID, HTTP1ResponsePlan, isResponding: Bool)
+        /// The request is complete; its response's head went out and the response body streams.
+        case streamingResponse(StreamID, HTTP1ResponsePlan)
         /// The connection is closing: every further input is ignored.
         case closing
     }
@@ -66,8 +91,8 @@ struct HTTP1RequestMachine {
     /// not closing.
     var isReadingRequests: Bool {
         switch self.state {
-        case .idle, .receiving: true
-        case .awaitingResponse, .closing: false
+        case .idle, .receiving, .streamingRequest: true
+        case .awaitingResponse, .streamingResponse, .closing: false
         }
     }
 
@@ -77,10 +102,20 @@ struct HTTP1RequestMachine {
         return false
     }
 
-    /// Whether a request's head was accepted and its body is arriving.
+    /// Whether a request's head was accepted and its body is arriving (collected or streamed).
     var isReceivingBody: Bool {
-        if case .receiving = self.state { return true }
-        return false
+        switch self.state {
+        case .receiving, .streamingRequest: true
+        default: false
+        }
+    }
+
+    /// Whether the response's head went out and its body streams: nothing else may be written.
+    var isStreamingResponse: Bool {
+        switch self.state {
+        case .streamingRequest(_, _, isResponding: true), .streamingResponse: true
+        default: false
+        }
     }
 
     /// Whether the connection is closing, so that nothing more is read or answered.
@@ -89,11 +124,15 @@ struct HTTP1RequestMachine {
         return false
     }
 
-    /// A request head arrived.
-    mutating func receivedHead(_ head: HTTP1RequestHead) -> Action {
-        switch self.accept(head) {
+    /// A request head arrived; its body follows. When `streamed`, the request is dispatched now and its body
+    /// streams (``RequestBodyMode/streamed``: no `maxBodySize`).
+    mutating func receivedHead(_ head: HTTP1RequestHead, streamed: Bool = false) -> Action {
+        switch self.accept(head, limitsBody: !streamed) {
         case .rejected(let action):
             return action
+        case .accepted(let stream, let plan) where streamed:
+            self.state = .streamingRequest(stream, plan, isResponding: false)
+            return .dispatchStreamed(head.request, stream, sendsContinue: head.expectation == .continue)
         case .accepted(let stream, let plan):
             // No capacity reserved from Content-Length: a peer that declares a body but never sends it costs
             // nothing.
@@ -120,7 +159,7 @@ struct HTTP1RequestMachine {
     }
 
     /// Numbers the request and checks what can be checked from its head alone.
-    private mutating func accept(_ head: HTTP1RequestHead) -> Acceptance {
+    private mutating func accept(_ head: HTTP1RequestHead, limitsBody: Bool = true) -> Acceptance {
         guard case .idle = self.state else {
             // The handler parses nothing while a request is in flight, so this is our own bug: fail closed.
             self.state = .closing
@@ -134,7 +173,7 @@ struct HTTP1RequestMachine {
             self.refusedRequest = head.request
             return .rejected(.refuseBody(.problem(status: .expectationFailed, title: "Expectation failed"), closing))
         }
-        if case .length(let declared) = head.framing, declared > self.maxBodySize {
+        if limitsBody, case .length(let declared) = head.framing, declared > self.maxBodySize {
             self.state = .closing
             self.refusedRequest = head.request
             return .rejected(.refuseBody(.problem(status: .contentTooLarge, title: "Content too large"), closing))
@@ -149,6 +188,7 @@ struct HTTP1RequestMachine {
 
     /// A piece of the current request's body arrived.
     mutating func receivedBody(_ chunk: ByteBuffer) -> Action {
+        if case .streamingRequest = self.state { return .streamBody(chunk) }
         guard case .receiving(var receiving) = self.state else { return .none }
         guard receiving.body.readableBytes + chunk.readableBytes <= self.maxBodySize else {
             self.state = .closing
@@ -183,6 +223,10 @@ struct HTTP1RequestMachine {
 
     /// The current request ended (after its body and any trailers).
     mutating func receivedEnd() -> Action {
+        if case .streamingRequest(let stream, let plan, let isResponding) = self.state {
+            self.state = isResponding ? .streamingResponse(stream, plan) : .awaitingResponse(stream, plan)
+            return .endStreamedBody
+        }
         guard case .receiving(let receiving) = self.state else { return .none }
         self.state = .awaitingResponse(receiving.stream, receiving.plan)
         return .dispatch(Request(head: receiving.head, body: receiving.body), receiving.stream)
@@ -194,7 +238,8 @@ struct HTTP1RequestMachine {
         case .idle, .receiving:
             self.state = .closing
             return .reject(error.response, .closing)
-        case .awaitingResponse, .closing:
+        case .awaitingResponse, .streamingRequest, .streamingResponse, .closing:
+            // A streamed request was dispatched already: its body breaks off and the connection closes.
             self.state = .closing
             return .close
         }
@@ -202,27 +247,93 @@ struct HTTP1RequestMachine {
 
     /// The dispatcher produced `response` for `stream`.
     mutating func responseReady(_ response: Response, for stream: StreamID) -> WriteAction {
-        guard case .awaitingResponse(let awaited, var plan) = self.state, awaited == stream else { return .drop }
+        switch self.state {
+        case .awaitingResponse(let awaited, var plan) where awaited == stream:
+            let response = Self.final(response, plan: &plan)
+            self.state = plan.keepAlive ? .idle : .closing
+            return .write(response, plan)
+        case .streamingRequest(let awaited, var plan, isResponding: false) where awaited == stream:
+            let response = Self.final(response, plan: &plan)
+            plan.keepAlive = false
+            self.state = .closing
+            return .writeAbandoningBody(response, plan)
+        default:
+            return .drop
+        }
+    }
+
+    /// The dispatcher produced the head of `response` for `stream`, whose body streams after it.
+    mutating func responseHeadReady(_ response: Response, for stream: StreamID) -> WriteAction {
+        switch self.state {
+        case .awaitingResponse(let awaited, var plan) where awaited == stream:
+            let response = Self.final(response, plan: &plan)
+            self.state = .streamingResponse(stream, plan)
+            return .write(response, plan)
+        case .streamingRequest(let awaited, var plan, isResponding: false) where awaited == stream:
+            let response = Self.final(response, plan: &plan)
+            self.state = .streamingRequest(stream, plan, isResponding: true)
+            return .write(response, plan)
+        default:
+            return .drop
+        }
+    }
+
+    /// A streamed response's head went out on a connection that cannot frame its body (HTTP/1.0 without a
+    /// length): the connection closes after it.
+    mutating func closesAfterResponse() {
+        switch self.state {
+        case .streamingRequest(let stream, var plan, let isResponding):
+            plan.keepAlive = false
+            self.state = .streamingRequest(stream, plan, isResponding: isResponding)
+        case .streamingResponse(let stream, var plan):
+            plan.keepAlive = false
+            self.state = .streamingResponse(stream, plan)
+        default:
+            break
+        }
+    }
+
+    /// The streamed body of `stream`'s response is complete.
+    mutating func responseBodyEnded(for stream: StreamID) -> BodyEndAction {
+        switch self.state {
+        case .streamingResponse(let awaited, let plan) where awaited == stream:
+            self.state = plan.keepAlive ? .idle : .closing
+            return .completed(plan)
+        case .streamingRequest(let awaited, _, isResponding: true) where awaited == stream:
+            self.state = .closing
+            return .completedAbandoningBody
+        default:
+            return .none
+        }
+    }
+
+    /// `response` as it may be sent: only a final status can end a request (anything else is our own bug,
+    /// answered as one), and a response that asks to close closes.
+    private static func final(_ response: Response, plan: inout HTTP1ResponsePlan) -> Response {
         var response = response
         let kind = response.status.kind
         if kind == .informational || kind == .invalid {
-            // Only a final status can end a request; anything else is our own bug, answered as one.
             response = .problem(status: .internalServerError, title: "Internal server error")
         }
         if response.asksToClose { plan.keepAlive = false }
-        self.state = plan.keepAlive ? .idle : .closing
-        return .write(response, plan)
+        return response
     }
 
     /// The client will send nothing more (TCP half-close). Returns `true` when the connection should close now.
     mutating func inputClosed() -> Bool {
-        guard case .awaitingResponse(let stream, var plan) = self.state else {
+        switch self.state {
+        case .awaitingResponse(let stream, var plan):
+            plan.keepAlive = false
+            self.state = .awaitingResponse(stream, plan)
+            return false
+        case .streamingResponse(let stream, var plan):
+            plan.keepAlive = false
+            self.state = .streamingResponse(stream, plan)
+            return false
+        default:
             self.state = .closing
             return true
         }
-        plan.keepAlive = false
-        self.state = .awaitingResponse(stream, plan)
-        return false
     }
 
     /// The server is shutting down: close an idle connection now; finish the request in flight (or arriving) and
@@ -240,20 +351,34 @@ struct HTTP1RequestMachine {
             plan.keepAlive = false
             self.state = .awaitingResponse(stream, plan)
             return .none
+        case .streamingRequest(let stream, var plan, let isResponding):
+            plan.keepAlive = false
+            self.state = .streamingRequest(stream, plan, isResponding: isResponding)
+            return .none
+        case .streamingResponse(let stream, var plan):
+            plan.keepAlive = false
+            self.state = .streamingResponse(stream, plan)
+            return .none
         case .closing:
             return .none
         }
     }
 
-    /// The connection is ending (a timeout, an error below): nothing more is read or answered.
-    mutating func abort() {
-        self.state = .closing
+    /// The connection is ending (a timeout, an error below): nothing more is read or answered. Returns the stream
+    /// the dispatcher is still working on, which must be cancelled.
+    @discardableResult
+    mutating func abort() -> StreamID? {
+        self.connectionClosed()
     }
 
     /// The connection closed. Returns the stream the dispatcher is still working on, which must be cancelled.
     mutating func connectionClosed() -> StreamID? {
         defer { self.state = .closing }
-        guard case .awaitingResponse(let stream, _) = self.state else { return nil }
-        return stream
+        switch self.state {
+        case .awaitingResponse(let stream, _), .streamingRequest(let stream, _, _), .streamingResponse(let stream, _):
+            return stream
+        case .idle, .receiving, .closing:
+            return nil
+        }
     }
 }

@@ -32,16 +32,16 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     // never across a call that could re-enter the handler (re-entrant writes go through `isParsing`), so the
     // runtime's dynamic checks guard nothing here.
     @exclusivity(unchecked) private var parser: HTTP1RequestParser
-    @exclusivity(unchecked) private var machine: HTTP1RequestMachine
-    private var timeouts: HTTP1TimeoutMachine
-    private let dispatcher: any RequestDispatcher
+    @exclusivity(unchecked) var machine: HTTP1RequestMachine
+    var timeouts: HTTP1TimeoutMachine
+    let dispatcher: any RequestDispatcher
     private(set) var context: ChannelHandlerContext?
     /// Received bytes not parsed yet.
     @exclusivity(unchecked) private var inbound = ByteBuffer()
     /// The thread's scratch buffers: responses are serialized into a shared one, reused once TLS has encrypted it.
     private lazy var buffers = ThreadBuffers.current
     /// The thread's `Date` value, formatted once a second.
-    private lazy var date = HTTPDate.current
+    lazy var date = HTTPDate.current
     private var timer: Scheduled<Void>?
     /// Between `channelRead` and `channelReadComplete`: a response written now is flushed at the batch's end.
     private var isInReadBatch = false
@@ -58,6 +58,14 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     private var isReadHeld = false
     /// After a refused body: what the connection may still read and drop before it closes.
     var drain: HTTP1Drain?
+    /// The streamed body of the request in flight, while it arrives (HTTP1ServerHandler+Streaming.swift).
+    var bodySource: RequestBodySource?
+    /// The streamed body of the response in flight, while it is produced.
+    var responseSink: ResponseBodySink?
+    /// How the streamed response body in flight is framed.
+    var responseFraming = HTTP1BodyFraming.none
+    /// How long a streamed response body may wait for a client that takes nothing: ``ConnectionLimits/idleTimeout``.
+    let responseStallTimeout: TimeAmount
 
     /// Creates the handler for one connection.
     init(limits: ConnectionLimits, dispatcher: any RequestDispatcher) {
@@ -70,6 +78,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         )
         self.dispatcher = dispatcher
         self.maxPendingOutputBytes = limits.maxPendingOutputBytes
+        self.responseStallTimeout = TimeAmount(limits.idleTimeout)
     }
 
     // MARK: Lifecycle
@@ -108,6 +117,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     private func connectionEnded(context: ChannelHandlerContext) {
         self.perform(self.timeouts.closed(), context: context)
         self.endDrain()
+        self.endStreams(StreamingBodyError(.connectionClosed))
         if let stream = self.machine.connectionClosed() {
             self.dispatcher.cancel(stream)
         }
@@ -149,6 +159,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         self.isOutputBlocked = !context.channel.isWritable
+        if !self.isOutputBlocked { self.responseSink?.resume() }
         if !self.isOutputBlocked && !self.isParsing {
             // The client read enough: answer what waits, in one flush as in a read batch, then read again.
             let wasInReadBatch = self.isInReadBatch
@@ -203,7 +214,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
             case .request(let head):
                 action = self.machine.receivedRequest(head)
             case .head(let head):
-                action = self.machine.receivedHead(head)
+                let streamed = self.dispatcher.requestBodyMode(for: head.request) == .streamed
+                action = self.machine.receivedHead(head, streamed: streamed)
                 if self.machine.isReceivingBody {
                     self.perform(self.timeouts.headCompleted(now: context.eventLoop.now), context: context)
                 }
@@ -236,6 +248,15 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         switch action {
         case .none:
             return
+        case .dispatchStreamed(let head, let stream, let sendsContinue):
+            if sendsContinue { self.perform(.sendContinue, context: context) }
+            self.dispatchStreamed(head, on: stream, context: context)
+        case .streamBody(let piece):
+            self.streamBody(piece, context: context)
+        case .endStreamedBody:
+            self.timeouts.requestCompleted()
+            self.bodySource?.finish()
+            self.bodySource = nil
         case .sendContinue:
             var buffer = context.channel.allocator.buffer(capacity: 25)
             buffer.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
@@ -269,11 +290,28 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         case .write(let response, let plan):
             self.perform(self.timeouts.responseCompleted(now: context.eventLoop.now), context: context)
             self.send(response, plan: plan, context: context)
-            guard plan.keepAlive, !self.isParsing else { return }
-            // Answered after its read batch: the next pipelined request may already be buffered.
-            self.parseBufferedRequests(context: context)
-            self.resumeReadingIfHeld(context: context)
+            self.answeredAfterBatch(plan, context: context)
+        case .writeAbandoningBody(let response, let plan):
+            self.abandonStreamedBody(context: context)
+            self.send(response, plan: plan, context: context)
         }
+    }
+
+    /// A response is complete: the next pipelined request may already be buffered.
+    func answeredAfterBatch(_ plan: HTTP1ResponsePlan, context: ChannelHandlerContext) {
+        guard plan.keepAlive, !self.isParsing else { return }
+        self.parseBufferedRequests(context: context)
+        self.resumeReadingIfHeld(context: context)
+    }
+
+    /// The response is complete before the streamed request body: the rest of the body is dropped for a while
+    /// (as after a refusal), then the connection closes.
+    func abandonStreamedBody(context: ChannelHandlerContext) {
+        self.bodySource?.fail(StreamingBodyError(.connectionClosed))
+        self.bodySource = nil
+        self.perform(self.timeouts.closed(), context: context)
+        self.inbound = ByteBuffer()
+        self.startDraining(context: context)
     }
 
     /// Writes the response as one buffer (two for a large body); closes after the write unless `plan.keepAlive`.
@@ -313,24 +351,30 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         !self.machine.isReadingRequests || (self.isOutputBlocked && self.machine.isIdle)
     }
 
+    /// Whether reading waits: a client that pipelines faster than it is answered (or reads) is not buffered without
+    /// bound, nor a streamed body the function reads more slowly than it arrives.
+    private var isReadBlocked: Bool {
+        if let source = self.bodySource, source.bufferedBytes >= Self.maxStreamedBodyBytes { return true }
+        return self.isParsingHeld && self.inbound.readableBytes >= Self.maxBufferedBytes
+    }
+
     func read(context: ChannelHandlerContext) {
-        // Backpressure: a client that pipelines faster than it is answered (or reads) is not buffered without bound.
-        if self.isParsingHeld && self.inbound.readableBytes >= Self.maxBufferedBytes {
+        if self.isReadBlocked {
             self.isReadHeld = true
             return
         }
         context.read()
     }
 
-    private func resumeReadingIfHeld(context: ChannelHandlerContext) {
-        guard self.isReadHeld, !self.isParsingHeld || self.inbound.readableBytes < Self.maxBufferedBytes else { return }
+    func resumeReadingIfHeld(context: ChannelHandlerContext) {
+        guard self.isReadHeld, !self.isReadBlocked else { return }
         self.isReadHeld = false
         context.read()
     }
 
     // MARK: Timeouts
 
-    private func perform(_ action: HTTP1TimeoutMachine.Action, context: ChannelHandlerContext) {
+    func perform(_ action: HTTP1TimeoutMachine.Action, context: ChannelHandlerContext) {
         switch action {
         case .none:
             return
@@ -348,6 +392,10 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     private func timerFired() {
         self.timer = nil
         guard let context = self.context else { return }
+        if let source = self.bodySource, source.bufferedBytes > 0 || self.isReadHeld {
+            // The function has not read what arrived: the client is not the one that stalls.
+            self.timeouts.bodyBytesReceived(now: context.eventLoop.now)
+        }
         switch self.timeouts.timerFired(now: context.eventLoop.now) {
         case .none:
             return
@@ -357,7 +405,15 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
             self.machine.abort()
             context.close(promise: nil)
         case .answerRequestTimeout:
-            self.machine.abort()
+            self.bodySource?.fail(StreamingBodyError(.timedOut))
+            self.bodySource = nil
+            let isResponding = self.machine.isStreamingResponse
+            // A streamed request was dispatched at its head: its function stops too.
+            if let stream = self.machine.abort() { self.dispatcher.cancel(stream) }
+            guard !isResponding else {
+                context.close(promise: nil)  // a response is on the wire: no 408 can follow it
+                return
+            }
             let response = Response.problem(status: .requestTimeout, title: "Request timeout")
             self.send(response, plan: .closing, context: context)
             self.answeredItself(response, request: nil)

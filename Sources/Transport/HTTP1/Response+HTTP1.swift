@@ -29,7 +29,7 @@ extension Response {
     }
 
     /// Whether a response with status `code` has no body: 1xx, 204 and 304.
-    private static func forbidsBody(_ code: Int) -> Bool {
+    static func forbidsBody(_ code: Int) -> Bool {
         code < 200 || code == 204 || code == 304
     }
 
@@ -87,7 +87,7 @@ extension Response {
     }
 
     /// What the status line and the fields take, and what the fields say.
-    fileprivate struct FieldsLayout {
+    struct FieldsLayout {
         var size: Int
         var hasContentLength = false
         /// The response set its own `Date`.
@@ -97,7 +97,7 @@ extension Response {
     }
 
     /// Measures the status line and the fields that will be written (at most: the status code is counted long).
-    fileprivate func http1FieldsLayout(status: HTTPResponse.Status) -> FieldsLayout {
+    func http1FieldsLayout(status: HTTPResponse.Status) -> FieldsLayout {
         var layout = FieldsLayout(size: 8 + 1 + ByteCursor.maxDecimalLength + 1 + status.reasonPhrase.utf8.count + 2)
         for field in self.head.headerFields {
             switch Self.role(of: field.name) {
@@ -114,7 +114,7 @@ extension Response {
     }
 
     /// Appends the status line and the fields `layout` measured.
-    fileprivate func appendHTTP1StatusAndFields(
+    func appendHTTP1StatusAndFields(
         status: HTTPResponse.Status,
         version: HTTP1Version,
         layout: FieldsLayout,

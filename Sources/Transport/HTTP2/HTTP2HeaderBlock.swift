@@ -31,6 +31,17 @@ package struct HTTP2HeaderBlock {
         self.date = date
     }
 
+    /// Builds the block for the head of a response whose body streams: `content-length` is added only when
+    /// `contentLength` is known (and the head has none), `date` when absent.
+    init(streamingResponse head: HTTPResponse, contentLength: Int?, date: HTTPDate) {
+        let code = head.status.code
+        let forbidsLength = code == 204 || code == 304 || (100..<200).contains(code)
+        self.pseudoHeaders = .response(status: code)
+        self.fields = head.headerFields
+        self.addedContentLength = forbidsLength || Self.hasContentLength(head.headerFields) ? nil : contentLength
+        self.date = date
+    }
+
     init(pseudoHeaders: PseudoHeaders, fields: HTTPFields, addedContentLength: Int?) {
         self.pseudoHeaders = pseudoHeaders
         self.fields = fields

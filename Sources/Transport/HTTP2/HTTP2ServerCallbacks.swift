@@ -113,7 +113,9 @@ enum HTTP2ServerCallbacks {
         guard let flags, let handler = handler(userData) else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
-        let (count, isEnd) = handler.readResponseBody(stream: stream, maxLength: length)
+        guard let (count, isEnd) = handler.readResponseBody(stream: stream, maxLength: length) else {
+            return Int(NGHTTP2_ERR_DEFERRED.rawValue)  // a streamed body waits for its producer: resumed by resumeData
+        }
         flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue
         if isEnd { flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue }
         return count

@@ -43,8 +43,12 @@ extension HTTP2ServerHandler {
             self.closeWithGoaway(reason: "request head timeout")
             return
         }
+        self.noteStreamedBodyProgress(now: now)
         let stalled = self.streams.expireStalledBodies(now: now, timeout: TimeAmount(self.limits.requestBodyTimeout))
-        for (stream, action) in stalled { self.perform(action, on: stream) }
+        for (stream, action) in stalled {
+            self.perform(action, on: stream)
+            self.streamedBodyTimedOut(stream)
+        }
         if !stalled.isEmpty {
             self.releaseBodyBudget()
             self.sendPendingOutput()

@@ -34,7 +34,11 @@ extension HTTP2ServerHandler {
     func receivedEndOfHeaders(stream: Int32, endStream: Bool) {
         let now = self.now()
         self.lastProgress = now
-        self.enqueue(self.streams.receivedEndOfHeaders(stream, endStream: endStream, now: now), on: stream)
+        let dispatcher = self.dispatcher
+        let action = self.streams.receivedEndOfHeaders(stream, endStream: endStream, now: now) { head in
+            dispatcher.requestBodyMode(for: head)
+        }
+        self.enqueue(action, on: stream)
     }
 
     /// Body bytes: the stream's window reopens at once (the per-request limit is ``ConnectionLimits/maxBodySize``);
@@ -42,12 +46,17 @@ extension HTTP2ServerHandler {
     func receivedData(_ bytes: UnsafeRawBufferPointer, stream: Int32) {
         let now = self.now()
         self.lastProgress = now
+        if self.bodySources[stream] != nil {
+            self.receivedStreamedData(bytes, stream: stream, now: now)
+            return
+        }
         self.session?.consumeStream(stream, bytes.count)
         self.enqueue(self.streams.receivedData(bytes, on: stream, now: now), on: stream)
     }
 
     func receivedEndOfStream(_ stream: Int32) {
         self.lastProgress = self.now()
+        self.bodySources[stream]?.source.finish()
         self.enqueue(self.streams.update(stream) { $0.receivedEndOfStream() }, on: stream)
     }
 
@@ -59,6 +68,7 @@ extension HTTP2ServerHandler {
     }
 
     func streamClosed(_ stream: Int32) {
+        self.endStreamedBodies(of: stream, StreamingBodyError(.streamReset))
         guard var machine = self.streams.remove(stream) else { return }
         self.enqueue(machine.closed(), on: stream)
     }
@@ -73,7 +83,8 @@ extension HTTP2ServerHandler {
 
     /// Takes the next slice of `stream`'s response body, up to `maxLength` bytes, for the DATA frame nghttp2 is
     /// preparing; it is written out by ``sendResponseBody(stream:frameHeader:length:padding:)``.
-    func readResponseBody(stream: Int32, maxLength: Int) -> (count: Int, isEnd: Bool) {
+    func readResponseBody(stream: Int32, maxLength: Int) -> (count: Int, isEnd: Bool)? {
+        if self.responseBodies[stream] != nil { return self.readStreamedBody(stream: stream, maxLength: maxLength) }
         guard let (bytes, isEnd) = self.streams.update(stream, { $0.readBody(maxLength: maxLength) }) else {
             return (0, true)
         }

@@ -69,7 +69,11 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     /// Inside ``write(_:for:)``: a response submitted now is the dispatcher's, any other one Transport's own.
     var isWritingResponse = false
     /// The `date` of every response: the event loop thread's, looked up once per connection when it starts.
-    @exclusivity(unchecked) private var date: HTTPDate?
+    @exclusivity(unchecked) var date: HTTPDate?
+    /// The streamed request bodies arriving, by stream (HTTP2ServerHandler+Streaming.swift).
+    var bodySources: [Int32: StreamedRequestBody] = [:]
+    /// The streamed response bodies being produced, by stream.
+    var responseBodies: [Int32: StreamedResponseBody] = [:]
 
     /// Creates the handler for one connection.
     /// - Parameters:
@@ -230,6 +234,14 @@ extension HTTP2ServerHandler {
                 return
             }
             self.dispatcher.dispatch(request, on: StreamID(stream), writer: self)
+        case .dispatchStreamed(let head):
+            if case .draining(let lastStreamID) = self.phase, stream > lastStreamID {
+                self.session?.submitReset(stream: stream, code: .refusedStream)
+                return
+            }
+            self.dispatchStreamed(head, on: stream)
+        case .submitStreaming:
+            break  // only ever the answer to ``writeHead(_:for:)``, which submits it itself
         case .submit(let head, let bodyLength, let hasBody):
             let headers = HTTP2HeaderBlock(response: head, bodyLength: bodyLength, date: self.date ?? .current)
             self.session?.submitResponse(stream: stream, headers: headers, hasBody: hasBody)
@@ -267,6 +279,9 @@ extension HTTP2ServerHandler {
         session.close()
         self.pendingActions.removeAll()
         self.outgoingBody = nil
+        for stream in Array(self.bodySources.keys) + Array(self.responseBodies.keys) {
+            self.endStreamedBodies(of: stream, StreamingBodyError(.connectionClosed))
+        }
         for stream in self.streams.removeAll() {
             self.dispatcher.cancel(StreamID(stream))
         }

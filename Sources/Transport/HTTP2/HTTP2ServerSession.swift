@@ -138,6 +138,17 @@ final class HTTP2ServerSession {
         }
     }
 
+    /// Submits a response head whose body nghttp2 pulls through the read callback as it becomes available.
+    func submitStreamingResponse(stream: Int32, headers: HTTP2HeaderBlock) {
+        self.submitResponse(stream: stream, headers: headers, hasBody: true)
+    }
+
+    /// Tells nghttp2 that `stream`'s deferred response body has more data (or its end).
+    func resumeData(stream: Int32) {
+        guard let session = self.session else { return }
+        _ = nghttp2_session_resume_data(session, stream)
+    }
+
     /// Submits RST_STREAM for `stream`.
     func submitReset(stream: Int32, code: HTTP2ErrorCode) {
         guard let session = self.session else { return }

@@ -15,6 +15,9 @@ struct HTTP2StreamMachine {
         case awaitingResponse(isHead: Bool)
         /// A response was submitted; nghttp2 draws `body` through the data provider.
         case sendingBody(ByteBuffer, peerEnded: Bool)
+        /// A response whose body streams was submitted; nghttp2 draws the body from the handler's queue as the
+        /// request's task produces it.
+        case streamingResponse(peerEnded: Bool)
         /// The whole response was handed to nghttp2.
         case responded(peerEnded: Bool)
         /// The stream was reset by us; nothing more happens on it.
@@ -25,6 +28,10 @@ struct HTTP2StreamMachine {
         case none
         /// Hand the complete request to the dispatcher.
         case dispatch(Request)
+        /// Hand the request of a streaming route to the dispatcher now, with a source its body will go into.
+        case dispatchStreamed(HTTPRequest)
+        /// Submit the head of a response whose body streams; with a data provider when `hasBody`.
+        case submitStreaming(HTTPResponse, contentLength: Int?, hasBody: Bool)
         /// Submit this response head; with a data provider when `hasBody`.
         case submit(HTTPResponse, bodyLength: Int, hasBody: Bool)
         /// Reset the stream with this error code.
@@ -47,6 +54,8 @@ struct HTTP2StreamMachine {
     /// The request's head was malformed: the stream was reset (PROTOCOL_ERROR) instead of answered, and is recorded
     /// as a 400.
     private(set) var isMalformed = false
+    /// The request was dispatched at its head (a streaming route) and its body is still arriving.
+    private(set) var isReceivingStreamedBody = false
 
     /// How much body a peer may keep sending after an early answer before the stream is reset.
     ///
@@ -60,10 +69,12 @@ struct HTTP2StreamMachine {
         self.maxBodySize = maxBodySize
     }
 
-    /// True while the dispatcher owes a response.
+    /// True while the dispatcher owes a response, or still produces its streamed body.
     var isAwaitingResponse: Bool {
-        if case .awaitingResponse = self.state { return true }
-        return false
+        switch self.state {
+        case .awaitingResponse, .streamingResponse: true
+        default: false
+        }
     }
 
     /// Request body bytes held for the request while it is incomplete; the connection's flow-control budget
@@ -75,18 +86,35 @@ struct HTTP2StreamMachine {
 
     /// True while the request body is arriving and has received no bytes for `timeout`.
     func isBodyStalled(now: NIODeadline, timeout: TimeAmount) -> Bool {
-        guard case .receivingBody = self.state else { return false }
+        guard self.isBodyArriving else { return false }
         return now >= self.lastBodyActivity + timeout
     }
 
     /// The time at which the body, if still silent, will have stalled.
     func bodyDeadline(timeout: TimeAmount) -> NIODeadline? {
-        guard case .receivingBody = self.state else { return nil }
+        guard self.isBodyArriving else { return nil }
         return self.lastBodyActivity + timeout
     }
 
-    /// The request's header block ended (after any CONTINUATION frames) with the fields in `head`.
-    mutating func receivedHead(_ head: HTTP2RequestHeadBuilder, endStream: Bool, now: NIODeadline) -> Action {
+    private var isBodyArriving: Bool {
+        if case .receivingBody = self.state { return true }
+        return self.isReceivingStreamedBody
+    }
+
+    /// The body counts as making progress now: bytes of a streamed body arrived, or the function has not taken
+    /// all that did (then the client is not the one that stalls).
+    mutating func noteBodyActivity(now: NIODeadline) {
+        self.lastBodyActivity = now
+    }
+
+    /// The request's header block ended (after any CONTINUATION frames) with the fields in `head`. A request with a
+    /// body whose `bodyMode` is ``RequestBodyMode/streamed`` is dispatched now.
+    mutating func receivedHead(
+        _ head: HTTP2RequestHeadBuilder,
+        endStream: Bool,
+        now: NIODeadline,
+        bodyMode: (HTTPRequest) -> RequestBodyMode = { _ in .collected }
+    ) -> Action {
         guard case .receivingHead = self.state else { return self.receivedTrailers(endStream: endStream) }
         if head.isOversized {
             let problem = Response.problem(status: .init(code: 431), title: "Request header fields too large")
@@ -101,8 +129,13 @@ struct HTTP2StreamMachine {
             self.state = .awaitingResponse(isHead: request.method == .head)
             return .dispatch(Request(head: request))
         }
-        self.state = .receivingBody(request, ByteBuffer())
         self.lastBodyActivity = now
+        if bodyMode(request) == .streamed {
+            self.state = .awaitingResponse(isHead: request.method == .head)
+            self.isReceivingStreamedBody = true
+            return .dispatchStreamed(request)
+        }
+        self.state = .receivingBody(request, ByteBuffer())
         return .none
     }
 
@@ -128,12 +161,15 @@ struct HTTP2StreamMachine {
 
     /// The peer ended its side of the stream (END_STREAM on DATA or trailers).
     mutating func receivedEndOfStream() -> Action {
+        self.isReceivingStreamedBody = false
         switch self.state {
         case .receivingBody(let head, let body):
             self.state = .awaitingResponse(isHead: head.method == .head)
             return .dispatch(Request(head: head, body: body))
         case .sendingBody(let body, _):
             self.state = .sendingBody(body, peerEnded: true)
+        case .streamingResponse:
+            self.state = .streamingResponse(peerEnded: true)
         case .responded:
             self.state = .responded(peerEnded: true)
         case .receivingHead, .awaitingResponse, .reset:
@@ -145,6 +181,16 @@ struct HTTP2StreamMachine {
     /// The request body received nothing for `requestBodyTimeout`: 408, then the stream is reset (the connection
     /// and its other streams go on). Ignored unless the body is arriving.
     mutating func bodyTimedOut() -> Action {
+        if self.isReceivingStreamedBody {
+            self.isReceivingStreamedBody = false
+            guard case .awaitingResponse(let isHead) = self.state else {
+                self.state = .reset  // a response is on the way: it breaks off
+                return .reset(.cancel)
+            }
+            self.resetsAfterResponse = true
+            let problem = Response.problem(status: .requestTimeout, title: "Request body timeout")
+            return self.answer(problem, includeBody: !isHead, peerEnded: false)
+        }
         guard case .receivingBody(let head, _) = self.state else { return .none }
         self.resetsAfterResponse = true
         self.answeredRequest = head
@@ -163,7 +209,31 @@ struct HTTP2StreamMachine {
     /// The dispatcher answered. Ignored unless a response is owed.
     mutating func respond(_ response: Response) -> Action {
         guard case .awaitingResponse(let isHead) = self.state else { return .none }
-        return self.answer(response, includeBody: !isHead, peerEnded: true)
+        // A streamed request body still arriving is not read any more: the stream is reset once the answer is out.
+        if self.isReceivingStreamedBody { self.resetsAfterResponse = true }
+        return self.answer(response, includeBody: !isHead, peerEnded: !self.isReceivingStreamedBody)
+    }
+
+    /// The dispatcher answered with a response whose body streams. Ignored unless a response is owed.
+    mutating func respondStreaming(_ response: Response) -> Action {
+        guard case .awaitingResponse(let isHead) = self.state else { return .none }
+        let peerEnded = !self.isReceivingStreamedBody
+        let code = response.status.code
+        let length = response.streamedContentLength
+        if isHead || code == 204 || code == 304 || length == 0 {
+            if !peerEnded { self.resetsAfterResponse = true }
+            self.state = .responded(peerEnded: peerEnded)
+            return .submitStreaming(response.head, contentLength: length, hasBody: false)
+        }
+        self.state = .streamingResponse(peerEnded: peerEnded)
+        return .submitStreaming(response.head, contentLength: length, hasBody: true)
+    }
+
+    /// The streamed response body was handed to nghttp2 whole.
+    mutating func streamedBodyEnded() {
+        guard case .streamingResponse(let peerEnded) = self.state else { return }
+        if !peerEnded { self.resetsAfterResponse = true }
+        self.state = .responded(peerEnded: peerEnded)
     }
 
     private mutating func answer(_ response: Response, includeBody: Bool, peerEnded: Bool) -> Action {
@@ -218,6 +288,7 @@ struct HTTP2StreamMachine {
     /// The stream closed (normally, or reset by either side).
     mutating func closed() -> Action {
         let wasAwaiting = self.isAwaitingResponse
+        self.isReceivingStreamedBody = false
         self.state = .reset
         return wasAwaiting ? .cancel : .none
     }

@@ -1,3 +1,4 @@
+import HTTPTypes
 import NIOCore
 
 /// The open request streams of one HTTP/2 connection, by stream id, and the request head being received.
@@ -43,10 +44,15 @@ struct HTTP2StreamTable {
     }
 
     /// A header block of `id` ended: the request head when it was in progress, trailers otherwise.
-    mutating func receivedEndOfHeaders(_ id: Int32, endStream: Bool, now: NIODeadline) -> HTTP2StreamMachine.Action? {
+    mutating func receivedEndOfHeaders(
+        _ id: Int32,
+        endStream: Bool,
+        now: NIODeadline,
+        bodyMode: (HTTPRequest) -> RequestBodyMode
+    ) -> HTTP2StreamMachine.Action? {
         if self.incomingHeadStream == id, let head = self.incomingHead.take() {
             self.incomingHeadStartedAt = nil
-            return self.update(id) { $0.receivedHead(head, endStream: endStream, now: now) }
+            return self.update(id) { $0.receivedHead(head, endStream: endStream, now: now, bodyMode: bodyMode) }
         }
         return self.update(id) { $0.receivedTrailers(endStream: endStream) }
     }

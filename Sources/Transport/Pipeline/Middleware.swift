@@ -1,3 +1,5 @@
+import HTTPTypes
+
 /// A step in front of a responder: it may answer itself, change the request or context, or pass on.
 ///
 /// Both HTTP versions run the same chain; a middleware never knows which one carried the request.
@@ -58,6 +60,10 @@ private struct ImmediateMiddlewareResponder: ImmediateResponder {
     func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
         try self.middleware.handleImmediately(request, context: context, next: self.next)
     }
+
+    func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode {
+        self.next.requestBodyMode(for: head)
+    }
 }
 
 /// A middleware without a fast path (a user's), bound to the responder after it: every request through it takes
@@ -72,5 +78,9 @@ private struct MiddlewareResponder: ImmediateResponder {
 
     func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
         nil
+    }
+
+    func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode {
+        self.next.requestBodyMode(for: head)
     }
 }

@@ -1,3 +1,5 @@
+public import HTTPTypes
+
 /// The end of a middleware chain: turns a request into a response.
 ///
 /// Called once per request, on the connection's event loop. A ``Server`` answers every request with one
@@ -7,6 +9,16 @@ public protocol Responder: Sendable {
     /// - Throws: an ``HTTPResponseError`` to answer with its response; any other error becomes a
     ///   logged 500 without detail.
     func respond(to request: Request, context: RequestContext) async throws -> Response
+
+    /// How the body of the request with this head reaches ``respond(to:context:)``: asked once per request that
+    /// has a body, from its head alone, before any body byte is read. A chain answers what its end answers (a
+    /// router: the matched route's function); ``RequestBodyMode/collected`` by default.
+    func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode
+}
+
+extension Responder {
+    /// Collects every body: the default.
+    public func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode { .collected }
 }
 
 /// A responder that can also answer without suspending: the fast path of the built-in links.
@@ -42,15 +54,29 @@ private struct AsynchronousResponder: ImmediateResponder {
     func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
         nil
     }
+
+    func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode {
+        self.base.requestBodyMode(for: head)
+    }
 }
 
 /// A responder made from a closure.
 public struct ClosureResponder: Responder {
     private let body: @Sendable (Request, RequestContext) async throws -> Response
+    private let bodyMode: RequestBodyMode
 
-    /// Wraps `body` as a responder.
-    public init(_ body: @escaping @Sendable (Request, RequestContext) async throws -> Response) {
+    /// Wraps `body` as a responder whose requests' bodies arrive as `requestBodyMode` says.
+    public init(
+        requestBodyMode: RequestBodyMode = .collected,
+        _ body: @escaping @Sendable (Request, RequestContext) async throws -> Response
+    ) {
         self.body = body
+        self.bodyMode = requestBodyMode
+    }
+
+    /// The mode given at creation, for every request.
+    public func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode {
+        self.bodyMode
     }
 
     /// Calls the closure.

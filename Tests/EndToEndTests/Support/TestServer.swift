@@ -34,7 +34,8 @@ struct TestServer: Sendable {
 /// Starts a server, runs `body` against it, and shuts it down (also when `body` throws).
 ///
 /// Routes: `/api/hello` behind the client-certificate authenticator (trusting the test root CA), `/healthz`,
-/// `POST /echo`, `/download?bytes=N`, `/slow?ms=N&tag=T`, `/connection`, `/concurrent?expect=N`.
+/// `POST /echo`, `/download?bytes=N`, `/slow?ms=N&tag=T`, `/connection`, `/concurrent?expect=N`, and the streaming
+/// `/stream/echo`, `/stream/produce?bytes=N`, `/stream/probe?tag=T` (StreamingFunctions.swift).
 func withTestServer(
     mode: ClientCertificateMode = .request,
     limits: ConnectionLimits = .patient,
@@ -55,6 +56,9 @@ func withTestServer(
     try routes.add("/task-probe", function: TaskProbe())
     try routes.add("/task-probe-async", function: AsyncTaskProbe())
     try routes.add("/concurrent", function: ConcurrencyProbe())
+    try routes.add("/stream/echo", methods: [.post, .put], function: StreamingEcho())
+    try routes.add("/stream/produce", function: StreamingProduce())
+    try routes.add("/stream/probe", methods: [.put], function: StreamingProbe())
     let tls = TLSConfiguration(
         identity: .pem(certificateChainFile: pki.server.chainFile, privateKeyFile: pki.server.keyFile),
         clientCertificateMode: mode,
