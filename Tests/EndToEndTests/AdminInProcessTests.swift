@@ -172,7 +172,7 @@ struct AdminInProcessTests {
                 host: 127.0.0.1
                 port: 0
                 tls: { certificate: pki/server.crt, privateKey: pki/server.key }
-                limits: { maxConnections: 2 }
+                limits: { maxConnections: 2, handshakeTimeout: 300s }   # the silent connections stay open on a slow run
             routes:
               - { path: /healthz, function: health }
             admin: { host: 127.0.0.1, port: 0 }
