@@ -34,12 +34,19 @@ public struct UpstreamProxy: Function {
         self.stripPrefix = stripPrefix.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 
-    /// Forwards the request (its body collected by the server) and collects the response, up to
+    /// Request bodies stream to the upstream as they arrive (the listener's `maxBodySize` does not apply; its
+    /// `requestBodyTimeout` does), read only as fast as the upstream connection takes them.
+    public var requestBodyMode: RequestBodyMode { .streamed }
+
+    /// Forwards the request, its body streamed, and collects the response, up to
     /// ``UpstreamConfiguration/maxResponseBodySize``.
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
         var head = request.head
-        head.headerFields[.contentLength] = request.body.readableBytes > 0 ? "\(request.body.readableBytes)" : nil
-        let body = request.body.readableBytes > 0 ? OneChunk(request.body) : nil
+        let body = try await ForwardedRequestBody.starting(request)
+        if !request.isBodyStreamed {
+            // A collected body (a caller that runs the function itself): its length is known.
+            head.headerFields[.contentLength] = body.map { _ in "\(request.body.readableBytes)" }
+        }
         do {
             return try await self.forward(head: head, body: body, context: context) { response in
                 let collected = try await response.body.collect(upTo: self.upstream.maxResponseBodySize)
@@ -156,27 +163,4 @@ public struct UpstreamResponse: Sendable {
     public var head: HTTPResponse
     /// The body, read from the upstream as it is iterated.
     public var body: ClientResponseBody
-}
-
-/// A body that is one buffer, for a server that hands the function the whole request body.
-struct OneChunk: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    typealias Failure = any Error
-
-    let buffer: ByteBuffer
-
-    init(_ buffer: ByteBuffer) {
-        self.buffer = buffer
-    }
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var buffer: ByteBuffer?
-
-        mutating func next() async throws -> ByteBuffer? {
-            defer { self.buffer = nil }
-            return self.buffer
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: self.buffer) }
 }

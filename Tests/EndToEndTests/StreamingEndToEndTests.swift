@@ -1,5 +1,8 @@
 import Foundation
+import GatehouseClient
 import GatehouseTransport
+import HTTPTypes
+import NIOCore
 import Synchronization
 import TestSupport
 import Testing
@@ -31,6 +34,35 @@ struct StreamingEndToEndTests {
             let headers = result.headers.lowercased()
             #expect(!headers.contains("content-length"))
             if protocolFlag == "--http1.1" { #expect(headers.contains("transfer-encoding: chunked")) }
+        }
+    }
+
+    /// A client that writes the HEADERS, the DATA and END_STREAM at once (this client does, for a body it has whole):
+    /// the server reads them in one go, before the request is dispatched, and the body must still arrive complete
+    /// and end — small (one DATA frame with END_STREAM) and over several frames.
+    @Test(arguments: [10, 70_000])
+    func anHTTP2BodyThatArrivesWithItsHeadersIsStreamedWhole(size: Int) async throws {
+        try await withTestServer { server in
+            let client = try HTTPClient(
+                configuration: ClientConfiguration(
+                    identity: .pem(
+                        certificateChainFile: server.pki.client.chainFile,
+                        privateKeyFile: server.pki.client.keyFile
+                    ),
+                    trustedCAFiles: [server.pki.rootCAFile],
+                    httpVersion: .http2
+                )
+            )
+            let body = ByteBuffer(bytes: (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+            do {
+                let response = try await client.execute(.post, server.url("/stream/echo"), body: body)
+                #expect(response.status == .ok)
+                #expect(response.body == body, "echoed \(response.body.readableBytes) of \(size) bytes")
+            } catch {
+                await client.shutdown()
+                throw error
+            }
+            await client.shutdown()
         }
     }
 

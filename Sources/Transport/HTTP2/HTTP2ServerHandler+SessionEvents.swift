@@ -38,6 +38,7 @@ extension HTTP2ServerHandler {
         let action = self.streams.receivedEndOfHeaders(stream, endStream: endStream, now: now) { head in
             dispatcher.requestBodyMode(for: head)
         }
+        if case .dispatchStreamed = action { self.attachBodySource(on: stream) }
         self.enqueue(action, on: stream)
     }
 

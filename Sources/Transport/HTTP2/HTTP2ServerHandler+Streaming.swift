@@ -32,14 +32,21 @@ extension HTTP2ServerHandler: ResponseBodyTarget {
 
     // MARK: Request body
 
-    /// Dispatches the request of a streaming route at its head, with a source its DATA goes into.
-    func dispatchStreamed(_ head: HTTPRequest, on stream: Int32) {
+    /// Gives a streaming route's request its body source as soon as its head is complete — before the dispatch, which
+    /// waits for the end of the read — so that DATA (and END_STREAM) arriving in the same read as the HEADERS go
+    /// into it instead of being taken for a collected body's.
+    func attachBodySource(on stream: Int32) {
         guard let context = self.context else { return }
         let source = RequestBodySource(eventLoop: context.eventLoop) { [weak self] count in
             self?.streamedBodyConsumed(count, on: stream)
         }
         self.bodySources[stream] = StreamedRequestBody(source: source)
-        self.dispatcher.dispatch(Request(head: head, bodySource: source), on: StreamID(stream), writer: self)
+    }
+
+    /// Dispatches the request of a streaming route at its head, with the source its DATA goes into.
+    func dispatchStreamed(_ head: HTTPRequest, on stream: Int32) {
+        guard let body = self.bodySources[stream] else { return }  // reset or closed since its head
+        self.dispatcher.dispatch(Request(head: head, bodySource: body.source), on: StreamID(stream), writer: self)
     }
 
     /// DATA of a streamed body: into its source; credit is withheld until the function takes the bytes.
