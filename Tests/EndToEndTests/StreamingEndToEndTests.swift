@@ -247,6 +247,47 @@ struct StreamingMemoryTests {
         )
     }
 
+    /// Issue 16's bound: a 1 GiB upload through a `gatehouse serve` gateway (an upstream route, its body streamed to
+    /// the upstream as it arrives) to a streaming upstream must not grow the gateway's RSS by more than 32 MiB.
+    @Test(arguments: StreamingEndToEndTests.protocols)
+    func aGibibyteUploadThroughAGatewayKeepsTheGatewaysMemoryBounded(protocolFlag: String) async throws {
+        let upstream = try StreamingServerProcess()
+        defer { upstream.stop() }
+        let pki = upstream.folder.pki
+        let gateway = try ServerProcess(
+            extraYAML: """
+                  - { path: /up/*, methods: [POST, PUT], upstream: counter, policy: partners, stripPrefix: /up }
+                upstreams:
+                  counter:
+                    url: https://127.0.0.1:\(upstream.port)
+                    tls: { trustedCAs: [pki/ca.crt], certificate: \(pki.client.chainFile), privateKey: \(pki.client.keyFile), serverName: localhost }
+                """
+        )
+        defer { _ = gateway.stop() }
+        let warmUp = try await upstream.upload(
+            bytes: 16 * 1024 * 1024,
+            protocolFlag: protocolFlag,
+            port: gateway.port,
+            path: "/up/stream/count"
+        )
+        #expect(warmUp.stdout == "\(16 * 1024 * 1024)", "\(warmUp.stderr)")
+        let baseline = try gateway.resources().residentKiB
+        let sampler = PeakSampler(pid: gateway.pid)
+        let gibibyte = 1024 * 1024 * 1024
+        let upload = try await upstream.upload(
+            bytes: gibibyte,
+            protocolFlag: protocolFlag,
+            port: gateway.port,
+            path: "/up/stream/count"
+        )
+        let peak = sampler.stop()
+        #expect(upload.stdout == "\(gibibyte)", "the upstream counted every byte: \(upload.stdout) \(upload.stderr)")
+        #expect(
+            peak - baseline < Self.maxGrowthKiB,
+            "the gateway's RSS grew from \(baseline) KiB to a peak of \(peak) KiB during a 1 GiB upload"
+        )
+    }
+
     @Test func aClientThatStopsReadingALargeStreamedResponseLeavesTheServersMemoryBounded() async throws {
         let server = try StreamingServerProcess()
         defer { server.stop() }
@@ -313,8 +354,15 @@ private final class StreamingServerProcess {
 
     /// Uploads `bytes` zero bytes generated on the fly (`head -c`, never a file) to `/stream/count`; the answer is
     /// the count the server read.
-    func upload(bytes: Int, protocolFlag: String) async throws -> ProcessOutput {
-        let curl = (["curl"] + self.curlArguments + [protocolFlag, "-T", "-", self.url("/stream/count")])
+    /// `port` and `path` send it elsewhere (through a gateway) with the same client certificate.
+    func upload(
+        bytes: Int,
+        protocolFlag: String,
+        port: Int? = nil,
+        path: String = "/stream/count"
+    ) async throws -> ProcessOutput {
+        let url = "https://127.0.0.1:\(port ?? self.port)\(path)"
+        let curl = (["curl"] + self.curlArguments + [protocolFlag, "-T", "-", url])
             .map { "'\($0)'" }.joined(separator: " ")
         return try await runProcess("/bin/sh", ["-c", "head -c \(bytes) /dev/zero | \(curl)"])
     }

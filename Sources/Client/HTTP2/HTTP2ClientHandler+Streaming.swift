@@ -56,8 +56,9 @@ extension HTTP2ClientHandler {
             promise?.succeed()
             return
         }
-        var bytes = bytes
-        self.streams[stream]?.pendingBody.writeBuffer(&bytes)
+        // The previous part is framed whole (one part waits at a time): the new part takes its place, so the buffer
+        // never keeps the bytes already sent.
+        self.streams[stream]?.pendingBody = bytes
         self.streamed[stream]?.bodyPartTaken = promise ?? self.context?.eventLoop.makePromise()
         self.session?.resumeData(stream: stream)
     }
@@ -86,8 +87,9 @@ extension HTTP2ClientHandler {
             return count
         }
         self.streams[stream]?.pendingBody = body
-        if body.readableBytes == 0 {
-            self.streamed[stream]?.bodyPartTaken?.succeed()
+        if body.readableBytes == 0, let taken = self.streamed[stream]?.bodyPartTaken {
+            // Framed, not yet written: the writer goes on once the frame is written and the channel writable.
+            self.framedBodyParts.append(taken)
             self.streamed[stream]?.bodyPartTaken = nil
         }
         return (count, body.readableBytes == 0 && !exchange.isRequestBodyOpen)

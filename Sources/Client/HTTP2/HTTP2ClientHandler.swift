@@ -24,6 +24,9 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
     /// The stream of each streamed request in flight.
     var streamIDs: [ExchangeID: Int32] = [:]
     var context: ChannelHandlerContext?
+    /// The writers of request-body parts nghttp2 has framed, told to go on only while the channel is writable: a
+    /// fast upstream keeps opening the window, so the socket, not the window, must hold an upload back.
+    var framedBodyParts: [EventLoopPromise<Void>] = []
 
     init(facts: ClientConnectionFacts, state: ClientConnectionState) {
         self.facts = facts
@@ -55,6 +58,19 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
         self.session?.close()
         self.session = nil
         context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.releaseFramedBodyParts(context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Lets the writers of framed body parts go on while the channel can take more.
+    func releaseFramedBodyParts(context: ChannelHandlerContext) {
+        guard context.channel.isWritable, !self.framedBodyParts.isEmpty else { return }
+        let framed = self.framedBodyParts
+        self.framedBodyParts = []
+        for promise in framed { promise.succeed() }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -139,6 +155,7 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
         var buffer = context.channel.allocator.buffer(capacity: 0)
         let isHealthy = session.drainOutput(into: &buffer)
         if buffer.readableBytes > 0 { context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil) }
+        self.releaseFramedBodyParts(context: context)
         if !isHealthy {
             self.fail(context: context, ClientError(.protocolError, "nghttp2 could not serialise a frame"))
         } else if !session.isAlive {
@@ -174,8 +191,11 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
         let streamed = self.streamed
         self.streamed = [:]
         self.streamIDs = [:]
+        let framed = self.framedBodyParts
+        self.framedBodyParts = []
         for promise in promises.values { promise.fail(error) }
         for exchange in streamed.values { exchange.fail(error) }
+        for promise in framed { promise.fail(error) }
     }
 }
 
