@@ -12,7 +12,7 @@ struct FileSignature: Hashable, Sendable {
     /// The state of one path.
     enum Entry: Hashable, Sendable {
         case missing
-        case file(device: UInt64, inode: UInt64, size: Int64, modified: Int64, changed: Int64)
+        case file(device: UInt64, inode: UInt64, size: Int64, modified: Int64)
         case directory(entries: [String])
     }
 
@@ -36,19 +36,22 @@ struct FileSignature: Hashable, Sendable {
             .sorted()
     }
 
+    /// Read through `FileManager` rather than `stat`: which clang module the compiler takes `struct stat` from
+    /// (Glibc, CoreFoundation, CDispatch) differs between builds, and member import visibility then asks for that one.
     private static func entry(at path: String) -> Entry {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return .missing }  // stat follows symlinks
-        if (info.st_mode & S_IFMT) == S_IFDIR {
+        // Symlinks followed, as stat does: a Kubernetes `..data` swap changes what the path resolves to.
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target) else { return .missing }
+        if attributes[.type] as? FileAttributeType == .typeDirectory {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
             return .directory(entries: names.filter { !$0.hasPrefix(".") }.sorted())
         }
+        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         return .file(
-            device: UInt64(info.st_dev),
-            inode: UInt64(info.st_ino),
-            size: Int64(info.st_size),
-            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-            changed: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+            device: (attributes[.systemNumber] as? NSNumber)?.uint64Value ?? 0,
+            inode: (attributes[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0,
+            size: (attributes[.size] as? NSNumber)?.int64Value ?? 0,
+            modified: Int64(modified * 1_000_000_000)
         )
     }
 }
