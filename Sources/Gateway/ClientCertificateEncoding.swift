@@ -49,7 +49,7 @@ public enum ClientCertificateEncoding {
     /// inside quotes escaped with `\`; one `URI` and one `DNS` pair per SAN of the kind.
     public static func xfcc(_ certificate: Certificate) -> String {
         var pairs = [
-            "Hash=" + certificate.sha256.map { String(format: "%02x", $0) }.joined(),
+            "Hash=" + certificate.sha256.hexString.lowercased(),  // Envoy writes the hash in lowercase
             "Cert=" + quoted(urlEncoded(certificate.pemString)),
             "Subject=" + quoted(certificate.subject),
         ]

@@ -122,15 +122,8 @@ public struct UpstreamProxy: Function {
         if self.upstream.forwardClientCertificate != .none,
             let identity = context.identity(as: ClientCertificateIdentity.self)
         {
-            var chain = identity.presentedChain
-            if chain.first != identity.certificate { chain.insert(identity.certificate, at: 0) }
             do {
-                fields.append(
-                    contentsOf: try ClientCertificateEncoding.fields(
-                        for: chain,
-                        format: self.upstream.forwardClientCertificate
-                    )
-                )
+                fields.append(contentsOf: try self.certificateFields(for: identity, context: context))
             } catch {
                 throw UpstreamFailure.badGateway(
                     "the client certificate could not be encoded",
@@ -145,6 +138,30 @@ public struct UpstreamProxy: Function {
             path: self.upstream.url.basePath + self.strippedPath(head.path ?? "/"),
             headerFields: fields
         )
+    }
+
+    /// The forwarded-certificate fields for `identity`: encoded once per connection and format (the PEM, its URL
+    /// encoding and the SANs of XFCC, or RFC 9440's base64) and reused by the connection's next requests with the same
+    /// certificate; a connection from a trusted proxy, whose requests carry many clients, re-encodes on a change.
+    private func certificateFields(
+        for identity: ClientCertificateIdentity,
+        context: RequestContext
+    ) throws -> [HTTPField] {
+        let format = self.upstream.forwardClientCertificate
+        if let cached = context.connectionStore[EncodedCertificateFields.self],
+            cached.format == format, cached.certificate === identity.certificate
+        {
+            return cached.fields
+        }
+        var chain = identity.presentedChain
+        if chain.first != identity.certificate { chain.insert(identity.certificate, at: 0) }
+        let fields = try ClientCertificateEncoding.fields(for: chain, format: format)
+        context.connectionStore[EncodedCertificateFields.self] = EncodedCertificateFields(
+            certificate: identity.certificate,
+            format: format,
+            fields: fields
+        )
+        return fields
     }
 
     /// `path` (with its query) without ``stripPrefix``, when it starts with it at a segment boundary.
@@ -163,4 +180,13 @@ public struct UpstreamResponse: Sendable {
     public var head: HTTPResponse
     /// The body, read from the upstream as it is iterated.
     public var body: ClientResponseBody
+}
+
+/// A connection's last encoded forwarded-certificate fields (``UpstreamProxy``), by certificate and format.
+private struct EncodedCertificateFields: ConnectionStoreKey, Sendable {
+    typealias Value = EncodedCertificateFields
+    /// The certificate the fields carry: the connection's decision keeps one instance, so a reference compares.
+    let certificate: Certificate
+    let format: UpstreamConfiguration.ClientCertificateForwarding
+    let fields: [HTTPField]
 }
