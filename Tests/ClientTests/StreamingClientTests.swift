@@ -28,8 +28,58 @@ private struct Chunks: AsyncSequence, Sendable {
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(left: self.count, size: self.size) }
 }
 
+/// `count` chunks of 1 KiB, one every `interval`: an upload slower than a client's response timeout.
+private struct PacedChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    typealias Failure = any Error
+    let count: Int
+    let interval: Duration
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var left: Int
+        let interval: Duration
+        mutating func next() async throws -> ByteBuffer? {
+            guard self.left > 0 else { return nil }
+            self.left -= 1
+            try await Task.sleep(for: self.interval)
+            return ByteBuffer(repeating: UInt8(ascii: "p"), count: 1024)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(left: self.count, interval: self.interval) }
+}
+
 @Suite("HTTPClient streams request and response bodies")
 struct StreamingClientTests {
+    /// The response timeout bounds the wait for the server, not the upload: a body sent over 2.4 s with a 1 s
+    /// timeout arrives whole, because every piece the server takes starts the timeout again.
+    @Test(arguments: [ClientConfiguration.HTTPVersionPreference.http1_1, .http2])
+    func anUploadLongerThanTheResponseTimeoutIsNotCutOff(version: ClientConfiguration.HTTPVersionPreference)
+        async throws
+    {
+        try await withClientTestServer { server in
+            var configuration = ClientConfiguration(trustedCAFiles: [server.pki.rootCAFile], httpVersion: version)
+            configuration.responseTimeout = .seconds(1)
+            let client = try HTTPClient(configuration: configuration)
+            defer { Task { await client.shutdown() } }
+            let request = HTTPRequest(
+                method: .post,
+                scheme: "https",
+                authority: "127.0.0.1:\(server.port)",
+                path: "/echo"
+            )
+            let body = PacedChunks(count: 8, interval: .milliseconds(300))
+            let (status, received) = try await client.execute(request, body: body) { response in
+                var received = 0
+                for try await chunk in response.body { received += chunk.readableBytes }
+                return (response.status, received)
+            }
+            #expect(status == .ok)
+            #expect(received == 8 * 1024)
+            await client.shutdown()
+        }
+    }
+
     @Test(arguments: [ClientConfiguration.HTTPVersionPreference.http1_1, .http2])
     func streamedUploadComesBackStreamed(version: ClientConfiguration.HTTPVersionPreference) async throws {
         try await withClientTestServer { server in

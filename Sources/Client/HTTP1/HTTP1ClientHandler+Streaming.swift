@@ -54,6 +54,7 @@ extension HTTP1ClientHandler {
             promise?.succeed()
             return
         }
+        self.restartTimer(context: context)  // the server takes the body: it is not the one keeping us waiting
         if streamed.isChunked {
             var size = context.channel.allocator.buffer(capacity: 18)
             size.writeString(String(bytes.readableBytes, radix: 16) + "\r\n")
@@ -71,6 +72,7 @@ extension HTTP1ClientHandler {
             return
         }
         self.streamed?.isRequestBodyOpen = false
+        self.restartTimer(context: context)  // the wait for the response head starts now
         if streamed.isChunked {
             context.write(self.wrapOutboundOut(ByteBuffer(string: "0\r\n\r\n")), promise: promise)
         } else {

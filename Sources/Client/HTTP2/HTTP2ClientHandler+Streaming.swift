@@ -60,6 +60,7 @@ extension HTTP2ClientHandler {
         // never keeps the bytes already sent.
         self.streams[stream]?.pendingBody = bytes
         self.streamed[stream]?.bodyPartTaken = promise ?? self.context?.eventLoop.makePromise()
+        self.restartTimer(stream: stream)  // the server takes the body: it is not the one keeping us waiting
         self.session?.resumeData(stream: stream)
     }
 
@@ -69,6 +70,7 @@ extension HTTP2ClientHandler {
             return
         }
         self.streamed[stream]?.isRequestBodyOpen = false
+        self.restartTimer(stream: stream)  // the wait for the response head starts now
         self.session?.resumeData(stream: stream)
         promise?.succeed()
     }
