@@ -12,7 +12,8 @@ extension ConfigurationReader {
     static let limitKeys: Set<String> = [
         "maxHeaderListSize", "maxBodySize", "handshakeTimeout", "requestHeadTimeout", "requestBodyTimeout",
         "idleTimeout", "maxConcurrentStreams", "maxConnections", "maxClientCertificateChainSize",
-        "maxBufferedBodyBytesPerConnection", "maxPendingOutputBytes",
+        "maxBufferedBodyBytesPerConnection", "maxPendingOutputBytes", "maxUnreadStreamedBodyBytes",
+        "maxQueuedResponseBytesPerStream",
     ]
 
     /// One `listeners` entry.
@@ -139,6 +140,8 @@ extension ConfigurationReader {
         try size("maxClientCertificateChainSize", 1024...(1 << 20), \.maxClientCertificateChainSize)
         try size("maxBufferedBodyBytesPerConnection", (64 << 10)...(1 << 30), \.maxBufferedBodyBytesPerConnection)
         try size("maxPendingOutputBytes", (16 << 10)...(1 << 30), \.maxPendingOutputBytes)
+        try size("maxUnreadStreamedBodyBytes", (16 << 10)...(1 << 30), \.maxUnreadStreamedBodyBytes)
+        try size("maxQueuedResponseBytesPerStream", (16 << 10)...(1 << 30), \.maxQueuedResponseBytesPerStream)
         try duration("handshakeTimeout", \.handshakeTimeout)
         try duration("requestHeadTimeout", \.requestHeadTimeout)
         try duration("requestBodyTimeout", \.requestBodyTimeout)

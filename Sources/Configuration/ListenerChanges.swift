@@ -101,6 +101,8 @@ extension ConnectionLimits {
             ("maxBufferedBodyBytesPerConnection", \.maxBufferedBodyBytesPerConnection),
             ("maxPendingOutputBytes", \.maxPendingOutputBytes), ("streamResetBurst", \.streamResetBurst),
             ("streamResetRate", \.streamResetRate), ("maxConnections", \.maxConnections),
+            ("maxUnreadStreamedBodyBytes", \.maxUnreadStreamedBodyBytes),
+            ("maxQueuedResponseBytesPerStream", \.maxQueuedResponseBytesPerStream),
         ]
         return fields.filter { self[keyPath: $0.value] as? AnyHashable != other[keyPath: $0.value] as? AnyHashable }
             .map(\.name)

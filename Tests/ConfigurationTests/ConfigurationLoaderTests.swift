@@ -64,6 +64,32 @@ let namedListeners =
 let assemblable = validConfiguration.replacingOccurrences(of: "${PFX_PASSWORD}", with: "gatehouse-test")
 
 @Suite struct ConfigurationLoaderTests {
+    @Test func readsTheStreamingBufferLimits() throws {
+        let file = try writeConfiguration(
+            validConfiguration.replacingOccurrences(
+                of: "requestHeadTimeout: 500ms }",
+                with:
+                    "requestHeadTimeout: 500ms, maxUnreadStreamedBodyBytes: 64KiB, maxQueuedResponseBytesPerStream: 1MiB }"
+            )
+        )
+        let limits = try loader.load(file: file).listeners[0].limits
+        #expect(limits.maxUnreadStreamedBodyBytes == 64 * 1024)
+        #expect(limits.maxQueuedResponseBytesPerStream == 1024 * 1024)
+        #expect(ConnectionLimits().maxUnreadStreamedBodyBytes == 256 * 1024)
+        let tooSmall = try writeConfiguration(
+            validConfiguration.replacingOccurrences(
+                of: "requestHeadTimeout: 500ms }",
+                with: "requestHeadTimeout: 500ms, maxQueuedResponseBytesPerStream: 1KiB }"
+            )
+        )
+        #expect {
+            try loader.load(file: tooSmall)
+        } throws: { error in
+            "\(error)".contains("listeners[0].limits.maxQueuedResponseBytesPerStream")
+                && "\(error)".contains("must be between 16384 and 1073741824")
+        }
+    }
+
     @Test func readsAFullConfiguration() throws {
         let file = try writeConfiguration(validConfiguration)
         let configuration = try loader.load(file: file)

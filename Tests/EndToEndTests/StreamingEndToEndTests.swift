@@ -317,6 +317,46 @@ struct StreamingMemoryTests {
         let other = try await server.curl(["-o", "/dev/null", "-w", "%{http_code}"], "/stream/download?bytes=10")
         #expect(other.stdout == "200")
     }
+    /// A client that opens the most streams a connection allows, each for a large streamed response, with a flow-control
+    /// window of zero: every producer would queue its stream's share; the connection's streams together queue at most
+    /// `maxPendingOutputBytes` (1 MiB) instead of 100 × `maxQueuedResponseBytesPerStream` (1 MiB in this server), plus
+    /// the piece each producer wrote last (64 KiB) and each stream's task and state: about 15 MiB in a debug build,
+    /// against about 110 MiB without the connection's bound.
+    @Test func anHTTP2ClientThatOpensManyStreamsAndTakesNothingLeavesTheServersMemoryBounded() async throws {
+        typealias Frames = HTTP2RawFrames
+        let server = try StreamingServerProcess()
+        defer { server.stop() }
+        let warmUp = try await server.curl(
+            ["--http2", "-o", "/dev/null", "-w", "%{size_download}"],
+            "/stream/download?bytes=16777216"
+        )
+        #expect(warmUp.stdout == "16777216", "\(warmUp.stderr)")
+        let baseline = try server.resources().residentKiB
+        let pki = server.folder.pki
+        let client = try RawTLSClient(
+            port: server.port,
+            certificateChainFile: pki.client.chainFile,
+            keyFile: pki.client.keyFile,
+            alpn: ["h2"]
+        )
+        #expect(client.negotiatedALPN == "h2")
+        let initialWindowSize: UInt16 = 0x4
+        var frames = Frames.preface + Frames.settings([(initialWindowSize, 0)])
+        for index in 0..<100 {
+            let fields = Frames.requestFields(path: "/stream/download-fresh?bytes=1073741824")
+            frames += Frames.headers(stream: UInt32(2 * index + 1), fields, endStream: true)
+        }
+        #expect(client.send(frames))
+        // The client never reads again: nothing can be sent, and the producers must wait.
+        try await Task.sleep(for: .seconds(3))
+        let stalled = try server.resources().residentKiB
+        #expect(
+            stalled - baseline < 24 * 1024,
+            "RSS grew from \(baseline) KiB to \(stalled) KiB while 100 streams of one connection took nothing"
+        )
+        let other = try await server.curl(["-o", "/dev/null", "-w", "%{http_code}"], "/stream/download?bytes=10")
+        #expect(other.stdout == "200")
+    }
 }
 
 /// `StreamingTestServer` as a child process on a free loopback port, with the test PKI.

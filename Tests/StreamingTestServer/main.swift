@@ -3,7 +3,8 @@
 // of 127.0.0.1 (h2 and http/1.1, client certificates requested), prints `port N`, and serves until it is killed.
 //
 // - `POST /stream/count`: reads the streamed request body and answers its length;
-// - `GET /stream/download?bytes=N`: answers N bytes produced 64 KiB at a time while they are sent.
+// - `GET /stream/download?bytes=N`: answers N bytes produced 64 KiB at a time while they are sent;
+// - `GET /stream/download-fresh?bytes=N`: the same, each 64 KiB in a buffer of its own.
 import Foundation
 import GatehouseRouting
 import GatehouseTransport
@@ -22,8 +23,11 @@ struct CountBody: Function {
     }
 }
 
-/// Produces `bytes` bytes while they are sent.
+/// Produces `bytes` bytes while they are sent: slices of one buffer, or with `freshPieces` each piece in a buffer of
+/// its own, as a proxy's reads from its upstream are (so that queued pieces cost memory).
 struct StreamDownload: Function {
+    var freshPieces = false
+
     func respond(to request: Request, context: RequestContext) async throws -> Response {
         let query = request.rawQuery
         let total = query.hasPrefix("bytes=") ? Int(query.dropFirst(6)) ?? 0 : 0
@@ -32,7 +36,8 @@ struct StreamDownload: Function {
             var left = total
             while left > 0 {
                 let count = min(left, piece.readableBytes)
-                try await writer.write(piece.getSlice(at: piece.readerIndex, length: count)!)
+                let slice = piece.getSlice(at: piece.readerIndex, length: count)!
+                try await writer.write(self.freshPieces ? ByteBuffer(buffer: slice) : slice)
                 left -= count
             }
         }
@@ -49,6 +54,7 @@ let logger = Logger(label: "streaming-test-server") { _ in SwiftLogNoOpLogHandle
 var routes = RouterBuilder()
 try routes.add("/stream/count", methods: [.post, .put], function: CountBody())
 try routes.add("/stream/download", function: StreamDownload())
+try routes.add("/stream/download-fresh", function: StreamDownload(freshPieces: true))
 let tls = TLSConfiguration(
     identity: .pem(certificateChainFile: arguments[1], privateKeyFile: arguments[2]),
     clientCertificateMode: .request,
@@ -56,6 +62,8 @@ let tls = TLSConfiguration(
 )
 var limits = ConnectionLimits()
 limits.requestBodyTimeout = .seconds(60)
+// Four times the default, so that a test can tell the connection's bound (maxPendingOutputBytes) from the streams'.
+limits.maxQueuedResponseBytesPerStream = 1024 * 1024
 let server = Server(
     configuration: ServerConfiguration(
         listeners: [ListenerConfiguration(host: "127.0.0.1", port: 0, tls: tls, limits: limits)]

@@ -2,13 +2,10 @@ import HTTPTypes
 import NIOCore
 
 /// Streamed bodies on HTTP/1.x: a request body handed to the function as it arrives (reads stop while the function
-/// holds ``maxStreamedBodyBytes`` it has not taken), and a response body written as it is produced (the producer
+/// holds ``ConnectionLimits/maxUnreadStreamedBodyBytes`` it has not taken), and a response body written as it is produced (the producer
 /// waits while the channel is not writable, i.e. once ``ConnectionLimits/maxPendingOutputBytes`` wait for the
 /// client).
 extension HTTP1ServerHandler: ResponseBodyTarget {
-    /// Reading stops while the function has this many bytes of a streamed request body it has not taken yet.
-    static let maxStreamedBodyBytes = 256 * 1024
-
     // MARK: Request body
 
     /// Dispatches a request of a streaming route at its head, with a source its body goes into.

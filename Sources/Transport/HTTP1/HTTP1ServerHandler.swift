@@ -52,6 +52,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     private var isOutputBlocked = false
     /// The channel's high water mark: ``ConnectionLimits/maxPendingOutputBytes``.
     private let maxPendingOutputBytes: Int
+    /// Reading stops while a streaming function holds this many request-body bytes it has not taken.
+    private let maxUnreadStreamedBodyBytes: Int
     /// Inside ``parseBufferedRequests(context:)``: a response written re-entrantly must not start another loop.
     private var isParsing = false
     /// A `read` was held back because the inbound buffer is full.
@@ -78,6 +80,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         )
         self.dispatcher = dispatcher
         self.maxPendingOutputBytes = limits.maxPendingOutputBytes
+        self.maxUnreadStreamedBodyBytes = limits.maxUnreadStreamedBodyBytes
         self.responseStallTimeout = TimeAmount(limits.idleTimeout)
     }
 
@@ -354,7 +357,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     /// Whether reading waits: a client that pipelines faster than it is answered (or reads) is not buffered without
     /// bound, nor a streamed body the function reads more slowly than it arrives.
     private var isReadBlocked: Bool {
-        if let source = self.bodySource, source.bufferedBytes >= Self.maxStreamedBodyBytes { return true }
+        if let source = self.bodySource, source.bufferedBytes >= self.maxUnreadStreamedBodyBytes { return true }
         return self.isParsingHeld && self.inbound.readableBytes >= Self.maxBufferedBytes
     }
 

@@ -19,17 +19,17 @@ struct StreamedResponseBody {
     var isEnded = false
     /// nghttp2 found the queue empty and waits to be resumed (`nghttp2_session_resume_data`).
     var isDeferred = false
+    /// The producer was told to wait (its stream's queue or the connection's was full).
+    var isWaiting = false
 }
 
 /// Streamed bodies on HTTP/2. A request body's flow-control credit returns only as the function takes its bytes
 /// (stream and connection windows: automatic WINDOW_UPDATE is off), and a response body's producer waits while
-/// ``maxQueuedResponseBytes`` of its stream wait for nghttp2, which draws them only while the channel is writable
-/// and the peer's window allows (a DATA frame per draw, through a data provider that defers when the queue is
-/// empty).
+/// ``ConnectionLimits/maxQueuedResponseBytesPerStream`` of its stream, or ``ConnectionLimits/maxPendingOutputBytes``
+/// of all the connection's streams, wait for nghttp2, which draws them only while the channel is writable and the
+/// peer's window allows (a DATA frame per draw, through a data provider that defers when the queue is empty). So a
+/// client that opens many streams and takes nothing makes the connection hold at most `maxPendingOutputBytes`.
 extension HTTP2ServerHandler: ResponseBodyTarget {
-    /// A response body's producer waits while this many of its bytes wait to be framed.
-    static let maxQueuedResponseBytes = 256 * 1024
-
     // MARK: Request body
 
     /// Gives a streaming route's request its body source as soon as its head is complete — before the dispatch, which
@@ -93,6 +93,7 @@ extension HTTP2ServerHandler: ResponseBodyTarget {
         if let body = self.responseBodies.removeValue(forKey: stream) {
             body.sink.fail(error)
             if self.outgoingBody?.stream == stream { self.outgoingBody = nil }
+            self.dequeuedResponseBytes(body.queuedBytes)
         }
     }
 
@@ -141,12 +142,18 @@ extension HTTP2ServerHandler: ResponseBodyTarget {
         guard var body = self.responseBodies[stream.rawValue] else { return true }
         body.queue.append(buffer)
         body.queuedBytes += buffer.readableBytes
+        self.queuedResponseBytes += buffer.readableBytes
         let resumes = body.isDeferred
         body.isDeferred = false
         self.responseBodies[stream.rawValue] = body
         if resumes { self.session?.resumeData(stream: stream.rawValue) }
         if !self.isReadingBatch { self.sendPendingOutput() }
-        return (self.responseBodies[stream.rawValue]?.queuedBytes ?? 0) < Self.maxQueuedResponseBytes
+        guard let queued = self.responseBodies[stream.rawValue]?.queuedBytes else { return true }
+        let mayContinue =
+            queued < self.limits.maxQueuedResponseBytesPerStream
+            && self.queuedResponseBytes < self.limits.maxPendingOutputBytes
+        if !mayContinue { self.responseBodies[stream.rawValue]?.isWaiting = true }
+        return mayContinue
     }
 
     func endBody(for stream: StreamID) {
@@ -160,8 +167,9 @@ extension HTTP2ServerHandler: ResponseBodyTarget {
     }
 
     func abortBody(for stream: StreamID) {
-        guard self.responseBodies.removeValue(forKey: stream.rawValue) != nil else { return }
+        guard let body = self.responseBodies.removeValue(forKey: stream.rawValue) else { return }
         if self.outgoingBody?.stream == stream.rawValue { self.outgoingBody = nil }
+        self.dequeuedResponseBytes(body.queuedBytes)
         // RST_STREAM: the client sees the response broken off, never a complete one.
         self.session?.submitReset(stream: stream.rawValue, code: .internalError)
         if !self.isReadingBatch { self.sendPendingOutput() }
@@ -185,13 +193,35 @@ extension HTTP2ServerHandler: ResponseBodyTarget {
         if first.readableBytes > 0 { body.queue.prepend(first) }
         body.queuedBytes -= slice.readableBytes
         self.responseBodies[stream] = body
-        if body.queuedBytes < Self.maxQueuedResponseBytes / 2 {
-            body.sink.resume()  // resumes the producer's task later, through its executor: never inside nghttp2
-        }
+        self.dequeuedResponseBytes(slice.readableBytes, from: stream)
         let isEnd = body.isEnded && body.queue.isEmpty
         if isEnd { self.finishStreamedBody(stream) }
         self.outgoingBody = (stream, slice)
         return (slice.readableBytes, isEnd)
+    }
+
+    /// `count` queued response bytes left the connection's queues (drawn by nghttp2 from `stream`, or dropped): a
+    /// producer waits no longer once its own stream's queue and the connection's are both below half of their
+    /// limits. Resuming completes the producer's wait later, through its executor: never inside nghttp2.
+    private func dequeuedResponseBytes(_ count: Int, from stream: Int32? = nil) {
+        let total = self.queuedResponseBytes
+        self.queuedResponseBytes -= count
+        let connectionHalf = self.limits.maxPendingOutputBytes / 2
+        guard self.queuedResponseBytes < connectionHalf else { return }
+        let streamHalf = self.limits.maxQueuedResponseBytesPerStream / 2
+        if total >= connectionHalf {
+            // The connection's queue fell below half: every producer that waits with room in its own queue goes on.
+            for (waiting, body) in self.responseBodies where body.isWaiting && body.queuedBytes < streamHalf {
+                self.resumeProducer(of: waiting)
+            }
+        } else if let stream, let body = self.responseBodies[stream], body.isWaiting, body.queuedBytes < streamHalf {
+            self.resumeProducer(of: stream)
+        }
+    }
+
+    private func resumeProducer(of stream: Int32) {
+        self.responseBodies[stream]?.isWaiting = false
+        self.responseBodies[stream]?.sink.resume()
     }
 
     /// The whole streamed body was handed to nghttp2.

@@ -74,6 +74,8 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     var bodySources: [Int32: StreamedRequestBody] = [:]
     /// The streamed response bodies being produced, by stream.
     var responseBodies: [Int32: StreamedResponseBody] = [:]
+    /// The bytes queued in ``responseBodies`` together, bounded by ``ConnectionLimits/maxPendingOutputBytes``.
+    var queuedResponseBytes = 0
 
     /// Creates the handler for one connection.
     /// - Parameters:

@@ -27,6 +27,13 @@ public struct ConnectionLimits: Sendable, Hashable {
     /// Response bytes that may wait for a client that does not read before the server stops reading
     /// from that connection (HTTP/1.1 backpressure), in bytes.
     public var maxPendingOutputBytes: Int = 1024 * 1024
+    /// HTTP/1.1: reading from the connection stops while a streaming function holds this many bytes of its request
+    /// body it has not taken yet, in bytes (HTTP/2 withholds flow-control credit instead).
+    public var maxUnreadStreamedBodyBytes: Int = 256 * 1024
+    /// HTTP/2: a streamed response body's producer waits while this many bytes of its stream wait for the client's
+    /// flow-control window, in bytes; the streams of one connection together wait with at most
+    /// ``maxPendingOutputBytes``.
+    public var maxQueuedResponseBytesPerStream: Int = 256 * 1024
     /// HTTP/2 stream resets the peer may cause in a burst before the connection is closed (rapid reset).
     public var streamResetBurst: Int = 1000
     /// HTTP/2 stream resets per second the peer may sustain after the burst.
