@@ -183,13 +183,28 @@ extension Connection: RequestDispatcher {
         let context = RequestContext(connection: self.info, connectionStore: ConnectionStore(connection: self))
         // Most requests never suspend: answered here, on the event loop, they need no task at all.
         let immediate = self.respondImmediately(to: request, context: context)
-        if let response = immediate, response.streamedBody == nil {
-            writer.write(response, for: stream)
-            return
+        if let response = immediate {
+            // Bound once and used by one branch only, so that the response is not copied.
+            if response.streamedBody == nil {
+                writer.write(response, for: stream)
+            } else {
+                self.startTask(request, context: context, on: stream, writer: writer, response: response)
+            }
+        } else {
+            self.startTask(request, context: context, on: stream, writer: writer, response: nil)
         }
-        // A task: the chain suspends, or its answer's body streams.
+    }
+
+    /// Answers on a task: the chain suspends, or its answer's body streams.
+    private nonisolated func startTask(
+        _ request: Request,
+        context: RequestContext,
+        on stream: StreamID,
+        writer: any ResponseWriter,
+        response: Response?
+    ) {
         let writer = NIOLoopBound(writer, eventLoop: self.eventLoop)
-        self.assumeIsolated { $0.received(request, context: context, on: stream, writer: writer, response: immediate) }
+        self.assumeIsolated { $0.received(request, context: context, on: stream, writer: writer, response: response) }
     }
 
     nonisolated func cancel(_ stream: StreamID) {
@@ -220,10 +235,13 @@ extension Connection {
     /// `assumeIsolated` for a caller that has checked `eventLoop.inEventLoop`, which is what isolation to this
     /// actor means (``ConnectionExecutor/isIsolatingCurrentContext()``). The runtime's own check costs about
     /// 1,500 instructions when no task runs (a request answered in `dispatch`), on every store access.
-    /// The operation takes its input as an argument, not a capture, so that its closure needs no context.
-    private nonisolated func onLoop<Input, T>(_ input: Input, _ operation: (isolated Connection, Input) -> T) -> T {
-        withoutActuallyEscaping(operation) { operation in
-            unsafeBitCast(operation, to: ((Connection, Input) -> T).self)(self, input)
-        }
+    /// The operation takes its input as an argument, not a capture, so that its closure needs no context; it is
+    /// `@escaping` (yet never kept) because `withoutActuallyEscaping` would put it in a heap box on every call.
+    @inline(__always)
+    private nonisolated func onLoop<Input, T>(
+        _ input: Input,
+        _ operation: @escaping (isolated Connection, Input) -> T
+    ) -> T {
+        unsafeBitCast(operation, to: ((Connection, Input) -> T).self)(self, input)
     }
 }

@@ -11,9 +11,10 @@ import NIOPosix
 ///
 /// Not thread-safe by design, like ``ThreadBuffers``: one instance per thread, reached through ``current``.
 package final class HTTPDate {
+    // `@exclusivity(unchecked)`: one thread only, and `now()` calls out to nothing that could re-enter.
     /// The field value for the current second: 29 ASCII bytes.
-    package private(set) var bytes: [UInt8] = []
-    private var second: time_t = -1
+    @exclusivity(unchecked) package private(set) var bytes: [UInt8] = []
+    @exclusivity(unchecked) private var second: time_t = -1
 
     private nonisolated(unsafe) static let perThread = ThreadSpecificVariable<HTTPDate>()
 

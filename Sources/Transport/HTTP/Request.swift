@@ -60,24 +60,26 @@ public struct Request: Sendable {
 /// A request target split into path and query.
 private struct Target: Sendable {
     let text: String
-    /// The UTF-8 offset of the first `?`, or `nil`.
-    let questionMark: Int?
+    /// The index of the first `?` in `text`, or `nil`.
+    let questionMark: String.Index?
 
     init(_ target: String?) {
         self.text = target ?? "/"
-        self.questionMark = Self.questionMark(in: self.text.utf8)
+        let utf8 = self.text.utf8
+        self.questionMark = Self.questionMark(in: utf8).map { utf8.index(utf8.startIndex, offsetBy: $0) }
     }
 
+    // Sliced with explicit ranges of indices: partial ranges go through the generic `RangeExpression` path.
     var path: Substring {
         let utf8 = self.text.utf8
-        guard let questionMark else { return Substring(utf8[...]) }
-        return Substring(utf8[..<utf8.index(utf8.startIndex, offsetBy: questionMark)])
+        guard let questionMark else { return Substring(utf8[utf8.startIndex..<utf8.endIndex]) }
+        return Substring(utf8[utf8.startIndex..<questionMark])
     }
 
     var query: Substring {
         guard let questionMark else { return "" }
         let utf8 = self.text.utf8
-        return Substring(utf8[utf8.index(utf8.startIndex, offsetBy: questionMark + 1)...])
+        return Substring(utf8[utf8.index(after: questionMark)..<utf8.endIndex])
     }
 
     /// The offset of the first `?` among the UTF-8 bytes (walking Characters would cost grapheme breaking).

@@ -12,11 +12,19 @@ extension HTTP1HeadParser {
         let bytes = self.bytes
         switch name.count {
         case 4 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "host"):
+            connection.hostCount += 1
+            // The previous request's authority, validated then.
+            if connection.hostCount == 1, let known = connection.knownAuthority,
+                HTTP1RequestReuse.isSame(known, as: bytes, value)
+            {
+                connection.isHostKnown = true
+                return true
+            }
             // RFC 9112 §3.2: an invalid Host is answered 400, whatever the target.
             guard HostValidation.isValidAuthority(UnsafeRawBufferPointer(rebasing: bytes[value])) else {
                 throw .invalidHost
             }
-            connection.hostCount += 1
+            connection.isHostKnown = false
             connection.host = self.string(value)
             return true
         case 6 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "expect"):

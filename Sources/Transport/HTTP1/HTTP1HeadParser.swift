@@ -15,6 +15,11 @@ struct HTTP1HeadParser {
     struct ConnectionFields {
         var hostCount = 0
         var host: String?
+        /// The authority of the connection's previous request, which a `Host` field that repeats it need not be
+        /// validated against again (``HTTP1RequestReuse``).
+        var knownAuthority: String?
+        /// The `Host` field repeats `knownAuthority` (and `host` was not built).
+        var isHostKnown = false
         var contentLength: Int?
         var hasTransferEncoding = false
         var chunkedCount = 0
@@ -32,19 +37,25 @@ struct HTTP1HeadParser {
     }
 
     /// Parses `bytes`: a whole head, from the request line to the empty line that ends it (inclusive). The caller
-    /// has checked that every LF in it follows a CR.
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1RequestHead {
+    /// has checked that every LF in it follows a CR. The request is built from the connection's previous one,
+    /// `reuse`, when it names the same `Host`.
+    static func parse(
+        _ bytes: UnsafeRawBufferPointer,
+        reusing reuse: inout HTTP1RequestReuse
+    ) throws(HTTP1ParseError) -> HTTP1RequestHead {
         var parser = HTTP1HeadParser(bytes: bytes)
-        return try parser.parseHead()
+        return try parser.parseHead(reusing: &reuse)
     }
 
     init(bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
-    private mutating func parseHead() throws(HTTP1ParseError) -> HTTP1RequestHead {
+    private mutating func parseHead(reusing reuse: inout HTTP1RequestReuse) throws(HTTP1ParseError) -> HTTP1RequestHead
+    {
         let (method, target, version) = try self.parseRequestLine()
         var connection = ConnectionFields()
+        connection.knownAuthority = reuse.authority
         var fields = HTTPFields()
         while let line = self.nextLine(), !line.isEmpty {
             try self.parseFieldLine(line, into: &fields, connection: &connection, version: version)
@@ -58,13 +69,21 @@ struct HTTP1HeadParser {
         guard connection.hostCount == 1 || (connection.hostCount == 0 && version == .http1_0) else {
             throw .invalidHost
         }
-        let request = HTTPRequest(
-            method: method,
-            scheme: "https",
-            authority: targetAuthority ?? connection.host,
-            path: path,
-            headerFields: fields
-        )
+        let request: HTTPRequest
+        if targetAuthority == nil && connection.isHostKnown {
+            request = reuse.request(method: method, path: path, fields: fields)
+        } else {
+            request = HTTPRequest(
+                method: method,
+                scheme: "https",
+                authority: targetAuthority ?? connection.host,
+                path: path,
+                headerFields: fields
+            )
+            if targetAuthority == nil, let host = connection.host {
+                reuse.keep(request, authority: host, method: method)
+            }
+        }
         return HTTP1RequestHead(
             request: request,
             version: version,

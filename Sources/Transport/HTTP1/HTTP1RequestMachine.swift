@@ -246,7 +246,7 @@ struct HTTP1RequestMachine {
     }
 
     /// The dispatcher produced `response` for `stream`.
-    mutating func responseReady(_ response: Response, for stream: StreamID) -> WriteAction {
+    mutating func responseReady(_ response: consuming Response, for stream: StreamID) -> WriteAction {
         switch self.state {
         case .awaitingResponse(let awaited, var plan) where awaited == stream:
             let response = Self.final(response, plan: &plan)
@@ -263,7 +263,7 @@ struct HTTP1RequestMachine {
     }
 
     /// The dispatcher produced the head of `response` for `stream`, whose body streams after it.
-    mutating func responseHeadReady(_ response: Response, for stream: StreamID) -> WriteAction {
+    mutating func responseHeadReady(_ response: consuming Response, for stream: StreamID) -> WriteAction {
         switch self.state {
         case .awaitingResponse(let awaited, var plan) where awaited == stream:
             let response = Self.final(response, plan: &plan)
@@ -309,11 +309,10 @@ struct HTTP1RequestMachine {
 
     /// `response` as it may be sent: only a final status can end a request (anything else is our own bug,
     /// answered as one), and a response that asks to close closes.
-    private static func final(_ response: Response, plan: inout HTTP1ResponsePlan) -> Response {
-        var response = response
+    private static func final(_ response: consuming Response, plan: inout HTTP1ResponsePlan) -> Response {
         let kind = response.status.kind
         if kind == .informational || kind == .invalid {
-            response = .problem(status: .internalServerError, title: "Internal server error")
+            return .problem(status: .internalServerError, title: "Internal server error")
         }
         if response.asksToClose { plan.keepAlive = false }
         return response

@@ -41,6 +41,8 @@ struct HTTP1RequestParser {
 
     private var state: State = .head(lineStart: 0, scanned: 0)
     private let maxHeadSize: Int
+    /// The previous request, the next one is built from.
+    private var reuse = HTTP1RequestReuse()
 
     /// Creates a parser whose heads (request line and fields, with their CRLFs), and chunked trailer sections, may
     /// be at most `maxHeadSize` bytes.
@@ -78,6 +80,11 @@ struct HTTP1RequestParser {
         }
     }
 
+    /// Lets go of the previous request's path and fields once it is answered (``HTTP1RequestReuse/trim()``).
+    mutating func trimReusedRequest() {
+        self.reuse.trim()
+    }
+
     private mutating func fail(_ error: HTTP1ParseError) -> Event {
         self.state = .failed(error)
         return .failed(error)
@@ -111,7 +118,7 @@ struct HTTP1RequestParser {
         case .complete(let length):
             let parsed = buffer.withUnsafeReadableBytes { bytes in
                 Result { () throws(HTTP1ParseError) in
-                    try HTTP1HeadParser.parse(UnsafeRawBufferPointer(rebasing: bytes[..<length]))
+                    try HTTP1HeadParser.parse(UnsafeRawBufferPointer(rebasing: bytes[..<length]), reusing: &self.reuse)
                 }
             }
             switch parsed {

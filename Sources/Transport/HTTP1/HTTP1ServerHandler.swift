@@ -237,6 +237,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     /// copies a small partial request, or the partial body received so far, out of a much larger buffer.
     private func releaseParsedBytes(context: ChannelHandlerContext) {
         self.machine.releaseSharedBody(maxSlack: Self.maxRetainedSlack)
+        if self.machine.isIdle { self.parser.trimReusedRequest() }
         let remaining = self.inbound.readableBytes
         if remaining == 0 {
             self.inbound = ByteBuffer()

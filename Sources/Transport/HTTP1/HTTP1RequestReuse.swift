@@ -1,0 +1,82 @@
+import HTTPTypes
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The last request head a connection built, from which the parser builds the next one that names the same `Host`.
+///
+/// An `HTTPRequest` validates each pseudo-header value it is given and keeps them in a heap object. A connection's
+/// requests nearly always repeat their scheme (`https`) and `Host`: built in place from the previous request, a new
+/// one needs only its path (and method, when it differs) set, and once the previous request has been let go of —
+/// as it has when its response was written during the read — that heap object is reused rather than allocated.
+/// The `Host` bytes are compared with the authority validated before, so they are not validated again.
+///
+/// ``trim()`` drops the previous request's path and fields once it is answered, so that an idle connection keeps
+/// only its scheme and authority.
+struct HTTP1RequestReuse {
+    /// The last request built with a `Host` field (origin-form target); `nil` until there is one.
+    private var request: HTTPRequest?
+    /// The validated `Host` value `request` carries as its authority.
+    private(set) var authority: String?
+    /// `request`'s method, kept apart: `HTTPRequest` decodes its method on every read.
+    private var method = HTTPRequest.Method.get
+    /// Whether `request` still holds a path or fields that ``trim()`` should drop.
+    private var isTrimmed = true
+
+    /// Whether `bytes[value]` is exactly `authority`, byte for byte.
+    static func isSame(_ authority: String, as bytes: UnsafeRawBufferPointer, _ value: Range<Int>) -> Bool {
+        guard authority.utf8.count == value.count else { return false }
+        let equal = authority.utf8.withContiguousStorageIfAvailable { known in
+            known.isEmpty || memcmp(known.baseAddress!, bytes.baseAddress! + value.lowerBound, known.count) == 0
+        }
+        return equal ?? authority.utf8.elementsEqual(bytes[value])
+    }
+
+    /// A request with the kept scheme and authority, `method`, `path` and `fields`; the caller checked the `Host`
+    /// against ``authority`` with ``isSame(_:as:_:)``.
+    mutating func request(method: HTTPRequest.Method, path: String, fields: HTTPFields) -> HTTPRequest {
+        // Moved out of `self` while it changes: a second reference would make the change copy its storage.
+        guard var request = self.request.take() else {
+            let request = HTTPRequest(
+                method: method,
+                scheme: "https",
+                authority: self.authority,
+                path: path,
+                headerFields: fields
+            )
+            self.request = request
+            self.method = method
+            self.isTrimmed = false
+            return request
+        }
+        if method != self.method {
+            request.method = method
+            self.method = method
+        }
+        request.path = path
+        request.headerFields = fields
+        self.request = request
+        self.isTrimmed = false
+        return request
+    }
+
+    /// Keeps `request`, whose authority came from the `Host` field `authority`, for the next request to reuse.
+    mutating func keep(_ request: HTTPRequest, authority: String, method: HTTPRequest.Method) {
+        self.request = request
+        self.authority = authority
+        self.method = method
+        self.isTrimmed = false
+    }
+
+    /// Drops the kept request's path and fields (in place when nothing else holds the request any more).
+    mutating func trim() {
+        guard !self.isTrimmed, var request = self.request.take() else { return }
+        request.path = "/"
+        request.headerFields = HTTPFields()
+        self.request = request
+        self.isTrimmed = true
+    }
+}
