@@ -14,8 +14,9 @@ import HTTPTypes
 /// as it has when its response was written during the read — that heap object is reused rather than allocated.
 /// The `Host` bytes are compared with the authority validated before, so they are not validated again.
 ///
-/// ``trim()`` drops the previous request's path and fields once it is answered, so that an idle connection keeps
-/// only its scheme and authority.
+/// ``trim()`` drops the previous request's fields (and a long path) once it is answered, so that an idle connection
+/// keeps little more than its scheme and authority. A short path stays: `HTTPRequest`'s path setter costs about as
+/// much as parsing a request head's fields.
 struct HTTP1RequestReuse {
     /// The last request built with a `Host` field (origin-form target); `nil` until there is one.
     private var request: HTTPRequest?
@@ -25,6 +26,10 @@ struct HTTP1RequestReuse {
     private var method = HTTPRequest.Method.get
     /// Whether `request` still holds a path or fields that ``trim()`` should drop.
     private var isTrimmed = true
+    /// The length of `request`'s path, in bytes.
+    private var pathLength = 0
+    /// The longest path ``trim()`` leaves in place.
+    static let maxKeptPathLength = 128
 
     /// Whether `bytes[value]` is exactly `authority`, byte for byte.
     static func isSame(_ authority: String, as bytes: UnsafeRawBufferPointer, _ value: Range<Int>) -> Bool {
@@ -49,6 +54,7 @@ struct HTTP1RequestReuse {
             )
             self.request = request
             self.method = method
+            self.pathLength = path.utf8.count
             self.isTrimmed = false
             return request
         }
@@ -59,6 +65,7 @@ struct HTTP1RequestReuse {
         request.path = path
         request.headerFields = fields
         self.request = request
+        self.pathLength = path.utf8.count
         self.isTrimmed = false
         return request
     }
@@ -68,13 +75,18 @@ struct HTTP1RequestReuse {
         self.request = request
         self.authority = authority
         self.method = method
+        self.pathLength = request.path?.utf8.count ?? 0
         self.isTrimmed = false
     }
 
-    /// Drops the kept request's path and fields (in place when nothing else holds the request any more).
+    /// Drops the kept request's fields and a path longer than ``maxKeptPathLength`` (in place when nothing else
+    /// holds the request any more).
     mutating func trim() {
         guard !self.isTrimmed, var request = self.request.take() else { return }
-        request.path = "/"
+        if self.pathLength > Self.maxKeptPathLength {
+            request.path = "/"
+            self.pathLength = 1
+        }
         request.headerFields = HTTPFields()
         self.request = request
         self.isTrimmed = true
