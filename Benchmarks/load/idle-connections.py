@@ -2,7 +2,7 @@
 """Hold N idle mutual-TLS connections to a server and report its RSS before and after.
 
     idle-connections.py --host 127.0.0.1 --port 8444 --cert client-chain.pem --key client.key \
-        --path '/api/hello?name=idle' --pids 1234 [--count 10000] [--hold 3] [--refresh 40]
+        --path '/api/hello?name=idle' --pids 1234 [--count 10000] [--hold 3] [--refresh 30]
 
 Each connection completes a TLS 1.3 handshake with the client certificate, sends one HTTP/1.1 keep-alive GET
 (ALPN http/1.1) and must get a 2xx answer — proof that the server accepted the certificate — and then stays
@@ -62,6 +62,11 @@ def rss_kib(pids):
 def exchange(connection, request):
     """Sends one request on an open connection and reads its answer; raises unless it is 2xx."""
     connection.sendall(request)
+    read_answer(connection)
+
+
+def read_answer(connection):
+    """Reads one answer from the connection; raises unless it is 2xx."""
     answer = b""
     while b"\r\n\r\n" not in answer:
         chunk = connection.recv(4096)
@@ -118,7 +123,7 @@ def main():
     parser.add_argument("--pids", type=int, nargs="+", required=True, help="server process IDs")
     parser.add_argument("--count", type=int, default=10000)
     parser.add_argument("--hold", type=float, default=3.0, help="seconds to wait before reading RSS")
-    parser.add_argument("--refresh", type=float, default=40.0,
+    parser.add_argument("--refresh", type=float, default=30.0,
                         help="while opening, a connection idle this many seconds sends one more request")
     parser.add_argument("--workers", type=int, default=16, help="connections opened concurrently")
     args = parser.parse_args()
@@ -149,10 +154,20 @@ def main():
                     answered.append(future.result())
                 except Exception as error:  # noqa: BLE001 - every failure is reported
                     failures.append(f"opening: {error!r}")
+            # All the due requests are sent before any answer is read: the server answers them together.
+            due = []
             while pending and answered and time.monotonic() - answered[0][0] > args.refresh:
-                since, connection = answered.popleft()
+                due.append(answered.popleft())
+            sent = []
+            for since, connection in due:
                 try:
-                    exchange(connection, request)
+                    connection.sendall(request)
+                    sent.append((since, connection))
+                except Exception as error:  # noqa: BLE001 - every failure is reported
+                    failures.append(f"asking again after {time.monotonic() - since:.0f} s: {error!r}")
+            for since, connection in sent:
+                try:
+                    read_answer(connection)
                     answered.append((time.monotonic(), connection))
                     refreshed += 1
                 except Exception as error:  # noqa: BLE001 - every failure is reported
