@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench.sh - `make bench`: Gatehouse, nginx and the Hummingbird 2 peer under the same mutual-TLS load, in one run.
 #
-#   Benchmarks/load/bench.sh [--reps 3] [--duration 10] [--bursts 10] [--idle 5000] [--resumed 20000] [--servers "gatehouse nginx hummingbird"]
+#   Benchmarks/load/bench.sh [--reps 3] [--duration 10] [--bursts 10] [--idle 10000] [--resumed 20000] [--servers "gatehouse nginx hummingbird"]
 #                            [--latency-load 0.5 | --no-latency] [--scaling [--scaling-duration 5]] [--no-gateway]
 #
 # Prepares like compare-nginx.sh (setup.sh: apt installs when missing, the shim and a PKI under .build/bench,
@@ -34,7 +34,7 @@
 set -euo pipefail
 shopt -s inherit_errexit
 
-reps=3 duration=10 bursts=10 burst_size=500 idle=5000 resumed_count=20000
+reps=3 duration=10 bursts=10 burst_size=500 idle=10000 resumed_count=20000
 latency_load=0.5 scaling=0 scaling_duration=5 gateway=1
 servers=(gatehouse nginx hummingbird)
 while [ $# -gt 0 ]; do
@@ -60,7 +60,7 @@ done
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 here="$root/Benchmarks/load"
 
-# 5,000 idle connections need more descriptors than the usual 1,024, in the servers and in the client.
+# 10,000 idle connections need more descriptors than the usual 1,024, in the servers and in the client.
 want_files=$((idle * 2 + 1024))
 if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$want_files" ]; then ulimit -Hn "$want_files" || true; fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n "$want_files"

@@ -27,7 +27,9 @@ public struct ConnectionInfo: Sendable {
         let localAddress: SocketAddress?
         let httpVersion: HTTPVersionKind
         let tls: TLSSessionInfo
-        let clientSubject: String?
+        /// The leaf's subject, written the first time something asks for it (a log line, a span): an idle
+        /// connection nobody logs keeps no copy.
+        let clientSubject = Mutex<String??>(nil)
         /// The leaf's SHA-256 thumbprint, computed the first time a request record asks for it.
         let clientSHA256 = Mutex<String?>(nil)
         /// The remote address as `ip:port`, written the first time a request record asks for it.
@@ -45,7 +47,6 @@ public struct ConnectionInfo: Sendable {
             self.localAddress = localAddress
             self.httpVersion = httpVersion
             self.tls = tls
-            self.clientSubject = tls.peerCertificate?.subject
         }
     }
 
@@ -66,8 +67,16 @@ public struct ConnectionInfo: Sendable {
     public var httpVersion: HTTPVersionKind { self.storage.httpVersion }
     /// The TLS facts: version, cipher, ALPN, peer chain and verify result.
     public var tls: TLSSessionInfo { self.storage.tls }
-    /// The subject of the client's leaf certificate (RFC 4514), read once per connection for logs.
-    public var clientSubject: String? { self.storage.clientSubject }
+    /// The subject of the client's leaf certificate (RFC 4514), read once per connection when first asked for (for
+    /// logs).
+    public var clientSubject: String? {
+        self.storage.clientSubject.withLock { cached in
+            if let cached { return cached }
+            let subject = self.tls.peerCertificate?.subject
+            cached = .some(subject)
+            return subject
+        }
+    }
     /// The SHA-256 thumbprint of the client's leaf certificate (upper-case hex), computed once per connection when
     /// first asked for (an access log asks on every request); `nil` without a certificate.
     public var clientSHA256: String? {

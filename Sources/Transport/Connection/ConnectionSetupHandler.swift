@@ -100,6 +100,10 @@ final class ConnectionSetupHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func setUp(context: ChannelHandlerContext, tls: TLSSessionInfo) throws {
+        if !self.isPlaintext {
+            // The handshake read with small fixed buffers (see `Server.handshakeReceiveBuffers`); requests may grow them.
+            try context.channel.syncOptions?.setOption(.recvAllocator, value: Server.receiveBuffers)
+        }
         let httpVersion: HTTPVersionKind = tls.alpn == "h2" ? .http2 : .http1_1
         let info = ConnectionInfo(
             id: Self.nextID.withLockedValue { id in

@@ -281,9 +281,15 @@ public actor Server: Service {
         }
     }
 
-    /// Receive buffers start at 512 bytes, not NIO's 2 KiB: each channel keeps its last one for reuse, and an idle
-    /// connection's TLS records are small. They grow as reads fill them (up to 64 KiB for uploads and HTTP/2).
-    private static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+    /// A connection's receive buffers once its handshake is done (``ConnectionSetupHandler`` sets them): 512 bytes,
+    /// not NIO's 2 KiB, since each channel keeps its buffer for reuse at the largest size it ever asked for, and an
+    /// idle connection's TLS records are small. They grow as reads fill them (up to 64 KiB for uploads and HTTP/2).
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+
+    /// Receive buffers during the TLS handshake: 512 bytes, fixed, so that a handshake's large flights (a padded
+    /// ClientHello, the client's certificate chain) are read in a few more reads instead of growing the buffer the
+    /// channel keeps for the rest of the connection.
+    private static let handshakeReceiveBuffers = FixedSizeRecvByteBufferAllocator(capacity: 512)
 
     /// Binds one listener: TLS when `tls` is given (its handshakes counted in `metrics`), plain HTTP/1.1 otherwise.
     private func bind(
@@ -307,7 +313,7 @@ public actor Server: Service {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
+            .childChannelOption(.recvAllocator, value: tls == nil ? Self.receiveBuffers : Self.handshakeReceiveBuffers)
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try counter.admit(channel)  // beyond maxConnections: closed at once, before any TLS work

@@ -1,5 +1,6 @@
 import COpenSSL
 import GatehouseCertificates
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -12,8 +13,7 @@ extension TLSConnection {
     package func sessionInfo() -> TLSSessionInfo {
         self.withUnsafeSSL { ssl in
             let version = SSL_get_version(ssl).map { String(cString: $0) } ?? ""
-            let cipher =
-                SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? ""
+            let cipher = SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map(sharedCipherName) ?? ""
             let entry = self.verifiedChain ?? self.resumedEntry(ssl)
             // The entry holds the presented chain when it can; the connection's own copy only when it cannot.
             let chain = entry?.presented == nil ? self.presentedChain ?? peerChain(ssl) : []
@@ -68,4 +68,18 @@ private func selectedALPN(_ ssl: OpaquePointer) -> String? {
     SSL_get0_alpn_selected(ssl, &data, &length)
     guard let data, length > 0 else { return nil }
     return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
+}
+
+/// Cipher-suite names, one shared `String` each, by the address of OpenSSL's name: `SSL_CIPHER_get_name` points into
+/// OpenSSL's static table of suites (which bounds this one), and a name over 15 bytes would otherwise be a heap copy
+/// held by every connection.
+private let cipherNames = Mutex<[Int: String]>([:])
+
+private func sharedCipherName(_ name: UnsafePointer<CChar>) -> String {
+    cipherNames.withLock { names in
+        if let shared = names[Int(bitPattern: name)] { return shared }
+        let created = String(cString: name)
+        names[Int(bitPattern: name)] = created
+        return created
+    }
 }

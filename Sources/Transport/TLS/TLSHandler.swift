@@ -133,6 +133,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         switch connection.handshake() {
         case .done:
             self.timeout?.cancel()
+            self.timeout = nil  // an idle connection keeps no timer (nor its promise)
             self.state = .active
             context.fireUserInboundEventTriggered(TLSHandshakeCompleted(info: connection.sessionInfo()))
             self.sendOutput(context: context)
