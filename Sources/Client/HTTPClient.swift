@@ -8,8 +8,8 @@ public import NIOPosix
 ///
 /// Connections are pooled per origin: one HTTP/2 connection carries concurrent requests, HTTP/1.1 connections are
 /// reused when a response leaves them open, at most ``ClientConfiguration/maxConnectionsPerOrigin`` at a time.
-/// Responses come collected (``execute(_:body:)``) or streamed (``execute(_:body:handleResponse:)``). Call
-/// ``shutdown()`` when done.
+/// Responses come collected (``execute(_:body:)``) or streamed (``execute(_:body:handleResponse:)`` within a
+/// closure, ``stream(_:body:)`` past the call). Call ``shutdown()`` when done.
 ///
 /// ```swift
 /// let client = try HTTPClient(configuration: ClientConfiguration(

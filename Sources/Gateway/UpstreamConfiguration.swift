@@ -52,8 +52,6 @@ public struct UpstreamConfiguration: Sendable, Hashable {
     public static let defaultResponseTimeout: Duration = .seconds(30)
     /// The default ``maxConnections``: 64.
     public static let defaultMaxConnections = 64
-    /// The default ``maxResponseBodySize``: 64 MiB.
-    public static let defaultMaxResponseBodySize = 64 << 20
 
     /// The name routes refer to.
     public var name: String
@@ -72,8 +70,10 @@ public struct UpstreamConfiguration: Sendable, Hashable {
     public var maxConnections: Int
     /// How the client's certificate is forwarded.
     public var forwardClientCertificate: ClientCertificateForwarding
-    /// The largest response body passed back (it is collected before it is answered); a larger one is a 502.
-    public var maxResponseBodySize: Int
+    /// The largest response body passed back; `nil` (the default) for no bound — the body streams, so its size
+    /// does not bound the gateway's memory. Over it: a 502 when the upstream announces the length, else the client's
+    /// response is broken off where the body grows past it.
+    public var maxResponseBodySize: Int?
     /// The key path of this entry in the file, for errors found later.
     public var keyPath: String
 
@@ -87,7 +87,7 @@ public struct UpstreamConfiguration: Sendable, Hashable {
         responseTimeout: Duration = Self.defaultResponseTimeout,
         maxConnections: Int = Self.defaultMaxConnections,
         forwardClientCertificate: ClientCertificateForwarding = .none,
-        maxResponseBodySize: Int = Self.defaultMaxResponseBodySize,
+        maxResponseBodySize: Int? = nil,
         keyPath: String = "upstreams"
     ) {
         self.name = name

@@ -10,7 +10,7 @@ public struct UpstreamFailure: HTTPResponseError, CustomStringConvertible {
     /// The upstream's name.
     public let upstream: String
     /// Why, for the log (the client error's sentence).
-    public let reason: String
+    public private(set) var reason: String
     /// The client error behind it, when there is one.
     public let clientError: ClientError?
 
@@ -20,6 +20,13 @@ public struct UpstreamFailure: HTTPResponseError, CustomStringConvertible {
         self.upstream = upstream
         self.reason = error.description
         self.clientError = error
+    }
+
+    /// The failure for `error` ending a response body after `bytes` of it were relayed (too late for a 502: the
+    /// client's response is broken off; the reason says so for the log).
+    public init(_ error: ClientError, upstream: String, afterBytes bytes: Int) {
+        self.init(error, upstream: upstream)
+        self.reason = "the response body broke off after \(bytes) bytes: \(error.description)"
     }
 
     private init(status: HTTPResponse.Status, upstream: String, reason: String) {

@@ -14,8 +14,10 @@ public import NIOCore
 /// its header fields without hop-by-hop ones (``ForwardingHeaders``) and without any forwarded-certificate field
 /// the client sent; with `Forwarded`, `X-Forwarded-For` and `X-Forwarded-Proto` added and, when the upstream
 /// asks for it, the client's certificate (``ClientCertificateEncoding``) — only one the route's policy accepted.
-/// No connection, a broken or oversized response → 502; no response head within the response timeout, or no
-/// connection within the connect timeout → 504; both `application/problem+json`.
+/// The response streams back as the client takes it. Before its head: no connection, a broken head, or a
+/// `Content-Length` over ``UpstreamConfiguration/maxResponseBodySize`` → 502; no response head within the response
+/// timeout, or no connection within the connect timeout → 504; both `application/problem+json`. After its head, a
+/// body that breaks off, stalls past the response timeout or grows past the bound breaks the client's response off.
 public struct UpstreamProxy: Function {
     /// Where requests go and how.
     public let upstream: UpstreamConfiguration
@@ -38,8 +40,7 @@ public struct UpstreamProxy: Function {
     /// `requestBodyTimeout` does), read only as fast as the upstream connection takes them.
     public var requestBodyMode: RequestBodyMode { .streamed }
 
-    /// Forwards the request, its body streamed, and collects the response, up to
-    /// ``UpstreamConfiguration/maxResponseBodySize``.
+    /// Forwards the request, its body streamed, and answers with the upstream's response, its body streamed too.
     public func respond(to request: Request, context: RequestContext) async throws -> Response {
         var head = request.head
         let body = try await ForwardedRequestBody.starting(request)
@@ -48,12 +49,13 @@ public struct UpstreamProxy: Function {
             head.headerFields[.contentLength] = body.map { _ in "\(request.body.readableBytes)" }
         }
         do {
-            return try await self.forward(head: head, body: body, context: context) { response in
-                let collected = try await response.body.collect(upTo: self.upstream.maxResponseBodySize)
-                var head = response.head
-                if request.method != .head { head.headerFields[.contentLength] = nil }
-                return Response(head: head, body: collected)
-            }
+            let upstream = try await self.forward(head: head, body: body, context: context)
+            return try await UpstreamResponseRelay.response(
+                relaying: upstream,
+                method: request.method,
+                maxBodySize: self.upstream.maxResponseBodySize,
+                upstreamName: self.upstream.name
+            )
         } catch let error as UpstreamFailure {
             // A client that went away cancelled the upstream request: nobody reads the answer, nothing is wrong.
             let level: Logger.Level = error.clientError?.code == .cancelled ? .debug : .warning
@@ -65,46 +67,46 @@ public struct UpstreamProxy: Function {
                 ]
             )
             return error.response
-        } catch let error as ClientError {
-            // The response body failed after its head: the connection broke, or it was too large.
-            let failure = UpstreamFailure(error, upstream: self.upstream.name)
-            self.logger?.warning(
-                "upstream response failed",
-                metadata: ["upstream": "\(self.upstream.name)", "reason": "\(error.description)"]
+        } catch let error as StreamingBodyError {
+            // The client's request body broke off (it went away, reset the stream, stopped sending or sent a malformed
+            // body) before the response head: the upstream request was abandoned; the transport has answered the
+            // client already, if it still can be answered.
+            self.logger?.debug(
+                "request body broke off",
+                metadata: ["upstream": "\(self.upstream.name)", "reason": "\(error.code)"]
             )
-            return failure.response
+            return .problem(status: .badRequest, title: "Bad Request", detail: "the request body broke off")
         }
     }
 
-    /// Forwards one request with its body streamed, and hands the upstream's response — head cleaned of hop-by-hop
-    /// fields, body still streaming — to `respond`.
+    /// Forwards one request with its body streamed, and returns the upstream's response as soon as its head arrives:
+    /// head cleaned of hop-by-hop fields, body still streaming.
     ///
     /// The seam for a server that streams: the request body is read from `body` only as the upstream connection
-    /// takes it, and the response body from the upstream only as `respond` reads it. Leaving `respond` early,
-    /// throwing, or the task being cancelled (the client went away) cancels the upstream request.
+    /// takes it (it goes on after this returns), and the response body from the upstream only as it is read. Reading
+    /// the body to its end returns the upstream connection to the pool; dropping it unfinished, a failing `body`, or
+    /// the task being cancelled while the head is awaited (the client went away) cancels the upstream request.
     /// - Parameters:
     ///   - head: the client's request head; a `Content-Length` field must match `body`'s length.
     ///   - body: the request body; `nil` for none.
     ///   - context: the request's context (client address, TLS facts, the identity the policy accepted).
-    ///   - respond: writes the response to the client.
     /// - Throws: ``UpstreamFailure`` (an ``HTTPResponseError``: 502 or 504) when the upstream cannot be reached, does
-    ///   not answer in time, or its response is broken; what `respond` throws.
-    public func forward<Body: AsyncSequence<ByteBuffer, any Error> & Sendable, Result: Sendable>(
+    ///   not answer in time, or its response head is broken; what `body` threw when it broke off first.
+    public func forward<Body: AsyncSequence<ByteBuffer, any Error> & Sendable>(
         head: HTTPRequest,
         body: Body?,
-        context: RequestContext,
-        respond: (UpstreamResponse) async throws -> Result
-    ) async throws -> Result {
+        context: RequestContext
+    ) async throws -> UpstreamResponse {
         let request = try self.upstreamRequest(for: head, context: context)
+        let response: ClientStreamingResponse
         do {
-            return try await self.client.execute(request, body: body) { response in
-                var head = response.head
-                head.headerFields = ForwardingHeaders.endToEnd(head.headerFields)
-                return try await respond(UpstreamResponse(head: head, body: response.body))
-            }
+            response = try await self.client.stream(request, body: body)
         } catch let error as ClientError {
             throw UpstreamFailure(error, upstream: self.upstream.name)
         }
+        var responseHead = response.head
+        responseHead.headerFields = ForwardingHeaders.endToEnd(responseHead.headerFields)
+        return UpstreamResponse(head: responseHead, body: response.body)
     }
 
     /// The request as it goes upstream.
@@ -174,11 +176,12 @@ public struct UpstreamProxy: Function {
     }
 }
 
-/// The upstream's response as ``UpstreamProxy/forward(head:body:context:respond:)`` hands it on.
+/// The upstream's response as ``UpstreamProxy/forward(head:body:context:)`` returns it.
 public struct UpstreamResponse: Sendable {
     /// Status and header fields, hop-by-hop fields removed.
     public var head: HTTPResponse
-    /// The body, read from the upstream as it is iterated.
+    /// The body, read from the upstream as it is iterated; reading it to the end returns the upstream connection to
+    /// the pool, dropping it unfinished cancels the upstream request.
     public var body: ClientResponseBody
 }
 

@@ -360,7 +360,7 @@ struct StreamingMemoryTests {
 }
 
 /// `StreamingTestServer` as a child process on a free loopback port, with the test PKI.
-private final class StreamingServerProcess {
+final class StreamingServerProcess {
     let folder: ConfigurationFolder
     let process: ChildProcess
     let port: Int
@@ -407,7 +407,7 @@ private final class StreamingServerProcess {
         return try await runProcess("/bin/sh", ["-c", "head -c \(bytes) /dev/zero | \(curl)"])
     }
 
-    private var curlArguments: [String] {
+    var curlArguments: [String] {
         let pki = self.folder.pki
         return [
             "-sS", "--max-time", "600", "--cacert", pki.rootCAFile, "--cert", pki.client.chainFile,
@@ -419,7 +419,7 @@ private final class StreamingServerProcess {
 }
 
 /// Samples a process's RSS every 20 ms on a thread of its own until stopped; keeps the peak.
-private final class PeakSampler: Sendable {
+final class PeakSampler: Sendable {
     private let state = Mutex((peak: 0, isRunning: true))
     private let done = ThreadResult<Int>()
 

@@ -49,15 +49,62 @@ struct FailureTests {
         await raw.stop()
     }
 
-    @Test func aBodyThatStallsIs504() async throws {
+    @Test func aConnectThatHangsIs504() async throws {
+        // A listener that never accepts, with a backlog of one taken by a first connection: the kernel then drops
+        // the gateway's SYNs, so its connect hangs until its connectTimeout.
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 0)
+            .serverChannelOption(.autoRead, value: false)
+            .childChannelInitializer { $0.eventLoop.makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(listener.localAddress?.port)
+        let filler = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port).get()
+        let configuration = gatewayConfiguration(
+            url: "http://127.0.0.1:\(port)",
+            upstream: "connectTimeout: 300ms\nresponseTimeout: 30s"
+        )
+        try await withGateway(configuration) { gateway in
+            let started = ContinuousClock.now
+            let response = try await gateway.client().get("/open/x")
+            #expect(response.status == .gatewayTimeout)
+            #expect(response.head.headerFields[.contentType] == "application/problem+json")
+            #expect(ContinuousClock.now - started < .seconds(30))
+        }
+        try? await filler.close()
+        try? await listener.close()
+    }
+
+    @Test(arguments: [ClientConfiguration.HTTPVersionPreference.http1_1, .http2])
+    func aBodyThatStallsAfterItsHeadBreaksTheResponseOff(
+        clientVersion: ClientConfiguration.HTTPVersionPreference
+    ) async throws {
         let raw = try await RawUpstream.start(reply: "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
         let configuration = gatewayConfiguration(
             url: "http://127.0.0.1:\(raw.port)",
             upstream: "responseTimeout: 500ms"
         )
         try await withGateway(configuration) { gateway in
-            let response = try await gateway.client().get("/open/x")
-            #expect(response.status == .gatewayTimeout)
+            // The head went out when it arrived: too late for a 504, the client sees the response broken off
+            // (HTTP/1.1: closed short of its Content-Length; HTTP/2: RST_STREAM) instead of a short body.
+            let client = try gateway.client(httpVersion: clientVersion)
+            let request = HTTPRequest(
+                method: .get,
+                scheme: "https",
+                authority: "127.0.0.1:\(gateway.port)",
+                path: "/open/x"
+            )
+            let started = ContinuousClock.now
+            await #expect(throws: ClientError.self) {
+                try await client.httpClient.execute(request) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.head.headerFields[.contentLength] == "100")
+                    _ = try await response.body.collect(upTo: 1000)
+                }
+            }
+            #expect(ContinuousClock.now - started < .seconds(30))
+            // The stalled upstream connection was closed, not returned to the pool.
+            #expect(try await eventually { raw.closed == 1 })
         }
         await raw.stop()
     }

@@ -70,11 +70,64 @@ private struct Big: Function {
     }
 }
 
+/// What the upstream's `/produce` route did, by its `tag`: body bytes written so far, how it ended (`complete`,
+/// `failed` when asked to fail, `cancelled` when the gateway went away), and the tags a test released.
+enum ProduceLog {
+    static let written = Mutex<[String: Int]>([:])
+    static let outcomes = Mutex<[String: String]>([:])
+    static let released = Mutex<Set<String>>([])
+
+    static func written(_ tag: String) -> Int { Self.written.withLock { $0[tag] ?? 0 } }
+    static func outcome(_ tag: String) -> String? { Self.outcomes.withLock { $0[tag] } }
+    static func release(_ tag: String) { Self.released.withLock { _ = $0.insert(tag) } }
+}
+
+/// `GET /produce?bytes=N&tag=T`: N bytes of `a` streamed 64 KiB at a time, chunked (with `length=1`, announced as
+/// `Content-Length`); with `hold=1` it waits after the first piece until the test releases `tag`; with `failAt=M`
+/// it breaks off after M bytes. Logs what it wrote and how it ended in ``ProduceLog``.
+private struct Produce: Function {
+    private struct Failure: Error {}
+
+    func respond(to request: Request, context: RequestContext) async throws -> Response {
+        var query: [String: String] = [:]
+        for pair in request.rawQuery.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        let total = query["bytes"].flatMap { Int($0) } ?? 0
+        let tag = query["tag"] ?? ""
+        let failAt = query["failAt"].flatMap { Int($0) }
+        let hold = query["hold"] != nil
+        let piece = ByteBuffer(repeating: UInt8(ascii: "a"), count: 64 * 1024)
+        let body = ResponseBody(contentLength: query["length"] != nil ? total : nil) { writer in
+            var written = 0
+            do {
+                while written < total {
+                    if let failAt, written >= failAt { throw Failure() }
+                    let count = min(total - written, piece.readableBytes)
+                    try await writer.write(piece.getSlice(at: piece.readerIndex, length: count)!)
+                    written += count
+                    ProduceLog.written.withLock { $0[tag] = written }
+                    while hold && !ProduceLog.released.withLock({ $0.contains(tag) }) {
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                }
+                ProduceLog.outcomes.withLock { $0[tag] = "complete" }
+            } catch {
+                ProduceLog.outcomes.withLock { $0[tag] = error is Failure ? "failed" : "cancelled" }
+                throw error
+            }
+        }
+        return Response(head: HTTPResponse(status: .ok), body: body)
+    }
+}
+
 /// Runs the echo upstream (a Gatehouse server asking for a client certificate) on an ephemeral port.
 func withEchoUpstream<Value>(_ body: (Int) async throws -> Value) async throws -> Value {
     var routes = RouterBuilder()
     try routes.add("/*", methods: [.get, .post, .put, .delete, .head], function: Echo())
     try routes.add("/big", function: Big())
+    try routes.add("/produce", function: Produce())
     var limits = ConnectionLimits()
     limits.handshakeTimeout = .seconds(60)
     limits.maxBodySize = 16 << 20

@@ -79,7 +79,7 @@ struct UpstreamConfigurationTests {
         let upstream = try #require(try self.loader.load(file: file).upstreams.first)
         #expect(upstream.forwardClientCertificate == .none)
         #expect(upstream.connectTimeout == .seconds(5) && upstream.responseTimeout == .seconds(30))
-        #expect(upstream.maxConnections == 64 && upstream.maxResponseBodySize == 64 << 20)
+        #expect(upstream.maxConnections == 64 && upstream.maxResponseBodySize == nil)
     }
 
     @Test(arguments: [

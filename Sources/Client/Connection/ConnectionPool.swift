@@ -122,13 +122,22 @@ final class ConnectionPool: Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let refusal: (any Error)? = self.state.withLock { state in
-                    if state.isShutDown { return ClientError(.shutdown, "the client has been shut down") }
-                    if Task.isCancelled { return CancellationError() }
+                let outcome: Result<Bool, any Error> = self.state.withLock { state in
+                    if state.isShutDown { return .failure(ClientError(.shutdown, "the client has been shut down")) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    // A connection closed or came back since the lease looked: its wake-up found no waiter yet.
+                    let hasIdle = !(state.idle[origin]?.isEmpty ?? true)
+                    if hasIdle || state.counts[origin, default: 0] < (self.maxConnections ?? .max) {
+                        return .success(true)
+                    }
                     state.waiters[origin, default: [:]][id] = continuation
-                    return nil
+                    return .success(false)
                 }
-                if let refusal { continuation.resume(throwing: refusal) }
+                switch outcome {
+                case .failure(let error): continuation.resume(throwing: error)
+                case .success(true): continuation.resume()
+                case .success(false): break
+                }
             }
         } onCancel: {
             let waiter = self.state.withLock { $0.waiters[origin]?.removeValue(forKey: id) }

@@ -4,7 +4,8 @@ public import NIOCore
 
 /// A response whose body arrives as it is read: the head, and the body as an async sequence of chunks.
 ///
-/// Handed to the closure of ``HTTPClient/execute(_:body:handleResponse:)``, and valid only inside it.
+/// Handed to the closure of ``HTTPClient/execute(_:body:handleResponse:)``, and valid only inside it; or returned by
+/// ``HTTPClient/stream(_:body:)``, its body then readable until it ends or is dropped.
 public struct ClientStreamingResponse: Sendable {
     /// Status (with the reason phrase on HTTP/1.1) and header fields.
     public var head: HTTPResponse
@@ -30,27 +31,45 @@ public struct ClientResponseBody: AsyncSequence, Sendable {
     public typealias Failure = any Error
 
     let exchange: ClientExchange
+    /// The connection and upload of a body that outlives the call that started it; `nil` inside
+    /// ``HTTPClient/execute(_:body:handleResponse:)``, which settles them itself.
+    let lease: ExchangeLease?
+
+    init(exchange: ClientExchange, lease: ExchangeLease? = nil) {
+        self.exchange = exchange
+        self.lease = lease
+    }
 
     /// Iterates the chunks.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: ClientExchange.Producer.AsyncIterator
         let exchange: ClientExchange
+        let lease: ExchangeLease?
 
         /// The next chunk; `nil` at the end of the body.
         ///
         /// Runs off the caller's executor, as NIO's producer does: the iterator is used by one task at a time.
         /// - Throws: ``ClientError`` when the connection failed or the request was cancelled.
         @concurrent public mutating func next() async throws -> ByteBuffer? {
-            if let chunk = try await self.base.next() { return chunk }
+            do {
+                if let chunk = try await self.base.next() { return chunk }
+            } catch {
+                self.lease?.abandon()
+                throw error
+            }
             // The sequence also ends when the reading task is cancelled: that is no complete body.
-            guard self.exchange.isComplete else { throw ClientError.cancelled() }
+            guard self.exchange.isComplete else {
+                self.lease?.abandon()
+                throw ClientError.cancelled()
+            }
+            await self.lease?.bodyEnded()
             return nil
         }
     }
 
     /// Makes the one iterator the body supports.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: self.exchange.body.makeAsyncIterator(), exchange: self.exchange)
+        AsyncIterator(base: self.exchange.body.makeAsyncIterator(), exchange: self.exchange, lease: self.lease)
     }
 
     /// Collects the whole body, refusing one longer than `maxBytes`.

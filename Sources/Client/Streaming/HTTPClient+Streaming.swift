@@ -84,7 +84,7 @@ extension HTTPClient {
 
     /// Writes `body` part by part, each once the connection took the previous one; abandons the exchange when
     /// `body` fails or the task is cancelled.
-    private static func upload(
+    static func upload(
         _ body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
         on connection: ClientConnection,
         exchange: ClientExchange
