@@ -50,7 +50,8 @@ final class ClientConnection: Sendable {
         group: any EventLoopGroup
     ) async throws -> ClientConnection {
         let state = ClientConnectionState()
-        let eventLoop = group.next()
+        // The caller's event loop when it is one of the group's (a gateway's request): no hop between threads.
+        let eventLoop = group.any()
         let ready = eventLoop.makePromise(of: ClientConnectionFacts.self)
         let connectTimeout = configuration.effectiveConnectTimeout
         let bootstrap = ClientBootstrap(group: eventLoop)
@@ -127,7 +128,7 @@ final class ClientConnection: Sendable {
             promise.fail(state.failure ?? .connectionClosed(detail: "\(error)"))
         }
         do {
-            return try await promise.futureResult.get()
+            return try await promise.futureResult.awaited()
         } catch {
             throw self.explain(error)
         }
@@ -147,7 +148,7 @@ final class ClientConnection: Sendable {
     /// Sends the next part of a streamed request's body; returns once the connection has taken it (backpressure).
     func writeBodyPart(_ bytes: ByteBuffer, of exchange: ClientExchange) async throws {
         do {
-            try await self.channel.writeAndFlush(ClientOutbound.bodyPart(exchange.id, bytes)).get()
+            try await self.channel.writeAndFlush(ClientOutbound.bodyPart(exchange.id, bytes)).awaited()
         } catch {
             throw self.explain(error)
         }
@@ -156,7 +157,7 @@ final class ClientConnection: Sendable {
     /// Ends a streamed request's body.
     func endBody(of exchange: ClientExchange) async throws {
         do {
-            try await self.channel.writeAndFlush(ClientOutbound.bodyEnd(exchange.id)).get()
+            try await self.channel.writeAndFlush(ClientOutbound.bodyEnd(exchange.id)).awaited()
         } catch {
             throw self.explain(error)
         }
