@@ -19,10 +19,6 @@ struct ExchangeID: Hashable, Sendable {
 /// ``body``. The sequence asks for more (``ExchangeDelegate``) only as the caller pulls, and the handler reads from
 /// the socket (HTTP/1.1) or reopens the stream's window (HTTP/2) only then.
 final class ClientExchange: Sendable {
-    typealias Producer = NIOThrowingAsyncSequenceProducer<
-        ByteBuffer, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, ExchangeDelegate
-    >
-
     /// Buffered body chunks: reading stops above the high mark and resumes below the low one.
     static let lowWatermark = 2
     /// See ``lowWatermark``.
@@ -32,9 +28,9 @@ final class ClientExchange: Sendable {
     /// Completed with the final response head, or failed with a ``ClientError``.
     let head: EventLoopPromise<HTTPResponse>
     /// Where the handler yields body chunks and finishes.
-    let source: Producer.Source
+    var source: ExchangeBody { self.body }
     /// The body as the caller reads it.
-    let body: Producer
+    let body: ExchangeBody
     private let completed = Atomic<Bool>(false)
 
     /// Creates an exchange for a request on `channel`.
@@ -42,13 +38,11 @@ final class ClientExchange: Sendable {
         let id = ExchangeID()
         self.id = id
         self.head = channel.eventLoop.makePromise(of: HTTPResponse.self)
-        let made = Producer.makeSequence(
-            backPressureStrategy: .init(lowWatermark: Self.lowWatermark, highWatermark: Self.highWatermark),
-            finishOnDeinit: false,
+        self.body = ExchangeBody(
+            lowWatermark: Self.lowWatermark,
+            highWatermark: Self.highWatermark,
             delegate: ExchangeDelegate(channel: channel, id: id)
         )
-        self.source = made.source
-        self.body = made.sequence
     }
 
     /// Whether the whole response arrived (the connection is then free for another request).
@@ -68,7 +62,7 @@ final class ClientExchange: Sendable {
 }
 
 /// Tells the connection's handler that the reader wants more, or went away.
-struct ExchangeDelegate: NIOAsyncSequenceProducerDelegate {
+struct ExchangeDelegate: Sendable {
     let channel: any Channel
     let id: ExchangeID
 
