@@ -185,7 +185,7 @@ echo "instructions per request: $((total / requests))"
 # With a configuration file, its watcher polls the files every 500 ms whatever the load: under callgrind, with ~10
 # requests a second, that is a large share of the count; the figure without it is the one that compares.
 watcher=$(callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | swift demangle --simplified | awk '
-    /^ *[0-9,]+ \(/ && /FileWatcher\.run\(\)/ { n = $1; gsub(",", "", n); if (n + 0 > max) max = n + 0 }
+    /^ *[0-9,]+ \(/ && /FileSignature\.init\(paths:\)/ { n = $1; gsub(",", "", n); if (n + 0 > max) max = n + 0 }
     END { print max + 0 }')
 if [ "$watcher" -gt 0 ]; then
     echo "without the configuration file watcher's polls ($((watcher / requests)) per request):" \
