@@ -92,7 +92,7 @@ extension HTTP1ClientHandler {
             if streamed.exchange.source.yield(chunk) == .stopProducing {
                 // The reader is behind: the server is not the one keeping us waiting.
                 self.readsPaused = true
-                self.stopTimer()
+                self.timer?.cancel()
             } else {
                 self.restartTimer(context: context)
             }
@@ -127,6 +127,7 @@ extension HTTP1ClientHandler {
 
     /// The response timeout starts again: it bounds each wait for the server while the reader wants more.
     private func restartTimer(context: ChannelHandlerContext) {
+        self.timer?.cancel()
         self.startTimer(context: context)
     }
 

@@ -27,8 +27,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
     private var inFlight: EventLoopPromise<ClientResponse>?
     /// The streamed request in flight, if the request in flight is one.
     var streamed: HTTP1StreamedExchange?
-    /// The response timeout of the request in flight.
-    var deadlines = ResponseDeadlines<InFlight>()
+    var timer: Scheduled<Void>?
     /// Reads held back while a streamed response's reader is behind.
     var readsPaused = false
     var readPending = false
@@ -127,7 +126,6 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.state.stopAcceptingRequests()
-        self.deadlines.removeAll()
         // A body without Content-Length or chunked ends when the server closes (RFC 9112 §6.3).
         if self.machine.isAwaitingResponse && self.state.failure == nil && self.parser.connectionClosed() {
             self.perform(self.machine.received(.end), context: context)
@@ -141,7 +139,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
         case .none, .send, .reject:
             break
         case .complete(let head, let body, let close):
-            self.stopTimer()
+            self.timer?.cancel()
             // A request body still being sent cannot be told apart from the next request: close.
             if close || self.streamed?.isRequestBodyOpen == true {
                 self.state.stopAcceptingRequests()
@@ -151,7 +149,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
             let response = ClientResponse(head: head.response, body: body, httpVersion: .http1_1, tls: self.facts.tls)
             self.takeInFlight()?.succeed(response)
         case .fail(let error):
-            self.stopTimer()
+            self.timer?.cancel()
             self.state.stopAcceptingRequests()
             self.takeInFlight()?.fail(error)
             self.failStreamed(error)
@@ -164,26 +162,11 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
         return self.inFlight
     }
 
-    /// Starts the response timeout of the request in flight (again, when it was running).
     func startTimer(context: ChannelHandlerContext) {
-        guard let deadline = self.deadlines.start(.request, timeout: self.facts.requestTimeout) else { return }
-        self.armTimer(at: deadline, context: context)
-    }
-
-    /// The request in flight no longer waits for the server.
-    func stopTimer() {
-        self.deadlines.stop(.request)
-    }
-
-    private func armTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        self.deadlines.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            let (expired, next) = self.deadlines.expire(now: .now())
-            if !expired.isEmpty {
-                let error = ClientError.timeout(self.facts.requestTimeout)
-                self.perform(self.machine.connectionEnded(error), context: context)
-            } else if let next {
-                self.armTimer(at: next, context: context)
-            }
+        let timeout = self.facts.requestTimeout
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
+            let error = ClientError.timeout(timeout)
+            self.perform(self.machine.connectionEnded(error), context: context)
         }
     }
 
@@ -197,10 +180,3 @@ final class HTTP1ClientHandler: ChannelDuplexHandler {
 
 @available(*, unavailable)
 extension HTTP1ClientHandler: Sendable {}
-
-extension HTTP1ClientHandler {
-    /// The key of the one request in flight's deadline.
-    enum InFlight: Hashable {
-        case request
-    }
-}

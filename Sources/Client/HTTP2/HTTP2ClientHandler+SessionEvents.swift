@@ -34,7 +34,7 @@ extension HTTP2ClientHandler {
 
     func streamClosed(_ stream: Int32, errorCode: UInt32) {
         guard let closed = self.streams.removeValue(forKey: stream) else { return }
-        self.deadlines.stop(stream)
+        self.timers.removeValue(forKey: stream)?.cancel()
         if let exchange = self.removeStreamed(stream) {
             switch closed.closed(errorCode: errorCode) {
             case .succeed:

@@ -107,7 +107,7 @@ extension HTTP2ClientHandler {
         case .stopProducing:
             // The reader is behind: the server is not the one keeping us waiting.
             self.streamed[stream]?.unconsumed += bytes.count
-            self.deadlines.stop(stream)
+            self.timers.removeValue(forKey: stream)?.cancel()
         case .dropped:
             break
         }
@@ -143,7 +143,7 @@ extension HTTP2ClientHandler {
         guard let stream = self.streamIDs[id] else { return }
         self.removeStreamed(stream)?.fail(ClientError.cancelled())
         self.streams[stream] = nil
-        self.deadlines.stop(stream)
+        self.timers.removeValue(forKey: stream)?.cancel()
         self.session?.cancel(stream: stream)
         if let context = self.context { self.flushOutput(context: context) }
     }
@@ -151,6 +151,7 @@ extension HTTP2ClientHandler {
     /// The response timeout of `stream` starts again: it bounds each wait for the server while the reader wants
     /// more.
     private func restartTimer(stream: Int32) {
+        self.timers.removeValue(forKey: stream)?.cancel()
         if let context = self.context { self.startTimer(stream: stream, context: context) }
     }
 

@@ -18,8 +18,7 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
     var session: HTTP2ClientSession?
     var streams: [Int32: HTTP2ClientStream] = [:]
     var promises: [Int32: EventLoopPromise<ClientResponse>] = [:]
-    /// The response timeouts of the streams waiting for the server.
-    var deadlines = ResponseDeadlines<Int32>()
+    var timers: [Int32: Scheduled<Void>] = [:]
     /// The streamed requests in flight, by stream.
     var streamed: [Int32: HTTP2StreamedExchange] = [:]
     /// The stream of each streamed request in flight.
@@ -165,23 +164,13 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Starts `stream`'s response timeout (again, when it was running).
     func startTimer(stream: Int32, context: ChannelHandlerContext) {
-        guard let deadline = self.deadlines.start(stream, timeout: self.facts.requestTimeout) else { return }
-        self.armTimer(at: deadline, context: context)
-    }
-
-    private func armTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        self.deadlines.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            let (expired, next) = self.deadlines.expire(now: .now())
-            if let next { self.armTimer(at: next, context: context) }
-            guard !expired.isEmpty else { return }
-            let error = ClientError.timeout(self.facts.requestTimeout)
-            for stream in expired {
-                self.promises.removeValue(forKey: stream)?.fail(error)
-                self.removeStreamed(stream)?.fail(error)
-                self.session?.cancel(stream: stream)
-            }
+        let timeout = self.facts.requestTimeout
+        self.timers[stream] = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
+            self.timers[stream] = nil
+            self.promises.removeValue(forKey: stream)?.fail(ClientError.timeout(timeout))
+            self.removeStreamed(stream)?.fail(ClientError.timeout(timeout))
+            self.session?.cancel(stream: stream)
             self.flushOutput(context: context)
         }
     }
@@ -197,7 +186,8 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
         let promises = self.promises
         self.promises = [:]
         self.streams = [:]
-        self.deadlines.removeAll()
+        for timer in self.timers.values { timer.cancel() }
+        self.timers = [:]
         let streamed = self.streamed
         self.streamed = [:]
         self.streamIDs = [:]
