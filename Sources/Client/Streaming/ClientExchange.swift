@@ -19,6 +19,10 @@ struct ExchangeID: Hashable, Sendable {
 /// ``body``. The sequence asks for more (``ExchangeDelegate``) only as the caller pulls, and the handler reads from
 /// the socket (HTTP/1.1) or reopens the stream's window (HTTP/2) only then.
 final class ClientExchange: Sendable {
+    typealias Producer = NIOThrowingAsyncSequenceProducer<
+        ByteBuffer, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, ExchangeDelegate
+    >
+
     /// Buffered body chunks: reading stops above the high mark and resumes below the low one.
     static let lowWatermark = 2
     /// See ``lowWatermark``.
@@ -28,9 +32,9 @@ final class ClientExchange: Sendable {
     /// Completed with the final response head, or failed with a ``ClientError``.
     let head: EventLoopPromise<HTTPResponse>
     /// Where the handler yields body chunks and finishes.
-    var source: ExchangeBody { self.body }
+    let source: Producer.Source
     /// The body as the caller reads it.
-    let body: ExchangeBody
+    let body: Producer
     private let completed = Atomic<Bool>(false)
 
     /// Creates an exchange for a request on `channel`.
@@ -38,11 +42,13 @@ final class ClientExchange: Sendable {
         let id = ExchangeID()
         self.id = id
         self.head = channel.eventLoop.makePromise(of: HTTPResponse.self)
-        self.body = ExchangeBody(
-            lowWatermark: Self.lowWatermark,
-            highWatermark: Self.highWatermark,
+        let made = Producer.makeSequence(
+            backPressureStrategy: .init(lowWatermark: Self.lowWatermark, highWatermark: Self.highWatermark),
+            finishOnDeinit: false,
             delegate: ExchangeDelegate(channel: channel, id: id)
         )
+        self.source = made.source
+        self.body = made.sequence
     }
 
     /// Whether the whole response arrived (the connection is then free for another request).
@@ -62,7 +68,7 @@ final class ClientExchange: Sendable {
 }
 
 /// Tells the connection's handler that the reader wants more, or went away.
-struct ExchangeDelegate: Sendable {
+struct ExchangeDelegate: NIOAsyncSequenceProducerDelegate {
     let channel: any Channel
     let id: ExchangeID
 

@@ -33,28 +33,24 @@ public struct ClientResponseBody: AsyncSequence, Sendable {
 
     /// Iterates the chunks.
     public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: ClientExchange.Producer.AsyncIterator
         let exchange: ClientExchange
 
         /// The next chunk; `nil` at the end of the body.
         ///
-        /// Runs on the caller's executor, and returns a chunk that has already arrived without suspending.
+        /// Runs off the caller's executor, as NIO's producer does: the iterator is used by one task at a time.
         /// - Throws: ``ClientError`` when the connection failed or the request was cancelled.
-        public mutating func next() async throws -> ByteBuffer? {
-            if let chunk = try await self.exchange.body.next() { return chunk }
-            // The body also ends when the reading task is cancelled: that is no complete body.
+        @concurrent public mutating func next() async throws -> ByteBuffer? {
+            if let chunk = try await self.base.next() { return chunk }
+            // The sequence also ends when the reading task is cancelled: that is no complete body.
             guard self.exchange.isComplete else { throw ClientError.cancelled() }
             return nil
-        }
-
-        /// The next chunk, read in `actor`'s isolation (what `for try await` calls); see ``next()``.
-        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> ByteBuffer? {
-            try await self.next()
         }
     }
 
     /// Makes the one iterator the body supports.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(exchange: self.exchange)
+        AsyncIterator(base: self.exchange.body.makeAsyncIterator(), exchange: self.exchange)
     }
 
     /// Collects the whole body, refusing one longer than `maxBytes`.
