@@ -24,7 +24,6 @@ public final class HTTPClient: Sendable {
     private let group: any EventLoopGroup
     private let contexts: TLSContextCache
     let pool: ConnectionPool
-    private let origins = OriginCache()
 
     /// Creates a client; loads the identity and CA files once to check them.
     ///
@@ -75,7 +74,7 @@ public final class HTTPClient: Sendable {
     /// - Throws: ``ClientError`` with a sentence that explains the failure (e.g. "the server refused the client
     ///   certificate: TLS alert certificate required") and the server's `host:port` as its ``ClientError/origin``.
     public func execute(_ request: HTTPRequest, body: ByteBuffer? = nil) async throws -> ClientResponse {
-        let origin = try self.origin(of: request)
+        let origin = try Self.origin(of: request)
         let lease: ConnectionPool.Lease
         do {
             lease = try await self.pool.lease(origin)
@@ -121,11 +120,6 @@ public final class HTTPClient: Sendable {
     /// Closes every connection; requests made afterwards fail with ``ClientError/Code/shutdown``.
     public func shutdown() async {
         await self.pool.shutdown()
-    }
-
-    /// The origin `request` goes to; the last one resolved is remembered.
-    func origin(of request: HTTPRequest) throws -> ClientConnection.Origin {
-        try self.origins.origin(scheme: request.scheme, authority: request.authority) { try Self.origin(of: request) }
     }
 
     static func origin(of request: HTTPRequest) throws -> ClientConnection.Origin {

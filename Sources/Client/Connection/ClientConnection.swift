@@ -50,8 +50,7 @@ final class ClientConnection: Sendable {
         group: any EventLoopGroup
     ) async throws -> ClientConnection {
         let state = ClientConnectionState()
-        // The caller's event loop when it is one of the group's (a gateway's request): no hop between threads.
-        let eventLoop = group.any()
+        let eventLoop = group.next()
         let ready = eventLoop.makePromise(of: ClientConnectionFacts.self)
         let connectTimeout = configuration.effectiveConnectTimeout
         let bootstrap = ClientBootstrap(group: eventLoop)
@@ -128,7 +127,7 @@ final class ClientConnection: Sendable {
             promise.fail(state.failure ?? .connectionClosed(detail: "\(error)"))
         }
         do {
-            return try await promise.futureResult.awaited()
+            return try await promise.futureResult.get()
         } catch {
             throw self.explain(error)
         }
@@ -148,7 +147,7 @@ final class ClientConnection: Sendable {
     /// Sends the next part of a streamed request's body; returns once the connection has taken it (backpressure).
     func writeBodyPart(_ bytes: ByteBuffer, of exchange: ClientExchange) async throws {
         do {
-            try await self.channel.writeAndFlush(ClientOutbound.bodyPart(exchange.id, bytes)).awaited()
+            try await self.channel.writeAndFlush(ClientOutbound.bodyPart(exchange.id, bytes)).get()
         } catch {
             throw self.explain(error)
         }
@@ -157,7 +156,7 @@ final class ClientConnection: Sendable {
     /// Ends a streamed request's body.
     func endBody(of exchange: ClientExchange) async throws {
         do {
-            try await self.channel.writeAndFlush(ClientOutbound.bodyEnd(exchange.id)).awaited()
+            try await self.channel.writeAndFlush(ClientOutbound.bodyEnd(exchange.id)).get()
         } catch {
             throw self.explain(error)
         }

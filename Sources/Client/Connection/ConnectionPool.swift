@@ -7,8 +7,7 @@ import Synchronization
 /// One HTTP/2 connection per origin is shared by every request; concurrent first requests wait for the one
 /// connection attempt instead of each opening their own. HTTP/1.1 connections carry one request at a time and
 /// are kept for reuse when the response left them open. With a bound, at most that many connections to one origin
-/// are open or opening at a time; a request that finds them all busy waits until one is released or closes. An idle
-/// HTTP/1.1 connection on the caller's event loop is lent before others.
+/// are open or opening at a time; a request that finds them all busy waits until one is released or closes.
 final class ConnectionPool: Sendable {
     private enum Shared {
         case connecting(Task<ClientConnection, any Error>)
@@ -79,13 +78,6 @@ final class ConnectionPool: Sendable {
                 return .wait(task)
             case .ready, .none:
                 state.shared[origin] = nil
-            }
-            // An idle connection on the caller's event loop first: the request and its response then need no
-            // hop between threads.
-            if let local = state.idle[origin]?.lastIndex(where: { $0.channel.eventLoop.inEventLoop }),
-                let connection = state.idle[origin]?.remove(at: local), connection.isUsable
-            {
-                return .use(Lease(connection: connection, isExclusive: true))
             }
             while let connection = state.idle[origin]?.popLast() {
                 if connection.isUsable { return .use(Lease(connection: connection, isExclusive: true)) }

@@ -32,7 +32,7 @@ extension HTTPClient {
         body: Body?,
         handleResponse: (ClientStreamingResponse) async throws -> Result
     ) async throws -> Result {
-        let origin = try self.origin(of: request)
+        let origin = try Self.origin(of: request)
         let lease: ConnectionPool.Lease
         do {
             lease = try await self.pool.lease(origin)
@@ -42,19 +42,26 @@ extension HTTPClient {
         let connection = lease.connection
         let exchange = connection.startStreamedRequest(request, hasBody: body != nil)
         do {
-            let result: Result
-            if let body {
-                result = try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
+            let result = try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
+                if let body {
                     group.addTask { try await Self.upload(body, on: connection, exchange: exchange) }
-                    let result = try await Self.receive(exchange, on: connection, handleResponse: handleResponse)
-                    // Once the response is complete, what is left of the upload has no one to read it.
-                    group.cancelAll()
-                    while (try? await group.next()) != nil {}
-                    return result
                 }
-            } else {
-                // Without a body there is nothing to upload: no task group to create.
-                result = try await Self.receive(exchange, on: connection, handleResponse: handleResponse)
+                let head = try await withTaskCancellationHandler {
+                    try await exchange.head.futureResult.get()
+                } onCancel: {
+                    connection.cancel(exchange)
+                }
+                let response = ClientStreamingResponse(
+                    head: head,
+                    body: ClientResponseBody(exchange: exchange),
+                    httpVersion: connection.httpVersion,
+                    tls: connection.facts.tls
+                )
+                let result = try await handleResponse(response)
+                // Once the response is complete, what is left of the upload has no one to read it.
+                group.cancelAll()
+                while (try? await group.next()) != nil {}
+                return result
             }
             self.finish(exchange, lease: lease)
             return result
@@ -73,26 +80,6 @@ extension HTTPClient {
         handleResponse: (ClientStreamingResponse) async throws -> Result
     ) async throws -> Result {
         try await self.execute(request, body: nil as EmptyRequestBody?, handleResponse: handleResponse)
-    }
-
-    /// Waits for the response head and hands the response, its body still streaming, to `handleResponse`.
-    private static func receive<Result: Sendable>(
-        _ exchange: ClientExchange,
-        on connection: ClientConnection,
-        handleResponse: (ClientStreamingResponse) async throws -> Result
-    ) async throws -> Result {
-        let head = try await withTaskCancellationHandler {
-            try await exchange.head.futureResult.awaited()
-        } onCancel: {
-            connection.cancel(exchange)
-        }
-        let response = ClientStreamingResponse(
-            head: head,
-            body: ClientResponseBody(exchange: exchange),
-            httpVersion: connection.httpVersion,
-            tls: connection.facts.tls
-        )
-        return try await handleResponse(response)
     }
 
     /// Writes `body` part by part, each once the connection took the previous one; abandons the exchange when
