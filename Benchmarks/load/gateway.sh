@@ -41,59 +41,13 @@ here="$root/Benchmarks/load"
 upstream_port=8460
 out="$work/gateway-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
-nginx_binary=$(command -v nginx || echo /usr/sbin/nginx)
+# shellcheck source=nginx.sh
+source "$here/nginx.sh"
 
 port_of() { case "$1" in nginx) echo 8443 ;; gatehouse) echo 8444 ;; esac; }
 url_of() { echo "https://127.0.0.1:$(port_of "$1")/api/hello"; }
 
-# nginx_conf DIR CPU BODY: a one-worker nginx configuration in DIR pinned to CPU, its server block(s) BODY.
-nginx_conf() {
-    local dir=$1 cpu=$2 body=$3
-    mkdir -p "$dir/tmp"
-    cat > "$dir/nginx.conf" <<CONF
-worker_processes 1;
-worker_cpu_affinity 1$(printf '%*s' "$cpu" '' | tr ' ' 0);
-worker_rlimit_nofile 65536;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 16384; }
-http {
-    access_log off;
-    default_type text/plain;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    keepalive_requests 100000000;
-    keepalive_timeout 75s;
-$body
-}
-CONF
-}
-
-nginx_start() {  # DIR CPU
-    "$nginx_binary" -t -q -p "$1" -c "$1/nginx.conf" -e "$1/error.log"
-    taskset -c "$2" "$nginx_binary" -p "$1" -c "$1/nginx.conf" -e "$1/error.log"
-    for _ in $(seq 50); do [ -s "$1/nginx.pid" ] && kill -0 "$(cat "$1/nginx.pid")" 2>/dev/null && return 0; sleep 0.1; done
-    echo "gateway.sh: nginx in $1 did not start (see $1/error.log)" >&2
-    exit 1
-}
-
-nginx_stop() {  # DIR
-    [ -s "$1/nginx.pid" ] || return 0
-    local pid; pid=$(cat "$1/nginx.pid")
-    kill -QUIT "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -TERM "$pid" 2>/dev/null || true
-    rm -f "$1/nginx.pid"
-}
-
-nginx_conf "$out/upstream" 1 "    server {
-        listen 127.0.0.1:$upstream_port;
-        location = /api/hello { return 200 \"Hello, bench.\"; }
-        location / { return 404; }
-    }"
+nginx_upstream "$out/upstream" 1 "$upstream_port"
 nginx_conf "$out/nginx" 0 "    upstream hello { server 127.0.0.1:$upstream_port; keepalive 64; }
     server {
         listen 127.0.0.1:$(port_of nginx) ssl http2;
@@ -133,7 +87,8 @@ start_proxy() {  # NAME: starts it on CPU 0 and waits until a request goes throu
     case "$1" in
         nginx) nginx_start "$out/nginx" 0; proxy_pid=$(cat "$out/nginx/nginx.pid") ;;
         gatehouse)
-            BENCH_PKI=$gatehouse_pki BENCH_UPSTREAM_PORT=$upstream_port taskset -c 0 "$gatehouse_binary" serve \
+            BENCH_PKI=$gatehouse_pki BENCH_UPSTREAM_PORT=$upstream_port BENCH_UPSTREAM_PROTOCOL=http/1.1 \
+                taskset -c 0 "$gatehouse_binary" serve \
                 --config "$here/gateway/gatehouse.yaml" --port "$(port_of gatehouse)" --log-level warning \
                 >> "$out/gatehouse.log" 2>&1 &
             gatehouse_pid=$! proxy_pid=$! ;;

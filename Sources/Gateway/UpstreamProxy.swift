@@ -111,10 +111,7 @@ public struct UpstreamProxy: Function {
 
     /// The request as it goes upstream.
     func upstreamRequest(for head: HTTPRequest, context: RequestContext) throws -> HTTPRequest {
-        var fields = ForwardingHeaders.endToEnd(
-            head.headerFields,
-            removing: ForwardedCertificateFields.all + [HTTPField.Name("Host")!]
-        )
+        var fields = ForwardingHeaders.endToEnd(head.headerFields, removing: ForwardingHeaders.replacedInRequests)
         ForwardingHeaders.addForwarding(
             to: &fields,
             clientAddress: context.connection.remoteAddress?.ipAddress,

@@ -143,6 +143,36 @@ struct ForwardingHeaderTests {
         #expect(fields[ForwardingHeaders.xForwardedProto] == "https")
     }
 
+    @Test func forwardingAppendsToExistingListsAndEscapesQuotedHosts() {
+        var fields = HTTPFieldsFixture.make(["X-Forwarded-For": "192.0.2.60", "X-Forwarded-Proto": "http"])
+        ForwardingHeaders.addForwarding(to: &fields, clientAddress: "192.0.2.61", proto: "https", host: #"a"b\c"#)
+        #expect(fields[ForwardingHeaders.forwarded] == #"for=192.0.2.61;proto=https;host="a\"b\\c""#)
+        #expect(fields[values: ForwardingHeaders.xForwardedFor] == ["192.0.2.60, 192.0.2.61"])
+        #expect(fields[values: ForwardingHeaders.xForwardedProto] == ["https"])
+        ForwardingHeaders.addForwarding(to: &fields, clientAddress: nil, proto: "http", host: "api.example")
+        #expect(
+            fields[ForwardingHeaders.forwarded]
+                == #"for=192.0.2.61;proto=https;host="a\"b\\c", for=unknown;proto=http;host=api.example"#
+        )
+    }
+
+    @Test func endToEndDropsHopByHopAndConnectionNamedFields() {
+        let fields = HTTPFields([
+            HTTPField(name: .connection, value: "keep-alive , X-Hop,\tx-other "),
+            HTTPField(name: HTTPField.Name("Keep-Alive")!, value: "timeout=5"),
+            HTTPField(name: HTTPField.Name("X-Hop")!, value: "1"),
+            HTTPField(name: HTTPField.Name("X-Other")!, value: "2"),
+            HTTPField(name: .transferEncoding, value: "chunked"),
+            HTTPField(name: HTTPField.Name("X-Kept")!, value: "3"),
+            HTTPField(name: HTTPField.Name("X-Removed")!, value: "4"),
+            HTTPField(name: .contentType, value: "text/plain"),
+        ])
+        let kept = ForwardingHeaders.endToEnd(fields, removing: [HTTPField.Name("x-removed")!])
+        #expect(kept.map(\.name.canonicalName) == ["x-kept", "content-type"])
+        let clean = HTTPFields([HTTPField(name: .contentType, value: "text/plain")])
+        #expect(ForwardingHeaders.endToEnd(clean, removing: [HTTPField.Name("x-removed")!]) == clean)
+    }
+
     @Test func upstreamURLsAreNormalised() throws {
         #expect(try UpstreamURL("HTTPS://orders.internal:9000/v1/").description == "https://orders.internal:9000/v1")
         #expect(try UpstreamURL("http://[::1]:8080").authority == "[::1]:8080")

@@ -33,17 +33,18 @@ struct HTTP2ClientStream {
 
     /// A header field of the response arrived.
     mutating func receivedField(name: String, value: String) {
-        guard case .awaitingHead(let status, var fields) = self.state else { return }
+        guard case .awaitingHead(var status, var fields) = self.state else { return }
+        self.state = .malformed("")  // drop the reference while appending, so the fields are not copied per field
         if name == ":status" {
             guard let code = Int(value), (100...999).contains(code) else {
                 self.state = .malformed("the server sent an invalid :status \(value)")
                 return
             }
-            self.state = .awaitingHead(status: code, fields: fields)
+            status = code
         } else if !name.hasPrefix(":"), let fieldName = HTTPField.Name(name) {
             fields.append(HTTPField(name: fieldName, value: value))
-            self.state = .awaitingHead(status: status, fields: fields)
         }
+        self.state = .awaitingHead(status: status, fields: fields)
     }
 
     /// A HEADERS frame ended; an interim (1xx) head is dropped and the next one awaited.
