@@ -7,9 +7,9 @@ import Synchronization
 /// again: the first encrypts, the rest decrypt, so an operator rotates by writing a new key in front of the current
 /// one, and replicas that share the file resume each other's sessions. Otherwise keys are random and rotate: a key
 /// encrypts for one `rotation` period from its creation and then only decrypts for one more, so a ticket sealed
-/// just before a rotation still opens. Rotating rings are process-wide, one per period (``rotating(every:)``), so
-/// a reload (a new context) keeps resuming the sessions of the old one; the ticket itself says under which trust
-/// material its client was verified, and the context checks that.
+/// just before a rotation still opens. A rotating ring belongs to one context: a reload (a new context) ends the
+/// resumption of its sessions, as a restart does. The ticket itself says under which trust material its client was
+/// verified, and the context checks that.
 final class SessionTicketKeyRing: Sendable {
     private enum Source {
         case fixed([SessionTicketKey])
@@ -29,16 +29,6 @@ final class SessionTicketKeyRing: Sendable {
     /// A ring of random keys, a new one every `period` seconds (at least 1).
     init(rotatingEvery period: Int) {
         self.source = .rotating(period: max(1, period))
-    }
-
-    /// The process's rotating ring for `period` seconds.
-    static func rotating(every period: Int) -> SessionTicketKeyRing {
-        sharedRings.withLock { rings in
-            if let ring = rings[period] { return ring }
-            let ring = SessionTicketKeyRing(rotatingEvery: period)
-            rings[period] = ring
-            return ring
-        }
     }
 
     /// The key that seals a ticket issued at `now` (seconds since 1970); a rotating ring makes a new one when its
@@ -75,9 +65,6 @@ final class SessionTicketKeyRing: Sendable {
         }
     }
 }
-
-/// The process's rotating rings, by period.
-private let sharedRings = Mutex<[Int: SessionTicketKeyRing]>([:])
 
 extension SessionTicketKeyRing {
     /// The most keys a key file may hold.

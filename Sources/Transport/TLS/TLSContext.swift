@@ -55,8 +55,8 @@ public final class TLSContext: @unchecked Sendable {
     ///
     /// TLS 1.2 uses ECDHE with AES-GCM or ChaCha20-Poly1305 only; TLS 1.3 uses OpenSSL's defaults.
     /// Renegotiation and compression are off; sessions resume from stateless tickets sealed with
-    /// `sessionTicketKeyFile`'s keys or the process's rotating ones, so a reload (a new context) and another
-    /// replica with the same keys resume them while the trust material is the same. ALPN picks the server's first
+    /// `sessionTicketKeyFile`'s keys (so a reload and another replica with the same file resume them while the trust
+    /// material is the same) or with the context's own rotating keys. ALPN picks the server's first
     /// protocol the client offers; a client that offers only others gets the fatal `no_application_protocol`
     /// alert (RFC 7301 §3.2), one that offers none gets HTTP/1.1. A client Certificate message larger than
     /// `limits.maxClientCertificateChainSize` fails the handshake with an alert; of a chain, at most
@@ -95,7 +95,7 @@ public final class TLSContext: @unchecked Sendable {
         let rotation = max(1, Int(configuration.ticketKeyRotation.components.seconds))
         self.ticketKeys =
             try configuration.sessionTicketKeyFile.map { try SessionTicketKeyRing(file: $0) }
-            ?? .rotating(every: rotation)
+            ?? SessionTicketKeyRing(rotatingEvery: rotation)
 
         try applyServerOptions(self.context)
         self.installSessionTickets(on: self.context, lifetime: rotation)
