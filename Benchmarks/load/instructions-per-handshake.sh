@@ -9,7 +9,9 @@
 # client-certificate shim) with a full handshake and one `GET /api/hello`:
 # - new clients: each connection presents a client certificate minted for it (same intermediate), so its chain has
 #   never been verified;
-# - a returning client: every connection presents the bench client's certificate (verified before).
+# - a returning client: every connection presents the bench client's certificate (verified before);
+# - resumed: one h2load client makes --clients + 1 connections (`Connection: close`), each after the first resuming
+#   its TLS 1.3 session from a ticket; the first (a returning client's full handshake) is subtracted.
 # Prints the instructions per connection of each round: handshake, verification, one request and the close.
 # Like instructions-per-request.sh, the count hardly moves between runs, so it compares two builds exactly: pass
 # --binary for the other.
@@ -85,6 +87,13 @@ for i in $(seq "$clients"); do connect "$out/clients/client-$i-chain.pem" "$out/
 new_total=$(count new-clients)
 for _ in $(seq "$clients"); do connect "$pki/client-chain.pem" "$pki/client.key"; done
 returning_total=$(count returning-client)
+env LD_PRELOAD="$MTLS_SHIM" MTLS_CERT="$pki/client-chain.pem" MTLS_KEY="$pki/client.key" MTLS_TLS=1.3 MTLS_STATS=1 \
+    taskset -c 1 h2load --h1 -c1 -n "$((clients + 1))" -H 'Connection: close' "$url" >> "$out/resumed.log" 2>&1
+grep -q "^status codes: $((clients + 1)) 2xx" "$out/resumed.log" || {
+    echo "instructions-per-handshake.sh: a resumed request failed (log: $out/resumed.log)" >&2
+    exit 1
+}
+resumed_total=$(count resumed)
 callgrind_control -i off "$server_pid" > /dev/null
 kill "$server_pid"
 wait "$server_pid" 2>/dev/null || true
@@ -93,4 +102,6 @@ trap - EXIT
 echo "instructions per connection (full mutual-TLS handshake + one HTTP/1.1 request), $clients connections each:"
 echo "  new clients:      $((new_total / clients))"
 echo "  returning client: $((returning_total / clients))"
+echo "  resumed:          $(((resumed_total - returning_total / clients) / clients))" \
+    "($(grep -o 'resumed=[0-9]*' "$out/resumed.log" | tail -1 || echo 'resumed=?') of $((clients + 1)) connections, MTLS_STATS)"
 echo "callgrind output: $out (callgrind_annotate callgrind.out.*)"

@@ -15,6 +15,7 @@
 #include <openssl/ec.h>
 #include <openssl/rsa.h>
 #include <openssl/ocsp.h>
+#include <openssl/core_names.h>
 
 // Macros and variadic functions Swift cannot import, wrapped as `gatehouse_` + the C name (STYLE.md §2).
 
@@ -199,6 +200,14 @@ static inline int gatehouse_sk_OPENSSL_STRING_num(const STACK_OF(OPENSSL_STRING)
 
 static inline const char *gatehouse_sk_OPENSSL_STRING_value(const STACK_OF(OPENSSL_STRING) *stack, int index) {
     return sk_OPENSSL_STRING_value(stack, index);
+}
+
+// Keys a session ticket's HMAC-SHA256 (the ticket key callback's MAC context), as OpenSSL's own tickets are.
+static inline int gatehouse_ticket_hmac_init(EVP_MAC_CTX *ctx, const unsigned char *key, size_t length) {
+    OSSL_PARAM params[2];
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    return EVP_MAC_init(ctx, key, length, params);
 }
 
 #endif

@@ -13,6 +13,9 @@ package struct SHA256Digest: Hashable, Sendable {
 
     init() {}
 
+    /// The 32 bytes.
+    package var bytes: [UInt8] { withUnsafeBytes(of: self.words) { Array($0) } }
+
     /// Equal when the 32 bytes are.
     package static func == (lhs: SHA256Digest, rhs: SHA256Digest) -> Bool { lhs.words == rhs.words }
 

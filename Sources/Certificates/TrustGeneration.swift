@@ -10,6 +10,9 @@ import Synchronization
 package struct TrustGeneration: Hashable, Sendable, CustomStringConvertible {
     /// The generation's number, unique in the process for its material.
     package let value: UInt64
+    /// The SHA-256 of the material itself: the same in every process that loads the same material, so another
+    /// replica can tell whether a session ticket's verdict was reached under its own trust material.
+    package let materialDigest: [UInt8]
 
     /// The generation of the given material (the same as any earlier build of identical material, while it is
     /// among the last ``internedCapacity`` distinct ones).
@@ -36,7 +39,8 @@ package struct TrustGeneration: Hashable, Sendable, CustomStringConvertible {
                 material += crl
             }
         }
-        return TrustGeneration(value: interned.withLock { $0.generation(for: Digest.sha256(material)) })
+        let digest = Digest.sha256(material)
+        return TrustGeneration(value: interned.withLock { $0.generation(for: digest) }, materialDigest: digest)
     }
 
     /// How many distinct sets of material keep their generation; an older one gets a new number when built again

@@ -8,6 +8,7 @@ extension ConfigurationReader {
     ]
     static let tlsKeys: Set<String> = [
         "certificate", "privateKey", "pkcs12", "password", "passwordFile", "clientCertificate", "trustedCAs",
+        "sessionTicketKeyFile", "ticketKeyRotation",
     ]
     static let limitKeys: Set<String> = [
         "maxHeaderListSize", "maxBodySize", "handshakeTimeout", "requestHeadTimeout", "requestBodyTimeout",
@@ -74,7 +75,18 @@ extension ConfigurationReader {
                 "require needs trustedCAs to verify client chains against"
             )
         }
-        return TLSConfiguration(identity: identity, clientCertificateMode: mode, trustedCAFiles: trustedCAs)
+        var tls = TLSConfiguration(identity: identity, clientCertificateMode: mode, trustedCAFiles: trustedCAs)
+        try self.sessionTickets(entries, into: &tls)
+        return tls
+    }
+
+    /// `sessionTicketKeyFile` (a file of nginx-format keys, checked when the listener's context is built) and
+    /// `ticketKeyRotation` (1m to 24h; the default 1h).
+    private func sessionTickets(_ entries: [String: ConfigNode], into tls: inout TLSConfiguration) throws {
+        if let file = entries["sessionTicketKeyFile"] { tls.sessionTicketKeyFile = try self.existingPath(file) }
+        if let rotation = entries["ticketKeyRotation"] {
+            tls.ticketKeyRotation = try rotation.duration(in: .seconds(60) ... .seconds(24 * 3600))
+        }
     }
 
     /// The PKCS#12 password from `password` (may use `${ENV}`) or `passwordFile` (its first line).

@@ -267,6 +267,7 @@ struct ServiceAssembly {
             case .pkcs12(let file, _): paths.append(file)
             }
             paths += listener.tls.trustedCAFiles
+            paths += [listener.tls.sessionTicketKeyFile].compactMap { $0 }
         }
         if let tls = self.configuration.admin?.tls {
             switch tls.identity {
@@ -274,6 +275,7 @@ struct ServiceAssembly {
             case .pkcs12(let file, _): paths.append(file)
             }
             paths += tls.trustedCAFiles
+            paths += [tls.sessionTicketKeyFile].compactMap { $0 }
         }
         for named in self.configuration.policies {
             let policy = named.configuration

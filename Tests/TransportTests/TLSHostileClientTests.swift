@@ -137,26 +137,6 @@ import Testing
         #expect(info.verifyResult?.isOK == false)
     }
 
-    @Test func theSessionCacheIsBoundedInBytes() throws {
-        let budget = SessionCacheBudget(byteCapacity: 24 * 1024)
-        try withExtendedLifetime(budget) {
-            let server = try TLSFixtures.server()
-            server.withUnsafeContext { budget.install(on: $0) }
-            for _ in 0..<10 {
-                let pair = try TLSChannelPair(server: server, client: TLSFixtures.client())
-                try pair.shuttle()
-                try pair.send("ping", from: pair.client)
-                pair.finish()
-            }
-            let usage = budget.usage
-            let cached = server.withUnsafeContext { SSL_CTX_ctrl($0, SSL_CTRL_SESS_NUMBER, 0, nil) }
-            // As many sessions as fit in 24 KiB stay (about 8 KiB each with this leaf), the oldest go.
-            let cost = SessionCacheBudget.cost(leafBytes: try TestPKI.shared().client.certificate.derBytes.count)
-            #expect(usage.bytes <= 24 * 1024 && usage.sessions == 24 * 1024 / cost, "\(usage), \(cost) each")
-            #expect(cached == usage.sessions)
-        }
-    }
-
     @Test func aVerifiedChainPaddedWithJunkKeepsOnlyItsPathInTheCache() throws {
         let pki = try PolicyTestPKI.shared()
         let junk = try (0..<8).map {

@@ -267,26 +267,6 @@ import Testing
         try resumed.send("pong", from: resumed.client)
         #expect(String(buffer: resumed.serverRecorder.received) == "pong")
     }
-
-    @Test(arguments: [TLSVersion.v1_2, .v1_3])
-    func aReloadedContextDoesNotResumeTheOldContextsSessions(version: TLSVersion) throws {
-        let clientContext = try TLSFixtures.client(version: version)
-        let first = try TLSChannelPair(server: TLSFixtures.server(version: version), client: clientContext)
-        defer { first.finish() }
-        try first.shuttle()
-        try first.send("ping", from: first.client)
-        let session = try #require(try first.clientConnection().withUnsafeSSL { SSL_get1_session($0) })
-        defer { SSL_SESSION_free(session) }
-
-        let reloaded = try TLSChannelPair(server: TLSFixtures.server(version: version), client: clientContext) { pair in
-            _ = try pair.clientConnection().withUnsafeSSL { SSL_set_session($0, session) }
-        }
-        defer { reloaded.finish() }
-        try reloaded.shuttle()
-        let info = try #require(reloaded.serverRecorder.handshake)
-        #expect(!info.isResumed)
-        #expect(info.verifyResult == .ok)
-    }
 }
 
 /// Reports whether one `X509` has been freed, through an ex_data free callback OpenSSL calls for every `X509` it

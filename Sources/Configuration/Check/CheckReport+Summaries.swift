@@ -40,6 +40,7 @@ extension CheckReport.Listener {
         self.certificate = CheckReport.CertificateSummary(identity.leaf, now: now)
         self.chain = identity.chain.map { CheckReport.CertificateSummary($0, now: now) }
         self.trustedCAs = identity.trustedCAs.map { CheckReport.CertificateSummary($0, now: now) }
+        self.sessionTicketKeyFile = listener.tls.sessionTicketKeyFile
     }
 }
 

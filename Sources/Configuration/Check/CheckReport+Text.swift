@@ -44,6 +44,9 @@ extension CheckReport {
         lines.append(certificate)
         lines += listener.chain.map { "    chain         " + self.describe($0) }
         lines += listener.trustedCAs.map { "    trusted CA    " + self.describe($0) }
+        if let keys = listener.sessionTicketKeyFile {
+            lines.append("    tickets       keys from \(keys) (replicas that read it resume each other's sessions)")
+        }
         if let trust = listener.trustForwardedClientCertificate {
             lines.append(
                 "    forwarded     client certificates in \(trust.header) headers from proxies passing policy "

@@ -102,6 +102,8 @@ public struct CheckReport: Sendable, Hashable, Codable {
         public var trustedCAs: [CertificateSummary]
         /// The proxy whose forwarded client certificates it believes; `nil` (left out of the JSON) for none.
         public var trustForwardedClientCertificate: ForwardedCertificateTrust? = nil
+        /// The file its session-ticket keys come from; `nil` (left out of the JSON) for random rotating keys.
+        public var sessionTicketKeyFile: String? = nil
     }
 
     /// A listener's `trustForwardedClientCertificate`.

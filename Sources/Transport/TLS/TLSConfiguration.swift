@@ -42,7 +42,7 @@ public enum TLSIdentity: Sendable, Hashable {
 }
 
 /// A listener's TLS settings. Strict by default: TLS 1.2 and 1.3 only, modern AEAD ciphers,
-/// no renegotiation, resumption on (stateful session tickets), ALPN `h2` then `http/1.1`.
+/// no renegotiation, resumption on (stateless session tickets), ALPN `h2` then `http/1.1`.
 public struct TLSConfiguration: Sendable, Hashable {
     /// The server's certificate chain and key.
     public var identity: TLSIdentity
@@ -58,6 +58,13 @@ public struct TLSConfiguration: Sendable, Hashable {
     public var minimumVersion: TLSVersion
     /// The highest version offered.
     public var maximumVersion: TLSVersion
+    /// A file of session-ticket keys in nginx's format (`openssl rand 80 > ticket.key`; several keys one after
+    /// another: the first encrypts, all decrypt), shared by replicas that should resume each other's sessions.
+    /// `nil`: random keys, a new one every ``ticketKeyRotation``.
+    public var sessionTicketKeyFile: String?
+    /// How long a session ticket is valid, and how often a new random ticket key is made when there is no
+    /// ``sessionTicketKeyFile`` (the previous key still opens tickets for one more period).
+    public var ticketKeyRotation: Duration
 
     /// Creates TLS settings with strict defaults.
     public init(
@@ -66,7 +73,9 @@ public struct TLSConfiguration: Sendable, Hashable {
         trustedCAFiles: [String] = [],
         applicationProtocols: [String] = ["h2", "http/1.1"],
         minimumVersion: TLSVersion = .v1_2,
-        maximumVersion: TLSVersion = .v1_3
+        maximumVersion: TLSVersion = .v1_3,
+        sessionTicketKeyFile: String? = nil,
+        ticketKeyRotation: Duration = .seconds(3600)
     ) {
         self.identity = identity
         self.clientCertificateMode = clientCertificateMode
@@ -74,5 +83,7 @@ public struct TLSConfiguration: Sendable, Hashable {
         self.applicationProtocols = applicationProtocols
         self.minimumVersion = minimumVersion
         self.maximumVersion = maximumVersion
+        self.sessionTicketKeyFile = sessionTicketKeyFile
+        self.ticketKeyRotation = ticketKeyRotation
     }
 }

@@ -2,19 +2,14 @@ import COpenSSL
 import GatehouseCertificates
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 extension TLSConnection {
     /// The facts of the finished handshake: version, cipher, ALPN, the peer's chain and verify result.
     package func sessionInfo() -> TLSSessionInfo {
         self.withUnsafeSSL { ssl in
             let version = SSL_get_version(ssl).map { String(cString: $0) } ?? ""
             let cipher = SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map(sharedCipherName) ?? ""
-            let entry = self.verifiedChain ?? self.resumedEntry(ssl)
+            // A full handshake's verify callback, or a resumption's ticket callback (TLSContext+Tickets), set it.
+            let entry = self.verifiedChain
             // The entry holds the presented chain when it can; the connection's own copy only when it cannot.
             let chain = entry?.presented == nil ? self.presentedChain ?? peerChain(ssl) : []
             self.presentedChain = nil  // the session info holds it from now on
@@ -33,16 +28,6 @@ extension TLSConnection {
                 isResumed: SSL_session_reused(ssl) == 1
             )
         }
-    }
-
-    /// A resumed session's entry: its session keeps only the leaf (see ``presentedChain``), and the newest entry
-    /// of that leaf under this context's trust generation has its verified path and, usually, the whole chain as
-    /// first presented.
-    private func resumedEntry(_ ssl: OpaquePointer) -> VerifiedChainCache.Entry? {
-        guard SSL_session_reused(ssl) == 1, let cache = self.context.verifiedChains,
-            let generation = self.context.trustGeneration, let leaf = SSL_get0_peer_certificate(ssl)
-        else { return nil }
-        return cache.entry(forLeaf: leaf, generation: generation, at: Int(time(nil)))
     }
 }
 

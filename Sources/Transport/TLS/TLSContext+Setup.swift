@@ -44,23 +44,17 @@ func applyCommonOptions(_ context: OpaquePointer) throws {
     }
 }
 
-/// The most sessions a server context keeps for resumption (the oldest are dropped first).
-let sessionCacheCapacity = 10_000
-
-/// Server-only options: our cipher order, and resumption from a bounded session cache.
+/// Server-only options: our cipher order, and resumption from stateless session tickets only.
 ///
-/// Tickets are stateful (`SSL_OP_NO_TICKET`): a TLS 1.3 ticket is the ID of a session kept in the context's cache,
-/// and TLS 1.2 resumes by session ID. OpenSSL 3.0 parses the client certificate again for every stateless ticket it
-/// seals and every one it opens, which is most of a resumption's cost; a cached session costs about 1 KiB, shares
-/// the leaf of the live connections and keeps nothing else of the client's chain (the verify callback leaves it
-/// only the leaf; a resumed connection gets its entry in the verified-chain cache, found by the leaf).
-/// The cache is bounded in entries here and in bytes by ``SessionCacheBudget``. One ticket per full handshake
-/// (OpenSSL's default is two; a resumption always gets one).
+/// The server keeps no session: its cache is off (so TLS 1.2 resumes from tickets too, not session IDs), and each
+/// ticket carries the session, sealed by the context's ticket keys (``TLSContext/installSessionTickets(on:lifetime:)``).
+/// OpenSSL 3.0 writes the client's leaf into every ticket and parses it again from every ticket it opens (the verify
+/// callback leaves the session only the leaf). One ticket per full handshake (OpenSSL's default is two; a
+/// resumption always gets one).
 func applyServerOptions(_ context: OpaquePointer) throws {
     try applyCommonOptions(context)
-    SSL_CTX_set_options(context, gatehouse_SSL_OP_CIPHER_SERVER_PREFERENCE() | gatehouse_SSL_OP_NO_TICKET())
-    _ = gatehouse_SSL_CTX_set_session_cache_mode(context, Int(SSL_SESS_CACHE_SERVER))
-    _ = gatehouse_SSL_CTX_sess_set_cache_size(context, sessionCacheCapacity)
+    SSL_CTX_set_options(context, gatehouse_SSL_OP_CIPHER_SERVER_PREFERENCE())
+    _ = gatehouse_SSL_CTX_set_session_cache_mode(context, Int(SSL_SESS_CACHE_OFF))
     _ = SSL_CTX_set_num_tickets(context, 1)
     guard SSL_CTX_set_session_id_context(context, sessionIDContext, UInt32(sessionIDContext.count)) == 1 else {
         throw TLSError(.invalidConfiguration, "session id context: \(OpenSSLErrorQueue.drain())")

@@ -43,8 +43,8 @@ public final class TLSContext: @unchecked Sendable {
     /// The generation of this context's trust material (its trusted CAs, for TLS client authentication), under
     /// which its verifications are cached; `nil` when it verifies none.
     package let trustGeneration: TrustGeneration?
-    /// The bound in bytes on this server context's session cache (`nil` for a client context).
-    let sessionCacheBudget: SessionCacheBudget?
+    /// The keys this server context seals and opens session tickets with (`nil` for a client context).
+    let ticketKeys: SessionTicketKeyRing?
 
     /// The most certificates of a client's chain a server keeps and verifies (the leaf first, then the next
     /// ones as sent; the rest are dropped unread): the deepest chain a policy accepts (`maxChainDepth` 16) plus
@@ -54,8 +54,9 @@ public final class TLSContext: @unchecked Sendable {
     /// Builds a server context from a listener's settings.
     ///
     /// TLS 1.2 uses ECDHE with AES-GCM or ChaCha20-Poly1305 only; TLS 1.3 uses OpenSSL's defaults.
-    /// Renegotiation and compression are off; sessions resume from a bounded cache in the context (stateful
-    /// tickets), so a reload (a new context) ends resumption of old sessions. ALPN picks the server's first
+    /// Renegotiation and compression are off; sessions resume from stateless tickets sealed with
+    /// `sessionTicketKeyFile`'s keys (so a reload and another replica with the same file resume them while the trust
+    /// material is the same) or with the context's own rotating keys. ALPN picks the server's first
     /// protocol the client offers; a client that offers only others gets the fatal `no_application_protocol`
     /// alert (RFC 7301 §3.2), one that offers none gets HTTP/1.1. A client Certificate message larger than
     /// `limits.maxClientCertificateChainSize` fails the handshake with an alert; of a chain, at most
@@ -91,10 +92,13 @@ public final class TLSContext: @unchecked Sendable {
         self.verifiedChains = store == nil ? nil : verifiedChains
         // The handshake checks CA certificates for TLS client authentication (OpenSSL's `ssl_client` purpose).
         self.trustGeneration = store.map { TrustGeneration.of(trustedCAs: $0.certificates, purpose: .clientAuth) }
-        self.sessionCacheBudget = SessionCacheBudget()
+        let rotation = max(1, Int(configuration.ticketKeyRotation.components.seconds))
+        self.ticketKeys =
+            try configuration.sessionTicketKeyFile.map { try SessionTicketKeyRing(file: $0) }
+            ?? SessionTicketKeyRing(rotatingEvery: rotation)
 
         try applyServerOptions(self.context)
-        self.sessionCacheBudget?.install(on: self.context)
+        self.installSessionTickets(on: self.context, lifetime: rotation)
         _ = gatehouse_SSL_CTX_set_max_cert_list(self.context, max(1024, limits.maxClientCertificateChainSize))
         SSL_CTX_set_verify_depth(self.context, Int32(Self.maxPresentedCertificates - 2))
         try loadIdentity(configuration.identity, into: self.context)
@@ -118,7 +122,7 @@ public final class TLSContext: @unchecked Sendable {
         self.alpnWire = try encodeALPN(configuration.applicationProtocols)
         self.verifiedChains = nil
         self.trustGeneration = nil
-        self.sessionCacheBudget = nil
+        self.ticketKeys = nil
 
         try applyCommonOptions(self.context)
         if let identity = configuration.identity { try loadIdentity(identity, into: self.context) }
@@ -190,7 +194,7 @@ private let cachedVerifyCallback: @convention(c) (OpaquePointer?, UnsafeMutableR
     )
     let result = verification.result
     // The untrusted stack becomes the session's peer chain: hand the chain (its entry's, when it has one) to the
-    // connection and leave the session (which the session cache may keep for hours) only the leaf.
+    // connection and leave the session (which every ticket issued for it carries) only the leaf.
     if let untrusted, let connection = connection(of: storeContext) {
         connection.verifiedChain = verification.entry
         connection.presentedChain = verification.entry?.presented == nil ? certificates(of: untrusted) : nil
