@@ -51,15 +51,15 @@ private struct PacedChunks: AsyncSequence, Sendable {
 
 @Suite("HTTPClient streams request and response bodies")
 struct StreamingClientTests {
-    /// The response timeout bounds the wait for the server, not the upload: a body sent over 2.4 s with a 1 s
-    /// timeout arrives whole, because every piece the server takes starts the timeout again.
+    /// The response timeout bounds the wait for the server, not the upload: a body sent over 4 s with a 2 s timeout
+    /// arrives whole, because every piece the server takes starts the timeout again.
     @Test(arguments: [ClientConfiguration.HTTPVersionPreference.http1_1, .http2])
     func anUploadLongerThanTheResponseTimeoutIsNotCutOff(version: ClientConfiguration.HTTPVersionPreference)
         async throws
     {
         try await withClientTestServer { server in
             var configuration = ClientConfiguration(trustedCAFiles: [server.pki.rootCAFile], httpVersion: version)
-            configuration.responseTimeout = .seconds(1)
+            configuration.responseTimeout = .seconds(2)
             let client = try HTTPClient(configuration: configuration)
             defer { Task { await client.shutdown() } }
             let request = HTTPRequest(
@@ -68,14 +68,14 @@ struct StreamingClientTests {
                 authority: "127.0.0.1:\(server.port)",
                 path: "/echo"
             )
-            let body = PacedChunks(count: 8, interval: .milliseconds(300))
+            let body = PacedChunks(count: 16, interval: .milliseconds(250))
             let (status, received) = try await client.execute(request, body: body) { response in
                 var received = 0
                 for try await chunk in response.body { received += chunk.readableBytes }
                 return (response.status, received)
             }
             #expect(status == .ok)
-            #expect(received == 8 * 1024)
+            #expect(received == 16 * 1024)
             await client.shutdown()
         }
     }
