@@ -74,13 +74,7 @@ public final class HTTPClient: Sendable {
     /// - Throws: ``ClientError`` with a sentence that explains the failure (e.g. "the server refused the client
     ///   certificate: TLS alert certificate required") and the server's `host:port` as its ``ClientError/origin``.
     public func execute(_ request: HTTPRequest, body: ByteBuffer? = nil) async throws -> ClientResponse {
-        let origin = try Self.origin(of: request)
-        let lease: ConnectionPool.Lease
-        do {
-            lease = try await self.pool.lease(origin)
-        } catch let error as ClientError {
-            throw error.sent(to: "\(origin)")
-        }
+        let (origin, lease) = try await self.lease(for: request)
         do {
             let response = try await lease.connection.execute(request, body: body)
             self.pool.release(lease)
@@ -120,6 +114,16 @@ public final class HTTPClient: Sendable {
     /// Closes every connection; requests made afterwards fail with ``ClientError/Code/shutdown``.
     public func shutdown() async {
         await self.pool.shutdown()
+    }
+
+    /// `request`'s origin and a connection to it from the pool; a failure to get one names the origin.
+    func lease(for request: HTTPRequest) async throws -> (ClientConnection.Origin, ConnectionPool.Lease) {
+        let origin = try Self.origin(of: request)
+        do {
+            return (origin, try await self.pool.lease(origin))
+        } catch let error as ClientError {
+            throw error.sent(to: "\(origin)")
+        }
     }
 
     static func origin(of request: HTTPRequest) throws -> ClientConnection.Origin {

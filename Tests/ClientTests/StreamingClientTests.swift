@@ -8,45 +8,30 @@ import Testing
 
 @testable import GatehouseClient
 
-/// Chunks of `size` bytes, `count` of them, produced only as they are asked for.
+/// Chunks of `size` bytes, `count` of them, produced only as they are asked for, each after `interval` when one is
+/// given (an upload slower than a client's response timeout).
 private struct Chunks: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     typealias Failure = any Error
     let count: Int
     let size: Int
+    var interval: Duration? = nil
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var left: Int
         let size: Int
+        let interval: Duration?
         mutating func next() async throws -> ByteBuffer? {
             guard self.left > 0 else { return nil }
             self.left -= 1
+            if let interval = self.interval { try await Task.sleep(for: interval) }
             return ByteBuffer(repeating: UInt8(ascii: "a") + UInt8(self.left % 26), count: self.size)
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(left: self.count, size: self.size) }
-}
-
-/// `count` chunks of 1 KiB, one every `interval`: an upload slower than a client's response timeout.
-private struct PacedChunks: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    typealias Failure = any Error
-    let count: Int
-    let interval: Duration
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var left: Int
-        let interval: Duration
-        mutating func next() async throws -> ByteBuffer? {
-            guard self.left > 0 else { return nil }
-            self.left -= 1
-            try await Task.sleep(for: self.interval)
-            return ByteBuffer(repeating: UInt8(ascii: "p"), count: 1024)
-        }
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(left: self.count, size: self.size, interval: self.interval)
     }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(left: self.count, interval: self.interval) }
 }
 
 @Suite("HTTPClient streams request and response bodies")
@@ -68,7 +53,7 @@ struct StreamingClientTests {
                 authority: "127.0.0.1:\(server.port)",
                 path: "/echo"
             )
-            let body = PacedChunks(count: 16, interval: .milliseconds(250))
+            let body = Chunks(count: 16, size: 1024, interval: .milliseconds(250))
             let (status, received) = try await client.execute(request, body: body) { response in
                 var received = 0
                 for try await chunk in response.body { received += chunk.readableBytes }

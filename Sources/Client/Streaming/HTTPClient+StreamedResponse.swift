@@ -27,13 +27,7 @@ extension HTTPClient {
         _ request: HTTPRequest,
         body: Body?
     ) async throws -> ClientStreamingResponse {
-        let origin = try Self.origin(of: request)
-        let lease: ConnectionPool.Lease
-        do {
-            lease = try await self.pool.lease(origin)
-        } catch let error as ClientError {
-            throw error.sent(to: "\(origin)")
-        }
+        let (origin, lease) = try await self.lease(for: request)
         let connection = lease.connection
         let exchange = connection.startStreamedRequest(request, hasBody: body != nil)
         // Unstructured: the upload outlives this call (the response is answered while the request still streams);

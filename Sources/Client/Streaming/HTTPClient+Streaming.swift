@@ -32,13 +32,7 @@ extension HTTPClient {
         body: Body?,
         handleResponse: (ClientStreamingResponse) async throws -> Result
     ) async throws -> Result {
-        let origin = try Self.origin(of: request)
-        let lease: ConnectionPool.Lease
-        do {
-            lease = try await self.pool.lease(origin)
-        } catch let error as ClientError {
-            throw error.sent(to: "\(origin)")
-        }
+        let (origin, lease) = try await self.lease(for: request)
         let connection = lease.connection
         let exchange = connection.startStreamedRequest(request, hasBody: body != nil)
         do {
