@@ -183,7 +183,9 @@ struct OCSPEndToEndTests {
             let result = try await self.hello(server, as: pki.good)
             #expect(result.status.code == 403)
             #expect(result.bodyText.contains("timedOut"), "\(result.bodyText)")
-            #expect(ContinuousClock.now - started < .seconds(10))
+            // Far above the 300 ms timeout: the bound only shows the request did not wait for the client's own timeout
+            // (the whole parallel suite can delay it by seconds on two cores).
+            #expect(ContinuousClock.now - started < .seconds(30))
         }
     }
 
