@@ -1,3 +1,4 @@
+import GatehouseTransport
 public import HTTPTypes
 
 /// What a proxy removes from and adds to the header fields it passes on.
@@ -77,7 +78,7 @@ public enum ForwardingHeaders {
 
     /// A token as it is, anything else as a quoted-string (`"` and `\` escaped).
     private static func forwardedValue(_ value: String) -> String {
-        if value.utf8.allSatisfy(Self.isTokenCharacter) { return value }
+        if value.utf8.allSatisfy(HTTP1Syntax.isToken) { return value }
         var quoted = [UInt8]()
         quoted.reserveCapacity(value.utf8.count + 2)
         quoted.append(UInt8(ascii: "\""))
@@ -87,21 +88,6 @@ public enum ForwardingHeaders {
         }
         quoted.append(UInt8(ascii: "\""))
         return String(decoding: quoted, as: UTF8.self)
-    }
-
-    /// RFC 9110 §5.6.2's tchar.
-    private static func isTokenCharacter(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            true
-        default:
-            false
-        }
     }
 }
 

@@ -3,7 +3,7 @@
 #endif
 
 /// The byte classes of RFC 9110 §5.6 and RFC 9112 that the HTTP/1.x parser checks, byte by byte.
-enum HTTP1Syntax {
+package enum HTTP1Syntax {
     static let cr: UInt8 = 0x0D
     static let lf: UInt8 = 0x0A
     static let space: UInt8 = 0x20
@@ -21,8 +21,8 @@ enum HTTP1Syntax {
         return base.distance(to: UnsafeRawPointer(found))
     }
 
-    /// `tchar`: the characters of a token (method, field name, coding).
-    static func isToken(_ byte: UInt8) -> Bool {
+    /// `tchar` (RFC 9110 §5.6.2): the characters of a token (method, field name, coding).
+    package static func isToken(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
