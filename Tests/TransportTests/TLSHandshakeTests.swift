@@ -1,3 +1,4 @@
+import COpenSSL
 import GatehouseCertificates
 import NIOCore
 import NIOEmbedded
@@ -39,6 +40,29 @@ import Testing
         #expect(String(buffer: pair.serverRecorder.received) == "hello from the client")
         #expect(String(buffer: pair.clientRecorder.received) == "hello from the server")
         #expect(pair.serverRecorder.errors.isEmpty && pair.clientRecorder.errors.isEmpty)
+    }
+
+    /// TLS 1.3: the server picks AES-128-GCM even when the client lists AES-256-GCM first (OpenSSL's default client
+    /// order), and still accepts each of the other two suites from a client that offers only that one.
+    @Test(
+        arguments: [
+            (nil, "TLS_AES_128_GCM_SHA256"), ("TLS_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384"),
+            ("TLS_CHACHA20_POLY1305_SHA256", "TLS_CHACHA20_POLY1305_SHA256"),
+        ] as [(String?, String)]
+    )
+    func tls13SuitesFollowTheServersOrder(offered: String?, expected: String) throws {
+        let pair = try TLSChannelPair(
+            server: TLSFixtures.server(version: .v1_3),
+            client: TLSFixtures.client(version: .v1_3)
+        ) { pair in
+            guard let offered else { return }
+            let set = try pair.clientConnection().withUnsafeSSL { SSL_set_ciphersuites($0, offered) }
+            #expect(set == 1)
+        }
+        defer { pair.finish() }
+        try pair.shuttle()
+        #expect(try #require(pair.serverRecorder.handshake).cipher == expected)
+        #expect(try #require(pair.clientRecorder.handshake).cipher == expected)
     }
 
     @Test(arguments: [

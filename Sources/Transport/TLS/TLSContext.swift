@@ -53,7 +53,8 @@ public final class TLSContext: @unchecked Sendable {
 
     /// Builds a server context from a listener's settings.
     ///
-    /// TLS 1.2 uses ECDHE with AES-GCM or ChaCha20-Poly1305 only; TLS 1.3 uses OpenSSL's defaults.
+    /// TLS 1.2 uses ECDHE with AES-GCM or ChaCha20-Poly1305 only; TLS 1.3 uses OpenSSL's default suites, the server
+    /// preferring `TLS_AES_128_GCM_SHA256` (then AES-256-GCM, then ChaCha20-Poly1305) as for TLS 1.2.
     /// Renegotiation and compression are off; sessions resume from stateless tickets sealed with
     /// `sessionTicketKeyFile`'s keys (so a reload and another replica with the same file resume them while the trust
     /// material is the same) or with the context's own rotating keys. ALPN picks the server's first
