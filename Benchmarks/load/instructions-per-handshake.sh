@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # instructions-per-handshake.sh - Gatehouse's instructions per full mutual-TLS handshake, counted by callgrind.
 #
-#   Benchmarks/load/instructions-per-handshake.sh [--clients 20] [--binary PATH] [--port 8448]
+#   Benchmarks/load/instructions-per-handshake.sh [--clients 20] [--binary PATH] [--port 8448] [--server nginx]
 #
 # Runs the release `gatehouse serve` (the embedded default: one listener and one policy trusting the bench CA)
 # under `valgrind --tool=callgrind` on CPU 0 with instrumentation off, warms it up with two connections, then counts
@@ -12,23 +12,33 @@
 # - a returning client: every connection presents the bench client's certificate (verified before);
 # - resumed: one h2load client makes --clients + 1 connections (`Connection: close`), each after the first resuming
 #   its TLS 1.3 session from a ticket; the first (a returning client's full handshake) is subtracted.
-# Prints the instructions per connection of each round: handshake, verification, one request and the close.
+# Prints the instructions per connection of each round: handshake, verification, one request and the close; then
+# where a resumed connection's go, by OpenSSL's exported functions (inclusive, the first connection subtracted).
 # Like instructions-per-request.sh, the count hardly moves between runs, so it compares two builds exactly: pass
 # --binary for the other.
+# --server nginx counts nginx instead, the same rounds: one process (`master_process off; daemon off;`), the server
+# block of ../shared/bench/nginx-baseline.sh (TLS 1.2 + 1.3, `ssl_verify_client on`, its default stateless tickets).
+# nginx keeps no verified chains, so its new and returning clients cost the same.
 set -euo pipefail
 
-clients=20 binary="" port=8448
+clients=20 binary="" port=8448 server=gatehouse
 while [ $# -gt 0 ]; do
     case "$1" in
         --clients) clients=$2; shift ;;
         --port) port=$2; shift ;;
         --binary) binary=$2; shift ;;
+        --server) server=$2; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "instructions-per-handshake.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
 
+case "$server" in
+    gatehouse) ;;
+    nginx) GATEHOUSE_BINARY=$(type -P true) ;;  # setup.sh need not build gatehouse to count nginx
+    *) echo "instructions-per-handshake.sh: --server is gatehouse or nginx, not $server" >&2; exit 2 ;;
+esac
 # valgrind counts, objcopy strips the debug information callgrind need not read (setup.sh installs them).
 setup_tools="valgrind:valgrind objcopy:binutils"
 # shellcheck source=setup.sh
@@ -36,7 +46,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 binary=${binary:-$gatehouse_binary}
 out="$work/handshakes-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out/clients"
-objcopy --strip-debug "$binary" "$out/gatehouse"
+[ "$server" = gatehouse ] && objcopy --strip-debug "$binary" "$out/gatehouse"
 
 # One new client certificate per counted connection, from the bench intermediate (as make-pki.sh issues them).
 for i in $(seq "$clients"); do
@@ -55,11 +65,36 @@ if [ -n "$(ss -tlnH "( sport = :$port )")" ]; then
     echo "instructions-per-handshake.sh: port $port is in use; choose another with --port" >&2
     exit 1
 fi
-taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out" \
-    "$out/gatehouse" serve --port "$port" --pki-directory "$gatehouse_pki" --log-level warning \
-    > "$out/gatehouse.log" 2>&1 &
+if [ "$server" = nginx ]; then
+    # shellcheck source=nginx.sh
+    source "$(dirname "${BASH_SOURCE[0]}")/nginx.sh"
+    nginx_conf "$out/nginx" 0 "    server {
+        listen 127.0.0.1:$port ssl http2;
+        server_name localhost;
+        ssl_certificate $pki/server-chain.pem;
+        ssl_certificate_key $pki/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_verify_client on;
+        ssl_client_certificate $pki/ca-bundle.pem;
+        ssl_verify_depth 2;
+        location = /api/hello { return 200 \"Hello, bench.\"; }
+        location / { return 404; }
+    }"
+    # One process that serves, in the foreground, so callgrind counts the process it started.
+    sed -i '1i master_process off;\ndaemon off;' "$out/nginx/nginx.conf"
+    "$nginx_binary" -t -q -p "$out/nginx" -c "$out/nginx/nginx.conf" -e "$out/nginx/error.log"
+    taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out" \
+        "$nginx_binary" -p "$out/nginx" -c "$out/nginx/nginx.conf" -e "$out/nginx/error.log" \
+        > "$out/nginx.log" 2>&1 &
+else
+    taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out" \
+        "$out/gatehouse" serve --port "$port" --pki-directory "$gatehouse_pki" --log-level warning \
+        > "$out/gatehouse.log" 2>&1 &
+fi
 server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+# nginx without its master stops on SIGQUIT (under valgrind it did not on SIGTERM).
+stop_server() { if [ "$server" = nginx ]; then kill -QUIT "$server_pid"; else kill "$server_pid"; fi; }
+trap 'stop_server 2>/dev/null || true' EXIT
 for _ in $(seq 240); do
     curl -sk -o /dev/null "https://127.0.0.1:$port/health" 2>/dev/null && break
     kill -0 "$server_pid" 2>/dev/null || { echo "instructions-per-handshake.sh: the server died" >&2; exit 1; }
@@ -95,13 +130,34 @@ grep -q "^status codes: $((clients + 1)) 2xx" "$out/resumed.log" || {
 }
 resumed_total=$(count resumed)
 callgrind_control -i off "$server_pid" > /dev/null
-kill "$server_pid"
+stop_server
 wait "$server_pid" 2>/dev/null || true
 trap - EXIT
 
-echo "instructions per connection (full mutual-TLS handshake + one HTTP/1.1 request), $clients connections each:"
+echo "$server: instructions per connection (full mutual-TLS handshake + one HTTP/1.1 request), $clients connections each:"
 echo "  new clients:      $((new_total / clients))"
 echo "  returning client: $((returning_total / clients))"
 echo "  resumed:          $(((resumed_total - returning_total / clients) / clients))" \
     "($(grep -o 'resumed=[0-9]*' "$out/resumed.log" | tail -1 || echo 'resumed=?') of $((clients + 1)) connections, MTLS_STATS)"
+
+inclusive() {  # FILE FUNCTION: the function's inclusive instructions in FILE (0 when it was not called)
+    callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+        awk -v name="$2" '$0 ~ ":" name " " { gsub(",", "", $1); print $1; found = 1; exit } END { if (!found) print 0 }'
+}
+per_resumption() {  # FUNCTION: its instructions per resumed connection
+    local resumed returning
+    resumed=$(inclusive "$out/callgrind.out.3" "$1")
+    returning=$(inclusive "$out/callgrind.out.2" "$1")
+    echo $(((resumed - returning / clients) / clients))
+}
+handshake=$(per_resumption SSL_do_handshake)
+decode=$(per_resumption d2i_SSL_SESSION)
+x25519=$(($(per_resumption EVP_PKEY_keygen) + $(per_resumption EVP_PKEY_derive)))
+schedule=$(per_resumption EVP_KDF_derive)
+echo "a resumed connection, by OpenSSL function:"
+echo "  SSL_do_handshake:  $handshake, of which"
+echo "    d2i_SSL_SESSION: $decode (the ticket opened, and the session copied to seal the new one)"
+echo "    X25519:          $x25519 (EVP_PKEY_keygen + EVP_PKEY_derive)"
+echo "    key schedule:    $schedule (EVP_KDF_derive)"
+echo "  the rest:          $(((resumed_total - returning_total / clients) / clients - handshake)) (accept, request, close)"
 echo "callgrind output: $out (callgrind_annotate callgrind.out.*)"
