@@ -92,8 +92,15 @@ else
         > "$out/gatehouse.log" 2>&1 &
 fi
 server_pid=$!
-# nginx without its master stops on SIGQUIT (under valgrind it did not on SIGTERM).
-stop_server() { if [ "$server" = nginx ]; then kill -QUIT "$server_pid"; else kill "$server_pid"; fi; }
+# nginx without its master, under valgrind, acts on a signal only once another wakes it: repeat SIGQUIT until it
+# has gone.
+stop_server() {
+    if [ "$server" = gatehouse ]; then kill "$server_pid"; return; fi
+    for _ in $(seq 20); do
+        kill -QUIT "$server_pid" 2>/dev/null || return 0
+        sleep 0.5
+    done
+}
 trap 'stop_server 2>/dev/null || true' EXIT
 for _ in $(seq 240); do
     curl -sk -o /dev/null "https://127.0.0.1:$port/health" 2>/dev/null && break
