@@ -114,6 +114,8 @@ struct Serve: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
+        // Listening: the code and tables that only start-up used need not stay resident (see StartupPages).
+        StartupPages.release()
         try await group.run()
     }
 
