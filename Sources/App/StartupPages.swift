@@ -1,9 +1,26 @@
+import ServiceLifecycle
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// Hands the pages of the executable's read-only segments that start-up touched back to the kernel, once
-/// `gatehouse serve` is listening.
+/// Gives the executable's start-up pages back (``StartupPages``) when `gatehouse serve` is listening, and again once
+/// the services' first runs are over: the service group's own start, the file watcher's first polls and the first
+/// metrics samples fault in code that the steady state does not run either.
+struct StartupPageRelease: Service {
+    /// How long after the service group starts its services' first runs are taken to be over.
+    static let settleTime: Duration = .seconds(1)
+
+    func run() async {
+        StartupPages.release()
+        guard (try? await Task.sleep(for: Self.settleTime)) != nil else { return }
+        StartupPages.release()
+        // Returning would end the group: stay until it shuts down.
+        try? await gracefulShutdown()
+    }
+}
+
+/// Hands the pages of the executable's read-only segments that start-up touched back to the kernel.
 ///
 /// Reading the configuration, the trust material and the development PKI, the dynamic loader's pass over the
 /// relocations and symbols, and the runtime's first metadata lookups fault in code and tables that serving never

@@ -33,6 +33,8 @@ struct HostileTLSTests {
     /// The server's resources once it has served one ordinary request (so descriptors the server opens lazily at
     /// its first connection are in the baseline) and that connection is closed.
     private func baseline(_ server: ServerProcess) throws -> ProcessResources {
+        // After the server gave back its start-up pages a second time, 1 s after its banner (StartupPageRelease).
+        usleep(1_500_000)
         do {
             let client = try server.connect()
             // Behind the policy, as the measured connections are: the code they run is resident from here on.

@@ -110,12 +110,10 @@ struct Serve: AsyncParsableCommand {
         }
         let services = await service.services()
         let group = ServiceGroup(
-            services: [ReadyBanner(text: banner(addresses) + adminLine)] + services,
+            services: [ReadyBanner(text: banner(addresses) + adminLine), StartupPageRelease()] + services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
-        // Listening: the code and tables that only start-up used need not stay resident (see StartupPages).
-        StartupPages.release()
         try await group.run()
     }
 
