@@ -32,10 +32,11 @@ struct StartupPageRelease: Service {
 /// data, relocation and symbol tables) and never written, so dropping a page loses nothing; the writable segments
 /// (`.data`, `.bss`, and RELRO, which the loader wrote before making it read-only) are left alone.
 enum StartupPages {
-    /// Releases the pages; does nothing where the program headers cannot be found (not Linux, no `/proc`).
+    /// Releases the pages; does nothing where the program headers cannot be found (not Linux, no `/proc`) or
+    /// while a debugger traces the process.
     static func release() {
         #if os(Linux)
-            guard let segments = self.readOnlySegments() else { return }
+            guard !self.isTraced, let segments = self.readOnlySegments() else { return }
             for segment in segments {
                 _ = madvise(UnsafeMutableRawPointer(bitPattern: segment.lowerBound), segment.count, MADV_DONTNEED)
             }
@@ -72,9 +73,20 @@ enum StartupPages {
         private static let atProgramHeaders: UInt = 3  // AT_PHDR
         private static let atProgramHeaderCount: UInt = 5  // AT_PHNUM
 
-        /// `/proc/self/auxv`: the kernel's (type, value) pairs given to the process at exec.
-        private static func auxiliaryVector() -> [UInt: UInt]? {
-            let descriptor = open("/proc/self/auxv", O_RDONLY | O_CLOEXEC)
+        /// Whether a debugger traces the process (`TracerPid` in `/proc/self/status`): its breakpoints live in
+        /// private copies of code pages, which `MADV_DONTNEED` would drop.
+        static var isTraced: Bool {
+            guard let status = self.contents(of: "/proc/self/status") else { return false }
+            let text = String(decoding: status, as: UTF8.self)
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("TracerPid:") }) else {
+                return false
+            }
+            return line.dropFirst("TracerPid:".count).trimmingPrefix(while: { $0 == " " || $0 == "\t" }) != "0"
+        }
+
+        /// The bytes of a (small, `/proc`) file, or `nil` when it cannot be read.
+        private static func contents(of path: String) -> [UInt8]? {
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { return nil }
             defer { close(descriptor) }
             var bytes: [UInt8] = []
@@ -83,9 +95,14 @@ enum StartupPages {
                 let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
                 if count < 0 && errno == EINTR { continue }
                 guard count >= 0 else { return nil }
-                if count == 0 { break }
+                if count == 0 { return bytes }
                 bytes += chunk[0..<count]
             }
+        }
+
+        /// `/proc/self/auxv`: the kernel's (type, value) pairs given to the process at exec.
+        private static func auxiliaryVector() -> [UInt: UInt]? {
+            guard let bytes = self.contents(of: "/proc/self/auxv") else { return nil }
             let word = MemoryLayout<UInt>.size
             var vector: [UInt: UInt] = [:]
             bytes.withUnsafeBytes { raw in
