@@ -196,9 +196,9 @@ struct HostileTLSTests {
     /// The listener's limit: this many idle connections are held, and the test measures what each costs.
     private static let admitted = 1_000
 
-    /// The most RSS one idle mutual-TLS connection (after one request) may cost the debug server, in KiB: calibrated
-    /// by sampling the server's VmRSS while this test ran, 19.7 KiB per connection over the 1,000 (the release build
-    /// measures about the same; Benchmarks/README.md, "Idle connections"). The margin covers allocator noise and
+    /// The most memory one idle mutual-TLS connection (after one request) may cost the debug server, in KiB:
+    /// calibrated on this test's own measure (``ProcessResources/residentKiB``), 20.3 KiB per connection over the
+    /// 1,000 (the release build measures about the same at 10,000; Benchmarks/README.md, "Idle connections"). The margin covers allocator noise and
     /// small drift; a buffer kept per idle connection of the size of OpenSSL's record buffers (16 KiB) goes far over.
     private static let kibPerIdleConnection = 24.0
 
