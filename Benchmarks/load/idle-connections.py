@@ -2,7 +2,7 @@
 """Hold N idle mutual-TLS connections to a server and report its RSS before and after.
 
     idle-connections.py --host 127.0.0.1 --port 8444 --cert client-chain.pem --key client.key \
-        --path '/api/hello?name=idle' --pids 1234 [--count 10000] [--hold 3] [--refresh 30]
+        --path '/api/hello?name=idle' --pids 1234 [--count 10000] [--hold 3] [--refresh 30] [--settle 2]
 
 Each connection completes a TLS 1.3 handshake with the client certificate, sends one HTTP/1.1 keep-alive GET
 (ALPN http/1.1) and must get a 2xx answer — proof that the server accepted the certificate — and then stays
@@ -10,6 +10,7 @@ open and idle (while others are still being opened, one idle for --refresh secon
 server's idle timeout does not close it on a slow machine). With all of them open, the script waits --hold
 seconds, reads VmRSS of the server processes (--pids and their children) from /proc, checks that every
 connection is still open, and closes them.
+The RSS before is read --settle seconds after the start, once a warm-up connection has been answered and closed.
 
 Prints one line: IDLE count=N rss_before_kib=A rss_after_kib=B per_connection_kib=C opened_in_s=S refreshed=R
 Exits 1 when a connection, handshake or request fails, an answer is not 2xx, or the server closed a connection.
@@ -126,6 +127,8 @@ def main():
     parser.add_argument("--refresh", type=float, default=30.0,
                         help="while opening, a connection idle this many seconds sends one more request")
     parser.add_argument("--workers", type=int, default=16, help="connections opened concurrently")
+    parser.add_argument("--settle", type=float, default=2.0,
+                        help="seconds to wait before the warm-up connection and the baseline reading")
     args = parser.parse_args()
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -137,6 +140,13 @@ def main():
     request = (f"GET {args.path} HTTP/1.1\r\nHost: {args.host}:{args.port}\r\n"
                "Connection: keep-alive\r\n\r\n").encode()
 
+    # The baseline is read after --settle seconds (`gatehouse serve` gives its start-up pages back 1 s after it
+    # starts listening), then one connection that runs the whole path: its code is resident from then on, not a
+    # cost of each connection.
+    time.sleep(args.settle)
+    _, warm_up = open_connection(context, args.host, args.port, request)
+    warm_up.close()
+    time.sleep(0.2)
     before = rss_kib(args.pids)
     # Connections in the order of their last answer. While the others are still being opened, one whose last
     # answer is older than --refresh seconds asks again: on a slow machine opening all of them can take longer

@@ -41,7 +41,12 @@ start_server() {  # NAME PORT: starts it on CPU 0 and waits until it answers; se
     for _ in $(seq 240); do
         kill -0 "$server_pid" 2>/dev/null ||
             { echo "$(basename "$0"): $name exited during start-up (logs in $out)" >&2; exit 1; }
-        curl -sfk -o /dev/null --max-time 2 --cert "$pki/client-chain.pem" --key "$pki/client.key" "$url" && return 0
+        if curl -sfk -o /dev/null --max-time 2 --cert "$pki/client-chain.pem" --key "$pki/client.key" "$url"; then
+            # Settled: `gatehouse serve` gives its start-up pages back 1 s after it starts listening, and a load's
+            # peak RSS is measured from the settled server.
+            sleep 2
+            return 0
+        fi
         sleep 0.25
     done
     echo "$(basename "$0"): $name did not answer $url within 60 s" >&2

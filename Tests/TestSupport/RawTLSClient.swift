@@ -187,7 +187,9 @@ public final class RawTLSClient {
 
 /// What a process holds, read from `/proc/PID`: the measure of every "bounded" claim in the hardening tests.
 public struct ProcessResources: Sendable, CustomStringConvertible {
-    /// Resident set size in KiB (`VmRSS`).
+    /// Resident memory in KiB that is not file-backed (`RssAnon` + `RssShmem`): what a client can make the server
+    /// hold. The executable's code pages are left out: `gatehouse serve` gives back those only start-up used and
+    /// faults code in as it first runs it, bounded by the binary whatever the client does.
     public let residentKiB: Int
     /// Open file descriptors (entries of `/proc/PID/fd`).
     public let openDescriptors: Int
@@ -195,8 +197,11 @@ public struct ProcessResources: Sendable, CustomStringConvertible {
     /// Reads `pid`'s resources now.
     public init(pid: Int32) throws {
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        self.residentKiB = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        func kib(_ key: String) -> Int {
+            let line = status.split(separator: "\n").first { $0.hasPrefix(key) } ?? ""
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        }
+        self.residentKiB = kib("RssAnon:") + kib("RssShmem:")
         self.openDescriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
     }
 

@@ -110,7 +110,7 @@ struct Serve: AsyncParsableCommand {
         }
         let services = await service.services()
         let group = ServiceGroup(
-            services: [ReadyBanner(text: banner(addresses) + adminLine)] + services,
+            services: [ReadyBanner(text: banner(addresses) + adminLine), StartupPageRelease()] + services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

@@ -43,6 +43,8 @@ final class ServerProcess {
             _ = self.process.stop(signal: SIGKILL)
             throw ServerProcessError.notAccepting(self.process.readErrors(timeout: 1) { _ in true })
         }
+        // The banner comes once start-up is over (and its pages were given back): measurements start from there.
+        _ = self.process.readOutput(timeout: 30) { $0.contains("Gatehouse is listening") }
     }
 
     deinit { _ = self.process.stop(signal: SIGKILL) }
