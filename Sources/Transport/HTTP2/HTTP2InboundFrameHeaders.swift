@@ -32,6 +32,22 @@ struct HTTP2InboundFrameHeaders {
                 offset += passed
                 continue
             }
+            if self.headerBytes == 0, bytes.count - offset >= 9 {
+                // The usual case: the whole header is in this read.
+                let start = offset
+                let length = Int(bytes[start]) << 16 | Int(bytes[start + 1]) << 8 | Int(bytes[start + 2])
+                var stream = UInt32(bytes[start + 5]) << 24 | UInt32(bytes[start + 6]) << 16
+                stream |= UInt32(bytes[start + 7]) << 8 | UInt32(bytes[start + 8])
+                self.header = Header(
+                    length: length,
+                    type: bytes[start + 3],
+                    flags: bytes[start + 4],
+                    stream: Int32(bitPattern: stream & 0x7FFF_FFFF)
+                )
+                offset += 9
+                self.skip = length
+                return (self.header, start)
+            }
             let byte = bytes[offset]
             offset += 1
             switch self.headerBytes {
