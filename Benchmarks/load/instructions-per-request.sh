@@ -4,6 +4,7 @@
 #   Benchmarks/load/instructions-per-request.sh [--protocol http/1.1|h2] [--connections N] [--streams 32]
 #                                               [--duration 12] [--top 25] [--binary PATH] [--port 8447]
 #                                               [--config FILE] [--gateway http/1.1|h2] [--upstream-port 8461]
+#                                               [--cache-sim] [--rps R]
 #
 # Runs the release `gatehouse serve` under `valgrind --tool=callgrind` on CPU 0 with instrumentation off, and
 # the load from CPU 1 (through the client-certificate shim), every request `GET /api/hello?name=bench`:
@@ -24,8 +25,14 @@
 # callgrind, over plaintext HTTP/1.1 keep-alive or HTTP/2 with prior knowledge (`h2`); the figure is the gateway's
 # whole cost of a proxied request, both of its sides.
 # Prints instructions per request, their split by component (OpenSSL, NIO, our modules, reference counting,
-# exclusivity checks, libc, nghttp2) and the --top functions by their own instructions. Unlike time, the count
-# hardly moves between runs on a noisy VM (0.5 %), so it compares two builds exactly: pass --binary for the other.
+# exclusivity checks, libc, nghttp2) and the --top functions by their own instructions. --cache-sim also simulates
+# the caches (callgrind's model of this CPU's first-level and last-level caches; about twice as slow) and prints the
+# last-level misses per request, instruction fetches and data reads and writes: the machine has no hardware counters
+# (`perf stat -e cache-misses` is "not supported"), and per-connection state that falls out of the cache is what
+# many connections cost beyond their instructions. --rps R (h2) has each connection send R requests a second instead
+# of as many as it can (`h2load --rps`): under valgrind, 1,000 closed-loop connections starve the handshakes of the
+# ones still connecting. Unlike time, the count hardly moves between runs on a noisy VM (0.5 %), so it compares two
+# builds exactly: pass --binary for the other.
 #
 # valgrind 3.19 cannot read the DWARF 5 debug information Swift 6.3 writes, so the binary is copied without it
 # (`objcopy --strip-debug`; the symbol table stays, so functions keep their names). Installs valgrind and
@@ -33,6 +40,7 @@
 set -euo pipefail
 
 duration=12 top=25 binary="" protocol=http/1.1 connections="" streams=32 port=8447 config="" gateway="" upstream_port=8461
+cache_sim=no rps=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --protocol) protocol=$2; shift ;;
@@ -45,6 +53,8 @@ while [ $# -gt 0 ]; do
         --config) config=$2; shift ;;
         --gateway) gateway=$2; shift ;;
         --upstream-port) upstream_port=$2; shift ;;
+        --cache-sim) cache_sim=yes ;;
+        --rps) rps=$2; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "instructions-per-request.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -97,7 +107,7 @@ if [ -n "$gateway" ]; then
 fi
 trap cleanup EXIT
 BENCH_PKI=$gatehouse_pki BENCH_OUT=$out BENCH_UPSTREAM_PORT=$upstream_port BENCH_UPSTREAM_PROTOCOL=${gateway:-http/1.1} \
-    taskset -c 0 valgrind --tool=callgrind --instr-atstart=no \
+    taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --cache-sim="$cache_sim" \
     --callgrind-out-file="$out/callgrind.out" \
     "$out/gatehouse" serve --port "$port" "${served[@]}" --log-level warning > "$out/gatehouse.log" 2>&1 &
 server_pid=$!
@@ -112,16 +122,17 @@ kill -0 "$server_pid" 2>/dev/null || { echo "instructions-per-request.sh: the se
 load() {  # SECONDS
     if [ "$protocol" = h2 ]; then
         taskset -c 1 env LD_PRELOAD="$MTLS_SHIM" MTLS_CERT="$pki/client-chain.pem" MTLS_KEY="$pki/client.key" \
-            h2load -t1 -c"$connections" -m"$streams" -D "$1" "$url"
+            h2load -t1 -c"$connections" -m"$streams" ${rps:+--rps="$rps"} -D "$1" "$url"
     else
         taskset -c 1 env LD_PRELOAD="$MTLS_SHIM" MTLS_CERT="$pki/client-chain.pem" MTLS_KEY="$pki/client.key" \
             wrk -t1 -c"$connections" -d"$1s" --timeout 10s "$url"
     fi
 }
 # Counting starts once every connection finished its handshake and has been answered for a while: each server
-# socket has sent at least `ready_bytes` (a handshake with the certificate chain is about 3 KB). On a busy machine
-# the handshakes under valgrind take seconds, so the load lasts `settle` seconds longer than the count.
-settle=30 ready_bytes=6144
+# socket has sent at least `ready_bytes` (a handshake with the certificate chain is about 2.5 KB, an HTTP/2 answer to
+# `/api/hello` 84 bytes, so a few answers). On a busy machine the handshakes under valgrind take seconds (about 0.1 s
+# each), so the load lasts `settle` seconds longer than the count.
+settle=$((30 + connections / 8)) ready_bytes=3072
 load $((duration + settle)) > "$out/load.log" 2>&1 &
 load_pid=$!
 ready=0
@@ -168,7 +179,7 @@ dump=$(ls -t "$out"/callgrind.out.* | head -1)
 total=$(awk '/^totals:/ { print $2 }' "$dump")
 # Responses written while counting: the calls of the function that writes one, summed over its callers.
 if [ "$protocol" = h2 ]; then counted='nghttp2_submit_response '; else counted='Response\.writeHTTP1\('; fi
-requests=$(callgrind_annotate --tree=caller "$dump" 2>/dev/null | swift demangle --simplified | counted=$counted awk '
+requests=$(callgrind_annotate --show=Ir --tree=caller "$dump" 2>/dev/null | swift demangle --simplified | counted=$counted awk '
     /^$/ { calls = 0; next }
     /^ *[0-9,]+ \([^)]*\) +< / { if (match($0, /\(([0-9,]+)x\)/)) { n = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", n); calls += n } }
     $0 ~ ("\\* +[^ ]*:" ENVIRON["counted"]) && found == "" { found = calls }
@@ -178,13 +189,22 @@ if [ -z "$requests" ] || [ "$requests" = 0 ]; then
     exit 1
 fi
 shape="$connections connections"
-[ "$protocol" = h2 ] && shape="$shape x $streams streams"
+[ "$protocol" = h2 ] && shape="$shape x $streams streams${rps:+, $rps requests/s each}"
 [ -n "$gateway" ] && protocol="$protocol proxied to $gateway"
 echo "$protocol requests: $requests counted in ${duration}s over $shape (log: $out/load.log)"
 echo "instructions per request: $((total / requests))"
+if [ "$cache_sim" = yes ]; then
+    # events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw (callgrind's order with --cache-sim=yes)
+    awk -v r="$requests" '/^events:/ { for (i = 2; i <= NF; i++) name[i] = $i }
+        /^totals:/ { for (i = 2; i <= NF; i++) v[name[i]] = $i }
+        END { printf "first-level misses per request: %.1f (instructions %.1f, data reads %.1f, writes %.1f)\n",
+                  (v["I1mr"] + v["D1mr"] + v["D1mw"]) / r, v["I1mr"] / r, v["D1mr"] / r, v["D1mw"] / r
+              printf "last-level misses per request: %.1f (instructions %.1f, data reads %.1f, writes %.1f)\n",
+                  (v["ILmr"] + v["DLmr"] + v["DLmw"]) / r, v["ILmr"] / r, v["DLmr"] / r, v["DLmw"] / r }' "$dump"
+fi
 # With a configuration file, its watcher polls the files every 500 ms whatever the load: under callgrind, with ~10
 # requests a second, that is a large share of the count; the figure without it is the one that compares.
-watcher=$(callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | swift demangle --simplified | awk '
+watcher=$(callgrind_annotate --show=Ir --inclusive=yes "$dump" 2>/dev/null | swift demangle --simplified | awk '
     /^ *[0-9,]+ \(/ && /FileSignature\.init\(paths:\)/ { n = $1; gsub(",", "", n); if (n + 0 > max) max = n + 0 }
     END { print max + 0 }')
 if [ "$watcher" -gt 0 ]; then
@@ -193,7 +213,7 @@ if [ "$watcher" -gt 0 ]; then
 fi
 echo
 echo "by component (own instructions per request):"
-callgrind_annotate --threshold=100 "$dump" 2>/dev/null | awk -v r="$requests" '
+callgrind_annotate --show=Ir --threshold=100 "$dump" 2>/dev/null | awk -v r="$requests" '
     /^ *[0-9,]+ \(/ && !/PROGRAM TOTALS/ {
         n = $1; gsub(",", "", n); s = $0; c = "other"
         if (s ~ /libcrypto/) c = "OpenSSL libcrypto"; else if (s ~ /libssl/) c = "OpenSSL libssl"
@@ -211,7 +231,7 @@ callgrind_annotate --threshold=100 "$dump" 2>/dev/null | awk -v r="$requests" '
     END { for (k in t) printf "%8.0f %5.1f %%  %s\n", t[k] / r, 100 * t[k] / all, k }' | sort -rn
 echo
 echo "top $top functions by own instructions per request:"
-callgrind_annotate "$dump" 2>/dev/null | swift demangle --simplified | awk -v r="$requests" -v top="$top" '
+callgrind_annotate --show=Ir "$dump" 2>/dev/null | swift demangle --simplified | awk -v r="$requests" -v top="$top" '
     /^ *[0-9,]+ \(/ && !/PROGRAM TOTALS/ && shown < top {
         n = $1; gsub(",", "", n); line = $0; sub(/^ *[0-9,]+ +\([^)]*\) +/, "", line); sub(/^[^:]*:/, "", line)
         if (match(line, / \[[^]]*\]$/)) { object = substr(line, RSTART + 2, RLENGTH - 3); sub(/.*\//, "", object)

@@ -2,7 +2,7 @@
 # scaling.sh - throughput and latency against the number of concurrent connections: the scaling curve.
 #
 #   Benchmarks/load/scaling.sh [--servers "gatehouse nginx hummingbird"] [--connections "1 10 100 1000"]
-#                              [--duration 5] [--h2-streams 1] [--tag YYYY-MM-DD-HHMM]
+#                              [--duration 5] [--h2-streams 1] [--tag YYYY-MM-DD-HHMM] [--port 8443]
 #
 # For each server (pinned to CPU 0, one fresh process per server), each mode (HTTP/1.1 keep-alive, HTTP/2) and each
 # connection count: a closed-loop h2load run from CPU 1 under the shim (latency.sh), --duration seconds after a
@@ -14,14 +14,15 @@
 # per-request log). Every failed or non-2xx request fails the run (exit 1).
 # Writes Benchmarks/results/TAG-scaling.md (a Markdown table) and TAG-scaling.png (gnuplot: req/s and p99 against
 # connections, log scales), and copies both to scaling-latest.md/.png, which the README links. bench.sh --scaling
-# runs it after its rounds with the same servers and tag. GATEHOUSE_BINARY works as in bench.sh; PEER_BINARY names
-# an already built Hummingbird peer (bench.sh passes its own).
+# runs it after its rounds with the same servers and tag. The servers listen on --port (nginx), --port + 1
+# (gatehouse) and --port + 2 (hummingbird), so that two runs on one machine can use ports of their own.
+# GATEHOUSE_BINARY works as in bench.sh; PEER_BINARY names an already built Hummingbird peer (bench.sh passes its own).
 set -euo pipefail
 shopt -s inherit_errexit
 
 servers=(gatehouse nginx hummingbird)
 connections=(1 10 100 1000)
-duration=5 streams=1 tag=$(date +%Y-%m-%d-%H%M)
+duration=5 streams=1 tag=$(date +%Y-%m-%d-%H%M) base_port=8443
 while [ $# -gt 0 ]; do
     case "$1" in
         --servers) read -r -a servers <<< "$2"; shift ;;
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
         --duration) duration=$2; shift ;;
         --h2-streams) streams=$2; shift ;;
         --tag) tag=$2; shift ;;
+        --port) base_port=$2; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "scaling.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -50,7 +52,7 @@ build_peer_if_named "${servers[@]}"
 
 out="$work/scaling-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
-port_of() { case "$1" in nginx) echo 8443 ;; gatehouse) echo 8444 ;; hummingbird) echo 8445 ;; esac; }
+port_of() { case "$1" in nginx) echo "$base_port" ;; gatehouse) echo $((base_port + 1)) ;; hummingbird) echo $((base_port + 2)) ;; esac; }
 url_of() { echo "https://127.0.0.1:$(port_of "$1")/api/hello?name=bench"; }
 
 # shellcheck source=servers.sh

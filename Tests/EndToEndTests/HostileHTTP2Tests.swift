@@ -280,4 +280,34 @@ struct HostileHTTP2Tests {
         // the allocator, against 50,000 idle-stream nodes (over 10 MiB) if nothing capped them.
         #expect(during.residentKiB - before.residentKiB < 4 * 1024, "\(during) vs \(before)")
     }
+
+    /// nghttp2 keeps no closed streams here (the handler keeps only their identifiers): a connection that served many
+    /// requests holds no more than one that served a single request. With nghttp2 keeping them, each of these
+    /// connections would hold SETTINGS_MAX_CONCURRENT_STREAMS (100) closed streams of about 240 bytes: 1.5 MiB together.
+    @Test func busyConnectionsKeepNoStatePerRequest() throws {
+        let server = try ServerProcess(limits: "idleTimeout: 60s")
+        defer { _ = server.stop() }
+        _ = try Self.baseline(server)
+        let connections = try (0..<64).map { _ in try RawConnection(server) }
+        func requestOnEach(stream: UInt32) {
+            for connection in connections {
+                connection.send(Frames.headers(stream: stream, Frames.requestFields(), endStream: true))
+            }
+            for connection in connections {
+                connection.read(timeout: 10) {
+                    $0.contains { $0.type == 0 && $0.stream == stream && $0.flags & 1 != 0 }
+                }
+            }
+        }
+        for round in 0..<3 { requestOnEach(stream: UInt32(2 * round + 1)) }
+        let fresh = try server.resources()
+        for round in 3..<120 { requestOnEach(stream: UInt32(2 * round + 1)) }
+        let busy = try server.resources()
+        let answered = connections.map { connection in
+            connection.frames.filter { $0.type == 0 && $0.flags & 1 != 0 }.count
+        }
+        #expect(answered.allSatisfy { $0 == 120 }, "\(answered)")
+        print("64 connections, after 3 requests each: \(fresh); after 120: \(busy)")
+        #expect(busy.residentKiB - fresh.residentKiB < 512, "\(busy) vs \(fresh)")
+    }
 }

@@ -102,8 +102,10 @@ enum HTTP2ServerCallbacks {
         return 0
     }
 
-    private static let streamClosed: nghttp2_on_stream_close_callback = { _, stream, _, userData in
-        handler(userData)?.streamClosed(stream)
+    /// A stream closes; nghttp2 still knows whether the client had ended its side (END_STREAM or RST_STREAM).
+    private static let streamClosed: nghttp2_on_stream_close_callback = { session, stream, _, userData in
+        let clientEnded = session.map { nghttp2_session_get_stream_remote_close($0, stream) == 1 } ?? false
+        handler(userData)?.streamClosed(stream, clientEnded: clientEnded)
         return 0
     }
 

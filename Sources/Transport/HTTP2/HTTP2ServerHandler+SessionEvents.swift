@@ -68,7 +68,9 @@ extension HTTP2ServerHandler {
         self.enqueue(self.streams.update(stream) { $0.sentEndOfStream() }, on: stream)
     }
 
-    func streamClosed(_ stream: Int32) {
+    /// `stream` closed; `clientEnded` when the client had ended its side, which makes later frames on it an error.
+    func streamClosed(_ stream: Int32, clientEnded: Bool) {
+        if clientEnded { self.closedStreams.insert(stream) }
         self.endStreamedBodies(of: stream, StreamingBodyError(.streamReset))
         guard var machine = self.streams.remove(stream) else { return }
         self.enqueue(machine.closed(), on: stream)

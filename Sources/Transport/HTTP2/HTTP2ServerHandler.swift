@@ -42,6 +42,10 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     var phase = Phase.idle
     @exclusivity(unchecked) var streams = HTTP2StreamTable()
     @exclusivity(unchecked) var streamIdentifiers = HTTP2StreamIdentifiers()
+    /// Where the client's frames begin in its input, for the closed-stream check (HTTP2ServerHandler+ClosedStreams.swift).
+    @exclusivity(unchecked) var inboundFrames = HTTP2InboundFrameHeaders()
+    /// The streams recently closed after the client ended them: frames on them are a connection error.
+    @exclusivity(unchecked) var closedStreams: HTTP2ClosedStreams
     /// When a HEADERS frame without END_HEADERS began whose block has not seen its last CONTINUATION yet.
     @exclusivity(unchecked) var continuedBlockStartedAt: NIODeadline?
     /// Stream actions raised inside nghttp2 callbacks, performed once nghttp2 returns.
@@ -84,6 +88,7 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     init(limits: ConnectionLimits, dispatcher: any RequestDispatcher) {
         self.limits = limits
         self.dispatcher = dispatcher
+        self.closedStreams = HTTP2ClosedStreams(capacity: limits.maxConcurrentStreams)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -126,7 +131,7 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
         guard let session = self.session else { return }
         self.isReadingBatch = true
         self.batchTime = nil
-        let result = session.receive(self.unwrapInboundIn(data))
+        let result = self.receive(self.unwrapInboundIn(data), into: session)
         self.performPendingActions()
         self.releaseBodyBudget()
         if case .fatal = result {

@@ -31,6 +31,9 @@ final class HTTP2ServerSession {
         // bounds the body bytes buffered per connection; stream windows are released on arrival
         // (``consumeStream(_:_:)``).
         nghttp2_option_set_no_auto_window_update(option, 1)
+        // Closed streams are not kept (nghttp2 would keep SETTINGS_MAX_CONCURRENT_STREAMS of them, about 240 bytes
+        // each, on every busy connection): the handler remembers their identifiers (``HTTP2ClosedStreams``).
+        nghttp2_option_set_no_closed_streams(option, 1)
         nghttp2_option_set_stream_reset_rate_limit(
             option,
             UInt64(max(0, limits.streamResetBurst)),
@@ -81,9 +84,16 @@ final class HTTP2ServerSession {
     }
 
     /// Feeds plaintext input; callbacks run synchronously inside this call.
-    func receive(_ buffer: ByteBuffer) -> ReceiveResult {
+    func receive(_ bytes: UnsafeRawBufferPointer) -> ReceiveResult {
         guard let session = self.session else { return .processed }
-        return NGHTTP2MemoryIO.receive(buffer, session: session)
+        return NGHTTP2MemoryIO.receive(bytes, session: session)
+    }
+
+    /// Queues GOAWAY with `code` and stops reading: nghttp2 ignores all further input and closes the session once
+    /// the GOAWAY is sent.
+    func terminate(code: HTTP2ErrorCode) {
+        guard let session = self.session else { return }
+        _ = nghttp2_session_terminate_session(session, code.rawValue)
     }
 
     /// Serialises the next pending frames and lends them to `body` once nghttp2 returned.

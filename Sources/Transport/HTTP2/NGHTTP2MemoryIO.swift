@@ -21,10 +21,13 @@ package enum NGHTTP2MemoryIO {
 
     /// Feeds `buffer`'s readable bytes to `session` (`nghttp2_session*`); callbacks run inside this call.
     package static func receive(_ buffer: ByteBuffer, session: OpaquePointer) -> ReceiveResult {
-        let rc = buffer.withUnsafeReadableBytes { bytes -> Int in
-            guard let base = bytes.baseAddress else { return 0 }
-            return nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
-        }
+        buffer.withUnsafeReadableBytes { self.receive($0, session: session) }
+    }
+
+    /// Feeds `bytes` to `session` (`nghttp2_session*`); callbacks run inside this call.
+    package static func receive(_ bytes: UnsafeRawBufferPointer, session: OpaquePointer) -> ReceiveResult {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return .processed }
+        let rc = nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
         return rc < 0 ? .fatal(code: Int32(truncatingIfNeeded: rc)) : .processed
     }
 
