@@ -36,6 +36,10 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     var timeouts: HTTP1TimeoutMachine
     let dispatcher: any RequestDispatcher
     private(set) var context: ChannelHandlerContext?
+    /// The TLS handler right below and its context, which responses are written to and flushed through directly
+    /// (``TLSHandler/writeDirectly(_:context:)``): a pipeline hop per write and per flush is most of what NIO costs
+    /// between two handlers. `nil` on a plaintext listener; cleared when the connection ends.
+    private var tls: (handler: TLSHandler, context: ChannelHandlerContext)?
     /// Received bytes not parsed yet.
     @exclusivity(unchecked) private var inbound = ByteBuffer()
     /// The thread's scratch buffers: responses are serialized into a shared one, reused once TLS has encrypted it.
@@ -88,6 +92,13 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // Gatehouse's pipelines put this handler right above TLS (the setup handler between them removes itself as
+        // it adds this one), so nothing sits between the two that a direct write would skip.
+        if let below = try? context.pipeline.syncOperations.context(handlerType: TLSHandler.self),
+            let handler = below.handler as? TLSHandler
+        {
+            self.tls = (handler, below)
+        }
         // Writability turns off once this much waits to be written (TLS records are what the socket holds, a few
         // bytes more than the responses), and back on when half of it is written.
         let mark = ChannelOptions.Types.WriteBufferWaterMark(
@@ -118,6 +129,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     }
 
     private func connectionEnded(context: ChannelHandlerContext) {
+        self.tls = nil
         self.perform(self.timeouts.closed(), context: context)
         self.endDrain()
         self.endStreams(StreamingBodyError(.connectionClosed))
@@ -157,7 +169,21 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         guard self.needsFlush else { return }
         self.needsFlush = false
         self.unflushedBytes = 0
-        context.flush()
+        if let tls = self.tls, tls.handler.acceptsDirectWrites {
+            tls.handler.flush(context: tls.context)
+        } else {
+            context.flush()
+        }
+    }
+
+    /// Writes `buffer` without flushing: straight into the TLS handler below when it takes writes, else through the
+    /// pipeline.
+    private func writeOut(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        if let tls = self.tls, tls.handler.acceptsDirectWrites {
+            tls.handler.writeDirectly(buffer, context: tls.context)
+        } else {
+            context.write(self.wrapOutboundOut(buffer), promise: nil)
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -326,7 +352,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         let size = outbound.readableBytes + (writesBodySeparately ? response.body.readableBytes : 0)
         let last: ByteBuffer
         if writesBodySeparately {
-            context.write(self.wrapOutboundOut(outbound), promise: nil)
+            self.writeOut(outbound, context: context)
             last = response.body
         } else {
             last = outbound
@@ -341,7 +367,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
                 written.whenComplete { _ in channel.close(promise: nil) }
             }
         } else if self.isInReadBatch {
-            context.write(self.wrapOutboundOut(last), promise: nil)
+            self.writeOut(last, context: context)
             self.needsFlush = true
             self.unflushedBytes += size
             if self.unflushedBytes >= Self.maxUnflushedBytes { self.flushIfNeeded(context: context) }

@@ -150,3 +150,19 @@ extension TLSHandler {
         for promise in promises { promise.fail(error) }
     }
 }
+
+extension TLSHandler {
+    /// Whether plaintext can be queued with ``writeDirectly(_:context:)``: the handshake is done and the
+    /// connection is not closed.
+    var acceptsDirectWrites: Bool {
+        if case .active = self.state { return true }
+        return false
+    }
+
+    /// Queues plaintext from the handler right above as `write(context:data:promise:)` does with no promise, without
+    /// the pipeline's hop (wrapping in `NIOAny`, the context's dispatch, unwrapping). `context` is this handler's
+    /// own; the caller checked ``acceptsDirectWrites``.
+    func writeDirectly(_ plaintext: ByteBuffer, context: ChannelHandlerContext) {
+        self.queuePlaintext(plaintext, promise: nil, context: context)
+    }
+}
