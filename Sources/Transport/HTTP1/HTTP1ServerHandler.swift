@@ -312,7 +312,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     // MARK: Outbound
 
     /// Sends the response for `stream`; ignored unless `stream` is the request awaiting its response.
-    func write(_ response: Response, for stream: StreamID) {
+    func write(_ response: consuming Response, for stream: StreamID) {
         guard let context = self.context else { return }
         switch self.machine.responseReady(response, for: stream) {
         case .drop:
