@@ -14,7 +14,7 @@ import NIOCore
 /// idle, request-head and request-body timeouts (``HTTP1TimeoutMachine``), answers malformed input (400, 413, 414,
 /// 417, 431, 501, 505) and closes (after draining a refused body: ``HTTP1Drain``), and drains on
 /// `ChannelShouldQuiesceEvent`.
-final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
+final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlaintextReader {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -98,6 +98,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
             let handler = below.handler as? TLSHandler
         {
             self.tls = (handler, below)
+            handler.directReader = self
         }
         // Writability turns off once this much waits to be written (TLS records are what the socket holds, a few
         // bytes more than the responses), and back on when half of it is written.
@@ -129,6 +130,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     }
 
     private func connectionEnded(context: ChannelHandlerContext) {
+        if let tls = self.tls, tls.handler.directReader === self { tls.handler.directReader = nil }
         self.tls = nil
         self.perform(self.timeouts.closed(), context: context)
         self.endDrain()
@@ -142,8 +144,17 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.received(self.unwrapInboundIn(data), context: context)
+    }
+
+    /// Plaintext straight from the TLS handler below (``TLSPlaintextReader``): the same as `channelRead`.
+    func plaintextRead(_ plaintext: ByteBuffer) {
+        guard let context = self.context else { return }
+        self.received(plaintext, context: context)
+    }
+
+    private func received(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
         self.isInReadBatch = true
-        let bytes = self.unwrapInboundIn(data)
         // A closing connection (after an error, a timeout or `connection: close`) starts nothing new.
         guard !self.machine.isClosing else {
             self.drained(bytes.readableBytes, context: context)

@@ -166,3 +166,12 @@ extension TLSHandler {
         self.queuePlaintext(plaintext, promise: nil, context: context)
     }
 }
+
+/// A handler right above a ``TLSHandler`` that takes its plaintext reads as a direct call rather than as
+/// `channelRead` through the pipeline (wrapping in `NIOAny`, the context's dispatch, unwrapping): it sets itself as
+/// the TLS handler's `directReader` when added and clears it when the connection ends. Read-complete, errors and
+/// every other event still go through the pipeline.
+protocol TLSPlaintextReader: AnyObject {
+    /// Plaintext decrypted from the connection, exactly what `channelRead` would have carried.
+    func plaintextRead(_ plaintext: ByteBuffer)
+}
