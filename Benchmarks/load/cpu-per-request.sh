@@ -2,6 +2,7 @@
 # cpu-per-request.sh - the server's user and system CPU time per request under keep-alive load.
 #
 #   Benchmarks/load/cpu-per-request.sh [--servers "gatehouse nginx hummingbird"] [--mode h1|h2] [--duration 6] [--reps 3]
+#                                      [--port 8446]
 #
 # For each repetition, each server in turn is started on CPU 0 and loaded from CPU 1 (wrk -c64 for h1, h2load
 # -c16 -m32 for h2, both through the client-certificate shim, after a 2 s warm-up); the server's utime and
@@ -11,13 +12,14 @@
 # Prepares like bench.sh (setup.sh: apt installs when missing, the shim, the PKI, release builds).
 set -euo pipefail
 
-servers=(gatehouse nginx hummingbird) mode=h1 duration=6 reps=3
+servers=(gatehouse nginx hummingbird) mode=h1 duration=6 reps=3 port=8446
 while [ $# -gt 0 ]; do
     case "$1" in
         --servers) read -r -a servers <<<"$2"; shift ;;
         --mode) mode=$2; shift ;;
         --duration) duration=$2; shift ;;
         --reps) reps=$2; shift ;;
+        --port) port=$2; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "cpu-per-request.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -30,7 +32,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 build_peer_if_named "${servers[@]}"
 out="$work/cpu-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
-port=8446 url="https://127.0.0.1:8446/api/hello?name=bench"
+url="https://127.0.0.1:$port/api/hello?name=bench"
 # shellcheck source=servers.sh
 source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 trap stop_server EXIT
