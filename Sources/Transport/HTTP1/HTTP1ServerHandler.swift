@@ -176,6 +176,14 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlainte
         context.fireChannelReadComplete()
     }
 
+    /// The end of a read batch straight from the TLS handler below (``TLSPlaintextReader``): as
+    /// `channelReadComplete`, with no handler after this one to tell.
+    func plaintextReadComplete() {
+        guard let context = self.context else { return }
+        self.isInReadBatch = false
+        self.flushIfNeeded(context: context)
+    }
+
     private func flushIfNeeded(context: ChannelHandlerContext) {
         guard self.needsFlush else { return }
         self.needsFlush = false

@@ -168,10 +168,14 @@ extension TLSHandler {
 }
 
 /// A handler right above a ``TLSHandler`` that takes its plaintext reads as a direct call rather than as
-/// `channelRead` through the pipeline (wrapping in `NIOAny`, the context's dispatch, unwrapping): it sets itself as
-/// the TLS handler's `directReader` when added and clears it when the connection ends. Read-complete, errors and
-/// every other event still go through the pipeline.
+/// `channelRead` through the pipeline (wrapping in `NIOAny`, the context's dispatch, unwrapping), and the end of a
+/// read batch as a direct call rather than `channelReadComplete`: it sets itself as the TLS handler's `directReader`
+/// when added and clears it when the connection ends. It is the pipeline's last handler, so the events it takes
+/// this way have nowhere further to go. Errors and every other event still go through the pipeline.
 protocol TLSPlaintextReader: AnyObject {
     /// Plaintext decrypted from the connection, exactly what `channelRead` would have carried.
     func plaintextRead(_ plaintext: ByteBuffer)
+
+    /// The read batch ended, as `channelReadComplete` would have said.
+    func plaintextReadComplete()
 }

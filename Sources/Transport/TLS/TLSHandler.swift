@@ -127,9 +127,14 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Passes the event on; plaintext was already passed up as each read was decrypted.
+    /// Passes the event on (to the ``directReader`` when there is one); plaintext was already passed up as each read
+    /// was decrypted.
     public func channelReadComplete(context: ChannelHandlerContext) {
-        context.fireChannelReadComplete()
+        if let reader = self.directReader {
+            reader.plaintextReadComplete()
+        } else {
+            context.fireChannelReadComplete()
+        }
     }
 
     private func advanceHandshake(context: ChannelHandlerContext) {
