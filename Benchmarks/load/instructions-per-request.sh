@@ -5,6 +5,7 @@
 #                                               [--duration 12] [--top 25] [--binary PATH] [--port 8447]
 #                                               [--config FILE] [--gateway http/1.1|h2] [--upstream-port 8461]
 #                                               [--cache-sim] [--rps R]
+#                                               [--server gatehouse|nginx] [--nginx-binary PATH]
 #
 # Runs the release `gatehouse serve` under `valgrind --tool=callgrind` on CPU 0 with instrumentation off, and
 # the load from CPU 1 (through the client-certificate shim), every request `GET /api/hello?name=bench`:
@@ -24,6 +25,11 @@
 # every request to an nginx upstream (nginx.sh) on 127.0.0.1:--upstream-port, pinned to CPU 1 with the load and not under
 # callgrind, over plaintext HTTP/1.1 keep-alive or HTTP/2 with prior knowledge (`h2`); the figure is the gateway's
 # whole cost of a proxied request, both of its sides.
+# --server nginx counts nginx instead (http/1.1 only): one process (`master_process off; daemon off;`) with the
+# configuration `make bench` gives it (../shared/bench/nginx-baseline.sh: mutual TLS, `return 200` for /api/hello,
+# access_log off) on CPU 0, the same load and window; a response is a call of libssl's `SSL_write` (nginx writes each
+# response with one). --nginx-binary PATH runs another nginx build, for example one with symbols (Debian's is
+# stripped, so its own code then counts as one lump).
 # Prints instructions per request, their split by component (OpenSSL, NIO, our modules, reference counting,
 # exclusivity checks, libc, nghttp2) and the --top functions by their own instructions. --cache-sim also simulates
 # the caches (callgrind's model of this CPU's first-level and last-level caches; about twice as slow) and prints the
@@ -39,7 +45,7 @@
 # binutils from apt when missing; prepares like bench.sh (setup.sh).
 set -euo pipefail
 
-duration=12 top=25 binary="" protocol=http/1.1 connections="" streams=32 port=8447 config="" gateway="" upstream_port=8461
+server=gatehouse nginx_path="" duration=12 top=25 binary="" protocol=http/1.1 connections="" streams=32 port=8447 config="" gateway="" upstream_port=8461
 cache_sim=no rps=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -55,11 +61,21 @@ while [ $# -gt 0 ]; do
         --upstream-port) upstream_port=$2; shift ;;
         --cache-sim) cache_sim=yes ;;
         --rps) rps=$2; shift ;;
+        --server) server=$2; shift ;;
+        --nginx-binary) nginx_path=$2; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "instructions-per-request.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
+case "$server" in
+    gatehouse) ;;
+    nginx)
+        [ "$protocol" = http/1.1 ] && [ -z "$gateway" ] && [ -z "$config" ] ||
+            { echo "instructions-per-request.sh: --server nginx counts direct http/1.1 requests only" >&2; exit 2; }
+        export GATEHOUSE_BINARY=${GATEHOUSE_BINARY:-/bin/true} ;;  # setup.sh need not build gatehouse
+    *) echo "instructions-per-request.sh: --server is gatehouse or nginx, not $server" >&2; exit 2 ;;
+esac
 case "$gateway" in
     "") ;;
     http/1.1|h1|http1.1) gateway=http/1.1 ;;
@@ -84,7 +100,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 binary=${binary:-$gatehouse_binary}
 out="$work/instructions-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
-objcopy --strip-debug "$binary" "$out/gatehouse"
+[ "$server" = gatehouse ] && objcopy --strip-debug "$binary" "$out/gatehouse"
 
 url="https://127.0.0.1:$port/api/hello?name=bench"
 # Another server on the port would answer the health check and the load in place of ours.
@@ -106,6 +122,34 @@ if [ -n "$gateway" ]; then
     cleanup() { kill "${server_pid:-}" 2>/dev/null || true; nginx_stop "$out/upstream"; }
 fi
 trap cleanup EXIT
+if [ "$server" = nginx ]; then
+    # shellcheck source=nginx.sh
+    source "$(dirname "${BASH_SOURCE[0]}")/nginx.sh"
+    nginx_binary=${nginx_path:-$nginx_binary}
+    nginx_conf "$out/nginx" 0 "    server {
+        listen 127.0.0.1:$port ssl http2;
+        server_name localhost;
+        ssl_certificate $pki/server-chain.pem;
+        ssl_certificate_key $pki/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_verify_client on;
+        ssl_client_certificate $pki/ca-bundle.pem;
+        ssl_verify_depth 2;
+        location = /api/hello { return 200 \"Hello, bench.\"; }
+        location / { return 404; }
+    }"
+    # One process that serves itself, in the foreground, under callgrind.
+    sed -i '1i master_process off;\ndaemon off;' "$out/nginx/nginx.conf"
+    "$nginx_binary" -t -q -p "$out/nginx" -c "$out/nginx/nginx.conf" -e "$out/nginx/error.log"
+    taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out" \
+        "$nginx_binary" -p "$out/nginx" -c "$out/nginx/nginx.conf" -e "$out/nginx/error.log" > "$out/nginx.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 240); do
+        [ -n "$(ss -tlnH "( sport = :$port )")" ] && break
+        kill -0 "$server_pid" 2>/dev/null || { echo "instructions-per-request.sh: nginx died (log: $out/nginx.log)" >&2; exit 1; }
+        sleep 0.5
+    done
+else
 BENCH_PKI=$gatehouse_pki BENCH_OUT=$out BENCH_UPSTREAM_PORT=$upstream_port BENCH_UPSTREAM_PROTOCOL=${gateway:-http/1.1} \
     taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --cache-sim="$cache_sim" \
     --callgrind-out-file="$out/callgrind.out" \
@@ -116,6 +160,7 @@ for _ in $(seq 240); do
     kill -0 "$server_pid" 2>/dev/null || { echo "instructions-per-request.sh: the server died (log: $out/gatehouse.log)" >&2; exit 1; }
     sleep 0.5
 done
+fi
 sleep 1
 kill -0 "$server_pid" 2>/dev/null || { echo "instructions-per-request.sh: the server died (log: $out/gatehouse.log)" >&2; exit 1; }
 
@@ -159,6 +204,11 @@ wait "$server_pid" 2>/dev/null || true
 cleanup
 trap - EXIT
 
+if [ "$server" = nginx ]; then
+    server_label="nginx ($nginx_binary)"
+else
+    server_label=gatehouse
+fi
 if [ "$protocol" = h2 ]; then
     # h2load: "requests: N total, N started, N done, N succeeded, F failed, E errored, T timeout" and
     # "status codes: N 2xx, N 3xx, N 4xx, N 5xx"; every request done must have succeeded with a 2xx.
@@ -179,7 +229,9 @@ dump=$(ls -t "$out"/callgrind.out.* | head -1)
 total=$(awk '/^totals:/ { print $2 }' "$dump")
 # Responses written while counting: the calls of the function that writes one, summed over its callers.
 if [ "$protocol" = h2 ]; then counted='nghttp2_submit_response '; else counted='Response\.writeHTTP1\('; fi
-requests=$(callgrind_annotate --show=Ir --tree=caller "$dump" 2>/dev/null | swift demangle --simplified | counted=$counted awk '
+[ "$server" = nginx ] && counted='SSL_write '
+
+requests=$(callgrind_annotate --show=Ir --auto=no --tree=caller "$dump" 2>/dev/null | swift demangle --simplified | counted=$counted awk '
     /^$/ { calls = 0; next }
     /^ *[0-9,]+ \([^)]*\) +< / { if (match($0, /\(([0-9,]+)x\)/)) { n = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", n); calls += n } }
     $0 ~ ("\\* +[^ ]*:" ENVIRON["counted"]) && found == "" { found = calls }
@@ -191,7 +243,7 @@ fi
 shape="$connections connections"
 [ "$protocol" = h2 ] && shape="$shape x $streams streams${rps:+, $rps requests/s each}"
 [ -n "$gateway" ] && protocol="$protocol proxied to $gateway"
-echo "$protocol requests: $requests counted in ${duration}s over $shape (log: $out/load.log)"
+echo "$server_label $protocol requests: $requests counted in ${duration}s over $shape (log: $out/load.log)"
 echo "instructions per request: $((total / requests))"
 if [ "$cache_sim" = yes ]; then
     # events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw (callgrind's order with --cache-sim=yes)
@@ -204,20 +256,34 @@ if [ "$cache_sim" = yes ]; then
 fi
 # With a configuration file, its watcher polls the files every 500 ms whatever the load: under callgrind, with ~10
 # requests a second, that is a large share of the count; the figure without it is the one that compares.
-watcher=$(callgrind_annotate --show=Ir --inclusive=yes "$dump" 2>/dev/null | swift demangle --simplified | awk '
+watcher=$(callgrind_annotate --show=Ir --auto=no --inclusive=yes "$dump" 2>/dev/null | swift demangle --simplified | awk '
     /^ *[0-9,]+ \(/ && /FileSignature\.init\(paths:\)/ { n = $1; gsub(",", "", n); if (n + 0 > max) max = n + 0 }
     END { print max + 0 }')
 if [ "$watcher" -gt 0 ]; then
     echo "without the configuration file watcher's polls ($((watcher / requests)) per request):" \
         "$(((total - watcher) / requests))"
 fi
+# The event loop's work alone (SwiftNIO's `SelectableEventLoop.run()` inclusive): what compares two builds when their
+# request rates under valgrind differ, since it leaves out every timer and thread that runs per second.
+loop=$(callgrind_annotate --show=Ir --auto=no --inclusive=yes "$dump" 2>/dev/null | swift demangle --simplified | awk '
+    /^ *[0-9,]+ \(/ && /:SelectableEventLoop\.run\(\) / { n = $1; gsub(",", "", n); if (n + 0 > max) max = n + 0 }
+    END { print max + 0 }')
+[ "$loop" -gt 0 ] && echo "on the event loop (SelectableEventLoop.run() inclusive): $((loop / requests))"
 echo
 echo "by component (own instructions per request):"
-callgrind_annotate --show=Ir --threshold=100 "$dump" 2>/dev/null | awk -v r="$requests" '
+callgrind_annotate --show=Ir --auto=no --threshold=100 "$dump" 2>/dev/null | awk -v r="$requests" '
     /^ *[0-9,]+ \(/ && !/PROGRAM TOTALS/ {
         n = $1; gsub(",", "", n); s = $0; c = "other"
         if (s ~ /libcrypto/) c = "OpenSSL libcrypto"; else if (s ~ /libssl/) c = "OpenSSL libssl"
-        else if (s ~ /libc\.so/) c = "libc (malloc, memcpy, ...)"
+        else if (s ~ /libc\.so/ && s ~ /:(_int_)?(malloc|free|calloc|realloc|cfree)|malloc_consolidate|tcache|unlink_chunk/) c = "libc malloc and free"
+        else if (s ~ /libc\.so/) c = "libc (memcpy, syscall wrappers, ...)"
+        else if (s ~ /:ngx_http_(parse|process_request_(line|headers|uri)|read_request_header|validate_host|wait_request_handler|alloc_large_header|find_virtual_server|set_virtual_server|process_host|process_connection|process_user_agent)|:ngx_hash_find|:ngx_hash_strlow|:ngx_strlow/) c = "nginx HTTP parsing"
+        else if (s ~ /:ngx_http_[a-z0-9_]*(filter|send_header|send_response|output_chain)|:ngx_output_chain|:ngx_chain_|:ngx_http_write_filter|:ngx_http_complex_value/) c = "nginx response building"
+        else if (s ~ /:ngx_ssl_|:ngx_http_ssl/) c = "nginx TLS glue"
+        else if (s ~ /:ngx_(epoll|event|process_events|unix|linux|writev|readv|recv|send|handle_read|handle_write|time_update|add_timer|del_timer|rbtree|trylock|shmtx|post_event|delete_posted|process_posted)/) c = "nginx event loop and I/O"
+        else if (s ~ /:ngx_(palloc|pnalloc|pcalloc|pfree|create_pool|destroy_pool|reset_pool|alloc|calloc|pmemalign|memalign|list_push|array_push|array_create|array_init|create_temp_buf|alloc_buf|pool_cleanup|free_chain)/) c = "nginx allocation (pools)"
+        else if (s ~ /:ngx_/) c = "nginx other (phases, handlers, finalize)"
+        else if (s ~ /\/nginx\]?$|\/nginx /) c = "nginx (no symbols)"
         else if (s ~ /libnghttp2/) c = "nghttp2"
         else if (s ~ /:\$s8NIOPosix|:\$s7NIOCore|:\$s[0-9]+NIO/) c = "SwiftNIO"
         else if (s ~ /:\$s15GatehouseClient|:\$s16GatehouseGateway/) c = "Gatehouse gateway (Client, Gateway)"
@@ -231,7 +297,7 @@ callgrind_annotate --show=Ir --threshold=100 "$dump" 2>/dev/null | awk -v r="$re
     END { for (k in t) printf "%8.0f %5.1f %%  %s\n", t[k] / r, 100 * t[k] / all, k }' | sort -rn
 echo
 echo "top $top functions by own instructions per request:"
-callgrind_annotate --show=Ir "$dump" 2>/dev/null | swift demangle --simplified | awk -v r="$requests" -v top="$top" '
+callgrind_annotate --show=Ir --auto=no "$dump" 2>/dev/null | swift demangle --simplified | awk -v r="$requests" -v top="$top" '
     /^ *[0-9,]+ \(/ && !/PROGRAM TOTALS/ && shown < top {
         n = $1; gsub(",", "", n); line = $0; sub(/^ *[0-9,]+ +\([^)]*\) +/, "", line); sub(/^[^:]*:/, "", line)
         if (match(line, / \[[^]]*\]$/)) { object = substr(line, RSTART + 2, RLENGTH - 3); sub(/.*\//, "", object)

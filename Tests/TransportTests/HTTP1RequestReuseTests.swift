@@ -57,6 +57,43 @@ import Testing
         #expect(parsed[7].headerFields.isEmpty)
     }
 
+    @Test func aRepeatedTargetKeepsItsPathAndEveryRequestEqualsAFreshParse() throws {
+        let long = "/" + String(repeating: "l", count: HTTP1RequestReuse.maxKeptPathLength + 10)
+        let texts = [
+            "GET /api/hello?name=bench HTTP/1.1\r\nHost: a.example\r\nX-One: 1\r\n\r\n",
+            "GET /api/hello?name=bench HTTP/1.1\r\nHost: a.example\r\n\r\n",
+            "POST /api/hello?name=bench HTTP/1.1\r\nHost: a.example\r\nX-Two: 2\r\n\r\n",
+            "GET /api/hello?name=bench HTTP/1.1\r\nHost: a.example\r\n\r\n",
+            "GET /api/hello?name=benc HTTP/1.1\r\nHost: a.example\r\n\r\n",
+            "GET \(long) HTTP/1.1\r\nHost: a.example\r\n\r\n",
+            // The long path was trimmed to `/` while idle: the same long target is built again, and `/` is kept.
+            "GET \(long) HTTP/1.1\r\nHost: a.example\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a.example\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: b.example\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: b.example\r\nAccept: */*\r\n\r\n",
+        ]
+        var parser = HTTP1RequestParser(maxHeadSize: 1024)
+        var parsed: [HTTPRequest] = []
+        for text in texts {
+            parsed.append(try self.request(text, on: &parser))
+            parser.trimReusedRequest()
+        }
+        for (text, request) in zip(texts, parsed) {
+            let expected = try self.fresh(text)
+            #expect(request == expected, "\(text.debugDescription)")
+            #expect(request.headerFields == expected.headerFields)
+        }
+        #expect(parsed[1].path == "/api/hello?name=bench")
+        #expect(parsed[1].headerFields.isEmpty)
+        #expect(parsed[2].method == .post)
+        #expect(parsed[3].method == .get)
+        #expect(parsed[4].path == "/api/hello?name=benc")
+        #expect(parsed[6].path == long)
+        #expect(parsed[7].path == "/")
+        #expect(parsed[8].authority == "b.example")
+        #expect(parsed[9].headerFields[.accept] == "*/*")
+    }
+
     @Test func aRepeatedHostIsStillRefusedOnceItIsKnown() {
         var parser = HTTP1RequestParser(maxHeadSize: 1024)
         var buffer = ByteBuffer(

@@ -182,16 +182,15 @@ extension Connection: RequestDispatcher {
         }
         let context = RequestContext(connection: self.info, connectionStore: ConnectionStore(connection: self))
         // Most requests never suspend: answered here, on the event loop, they need no task at all.
-        let immediate = self.respondImmediately(to: request, context: context)
-        if let response = immediate {
-            // Bound once and used by one branch only, so that the response is not copied.
-            if response.streamedBody == nil {
-                writer.write(response, for: stream)
-            } else {
-                self.startTask(request, context: context, on: stream, writer: writer, response: response)
-            }
-        } else {
+        // Bound straight from the call and used by one branch only, so that the response is not copied.
+        guard let response = self.respondImmediately(to: request, context: context) else {
             self.startTask(request, context: context, on: stream, writer: writer, response: nil)
+            return
+        }
+        if response.streamedBody == nil {
+            writer.write(response, for: stream)
+        } else {
+            self.startTask(request, context: context, on: stream, writer: writer, response: response)
         }
     }
 

@@ -16,7 +16,8 @@ struct StreamID: Hashable, Sendable, CustomStringConvertible {
 /// Only ever called on the channel's event loop.
 protocol ResponseWriter: AnyObject {
     /// Sends the response for `stream`. Called exactly once per dispatched request that was not cancelled.
-    func write(_ response: Response, for stream: StreamID)
+    /// `consuming`: the writer keeps the response (the HTTP/1 request machine moves it on) without copying it.
+    func write(_ response: consuming Response, for stream: StreamID)
 
     /// Sends the head of a response whose body streams (``Response/streamedBody``), and returns the sink its body
     /// goes through; `nil` when no body is to be sent (a `HEAD` request, 204, 304: the response is then complete)

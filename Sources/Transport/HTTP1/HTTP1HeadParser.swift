@@ -53,7 +53,10 @@ struct HTTP1HeadParser {
 
     private mutating func parseHead(reusing reuse: inout HTTP1RequestReuse) throws(HTTP1ParseError) -> HTTP1RequestHead
     {
-        let (method, target, version) = try self.parseRequestLine()
+        let (method, targetRange, version) = try self.parseRequestLine()
+        // A target that repeats the previous request's path is not built again.
+        let keptPath = reuse.keptPath(ifSameAs: self.bytes, targetRange)
+        let target = keptPath ?? self.string(targetRange)
         var connection = ConnectionFields()
         connection.knownAuthority = reuse.authority
         var fields = HTTPFields()
@@ -71,7 +74,7 @@ struct HTTP1HeadParser {
         }
         let request: HTTPRequest
         if targetAuthority == nil && connection.isHostKnown {
-            request = reuse.request(method: method, path: path, fields: fields)
+            request = reuse.request(method: method, path: path, isKeptPath: keptPath != nil, fields: fields)
         } else {
             request = HTTPRequest(
                 method: method,
@@ -105,7 +108,8 @@ struct HTTP1HeadParser {
 
     // MARK: Request line
 
-    private mutating func parseRequestLine() throws(HTTP1ParseError) -> (HTTPRequest.Method, String, HTTP1Version) {
+    /// The method, the target's byte range and the version.
+    private mutating func parseRequestLine() throws(HTTP1ParseError) -> (HTTPRequest.Method, Range<Int>, HTTP1Version) {
         guard let line = self.nextLine() else { throw .invalidRequestLine }
         var cursor = line.lowerBound
         while cursor < line.upperBound && HTTP1Syntax.isToken(self.bytes[cursor]) { cursor += 1 }
@@ -121,7 +125,7 @@ struct HTTP1HeadParser {
             throw .invalidRequestLine
         }
         let version = try self.parseVersion((cursor + 1)..<line.upperBound)
-        return (try self.method(methodRange), self.string(targetRange), version)
+        return (try self.method(methodRange), targetRange, version)
     }
 
     /// `HTTP/` DIGIT `.` DIGIT, case-sensitive (RFC 9112 §2.3).

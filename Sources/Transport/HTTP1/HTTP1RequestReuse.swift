@@ -14,6 +14,10 @@ import HTTPTypes
 /// as it has when its response was written during the read — that heap object is reused rather than allocated.
 /// The `Host` bytes are compared with the authority validated before, so they are not validated again.
 ///
+/// A request whose target repeats the previous one byte for byte (a client polling one endpoint) keeps the
+/// previous path too: no `String` is built for its target and `HTTPRequest`'s path setter (which copies the field
+/// out, validates the value and copies it back) is not called.
+///
 /// ``trim()`` drops the previous request's fields (and a long path) once it is answered, so that an idle connection
 /// keeps little more than its scheme and authority. A short path stays: `HTTPRequest`'s path setter costs about as
 /// much as parsing a request head's fields.
@@ -26,8 +30,8 @@ struct HTTP1RequestReuse {
     private var method = HTTPRequest.Method.get
     /// Whether `request` still holds a path or fields that ``trim()`` should drop.
     private var isTrimmed = true
-    /// The length of `request`'s path, in bytes.
-    private var pathLength = 0
+    /// `request`'s path, kept apart: `HTTPRequest` builds a new `String` on every read of it.
+    private(set) var path: String?
     /// The longest path ``trim()`` leaves in place.
     static let maxKeptPathLength = 128
 
@@ -40,9 +44,17 @@ struct HTTP1RequestReuse {
         return equal ?? authority.utf8.elementsEqual(bytes[value])
     }
 
+    /// The kept ``path`` when `bytes[target]` repeats it byte for byte, else `nil`.
+    func keptPath(ifSameAs bytes: UnsafeRawBufferPointer, _ target: Range<Int>) -> String? {
+        guard let path = self.path, Self.isSame(path, as: bytes, target) else { return nil }
+        return path
+    }
+
     /// A request with the kept scheme and authority, `method`, `path` and `fields`; the caller checked the `Host`
-    /// against ``authority`` with ``isSame(_:as:_:)``.
-    mutating func request(method: HTTPRequest.Method, path: String, fields: HTTPFields) -> HTTPRequest {
+    /// against ``authority`` with ``isSame(_:as:_:)``. `isKeptPath`: `path` is the kept ``path`` (from
+    /// ``keptPath(ifSameAs:_:)``), which the request already carries.
+    mutating func request(method: HTTPRequest.Method, path: String, isKeptPath: Bool, fields: HTTPFields) -> HTTPRequest
+    {
         // Moved out of `self` while it changes: a second reference would make the change copy its storage.
         guard var request = self.request.take() else {
             let request = HTTPRequest(
@@ -54,7 +66,7 @@ struct HTTP1RequestReuse {
             )
             self.request = request
             self.method = method
-            self.pathLength = path.utf8.count
+            self.path = path
             self.isTrimmed = false
             return request
         }
@@ -62,10 +74,12 @@ struct HTTP1RequestReuse {
             request.method = method
             self.method = method
         }
-        request.path = path
-        request.headerFields = fields
+        if !isKeptPath {
+            request.path = path
+            self.path = path
+        }
+        if !fields.isEmpty || !self.isTrimmed { request.headerFields = fields }
         self.request = request
-        self.pathLength = path.utf8.count
         self.isTrimmed = false
         return request
     }
@@ -75,7 +89,7 @@ struct HTTP1RequestReuse {
         self.request = request
         self.authority = authority
         self.method = method
-        self.pathLength = request.path?.utf8.count ?? 0
+        self.path = request.path
         self.isTrimmed = false
     }
 
@@ -83,9 +97,9 @@ struct HTTP1RequestReuse {
     /// holds the request any more).
     mutating func trim() {
         guard !self.isTrimmed, var request = self.request.take() else { return }
-        if self.pathLength > Self.maxKeptPathLength {
+        if let path = self.path, path.utf8.count > Self.maxKeptPathLength {
             request.path = "/"
-            self.pathLength = 1
+            self.path = "/"
         }
         request.headerFields = HTTPFields()
         self.request = request

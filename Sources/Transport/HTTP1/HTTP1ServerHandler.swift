@@ -14,7 +14,7 @@ import NIOCore
 /// idle, request-head and request-body timeouts (``HTTP1TimeoutMachine``), answers malformed input (400, 413, 414,
 /// 417, 431, 501, 505) and closes (after draining a refused body: ``HTTP1Drain``), and drains on
 /// `ChannelShouldQuiesceEvent`.
-final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
+final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlaintextReader {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -36,6 +36,10 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     var timeouts: HTTP1TimeoutMachine
     let dispatcher: any RequestDispatcher
     private(set) var context: ChannelHandlerContext?
+    /// The TLS handler right below and its context, which responses are written to and flushed through directly
+    /// (``TLSHandler/writeDirectly(_:context:)``): a pipeline hop per write and per flush is most of what NIO costs
+    /// between two handlers. `nil` on a plaintext listener; cleared when the connection ends.
+    private var tls: (handler: TLSHandler, context: ChannelHandlerContext)?
     /// Received bytes not parsed yet.
     @exclusivity(unchecked) private var inbound = ByteBuffer()
     /// The thread's scratch buffers: responses are serialized into a shared one, reused once TLS has encrypted it.
@@ -88,6 +92,14 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // Gatehouse's pipelines put this handler right above TLS (the setup handler between them removes itself as
+        // it adds this one), so nothing sits between the two that a direct write would skip.
+        if let below = try? context.pipeline.syncOperations.context(handlerType: TLSHandler.self),
+            let handler = below.handler as? TLSHandler
+        {
+            self.tls = (handler, below)
+            handler.directReader = self
+        }
         // Writability turns off once this much waits to be written (TLS records are what the socket holds, a few
         // bytes more than the responses), and back on when half of it is written.
         let mark = ChannelOptions.Types.WriteBufferWaterMark(
@@ -118,6 +130,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     }
 
     private func connectionEnded(context: ChannelHandlerContext) {
+        if let tls = self.tls, tls.handler.directReader === self { tls.handler.directReader = nil }
+        self.tls = nil
         self.perform(self.timeouts.closed(), context: context)
         self.endDrain()
         self.endStreams(StreamingBodyError(.connectionClosed))
@@ -130,8 +144,17 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.received(self.unwrapInboundIn(data), context: context)
+    }
+
+    /// Plaintext straight from the TLS handler below (``TLSPlaintextReader``): the same as `channelRead`.
+    func plaintextRead(_ plaintext: ByteBuffer) {
+        guard let context = self.context else { return }
+        self.received(plaintext, context: context)
+    }
+
+    private func received(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
         self.isInReadBatch = true
-        let bytes = self.unwrapInboundIn(data)
         // A closing connection (after an error, a timeout or `connection: close`) starts nothing new.
         guard !self.machine.isClosing else {
             self.drained(bytes.readableBytes, context: context)
@@ -153,11 +176,33 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         context.fireChannelReadComplete()
     }
 
+    /// The end of a read batch straight from the TLS handler below (``TLSPlaintextReader``): as
+    /// `channelReadComplete`, with no handler after this one to tell.
+    func plaintextReadComplete() {
+        guard let context = self.context else { return }
+        self.isInReadBatch = false
+        self.flushIfNeeded(context: context)
+    }
+
     private func flushIfNeeded(context: ChannelHandlerContext) {
         guard self.needsFlush else { return }
         self.needsFlush = false
         self.unflushedBytes = 0
-        context.flush()
+        if let tls = self.tls, tls.handler.acceptsDirectWrites {
+            tls.handler.flush(context: tls.context)
+        } else {
+            context.flush()
+        }
+    }
+
+    /// Writes `buffer` without flushing: straight into the TLS handler below when it takes writes, else through the
+    /// pipeline.
+    private func writeOut(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        if let tls = self.tls, tls.handler.acceptsDirectWrites {
+            tls.handler.writeDirectly(buffer, context: tls.context)
+        } else {
+            context.write(self.wrapOutboundOut(buffer), promise: nil)
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -286,7 +331,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
     // MARK: Outbound
 
     /// Sends the response for `stream`; ignored unless `stream` is the request awaiting its response.
-    func write(_ response: Response, for stream: StreamID) {
+    func write(_ response: consuming Response, for stream: StreamID) {
         guard let context = self.context else { return }
         switch self.machine.responseReady(response, for: stream) {
         case .drop:
@@ -326,7 +371,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
         let size = outbound.readableBytes + (writesBodySeparately ? response.body.readableBytes : 0)
         let last: ByteBuffer
         if writesBodySeparately {
-            context.write(self.wrapOutboundOut(outbound), promise: nil)
+            self.writeOut(outbound, context: context)
             last = response.body
         } else {
             last = outbound
@@ -341,7 +386,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter {
                 written.whenComplete { _ in channel.close(promise: nil) }
             }
         } else if self.isInReadBatch {
-            context.write(self.wrapOutboundOut(last), promise: nil)
+            self.writeOut(last, context: context)
             self.needsFlush = true
             self.unflushedBytes += size
             if self.unflushedBytes >= Self.maxUnflushedBytes { self.flushIfNeeded(context: context) }

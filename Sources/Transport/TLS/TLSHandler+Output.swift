@@ -150,3 +150,32 @@ extension TLSHandler {
         for promise in promises { promise.fail(error) }
     }
 }
+
+extension TLSHandler {
+    /// Whether plaintext can be queued with ``writeDirectly(_:context:)``: the handshake is done and the
+    /// connection is not closed.
+    var acceptsDirectWrites: Bool {
+        if case .active = self.state { return true }
+        return false
+    }
+
+    /// Queues plaintext from the handler right above as `write(context:data:promise:)` does with no promise, without
+    /// the pipeline's hop (wrapping in `NIOAny`, the context's dispatch, unwrapping). `context` is this handler's
+    /// own; the caller checked ``acceptsDirectWrites``.
+    func writeDirectly(_ plaintext: ByteBuffer, context: ChannelHandlerContext) {
+        self.queuePlaintext(plaintext, promise: nil, context: context)
+    }
+}
+
+/// A handler right above a ``TLSHandler`` that takes its plaintext reads as a direct call rather than as
+/// `channelRead` through the pipeline (wrapping in `NIOAny`, the context's dispatch, unwrapping), and the end of a
+/// read batch as a direct call rather than `channelReadComplete`: it sets itself as the TLS handler's `directReader`
+/// when added and clears it when the connection ends. It is the pipeline's last handler, so the events it takes
+/// this way have nowhere further to go. Errors and every other event still go through the pipeline.
+protocol TLSPlaintextReader: AnyObject {
+    /// Plaintext decrypted from the connection, exactly what `channelRead` would have carried.
+    func plaintextRead(_ plaintext: ByteBuffer)
+
+    /// The read batch ended, as `channelReadComplete` would have said.
+    func plaintextReadComplete()
+}

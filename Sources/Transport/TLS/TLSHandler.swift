@@ -45,6 +45,9 @@ public final class TLSHandler: ChannelDuplexHandler {
     /// Promises of the writes in ``pendingPlaintext``.
     var batchPromises: [EventLoopPromise<Void>] = []
     var flushRequested = false
+    /// The handler right above, which takes the plaintext straight from ``readPlaintext(context:)`` instead of
+    /// through `fireChannelRead` (``TLSPlaintextReader``); it sets and clears this itself.
+    var directReader: (any TLSPlaintextReader)?
     /// The thread's scratch buffers (``ThreadBuffers``), looked up at first use, on the event loop.
     private lazy var buffers = ThreadBuffers.current
 
@@ -77,6 +80,7 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     /// Cancels the handshake timeout and fails the writes not yet sent.
     public func handlerRemoved(context: ChannelHandlerContext) {
+        self.directReader = nil
         self.timeout?.cancel()
         self.failBuffered(ChannelError.ioOnClosedChannel)
     }
@@ -123,9 +127,14 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Passes the event on; plaintext was already passed up as each read was decrypted.
+    /// Passes the event on (to the ``directReader`` when there is one); plaintext was already passed up as each read
+    /// was decrypted.
     public func channelReadComplete(context: ChannelHandlerContext) {
-        context.fireChannelReadComplete()
+        if let reader = self.directReader {
+            reader.plaintextReadComplete()
+        } else {
+            context.fireChannelReadComplete()
+        }
     }
 
     private func advanceHandshake(context: ChannelHandlerContext) {
@@ -154,7 +163,13 @@ public final class TLSHandler: ChannelDuplexHandler {
         guard let connection = self.connection, case .active = self.state else { return }
         var buffer = self.buffers.take(.tlsPlaintextIn, minimumCapacity: 0)
         let status = connection.readPlaintext(into: &buffer)
-        if buffer.readableBytes > 0 { context.fireChannelRead(self.wrapInboundOut(buffer)) }
+        if buffer.readableBytes > 0 {
+            if let reader = self.directReader {
+                reader.plaintextRead(buffer)
+            } else {
+                context.fireChannelRead(self.wrapInboundOut(buffer))
+            }
+        }
         // Usually unique again by now (the next handler parsed it): the next read on this thread reuses it.
         self.buffers.recycle(buffer, as: .tlsPlaintextIn)
         // Reading can produce output (TLS 1.3 key updates, alerts).
