@@ -68,21 +68,7 @@ fi
 if [ "$server" = nginx ]; then
     # shellcheck source=nginx.sh
     source "$(dirname "${BASH_SOURCE[0]}")/nginx.sh"
-    nginx_conf "$out/nginx" 0 "    server {
-        listen 127.0.0.1:$port ssl http2;
-        server_name localhost;
-        ssl_certificate $pki/server-chain.pem;
-        ssl_certificate_key $pki/server.key;
-        ssl_protocols TLSv1.2 TLSv1.3;
-        ssl_verify_client on;
-        ssl_client_certificate $pki/ca-bundle.pem;
-        ssl_verify_depth 2;
-        location = /api/hello { return 200 \"Hello, bench.\"; }
-        location / { return 404; }
-    }"
-    # One process that serves, in the foreground, so callgrind counts the process it started.
-    sed -i '1i master_process off;\ndaemon off;' "$out/nginx/nginx.conf"
-    "$nginx_binary" -t -q -p "$out/nginx" -c "$out/nginx/nginx.conf" -e "$out/nginx/error.log"
+    nginx_foreground_mtls "$out/nginx" "$port"
     taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out" \
         "$nginx_binary" -p "$out/nginx" -c "$out/nginx/nginx.conf" -e "$out/nginx/error.log" \
         > "$out/nginx.log" 2>&1 &

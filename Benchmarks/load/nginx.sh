@@ -1,8 +1,10 @@
-# Sourced by gateway.sh and instructions-per-request.sh: one-worker nginx instances (a proxy, an upstream).
+# Sourced by gateway.sh, instructions-per-request.sh and instructions-per-handshake.sh: one-worker nginx instances (a proxy, an upstream).
 #
 # nginx_conf DIR CPU BODY writes DIR/nginx.conf, one worker pinned to CPU serving the server block(s) BODY;
 # nginx_upstream DIR CPU PORT [h2] writes the upstream both scripts proxy to: `GET /api/hello` answered with a fixed
 # body over plaintext keep-alive on 127.0.0.1:PORT (HTTP/1.1, or HTTP/2 with prior knowledge with `h2`);
+# nginx_foreground_mtls DIR PORT writes the mutual-TLS server `make bench` measures (nginx-baseline.sh's: `GET
+# /api/hello` answered, access_log off) on 127.0.0.1:PORT as one process serving in the foreground, for callgrind;
 # nginx_start DIR CPU starts one (after `nginx -t`), nginx_stop DIR stops it. Sets nginx_binary.
 nginx_binary=$(command -v nginx || echo /usr/sbin/nginx)
 
@@ -39,6 +41,23 @@ nginx_upstream() {  # DIR CPU PORT [h2]
         location = /api/hello { return 200 \"Hello, bench.\"; }
         location / { return 404; }
     }"
+}
+
+nginx_foreground_mtls() {  # DIR PORT (uses $pki from setup.sh)
+    nginx_conf "$1" 0 "    server {
+        listen 127.0.0.1:$2 ssl http2;
+        server_name localhost;
+        ssl_certificate $pki/server-chain.pem;
+        ssl_certificate_key $pki/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_verify_client on;
+        ssl_client_certificate $pki/ca-bundle.pem;
+        ssl_verify_depth 2;
+        location = /api/hello { return 200 \"Hello, bench.\"; }
+        location / { return 404; }
+    }"
+    sed -i '1i master_process off;\ndaemon off;' "$1/nginx.conf"
+    "$nginx_binary" -t -q -p "$1" -c "$1/nginx.conf" -e "$1/error.log"
 }
 
 nginx_start() {  # DIR CPU
