@@ -48,12 +48,7 @@ struct StreamingClientTests {
             configuration.responseTimeout = .seconds(5)
             let client = try HTTPClient(configuration: configuration)
             defer { Task { await client.shutdown() } }
-            let request = HTTPRequest(
-                method: .post,
-                scheme: "https",
-                authority: "127.0.0.1:\(server.port)",
-                path: "/echo"
-            )
+            let request = echoRequest(port: server.port)
             let body = Chunks(count: 12, size: 1024, interval: .milliseconds(750))
             let (status, received) = try await client.execute(request, body: body) { response in
                 var received = 0
@@ -73,12 +68,7 @@ struct StreamingClientTests {
                 configuration: ClientConfiguration(trustedCAFiles: [server.pki.rootCAFile], httpVersion: version)
             )
             defer { Task { await client.shutdown() } }
-            let request = HTTPRequest(
-                method: .post,
-                scheme: "https",
-                authority: "127.0.0.1:\(server.port)",
-                path: "/echo"
-            )
+            let request = echoRequest(port: server.port)
             let chunks = Chunks(count: 64, size: 64 * 1024)
             let (status, received, parts) = try await client.execute(request, body: chunks) { response in
                 var received = 0
@@ -149,6 +139,11 @@ struct StreamingClientTests {
 }
 
 /// Waits until `condition` holds, at most 5 s.
+/// `POST /echo` to the client test server on `port`.
+private func echoRequest(port: Int) -> HTTPRequest {
+    HTTPRequest(method: .post, scheme: "https", authority: "127.0.0.1:\(port)", path: "/echo")
+}
+
 private func waitUntil(_ condition: () -> Bool) async throws -> Bool {
     for _ in 0..<250 where !condition() { try await Task.sleep(for: .milliseconds(20)) }
     return condition()

@@ -291,12 +291,7 @@ struct StreamingMemoryTests {
     @Test func aClientThatStopsReadingALargeStreamedResponseLeavesTheServersMemoryBounded() async throws {
         let server = try StreamingServerProcess()
         defer { server.stop() }
-        let warmUp = try await server.curl(
-            ["-o", "/dev/null", "-w", "%{size_download}"],
-            "/stream/download?bytes=16777216"
-        )
-        #expect(warmUp.stdout == "16777216", "\(warmUp.stderr)")
-        let baseline = try server.resources().residentKiB
+        let baseline = try await Self.residentAfterWarmUpDownload(server, curlFlags: [])
         let pki = server.folder.pki
         let client = try RawTLSClient(
             port: server.port,
@@ -317,6 +312,18 @@ struct StreamingMemoryTests {
         let other = try await server.curl(["-o", "/dev/null", "-w", "%{http_code}"], "/stream/download?bytes=10")
         #expect(other.stdout == "200")
     }
+
+    /// The server's resident memory after one 16 MiB streamed download (curl with `curlFlags`): the baseline the
+    /// memory-bound tests measure growth from, with the streaming path's buffers and code already in use.
+    static func residentAfterWarmUpDownload(_ server: StreamingServerProcess, curlFlags: [String]) async throws -> Int {
+        let warmUp = try await server.curl(
+            curlFlags + ["-o", "/dev/null", "-w", "%{size_download}"],
+            "/stream/download?bytes=16777216"
+        )
+        #expect(warmUp.stdout == "16777216", "\(warmUp.stderr)")
+        return try server.resources().residentKiB
+    }
+
     /// A client that opens the most streams a connection allows, each for a large streamed response, with a flow-control
     /// window of zero: every producer would queue its stream's share; the connection's streams together queue at most
     /// `maxPendingOutputBytes` (1 MiB) instead of 100 × `maxQueuedResponseBytesPerStream` (1 MiB in this server), plus
@@ -326,12 +333,7 @@ struct StreamingMemoryTests {
         typealias Frames = HTTP2RawFrames
         let server = try StreamingServerProcess()
         defer { server.stop() }
-        let warmUp = try await server.curl(
-            ["--http2", "-o", "/dev/null", "-w", "%{size_download}"],
-            "/stream/download?bytes=16777216"
-        )
-        #expect(warmUp.stdout == "16777216", "\(warmUp.stderr)")
-        let baseline = try server.resources().residentKiB
+        let baseline = try await Self.residentAfterWarmUpDownload(server, curlFlags: ["--http2"])
         let pki = server.folder.pki
         let client = try RawTLSClient(
             port: server.port,
