@@ -1,3 +1,4 @@
+import Foundation
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -86,18 +87,7 @@ enum StartupPages {
 
         /// The bytes of a (small, `/proc`) file, or `nil` when it cannot be read.
         private static func contents(of path: String) -> [UInt8]? {
-            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { return nil }
-            defer { close(descriptor) }
-            var bytes: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 512)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                guard count >= 0 else { return nil }
-                if count == 0 { return bytes }
-                bytes += chunk[0..<count]
-            }
+            FileManager.default.contents(atPath: path).map { [UInt8]($0) }
         }
 
         /// `/proc/self/auxv`: the kernel's (type, value) pairs given to the process at exec.
