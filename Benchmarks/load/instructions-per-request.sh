@@ -6,6 +6,7 @@
 #                                               [--config FILE] [--gateway http/1.1|h2] [--upstream-port 8461]
 #                                               [--cache-sim] [--rps R]
 #                                               [--server gatehouse|nginx] [--nginx-binary PATH]
+#                                               [--log-level warning]
 #
 # Runs the release `gatehouse serve` under `valgrind --tool=callgrind` on CPU 0 with instrumentation off, and
 # the load from CPU 1 (through the client-certificate shim), every request `GET /api/hello?name=bench`:
@@ -30,6 +31,8 @@
 # access_log off) on CPU 0, the same load and window; a response is a call of libssl's `SSL_write` (nginx writes each
 # response with one). --nginx-binary PATH runs another nginx build, for example one with symbols (Debian's is
 # stripped, so its own code then counts as one lump).
+# Gatehouse runs at --log-level warning, as `make bench` runs it; `--log-level info` counts `gatehouse serve`'s
+# default.
 # Prints instructions per request, their split by component (OpenSSL, NIO, our modules, reference counting,
 # exclusivity checks, libc, nghttp2) and the --top functions by their own instructions. --cache-sim also simulates
 # the caches (callgrind's model of this CPU's first-level and last-level caches; about twice as slow) and prints the
@@ -46,7 +49,7 @@
 set -euo pipefail
 
 server=gatehouse nginx_path="" duration=12 top=25 binary="" protocol=http/1.1 connections="" streams=32 port=8447 config="" gateway="" upstream_port=8461
-cache_sim=no rps=""
+cache_sim=no rps="" log_level=warning
 while [ $# -gt 0 ]; do
     case "$1" in
         --protocol) protocol=$2; shift ;;
@@ -61,6 +64,7 @@ while [ $# -gt 0 ]; do
         --upstream-port) upstream_port=$2; shift ;;
         --cache-sim) cache_sim=yes ;;
         --rps) rps=$2; shift ;;
+        --log-level) log_level=$2; shift ;;
         --server) server=$2; shift ;;
         --nginx-binary) nginx_path=$2; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
@@ -139,7 +143,7 @@ else
 BENCH_PKI=$gatehouse_pki BENCH_OUT=$out BENCH_UPSTREAM_PORT=$upstream_port BENCH_UPSTREAM_PROTOCOL=${gateway:-http/1.1} \
     taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --cache-sim="$cache_sim" \
     --callgrind-out-file="$out/callgrind.out" \
-    "$out/gatehouse" serve --port "$port" "${served[@]}" --log-level warning > "$out/gatehouse.log" 2>&1 &
+    "$out/gatehouse" serve --port "$port" "${served[@]}" --log-level "$log_level" > "$out/gatehouse.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 240); do
     curl -sk -o /dev/null "https://127.0.0.1:$port/health" 2>/dev/null && break

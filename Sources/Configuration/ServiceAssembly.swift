@@ -115,7 +115,7 @@ struct ServiceAssembly {
         )
     }
 
-    /// The request chain for `routes`: a request log line (unless the logger's level is above info), then the
+    /// The request chain for `routes`: a request log line at debug (when the logger writes debug lines), then the
     /// router; each route runs its policy's authenticator (through `handles`, so a reload can swap the policy),
     /// then one ``AuthenticationMiddleware`` per step of its `authenticators` (registered in code, or `defined` by the
     /// file), before its function. `forwarded`, when the listener trusts a proxy's forwarded certificates, comes
@@ -162,10 +162,13 @@ struct ServiceAssembly {
                 throw self.error(at: route.keyPath + ".path", "\(error)")
             }
         }
-        // The request log's level is fixed with its logger: when the logger drops info lines, leave the middleware
-        // out instead of asking it per request (a reload rebuilds the chain anyway).
+        // A swift-log line per request is a debugging aid, at debug: the log handler formats and writes it on the
+        // event loop (swift-log's stream handler: one write to standard error each), which doubles a request's
+        // instructions. The per-request record is the access log (`accessLog:`), written off the event loop. The
+        // level is fixed with the logger: when it drops debug lines, the middleware is left out instead of asked
+        // per request (a reload rebuilds the chain anyway).
         var front: [any Middleware] = forwarded.map { [$0] } ?? []
-        if self.logger.logLevel <= .info { front.append(RequestLogger(logger: self.logger)) }
+        if self.logger.logLevel <= .debug { front.append(RequestLogger(logger: self.logger, level: .debug)) }
         guard !front.isEmpty else { return routes.build() }
         return front.chained(to: routes.build())
     }

@@ -4,15 +4,16 @@ import Testing
 
 @Suite("`gatehouse serve` as a user runs it", .serialized)
 struct ServeCommandTests {
-    /// Starts `gatehouse serve --port 0` (with `extraArguments`, pinned to `cpus` with `taskset` when given) in a
-    /// new directory and returns it with its banner.
+    /// Starts `gatehouse serve --port 0` (at `logLevel`, with `extraArguments`, pinned to `cpus` with `taskset` when
+    /// given) in a new directory and returns it with its banner.
     func startServe(
         _ extraArguments: [String] = [],
+        logLevel: String = "warning",
         pinnedTo cpus: String? = nil
     ) throws -> (process: ChildProcess, directory: String, banner: String) {
         let directory = try temporaryDirectory()
         let serve =
-            [try builtExecutable("gatehouse"), "serve", "--port", "0", "--log-level", "warning"] + extraArguments
+            [try builtExecutable("gatehouse"), "serve", "--port", "0", "--log-level", logLevel] + extraArguments
         let process = try ChildProcess(
             cpus == nil ? serve[0] : "/usr/bin/taskset",
             cpus.map { ["-c", $0] + serve } ?? Array(serve.dropFirst()),
@@ -49,6 +50,22 @@ struct ServeCommandTests {
             #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(key)")
         }
         #expect(process.stop(signal: SIGTERM) == 0)
+    }
+
+    @Test func theDefaultLevelLogsNoLinePerRequestAndDebugDoes() async throws {
+        // A line per request is formatted and written on the event loop: a debugging aid, not the default (the
+        // access log is the per-request record).
+        for (level, logsRequests) in [("info", false), ("debug", true)] {
+            let (process, directory, banner) = try self.startServe(logLevel: level)
+            defer { _ = process.stop(signal: SIGKILL) }
+            let lines = self.curlLines(banner)
+            try #require(lines.count == 2, "banner: \(banner)")
+            #expect(try await runShell(lines[1] + " -sS", in: directory) == "Hello, Gatehouse.")
+            #expect(process.stop(signal: SIGTERM) == 0)
+            let errors = process.readErrors(timeout: 10) { $0.contains("stopped") }
+            #expect(errors.contains("listening"), "\(level): \(errors)")
+            #expect(errors.contains("GET /api/hello 200") == logsRequests, "\(level): \(errors)")
+        }
     }
 
     @Test func aSIGTERMSentAsSoonAsTheBannerIsOutExitsZero() throws {
