@@ -19,6 +19,10 @@ private enum Label: ConnectionStoreKey {
     typealias Value = String
 }
 
+private enum Flag: ConnectionStoreKey {
+    typealias Value = Bool
+}
+
 @Suite("A connection's store is its actor's isolated state")
 struct ConnectionStoreTests {
     private func connection(on loop: any EventLoop, id: UInt64) -> Connection {
@@ -81,6 +85,29 @@ struct ConnectionStoreTests {
         offLoop[Counter.self] = 8
         let onLoop = try await loop.submit { ConnectionStore(connection: connection)[Counter.self] }.get()
         #expect(onLoop == 8)
+    }
+
+    @Test func removingAnyOfSeveralValuesKeepsTheOthers() {
+        // The first value set is kept apart from the later ones (ConnectionStorage): removing it must keep them.
+        let store = ConnectionStore()
+        store[Counter.self] = 1
+        store[Label.self] = "two"
+        store[Flag.self] = true
+        store[Counter.self] = nil
+        #expect(store[Counter.self] == nil)
+        #expect(store[Label.self] == "two")
+        #expect(store[Flag.self] == true)
+        store[Counter.self] = 4
+        store[Label.self] = nil
+        store[Flag.self] = false
+        #expect(store[Counter.self] == 4)
+        #expect(store[Label.self] == nil)
+        #expect(store[Flag.self] == false)
+        store[Flag.self] = nil
+        store[Counter.self] = nil
+        #expect(store[Counter.self] == nil && store[Flag.self] == nil && store[Label.self] == nil)
+        store[Label.self] = "again"
+        #expect(store[Label.self] == "again")
     }
 
     @Test func aStoreWithoutAConnectionKeepsItsOwnValues() {

@@ -34,6 +34,24 @@ struct HTTP1LifecycleTests {
         #expect(!connection.isOpen)
     }
 
+    @Test func aRequestAfterALongIdleIsReadLikeTheFirst() throws {
+        // The timer checks in after the shortest timeout (20 s here) and the idle connection lets go of the request
+        // it builds the next one from; the next requests must come out whole all the same.
+        let connection = try HTTP1TestConnection(limits: Self.limits())
+        connection.send("GET /a?x=1 HTTP/1.1\r\nHost: h\r\nX-One: 1\r\n\r\n")
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(25))
+        connection.send("GET /a?x=1 HTTP/1.1\r\nHost: h\r\n\r\n")
+        connection.send("DELETE /b HTTP/1.1\r\nHost: h\r\nX-Two: 2\r\n\r\n")
+        #expect(connection.isOpen)
+        let heads = connection.dispatcher.requests.map(\.request.head)
+        #expect(heads.map(\.method) == [.get, .get, .delete])
+        #expect(heads.map(\.path) == ["/a?x=1", "/a?x=1", "/b"])
+        #expect(heads.map(\.authority) == ["h", "h", "h"])
+        #expect(heads.map { $0.headerFields[HTTPField.Name("X-One")!] } == ["1", nil, nil])
+        #expect(heads.map { $0.headerFields[HTTPField.Name("X-Two")!] } == [nil, nil, "2"])
+        #expect(try connection.responses().map(\.code) == [200, 200, 200])
+    }
+
     @Test func requestInFlightIsNotCutByTheIdleTimeout() throws {
         let connection = try HTTP1TestConnection(
             limits: Self.limits(),

@@ -14,7 +14,7 @@ import NIOCore
 /// was creating, running and finishing its task. Only the others get a task.
 actor Connection {
     nonisolated let unownedExecutor: UnownedSerialExecutor
-    /// Keeps the connection's executor alive; the unowned reference above points at it.
+    /// Keeps the connection's executor (its loop's, shared) alive; the unowned reference above points at it.
     private nonisolated let executor: ConnectionExecutor
     /// The connection's fixed facts.
     nonisolated let info: ConnectionInfo
@@ -42,7 +42,7 @@ actor Connection {
         // Requests start inline on both protocols (Benchmarks/README.md): HTTP/2 answers a whole read batch of
         // streams with one write, and HTTP/1.1 writes a response that needs no suspension before its read batch
         // ends, with no job scheduled for it.
-        self.executor = ConnectionExecutor(eventLoop: eventLoop)
+        self.executor = ConnectionExecutor.shared(for: eventLoop)
         self.unownedExecutor = self.executor.asUnownedSerialExecutor()
         self.info = info
         self.eventLoop = eventLoop
@@ -208,6 +208,12 @@ extension Connection: RequestDispatcher {
 
     nonisolated func cancel(_ stream: StreamID) {
         self.assumeIsolated { $0.cancelStream(stream) }
+    }
+
+    /// Told by the protocol handler rather than through a callback on the channel's close future, which would stay
+    /// allocated for the connection's life.
+    nonisolated func connectionClosed() {
+        self.assumeIsolated { $0.closed() }
     }
 
     nonisolated func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode {

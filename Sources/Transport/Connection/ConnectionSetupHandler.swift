@@ -132,9 +132,7 @@ final class ConnectionSetupHandler: ChannelInboundHandler, RemovableChannelHandl
         case .http1_1:
             try pipeline.configureHTTP1Server(limits: self.limits, dispatcher: connection)
         }
-        context.channel.closeFuture.whenComplete { _ in
-            connection.assumeIsolated { $0.closed() }
-        }
+        // The protocol handler tells the connection when it closes (``RequestDispatcher/connectionClosed()``).
         pipeline.removeHandler(self, promise: nil)
     }
 }

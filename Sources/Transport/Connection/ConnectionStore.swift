@@ -62,7 +62,8 @@ public struct ConnectionStore: Sendable {
 }
 
 /// The values of a ``ConnectionStore``: a connection holds a handful of keys at most, so a short list searched by
-/// key identity beats hashing.
+/// key identity beats hashing. The first entry is stored inline: most connections store one value (their
+/// client-certificate decision) and then need no array.
 @usableFromInline struct ConnectionStorage {
     private struct Entry {
         let key: ObjectIdentifier
@@ -74,17 +75,29 @@ public struct ConnectionStore: Sendable {
         @usableFromInline init(_ value: Value) { self.value = value }
     }
 
-    private var entries: [Entry] = []
+    private var first: Entry?
+    private var others: [Entry] = []
 
     func box(for key: ObjectIdentifier) -> (any AnyObject & Sendable)? {
-        self.entries.first { $0.key == key }?.box
+        if let first = self.first, first.key == key { return first.box }
+        return self.others.first { $0.key == key }?.box
     }
 
     mutating func set(_ box: (any AnyObject & Sendable)?, for key: ObjectIdentifier) {
-        if let index = self.entries.firstIndex(where: { $0.key == key }) {
-            if let box { self.entries[index].box = box } else { self.entries.remove(at: index) }
+        if self.first?.key == key {
+            if let box {
+                self.first = Entry(key: key, box: box)
+            } else {
+                self.first = self.others.isEmpty ? nil : self.others.removeFirst()
+            }
+        } else if let index = self.others.firstIndex(where: { $0.key == key }) {
+            if let box { self.others[index].box = box } else { self.others.remove(at: index) }
         } else if let box {
-            self.entries.append(Entry(key: key, box: box))
+            if self.first == nil {
+                self.first = Entry(key: key, box: box)
+            } else {
+                self.others.append(Entry(key: key, box: box))
+            }
         }
     }
 }

@@ -41,6 +41,10 @@ protocol RequestDispatcher: AnyObject {
     /// The protocol handler answered a request itself instead of dispatching it (a malformed, oversized or too slow
     /// one): `request` is its head when one was read.
     func answeredItself(status: HTTPResponse.Status, bodyBytes: Int, request: HTTPRequest?)
+
+    /// The connection ended (the protocol handler saw it close, or was removed): stop what still runs for it. May be
+    /// called more than once.
+    func connectionClosed()
 }
 
 extension RequestDispatcher {
@@ -49,4 +53,7 @@ extension RequestDispatcher {
 
     /// Collects every body (a dispatcher without routes).
     func requestBodyMode(for head: HTTPRequest) -> RequestBodyMode { .collected }
+
+    /// Does nothing (a dispatcher that keeps nothing per connection).
+    func connectionClosed() {}
 }

@@ -85,6 +85,11 @@ struct HTTP1RequestParser {
         self.reuse.trim()
     }
 
+    /// Lets go of the previous request entirely (``HTTP1RequestReuse/release()``): the connection is idle.
+    mutating func releaseReusedRequest() {
+        self.reuse.release()
+    }
+
     private mutating func fail(_ error: HTTP1ParseError) -> Event {
         self.state = .failed(error)
         return .failed(error)

@@ -14,7 +14,7 @@ import NIOCore
 /// idle, request-head and request-body timeouts (``HTTP1TimeoutMachine``), answers malformed input (400, 413, 414,
 /// 417, 431, 501, 505) and closes (after draining a refused body: ``HTTP1Drain``), and drains on
 /// `ChannelShouldQuiesceEvent`.
-final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlaintextReader {
+final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlaintextReader, NIOScheduledCallbackHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -46,7 +46,10 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlainte
     private lazy var buffers = ThreadBuffers.current
     /// The thread's `Date` value, formatted once a second.
     lazy var date = HTTPDate.current
-    private var timer: Scheduled<Void>?
+    /// The connection's one timeout timer (``HTTP1TimeoutMachine``): a callback on this handler, not a task, so that
+    /// an idle connection's armed timer is only its slot in the event loop's queue (a task adds a promise and two
+    /// closure contexts).
+    private var timer: NIOScheduledCallback?
     /// Between `channelRead` and `channelReadComplete`: a response written now is flushed at the batch's end.
     private var isInReadBatch = false
     private var needsFlush = false
@@ -138,6 +141,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlainte
         if let stream = self.machine.connectionClosed() {
             self.dispatcher.cancel(stream)
         }
+        self.dispatcher.connectionClosed()
         self.inbound = ByteBuffer()
     }
 
@@ -432,10 +436,14 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlainte
             self.timer = nil
         case .arm(let fireTime):
             self.timer?.cancel()
-            self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: fireTime) { [self] in
-                self.timerFired()
-            }
+            // Fails only on a loop that is shutting down, which closes the connection anyway.
+            self.timer = try? context.eventLoop.assumeIsolated().scheduleCallback(at: fireTime, handler: self)
         }
+    }
+
+    /// The timer fired (``NIOScheduledCallbackHandler``).
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        self.timerFired()
     }
 
     private func timerFired() {
@@ -449,6 +457,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlainte
         case .none:
             return
         case .arm(let fireTime):
+            // The timer checks in at least once per shortest timeout (30 s by default): a connection with nothing in
+            // flight then lets go of the request it builds the next one from, which an idle one would keep for life.
+            if self.machine.isIdle && self.inbound.readableBytes == 0 { self.parser.releaseReusedRequest() }
             self.perform(.arm(fireTime), context: context)
         case .close:
             self.machine.abort()

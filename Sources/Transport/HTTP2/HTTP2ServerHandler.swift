@@ -277,6 +277,7 @@ extension HTTP2ServerHandler {
     /// Cancels what the dispatcher still owes and frees the session. Idempotent.
     func tearDown() {
         self.phase = .closed
+        defer { self.dispatcher.connectionClosed() }
         self.deadlineTimer?.cancel()
         self.deadlineTimer = nil
         self.goawayTimer?.cancel()

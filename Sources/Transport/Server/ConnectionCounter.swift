@@ -33,9 +33,10 @@ final class ConnectionCounter: Sendable {
         self.metrics = metrics
     }
 
-    /// Counts `channel` until it closes, or refuses it when the listener is full.
+    /// Counts a new connection, or refuses it when the listener is full; the caller calls ``closed()`` once an
+    /// admitted connection closes (from the one close callback it registers for the connection anyway).
     /// - Throws: ``Refused`` (the caller's initializer fails and the connection is closed).
-    func admit(_ channel: any Channel) throws {
+    func admit() throws {
         let count = self.open.wrappingAdd(1, ordering: .relaxed).newValue
         guard count <= self.limit else {
             self.open.wrappingSubtract(1, ordering: .relaxed)
@@ -44,10 +45,12 @@ final class ConnectionCounter: Sendable {
         }
         self.metrics.accepted.increment()
         self.metrics.open.increment()
-        channel.closeFuture.whenComplete { _ in
-            self.open.wrappingSubtract(1, ordering: .relaxed)
-            self.metrics.open.decrement()
-        }
+    }
+
+    /// An admitted connection closed.
+    func closed() {
+        self.open.wrappingSubtract(1, ordering: .relaxed)
+        self.metrics.open.decrement()
     }
 
     private func refuse() {

@@ -316,7 +316,13 @@ public actor Server: Service {
             .childChannelOption(.recvAllocator, value: tls == nil ? Self.receiveBuffers : Self.handshakeReceiveBuffers)
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try counter.admit(channel)  // beyond maxConnections: closed at once, before any TLS work
+                    try counter.admit()  // beyond maxConnections: closed at once, before any TLS work
+                    // Tracked (and counted until it closes) before anything else can fail.
+                    if let self {
+                        self.track(channel, counter: counter)
+                    } else {
+                        channel.closeFuture.whenComplete { _ in counter.closed() }
+                    }
                     let pipeline = channel.pipeline.syncOperations
                     if let tls {
                         let tlsContext = tls.withLockedValue { $0 }
@@ -343,7 +349,6 @@ public actor Server: Service {
                                 )
                         )
                     )
-                    self?.track(channel)
                 }
             }
             .bind(host: host, port: port)
@@ -374,8 +379,9 @@ public actor Server: Service {
         return "\(host):\(address?.port ?? port)"
     }
 
-    /// Records a new connection, from its own event loop; forgets it when it closes.
-    private nonisolated func track(_ channel: any Channel) {
+    /// Records a new connection, from its own event loop; when it closes, forgets it and tells `counter`. One close
+    /// callback does both: each one a connection registers stays allocated for the connection's life.
+    private nonisolated func track(_ channel: any Channel, counter: ConnectionCounter) {
         let id = ObjectIdentifier(channel)
         self.acceptLoop.execute {
             self.assumeIsolated { server in
@@ -387,6 +393,7 @@ public actor Server: Service {
             }
         }
         channel.closeFuture.whenComplete { _ in
+            counter.closed()
             self.acceptLoop.execute {
                 self.assumeIsolated { $0.connections[id] = nil }
             }
