@@ -43,6 +43,12 @@ import Testing
         // TLS 1.3: the ticket's session, and the connection's, have no peer; TLS 1.2 keeps OpenSSL's.
         let firstPeer = try Self.serverSessionPeer(first)
         #expect((firstPeer == nil) == (version == .v1_3))
+        // Nor does it keep the ticket's binding once the ticket is sealed.
+        try first.serverConnection().withUnsafeSSL { ssl in
+            var data: UnsafeMutableRawPointer? = nil
+            var length = 1
+            #expect(SSL_SESSION_get0_ticket_appdata(SSL_get_session(ssl), &data, &length) == 1 && length == 0)
+        }
         #expect(String(buffer: first.serverRecorder.received) == "ping")
 
         let session = try #require(try first.clientConnection().withUnsafeSSL { SSL_get1_session($0) })

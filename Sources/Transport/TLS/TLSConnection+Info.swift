@@ -16,6 +16,10 @@ extension TLSConnection {
                 entry?.presented != nil
                 ? [] : self.presentedChain ?? entry.map { [$0.path[0]] } ?? peerChain(ssl)
             self.presentedChain = nil  // the session info holds it from now on
+            if self.context.role == .server, let session = SSL_get_session(ssl) {
+                // The ticket binding (with its leaf) is sealed by now; the idle connection need not keep a copy.
+                _ = SSL_SESSION_set1_ticket_appdata(session, nil, 0)
+            }
             self.verifiedChain = nil
             let hasCertificate = !chain.isEmpty || entry != nil
             let verifyResult: CertificateVerifyResult? =
