@@ -14,13 +14,17 @@ extension VerifiedChainCache {
         self.state.withLock { $0.lookup(leaf: leafDigest, generation, at: now) }
     }
 
-    /// An entry for a leaf (an `X509*`) that a session ticket attests was verified under `generation`, for a
-    /// process that did not verify its chain itself: its path is the leaf alone (the rest of the chain is not in
-    /// the ticket), so a policy of that generation takes the verdict and checks the leaf with its own rules, and
-    /// one of other material verifies the leaf again. Not stored in the cache: it answers for this connection only.
-    package func attestedEntry(leaf: OpaquePointer, leafDigest: SHA256Digest, generation: TrustGeneration) -> Entry? {
-        guard let key = self.hasher.digest(chain: [leafDigest]) else { return nil }
-        let certificate = Certificate(copying: leaf)
+    /// An entry for the leaf whose DER a session ticket carries, attesting that it verified under `generation`,
+    /// for a process that did not verify its chain itself: its path is the leaf alone (the rest of the chain is not
+    /// in the ticket), so a policy of that generation takes the verdict and checks the leaf with its own rules, and
+    /// one of other material verifies the leaf again. `nil` when `leafDER` is empty (the ticket does not carry its
+    /// leaf), does not parse, or is not the leaf whose SHA-256 is `leafDigest`. Not stored in the cache: it answers
+    /// for this connection only.
+    package func attestedEntry(leafDER: [UInt8], leafDigest: SHA256Digest, generation: TrustGeneration) -> Entry? {
+        guard !leafDER.isEmpty, self.hasher.digest(leafDER) == leafDigest,
+            let certificate = try? Certificate(derBytes: leafDER), certificate.derBytes == leafDER,
+            let key = self.hasher.digest(chain: [leafDigest])
+        else { return nil }
         return Entry(
             generation: generation,
             key: key,

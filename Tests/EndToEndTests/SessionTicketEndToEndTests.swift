@@ -120,6 +120,36 @@ import Testing
         }
     }
 
+    @Test func aResumedSessionPassesThePolicysIdentityChecksOnEitherReplica() async throws {
+        try await onOwnThread {
+            let pki = try TestPKI.shared()
+            func identities(_ certificate: Certificate) -> String {
+                let thumbprint = certificate.sha256.map { String(format: "%02x", $0) }.joined()
+                return "{ trustedCAs: [pki/ca.crt], identities: [{ thumbprint: \(thumbprint), commonName: "
+                    + "\"\(certificate.commonName ?? "")\" }] }"
+            }
+            let key = Self.randomKey()
+            let first = try TicketServer(ticketKey: key, policy: identities(pki.client.certificate))
+            let second = try TicketServer(ticketKey: key, policy: identities(pki.client.certificate))
+            let session = Self.sessionFile()
+            let full = try Self.whoami(port: first.port, sessionIn: nil, sessionOut: session)
+            #expect(!full.isResumed && full.status == 200)
+            #expect(full.body.contains(pki.client.certificate.commonName ?? "?"))
+
+            // The verifying replica resumes from its cache, the other from the leaf the ticket carries: the same
+            // identity passes the same checks.
+            for server in [first, second] {
+                let resumed = try Self.whoami(port: server.port, sessionIn: session, sessionOut: Self.sessionFile())
+                #expect(resumed.isResumed && resumed.status == 200)
+                #expect(resumed.body == full.body)
+            }
+            // A policy that names another client refuses the resumed connection too.
+            let strict = try TicketServer(ticketKey: key, policy: identities(pki.rootClient.certificate))
+            let refused = try Self.whoami(port: strict.port, sessionIn: session, sessionOut: Self.sessionFile())
+            #expect(refused.isResumed && refused.status == 403)
+        }
+    }
+
     @Test func aRevocationAppliesToResumedSessions() async throws {
         try await onOwnThread {
             let pki = try TestPKI.shared()

@@ -10,9 +10,16 @@ extension TLSConnection {
             let cipher = SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map(sharedCipherName) ?? ""
             // A full handshake's verify callback, or a resumption's ticket callback (TLSContext+Tickets), set it.
             let entry = self.verifiedChain
-            // The entry holds the presented chain when it can; the connection's own copy only when it cannot.
-            let chain = entry?.presented == nil ? self.presentedChain ?? peerChain(ssl) : []
+            // The entry holds the presented chain when it can; the connection's own copy only when it cannot, and a
+            // resumed connection's entry its leaf (a TLS 1.3 server's session keeps no peer; TicketBinding).
+            let chain =
+                entry?.presented != nil
+                ? [] : self.presentedChain ?? entry.map { [$0.path[0]] } ?? peerChain(ssl)
             self.presentedChain = nil  // the session info holds it from now on
+            if self.context.role == .server, let session = SSL_get_session(ssl) {
+                // The ticket binding (with its leaf) is sealed by now; the idle connection need not keep a copy.
+                _ = SSL_SESSION_set1_ticket_appdata(session, nil, 0)
+            }
             self.verifiedChain = nil
             let hasCertificate = !chain.isEmpty || entry != nil
             let verifyResult: CertificateVerifyResult? =
@@ -31,9 +38,10 @@ extension TLSConnection {
     }
 }
 
-/// The peer's chain from the session, leaf first: a client's view of the server, or a server's resumed session
-/// (whose session keeps only the leaf; see ``TLSConnection/presentedChain``). On a server `SSL_get_peer_cert_chain`
-/// omits the leaf; on a client it includes it: add the leaf only when it is not already first.
+/// The peer's chain from the session, leaf first: a client's view of the server, or a server's session resumed
+/// without a verified entry (a `request`-mode chain that did not verify, whose session keeps only its leaf; see
+/// ``TLSConnection/presentedChain``). On a server `SSL_get_peer_cert_chain` omits the leaf; on a client it includes
+/// it: add the leaf only when it is not already first.
 private func peerChain(_ ssl: OpaquePointer) -> [Certificate] {
     guard let leaf = SSL_get0_peer_certificate(ssl) else { return [] }
     let stack = SSL_get_peer_cert_chain(ssl)

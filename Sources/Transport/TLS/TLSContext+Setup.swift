@@ -52,9 +52,10 @@ func applyCommonOptions(_ context: OpaquePointer) throws {
 ///
 /// The server keeps no session: its cache is off (so TLS 1.2 resumes from tickets too, not session IDs), and each
 /// ticket carries the session, sealed by the context's ticket keys (``TLSContext/installSessionTickets(on:lifetime:)``).
-/// OpenSSL 3.0 writes the client's leaf into every ticket and parses it again from every ticket it opens (the verify
-/// callback leaves the session only the leaf). One ticket per full handshake (OpenSSL's default is two; a
-/// resumption always gets one).
+/// A TLS 1.3 ticket carries a verified client's leaf in Gatehouse's binding, not in OpenSSL's session, which OpenSSL
+/// 3.0 would decode from every ticket it seals or opens (the verify callback leaves the session only the leaf, and
+/// the ticket callback takes that out too). One ticket per full handshake (OpenSSL's default is two; a resumption
+/// always gets one).
 func applyServerOptions(_ context: OpaquePointer) throws {
     try applyCommonOptions(context)
     SSL_CTX_set_options(context, gatehouse_SSL_OP_CIPHER_SERVER_PREFERENCE())
