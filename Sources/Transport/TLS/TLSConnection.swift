@@ -27,7 +27,8 @@ package final class TLSConnection {
     /// its session in the cache. `nil` when no chain was verified in this handshake (none sent, or resumed).
     /// `nil` too when the chain's ``verifiedChain`` entry holds it.
     var presentedChain: [Certificate]?
-    /// The entry the verify callback verified the client's chain into (a server's full handshake that verified).
+    /// The client's verified chain: the entry the verify callback verified it into (a server's full handshake that
+    /// verified), or the one a resumed session's ticket named (`TLSContext+Tickets`).
     var verifiedChain: VerifiedChainCache.Entry?
 
     /// Creates a session for `context`'s role.
