@@ -47,11 +47,12 @@ public struct AuthenticationMiddleware: Middleware {
 extension AuthenticationMiddleware: ImmediateMiddleware {
     package func handleImmediately(
         _ request: Request,
-        context: RequestContext,
+        context: consuming RequestContext,
         next: any ImmediateResponder
     ) throws -> Response? {
         guard let authenticators = self.immediateAuthenticators else { return nil }
-        var run = AuthenticationRun(context: context)
+        // A copy: each authenticator below reads the context as it came.
+        var run = AuthenticationRun(context: copy context)
         for authenticator in authenticators {
             guard let result = try authenticator.authenticate(request, context) else { return nil }
             if let response = run.record(result) { return response }

@@ -38,7 +38,7 @@ public final class ResponderHandle: Responder {
 }
 
 extension ResponderHandle: ImmediateResponder {
-    package func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+    package func respondImmediately(to request: Request, context: consuming RequestContext) throws -> Response? {
         try self.chain.respondImmediately(to: request, context: context)
     }
 }

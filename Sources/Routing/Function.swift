@@ -71,7 +71,7 @@ private struct FunctionResponder<Body: Function>: ImmediateResponder {
         try await self.function.respond(to: request, context: context)
     }
 
-    func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+    func respondImmediately(to request: Request, context: consuming RequestContext) throws -> Response? {
         nil
     }
 }
@@ -89,7 +89,7 @@ private struct ImmediateFunctionResponder<Body: ImmediateFunction>: ImmediateRes
         try self.function.respondImmediately(to: request, context: context)
     }
 
-    func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+    func respondImmediately(to request: Request, context: consuming RequestContext) throws -> Response? {
         try self.function.respondImmediately(to: request, context: context)
     }
 }

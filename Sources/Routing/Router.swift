@@ -86,15 +86,14 @@ public struct Router: Responder {
 }
 
 extension Router: ImmediateResponder {
-    package func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+    package func respondImmediately(to request: Request, context: consuming RequestContext) throws -> Response? {
         switch self.route(request, noting: context.observation) {
-        case .answer(let response): response
-        case .pass(let route) where route.captures:
-            try route.responder.respondImmediately(
-                to: request,
-                context: Self.context(context, capturedBy: route, in: request)
-            )
-        case .pass(let route): try route.responder.respondImmediately(to: request, context: context)
+        case .answer(let response):
+            return response
+        case .pass(let route):
+            // The context is ours: the captured values go into it in place.
+            if route.captures { route.pattern.capture(request.path, into: &context.parameters) }
+            return try route.responder.respondImmediately(to: request, context: context)
         }
     }
 }

@@ -22,14 +22,13 @@ private struct ClientCertificateMiddleware: ImmediateMiddleware {
         return try await next.respond(to: request, context: context)
     }
 
-    func handleImmediately(_ request: Request, context: RequestContext, next: any ImmediateResponder) throws
+    func handleImmediately(_ request: Request, context: consuming RequestContext, next: any ImmediateResponder) throws
         -> Response?
     {
         // `nil`: the policy's OCSP responder must be asked first, on the asynchronous path.
         guard let result = try self.authenticator.authenticateImmediately(request, context: context) else {
             return nil
         }
-        var context = context
         if let refusal = Self.admit(result, into: &context) { return refusal }
         return try next.respondImmediately(to: request, context: context)
     }

@@ -88,14 +88,13 @@ public struct ForwardedClientCertificateMiddleware: Middleware {
 extension ForwardedClientCertificateMiddleware: ImmediateMiddleware {
     package func handleImmediately(
         _ request: Request,
-        context: RequestContext,
+        context: consuming RequestContext,
         next: any ImmediateResponder
     ) throws -> Response? {
         // A trusted proxy's requests take the asynchronous path: their policy decision is made per request, and a
         // fast path that declined after the route's policy ran would make (count, log) it twice.
         if case .authenticated = self.proxies.answer(for: context) { return nil }
         var request = request
-        var context = context
         if let refusal = self.admit(&request, into: &context) { return refusal }
         return try next.respondImmediately(to: request, context: context)
     }

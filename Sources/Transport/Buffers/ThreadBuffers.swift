@@ -43,7 +43,13 @@ final class ThreadBuffers {
     /// An empty buffer with at least `minimumCapacity` bytes, reusing the slot's storage when nothing else holds it.
     func take(_ purpose: Purpose, minimumCapacity: Int) -> ByteBuffer {
         guard var buffer = self.takeKept(purpose) else { return self.allocator.buffer(capacity: minimumCapacity) }
-        buffer.clear(minimumCapacity: minimumCapacity)
+        // `clear()` reads the storage's capacity once, `clear(minimumCapacity:)` twice, each read with a dynamic
+        // exclusivity check (NIO's storage is a class): the kept buffer is usually large enough already.
+        if buffer.capacity >= minimumCapacity {
+            buffer.clear()
+        } else {
+            buffer.clear(minimumCapacity: minimumCapacity)
+        }
         return buffer
     }
 

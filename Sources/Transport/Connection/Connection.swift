@@ -153,7 +153,7 @@ actor Connection {
 
     /// The chain's answer if it can answer without suspending (``ImmediateResponder/respondImmediately(to:context:)``),
     /// with errors turned into responses as in ``respond(to:context:)``; `nil` when a task is needed.
-    nonisolated func respondImmediately(to request: Request, context: RequestContext) -> Response? {
+    nonisolated func respondImmediately(to request: Request, context: consuming RequestContext) -> Response? {
         do {
             return try self.responder.respondImmediately(to: request, context: context)
         } catch {
@@ -180,18 +180,24 @@ extension Connection: RequestDispatcher {
             self.dispatchObserved(request, on: stream, writer: writer, observing: observing)
             return
         }
-        let context = RequestContext(connection: self.info, connectionStore: ConnectionStore(connection: self))
         // Most requests never suspend: answered here, on the event loop, they need no task at all.
-        // Bound straight from the call and used by one branch only, so that the response is not copied.
-        guard let response = self.respondImmediately(to: request, context: context) else {
-            self.startTask(request, context: context, on: stream, writer: writer, response: nil)
+        // Bound straight from the call and used by one branch only, so that the response is not copied. The chain
+        // takes the context (it is not copied as it changes); a task gets a new one, as a chain that declines
+        // leaves no trace and the task only sends an answer the chain gave.
+        guard let response = self.respondImmediately(to: request, context: self.newRequestContext()) else {
+            self.startTask(request, context: self.newRequestContext(), on: stream, writer: writer, response: nil)
             return
         }
         if response.streamedBody == nil {
             writer.write(response, for: stream)
         } else {
-            self.startTask(request, context: context, on: stream, writer: writer, response: response)
+            self.startTask(request, context: self.newRequestContext(), on: stream, writer: writer, response: response)
         }
+    }
+
+    /// The context a request starts with when nothing observes it.
+    private nonisolated func newRequestContext() -> RequestContext {
+        RequestContext(connection: self.info, connectionStore: ConnectionStore(connection: self))
     }
 
     /// Answers on a task: the chain suspends, or its answer's body streams.

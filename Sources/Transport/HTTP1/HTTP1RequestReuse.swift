@@ -67,7 +67,7 @@ struct HTTP1RequestReuse {
             self.request = request
             self.method = method
             self.path = path
-            self.isTrimmed = false
+            self.isTrimmed = Self.needsNoTrim(path: path, fields: fields)
             return request
         }
         if method != self.method {
@@ -80,8 +80,14 @@ struct HTTP1RequestReuse {
         }
         if !fields.isEmpty || !self.isTrimmed { request.headerFields = fields }
         self.request = request
-        self.isTrimmed = false
+        self.isTrimmed = Self.needsNoTrim(path: self.path ?? path, fields: fields)
         return request
+    }
+
+    /// Whether a request with `path` and `fields` is already as ``trim()`` would leave it: no fields and a short
+    /// path (a client that sends none, such as a load generator, is then never trimmed).
+    private static func needsNoTrim(path: String, fields: HTTPFields) -> Bool {
+        fields.isEmpty && path.utf8.count <= Self.maxKeptPathLength
     }
 
     /// Keeps `request`, whose authority came from the `Host` field `authority`, for the next request to reuse.

@@ -181,11 +181,16 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlainte
     }
 
     /// The end of a read batch straight from the TLS handler below (``TLSPlaintextReader``): as
-    /// `channelReadComplete`, with no handler after this one to tell.
+    /// `channelReadComplete`, with no handler after this one to tell. Also asks for the next read, straight through
+    /// the TLS handler, as `read(context:)` would: NIO's auto-read, which comes next, then finds a read requested
+    /// and sends none through the pipeline (from its tail, through this handler and TLS, to its head).
     func plaintextReadComplete() {
         guard let context = self.context else { return }
         self.isInReadBatch = false
         self.flushIfNeeded(context: context)
+        if let tls = self.tls, !self.isReadBlocked {
+            tls.handler.read(context: tls.context)
+        }
     }
 
     private func flushIfNeeded(context: ChannelHandlerContext) {
@@ -193,7 +198,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlainte
         self.needsFlush = false
         self.unflushedBytes = 0
         if let tls = self.tls, tls.handler.acceptsDirectWrites {
-            tls.handler.flush(context: tls.context)
+            if tls.handler.hasUnflushedWrites { tls.handler.flush(context: tls.context) }
         } else {
             context.flush()
         }

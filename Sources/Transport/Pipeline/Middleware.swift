@@ -23,8 +23,8 @@ public protocol Middleware: Sendable {
 package protocol ImmediateMiddleware: Middleware {
     /// Handles `request` without suspending, usually by calling `next.respondImmediately`; `nil` when it cannot
     /// (for instance because `next` returned `nil`), and then ``Middleware/handle(_:context:next:)`` handles it.
-    /// Returning `nil` must leave no trace.
-    func handleImmediately(_ request: Request, context: RequestContext, next: any ImmediateResponder) throws
+    /// Returning `nil` must leave no trace. Takes the context (`consuming`), to change in place and hand on.
+    func handleImmediately(_ request: Request, context: consuming RequestContext, next: any ImmediateResponder) throws
         -> Response?
 }
 
@@ -57,7 +57,7 @@ private struct ImmediateMiddlewareResponder: ImmediateResponder {
         try await self.middleware.handle(request, context: context, next: self.next)
     }
 
-    func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+    func respondImmediately(to request: Request, context: consuming RequestContext) throws -> Response? {
         try self.middleware.handleImmediately(request, context: context, next: self.next)
     }
 
@@ -76,7 +76,7 @@ private struct MiddlewareResponder: ImmediateResponder {
         try await self.middleware.handle(request, context: context, next: self.next)
     }
 
-    func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+    func respondImmediately(to request: Request, context: consuming RequestContext) throws -> Response? {
         nil
     }
 

@@ -63,7 +63,7 @@ public struct RequestLogger: Middleware {
 extension RequestLogger: ImmediateMiddleware {
     package func handleImmediately(
         _ request: Request,
-        context: RequestContext,
+        context: consuming RequestContext,
         next: any ImmediateResponder
     ) throws -> Response? {
         guard self.logger.logLevel <= self.level else {
@@ -71,7 +71,8 @@ extension RequestLogger: ImmediateMiddleware {
         }
         let start = ContinuousClock.now
         do {
-            guard let response = try next.respondImmediately(to: request, context: context) else { return nil }
+            // A copy: the line logged afterwards reads the context.
+            guard let response = try next.respondImmediately(to: request, context: copy context) else { return nil }
             self.log(request, context: context, status: response.status.code, since: start)
             return response
         } catch {

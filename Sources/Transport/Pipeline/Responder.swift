@@ -29,9 +29,12 @@ extension Responder {
 package protocol ImmediateResponder: Responder {
     /// Answers `request` without suspending when this responder and everything after it can; `nil` when it cannot,
     /// and then ``Responder/respond(to:context:)`` answers it. Returning `nil` must leave no trace, since the
-    /// request then goes through `respond` from the start.
+    /// request then goes through `respond` from the start (with a context of its own).
+    ///
+    /// Takes the context (`consuming`): a link that changes it, such as an authenticator adding an identity, changes
+    /// it in place and hands it on, rather than copying it.
     /// - Throws: as ``Responder/respond(to:context:)``.
-    func respondImmediately(to request: Request, context: RequestContext) throws -> Response?
+    func respondImmediately(to request: Request, context: consuming RequestContext) throws -> Response?
 }
 
 extension Responder {
@@ -51,7 +54,7 @@ private struct AsynchronousResponder: ImmediateResponder {
         try await self.base.respond(to: request, context: context)
     }
 
-    func respondImmediately(to request: Request, context: RequestContext) throws -> Response? {
+    func respondImmediately(to request: Request, context: consuming RequestContext) throws -> Response? {
         nil
     }
 

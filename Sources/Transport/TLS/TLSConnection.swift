@@ -102,6 +102,11 @@ package final class TLSConnection {
         self.transport.takeOutput()
     }
 
+    /// Whether ciphertext waits to be taken by ``drainOutput()``.
+    package var hasPendingOutput: Bool {
+        self.transport.pendingOutput > 0
+    }
+
     // MARK: TLS operations
 
     /// Advances the handshake as far as the fed ciphertext allows.

@@ -159,6 +159,14 @@ extension TLSHandler {
         return false
     }
 
+    /// Whether a flush has anything to send: plaintext gathered, ciphertext not yet written, or promises waiting.
+    /// The plaintext a handler above writes while it handles a read is sent when that read has been handled, so a
+    /// flush at the end of the read batch usually finds nothing.
+    var hasUnflushedWrites: Bool {
+        self.pendingPlaintext != nil || !self.batchPromises.isEmpty || !self.pendingPromises.isEmpty
+            || self.connection?.hasPendingOutput == true
+    }
+
     /// Queues plaintext from the handler right above as `write(context:data:promise:)` does with no promise, without
     /// the pipeline's hop (wrapping in `NIOAny`, the context's dispatch, unwrapping). `context` is this handler's
     /// own; the caller checked ``acceptsDirectWrites``.
