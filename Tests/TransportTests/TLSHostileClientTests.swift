@@ -124,11 +124,9 @@ import Testing
             let leaf = try #require(SSL_get0_peer_certificate(ssl))
             #expect(Certificate(copying: leaf) == pki.base.client.certificate)
         }
-        let session = try #require(try first.clientConnection().withUnsafeSSL { SSL_get1_session($0) })
+        let session = try first.clientSession()
         defer { SSL_SESSION_free(session) }
-        let resumed = try TLSChannelPair(server: server, client: client) { pair in
-            _ = try pair.clientConnection().withUnsafeSSL { SSL_set_session($0, session) }
-        }
+        let resumed = try TLSChannelPair(server: server, client: client, offering: session)
         defer { resumed.finish() }
         try resumed.shuttle()
         let info = try #require(resumed.serverRecorder.handshake)

@@ -51,11 +51,9 @@ import Testing
         }
         #expect(String(buffer: first.serverRecorder.received) == "ping")
 
-        let session = try #require(try first.clientConnection().withUnsafeSSL { SSL_get1_session($0) })
+        let session = try first.clientSession()
         defer { SSL_SESSION_free(session) }
-        let resumed = try TLSChannelPair(server: server, client: client) { pair in
-            _ = try pair.clientConnection().withUnsafeSSL { SSL_set_session($0, session) }
-        }
+        let resumed = try TLSChannelPair(server: server, client: client, offering: session)
         defer { resumed.finish() }
         try resumed.shuttle()
         try resumed.send("pong", from: resumed.client)

@@ -47,14 +47,12 @@ import Testing
         try pair.shuttle()
         try pair.send("ping", from: pair.client)  // the client reads the TLS 1.3 ticket on the way
         #expect(try #require(pair.serverRecorder.handshake).isResumed == false)
-        return try #require(try pair.clientConnection().withUnsafeSSL { SSL_get1_session($0) })
+        return try pair.clientSession()
     }
 
     /// The server's view of a handshake that offers `session`.
     static func resume(_ session: OpaquePointer, on server: TLSContext, client: TLSContext) throws -> TLSSessionInfo {
-        let pair = try TLSChannelPair(server: server, client: client) { pair in
-            _ = try pair.clientConnection().withUnsafeSSL { SSL_set_session($0, session) }
-        }
+        let pair = try TLSChannelPair(server: server, client: client, offering: session)
         defer { pair.finish() }
         try pair.shuttle()
         try pair.send("pong", from: pair.client)
@@ -143,9 +141,7 @@ import Testing
             client: noCertificate
         )
         defer { SSL_SESSION_free(requestSession) }
-        let pair = try TLSChannelPair(server: requiring, client: noCertificate) { pair in
-            _ = try pair.clientConnection().withUnsafeSSL { SSL_set_session($0, requestSession) }
-        }
+        let pair = try TLSChannelPair(server: requiring, client: noCertificate, offering: requestSession)
         defer { pair.finish() }
         try pair.shuttle()
         try? pair.send("pong", from: pair.client)

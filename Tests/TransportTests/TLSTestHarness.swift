@@ -1,3 +1,4 @@
+import COpenSSL
 import GatehouseCertificates
 import NIOCore
 import NIOEmbedded
@@ -138,5 +139,19 @@ enum TLSFixtures {
                 maximumVersion: version ?? .v1_3
             )
         )
+    }
+}
+
+extension TLSChannelPair {
+    /// A pair whose client offers `session` (a ``clientSession()`` of an earlier pair) to resume.
+    convenience init(server: TLSContext, client: TLSContext, offering session: OpaquePointer) throws {
+        try self.init(server: server, client: client) { pair in
+            _ = try pair.clientConnection().withUnsafeSSL { SSL_set_session($0, session) }
+        }
+    }
+
+    /// The client's session, with the TLS 1.3 tickets it has read (the caller frees it with `SSL_SESSION_free`).
+    func clientSession() throws -> OpaquePointer {
+        try #require(try self.clientConnection().withUnsafeSSL { SSL_get1_session($0) })
     }
 }

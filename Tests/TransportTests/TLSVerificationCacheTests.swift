@@ -248,12 +248,10 @@ import Testing
         defer { first.finish() }
         try first.shuttle()
         try first.send("ping", from: first.client)  // the client reads the TLS 1.3 tickets on the way
-        let session = try #require(try first.clientConnection().withUnsafeSSL { SSL_get1_session($0) })
+        let session = try first.clientSession()
         defer { SSL_SESSION_free(session) }
 
-        let resumed = try TLSChannelPair(server: server, client: clientContext) { pair in
-            _ = try pair.clientConnection().withUnsafeSSL { SSL_set_session($0, session) }
-        }
+        let resumed = try TLSChannelPair(server: server, client: clientContext, offering: session)
         defer { resumed.finish() }
         try resumed.shuttle()
         let info = try #require(resumed.serverRecorder.handshake)
