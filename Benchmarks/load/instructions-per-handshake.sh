@@ -41,6 +41,8 @@ case "$server" in
 esac
 # valgrind counts, objcopy strips the debug information callgrind need not read (setup.sh installs them).
 setup_tools="valgrind:valgrind objcopy:binutils"
+# --binary names the build to count: setup.sh then does not build this checkout.
+if [ -n "$binary" ]; then export GATEHOUSE_BINARY=$binary; fi
 # shellcheck source=setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 binary=${binary:-$gatehouse_binary}
