@@ -50,13 +50,7 @@ url_of() { echo "https://127.0.0.1:$(port_of "$1")/api/hello"; }
 nginx_upstream "$out/upstream" 1 "$upstream_port"
 nginx_conf "$out/nginx" 0 "    upstream hello { server 127.0.0.1:$upstream_port; keepalive 64; }
     server {
-        listen 127.0.0.1:$(port_of nginx) ssl http2;
-        ssl_certificate $pki/server-chain.pem;
-        ssl_certificate_key $pki/server.key;
-        ssl_protocols TLSv1.2 TLSv1.3;
-        ssl_verify_client on;
-        ssl_client_certificate $pki/ca-bundle.pem;
-        ssl_verify_depth 2;
+$(nginx_mtls_listen "$(port_of nginx)")
         location = /api/hello {
             proxy_pass http://hello;
             proxy_http_version 1.1;

@@ -43,16 +43,16 @@ nginx_upstream() {  # DIR CPU PORT [h2]
     }"
 }
 
+nginx_mtls_listen() {  # PORT: a server block's mutual-TLS listener, as nginx-baseline.sh's (uses $pki from setup.sh)
+    printf '        %s\n' "listen 127.0.0.1:$1 ssl http2;" "ssl_certificate $pki/server-chain.pem;" \
+        "ssl_certificate_key $pki/server.key;" "ssl_protocols TLSv1.2 TLSv1.3;" "ssl_verify_client on;" \
+        "ssl_client_certificate $pki/ca-bundle.pem;" "ssl_verify_depth 2;"
+}
+
 nginx_foreground_mtls() {  # DIR PORT (uses $pki from setup.sh)
     nginx_conf "$1" 0 "    server {
-        listen 127.0.0.1:$2 ssl http2;
+$(nginx_mtls_listen "$2")
         server_name localhost;
-        ssl_certificate $pki/server-chain.pem;
-        ssl_certificate_key $pki/server.key;
-        ssl_protocols TLSv1.2 TLSv1.3;
-        ssl_verify_client on;
-        ssl_client_certificate $pki/ca-bundle.pem;
-        ssl_verify_depth 2;
         location = /api/hello { return 200 \"Hello, bench.\"; }
         location / { return 404; }
     }"
