@@ -26,10 +26,11 @@
 # every request to an nginx upstream (nginx.sh) on 127.0.0.1:--upstream-port, pinned to CPU 1 with the load and not under
 # callgrind, over plaintext HTTP/1.1 keep-alive or HTTP/2 with prior knowledge (`h2`); the figure is the gateway's
 # whole cost of a proxied request, both of its sides.
-# --server nginx counts nginx instead (http/1.1 only): one process (`master_process off; daemon off;`) with the
-# configuration `make bench` gives it (../shared/bench/nginx-baseline.sh: mutual TLS, `return 200` for /api/hello,
-# access_log off) on CPU 0, the same load and window; a response is a call of libssl's `SSL_write` (nginx writes each
-# response with one). --nginx-binary PATH runs another nginx build, for example one with symbols (Debian's is
+# --server nginx counts nginx instead (http/1.1, or h2 with --streams 1): one process (`master_process off; daemon
+# off;`) with the configuration `make bench` gives it (../shared/bench/nginx-baseline.sh: mutual TLS, `return 200` for
+# /api/hello, access_log off) on CPU 0, the same load and window; a response is a call of libssl's `SSL_write` (nginx
+# writes each response with one; HTTP/2 responses to streams of one read may share one, hence --streams 1).
+# --nginx-binary PATH runs another nginx build, for example one with symbols (Debian's is
 # stripped, so its own code then counts as one lump).
 # Gatehouse runs at --log-level warning, as `make bench` runs it; `--log-level info` counts `gatehouse serve`'s
 # default.
@@ -75,8 +76,12 @@ done
 case "$server" in
     gatehouse) ;;
     nginx)
-        [ "$protocol" = http/1.1 ] && [ -z "$gateway" ] && [ -z "$config" ] ||
-            { echo "instructions-per-request.sh: --server nginx counts direct http/1.1 requests only" >&2; exit 2; }
+        [ -z "$gateway" ] && [ -z "$config" ] ||
+            { echo "instructions-per-request.sh: --server nginx counts direct requests only" >&2; exit 2; }
+        case "$protocol:$streams" in
+            h2:1|http/2:1|http/1.1:*|h1:*|http1.1:*) ;;
+            *) echo "instructions-per-request.sh: --server nginx counts h2 with --streams 1 only" >&2; exit 2 ;;
+        esac
         export GATEHOUSE_BINARY=${GATEHOUSE_BINARY:-/bin/true} ;;  # setup.sh need not build gatehouse
     *) echo "instructions-per-request.sh: --server is gatehouse or nginx, not $server" >&2; exit 2 ;;
 esac
