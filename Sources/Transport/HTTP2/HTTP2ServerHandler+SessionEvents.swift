@@ -47,7 +47,7 @@ extension HTTP2ServerHandler {
     func receivedData(_ bytes: UnsafeRawBufferPointer, stream: Int32) {
         let now = self.now()
         self.lastProgress = now
-        if self.bodySources[stream] != nil {
+        if !self.bodySources.isEmpty, self.bodySources[stream] != nil {
             self.receivedStreamedData(bytes, stream: stream, now: now)
             return
         }
@@ -57,7 +57,7 @@ extension HTTP2ServerHandler {
 
     func receivedEndOfStream(_ stream: Int32) {
         self.lastProgress = self.now()
-        self.bodySources[stream]?.source.finish()
+        if !self.bodySources.isEmpty { self.bodySources[stream]?.source.finish() }
         self.enqueue(self.streams.update(stream) { $0.receivedEndOfStream() }, on: stream)
     }
 
@@ -87,7 +87,9 @@ extension HTTP2ServerHandler {
     /// Takes the next slice of `stream`'s response body, up to `maxLength` bytes, for the DATA frame nghttp2 is
     /// preparing; it is written out by ``sendResponseBody(stream:frameHeader:length:padding:)``.
     func readResponseBody(stream: Int32, maxLength: Int) -> (count: Int, isEnd: Bool)? {
-        if self.responseBodies[stream] != nil { return self.readStreamedBody(stream: stream, maxLength: maxLength) }
+        if !self.responseBodies.isEmpty, self.responseBodies[stream] != nil {
+            return self.readStreamedBody(stream: stream, maxLength: maxLength)
+        }
         guard let (bytes, isEnd) = self.streams.update(stream, { $0.readBody(maxLength: maxLength) }) else {
             return (0, true)
         }

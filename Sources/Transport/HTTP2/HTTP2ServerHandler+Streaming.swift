@@ -86,6 +86,8 @@ extension HTTP2ServerHandler: ResponseBodyTarget {
     /// `stream` closed, or the connection is going: its streamed bodies end with `error` unless complete, and the
     /// credit of request bytes the function never took returns to the connection.
     func endStreamedBodies(of stream: Int32, _ error: StreamingBodyError) {
+        // Most connections stream no body: spare the two lookups (each hashes the key) on every stream's close.
+        if self.bodySources.isEmpty && self.responseBodies.isEmpty { return }
         if let body = self.bodySources.removeValue(forKey: stream) {
             body.source.fail(error)
             self.session?.consumeConnection(body.unconsumedBytes)

@@ -8,7 +8,7 @@ import NIOCore
 /// already active: the server SETTINGS are sent from `handlerAdded`. Streams are answered
 /// concurrently and in any order. Output is written once per input batch and paused while the
 /// channel is not writable.
-final class HTTP2ServerHandler: ChannelDuplexHandler {
+final class HTTP2ServerHandler: ChannelDuplexHandler, TLSPlaintextReader {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -52,6 +52,10 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) var pendingActions: [(stream: Int32, action: HTTP2StreamMachine.Action)] = []
     var session: HTTP2ServerSession?
     var context: ChannelHandlerContext?
+    /// The TLS handler right below and its context: plaintext comes straight from it (``TLSPlaintextReader``) and
+    /// output goes straight into it (``TLSHandler/writeDirectly(_:context:)``), without a pipeline hop per read, per
+    /// end of batch, per write and per flush. `nil` without TLS below (tests); cleared when the connection ends.
+    private var tls: (handler: TLSHandler, context: ChannelHandlerContext)?
     /// True between `channelRead` and `channelReadComplete`: output waits for the batch to end.
     var isReadingBatch = false
     /// The connection's one timer for every deadline (HTTP2ServerHandler+Deadlines.swift).
@@ -93,6 +97,14 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // Gatehouse's pipelines put this handler right above TLS (the setup handler between them removes itself as
+        // it adds this one), so nothing sits between the two that a direct read or write would skip.
+        if let below = try? context.pipeline.syncOperations.context(handlerType: TLSHandler.self),
+            let handler = below.handler as? TLSHandler
+        {
+            self.tls = (handler, below)
+            handler.directReader = self
+        }
         if context.channel.isActive { self.start(context: context) }
     }
 
@@ -128,10 +140,19 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.received(self.unwrapInboundIn(data))
+    }
+
+    /// Plaintext straight from the TLS handler below (``TLSPlaintextReader``): the same as `channelRead`.
+    func plaintextRead(_ plaintext: ByteBuffer) {
+        self.received(plaintext)
+    }
+
+    private func received(_ bytes: ByteBuffer) {
         guard let session = self.session else { return }
         self.isReadingBatch = true
         self.batchTime = nil
-        let result = self.receive(self.unwrapInboundIn(data), into: session)
+        let result = self.receive(bytes, into: session)
         self.performPendingActions()
         self.releaseBodyBudget()
         if case .fatal = result {
@@ -146,6 +167,13 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
         self.isReadingBatch = false
         self.sendPendingOutput()
         context.fireChannelReadComplete()
+    }
+
+    /// The end of a read batch straight from the TLS handler below (``TLSPlaintextReader``): as
+    /// `channelReadComplete`, with no handler after this one to tell.
+    func plaintextReadComplete() {
+        self.isReadingBatch = false
+        self.sendPendingOutput()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -202,9 +230,15 @@ extension HTTP2ServerHandler {
         }
     }
 
-    /// Writes and flushes the collected output, then empties the buffer for the next batch.
+    /// Writes and flushes the collected output (straight into the TLS handler below when it takes writes, else
+    /// through the pipeline), then empties the buffer for the next batch.
     private func writeOutput(context: ChannelHandlerContext) {
-        context.writeAndFlush(self.wrapOutboundOut(self.output), promise: nil)
+        if let tls = self.tls, tls.handler.acceptsDirectWrites {
+            tls.handler.writeDirectly(self.output, context: tls.context)
+            tls.handler.flush(context: tls.context)
+        } else {
+            context.writeAndFlush(self.wrapOutboundOut(self.output), promise: nil)
+        }
         if self.output.capacity > Self.retainedOutputCapacity {
             self.output = context.channel.allocator.buffer(capacity: 0)  // a large batch: do not keep its memory
         } else {
@@ -278,6 +312,8 @@ extension HTTP2ServerHandler {
     func tearDown() {
         self.phase = .closed
         defer { self.dispatcher.connectionClosed() }
+        if let tls = self.tls, tls.handler.directReader === self { tls.handler.directReader = nil }
+        self.tls = nil
         self.deadlineTimer?.cancel()
         self.deadlineTimer = nil
         self.goawayTimer?.cancel()
