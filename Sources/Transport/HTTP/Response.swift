@@ -5,26 +5,52 @@ public import NIOCore
 public struct Response: Sendable {
     /// Status (with reason phrase, sent on HTTP/1.1) and header fields.
     public var head: HTTPResponse {
-        didSet { self.sharedHead = nil }
+        get {
+            switch self.storedHead {
+            case .shared(let shared): shared.head
+            case .own(let head): head
+            }
+        }
+        set { self.storedHead = .own(newValue) }
+        _modify {
+            // Moved out while it changes, so that its field storage stays uniquely referenced (no copy on write).
+            var head = self.head
+            self.storedHead = .shared(.okWithoutFields)
+            defer { self.storedHead = .own(head) }
+            yield &head
+        }
     }
     /// The complete response body. For `HEAD` requests it is dropped by the protocol layer
     /// while `content-length` still describes it. Not sent when ``streamedBody`` is set.
     public var body: ByteBuffer
     /// A body produced while it is sent, instead of ``body``; `nil` for a complete body.
     public var streamedBody: ResponseBody?
+    /// The head: one of the shared 200 OK heads, named rather than copied, until it is changed. Copying an
+    /// `HTTPResponse` retains its strings and field storage (and destroying it releases them), so a response with a
+    /// shared head costs none of that; encoders write bytes prepared once for it instead of reading it.
+    private var storedHead: StoredHead
+
+    private enum StoredHead: Sendable {
+        case shared(SharedHead)
+        case own(HTTPResponse)
+    }
+
     /// Which of the shared 200 OK heads `head` is, while it has not been changed: encoders then write bytes
     /// prepared once instead of reading the head (`HTTPResponse` decodes its status on every read).
-    private(set) var sharedHead: SharedHead?
+    var sharedHead: SharedHead? {
+        if case .shared(let shared) = self.storedHead { return shared }
+        return nil
+    }
 
     /// Creates a response from its head and body.
     public init(head: HTTPResponse, body: ByteBuffer = ByteBuffer()) {
-        self.head = head
+        self.storedHead = .own(head)
         self.body = body
     }
 
     /// Creates a response whose body is produced while it is sent (``ResponseBody``).
     public init(head: HTTPResponse, body: ResponseBody) {
-        self.head = head
+        self.storedHead = .own(head)
         self.body = ByteBuffer()
         self.streamedBody = body
     }
@@ -41,17 +67,21 @@ public struct Response: Sendable {
     /// A response with the shared head `shared` when `status` is a plain 200 OK, else with `status` and `fields`.
     private init(_ status: HTTPResponse.Status, shared: SharedHead, otherwise fields: HTTPFields, body: ByteBuffer) {
         if status.code == 200 && status.reasonPhrase == SharedHead.okReasonPhrase {
-            self.head = shared.head
-            self.sharedHead = shared
+            self.storedHead = .shared(shared)
         } else {
-            self.head = HTTPResponse(status: status, headerFields: fields)
+            self.storedHead = .own(HTTPResponse(status: status, headerFields: fields))
         }
         self.body = body
     }
 
     /// The response status.
     public var status: HTTPResponse.Status {
-        get { self.sharedHead == nil ? self.head.status : .ok }
+        get {
+            switch self.storedHead {
+            case .shared: .ok
+            case .own(let head): head.status
+            }
+        }
         set { self.head.status = newValue }
     }
 

@@ -43,9 +43,11 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlainte
     /// Received bytes not parsed yet.
     @exclusivity(unchecked) private var inbound = ByteBuffer()
     /// The thread's scratch buffers: responses are serialized into a shared one, reused once TLS has encrypted it.
-    private lazy var buffers = ThreadBuffers.current
+    /// Constants, not `lazy`, so that reading them per response retains nothing (the handler is created on its
+    /// channel's event loop, as the pipeline is set up).
+    private let buffers = ThreadBuffers.current
     /// The thread's `Date` value, formatted once a second.
-    lazy var date = HTTPDate.current
+    let date = HTTPDate.current
     /// The connection's one timeout timer (``HTTP1TimeoutMachine``): a callback on this handler, not a task, so that
     /// an idle connection's armed timer is only its slot in the event loop's queue (a task adds a promise and two
     /// closure contexts).
@@ -181,16 +183,16 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlainte
     }
 
     /// The end of a read batch straight from the TLS handler below (``TLSPlaintextReader``): as
-    /// `channelReadComplete`, with no handler after this one to tell. Also asks for the next read, straight through
-    /// the TLS handler, as `read(context:)` would: NIO's auto-read, which comes next, then finds a read requested
-    /// and sends none through the pipeline (from its tail, through this handler and TLS, to its head).
-    func plaintextReadComplete() {
-        guard let context = self.context else { return }
+    /// `channelReadComplete`, with no handler after this one to tell. The TLS handler then flushes, and asks for the
+    /// next read as `read(context:)` would: NIO's auto-read, which comes next, finds a read requested and sends none
+    /// through the pipeline (from its tail, through this handler and TLS, to its head).
+    func plaintextReadComplete() -> TLSReadCompletion {
+        guard self.context != nil else { return TLSReadCompletion(flushes: false, reads: false) }
         self.isInReadBatch = false
-        self.flushIfNeeded(context: context)
-        if let tls = self.tls, !self.isReadBlocked {
-            tls.handler.read(context: tls.context)
-        }
+        let flushes = self.needsFlush
+        self.needsFlush = false
+        self.unflushedBytes = 0
+        return TLSReadCompletion(flushes: flushes, reads: !self.isReadBlocked)
     }
 
     private func flushIfNeeded(context: ChannelHandlerContext) {

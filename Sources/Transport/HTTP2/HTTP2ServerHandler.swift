@@ -170,10 +170,12 @@ final class HTTP2ServerHandler: ChannelDuplexHandler, TLSPlaintextReader {
     }
 
     /// The end of a read batch straight from the TLS handler below (``TLSPlaintextReader``): as
-    /// `channelReadComplete`, with no handler after this one to tell.
-    func plaintextReadComplete() {
+    /// `channelReadComplete`, with no handler after this one to tell. The output is written and flushed here, and
+    /// the next read comes from NIO's auto-read through the pipeline, as without the direct path.
+    func plaintextReadComplete() -> TLSReadCompletion {
         self.isReadingBatch = false
         self.sendPendingOutput()
+        return TLSReadCompletion(flushes: false, reads: false)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

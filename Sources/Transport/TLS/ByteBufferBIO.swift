@@ -117,9 +117,12 @@ private struct ByteBufferBIOMethod: @unchecked Sendable {
 
 private let byteBufferBIOMethod = ByteBufferBIOMethod()
 
-private func owner(_ bio: OpaquePointer?) -> ByteBufferBIO? {
+/// The ``ByteBufferBIO`` that `bio` belongs to, unretained: a callback reaches it through
+/// `_withUnsafeGuaranteedRef`, which needs no retain and release around the call (two atomic operations, on every
+/// record read and written). Valid for the callback's duration: the owner outlives its BIO (see `init`).
+private func owner(_ bio: OpaquePointer?) -> Unmanaged<ByteBufferBIO>? {
     guard let bio, let data = BIO_get_data(bio) else { return nil }
-    return Unmanaged<ByteBufferBIO>.fromOpaque(data).takeUnretainedValue()
+    return Unmanaged<ByteBufferBIO>.fromOpaque(data)
 }
 
 private let retryFlags = Int32(BIO_FLAGS_READ | BIO_FLAGS_WRITE | BIO_FLAGS_IO_SPECIAL | BIO_FLAGS_SHOULD_RETRY)
@@ -130,7 +133,7 @@ private let byteBufferBIOWrite: @convention(c) (OpaquePointer?, UnsafePointer<CC
     length in
     BIO_clear_flags(bio, retryFlags)
     guard let owner = owner(bio), let data, length > 0 else { return 0 }
-    owner.write(UnsafeRawBufferPointer(start: data, count: Int(length)))
+    owner._withUnsafeGuaranteedRef { $0.write(UnsafeRawBufferPointer(start: data, count: Int(length))) }
     return length
 }
 
@@ -140,7 +143,8 @@ private let byteBufferBIORead: @convention(c) (OpaquePointer?, UnsafeMutablePoin
     length in
     BIO_clear_flags(bio, retryFlags)
     guard let owner = owner(bio), let data, length > 0 else { return 0 }
-    guard let count = owner.read(into: UnsafeMutableRawBufferPointer(start: data, count: Int(length))) else {
+    let destination = UnsafeMutableRawBufferPointer(start: data, count: Int(length))
+    guard let count = owner._withUnsafeGuaranteedRef({ $0.read(into: destination) }) else {
         BIO_set_flags(bio, Int32(BIO_FLAGS_READ | BIO_FLAGS_SHOULD_RETRY))  // empty means "retry", not EOF
         return -1
     }
@@ -156,9 +160,9 @@ private let byteBufferBIOControl: @convention(c) (OpaquePointer?, Int32, Int, Un
     case BIO_CTRL_FLUSH:
         return 1
     case BIO_CTRL_PENDING:
-        return owner(bio)?.pendingInput ?? 0
+        return owner(bio)?._withUnsafeGuaranteedRef { $0.pendingInput } ?? 0
     case BIO_CTRL_WPENDING:
-        return owner(bio)?.pendingOutput ?? 0
+        return owner(bio)?._withUnsafeGuaranteedRef { $0.pendingOutput } ?? 0
     default:
         return 0
     }

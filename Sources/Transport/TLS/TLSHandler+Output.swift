@@ -184,6 +184,17 @@ protocol TLSPlaintextReader: AnyObject {
     /// Plaintext decrypted from the connection, exactly what `channelRead` would have carried.
     func plaintextRead(_ plaintext: ByteBuffer)
 
-    /// The read batch ended, as `channelReadComplete` would have said.
-    func plaintextReadComplete()
+    /// The read batch ended, as `channelReadComplete` would have said. Returns what the TLS handler is to do for
+    /// the reader next, in place of the `flush` and `read` the reader would send down the pipeline.
+    func plaintextReadComplete() -> TLSReadCompletion
+}
+
+/// What a ``TLSPlaintextReader`` asks of the TLS handler below at the end of a read batch. The TLS handler does it
+/// with its own context, so the reader need not reach the handler and its context (two references, each retained
+/// and released around the call) for it.
+struct TLSReadCompletion {
+    /// Flush what the reader wrote during the batch (sent already unless it is still gathered).
+    var flushes: Bool
+    /// Ask for the next read, as the reader's `read(context:)` would.
+    var reads: Bool
 }

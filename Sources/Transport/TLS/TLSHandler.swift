@@ -128,13 +128,17 @@ public final class TLSHandler: ChannelDuplexHandler {
     }
 
     /// Passes the event on (to the ``directReader`` when there is one); plaintext was already passed up as each read
-    /// was decrypted.
+    /// was decrypted. A direct reader's flush and its request for the next read are done here, with this handler's
+    /// own context, as the reader's `flush` and `read` through the pipeline would reach this handler.
     public func channelReadComplete(context: ChannelHandlerContext) {
-        if let reader = self.directReader {
-            reader.plaintextReadComplete()
-        } else {
+        guard let reader = self.directReader else {
             context.fireChannelReadComplete()
+            return
         }
+        let next = reader.plaintextReadComplete()
+        // As the reader's own flush: one that finds nothing to send is skipped once the handshake is done.
+        if next.flushes && (!self.acceptsDirectWrites || self.hasUnflushedWrites) { self.flush(context: context) }
+        if next.reads { context.read() }
     }
 
     private func advanceHandshake(context: ChannelHandlerContext) {
