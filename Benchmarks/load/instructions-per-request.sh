@@ -138,7 +138,8 @@ if [ "$server" = nginx ]; then
     source "$(dirname "${BASH_SOURCE[0]}")/nginx.sh"
     nginx_binary=${nginx_path:-$nginx_binary}
     nginx_foreground_mtls "$out/nginx" "$port"
-    taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out" \
+    taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --cache-sim="$cache_sim" \
+        --callgrind-out-file="$out/callgrind.out" \
         "$nginx_binary" -p "$out/nginx" -c "$out/nginx/nginx.conf" -e "$out/nginx/error.log" > "$out/nginx.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 240); do

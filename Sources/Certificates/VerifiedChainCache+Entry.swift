@@ -1,5 +1,6 @@
 import COpenSSL
 package import Foundation
+package import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -40,6 +41,10 @@ extension VerifiedChainCache {
         let stack: OpaquePointer  // STACK_OF(X509)*, owned with one reference per certificate
         /// About the bytes the entry holds on its own (see ``VerificationCacheLimits``).
         let cost: Int
+        /// What a user derives from the chain alone and shares among the connections that present it (a policy's
+        /// decision on it), so that each of them keeps a reference instead of a copy. The user checks that a value
+        /// found here is its own and still current; any user may replace it.
+        package let derived = Mutex<(any AnyObject & Sendable)?>(nil)
 
         init(
             generation: TrustGeneration,

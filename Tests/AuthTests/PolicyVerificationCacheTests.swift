@@ -1,5 +1,5 @@
 import Foundation
-import GatehouseAuth
+@_spi(Benchmarks) import GatehouseAuth
 import GatehouseCertificates
 import GatehouseTransport
 import TestSupport
@@ -120,6 +120,91 @@ struct SharedVerificationTests {
             // the second (its handshake hits the entry, and the policy takes it from the connection).
             #expect(cache.statistics.misses == 1 && cache.statistics.hits == 2 * connection - 1, "\(cache.statistics)")
         }
+    }
+}
+
+@Suite("Connections presenting the same chain share one decision")
+struct SharedDecisionTests {
+    let pki: PolicyTestPKI
+    init() throws { self.pki = try PolicyTestPKI.shared() }
+    var base: TestPKI { self.pki.base }
+
+    /// A server context and a client context presenting the test client's chain, verifying through `cache`.
+    private func contexts(_ cache: VerifiedChainCache) throws -> (server: TLSContext, client: TLSContext) {
+        let server = try TLSContext(
+            server: TLSConfiguration(
+                identity: .pem(
+                    certificateChainFile: self.base.server.chainFile,
+                    privateKeyFile: self.base.server.keyFile
+                ),
+                clientCertificateMode: .require,
+                trustedCAFiles: [self.base.rootCAFile]
+            ),
+            verifiedChains: cache
+        )
+        let client = try TLSContext(
+            client: TLSClientConfiguration(
+                identity: .pem(
+                    certificateChainFile: self.base.client.chainFile,
+                    privateKeyFile: self.base.client.keyFile
+                ),
+                trustedCAFiles: [self.base.rootCAFile],
+                serverName: "localhost"
+            )
+        )
+        return (server, client)
+    }
+
+    /// The first request's answer on a new connection whose handshake `server` and `client` make.
+    private func decide(
+        _ authenticator: ClientCertificateAuthenticator,
+        server: TLSContext,
+        client: TLSContext
+    ) throws -> ClientCertificateIdentity? {
+        let tls = try handshake(server: server, client: client)
+        let info = ConnectionInfo(id: 1, remoteAddress: nil, localAddress: nil, httpVersion: .http1_1, tls: tls)
+        let context = RequestContext(connection: info, connectionStore: ConnectionStore())
+        guard
+            case .authenticated(let identity) = try authenticator.authenticateOnFastPath(helloRequest, context: context)
+        else { return nil }
+        return identity
+    }
+
+    @Test func aSecondConnectionTakesTheFirstOnesDecisionWithoutEvaluating() throws {
+        let cache = VerifiedChainCache()
+        let (server, client) = try self.contexts(cache)
+        var configuration = PolicyConfiguration()
+        configuration.trustedCAs = [self.base.rootCAFile]
+        let policy = try ClientCertificatePolicy.load(configuration, name: "p", relativeTo: nil, verifiedChains: cache)
+        let authenticator = ClientCertificateAuthenticator(policy: PolicyHandle(policy), logger: quietLogger)
+        let first = try #require(try self.decide(authenticator, server: server, client: client))
+        // The first connection: its handshake verifies (a miss), its policy takes the handshake's entry (a hit).
+        #expect(cache.statistics.misses == 1 && cache.statistics.hits == 1, "\(cache.statistics)")
+        let second = try #require(try self.decide(authenticator, server: server, client: client))
+        // The second: its handshake hits the entry, and no evaluation follows (it would count another hit).
+        #expect(cache.statistics.misses == 1 && cache.statistics.hits == 2, "\(cache.statistics)")
+        #expect(second == first && second.subject == self.base.client.certificate.subject)
+    }
+
+    @Test func anotherPolicyOrAReloadEvaluatesAgain() throws {
+        let cache = VerifiedChainCache()
+        let (server, client) = try self.contexts(cache)
+        var configuration = PolicyConfiguration()
+        configuration.trustedCAs = [self.base.rootCAFile]
+        let policy = try ClientCertificatePolicy.load(configuration, name: "p", relativeTo: nil, verifiedChains: cache)
+        let handle = PolicyHandle(policy)
+        let authenticator = ClientCertificateAuthenticator(policy: handle, logger: quietLogger)
+        let other = ClientCertificateAuthenticator(policy: PolicyHandle(policy), logger: quietLogger)
+        #expect(try self.decide(authenticator, server: server, client: client) != nil)
+        #expect(cache.statistics.hits == 1)
+        #expect(try self.decide(other, server: server, client: client) != nil)  // not the first one's decision
+        #expect(cache.statistics.hits == 3, "\(cache.statistics)")
+        // A refusing policy after a reload: the shared acceptance of the earlier generation does not answer.
+        configuration.identities = [identity { $0.commonName = "somebody else" }]
+        handle.replace(
+            with: try ClientCertificatePolicy.load(configuration, name: "p", relativeTo: nil, verifiedChains: cache)
+        )
+        #expect(try self.decide(authenticator, server: server, client: client) == nil)
     }
 }
 

@@ -32,7 +32,7 @@ public struct ClientCertificateAuthenticator: Authenticator {
     /// Counts the decisions, keeps the allowed certificates' expiry series and warns about expiring certificates.
     public let monitor: ClientCertificateMonitor
     /// Distinguishes this authenticator's decisions from others' in the connection store.
-    private let cacheToken = CacheToken()
+    let cacheToken = CacheToken()
 
     /// Applies the policy in `policy`.
     /// - Parameters:
@@ -115,6 +115,11 @@ public struct ClientCertificateAuthenticator: Authenticator {
         // One read: the decision keeps the policy and generation it was made under even if a reload follows.
         let snapshot = self.policy.snapshot
         let tls = context.connection.tls
+        if decisions?.removing(self.cacheToken) == nil,
+            let shared = self.sharedDecision(on: tls, generation: snapshot.generation, at: now)
+        {
+            return self.adopt(shared, in: context, at: now)
+        }
         let evaluation = snapshot.policy.evaluate(
             chain: tls.peerCertificates,
             verifiedChain: tls.verifiedChain,
@@ -184,13 +189,15 @@ public struct ClientCertificateAuthenticator: Authenticator {
             at: now
         )
         let decisions = context.connectionStore[ConnectionDecisions.self]
-        context.connectionStore[ConnectionDecisions.self] = ConnectionDecision(
+        let stored = ConnectionDecision(
             owner: self.cacheToken,
             generation: snapshot.generation,
             validUntil: validUntil,
             answer: answer,
             next: decisions?.removing(self.cacheToken)
         )
+        context.connectionStore[ConnectionDecisions.self] = stored
+        if softFailure == nil { self.share(stored, on: tls, policy: snapshot.policy) }
         return answer
     }
 

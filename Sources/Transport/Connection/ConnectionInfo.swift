@@ -27,13 +27,9 @@ public struct ConnectionInfo: Sendable {
         let localAddress: SocketAddress?
         let httpVersion: HTTPVersionKind
         let tls: TLSSessionInfo
-        /// The leaf's subject, written the first time something asks for it (a log line, a span): an idle
-        /// connection nobody logs keeps no copy.
-        let clientSubject = Mutex<String??>(nil)
-        /// The leaf's SHA-256 thumbprint, computed the first time a request record asks for it.
-        let clientSHA256 = Mutex<String?>(nil)
-        /// The remote address as `ip:port`, written the first time a request record asks for it.
-        let remoteText = Mutex<String?>(nil)
+        /// The texts written the first time something asks for them (a log line, a span, a request record), in one
+        /// object made then: an idle connection that nothing logs keeps neither them nor room for them.
+        let texts = Mutex<Texts?>(nil)
 
         init(
             id: UInt64,
@@ -50,7 +46,28 @@ public struct ConnectionInfo: Sendable {
         }
     }
 
+    /// The connection's texts for logs and request records, each written when first asked for.
+    // @unchecked: read and written only under the lock of the storage's `texts`.
+    private final class Texts: @unchecked Sendable {
+        /// The leaf's subject (`.some(nil)`: no certificate).
+        var clientSubject: String??
+        /// The leaf's SHA-256 thumbprint.
+        var clientSHA256: String?
+        /// The remote address as `ip:port`.
+        var remoteText: String?
+    }
+
     private let storage: Storage
+
+    /// Runs `body` on the connection's texts (made at the first call), under their lock.
+    private func withTexts<Result: Sendable>(_ body: (Texts) -> Result) -> Result {
+        self.storage.texts.withLock { texts in
+            if let texts { return body(texts) }
+            let made = Texts()
+            texts = made
+            return body(made)
+        }
+    }
 
     /// Whether `other` is a copy of these facts (the same connection), not merely equal ones.
     package func isSame(as other: ConnectionInfo) -> Bool {
@@ -70,10 +87,10 @@ public struct ConnectionInfo: Sendable {
     /// The subject of the client's leaf certificate (RFC 4514), read once per connection when first asked for (for
     /// logs).
     public var clientSubject: String? {
-        self.storage.clientSubject.withLock { cached in
-            if let cached { return cached }
+        self.withTexts { texts in
+            if let cached = texts.clientSubject { return cached }
             let subject = self.tls.peerCertificate?.subject
-            cached = .some(subject)
+            texts.clientSubject = .some(subject)
             return subject
         }
     }
@@ -81,10 +98,10 @@ public struct ConnectionInfo: Sendable {
     /// first asked for (an access log asks on every request); `nil` without a certificate.
     public var clientSHA256: String? {
         guard let certificate = self.tls.peerCertificate else { return nil }
-        return self.storage.clientSHA256.withLock { cached in
-            if let cached { return cached }
+        return self.withTexts { texts in
+            if let cached = texts.clientSHA256 { return cached }
             let thumbprint = certificate.sha256.hexString
-            cached = thumbprint
+            texts.clientSHA256 = thumbprint
             return thumbprint
         }
     }
@@ -92,14 +109,14 @@ public struct ConnectionInfo: Sendable {
     /// The client's `ip:port` (`[ip]:port` for IPv6), `-` when unknown; written once per connection when first asked
     /// for (an access log asks on every request).
     public var remoteAddressText: String {
-        self.storage.remoteText.withLock { cached in
-            if let cached { return cached }
+        self.withTexts { texts in
+            if let cached = texts.remoteText { return cached }
             var text = "-"
             if let address = self.remoteAddress, let ip = address.ipAddress {
                 let port = address.port ?? 0
                 if case .v6 = address { text = "[\(ip)]:\(port)" } else { text = "\(ip):\(port)" }
             }
-            cached = text
+            texts.remoteText = text
             return text
         }
     }

@@ -12,7 +12,7 @@ import NIOCore
 /// never schedules or cancels a timer per request: the timer fires at the earliest known deadline, and no later
 /// than the shorter of the head and body timeouts after it was armed (a deadline set meanwhile is never
 /// earlier); when it fires it acts on what expired and arms itself again.
-extension HTTP2ServerHandler {
+extension HTTP2ServerHandler: NIOScheduledCallbackHandler {
     func armDeadlineTimer(context: ChannelHandlerContext) {
         let now = context.eventLoop.now
         let headTimeout = TimeAmount(self.limits.requestHeadTimeout)
@@ -26,10 +26,16 @@ extension HTTP2ServerHandler {
         }
         if let started = self.headerBlockStartedAt { fireTime = min(fireTime, started + headTimeout) }
         if let body = self.streams.nextBodyDeadline(timeout: bodyTimeout) { fireTime = min(fireTime, body) }
-        self.deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: fireTime) {
-            self.deadlineTimer = nil
-            self.deadlineTimerFired()
-        }
+        // A callback on this handler, not a task: an idle connection's armed timer is only its slot in the event
+        // loop's queue (a task adds a promise and two closure contexts). Fails only on a loop that is shutting down,
+        // which closes the connection anyway.
+        self.deadlineTimer = try? context.eventLoop.assumeIsolated().scheduleCallback(at: fireTime, handler: self)
+    }
+
+    /// The deadline timer fired (``NIOScheduledCallbackHandler``).
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        self.deadlineTimer = nil
+        self.deadlineTimerFired()
     }
 
     private func deadlineTimerFired() {

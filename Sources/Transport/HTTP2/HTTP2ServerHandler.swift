@@ -59,7 +59,7 @@ final class HTTP2ServerHandler: ChannelDuplexHandler, TLSPlaintextReader {
     /// True between `channelRead` and `channelReadComplete`: output waits for the batch to end.
     var isReadingBatch = false
     /// The connection's one timer for every deadline (HTTP2ServerHandler+Deadlines.swift).
-    var deadlineTimer: Scheduled<Void>?
+    var deadlineTimer: NIOScheduledCallback?
     /// When a stream last made progress: a request frame arrived or a response frame went out.
     @exclusivity(unchecked) var lastProgress = NIODeadline.uptimeNanoseconds(0)
     /// The time of the input batch being read, read from the clock once per batch when first needed.

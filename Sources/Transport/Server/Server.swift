@@ -281,10 +281,9 @@ public actor Server: Service {
         }
     }
 
-    /// A connection's receive buffers once its handshake is done (``ConnectionSetupHandler`` sets them): 512 bytes,
-    /// not NIO's 2 KiB, since each channel keeps its buffer for reuse at the largest size it ever asked for, and an
-    /// idle connection's TLS records are small. They grow as reads fill them (up to 64 KiB for uploads and HTTP/2).
-    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+    /// A connection's receive buffers once its handshake is done (``ConnectionSetupHandler`` sets them): 512 bytes
+    /// first, growing as reads fill them (``ReceiveBufferSizes``).
+    static let receiveBuffers = ReceiveBufferSizes()
 
     /// Receive buffers during the TLS handshake: 512 bytes, fixed, so that a handshake's large flights (a padded
     /// ClientHello, the client's certificate chain) are read in a few more reads instead of growing the buffer the
@@ -309,11 +308,13 @@ public actor Server: Service {
         )
         let observer = self.observer
         let tracer = self.tracer
+        let receiveBuffers: any RecvByteBufferAllocator =
+            if tls == nil { Self.receiveBuffers } else { Self.handshakeReceiveBuffers }
         return try await ServerBootstrap(group: self.acceptLoop, childGroup: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.recvAllocator, value: tls == nil ? Self.receiveBuffers : Self.handshakeReceiveBuffers)
+            .childChannelOption(.recvAllocator, value: receiveBuffers)
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try counter.admit()  // beyond maxConnections: closed at once, before any TLS work

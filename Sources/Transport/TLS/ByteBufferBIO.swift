@@ -14,6 +14,10 @@ import NIOCore
 final class ByteBufferBIO {
     /// The `BIO*`, created with one reference, which `SSL_set_bio` takes over.
     let bio: OpaquePointer
+    /// The connection whose `SSL*` owns this BIO, for OpenSSL's callbacks (verify, tickets), which find it through
+    /// the `SSL*`'s BIO instead of an ex_data slot that would cost the `SSL*` two allocations. Unowned: the
+    /// connection owns the `SSL*`, which owns the BIO, so the connection outlives every callback.
+    unowned(unsafe) var connection: TLSConnection? = nil
     private var input: ByteBuffer?
     private var output: ByteBuffer?
     private let buffers: ThreadBuffers
@@ -87,9 +91,12 @@ final class ByteBufferBIO {
 // @unchecked: the BIO_METHOD is built once at first use and never changed; OpenSSL only reads it.
 private struct ByteBufferBIOMethod: @unchecked Sendable {
     let method: OpaquePointer?
+    /// The method's BIO type (`BIO_method_type` of each of its BIOs).
+    let type: Int32
 
     init() {
-        guard let method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "gatehouse ByteBuffer") else {
+        self.type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK
+        guard let method = BIO_meth_new(self.type, "gatehouse ByteBuffer") else {
             self.method = nil
             return
         }
@@ -123,6 +130,13 @@ private let byteBufferBIOMethod = ByteBufferBIOMethod()
 private func owner(_ bio: OpaquePointer?) -> Unmanaged<ByteBufferBIO>? {
     guard let bio, let data = BIO_get_data(bio) else { return nil }
     return Unmanaged<ByteBufferBIO>.fromOpaque(data)
+}
+
+/// The server connection that `ssl` belongs to (set in ``TLSConnection/init(context:)``): through its read BIO,
+/// when that is a ``ByteBufferBIO``; `nil` for an `SSL*` with another BIO or of a client connection.
+func serverConnection(of ssl: OpaquePointer) -> TLSConnection? {
+    guard let bio = SSL_get_rbio(ssl), BIO_method_type(bio) == byteBufferBIOMethod.type else { return nil }
+    return owner(bio)?._withUnsafeGuaranteedRef { $0.connection }
 }
 
 private let retryFlags = Int32(BIO_FLAGS_READ | BIO_FLAGS_WRITE | BIO_FLAGS_IO_SPECIAL | BIO_FLAGS_SHOULD_RETRY)

@@ -52,8 +52,8 @@ package final class TLSConnection {
         switch context.role {
         case .server:
             SSL_set_accept_state(ssl)
-            // The verify callback finds this connection through the SSL*, which this object owns and outlives.
-            SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
+            // The verify and ticket callbacks find this connection through the SSL*'s BIO (`serverConnection(of:)`).
+            transport.connection = self
         case .client:
             SSL_set_connect_state(ssl)
             try self.configureClient()

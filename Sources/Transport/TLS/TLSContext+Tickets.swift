@@ -64,9 +64,9 @@ extension TLSContext {
     }
 }
 
-/// The connection a callback's `SSL*` belongs to (a server connection sets itself as ex_data 0).
+/// The connection a callback's `SSL*` belongs to.
 private func connection(of ssl: OpaquePointer) -> TLSConnection? {
-    SSL_get_ex_data(ssl, 0).map { Unmanaged<TLSConnection>.fromOpaque($0).takeUnretainedValue() }
+    serverConnection(of: ssl)
 }
 
 /// Seals (`encrypt` 1) or opens (0) a ticket with a key of the context's ring: picks the key, sets the AES-CBC

@@ -217,10 +217,8 @@ private func certificates(of stack: OpaquePointer) -> [Certificate] {
 
 /// The ``TLSConnection`` whose handshake `storeContext` verifies, when it is one (not a verification of its own).
 private func connection(of storeContext: OpaquePointer) -> TLSConnection? {
-    guard let ssl = X509_STORE_CTX_get_ex_data(storeContext, SSL_get_ex_data_X509_STORE_CTX_idx()),
-        let connection = SSL_get_ex_data(OpaquePointer(ssl), 0)
-    else { return nil }
-    return Unmanaged<TLSConnection>.fromOpaque(connection).takeUnretainedValue()
+    guard let ssl = X509_STORE_CTX_get_ex_data(storeContext, SSL_get_ex_data_X509_STORE_CTX_idx()) else { return nil }
+    return serverConnection(of: OpaquePointer(ssl))
 }
 
 /// Picks the server's most preferred protocol among the client's offers; no overlap → the fatal
