@@ -82,32 +82,8 @@ struct SharedVerificationTests {
     @Test(arguments: [TLSVersion.v1_2, .v1_3])
     func aListenerAndAPolicyTrustingTheSameCAVerifyANewClientOnce(version: TLSVersion) throws {
         let cache = VerifiedChainCache()
-        let server = try TLSContext(
-            server: TLSConfiguration(
-                identity: .pem(
-                    certificateChainFile: self.base.server.chainFile,
-                    privateKeyFile: self.base.server.keyFile
-                ),
-                clientCertificateMode: .request,
-                trustedCAFiles: [self.base.rootCAFile],
-                minimumVersion: version,
-                maximumVersion: version
-            ),
-            verifiedChains: cache
-        )
+        let (server, client) = try serverAndClient(self.base, cache: cache, mode: .request, version: version)
         let policy = try self.load("default", in: cache)
-        let client = try TLSContext(
-            client: TLSClientConfiguration(
-                identity: .pem(
-                    certificateChainFile: self.base.client.chainFile,
-                    privateKeyFile: self.base.client.keyFile
-                ),
-                trustedCAFiles: [self.base.rootCAFile],
-                serverName: "localhost",
-                minimumVersion: version,
-                maximumVersion: version
-            )
-        )
         for connection in 1...2 {
             let info = try handshake(server: server, client: client)
             let entry = try #require(info.verifiedChain)
@@ -131,28 +107,7 @@ struct SharedDecisionTests {
 
     /// A server context and a client context presenting the test client's chain, verifying through `cache`.
     private func contexts(_ cache: VerifiedChainCache) throws -> (server: TLSContext, client: TLSContext) {
-        let server = try TLSContext(
-            server: TLSConfiguration(
-                identity: .pem(
-                    certificateChainFile: self.base.server.chainFile,
-                    privateKeyFile: self.base.server.keyFile
-                ),
-                clientCertificateMode: .require,
-                trustedCAFiles: [self.base.rootCAFile]
-            ),
-            verifiedChains: cache
-        )
-        let client = try TLSContext(
-            client: TLSClientConfiguration(
-                identity: .pem(
-                    certificateChainFile: self.base.client.chainFile,
-                    privateKeyFile: self.base.client.keyFile
-                ),
-                trustedCAFiles: [self.base.rootCAFile],
-                serverName: "localhost"
-            )
-        )
-        return (server, client)
+        try serverAndClient(self.base, cache: cache, mode: .require)
     }
 
     /// The first request's answer on a new connection whose handshake `server` and `client` make.
@@ -221,4 +176,34 @@ private func handshake(server: TLSContext, client: TLSContext) throws -> TLSSess
     }
     try #require(serverDone && clientDone)
     return serverSession.sessionInfo()
+}
+
+/// A server context trusting `base`'s root and verifying through `cache`, and a client context presenting `base`'s
+/// client chain; both at `version` when one is given.
+private func serverAndClient(
+    _ base: TestPKI,
+    cache: VerifiedChainCache,
+    mode: ClientCertificateMode,
+    version: TLSVersion? = nil
+) throws -> (server: TLSContext, client: TLSContext) {
+    let server = try TLSContext(
+        server: TLSConfiguration(
+            identity: .pem(certificateChainFile: base.server.chainFile, privateKeyFile: base.server.keyFile),
+            clientCertificateMode: mode,
+            trustedCAFiles: [base.rootCAFile],
+            minimumVersion: version ?? .v1_2,
+            maximumVersion: version ?? .v1_3
+        ),
+        verifiedChains: cache
+    )
+    let client = try TLSContext(
+        client: TLSClientConfiguration(
+            identity: .pem(certificateChainFile: base.client.chainFile, privateKeyFile: base.client.keyFile),
+            trustedCAFiles: [base.rootCAFile],
+            serverName: "localhost",
+            minimumVersion: version ?? .v1_2,
+            maximumVersion: version ?? .v1_3
+        )
+    )
+    return (server, client)
 }
