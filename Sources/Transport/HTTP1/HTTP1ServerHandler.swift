@@ -39,7 +39,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlainte
     /// The TLS handler right below and its context, which responses are written to and flushed through directly
     /// (``TLSHandler/writeDirectly(_:context:)``): a pipeline hop per write and per flush is most of what NIO costs
     /// between two handlers. `nil` on a plaintext listener; cleared when the connection ends.
-    private var tls: (handler: TLSHandler, context: ChannelHandlerContext)?
+    private var tls: TLSHandlerBelow?
     /// Received bytes not parsed yet.
     @exclusivity(unchecked) private var inbound = ByteBuffer()
     /// The thread's scratch buffers: responses are serialized into a shared one, reused once TLS has encrypted it.
@@ -97,14 +97,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlainte
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        // Gatehouse's pipelines put this handler right above TLS (the setup handler between them removes itself as
-        // it adds this one), so nothing sits between the two that a direct write would skip.
-        if let below = try? context.pipeline.syncOperations.context(handlerType: TLSHandler.self),
-            let handler = below.handler as? TLSHandler
-        {
-            self.tls = (handler, below)
-            handler.directReader = self
-        }
+        self.tls = TLSHandlerBelow(attaching: self, in: context)
         // Writability turns off once this much waits to be written (TLS records are what the socket holds, a few
         // bytes more than the responses), and back on when half of it is written.
         let mark = ChannelOptions.Types.WriteBufferWaterMark(
@@ -135,7 +128,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, ResponseWriter, TLSPlainte
     }
 
     private func connectionEnded(context: ChannelHandlerContext) {
-        if let tls = self.tls, tls.handler.directReader === self { tls.handler.directReader = nil }
+        self.tls?.detach(self)
         self.tls = nil
         self.perform(self.timeouts.closed(), context: context)
         self.endDrain()

@@ -55,7 +55,7 @@ final class HTTP2ServerHandler: ChannelDuplexHandler, TLSPlaintextReader {
     /// The TLS handler right below and its context: plaintext comes straight from it (``TLSPlaintextReader``) and
     /// output goes straight into it (``TLSHandler/writeDirectly(_:context:)``), without a pipeline hop per read, per
     /// end of batch, per write and per flush. `nil` without TLS below (tests); cleared when the connection ends.
-    private var tls: (handler: TLSHandler, context: ChannelHandlerContext)?
+    private var tls: TLSHandlerBelow?
     /// True between `channelRead` and `channelReadComplete`: output waits for the batch to end.
     var isReadingBatch = false
     /// The connection's one timer for every deadline (HTTP2ServerHandler+Deadlines.swift).
@@ -97,14 +97,7 @@ final class HTTP2ServerHandler: ChannelDuplexHandler, TLSPlaintextReader {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        // Gatehouse's pipelines put this handler right above TLS (the setup handler between them removes itself as
-        // it adds this one), so nothing sits between the two that a direct read or write would skip.
-        if let below = try? context.pipeline.syncOperations.context(handlerType: TLSHandler.self),
-            let handler = below.handler as? TLSHandler
-        {
-            self.tls = (handler, below)
-            handler.directReader = self
-        }
+        self.tls = TLSHandlerBelow(attaching: self, in: context)
         if context.channel.isActive { self.start(context: context) }
     }
 
@@ -314,7 +307,7 @@ extension HTTP2ServerHandler {
     func tearDown() {
         self.phase = .closed
         defer { self.dispatcher.connectionClosed() }
-        if let tls = self.tls, tls.handler.directReader === self { tls.handler.directReader = nil }
+        self.tls?.detach(self)
         self.tls = nil
         self.deadlineTimer?.cancel()
         self.deadlineTimer = nil

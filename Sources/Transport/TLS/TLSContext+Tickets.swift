@@ -64,11 +64,6 @@ extension TLSContext {
     }
 }
 
-/// The connection a callback's `SSL*` belongs to.
-private func connection(of ssl: OpaquePointer) -> TLSConnection? {
-    serverConnection(of: ssl)
-}
-
 /// Seals (`encrypt` 1) or opens (0) a ticket with a key of the context's ring: picks the key, sets the AES-CBC
 /// cipher context and the HMAC-SHA256 context. Returns 1 to use the key, 2 (opening) to use it and renew the ticket
 /// under the newest key, 0 when no key opens it (a full handshake follows), -1 on an error.
@@ -77,7 +72,7 @@ private let ticketKeyCallback:
         OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?, OpaquePointer?, OpaquePointer?,
         Int32
     ) -> Int32 = { ssl, name, iv, cipherContext, macContext, encrypt in
-        guard let ssl, let name, let iv, let ring = connection(of: ssl)?.context.ticketKeys else { return -1 }
+        guard let ssl, let name, let iv, let ring = serverConnection(of: ssl)?.context.ticketKeys else { return -1 }
         let now = Int(time(nil))
         let chosen: (key: SessionTicketKey, isNewest: Bool)
         if encrypt == 1 {
@@ -109,7 +104,7 @@ private let ticketKeyCallback:
 let ticketGenerated: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { ssl, argument in
     guard let ssl, let argument, let session = SSL_get_session(ssl) else { return 0 }
     let context = Unmanaged<TLSContext>.fromOpaque(argument).takeUnretainedValue()
-    let binding = context.binding(for: connection(of: ssl))
+    let binding = context.binding(for: serverConnection(of: ssl))
     if binding.verifiedLeaf != nil, SSL_version(ssl) == TLS1_3_VERSION, SSL_SESSION_get0_peer(session) != nil {
         // Fail closed: a failed decode may have left the session half rewritten.
         if SessionEncoding.dropPeer(of: session) == .failed { return 0 }
@@ -132,7 +127,7 @@ let ticketOpened:
             var length = 0
             guard SSL_SESSION_get0_ticket_appdata(session, &data, &length) == 1, let data,
                 let binding = TicketBinding(UnsafeRawBufferPointer(start: data, count: length)),
-                context.resumes(binding, on: connection(of: ssl))
+                context.resumes(binding, on: serverConnection(of: ssl))
             else { return SSL_TICKET_RETURN_IGNORE_RENEW }
             return SSL_TICKET_RETURN_USE_RENEW
         case SSL_TICKET_EMPTY, SSL_TICKET_NO_DECRYPT, SSL_TICKET_NONE:

@@ -198,3 +198,28 @@ struct TLSReadCompletion {
     /// Ask for the next read, as the reader's `read(context:)` would.
     var reads: Bool
 }
+
+/// The ``TLSHandler`` right below a ``TLSPlaintextReader`` and the TLS handler's context, which the reader writes and
+/// flushes through directly (``TLSHandler/writeDirectly(_:context:)``). Gatehouse's pipelines put HTTP/1.1 and HTTP/2
+/// right above TLS (the setup handler between them removes itself as it adds them), so nothing sits between the two
+/// that a direct call would skip.
+struct TLSHandlerBelow {
+    let handler: TLSHandler
+    let context: ChannelHandlerContext
+
+    /// Finds the TLS handler in the pipeline of `context` (the reader's own) and makes `reader` its direct reader;
+    /// `nil` when the pipeline has no TLS handler (a plaintext listener, tests).
+    init?(attaching reader: some TLSPlaintextReader, in context: ChannelHandlerContext) {
+        guard let below = try? context.pipeline.syncOperations.context(handlerType: TLSHandler.self),
+            let handler = below.handler as? TLSHandler
+        else { return nil }
+        self.handler = handler
+        self.context = below
+        handler.directReader = reader
+    }
+
+    /// Stops passing plaintext to `reader` directly (its connection ended).
+    func detach(_ reader: some TLSPlaintextReader) {
+        if self.handler.directReader === reader { self.handler.directReader = nil }
+    }
+}
