@@ -45,7 +45,8 @@ public struct ClientConfiguration: Sendable, Hashable {
     public var connectTimeout: Duration?
     /// The longest a request may wait for its response (a collected response: all of it; a streamed one: its
     /// head, then each next piece of its body the reader waits for); `nil` uses ``timeout``. While a streamed request
-    /// body is sent, each piece the server takes starts it again, so a long upload is not cut off by it.
+    /// body is sent, it runs only while a piece waits for the server to take it: the caller's pauses between pieces
+    /// do not count, so a long or slow upload is not cut off by it.
     public var responseTimeout: Duration?
     /// The most connections open to one origin at a time; a request that finds them all busy waits for one.
     /// HTTP/2 needs one; `nil` sets no bound.

@@ -24,6 +24,9 @@ struct LeastRecentlyUsed<Key: Hashable, Value> {
     /// How many entries it holds.
     var count: Int { self.index.count }
 
+    /// How many entries its storage has room for without growing: what bounds its memory, whatever was stored.
+    var storageCapacity: Int { max(self.slots.capacity, self.index.capacity) }
+
     /// The value for `key`, which becomes the most recently used; `nil` when absent.
     mutating func value(for key: Key) -> Value? {
         guard let slot = self.index[key] else { return nil }

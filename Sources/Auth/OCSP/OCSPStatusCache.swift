@@ -36,6 +36,9 @@ public final class OCSPStatusCache: Sendable {
     /// How many statuses it holds now (expired ones included until they are replaced or dropped).
     public var count: Int { self.entries.withLock { $0.count } }
 
+    /// How many statuses its storage has room for without growing.
+    var storageCapacity: Int { self.entries.withLock { $0.storageCapacity } }
+
     /// The entry for `key` while it holds at `now`.
     func entry(for key: Key, at now: Date) -> Entry? {
         guard let entry = self.entries.withLock({ $0.value(for: key) }), now < entry.validUntil else { return nil }

@@ -9,6 +9,12 @@ struct HTTP1StreamedExchange {
     let isChunked: Bool
     /// Body parts may still come.
     var isRequestBodyOpen: Bool
+    /// A body part is written but the server has not taken it yet.
+    var isPartInFlight = false
+
+    /// Whether the response timeout runs: while the body is sent, only while the server has a part to take (the
+    /// caller's pauses between parts are not the server's); after it, until the response is complete.
+    var waitsForServer: Bool { !self.isRequestBodyOpen || self.isPartInFlight }
 }
 
 /// Streamed requests: the head first, the body in parts as the caller writes them, the response yielded to its
@@ -18,7 +24,7 @@ extension HTTP1ClientHandler {
         switch self.machine.requestStarted() {
         case .send:
             self.parser.expectResponse(toHead: request.head.method == .head)
-            self.startTimer(context: context)
+            if !request.hasBody { self.startTimer(context: context) }  // with a body: its first part starts it
             let isChunked = request.hasBody && request.head.headerFields[.contentLength] == nil
             var head = context.channel.allocator.buffer(capacity: 256)
             if isChunked {
@@ -54,16 +60,26 @@ extension HTTP1ClientHandler {
             promise?.succeed()
             return
         }
-        self.restartTimer(context: context)  // the server takes the body: it is not the one keeping us waiting
+        self.streamed?.isPartInFlight = true
+        self.restartTimer(context: context)  // until the server takes the part
+        let written = promise ?? context.eventLoop.makePromise()
+        written.futureResult.assumeIsolated().whenComplete { [self] _ in self.partTaken(for: id) }
         if streamed.isChunked {
             var size = context.channel.allocator.buffer(capacity: 18)
             size.writeString(String(bytes.readableBytes, radix: 16) + "\r\n")
             context.write(self.wrapOutboundOut(size), promise: nil)
             context.write(self.wrapOutboundOut(bytes), promise: nil)
-            context.write(self.wrapOutboundOut(ByteBuffer(string: "\r\n")), promise: promise)
+            context.write(self.wrapOutboundOut(ByteBuffer(string: "\r\n")), promise: written)
         } else {
-            context.write(self.wrapOutboundOut(bytes), promise: promise)
+            context.write(self.wrapOutboundOut(bytes), promise: written)
         }
+    }
+
+    /// The server took the body part of exchange `id`: the caller's turn, so the timeout stops until the next part.
+    private func partTaken(for id: ExchangeID) {
+        guard self.streamed?.exchange.id == id else { return }
+        self.streamed?.isPartInFlight = false
+        if self.streamed?.waitsForServer == false { self.timer?.cancel() }
     }
 
     func endBody(for id: ExchangeID, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
@@ -86,7 +102,7 @@ extension HTTP1ClientHandler {
         switch event {
         case .head(let head):
             self.perform(self.machine.received(event), context: context)
-            self.restartTimer(context: context)
+            if streamed.waitsForServer { self.restartTimer(context: context) }
             streamed.exchange.head.succeed(head.response)
             return true
         case .body(let chunk):
@@ -95,7 +111,7 @@ extension HTTP1ClientHandler {
                 // The reader is behind: the server is not the one keeping us waiting.
                 self.readsPaused = true
                 self.timer?.cancel()
-            } else {
+            } else if streamed.waitsForServer {
                 self.restartTimer(context: context)
             }
             return true
@@ -122,8 +138,8 @@ extension HTTP1ClientHandler {
 
     /// The reader of exchange `id` wants more.
     func resumeReading(for id: ExchangeID, context: ChannelHandlerContext) {
-        guard self.streamed?.exchange.id == id else { return }
-        if self.readsPaused { self.restartTimer(context: context) }
+        guard let streamed = self.streamed, streamed.exchange.id == id else { return }
+        if self.readsPaused && streamed.waitsForServer { self.restartTimer(context: context) }
         self.resumeReading(context: context)
     }
 

@@ -11,8 +11,14 @@ struct HTTP2StreamedExchange {
     var isRequestBodyOpen: Bool
     /// Completed once nghttp2 has taken the body part waiting in the stream's pending body.
     var bodyPartTaken: EventLoopPromise<Void>?
+    /// A body part is written but not yet framed and on its way to the server.
+    var isPartInFlight = false
     /// Response bytes yielded to the reader but not yet given back to the stream's window (the reader was behind).
     var unconsumed = 0
+
+    /// Whether the response timeout runs: while the body is sent, only while the server has a part to take (the
+    /// caller's pauses between parts are not the server's); after it, until the response is complete.
+    var waitsForServer: Bool { !self.isRequestBodyOpen || self.isPartInFlight }
 
     /// Ends the exchange with `error`, and the body part waiting to be taken.
     func fail(_ error: any Error) {
@@ -38,7 +44,7 @@ extension HTTP2ClientHandler {
                 isRequestBodyOpen: request.hasBody
             )
             self.streamIDs[request.exchange.id] = stream
-            self.startTimer(stream: stream, context: context)
+            if !request.hasBody { self.startTimer(stream: stream, context: context) }  // else its first part does
         case .refused(let code):
             self.state.stopAcceptingRequests()
             request.exchange.fail(ClientError.connectionClosed(detail: "nghttp2_submit_request: \(code)"))
@@ -56,12 +62,23 @@ extension HTTP2ClientHandler {
             promise?.succeed()
             return
         }
+        guard let taken = promise ?? self.context?.eventLoop.makePromise() else { return }
         // The previous part is framed whole (one part waits at a time): the new part takes its place, so the buffer
         // never keeps the bytes already sent.
         self.streams[stream]?.pendingBody = bytes
-        self.streamed[stream]?.bodyPartTaken = promise ?? self.context?.eventLoop.makePromise()
-        self.restartTimer(stream: stream)  // the server takes the body: it is not the one keeping us waiting
+        self.streamed[stream]?.bodyPartTaken = taken
+        self.streamed[stream]?.isPartInFlight = true
+        self.restartTimer(stream: stream)  // until the server takes the part
+        taken.futureResult.assumeIsolated().whenComplete { [self] _ in self.partTaken(for: id) }
         self.session?.resumeData(stream: stream)
+    }
+
+    /// The body part of exchange `id` is on its way to the server: the caller's turn, so the timeout stops until
+    /// the next part.
+    private func partTaken(for id: ExchangeID) {
+        guard let stream = self.streamIDs[id], self.streamed[stream] != nil else { return }
+        self.streamed[stream]?.isPartInFlight = false
+        if self.streamed[stream]?.waitsForServer == false { self.timers.removeValue(forKey: stream)?.cancel() }
     }
 
     func endBody(for id: ExchangeID, promise: EventLoopPromise<Void>?) {
@@ -105,7 +122,7 @@ extension HTTP2ClientHandler {
         switch exchange.exchange.source.yield(chunk) {
         case .produceMore:
             self.session?.consumeStream(stream, bytes.count)
-            self.restartTimer(stream: stream)
+            if exchange.waitsForServer { self.restartTimer(stream: stream) }
         case .stopProducing:
             // The reader is behind: the server is not the one keeping us waiting.
             self.streamed[stream]?.unconsumed += bytes.count
@@ -122,7 +139,7 @@ extension HTTP2ClientHandler {
         switch state {
         case .receivingBody(let head, _), .complete(let head, _):
             self.streamed[stream]?.isHeadDelivered = true
-            self.restartTimer(stream: stream)
+            if exchange.waitsForServer { self.restartTimer(stream: stream) }
             exchange.exchange.head.succeed(head)
         case .awaitingHead, .malformed:
             break
@@ -136,7 +153,7 @@ extension HTTP2ClientHandler {
         }
         self.streamed[stream]?.unconsumed = 0
         self.session?.consumeStream(stream, exchange.unconsumed)
-        self.restartTimer(stream: stream)
+        if exchange.waitsForServer { self.restartTimer(stream: stream) }
         if let context = self.context { self.flushOutput(context: context) }
     }
 
