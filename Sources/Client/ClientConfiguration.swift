@@ -48,9 +48,13 @@ public struct ClientConfiguration: Sendable, Hashable {
     /// body is sent, it runs only while a piece waits for the server to take it: the caller's pauses between pieces
     /// do not count, so a long or slow upload is not cut off by it.
     public var responseTimeout: Duration?
-    /// The most connections open to one origin at a time; a request that finds them all busy waits for one.
-    /// HTTP/2 needs one; `nil` sets no bound.
+    /// The most connections open to one origin at a time; a request that finds them all busy waits for one (first
+    /// come, first served; at most ``responseTimeout``, then ``ClientError/Code/timeout``). HTTP/2 needs one; `nil`
+    /// sets no bound.
     public var maxConnectionsPerOrigin: Int?
+    /// The most requests waiting for a connection to one origin at ``maxConnectionsPerOrigin``; one more fails at
+    /// once with ``ClientError/Code/connectionsBusy`` (0: none waits). `nil` sets no bound.
+    public var maxWaitingRequestsPerOrigin: Int?
 
     /// Creates client settings.
     public init(

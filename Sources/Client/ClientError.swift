@@ -13,7 +13,7 @@ public struct ClientError: Error, CustomStringConvertible, Hashable {
             case invalidRequest, invalidConfiguration, connectFailed, hostNotFound, tlsHandshakeFailed,
                 certificateRefused
             case serverCertificateUntrusted, timeout, protocolError, connectionClosed, shutdown, cancelled,
-                responseTooLarge
+                responseTooLarge, connectionsBusy
         }
         private let base: Base
         /// The code's name, e.g. `certificateRefused`: stable, for logs and matching.
@@ -46,6 +46,9 @@ public struct ClientError: Error, CustomStringConvertible, Hashable {
         public static let cancelled = Code(base: .cancelled)
         /// A response body was longer than the reader allowed (``ClientResponseBody/collect(upTo:)``).
         public static let responseTooLarge = Code(base: .responseTooLarge)
+        /// Every connection to the server that ``ClientConfiguration/maxConnectionsPerOrigin`` allows was busy and
+        /// ``ClientConfiguration/maxWaitingRequestsPerOrigin`` requests already waited for one: nothing was sent.
+        public static let connectionsBusy = Code(base: .connectionsBusy)
     }
 
     /// The kind of failure.

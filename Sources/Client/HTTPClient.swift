@@ -53,7 +53,9 @@ public final class HTTPClient: Sendable {
         _ = context  // built only to report a bad identity or CA file now rather than on the first request
         self.pool = ConnectionPool(
             sharesConnections: configuration.httpVersion != .http1_1,
-            maxConnections: configuration.maxConnectionsPerOrigin
+            maxConnections: configuration.maxConnectionsPerOrigin,
+            maxWaiting: configuration.maxWaitingRequestsPerOrigin,
+            waitTimeout: configuration.effectiveResponseTimeout
         ) { origin in
             try await ClientConnection.connect(
                 to: origin,

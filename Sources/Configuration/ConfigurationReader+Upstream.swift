@@ -3,8 +3,8 @@ import GatehouseGateway
 /// The `upstreams:` section: where gateway routes forward to.
 extension ConfigurationReader {
     static let upstreamKeys: Set<String> = [
-        "url", "tls", "protocols", "connectTimeout", "responseTimeout", "maxConnections", "forwardClientCertificate",
-        "maxResponseBodySize",
+        "url", "tls", "protocols", "connectTimeout", "responseTimeout", "maxConnections", "maxWaitingRequests",
+        "forwardClientCertificate", "maxResponseBodySize",
     ]
     static let upstreamTLSKeys: Set<String> = ["trustedCAs", "certificate", "privateKey", "serverName"]
 
@@ -36,6 +36,9 @@ extension ConfigurationReader {
         if let timeout = entries["connectTimeout"] { upstream.connectTimeout = try timeout.duration() }
         if let timeout = entries["responseTimeout"] { upstream.responseTimeout = try timeout.duration() }
         if let count = entries["maxConnections"] { upstream.maxConnections = try count.size(in: 1...100_000) }
+        if let count = entries["maxWaitingRequests"] {
+            upstream.maxWaitingRequests = try count.size(in: 0...1_000_000)
+        }
         if let format = entries["forwardClientCertificate"] {
             upstream.forwardClientCertificate = try format.choice(
                 UpstreamConfiguration.ClientCertificateForwarding.self

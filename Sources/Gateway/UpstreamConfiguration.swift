@@ -52,6 +52,8 @@ public struct UpstreamConfiguration: Sendable, Hashable {
     public static let defaultResponseTimeout: Duration = .seconds(30)
     /// The default ``maxConnections``: 64.
     public static let defaultMaxConnections = 64
+    /// The default ``maxWaitingRequests``: 1,024 (Envoy's `max_pending_requests`).
+    public static let defaultMaxWaitingRequests = 1_024
 
     /// The name routes refer to.
     public var name: String
@@ -66,8 +68,12 @@ public struct UpstreamConfiguration: Sendable, Hashable {
     public var connectTimeout: Duration
     /// The longest the upstream may take to answer with its response head (→ 504 when over).
     public var responseTimeout: Duration
-    /// The most connections open to the upstream at a time; requests beyond them wait for one (HTTP/2 needs one).
+    /// The most connections open to the upstream at a time; requests beyond them wait for one, first come first
+    /// served, at most ``responseTimeout`` (→ 504 when over). HTTP/2 needs one.
     public var maxConnections: Int
+    /// The most requests waiting for one of the ``maxConnections``; one more is answered 503 at once (0: none
+    /// waits).
+    public var maxWaitingRequests: Int
     /// How the client's certificate is forwarded.
     public var forwardClientCertificate: ClientCertificateForwarding
     /// The largest response body passed back; `nil` (the default) for no bound — the body streams, so its size
@@ -86,6 +92,7 @@ public struct UpstreamConfiguration: Sendable, Hashable {
         connectTimeout: Duration = Self.defaultConnectTimeout,
         responseTimeout: Duration = Self.defaultResponseTimeout,
         maxConnections: Int = Self.defaultMaxConnections,
+        maxWaitingRequests: Int = Self.defaultMaxWaitingRequests,
         forwardClientCertificate: ClientCertificateForwarding = .none,
         maxResponseBodySize: Int? = nil,
         keyPath: String = "upstreams"
@@ -97,6 +104,7 @@ public struct UpstreamConfiguration: Sendable, Hashable {
         self.connectTimeout = connectTimeout
         self.responseTimeout = responseTimeout
         self.maxConnections = maxConnections
+        self.maxWaitingRequests = maxWaitingRequests
         self.forwardClientCertificate = forwardClientCertificate
         self.maxResponseBodySize = maxResponseBodySize
         self.keyPath = keyPath
@@ -116,6 +124,7 @@ public struct UpstreamConfiguration: Sendable, Hashable {
         configuration.connectTimeout = self.connectTimeout
         configuration.responseTimeout = self.responseTimeout
         configuration.maxConnectionsPerOrigin = self.maxConnections
+        configuration.maxWaitingRequestsPerOrigin = self.maxWaitingRequests
         return configuration
     }
 

@@ -2,10 +2,10 @@ public import GatehouseClient
 public import GatehouseTransport
 public import HTTPTypes
 
-/// An upstream that could not be reached or did not answer properly, answered with 502 or 504
-/// (`application/problem+json`); the client sees which, the log sees why.
+/// An upstream that could not be reached, did not answer properly or had no connection free, answered with 502, 504
+/// or 503 (`application/problem+json`); the client sees which, the log sees why.
 public struct UpstreamFailure: HTTPResponseError, CustomStringConvertible {
-    /// 502 Bad Gateway or 504 Gateway Timeout.
+    /// 502 Bad Gateway, 504 Gateway Timeout or 503 Service Unavailable.
     public let status: HTTPResponse.Status
     /// The upstream's name.
     public let upstream: String
@@ -14,9 +14,14 @@ public struct UpstreamFailure: HTTPResponseError, CustomStringConvertible {
     /// The client error behind it, when there is one.
     public let clientError: ClientError?
 
-    /// The failure for `error`: a timeout is a 504, anything else a 502.
+    /// The failure for `error`: a timeout is a 504, every connection busy with the waiting requests at their bound
+    /// a 503, anything else a 502.
     public init(_ error: ClientError, upstream: String) {
-        self.status = error.code == .timeout ? .gatewayTimeout : .badGateway
+        switch error.code {
+        case .timeout: self.status = .gatewayTimeout
+        case .connectionsBusy: self.status = .serviceUnavailable
+        default: self.status = .badGateway
+        }
         self.upstream = upstream
         self.reason = error.description
         self.clientError = error
@@ -41,14 +46,25 @@ public struct UpstreamFailure: HTTPResponseError, CustomStringConvertible {
         UpstreamFailure(status: .badGateway, upstream: upstream, reason: reason)
     }
 
-    /// The problem response: `Bad Gateway` or `Gateway Timeout`, with a detail naming the upstream (never the
-    /// reason, which may name internal addresses).
+    /// The problem response: `Bad Gateway`, `Gateway Timeout` or `Service Unavailable`, with a detail naming the
+    /// upstream (never the reason, which may name internal addresses).
     public var response: Response {
-        let title = self.status == .gatewayTimeout ? "Gateway Timeout" : "Bad Gateway"
-        let detail =
-            self.status == .gatewayTimeout
-            ? "upstream '\(self.upstream)' did not answer in time" : "upstream '\(self.upstream)' failed to answer"
-        return .problem(status: self.status, title: title, detail: detail)
+        switch self.status {
+        case .gatewayTimeout:
+            .problem(
+                status: self.status,
+                title: "Gateway Timeout",
+                detail: "upstream '\(self.upstream)' did not answer in time"
+            )
+        case .serviceUnavailable:
+            .problem(
+                status: self.status,
+                title: "Service Unavailable",
+                detail: "upstream '\(self.upstream)' is at capacity: every connection is busy and the queue is full"
+            )
+        default:
+            .problem(status: self.status, title: "Bad Gateway", detail: "upstream '\(self.upstream)' failed to answer")
+        }
     }
 
     /// The upstream and the reason.

@@ -16,7 +16,9 @@ public import NIOCore
 /// asks for it, the client's certificate (``ClientCertificateEncoding``) — only one the route's policy accepted.
 /// The response streams back as the client takes it. Before its head: no connection, a broken head, or a
 /// `Content-Length` over ``UpstreamConfiguration/maxResponseBodySize`` → 502; no response head within the response
-/// timeout, or no connection within the connect timeout → 504; both `application/problem+json`. After its head, a
+/// timeout, no connection within the connect timeout, or no free one within the response timeout → 504; every
+/// connection busy and ``UpstreamConfiguration/maxWaitingRequests`` already waiting → 503; all
+/// `application/problem+json`. After its head, a
 /// body that breaks off, stalls past the response timeout or grows past the bound breaks the client's response off.
 public struct UpstreamProxy: Function {
     /// Where requests go and how.
@@ -25,6 +27,8 @@ public struct UpstreamProxy: Function {
     public let stripPrefix: String?
     private let client: HTTPClient
     private let logger: Logger?
+    /// 503s for a full queue come in floods: one warning a second says how many.
+    private let queueFullWarnings = RateLimitedWarning(interval: 1)
 
     /// Creates the proxy for `upstream`, sending through `client` (one per upstream, made from
     /// ``UpstreamConfiguration/clientConfiguration``); 502s and 504s are logged to `logger` with their reason.
@@ -57,15 +61,7 @@ public struct UpstreamProxy: Function {
                 upstreamName: self.upstream.name
             )
         } catch let error as UpstreamFailure {
-            // A client that went away cancelled the upstream request: nobody reads the answer, nothing is wrong.
-            let level: Logger.Level = error.clientError?.code == .cancelled ? .debug : .warning
-            self.logger?.log(
-                level: level,
-                "upstream request failed",
-                metadata: [
-                    "upstream": "\(self.upstream.name)", "status": "\(error.status.code)", "reason": "\(error.reason)",
-                ]
-            )
+            self.log(error)
             return error.response
         } catch let error as StreamingBodyError {
             // The client's request body broke off (it went away, reset the stream, stopped sending or sent a malformed
@@ -76,6 +72,24 @@ public struct UpstreamProxy: Function {
                 metadata: ["upstream": "\(self.upstream.name)", "reason": "\(error.code)"]
             )
             return .problem(status: .badRequest, title: "Bad Request", detail: "the request body broke off")
+        }
+    }
+
+    /// Logs `failure`: a warning, except for a client that went away (nobody reads the answer, nothing is wrong);
+    /// 503s for a full queue at most once a second, with how many there were since the last line.
+    private func log(_ failure: UpstreamFailure) {
+        var metadata: Logger.Metadata = [
+            "upstream": "\(self.upstream.name)", "status": "\(failure.status.code)", "reason": "\(failure.reason)",
+        ]
+        switch failure.clientError?.code {
+        case .cancelled:
+            self.logger?.debug("upstream request failed", metadata: metadata)
+        case .connectionsBusy:
+            guard let heldBack = self.queueFullWarnings.admit() else { return }
+            metadata["refused since the last line"] = "\(heldBack + 1)"
+            self.logger?.warning("upstream request failed", metadata: metadata)
+        default:
+            self.logger?.warning("upstream request failed", metadata: metadata)
         }
     }
 
@@ -90,8 +104,9 @@ public struct UpstreamProxy: Function {
     ///   - head: the client's request head; a `Content-Length` field must match `body`'s length.
     ///   - body: the request body; `nil` for none.
     ///   - context: the request's context (client address, TLS facts, the identity the policy accepted).
-    /// - Throws: ``UpstreamFailure`` (an ``HTTPResponseError``: 502 or 504) when the upstream cannot be reached, does
-    ///   not answer in time, or its response head is broken; what `body` threw when it broke off first.
+    /// - Throws: ``UpstreamFailure`` (an ``HTTPResponseError``: 502, 503 or 504) when the upstream cannot be
+    ///   reached, has no connection free, does not answer in time, or its response head is broken; what `body` threw
+    ///   when it broke off first.
     public func forward<Body: AsyncSequence<ByteBuffer, any Error> & Sendable>(
         head: HTTPRequest,
         body: Body?,

@@ -138,13 +138,13 @@ struct StreamingClientTests {
     }
 }
 
-/// Waits until `condition` holds, at most 5 s.
 /// `POST /echo` to the client test server on `port`.
 private func echoRequest(port: Int) -> HTTPRequest {
     HTTPRequest(method: .post, scheme: "https", authority: "127.0.0.1:\(port)", path: "/echo")
 }
 
-private func waitUntil(_ condition: () -> Bool) async throws -> Bool {
+/// Waits until `condition` holds, at most 5 s.
+func waitUntil(_ condition: () -> Bool) async throws -> Bool {
     for _ in 0..<250 where !condition() { try await Task.sleep(for: .milliseconds(20)) }
     return condition()
 }

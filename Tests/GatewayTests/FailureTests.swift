@@ -151,6 +151,36 @@ struct FailureTests {
         }
     }
 
+    /// One upstream connection that never answers and room for one request to wait for it: of two more requests,
+    /// one waits and ends as a 504 after the response timeout, like the held one, and the other is a 503 that never
+    /// reaches the upstream.
+    @Test func aFullQueueIs503AndTheWaitingRequestIs504() async throws {
+        let raw = try await RawUpstream.start(reply: nil)
+        let configuration = gatewayConfiguration(
+            url: "http://127.0.0.1:\(raw.port)",
+            upstream: "responseTimeout: 2s\nmaxConnections: 1\nmaxWaitingRequests: 1"
+        )
+        try await withGateway(configuration) { gateway in
+            let client = try gateway.client(httpVersion: .http2)
+            let held = Task { try await client.get("/open/held") }
+            #expect(try await eventually(within: .seconds(5)) { raw.accepted == 1 })
+            let later = try await withThrowingTaskGroup(of: ClientResponse.self) { group in
+                for name in ["a", "b"] { group.addTask { try await client.get("/open/\(name)") } }
+                var responses: [ClientResponse] = []
+                for try await response in group { responses.append(response) }
+                return responses
+            }
+            #expect(later.map(\.status.code).sorted() == [503, 504])
+            let refused = try #require(later.first { $0.status == .serviceUnavailable })
+            #expect(refused.head.headerFields[.contentType] == "application/problem+json")
+            #expect(refused.bodyText.contains("\"status\":503"))
+            #expect(refused.bodyText.contains("upstream 'backend' is at capacity"))
+            #expect(try await held.value.status == .gatewayTimeout)
+            #expect(raw.accepted <= 2, "only the held and the waiting request reached the upstream")
+        }
+        await raw.stop()
+    }
+
     @Test(arguments: [ClientConfiguration.HTTPVersionPreference.http2, .http1_1])
     func aClientThatGoesAwayCancelsTheUpstreamRequest(upstreamVersion: ClientConfiguration.HTTPVersionPreference)
         async throws

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseClient
 import GatehouseConfiguration
 import GatehouseGateway
 import HTTPTypes
@@ -50,6 +51,7 @@ struct UpstreamConfigurationTests {
                     connectTimeout: 2s
                     responseTimeout: 30s
                     maxConnections: 64
+                    maxWaitingRequests: 100
                     forwardClientCertificate: rfc9440
                     maxResponseBodySize: 8MiB
                     """,
@@ -64,6 +66,7 @@ struct UpstreamConfigurationTests {
         #expect(upstream.tls.certificate?.hasSuffix("/pki/gw.crt") == true)
         #expect(upstream.connectTimeout == .seconds(2) && upstream.responseTimeout == .seconds(30))
         #expect(upstream.maxConnections == 64 && upstream.maxResponseBodySize == 8 << 20)
+        #expect(upstream.maxWaitingRequests == 100 && upstream.clientConfiguration.maxWaitingRequestsPerOrigin == 100)
         #expect(upstream.forwardClientCertificate == .rfc9440)
         #expect(configuration.routes.first?.upstream == "orders")
         #expect(configuration.routes.first?.stripPrefix == "/orders")
@@ -80,6 +83,7 @@ struct UpstreamConfigurationTests {
         #expect(upstream.forwardClientCertificate == .none)
         #expect(upstream.connectTimeout == .seconds(5) && upstream.responseTimeout == .seconds(30))
         #expect(upstream.maxConnections == 64 && upstream.maxResponseBodySize == nil)
+        #expect(upstream.maxWaitingRequests == 1_024)
     }
 
     @Test(arguments: [
@@ -106,6 +110,10 @@ struct UpstreamConfigurationTests {
         (
             "url: https://127.0.0.1:9000\nforwardClientCertificate: pem", "- { path: /o/*, upstream: orders }",
             "upstreams.orders.forwardClientCertificate: 'pem' is not one of rfc9440 | xfcc | none"
+        ),
+        (
+            "url: https://127.0.0.1:9000\nmaxWaitingRequests: -1", "- { path: /o/*, upstream: orders }",
+            "upstreams.orders.maxWaitingRequests: must be between 0 and 1000000"
         ),
         (
             "url: https://127.0.0.1:9000\nretries: 3", "- { path: /o/*, upstream: orders }",

@@ -116,26 +116,3 @@ final class OCSPChecker: Sendable {
         }
     }
 }
-
-/// Lets a warning through at most once per interval, counting the ones held back.
-final class RateLimitedWarning: Sendable {
-    private let interval: TimeInterval
-    private let state = Mutex<(last: Date?, suppressed: Int)>((nil, 0))
-
-    init(interval: TimeInterval) {
-        self.interval = interval
-    }
-
-    /// Whether to log now; when so, how many were held back since the last one.
-    func admit(at now: Date) -> Int? {
-        self.state.withLock { state in
-            if let last = state.last, now.timeIntervalSince(last) < self.interval {
-                state.suppressed += 1
-                return nil
-            }
-            let suppressed = state.suppressed
-            state = (now, 0)
-            return suppressed
-        }
-    }
-}

@@ -7,7 +7,9 @@ import Synchronization
 /// One HTTP/2 connection per origin is shared by every request; concurrent first requests wait for the one
 /// connection attempt instead of each opening their own. HTTP/1.1 connections carry one request at a time and
 /// are kept for reuse when the response left them open. With a bound, at most that many connections to one origin
-/// are open or opening at a time; a request that finds them all busy waits until one is released or closes.
+/// are open or opening at a time; a request that finds them all busy waits, first come first served, until one is
+/// released or closes — at most `maxWaiting` requests per origin (one more fails at once with
+/// ``ClientError/Code/connectionsBusy``), each at most `waitTimeout` (then ``ClientError/Code/timeout``).
 final class ConnectionPool: Sendable {
     private enum Shared {
         case connecting(Task<ClientConnection, any Error>)
@@ -20,17 +22,39 @@ final class ConnectionPool: Sendable {
         var all: [ObjectIdentifier: ClientConnection] = [:]
         /// Connections open or opening per origin, counted against the bound.
         var counts: [ClientConnection.Origin: Int] = [:]
-        /// Leases waiting for a connection to an origin at its bound.
-        var waiters: [ClientConnection.Origin: [UInt64: CheckedContinuation<Void, any Error>]] = [:]
+        /// Leases waiting for a connection to an origin at its bound, oldest first.
+        var waiters: [ClientConnection.Origin: [Waiter]] = [:]
         var nextWaiter: UInt64 = 0
         var isShutDown = false
 
-        /// Wakes one lease waiting for `origin`, to look again.
+        /// Wakes the lease that has waited longest for `origin`, to look again.
         mutating func wakeOne(_ origin: ClientConnection.Origin) {
-            guard let (id, waiter) = self.waiters[origin]?.first else { return }
-            self.waiters[origin]?[id] = nil
-            waiter.resume()
+            guard let waiter = self.waiters[origin]?.first else { return }
+            self.waiters[origin]?.removeFirst()
+            waiter.expiry?.cancel()
+            waiter.continuation.resume()
         }
+
+        /// Forgets the shared connection attempt `task` to `origin`, unless a newer one has taken its place.
+        mutating func forgetSharedConnect(_ task: Task<ClientConnection, any Error>, to origin: ClientConnection.Origin)
+        {
+            if case .connecting(let current) = self.shared[origin], current == task { self.shared[origin] = nil }
+        }
+
+        /// Takes waiter `id` out of the queue for `origin`; `nil` when it is no longer there.
+        mutating func removeWaiter(_ id: UInt64, of origin: ClientConnection.Origin) -> Waiter? {
+            guard let index = self.waiters[origin]?.firstIndex(where: { $0.id == id }) else { return nil }
+            let waiter = self.waiters[origin]?.remove(at: index)
+            waiter?.expiry?.cancel()
+            return waiter
+        }
+    }
+
+    /// A lease waiting for a connection, and the task that ends its wait at its deadline.
+    private struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Void, any Error>
+        var expiry: Task<Void, Never>?
     }
 
     /// A connection lent for one request.
@@ -44,24 +68,38 @@ final class ConnectionPool: Sendable {
     private let connect: @Sendable (ClientConnection.Origin) async throws -> ClientConnection
     private let sharesConnections: Bool
     private let maxConnections: Int?
+    private let maxWaiting: Int?
+    private let waitTimeout: Duration?
 
     /// - Parameters:
     ///   - sharesConnections: whether a first connection may turn out to be HTTP/2 (not when only HTTP/1.1 is
     ///     offered), so concurrent requests should wait for it.
     ///   - maxConnections: the most connections per origin; `nil` for no bound.
+    ///   - maxWaiting: the most requests waiting for a connection to one origin at its bound; `nil` for no bound.
+    ///   - waitTimeout: the longest a request waits for a connection at the bound; `nil` for no bound.
     ///   - connect: opens a new connection.
     init(
         sharesConnections: Bool,
         maxConnections: Int? = nil,
+        maxWaiting: Int? = nil,
+        waitTimeout: Duration? = nil,
         connect: @escaping @Sendable (ClientConnection.Origin) async throws -> ClientConnection
     ) {
         self.sharesConnections = sharesConnections
         self.maxConnections = maxConnections.map { max(1, $0) }
+        self.maxWaiting = maxWaiting.map { max(0, $0) }
+        self.waitTimeout = waitTimeout
         self.connect = connect
     }
 
     /// A usable connection to `origin`: the shared HTTP/2 one, an idle HTTP/1.1 one, or a new one.
     func lease(_ origin: ClientConnection.Origin) async throws -> Lease {
+        try await self.lease(origin, waitDeadline: nil)
+    }
+
+    /// A lease that may already have waited for a slot: its later waits end at the first one's deadline.
+    private func lease(_ origin: ClientConnection.Origin, waitDeadline: ContinuousClock.Instant?) async throws -> Lease
+    {
         enum Step {
             case use(Lease)
             case wait(Task<ClientConnection, any Error>)
@@ -96,7 +134,10 @@ final class ConnectionPool: Sendable {
         case .wait(let task):
             let connection = try await task.value
             if connection.httpVersion == .http2 { return Lease(connection: connection, isExclusive: false) }
-            return try await self.lease(origin)
+            // HTTP/1.1 is its leaser's alone. Forgotten here too, because the leaser may not have run since the
+            // attempt ended: leasing again while it is still the shared attempt would find it again, without end.
+            self.state.withLock { $0.forgetSharedConnect(task, to: origin) }
+            return try await self.lease(origin, waitDeadline: waitDeadline)
         case .connectShared(let task):
             return try await self.finishSharedConnect(task, origin: origin)
         case .connectExclusive:
@@ -109,13 +150,14 @@ final class ConnectionPool: Sendable {
             }
             return Lease(connection: self.track(connection), isExclusive: true)
         case .waitForSlot:
-            try await self.waitForSlot(origin)
-            return try await self.lease(origin)
+            let deadline = waitDeadline ?? self.waitTimeout.map { .now + $0 }
+            try await self.waitForSlot(origin, deadline: deadline)
+            return try await self.lease(origin, waitDeadline: deadline)
         }
     }
 
-    /// Waits until a connection to `origin` is released or closes.
-    private func waitForSlot(_ origin: ClientConnection.Origin) async throws {
+    /// Waits until a connection to `origin` is released or closes, at most until `deadline`.
+    private func waitForSlot(_ origin: ClientConnection.Origin, deadline: ContinuousClock.Instant?) async throws {
         let id = self.state.withLock { state in
             state.nextWaiter += 1
             return state.nextWaiter
@@ -130,7 +172,13 @@ final class ConnectionPool: Sendable {
                     if hasIdle || state.counts[origin, default: 0] < (self.maxConnections ?? .max) {
                         return .success(true)
                     }
-                    state.waiters[origin, default: [:]][id] = continuation
+                    let waiting = state.waiters[origin]?.count ?? 0
+                    if let maxWaiting = self.maxWaiting, waiting >= maxWaiting {
+                        return .failure(self.busy(waiting: waiting))
+                    }
+                    var waiter = Waiter(id: id, continuation: continuation)
+                    if let deadline { waiter.expiry = self.expiry(of: id, for: origin, at: deadline) }
+                    state.waiters[origin, default: []].append(waiter)
                     return .success(false)
                 }
                 switch outcome {
@@ -140,9 +188,35 @@ final class ConnectionPool: Sendable {
                 }
             }
         } onCancel: {
-            let waiter = self.state.withLock { $0.waiters[origin]?.removeValue(forKey: id) }
-            waiter?.resume(throwing: CancellationError())
+            let waiter = self.state.withLock { $0.removeWaiter(id, of: origin) }
+            waiter?.continuation.resume(throwing: CancellationError())
         }
+    }
+
+    /// The task that ends waiter `id`'s wait at `deadline` with a timeout, unless it was woken or cancelled first.
+    private func expiry(
+        of id: UInt64,
+        for origin: ClientConnection.Origin,
+        at deadline: ContinuousClock.Instant
+    ) -> Task<Void, Never> {
+        Task {
+            do { try await Task.sleep(until: deadline) } catch { return }
+            let waiter = self.state.withLock { $0.removeWaiter(id, of: origin) }
+            let bound = self.maxConnections.map { "all \($0) connections to it are busy" } ?? "its connections are busy"
+            let timeout = self.waitTimeout.map { "\($0)" } ?? "the deadline"
+            waiter?.continuation.resume(
+                throwing: ClientError(.timeout, "no connection to the server came free within \(timeout) (\(bound))")
+            )
+        }
+    }
+
+    /// The error for a request that finds every connection busy and `waiting` requests already waiting.
+    private func busy(waiting: Int) -> ClientError {
+        let connections = self.maxConnections.map { "all \($0) connections" } ?? "every connection"
+        return ClientError(
+            .connectionsBusy,
+            "\(connections) to the server are busy and \(waiting) requests already wait for one"
+        )
     }
 
     /// A connection attempt to `origin` failed: its place is free.
@@ -160,14 +234,18 @@ final class ConnectionPool: Sendable {
         do {
             connection = try await task.value
         } catch {
-            self.state.withLock { _ = $0.shared.removeValue(forKey: origin) }
+            self.state.withLock { $0.forgetSharedConnect(task, to: origin) }
             self.connectFailed(origin)
             throw error
         }
         let isHTTP2 = connection.httpVersion == .http2
         self.state.withLock { state in
             // HTTP/1.1 cannot be shared: the waiters connect on their own.
-            state.shared[origin] = isHTTP2 ? .ready(connection) : nil
+            if isHTTP2 {
+                state.shared[origin] = .ready(connection)
+            } else {
+                state.forgetSharedConnect(task, to: origin)
+            }
         }
         return Lease(connection: self.track(connection), isExclusive: !isHTTP2)
     }
@@ -194,6 +272,11 @@ final class ConnectionPool: Sendable {
         return connection
     }
 
+    /// How many requests wait for a connection to `origin`.
+    func waitingCount(for origin: ClientConnection.Origin) -> Int {
+        self.state.withLock { $0.waiters[origin]?.count ?? 0 }
+    }
+
     /// Returns an exclusive connection after its request; kept for reuse when it is still open.
     func release(_ lease: Lease) {
         guard lease.isExclusive, lease.connection.isUsable else { return }
@@ -217,8 +300,9 @@ final class ConnectionPool: Sendable {
                 state.idle = [:]
             }
             for waiters in state.waiters.values {
-                for waiter in waiters.values {
-                    waiter.resume(throwing: ClientError(.shutdown, "the client has been shut down"))
+                for waiter in waiters {
+                    waiter.expiry?.cancel()
+                    waiter.continuation.resume(throwing: ClientError(.shutdown, "the client has been shut down"))
                 }
             }
             state.waiters = [:]
