@@ -79,12 +79,46 @@ struct ConnectionPoolTests {
         await server.stop()
     }
 
+    /// Concurrent first requests on one serial executor (as a gateway's are: a connection's requests run on its event
+    /// loop) to a server that turns out to speak HTTP/1.1: those that waited for the first connection attempt each
+    /// lease their own instead of finding the finished attempt again, which never let the first request go on.
+    @Test(.timeLimit(.minutes(1)))
+    func firstRequestsOnOneExecutorThatFindHTTP1EachGetAConnection() async throws {
+        let server = try await PathEchoServer.start()
+        server.answer()
+        let client = try HTTPClient(configuration: ClientConfiguration(httpVersion: .automatic))
+        let loop = OnOneEventLoop(MultiThreadedEventLoopGroup.singleton.next())
+        let answered = try await withThrowingTaskGroup(of: String.self) { group in
+            for number in 0..<6 { group.addTask { try await loop.get(client, server.url("/\(number)")) } }
+            var answered: [String] = []
+            for try await path in group { answered.append(path) }
+            return answered.sorted()
+        }
+        #expect(answered == (0..<6).map { "/\($0)" })
+        await client.shutdown()
+        await server.stop()
+    }
+
     private static func client(waiting: Int?, responseTimeout: Duration) throws -> HTTPClient {
         var configuration = ClientConfiguration(httpVersion: .http1_1)
         configuration.maxConnectionsPerOrigin = 1
         configuration.maxWaitingRequestsPerOrigin = waiting
         configuration.responseTimeout = responseTimeout
         return try HTTPClient(configuration: configuration)
+    }
+}
+
+/// Runs requests on one event loop's serial executor, as a server connection's requests run.
+private actor OnOneEventLoop {
+    nonisolated let unownedExecutor: UnownedSerialExecutor
+
+    init(_ loop: any EventLoop) {
+        self.unownedExecutor = loop.executor.asUnownedSerialExecutor()
+    }
+
+    /// The body of `GET url`, the client's work done on this actor's loop.
+    func get(_ client: HTTPClient, _ url: String) async throws -> String {
+        try await client.execute(.get, url).bodyText
     }
 }
 
