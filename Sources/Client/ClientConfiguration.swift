@@ -52,8 +52,9 @@ public struct ClientConfiguration: Sendable, Hashable {
     /// come, first served; at most ``responseTimeout``, then ``ClientError/Code/timeout``). HTTP/2 needs one; `nil`
     /// sets no bound.
     public var maxConnectionsPerOrigin: Int?
-    /// The most requests waiting for a connection to one origin at ``maxConnectionsPerOrigin``; one more fails at
-    /// once with ``ClientError/Code/connectionsBusy`` (0: none waits). `nil` sets no bound.
+    /// The most requests waiting for a connection to one origin at ``maxConnectionsPerOrigin`` or, on HTTP/2, for
+    /// one of the server's concurrent streams (its SETTINGS_MAX_CONCURRENT_STREAMS); one more fails at once with
+    /// ``ClientError/Code/connectionsBusy`` (0: none waits). `nil` sets no bound.
     public var maxWaitingRequestsPerOrigin: Int?
 
     /// Creates client settings.

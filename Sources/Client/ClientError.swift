@@ -46,8 +46,9 @@ public struct ClientError: Error, CustomStringConvertible, Hashable {
         public static let cancelled = Code(base: .cancelled)
         /// A response body was longer than the reader allowed (``ClientResponseBody/collect(upTo:)``).
         public static let responseTooLarge = Code(base: .responseTooLarge)
-        /// Every connection to the server that ``ClientConfiguration/maxConnectionsPerOrigin`` allows was busy and
-        /// ``ClientConfiguration/maxWaitingRequestsPerOrigin`` requests already waited for one: nothing was sent.
+        /// Every connection to the server that ``ClientConfiguration/maxConnectionsPerOrigin`` allows (HTTP/2: every
+        /// stream the server allows at a time) was busy and ``ClientConfiguration/maxWaitingRequestsPerOrigin``
+        /// requests already waited for one: nothing was sent.
         public static let connectionsBusy = Code(base: .connectionsBusy)
     }
 

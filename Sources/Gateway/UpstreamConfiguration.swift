@@ -71,8 +71,8 @@ public struct UpstreamConfiguration: Sendable, Hashable {
     /// The most connections open to the upstream at a time; requests beyond them wait for one, first come first
     /// served, at most ``responseTimeout`` (→ 504 when over). HTTP/2 needs one.
     public var maxConnections: Int
-    /// The most requests waiting for one of the ``maxConnections``; one more is answered 503 at once (0: none
-    /// waits).
+    /// The most requests waiting for one of the ``maxConnections`` (HTTP/1.1) or of the upstream's concurrent
+    /// streams (HTTP/2); one more is answered 503 at once (0: none waits).
     public var maxWaitingRequests: Int
     /// How the client's certificate is forwarded.
     public var forwardClientCertificate: ClientCertificateForwarding

@@ -158,18 +158,17 @@ private final class PathEchoServer: Sendable {
         }
     }
 
-    let port: Int
-    private let channel: any Channel
+    private let server: LoopbackTCPServer
     private let state: State
 
+    var port: Int { self.server.port }
     var accepted: Int { self.state.accepted.load(ordering: .relaxed) }
     var requests: Int { self.state.requests.load(ordering: .relaxed) }
     var authority: String { "127.0.0.1:\(self.port)" }
     var origin: ClientConnection.Origin { ClientConnection.Origin(host: "127.0.0.1", port: self.port, isSecure: false) }
 
-    private init(port: Int, channel: any Channel, state: State) {
-        self.port = port
-        self.channel = channel
+    private init(server: LoopbackTCPServer, state: State) {
+        self.server = server
         self.state = state
     }
 
@@ -187,19 +186,15 @@ private final class PathEchoServer: Sendable {
 
     static func start() async throws -> PathEchoServer {
         let state = State()
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { channel in
-                state.accepted.wrappingAdd(1, ordering: .relaxed)
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(PathEchoHandler(state: state))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        return PathEchoServer(port: channel.localAddress?.port ?? 0, channel: channel, state: state)
+        let server = try await LoopbackTCPServer.start {
+            state.accepted.wrappingAdd(1, ordering: .relaxed)
+            return PathEchoHandler(state: state)
+        }
+        return PathEchoServer(server: server, state: state)
     }
 
     func stop() async {
-        try? await self.channel.close()
+        await self.server.stop()
     }
 }
 

@@ -143,9 +143,9 @@ private func echoRequest(port: Int) -> HTTPRequest {
     HTTPRequest(method: .post, scheme: "https", authority: "127.0.0.1:\(port)", path: "/echo")
 }
 
-/// Waits until `condition` holds, at most 5 s.
+/// Waits until `condition` holds, at most 30 s (the whole suite starting at once can delay a test by seconds).
 func waitUntil(_ condition: () -> Bool) async throws -> Bool {
-    for _ in 0..<250 where !condition() { try await Task.sleep(for: .milliseconds(20)) }
+    for _ in 0..<1_500 where !condition() { try await Task.sleep(for: .milliseconds(20)) }
     return condition()
 }
 
@@ -157,33 +157,26 @@ private final class Firehose: Sendable {
         let closed = Atomic<Int>(0)
     }
 
-    let port: Int
-    private let channel: any Channel
+    private let server: LoopbackTCPServer
     private let counts: Counts
 
+    var port: Int { self.server.port }
     var written: Int { self.counts.written.load(ordering: .relaxed) }
     var closed: Int { self.counts.closed.load(ordering: .relaxed) }
 
-    private init(port: Int, channel: any Channel, counts: Counts) {
-        self.port = port
-        self.channel = channel
+    private init(server: LoopbackTCPServer, counts: Counts) {
+        self.server = server
         self.counts = counts
     }
 
     static func start(size: Int = 1 << 30) async throws -> Firehose {
         let counts = Counts()
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(FirehoseHandler(size: size, counts: counts))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        return Firehose(port: channel.localAddress?.port ?? 0, channel: channel, counts: counts)
+        let server = try await LoopbackTCPServer.start { FirehoseHandler(size: size, counts: counts) }
+        return Firehose(server: server, counts: counts)
     }
 
     func stop() async {
-        try? await self.channel.close()
+        await self.server.stop()
     }
 }
 
@@ -231,7 +224,7 @@ private final class FirehoseHandler: ChannelInboundHandler {
 @Suite("HTTPClient uploads with backpressure")
 struct StreamingUploadTests {
     @Test func anUploadToAServerThatDoesNotReadStopsReadingTheBody() async throws {
-        let sink = try await Sink.start()
+        let sink = try await LoopbackTCPServer.start(autoRead: false)
         let client = try HTTPClient(configuration: ClientConfiguration(httpVersion: .http1_1, timeout: .seconds(3)))
         let produced = Produced()
         let request = HTTPRequest(
@@ -276,26 +269,4 @@ private struct CountedChunks: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(produced: self.produced) }
-}
-
-/// A TCP server that accepts and never reads.
-private final class Sink: Sendable {
-    let port: Int
-    private let channel: any Channel
-
-    private init(port: Int, channel: any Channel) {
-        self.port = port
-        self.channel = channel
-    }
-
-    static func start() async throws -> Sink {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelOption(.autoRead, value: false)
-            .bind(host: "127.0.0.1", port: 0).get()
-        return Sink(port: channel.localAddress?.port ?? 0, channel: channel)
-    }
-
-    func stop() async {
-        try? await self.channel.close()
-    }
 }

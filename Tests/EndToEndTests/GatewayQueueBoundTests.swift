@@ -2,8 +2,6 @@ import Foundation
 import GatehouseClient
 import GatehouseTransport
 import HTTPTypes
-import NIOCore
-import NIOPosix
 import Synchronization
 import TestSupport
 import Testing
@@ -16,10 +14,8 @@ import Testing
 struct GatewayQueueBoundTests {
     @Test func aFloodOfRequestsToAStuckUpstreamIsRefusedBeyondTheQueue() async throws {
         // An upstream that accepts connections and never reads or answers.
-        let stuck = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelOption(.autoRead, value: false)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let upstreamPort = try #require(stuck.localAddress?.port)
+        let stuck = try await LoopbackTCPServer.start(autoRead: false)
+        let upstreamPort = stuck.port
         let gateway = try ServerProcess(
             extraYAML: """
                   - { path: /stuck/*, upstream: stuck, policy: partners }
@@ -91,7 +87,7 @@ struct GatewayQueueBoundTests {
         for client in clients { await client.shutdown() }
         let settled = try await eventuallySettled { try gateway.resources().openDescriptors }
         #expect(settled <= baseline.openDescriptors - 3 + 1, "descriptors after the clients left: \(settled)")
-        try? await stuck.close()
+        await stuck.stop()
     }
 
     /// Requests of the flood answered so far.

@@ -163,7 +163,7 @@ struct FailureTests {
         try await withGateway(configuration) { gateway in
             let client = try gateway.client(httpVersion: .http2)
             let held = Task { try await client.get("/open/held") }
-            #expect(try await eventually(within: .seconds(5)) { raw.accepted == 1 })
+            #expect(try await eventually(within: .seconds(30)) { raw.accepted == 1 })
             let later = try await withThrowingTaskGroup(of: ClientResponse.self) { group in
                 for name in ["a", "b"] { group.addTask { try await client.get("/open/\(name)") } }
                 var responses: [ClientResponse] = []
@@ -179,6 +179,37 @@ struct FailureTests {
             #expect(raw.accepted <= 2, "only the held and the waiting request reached the upstream")
         }
         await raw.stop()
+    }
+
+    /// An HTTP/2 upstream that allows two streams at a time, and room for two requests to wait for one: of eight
+    /// concurrent slow requests, four are answered and four are 503s.
+    @Test func anHTTP2UpstreamsStreamsAndItsQueueAreBounded() async throws {
+        try await withEchoUpstream(maxConcurrentStreams: 2) { port in
+            let configuration = gatewayConfiguration(
+                url: "https://127.0.0.1:\(port)",
+                upstream: "tls: { trustedCAs: [pki/ca.crt] }\nprotocols: [h2]\nmaxWaitingRequests: 2"
+            )
+            try await withGateway(configuration) { gateway in
+                let client = try gateway.client(httpVersion: .http2)
+                // The gateway's upstream connection is open and has the upstream's SETTINGS.
+                #expect(try await client.get("/orders/warm").status == .ok)
+                let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<8 {
+                        group.addTask {
+                            let response = try await client.get(
+                                "/orders/slow",
+                                headerFields: [HTTPField.Name("x-delay-ms")!: "3000"]
+                            )
+                            return Int(response.status.code)
+                        }
+                    }
+                    var statuses: [Int] = []
+                    for try await status in group { statuses.append(status) }
+                    return statuses.sorted()
+                }
+                #expect(statuses == [200, 200, 200, 200, 503, 503, 503, 503])
+            }
+        }
     }
 
     @Test(arguments: [ClientConfiguration.HTTPVersionPreference.http2, .http1_1])

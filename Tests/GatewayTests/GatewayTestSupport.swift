@@ -122,8 +122,12 @@ private struct Produce: Function {
     }
 }
 
-/// Runs the echo upstream (a Gatehouse server asking for a client certificate) on an ephemeral port.
-func withEchoUpstream<Value>(_ body: (Int) async throws -> Value) async throws -> Value {
+/// Runs the echo upstream (a Gatehouse server asking for a client certificate) on an ephemeral port; HTTP/2 clients
+/// may open `maxConcurrentStreams` streams at a time.
+func withEchoUpstream<Value>(
+    maxConcurrentStreams: Int = ConnectionLimits().maxConcurrentStreams,
+    _ body: (Int) async throws -> Value
+) async throws -> Value {
     var routes = RouterBuilder()
     try routes.add("/*", methods: [.get, .post, .put, .delete, .head], function: Echo())
     try routes.add("/big", function: Big())
@@ -131,6 +135,7 @@ func withEchoUpstream<Value>(_ body: (Int) async throws -> Value) async throws -
     var limits = ConnectionLimits()
     limits.handshakeTimeout = .seconds(60)
     limits.maxBodySize = 16 << 20
+    limits.maxConcurrentStreams = maxConcurrentStreams
     return try await GatehouseTestServer.withServer(router: routes.build(), limits: limits) { upstream in
         try await body(upstream.port)
     }
@@ -172,8 +177,7 @@ func echoed(_ response: ClientResponse, sourceLocation: SourceLocation = #_sourc
 /// A plain TCP upstream that answers every connection's first bytes with `reply` (or never, when `nil`) and
 /// counts the connections it accepted and saw closed.
 final class RawUpstream: Sendable {
-    let port: Int
-    private let channel: any Channel
+    private let server: LoopbackTCPServer
     private let counts: Counts
 
     final class Counts: Sendable {
@@ -181,12 +185,13 @@ final class RawUpstream: Sendable {
         let closed = Atomic<Int>(0)
     }
 
-    private init(port: Int, channel: any Channel, counts: Counts) {
-        self.port = port
-        self.channel = channel
+    private init(server: LoopbackTCPServer, counts: Counts) {
+        self.server = server
         self.counts = counts
     }
 
+    /// The port it listens on.
+    var port: Int { self.server.port }
     /// Connections accepted so far.
     var accepted: Int { self.counts.accepted.load(ordering: .relaxed) }
     /// Connections the peer closed so far.
@@ -194,19 +199,12 @@ final class RawUpstream: Sendable {
 
     static func start(reply: String?) async throws -> RawUpstream {
         let counts = Counts()
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RawReplyHandler(reply: reply, counts: counts))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        return RawUpstream(port: channel.localAddress?.port ?? 0, channel: channel, counts: counts)
+        let server = try await LoopbackTCPServer.start { RawReplyHandler(reply: reply, counts: counts) }
+        return RawUpstream(server: server, counts: counts)
     }
 
     func stop() async {
-        try? await self.channel.close()
+        await self.server.stop()
     }
 }
 

@@ -65,6 +65,7 @@ final class ClientConnection: Sendable {
                             preference: configuration.httpVersion,
                             verifiedHost: configuration.verifyServer ? configuration.serverName ?? origin.host : nil,
                             requestTimeout: configuration.effectiveResponseTimeout,
+                            maxWaitingRequests: configuration.maxWaitingRequestsPerOrigin,
                             state: state,
                             ready: ready
                         )
@@ -101,7 +102,8 @@ final class ClientConnection: Sendable {
         let facts = ClientConnectionFacts(
             httpVersion: version,
             tls: .plaintext,
-            requestTimeout: configuration.effectiveResponseTimeout
+            requestTimeout: configuration.effectiveResponseTimeout,
+            maxWaitingRequests: configuration.maxWaitingRequestsPerOrigin
         )
         channel.eventLoop.execute {
             do {

@@ -17,6 +17,7 @@ final class ClientConnectionSetupHandler: ChannelInboundHandler, RemovableChanne
     private let preference: ClientConfiguration.HTTPVersionPreference
     private let verifiedHost: String?
     private let requestTimeout: Duration
+    private let maxWaitingRequests: Int?
     private let state: ClientConnectionState
     private let ready: EventLoopPromise<ClientConnectionFacts>
 
@@ -24,12 +25,14 @@ final class ClientConnectionSetupHandler: ChannelInboundHandler, RemovableChanne
         preference: ClientConfiguration.HTTPVersionPreference,
         verifiedHost: String?,
         requestTimeout: Duration,
+        maxWaitingRequests: Int?,
         state: ClientConnectionState,
         ready: EventLoopPromise<ClientConnectionFacts>
     ) {
         self.preference = preference
         self.verifiedHost = verifiedHost
         self.requestTimeout = requestTimeout
+        self.maxWaitingRequests = maxWaitingRequests
         self.state = state
         self.ready = ready
     }
@@ -53,7 +56,12 @@ final class ClientConnectionSetupHandler: ChannelInboundHandler, RemovableChanne
             )
             return
         }
-        let facts = ClientConnectionFacts(httpVersion: version, tls: info, requestTimeout: self.requestTimeout)
+        let facts = ClientConnectionFacts(
+            httpVersion: version,
+            tls: info,
+            requestTimeout: self.requestTimeout,
+            maxWaitingRequests: self.maxWaitingRequests
+        )
         do {
             try self.installProtocolHandlers(context: context, facts: facts)
         } catch {

@@ -47,4 +47,7 @@ struct ClientConnectionFacts: Sendable {
     var tls: TLSSessionInfo
     /// The longest a request may wait for its complete response (a streamed one: its head).
     var requestTimeout: Duration
+    /// HTTP/2: the most requests beyond the server's SETTINGS_MAX_CONCURRENT_STREAMS queued for a stream; one more
+    /// fails with ``ClientError/Code/connectionsBusy``. `nil` sets no bound.
+    var maxWaitingRequests: Int?
 }

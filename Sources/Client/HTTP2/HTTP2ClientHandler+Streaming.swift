@@ -35,6 +35,10 @@ extension HTTP2ClientHandler {
             request.exchange.fail(self.state.failure ?? .connectionClosed())
             return
         }
+        if let busy = self.busyError(session) {
+            request.exchange.fail(busy)
+            return
+        }
         let headers = HTTP2HeaderBlock(request: request.head, bodyLength: request.hasBody ? nil : 0)
         switch session.submitRequest(headers: headers, hasBody: request.hasBody) {
         case .submitted(let stream):

@@ -113,6 +113,10 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
             request.promise.fail(self.state.failure ?? .connectionClosed())
             return
         }
+        if let busy = self.busyError(session) {
+            request.promise.fail(busy)
+            return
+        }
         let body = request.body ?? ByteBuffer()
         let headers = HTTP2HeaderBlock(request: request.head, bodyLength: body.readableBytes)
         switch session.submitRequest(headers: headers, hasBody: body.readableBytes > 0) {
@@ -124,6 +128,19 @@ final class HTTP2ClientHandler: ChannelDuplexHandler {
             self.state.stopAcceptingRequests()
             request.promise.fail(ClientError.connectionClosed(detail: "nghttp2_submit_request: \(code)"))
         }
+    }
+
+    /// The error for one request more when the server's concurrent streams are taken and the requests queued for
+    /// one are at ``ClientConnectionFacts/maxWaitingRequests``; `nil` when it may be submitted.
+    func busyError(_ session: HTTP2ClientSession) -> ClientError? {
+        guard let maxWaiting = self.facts.maxWaitingRequests else { return nil }
+        let concurrent = session.remoteMaxConcurrentStreams
+        let waiting = self.streams.count - concurrent
+        guard waiting >= maxWaiting else { return nil }
+        return ClientError(
+            .connectionsBusy,
+            "all \(concurrent) concurrent streams of the server are busy and \(waiting) requests already wait for one"
+        )
     }
 
     func flush(context: ChannelHandlerContext) {

@@ -60,6 +60,12 @@ final class HTTP2ClientSession {
         nghttp2_session_del(session)
     }
 
+    /// The server's SETTINGS_MAX_CONCURRENT_STREAMS (unbounded until its SETTINGS arrive).
+    var remoteMaxConcurrentStreams: Int {
+        guard let session = self.session else { return 0 }
+        return Int(nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS))
+    }
+
     /// Submits a request; with `hasBody`, nghttp2 pulls the body through the read callback as flow control allows.
     func submitRequest(headers: HTTP2HeaderBlock, hasBody: Bool) -> SubmitResult {
         guard let session = self.session else { return .refused(code: Int32(NGHTTP2_ERR_INVALID_STATE.rawValue)) }
