@@ -7,9 +7,10 @@ import Synchronization
 /// One HTTP/2 connection per origin is shared by every request; concurrent first requests wait for the one
 /// connection attempt instead of each opening their own. HTTP/1.1 connections carry one request at a time and
 /// are kept for reuse when the response left them open. With a bound, at most that many connections to one origin
-/// are open or opening at a time; a request that finds them all busy waits, first come first served, until one is
-/// released or closes — at most `maxWaiting` requests per origin (one more fails at once with
-/// ``ClientError/Code/connectionsBusy``), each at most `waitTimeout` (then ``ClientError/Code/timeout``).
+/// are open or opening at a time; a request that finds them all busy waits, first come first served (one woken for a
+/// connection a new request took first waits again at the front), until one is released or closes — at most
+/// `maxWaiting` requests per origin (one more fails at once with ``ClientError/Code/connectionsBusy``), each at most
+/// `waitTimeout` (then ``ClientError/Code/timeout``).
 final class ConnectionPool: Sendable {
     private enum Shared {
         case connecting(Task<ClientConnection, any Error>)
@@ -48,6 +49,12 @@ final class ConnectionPool: Sendable {
             waiter?.expiry?.cancel()
             return waiter
         }
+    }
+
+    /// A lease that has waited for a connection at the bound: woken, it goes on from where it was.
+    private struct EarlierWait {
+        /// When its wait ends, whatever turns it takes.
+        let deadline: ContinuousClock.Instant?
     }
 
     /// A lease waiting for a connection, and the task that ends its wait at its deadline.
@@ -94,12 +101,12 @@ final class ConnectionPool: Sendable {
 
     /// A usable connection to `origin`: the shared HTTP/2 one, an idle HTTP/1.1 one, or a new one.
     func lease(_ origin: ClientConnection.Origin) async throws -> Lease {
-        try await self.lease(origin, waitDeadline: nil)
+        try await self.lease(origin, after: nil)
     }
 
-    /// A lease that may already have waited for a slot: its later waits end at the first one's deadline.
-    private func lease(_ origin: ClientConnection.Origin, waitDeadline: ContinuousClock.Instant?) async throws -> Lease
-    {
+    /// A lease that may already have waited for a slot (`earlier`): if it must wait again (a new request took the
+    /// connection it was woken for), it waits at the front of the queue and until its first deadline.
+    private func lease(_ origin: ClientConnection.Origin, after earlier: EarlierWait?) async throws -> Lease {
         enum Step {
             case use(Lease)
             case wait(Task<ClientConnection, any Error>)
@@ -137,7 +144,7 @@ final class ConnectionPool: Sendable {
             // HTTP/1.1 is its leaser's alone. Forgotten here too, because the leaser may not have run since the
             // attempt ended: leasing again while it is still the shared attempt would find it again, without end.
             self.state.withLock { $0.forgetSharedConnect(task, to: origin) }
-            return try await self.lease(origin, waitDeadline: waitDeadline)
+            return try await self.lease(origin, after: earlier)
         case .connectShared(let task):
             return try await self.finishSharedConnect(task, origin: origin)
         case .connectExclusive:
@@ -150,14 +157,19 @@ final class ConnectionPool: Sendable {
             }
             return Lease(connection: self.track(connection), isExclusive: true)
         case .waitForSlot:
-            let deadline = waitDeadline ?? self.waitTimeout.map { .now + $0 }
-            try await self.waitForSlot(origin, deadline: deadline)
-            return try await self.lease(origin, waitDeadline: deadline)
+            let wait = earlier ?? EarlierWait(deadline: self.waitTimeout.map { .now + $0 })
+            try await self.waitForSlot(origin, deadline: wait.deadline, first: earlier != nil)
+            return try await self.lease(origin, after: wait)
         }
     }
 
-    /// Waits until a connection to `origin` is released or closes, at most until `deadline`.
-    private func waitForSlot(_ origin: ClientConnection.Origin, deadline: ContinuousClock.Instant?) async throws {
+    /// Waits until a connection to `origin` is released or closes, at most until `deadline`; at the front of the
+    /// queue when `first`.
+    private func waitForSlot(
+        _ origin: ClientConnection.Origin,
+        deadline: ContinuousClock.Instant?,
+        first: Bool
+    ) async throws {
         let id = self.state.withLock { state in
             state.nextWaiter += 1
             return state.nextWaiter
@@ -178,7 +190,7 @@ final class ConnectionPool: Sendable {
                     }
                     var waiter = Waiter(id: id, continuation: continuation)
                     if let deadline { waiter.expiry = self.expiry(of: id, for: origin, at: deadline) }
-                    state.waiters[origin, default: []].append(waiter)
+                    state.waiters[origin, default: []].insert(waiter, at: first ? 0 : waiting)
                     return .success(false)
                 }
                 switch outcome {
