@@ -55,7 +55,8 @@ public final class HTTPClient: Sendable {
             sharesConnections: configuration.httpVersion != .http1_1,
             maxConnections: configuration.maxConnectionsPerOrigin,
             maxWaiting: configuration.maxWaitingRequestsPerOrigin,
-            waitTimeout: configuration.effectiveResponseTimeout
+            waitTimeout: configuration.effectiveResponseTimeout,
+            timers: eventLoopGroup
         ) { origin in
             try await ClientConnection.connect(
                 to: origin,
