@@ -1,5 +1,7 @@
 import Foundation
 import GatehouseClient
+import GatehouseRouting
+import GatehouseTesting
 import GatehouseTransport
 import HTTPTypes
 import Synchronization
@@ -7,26 +9,49 @@ import TestSupport
 import Testing
 
 /// The requests a gateway holds for a busy upstream are bounded: a client that sends hundreds of requests to an
-/// upstream that never answers gets all but `maxConnections` + `maxWaitingRequests` of them refused with 503 at
-/// once, and the gateway holds one upstream connection and the bound's worth of requests, measured in
-/// `/proc/PID`.
+/// upstream that never answers gets all but one in flight and `maxWaitingRequests` of them refused with 503 at once,
+/// and the gateway holds one upstream connection and the bound's worth of requests, measured in `/proc/PID`.
 @Suite("A gateway's queue for a busy upstream is bounded")
 struct GatewayQueueBoundTests {
+    /// HTTP/1.1: one connection (`maxConnections: 1`) to an upstream that accepts and never reads or answers.
     @Test func aFloodOfRequestsToAStuckUpstreamIsRefusedBeyondTheQueue() async throws {
-        // An upstream that accepts connections and never reads or answers.
         let stuck = try await LoopbackTCPServer.start(autoRead: false)
-        let upstreamPort = stuck.port
+        try await self.flood(upstream: "url: http://127.0.0.1:\(stuck.port)\nprotocols: [http/1.1]\nmaxConnections: 1")
+        await stuck.stop()
+    }
+
+    /// HTTP/2: one stream at a time (the upstream's SETTINGS_MAX_CONCURRENT_STREAMS) to an upstream whose function
+    /// never answers; the requests beyond it wait as queued streams. One answered request first gives the gateway's
+    /// upstream connection the upstream's SETTINGS (streams opened before them are refused by the upstream: 502).
+    @Test func aFloodOfRequestsToAnHTTP2UpstreamWithOneStreamIsRefusedBeyondTheQueue() async throws {
+        var routes = RouterBuilder()
+        try routes.add("/stuck/ready", function: AnswersAtOnce())
+        try routes.add("/*", function: NeverAnswers())
+        var limits = ConnectionLimits()
+        limits.maxConcurrentStreams = 1
+        try await GatehouseTestServer.withServer(router: routes.build(), limits: limits) { upstream in
+            try await self.flood(
+                upstream: """
+                    url: https://127.0.0.1:\(upstream.port)
+                    protocols: [h2]
+                    tls: { trustedCAs: [pki/ca.crt], serverName: localhost }
+                    """,
+                warmUp: "/stuck/ready"
+            )
+        }
+    }
+
+    /// Runs a gateway with route `/stuck/*` to an upstream with `upstream`'s keys (and `responseTimeout: 8s`,
+    /// `maxWaitingRequests: 10`) that holds one request and answers none, floods it with 240 concurrent requests from
+    /// three HTTP/2 clients, and measures what the gateway holds; `warmUp` is asked for through the gateway first.
+    private func flood(upstream: String, warmUp: String? = nil) async throws {
+        let keys = (upstream + "\nresponseTimeout: 8s\nmaxWaitingRequests: 10").split(separator: "\n")
         let gateway = try ServerProcess(
             extraYAML: """
                   - { path: /stuck/*, upstream: stuck, policy: partners }
                 upstreams:
                   stuck:
-                    url: http://127.0.0.1:\(upstreamPort)
-                    protocols: [http/1.1]
-                    responseTimeout: 8s
-                    maxConnections: 1
-                    maxWaitingRequests: 10
-                """
+                """ + keys.map { "\n    " + $0 }.joined()
         )
         defer { _ = gateway.stop() }
         let pki = gateway.folder.pki
@@ -43,6 +68,10 @@ struct GatewayQueueBoundTests {
         for client in clients {
             let hello = try await client.execute(.get, "https://127.0.0.1:\(gateway.port)/api/hello")
             #expect(hello.status == .ok)
+        }
+        if let warmUp {
+            let ready = try await clients[0].execute(.get, "https://127.0.0.1:\(gateway.port)\(warmUp)")
+            #expect(ready.status == .ok)
         }
         let baseline = try gateway.resources()
         let port = gateway.port
@@ -66,9 +95,7 @@ struct GatewayQueueBoundTests {
             }
         }
         // The refusals come back while the held and waiting requests still wait for the upstream.
-        for _ in 0..<200 where answered.value.load(ordering: .relaxed) < 240 - 11 {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        _ = await eventually(seconds: 10) { answered.value.load(ordering: .relaxed) >= 240 - 11 }
         let during = try gateway.resources()
         let statuses = try await flood.value
         let elapsed = ContinuousClock.now - started
@@ -85,23 +112,27 @@ struct GatewayQueueBoundTests {
         #expect(refusalLines.count >= 1 && refusalLines.count <= 10, "\(refusalLines)")
         #expect(refusalLines.first?.contains("refused since the last line=1") == true, "\(refusalLines)")
         for client in clients { await client.shutdown() }
-        let settled = try await eventuallySettled { try gateway.resources().openDescriptors }
-        #expect(settled <= baseline.openDescriptors - 3 + 1, "descriptors after the clients left: \(settled)")
-        await stuck.stop()
+        let settled = try await eventually(seconds: 5) {
+            try gateway.resources().openDescriptors <= baseline.openDescriptors - 3 + 1
+        }
+        #expect(settled, "descriptors after the clients left: \((try? gateway.resources())?.description ?? "?")")
+    }
+
+    /// An upstream function that answers 200 at once.
+    private struct AnswersAtOnce: Function {
+        func respond(to request: Request, context: RequestContext) async throws -> Response { Response(status: .ok) }
+    }
+
+    /// An upstream function that holds every request and answers none (until its minute is up).
+    private struct NeverAnswers: Function {
+        func respond(to request: Request, context: RequestContext) async throws -> Response {
+            try await Task.sleep(for: .seconds(60))
+            return Response(status: .ok)
+        }
     }
 
     /// Requests of the flood answered so far.
     private final class AnsweredCount: Sendable {
         let value = Atomic<Int>(0)
-    }
-
-    /// The lowest value `read` gives over 5 s once it stops falling.
-    private func eventuallySettled(_ read: () throws -> Int) async throws -> Int {
-        var lowest = try read()
-        for _ in 0..<25 {
-            try await Task.sleep(for: .milliseconds(200))
-            lowest = min(lowest, try read())
-        }
-        return lowest
     }
 }

@@ -62,10 +62,8 @@ final class ClientConnection: Sendable {
                     try channel.pipeline.syncOperations.addHandlers(
                         TLSHandler(context: context, role: .client, handshakeTimeout: connectTimeout),
                         ClientConnectionSetupHandler(
-                            preference: configuration.httpVersion,
+                            configuration: configuration,
                             verifiedHost: configuration.verifyServer ? configuration.serverName ?? origin.host : nil,
-                            requestTimeout: configuration.effectiveResponseTimeout,
-                            maxWaitingRequests: configuration.maxWaitingRequestsPerOrigin,
                             state: state,
                             ready: ready
                         )
@@ -99,12 +97,7 @@ final class ClientConnection: Sendable {
         ready: EventLoopPromise<ClientConnectionFacts>
     ) {
         let version: HTTPVersionKind = configuration.httpVersion == .http2 ? .http2 : .http1_1
-        let facts = ClientConnectionFacts(
-            httpVersion: version,
-            tls: .plaintext,
-            requestTimeout: configuration.effectiveResponseTimeout,
-            maxWaitingRequests: configuration.maxWaitingRequestsPerOrigin
-        )
+        let facts = ClientConnectionFacts(httpVersion: version, tls: .plaintext, configuration: configuration)
         channel.eventLoop.execute {
             do {
                 let pipeline = channel.pipeline.syncOperations

@@ -14,25 +14,19 @@ final class ClientConnectionSetupHandler: ChannelInboundHandler, RemovableChanne
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    private let preference: ClientConfiguration.HTTPVersionPreference
+    private let configuration: ClientConfiguration
     private let verifiedHost: String?
-    private let requestTimeout: Duration
-    private let maxWaitingRequests: Int?
     private let state: ClientConnectionState
     private let ready: EventLoopPromise<ClientConnectionFacts>
 
     init(
-        preference: ClientConfiguration.HTTPVersionPreference,
+        configuration: ClientConfiguration,
         verifiedHost: String?,
-        requestTimeout: Duration,
-        maxWaitingRequests: Int?,
         state: ClientConnectionState,
         ready: EventLoopPromise<ClientConnectionFacts>
     ) {
-        self.preference = preference
+        self.configuration = configuration
         self.verifiedHost = verifiedHost
-        self.requestTimeout = requestTimeout
-        self.maxWaitingRequests = maxWaitingRequests
         self.state = state
         self.ready = ready
     }
@@ -49,19 +43,14 @@ final class ClientConnectionSetupHandler: ChannelInboundHandler, RemovableChanne
             return
         }
         let version: HTTPVersionKind = info.alpn == "h2" ? .http2 : .http1_1
-        if self.preference == .http2 && version != .http2 {
+        if self.configuration.httpVersion == .http2 && version != .http2 {
             self.fail(
                 context: context,
                 ClientError(.protocolError, "the server did not agree to HTTP/2 (ALPN: \(info.alpn ?? "none"))")
             )
             return
         }
-        let facts = ClientConnectionFacts(
-            httpVersion: version,
-            tls: info,
-            requestTimeout: self.requestTimeout,
-            maxWaitingRequests: self.maxWaitingRequests
-        )
+        let facts = ClientConnectionFacts(httpVersion: version, tls: info, configuration: self.configuration)
         do {
             try self.installProtocolHandlers(context: context, facts: facts)
         } catch {

@@ -50,4 +50,12 @@ struct ClientConnectionFacts: Sendable {
     /// HTTP/2: the most requests beyond the server's SETTINGS_MAX_CONCURRENT_STREAMS queued for a stream; one more
     /// fails with ``ClientError/Code/connectionsBusy``. `nil` sets no bound.
     var maxWaitingRequests: Int?
+
+    /// The facts of a connection speaking `httpVersion` after `tls`, with `configuration`'s bounds.
+    init(httpVersion: HTTPVersionKind, tls: TLSSessionInfo, configuration: ClientConfiguration) {
+        self.httpVersion = httpVersion
+        self.tls = tls
+        self.requestTimeout = configuration.effectiveResponseTimeout
+        self.maxWaitingRequests = configuration.maxWaitingRequestsPerOrigin
+    }
 }

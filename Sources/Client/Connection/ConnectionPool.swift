@@ -9,7 +9,7 @@ import Synchronization
 /// connection attempt instead of each opening their own. HTTP/1.1 connections carry one request at a time and
 /// are kept for reuse when the response left them open. With a bound, at most that many connections to one origin
 /// are open or opening at a time; a request that finds them all busy waits, first come first served (one woken for a
-/// connection a new request took first waits again at the front), until one is released or closes — at most
+/// connection a new request took first waits again among the oldest), until one is released or closes — at most
 /// `maxWaiting` requests per origin (one more fails at once with ``ClientError/Code/connectionsBusy``), each at most
 /// `waitTimeout` (then ``ClientError/Code/timeout``).
 final class ConnectionPool: Sendable {
@@ -52,17 +52,11 @@ final class ConnectionPool: Sendable {
         }
     }
 
-    /// A lease that has waited for a connection at the bound: woken, it goes on from where it was.
-    private struct EarlierWait {
-        /// When its wait ends, whatever turns it takes.
-        let deadline: ContinuousClock.Instant?
-    }
-
     /// A lease waiting for a connection, until its deadline.
     private struct Waiter {
         let id: UInt64
         let continuation: CheckedContinuation<Void, any Error>
-        let deadline: ContinuousClock.Instant?
+        let deadline: ContinuousClock.Instant
     }
 
     /// The timer of an origin's queue, set for its oldest waiter's deadline.
@@ -88,7 +82,7 @@ final class ConnectionPool: Sendable {
     private let sharesConnections: Bool
     private let maxConnections: Int?
     private let maxWaiting: Int?
-    private let waitTimeout: Duration?
+    private let waitTimeout: Duration
     private let timers: any EventLoopGroup
 
     /// - Parameters:
@@ -96,14 +90,14 @@ final class ConnectionPool: Sendable {
     ///     offered), so concurrent requests should wait for it.
     ///   - maxConnections: the most connections per origin; `nil` for no bound.
     ///   - maxWaiting: the most requests waiting for a connection to one origin at its bound; `nil` for no bound.
-    ///   - waitTimeout: the longest a request waits for a connection at the bound; `nil` for no bound.
+    ///   - waitTimeout: the longest a request waits for a connection at the bound.
     ///   - timers: where the wait timeouts run.
     ///   - connect: opens a new connection.
     init(
         sharesConnections: Bool,
         maxConnections: Int? = nil,
         maxWaiting: Int? = nil,
-        waitTimeout: Duration? = nil,
+        waitTimeout: Duration,
         timers: any EventLoopGroup,
         connect: @escaping @Sendable (ClientConnection.Origin) async throws -> ClientConnection
     ) {
@@ -117,12 +111,15 @@ final class ConnectionPool: Sendable {
 
     /// A usable connection to `origin`: the shared HTTP/2 one, an idle HTTP/1.1 one, or a new one.
     func lease(_ origin: ClientConnection.Origin) async throws -> Lease {
-        try await self.lease(origin, after: nil)
+        try await self.lease(origin, waitedUntil: nil)
     }
 
-    /// A lease that may already have waited for a slot (`earlier`): if it must wait again (a new request took the
-    /// connection it was woken for), it waits at the front of the queue and until its first deadline.
-    private func lease(_ origin: ClientConnection.Origin, after earlier: EarlierWait?) async throws -> Lease {
+    /// A lease that may already have waited for a slot, until `deadline`: if it must wait again (a new request took
+    /// the connection it was woken for), it waits among the oldest and until that first deadline.
+    private func lease(
+        _ origin: ClientConnection.Origin,
+        waitedUntil deadline: ContinuousClock.Instant?
+    ) async throws -> Lease {
         enum Step {
             case use(Lease)
             case wait(Task<ClientConnection, any Error>)
@@ -160,7 +157,7 @@ final class ConnectionPool: Sendable {
             // HTTP/1.1 is its leaser's alone. Forgotten here too, because the leaser may not have run since the
             // attempt ended: leasing again while it is still the shared attempt would find it again, without end.
             self.state.withLock { $0.forgetSharedConnect(task, to: origin) }
-            return try await self.lease(origin, after: earlier)
+            return try await self.lease(origin, waitedUntil: deadline)
         case .connectShared(let task):
             return try await self.finishSharedConnect(task, origin: origin)
         case .connectExclusive:
@@ -173,18 +170,18 @@ final class ConnectionPool: Sendable {
             }
             return Lease(connection: self.track(connection), isExclusive: true)
         case .waitForSlot:
-            let wait = earlier ?? EarlierWait(deadline: self.waitTimeout.map { .now + $0 })
-            try await self.waitForSlot(origin, deadline: wait.deadline, first: earlier != nil)
-            return try await self.lease(origin, after: wait)
+            let until = deadline ?? .now + self.waitTimeout
+            try await self.waitForSlot(origin, until: until, waitingAgain: deadline != nil)
+            return try await self.lease(origin, waitedUntil: until)
         }
     }
 
-    /// Waits until a connection to `origin` is released or closes, at most until `deadline`; at the front of the
-    /// queue when `first`.
+    /// Waits until a connection to `origin` is released or closes, at most until `deadline`; among the oldest when
+    /// `waitingAgain`.
     private func waitForSlot(
         _ origin: ClientConnection.Origin,
-        deadline: ContinuousClock.Instant?,
-        first: Bool
+        until deadline: ContinuousClock.Instant,
+        waitingAgain: Bool
     ) async throws {
         let id = self.state.withLock { state in
             state.nextWaiter += 1
@@ -205,9 +202,9 @@ final class ConnectionPool: Sendable {
                         return .failure(self.busy(waiting: waiting))
                     }
                     let waiter = Waiter(id: id, continuation: continuation, deadline: deadline)
-                    let place = Self.place(of: deadline, waitingAgain: first, in: state.waiters[origin] ?? [])
+                    let place = Self.place(of: deadline, waitingAgain: waitingAgain, in: state.waiters[origin] ?? [])
                     state.waiters[origin, default: []].insert(waiter, at: place)
-                    if let deadline { self.armExpiry(of: origin, at: deadline, in: &state) }
+                    self.armExpiry(of: origin, at: deadline, in: &state)
                     return .success(false)
                 }
                 switch outcome {
@@ -223,11 +220,10 @@ final class ConnectionPool: Sendable {
     }
 
     /// Where a waiter with `deadline` goes in `queue`: a new one last (its deadline is the latest); one waiting again
-    /// among the oldest, before the first with a later deadline (first of all when there are no deadlines).
-    private static func place(of deadline: ContinuousClock.Instant?, waitingAgain: Bool, in queue: [Waiter]) -> Int {
+    /// among the oldest, before the first with a later deadline.
+    private static func place(of deadline: ContinuousClock.Instant, waitingAgain: Bool, in queue: [Waiter]) -> Int {
         guard waitingAgain else { return queue.count }
-        guard let deadline else { return 0 }
-        return queue.firstIndex { ($0.deadline ?? deadline) > deadline } ?? queue.count
+        return queue.firstIndex { $0.deadline > deadline } ?? queue.count
     }
 
     /// Makes sure `origin`'s queue timer fires by `deadline`.
@@ -257,7 +253,7 @@ final class ConnectionPool: Sendable {
             if isCurrent { state.expiryTimers[origin] = nil }
             let now = ContinuousClock.now
             var expired: [Waiter] = []
-            while let oldest = state.waiters[origin]?.first, let deadline = oldest.deadline, deadline <= now {
+            while let oldest = state.waiters[origin]?.first, oldest.deadline <= now {
                 expired.append(oldest)
                 state.waiters[origin]?.removeFirst()
             }
@@ -268,8 +264,10 @@ final class ConnectionPool: Sendable {
         }
         guard !expired.isEmpty else { return }
         let bound = self.maxConnections.map { "all \($0) connections to it are busy" } ?? "its connections are busy"
-        let timeout = self.waitTimeout.map { "\($0)" } ?? "the deadline"
-        let error = ClientError(.timeout, "no connection to the server came free within \(timeout) (\(bound))")
+        let error = ClientError(
+            .timeout,
+            "no connection to the server came free within \(self.waitTimeout) (\(bound))"
+        )
         for waiter in expired { waiter.continuation.resume(throwing: error) }
     }
 
