@@ -158,7 +158,7 @@ struct FailureTests {
         let raw = try await RawUpstream.start(reply: nil)
         let configuration = gatewayConfiguration(
             url: "http://127.0.0.1:\(raw.port)",
-            upstream: "responseTimeout: 2s\nmaxConnections: 1\nmaxWaitingRequests: 1"
+            upstream: "responseTimeout: 10s\nmaxConnections: 1\nmaxWaitingRequests: 1"
         )
         try await withGateway(configuration) { gateway in
             let client = try gateway.client(httpVersion: .http2)
@@ -198,7 +198,7 @@ struct FailureTests {
                         group.addTask {
                             let response = try await client.get(
                                 "/orders/slow",
-                                headerFields: [HTTPField.Name("x-delay-ms")!: "3000"]
+                                headerFields: [HTTPField.Name("x-delay-ms")!: "6000"]
                             )
                             return Int(response.status.code)
                         }
